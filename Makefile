@@ -1,0 +1,48 @@
+# Two commands on a fresh machine with Python 3.11+ and make: `make run` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 8000
+STAMP := $(VENV)/.installed
+
+.PHONY: run test test-postgres lint format check schema messages demo clean
+
+$(STAMP): requirements.lock
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet --require-hashes -r requirements.lock
+	@touch $(STAMP)
+
+run: $(STAMP)  ## Serve the API with demo data on SQLite at http://127.0.0.1:$(PORT)
+	DJANGO_DEBUG=1 $(BIN)/python manage.py migrate --noinput
+	DJANGO_DEBUG=1 $(BIN)/python manage.py seed_demo
+	DJANGO_DEBUG=1 $(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
+
+test: $(STAMP)  ## The whole suite (SQLite unless DATABASE_URL says otherwise)
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+test-postgres: $(STAMP)
+	DATABASE_URL=$${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/test} $(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: $(STAMP)  ## ruff (lint and format check) and mypy
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	DJANGO_DEBUG=1 $(BIN)/mypy .
+
+format: $(STAMP)
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+check: $(STAMP)  ## migrations in step with models, and the committed schema in step with the code
+	DJANGO_DEBUG=1 $(BIN)/python manage.py makemigrations --check --dry-run
+	$(BIN)/python -m pytest tests/contract/test_schema.py -q
+
+schema: $(STAMP)  ## regenerate openapi/schema.yaml after changing the API
+	DJANGO_DEBUG=1 $(BIN)/python manage.py spectacular --validate --fail-on-warn --file openapi/schema.yaml
+
+messages: $(STAMP)  ## extract strings to translate, then compile (needs GNU gettext)
+	DJANGO_DEBUG=1 $(BIN)/python manage.py makemessages -l es --no-location --ignore ".venv/*" --ignore "tests/*" --ignore "bench/*"
+	DJANGO_DEBUG=1 $(BIN)/python manage.py compilemessages -l es --ignore ".venv/*"
+
+clean:
+	rm -rf $(VENV) db.sqlite3 staticfiles var .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,196 @@
+"""Input serializers validate shape; output serializers decide exactly which fields leave the server."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth import password_validation
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.utils.translation import gettext_lazy as _
+from rest_framework import serializers
+
+from accounts.models import Invitation, Language, Membership, Organization, Role, User
+from core.validators import is_valid_ruc
+
+
+# --- Output ---------------------------------------------------------------------------------------
+class OrganizationSummarySerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Organization
+        fields = ["id", "kind", "legal_name", "country"]
+        read_only_fields = fields
+
+
+class OrganizationSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Organization
+        fields = [
+            "id",
+            "kind",
+            "legal_name",
+            "country",
+            "tax_id",
+            "contact_email",
+            "contact_phone",
+            "website",
+            "buyer_type",
+            "kyc_status",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+
+class MyMembershipSerializer(serializers.ModelSerializer):
+    organization = OrganizationSummarySerializer(read_only=True)
+
+    class Meta:
+        model = Membership
+        fields = ["id", "organization", "role", "created_at"]
+        read_only_fields = fields
+
+
+class UserSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = User
+        fields = ["id", "email", "full_name", "preferred_language", "is_staff", "date_joined"]
+        read_only_fields = fields
+
+
+class MeSerializer(UserSerializer):
+    memberships = MyMembershipSerializer(many=True, read_only=True)
+
+    class Meta(UserSerializer.Meta):
+        fields = [*UserSerializer.Meta.fields, "memberships"]
+        read_only_fields = fields
+
+
+class MemberSerializer(serializers.ModelSerializer):
+    user = UserSerializer(read_only=True)
+
+    class Meta:
+        model = Membership
+        fields = ["id", "user", "role", "created_at"]
+        read_only_fields = fields
+
+
+class InvitationSerializer(serializers.ModelSerializer):
+    status = serializers.ChoiceField(choices=["pending", "accepted", "revoked", "expired"], read_only=True)
+    invited_by = serializers.EmailField(source="invited_by.email", read_only=True)
+
+    class Meta:
+        model = Invitation
+        fields = [
+            "id",
+            "kind",
+            "organization",
+            "email",
+            "role",
+            "legal_name",
+            "country",
+            "message",
+            "status",
+            "invited_by",
+            "created_at",
+            "expires_at",
+            "accepted_at",
+            "revoked_at",
+        ]
+        read_only_fields = fields
+
+
+class TokenSerializer(serializers.Serializer):
+    token = serializers.CharField(help_text="Send as `Authorization: Token <token>`.")
+    expiry = serializers.DateTimeField()
+    user = MeSerializer()
+
+
+class SignupResultSerializer(serializers.Serializer):
+    user = UserSerializer()
+    organization = OrganizationSerializer()
+
+
+class AcceptResultSerializer(serializers.Serializer):
+    user = UserSerializer()
+    membership = MyMembershipSerializer()
+
+
+# --- Input ----------------------------------------------------------------------------------------
+def _check_password(password: str, user: User | None = None) -> str:
+    try:
+        password_validation.validate_password(password, user)
+    except DjangoValidationError as exc:
+        raise serializers.ValidationError(list(exc.messages), code="weak_password") from exc
+    return password
+
+
+class BuyerOrganizationInputSerializer(serializers.Serializer):
+    legal_name = serializers.CharField(max_length=200)
+    country = serializers.RegexField(r"^[A-Z]{2}$", help_text="ISO 3166-1 alpha-2, e.g. PE, CH")
+    tax_id = serializers.CharField(max_length=40, required=False, allow_blank=True, default="")
+    buyer_type = serializers.ChoiceField(choices=Organization.BuyerType.choices)
+    contact_phone = serializers.CharField(max_length=40, required=False, allow_blank=True, default="")
+    website = serializers.URLField(required=False, allow_blank=True, default="")
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        attrs["tax_id"] = attrs["tax_id"].strip()
+        if attrs["country"] == "PE" and not is_valid_ruc(attrs["tax_id"]):
+            raise serializers.ValidationError(
+                {"tax_id": _("A Peruvian organisation needs a valid RUC: 11 digits with a valid check digit.")},
+                code="invalid_ruc",
+            )
+        return attrs
+
+
+class SignupInputSerializer(serializers.Serializer):
+    """Sign-up of a buyer organisation. There is no role here: the first user is always its admin."""
+
+    email = serializers.EmailField(max_length=254)
+    password = serializers.CharField(write_only=True, max_length=128, style={"input_type": "password"})
+    full_name = serializers.CharField(max_length=200)
+    preferred_language = serializers.ChoiceField(choices=Language.choices, default=Language.ES)
+    organization = BuyerOrganizationInputSerializer()
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        probe = User(email=attrs["email"], full_name=attrs["full_name"])
+        try:
+            _check_password(attrs["password"], probe)
+        except serializers.ValidationError as exc:
+            raise serializers.ValidationError({"password": exc.detail}) from exc
+        return attrs
+
+
+class LoginInputSerializer(serializers.Serializer):
+    email = serializers.EmailField(max_length=254)
+    password = serializers.CharField(max_length=128, style={"input_type": "password"})
+
+
+class MeUpdateSerializer(serializers.Serializer):
+    full_name = serializers.CharField(max_length=200, required=False)
+    preferred_language = serializers.ChoiceField(choices=Language.choices, required=False)
+
+
+class OrganizationUpdateSerializer(serializers.Serializer):
+    contact_email = serializers.EmailField(required=False, allow_blank=True)
+    contact_phone = serializers.CharField(max_length=40, required=False, allow_blank=True)
+    website = serializers.URLField(required=False, allow_blank=True)
+
+
+class MemberUpdateSerializer(serializers.Serializer):
+    role = serializers.ChoiceField(choices=Role.choices)
+
+
+class InvitationCreateSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=Invitation.Kind.choices, default=Invitation.Kind.MEMBER)
+    email = serializers.EmailField(max_length=254)
+    role = serializers.ChoiceField(choices=Role.choices, default=Role.MEMBER)
+    legal_name = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+    country = serializers.RegexField(r"^[A-Z]{2}$", required=False, default="PE")
+    message = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+
+
+class InvitationAcceptSerializer(serializers.Serializer):
+    token = serializers.CharField(max_length=100)
+    password = serializers.CharField(max_length=128, write_only=True, style={"input_type": "password"})
+    full_name = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+    preferred_language = serializers.ChoiceField(choices=Language.choices, default=Language.ES)

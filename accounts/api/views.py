@@ -1,0 +1,282 @@
+"""Accounts endpoints: sign-up, tokens, `me/`, organisations and their members, invitations."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import django_filters
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from knox.auth import TokenAuthentication
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.permissions import AllowAny, IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts import selectors, services
+from accounts.api.serializers import (
+    AcceptResultSerializer,
+    InvitationAcceptSerializer,
+    InvitationCreateSerializer,
+    InvitationSerializer,
+    LoginInputSerializer,
+    MemberSerializer,
+    MemberUpdateSerializer,
+    MeSerializer,
+    MeUpdateSerializer,
+    OrganizationSerializer,
+    OrganizationUpdateSerializer,
+    SignupInputSerializer,
+    SignupResultSerializer,
+    TokenSerializer,
+)
+from accounts.models import Invitation, Membership, Organization, User
+from core.actor import get_actor
+from core.api import UUID_PATTERN
+from core.errors import documents_problems
+from core.idempotency import idempotent
+from core.permissions import ActsForOrganization, IsOrganizationAdminOrReviewer
+
+ORGANIZATION_HEADER = OpenApiParameter(
+    "X-Organization",
+    str,
+    OpenApiParameter.HEADER,
+    required=False,
+    description="Id of the organisation the request acts for; needed when you belong to several.",
+)
+IDEMPOTENCY_HEADER = OpenApiParameter(
+    "Idempotency-Key",
+    str,
+    OpenApiParameter.HEADER,
+    required=False,
+    description="Retries with the same key get the first answer; the same key with another body is 422.",
+)
+
+
+def _user(request: Request) -> User:
+    """The authenticated user (the view's permission has already refused anonymous requests)."""
+    assert isinstance(request.user, User)
+    return request.user
+
+
+class SignupView(APIView):
+    """Register a buyer organisation and its first user (its admin). Producers join by invitation."""
+
+    permission_classes = [AllowAny]
+    authentication_classes: list[Any] = []
+    throttle_scope = "signup"
+
+    @extend_schema(
+        request=SignupInputSerializer,
+        responses={201: SignupResultSerializer},
+        parameters=[IDEMPOTENCY_HEADER],
+        operation_id="auth_signup",
+    )
+    @documents_problems(409, 422)
+    @idempotent
+    def post(self, request: Request) -> Response:
+        data = SignupInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = data.validated_data
+        result = services.buyer_signup(
+            email=values["email"],
+            password=values["password"],
+            full_name=values["full_name"],
+            preferred_language=values["preferred_language"],
+            **values["organization"],
+        )
+        body = SignupResultSerializer({"user": result.user, "organization": result.organization}).data
+        return Response(body, status=status.HTTP_201_CREATED)
+
+
+class LoginView(APIView):
+    """Exchange an e-mail address and password for a token that expires."""
+
+    permission_classes = [AllowAny]
+    authentication_classes: list[Any] = []
+    throttle_scope = "login"
+
+    @extend_schema(request=LoginInputSerializer, responses={200: TokenSerializer}, operation_id="auth_login")
+    @documents_problems(401)
+    def post(self, request: Request) -> Response:
+        data = LoginInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        instance, token = services.auth_login(request=request._request, **data.validated_data)
+        user = instance.user
+        return Response(TokenSerializer({"token": token, "expiry": instance.expiry, "user": user}).data)
+
+
+class LogoutView(APIView):
+    """Revoke the token this request was made with."""
+
+    authentication_classes = [TokenAuthentication]
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(request=None, responses={204: None}, operation_id="auth_logout")
+    def post(self, request: Request) -> Response:
+        services.auth_logout(user=_user(request), token=request.auth)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class LogoutAllView(APIView):
+    """Revoke every token of the caller (all devices)."""
+
+    authentication_classes = [TokenAuthentication]
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(request=None, responses={204: None}, operation_id="auth_logout_all")
+    def post(self, request: Request) -> Response:
+        services.auth_logout_all(user=_user(request))
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class MeView(APIView):
+    """The caller and the organisations they belong to, with their role in each."""
+
+    permission_classes = [IsAuthenticated]
+
+    def _render(self, user: Any) -> Response:
+        return Response(MeSerializer(selectors.user_with_memberships(user_id=user.pk)).data)
+
+    @extend_schema(responses=MeSerializer, operation_id="me_retrieve")
+    def get(self, request: Request) -> Response:
+        return self._render(request.user)
+
+    @extend_schema(request=MeUpdateSerializer, responses=MeSerializer, operation_id="me_update")
+    def patch(self, request: Request) -> Response:
+        data = MeUpdateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        return self._render(services.user_update(user=_user(request), **data.validated_data))
+
+
+class OrganizationFilter(django_filters.FilterSet):
+    class Meta:
+        model = Organization
+        fields = ["kind", "kyc_status", "country"]
+
+
+@extend_schema(parameters=[ORGANIZATION_HEADER])
+class OrganizationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Your organisations (reviewers and staff: all of them). Another organisation's id is 404."""
+
+    lookup_value_regex = UUID_PATTERN
+    queryset = Organization.objects.none()  # for the schema; requests use get_queryset
+    serializer_class = OrganizationSerializer
+    permission_classes = [ActsForOrganization]
+    filterset_class = OrganizationFilter
+
+    def get_queryset(self) -> Any:
+        return selectors.organizations_for(actor=get_actor(self.request))
+
+    def get_object(self) -> Organization:
+        return selectors.organization_get(actor=get_actor(self.request), organization_id=self.kwargs["pk"])
+
+    @extend_schema(request=OrganizationUpdateSerializer, responses=OrganizationSerializer)
+    def partial_update(self, request: Request, pk: str) -> Response:
+        data = OrganizationUpdateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        organization = services.organization_update(
+            actor=get_actor(request), organization=self.get_object(), **data.validated_data
+        )
+        return Response(OrganizationSerializer(organization).data)
+
+
+@extend_schema(parameters=[ORGANIZATION_HEADER])
+class MemberViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Members of one of your organisations. Admins change roles and remove members; anyone may leave."""
+
+    lookup_value_regex = UUID_PATTERN
+    queryset = Membership.objects.none()  # for the schema; requests use get_queryset
+    serializer_class = MemberSerializer
+    permission_classes = [ActsForOrganization]
+
+    def get_organization(self) -> Organization:
+        return selectors.organization_get(actor=get_actor(self.request), organization_id=self.kwargs["organization_pk"])
+
+    def get_queryset(self) -> Any:
+        return selectors.members_of(organization=self.get_organization())
+
+    def get_object(self) -> Any:
+        return selectors.member_get(organization=self.get_organization(), membership_id=self.kwargs["pk"])
+
+    @extend_schema(request=MemberUpdateSerializer, responses=MemberSerializer)
+    @documents_problems(409)
+    def partial_update(self, request: Request, organization_pk: str, pk: str) -> Response:
+        membership = self.get_object()
+        data = MemberUpdateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        membership = services.membership_change_role(
+            actor=get_actor(request), membership=membership, role=data.validated_data["role"]
+        )
+        return Response(MemberSerializer(membership).data)
+
+    @extend_schema(responses={204: None})
+    @documents_problems(409)
+    def destroy(self, request: Request, organization_pk: str, pk: str) -> Response:
+        services.membership_remove(actor=get_actor(request), membership=self.get_object())
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class InvitationFilter(django_filters.FilterSet):
+    kind = django_filters.ChoiceFilter(
+        choices=[("member", "member"), ("producer_organization", "producer_organization")]
+    )
+
+    class Meta:
+        model = Organization
+        fields = ["kind"]
+
+
+@extend_schema(parameters=[ORGANIZATION_HEADER])
+class InvitationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Invitations your organisation sent. The network's reviewers invite producer organisations
+    (`kind=producer_organization`); an organisation's admin invites members (`kind=member`)."""
+
+    lookup_value_regex = UUID_PATTERN
+    queryset = Invitation.objects.none()  # for the schema; requests use get_queryset
+    serializer_class = InvitationSerializer
+    throttle_scope = "invitations"
+
+    def get_permissions(self) -> list[Any]:
+        # Creating is open to every member so the service can say precisely who may invite whom.
+        return [ActsForOrganization()] if self.action == "create" else [IsOrganizationAdminOrReviewer()]
+
+    def get_queryset(self) -> Any:
+        return selectors.invitations_for(actor=get_actor(self.request))
+
+    @extend_schema(
+        request=InvitationCreateSerializer, responses={201: InvitationSerializer}, parameters=[IDEMPOTENCY_HEADER]
+    )
+    @documents_problems(409, 422)
+    @idempotent
+    def create(self, request: Request) -> Response:
+        data = InvitationCreateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        invitation = services.invitation_create(actor=get_actor(request), **data.validated_data)
+        return Response(InvitationSerializer(invitation).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=None, responses=InvitationSerializer)
+    @documents_problems(409)
+    @action(detail=True, methods=["post"])
+    def revoke(self, request: Request, pk: str | None = None) -> Response:
+        invitation = services.invitation_revoke(actor=get_actor(request), invitation=self.get_object())
+        return Response(InvitationSerializer(invitation).data)
+
+
+class InvitationAcceptView(APIView):
+    """Use an invitation token from the e-mail: create your account (or confirm it) and join."""
+
+    permission_classes = [AllowAny]
+    throttle_scope = "login"
+
+    @extend_schema(
+        request=InvitationAcceptSerializer, responses={201: AcceptResultSerializer}, operation_id="invitations_accept"
+    )
+    @documents_problems(409)
+    def post(self, request: Request) -> Response:
+        data = InvitationAcceptSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        result = services.invitation_accept(**data.validated_data)
+        body = AcceptResultSerializer({"user": result.user, "membership": result.membership}).data
+        return Response(body, status=status.HTTP_201_CREATED)

@@ -1,0 +1,215 @@
+"""People, organisations and who belongs where."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
+from django.contrib.auth.models import PermissionsMixin
+from django.db import models
+from django.db.models.functions import Lower
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+class Language(models.TextChoices):
+    ES = "es", _("Spanish")
+    EN = "en", _("English")
+
+
+class UserManager(BaseUserManager["User"]):
+    use_in_migrations = True
+
+    def _create(self, email: str, password: str | None, **fields: Any) -> User:
+        if not email:
+            raise ValueError("An e-mail address is required")
+        user = self.model(email=self.normalize_email(email).lower(), **fields)
+        user.set_password(password)
+        user.save(using=self._db)
+        return user
+
+    def create_user(self, email: str, password: str | None = None, **fields: Any) -> User:
+        fields.setdefault("is_staff", False)
+        fields.setdefault("is_superuser", False)
+        return self._create(email, password, **fields)
+
+    def create_superuser(self, email: str, password: str | None = None, **fields: Any) -> User:
+        fields.update(is_staff=True, is_superuser=True)
+        return self._create(email, password, **fields)
+
+    def get_by_natural_key(self, username: str | None) -> User:
+        return self.get(email__iexact=username)
+
+
+class User(AbstractBaseUser, PermissionsMixin):
+    """A person. Logs in with an e-mail address; acts for the organisations they belong to."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    email = models.EmailField(_("e-mail address"), max_length=254, unique=True)  # stored lower-case
+    full_name = models.CharField(_("full name"), max_length=200)
+    preferred_language = models.CharField(max_length=2, choices=Language.choices, default=Language.ES)
+    is_active = models.BooleanField(default=True)
+    is_staff = models.BooleanField(default=False)
+    date_joined = models.DateTimeField(default=timezone.now)
+
+    objects = UserManager()
+
+    USERNAME_FIELD = "email"
+    EMAIL_FIELD = "email"
+    REQUIRED_FIELDS = ["full_name"]
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(Lower("email"), name="user_email_unique_ci"),
+            models.CheckConstraint(condition=models.Q(preferred_language__in=["es", "en"]), name="user_language_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return self.email
+
+
+class Organization(models.Model):
+    """A producer (a woman miner or a cooperative), a buyer, or the network that reviews them."""
+
+    class Kind(models.TextChoices):
+        PRODUCER = "producer", _("Producer")  # a miner or a cooperative/association/company of miners
+        BUYER = "buyer", _("Buyer")  # refiner, jeweller, exporter...
+        NETWORK = "network", _("Network")  # the women miners' network: its reviewers decide
+
+    class BuyerType(models.TextChoices):
+        REFINER = "refiner", _("Refiner")
+        JEWELLER = "jeweller", _("Jeweller")
+        TRADER_EXPORTER = "trader_exporter", _("Trader or exporter")
+        MANUFACTURER = "manufacturer", _("Manufacturer")
+        MINT = "mint", _("Mint")
+        OTHER = "other", _("Other")
+
+    class KycStatus(models.TextChoices):
+        UNVERIFIED = "unverified", _("Unverified")  # nothing submitted yet
+        SUBMITTED = "submitted", _("Submitted")  # documents sent, waiting for a reviewer
+        VERIFIED = "verified", _("Verified")  # a reviewer approved: may contract and pay deposits
+        REJECTED = "rejected", _("Rejected")  # a reviewer refused; may submit again
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    legal_name = models.CharField(max_length=200)
+    country = models.CharField(max_length=2, help_text="ISO 3166-1 alpha-2")
+    tax_id = models.CharField(max_length=40, blank=True, help_text="RUC for Peru, validated with its check digit")
+    contact_email = models.EmailField(blank=True)
+    contact_phone = models.CharField(max_length=40, blank=True)
+    website = models.URLField(blank=True)
+    buyer_type = models.CharField(max_length=20, choices=BuyerType.choices, blank=True)
+    kyc_status = models.CharField(max_length=12, choices=KycStatus.choices, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["legal_name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(kind__in=["producer", "buyer", "network"]), name="org_kind_valid"
+            ),
+            # Buyer type and KYC status belong to buyers, and every buyer has both.
+            models.CheckConstraint(
+                condition=(
+                    models.Q(kind="buyer", kyc_status__in=["unverified", "submitted", "verified", "rejected"])
+                    & ~models.Q(buyer_type="")
+                )
+                | (~models.Q(kind="buyer") & models.Q(kyc_status="", buyer_type="")),
+                name="org_buyer_fields_only_on_buyers",
+            ),
+            # There is one network; its reviewers decide on everybody else.
+            models.UniqueConstraint(fields=["kind"], condition=models.Q(kind="network"), name="org_single_network"),
+            models.UniqueConstraint(
+                fields=["country", "tax_id"], condition=~models.Q(tax_id=""), name="org_tax_id_unique_per_country"
+            ),
+        ]
+        indexes = [models.Index(fields=["kind", "legal_name"], name="org_kind_name_idx")]
+
+    def __str__(self) -> str:
+        return self.legal_name
+
+
+class Role(models.TextChoices):
+    ADMIN = "admin", _("Administrator")  # manages the organisation, its members; signs for it
+    MEMBER = "member", _("Member")  # works for the organisation, cannot sign or manage members
+    REVIEWER = "reviewer", _("Reviewer")  # network organisation only: decides on evidence and verification
+
+
+class Membership(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="memberships")
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(max_length=10, choices=Role.choices)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "organization"], name="membership_unique"),
+            models.CheckConstraint(
+                condition=models.Q(role__in=["admin", "member", "reviewer"]), name="membership_role_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} @ {self.organization} ({self.role})"
+
+
+class Invitation(models.Model):
+    """A single-use, expiring invitation sent by e-mail; only the hash of its token is stored."""
+
+    class Kind(models.TextChoices):
+        MEMBER = "member", _("Join an organisation")  # sent by an organisation's admin
+        PRODUCER_ORGANIZATION = "producer_organization", _("Create a producer organisation")  # sent by the network
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    kind = models.CharField(max_length=24, choices=Kind.choices)
+    # The organisation to join. For a producer-organisation invitation it is created on acceptance.
+    organization = models.ForeignKey(
+        Organization, null=True, blank=True, on_delete=models.CASCADE, related_name="invitations"
+    )
+    invited_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    invited_by_organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="+")
+    email = models.EmailField()
+    role = models.CharField(max_length=10, choices=Role.choices)
+    legal_name = models.CharField(max_length=200, blank=True)  # of the producer organisation to create
+    country = models.CharField(max_length=2, blank=True)
+    message = models.TextField(blank=True, max_length=2000)
+    token_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    accepted_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(models.Q(kind="member") & models.Q(organization__isnull=False))
+                | (models.Q(kind="producer_organization") & ~models.Q(legal_name="") & models.Q(role="admin")),
+                name="invitation_kind_fields",
+            ),
+            models.CheckConstraint(
+                condition=~(models.Q(accepted_at__isnull=False) & models.Q(revoked_at__isnull=False)),
+                name="invitation_not_both_accepted_and_revoked",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(role__in=["admin", "member", "reviewer"]), name="invitation_role_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} → {self.email}"
+
+    @property
+    def status(self) -> str:
+        if self.accepted_at:
+            return "accepted"
+        if self.revoked_at:
+            return "revoked"
+        if self.expires_at <= timezone.now():
+            return "expired"
+        return "pending"

@@ -1,0 +1,57 @@
+"""Reads of accounts data, already scoped to the caller: what they may not see does not exist (404)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import Prefetch, QuerySet
+
+from accounts.models import Invitation, Membership, Organization, User
+from core.actor import Actor
+from core.errors import NotFound
+
+
+def memberships_of_user(*, user: User) -> QuerySet[Membership]:
+    return Membership.objects.filter(user=user).select_related("organization").order_by("created_at")
+
+
+def user_with_memberships(*, user_id: Any) -> User:
+    memberships = Membership.objects.select_related("organization").order_by("created_at")
+    return User.objects.prefetch_related(Prefetch("memberships", queryset=memberships)).get(pk=user_id)
+
+
+def organizations_for(*, actor: Actor) -> QuerySet[Organization]:
+    """Reviewers and staff see every organisation; everybody else sees only the ones they belong to."""
+    if actor.is_staff or actor.is_reviewer:
+        return Organization.objects.all()
+    return Organization.objects.filter(memberships__user=actor.user).distinct()
+
+
+def organization_get(*, actor: Actor, organization_id: Any) -> Organization:
+    organization = organizations_for(actor=actor).filter(pk=organization_id).first()
+    if organization is None:
+        raise NotFound()
+    return organization
+
+
+def members_of(*, organization: Organization) -> QuerySet[Membership]:
+    return Membership.objects.filter(organization=organization).select_related("user").order_by("created_at")
+
+
+def member_get(*, organization: Organization, membership_id: Any) -> Membership:
+    membership = members_of(organization=organization).filter(pk=membership_id).first()
+    if membership is None:
+        raise NotFound()
+    return membership
+
+
+def invitations_for(*, actor: Actor) -> QuerySet[Invitation]:
+    """The invitations an organisation sent. Staff see all."""
+    invitations = Invitation.objects.select_related("organization", "invited_by")
+    if actor.is_staff and actor.organization_id is None:
+        return invitations
+    return invitations.filter(invited_by_organization_id=actor.organization_id)
+
+
+def organization_admins(*, organization_id: Any) -> QuerySet[User]:
+    return User.objects.filter(memberships__organization_id=organization_id, memberships__role="admin", is_active=True)

@@ -1,0 +1,463 @@
+"""Every write to accounts: sign-up, login and logout, invitations, memberships, profiles.
+
+Each function checks, writes, records one audit event in the same transaction and notifies after commit.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth import authenticate, password_validation
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.mail import send_mail
+from django.db import IntegrityError, transaction
+from django.db.models.functions import Lower
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from knox.models import AuthToken
+
+from accounts.models import Invitation, Membership, Organization, Role, User
+from accounts.selectors import organization_admins
+from audit.services import audit_record
+from core.actor import Actor
+from core.errors import BadRequest, Conflict, NotAuthenticated, PermissionDenied
+from notifications.services import notify
+
+
+def _field_error(field: str, code: str, message: Any) -> BadRequest:
+    return BadRequest(
+        gettext_lazy("Some fields are invalid: see `errors`."),
+        code="validation_error",
+        errors=[{"field": field, "code": code, "message": str(message)}],
+    )
+
+
+def _email_taken(email: str) -> bool:
+    return User.objects.annotate(email_ci=Lower("email")).filter(email_ci=email.lower()).exists()
+
+
+# --- Sign-up and sessions -------------------------------------------------------------------------
+@dataclass(frozen=True)
+class SignupResult:
+    user: User
+    organization: Organization
+    membership: Membership
+
+
+@transaction.atomic
+def buyer_signup(
+    *,
+    email: str,
+    password: str,
+    full_name: str,
+    preferred_language: str,
+    legal_name: str,
+    country: str,
+    tax_id: str,
+    buyer_type: str,
+    contact_phone: str = "",
+    website: str = "",
+) -> SignupResult:
+    """A buyer organisation registers itself; its first user is its admin. KYC starts unverified."""
+    email = email.strip().lower()
+    if _email_taken(email):
+        raise _field_error("email", "email_taken", _("An account with this e-mail address already exists."))
+    if tax_id and Organization.objects.filter(country=country, tax_id=tax_id).exists():
+        raise _field_error(
+            "organization.tax_id", "tax_id_taken", _("An organisation with this tax id is already registered.")
+        )
+    try:
+        with transaction.atomic():
+            user = User.objects.create_user(
+                email=email, password=password, full_name=full_name, preferred_language=preferred_language
+            )
+            organization = Organization.objects.create(
+                kind=Organization.Kind.BUYER,
+                legal_name=legal_name,
+                country=country,
+                tax_id=tax_id,
+                buyer_type=buyer_type,
+                kyc_status=Organization.KycStatus.UNVERIFIED,
+                contact_email=email,
+                contact_phone=contact_phone,
+                website=website,
+            )
+    except IntegrityError:  # the same e-mail or tax id registered a moment ago by a concurrent request
+        raise Conflict(
+            _("This e-mail address or tax id was registered at the same time."), code="signup_conflict"
+        ) from None
+    membership = Membership.objects.create(user=user, organization=organization, role=Role.ADMIN)
+    audit_record(
+        action="accounts.buyer.signed_up",
+        actor=user,
+        actor_organization=organization,
+        target=organization,
+        data={"email": email, "legal_name": legal_name, "country": country, "buyer_type": buyer_type},
+    )
+    notify(recipients=[user], kind="welcome", params={"organization": legal_name}, organization=organization)
+    return SignupResult(user=user, organization=organization, membership=membership)
+
+
+def auth_login(*, email: str, password: str, request: Any = None) -> tuple[AuthToken, str]:
+    """Check the credentials and issue a hashed, expiring token. Failures are audited and look alike."""
+    user = authenticate(request, username=email.strip().lower(), password=password)
+    if user is None:
+        audit_record(action="accounts.login.failed", data={"email": email.strip().lower()[:254]})
+        raise NotAuthenticated(_("The e-mail address or the password is not correct."), code="invalid_credentials")
+    with transaction.atomic():
+        instance, token = AuthToken.objects.create(user=user, expiry=settings.REST_KNOX["TOKEN_TTL"])
+        User.objects.filter(pk=user.pk).update(last_login=timezone.now())
+        audit_record(action="accounts.login.succeeded", actor=user, target=user, data={"token": instance.token_key})
+    return instance, token
+
+
+@transaction.atomic
+def auth_logout(*, user: User, token: AuthToken) -> None:
+    token_key = token.token_key
+    token.delete()
+    audit_record(action="accounts.logout", actor=user, target=user, data={"token": token_key})
+
+
+@transaction.atomic
+def auth_logout_all(*, user: User) -> int:
+    count, _deleted = AuthToken.objects.filter(user=user).delete()
+    audit_record(action="accounts.logout_all", actor=user, target=user, data={"tokens": count})
+    return count
+
+
+@transaction.atomic
+def user_update(*, user: User, full_name: str | None = None, preferred_language: str | None = None) -> User:
+    changes = {}
+    if full_name is not None and full_name != user.full_name:
+        changes["full_name"] = full_name
+    if preferred_language is not None and preferred_language != user.preferred_language:
+        changes["preferred_language"] = preferred_language
+    if changes:
+        for field, value in changes.items():
+            setattr(user, field, value)
+        user.save(update_fields=list(changes))
+        audit_record(action="accounts.user.updated", actor=user, target=user, data=changes)
+    return user
+
+
+# --- Organisations and memberships ----------------------------------------------------------------
+ORGANIZATION_EDITABLE_FIELDS = ("contact_email", "contact_phone", "website")
+
+
+@transaction.atomic
+def organization_update(*, actor: Actor, organization: Organization, **fields: Any) -> Organization:
+    if not (actor.is_staff or (actor.organization_id == organization.pk and actor.is_org_admin)):
+        raise PermissionDenied(_("Only an administrator of this organisation can change it."), code="not_admin")
+    changes = {k: v for k, v in fields.items() if k in ORGANIZATION_EDITABLE_FIELDS and getattr(organization, k) != v}
+    if changes:
+        for field, value in changes.items():
+            setattr(organization, field, value)
+        organization.save(update_fields=[*changes, "updated_at"])
+        audit_record(
+            action="accounts.organization.updated",
+            actor=actor.user,
+            actor_organization=_acting_org(actor),
+            subject_organization=organization,
+            target=organization,
+            data=changes,
+        )
+    return organization
+
+
+def _acting_org(actor: Actor) -> Organization | None:
+    return Organization.objects.get(pk=actor.organization_id) if actor.organization_id else None
+
+
+def _require_admin_of(actor: Actor, organization: Organization) -> None:
+    if actor.is_staff:
+        return
+    if actor.organization_id != organization.pk or not actor.is_org_admin:
+        raise PermissionDenied(
+            _("Only an administrator of this organisation can manage its members."), code="not_admin"
+        )
+
+
+def _check_role_fits(role: str, organization: Organization) -> None:
+    if role == Role.REVIEWER and organization.kind != Organization.Kind.NETWORK:
+        raise _field_error("role", "invalid_role", _("Only the network organisation has reviewers."))
+
+
+def _lock_admins(organization: Organization) -> list[Membership]:
+    """Lock the organisation's admin rows so two admins cannot demote each other at once."""
+    return list(Membership.objects.select_for_update().filter(organization=organization, role=Role.ADMIN))
+
+
+@transaction.atomic
+def membership_change_role(*, actor: Actor, membership: Membership, role: str) -> Membership:
+    organization = membership.organization
+    _require_admin_of(actor, organization)
+    _check_role_fits(role, organization)
+    if membership.role == role:
+        return membership
+    admins = _lock_admins(organization)
+    if membership.role == Role.ADMIN and len(admins) <= 1:
+        raise Conflict(_("An organisation must keep at least one administrator."), code="last_admin")
+    previous = membership.role
+    updated = Membership.objects.filter(pk=membership.pk, role=previous).update(role=role)
+    if not updated:
+        raise Conflict(_("The membership changed meanwhile; reload it and try again."), code="stale_membership")
+    membership.role = role
+    audit_record(
+        action="accounts.membership.role_changed",
+        actor=actor.user,
+        actor_organization=_acting_org(actor),
+        subject_organization=organization,
+        target=membership,
+        data={"user": str(membership.user_id), "from": previous, "to": role},
+    )
+    notify(
+        recipients=[membership.user],
+        kind="membership_role_changed",
+        params={"organization": organization.legal_name, "role": Role(role).label},
+        organization=organization,
+        target=membership,
+    )
+    return membership
+
+
+@transaction.atomic
+def membership_remove(*, actor: Actor, membership: Membership) -> None:
+    organization = membership.organization
+    leaving_self = membership.user_id == actor.user.pk
+    if not leaving_self:
+        _require_admin_of(actor, organization)
+    if membership.role == Role.ADMIN and len(_lock_admins(organization)) <= 1:
+        raise Conflict(_("An organisation must keep at least one administrator."), code="last_admin")
+    membership_id, user = membership.pk, membership.user
+    membership.delete()
+    audit_record(
+        action="accounts.membership.removed",
+        actor=actor.user,
+        actor_organization=_acting_org(actor),
+        subject_organization=organization,
+        target=organization,
+        data={"membership": str(membership_id), "user": str(user.pk), "role": membership.role, "self": leaving_self},
+    )
+    if not leaving_self:
+        notify(
+            recipients=[user],
+            kind="membership_removed",
+            params={"organization": organization.legal_name},
+            organization=organization,
+        )
+
+
+# --- Invitations ----------------------------------------------------------------------------------
+def _hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _send_invitation_email(*, invitation: Invitation, token: str, language: str) -> None:
+    with translation.override(language):
+        if invitation.kind == Invitation.Kind.PRODUCER_ORGANIZATION:
+            subject = _("Invitation to register %(name)s on Oro Responsable") % {"name": invitation.legal_name}
+        else:
+            subject = _("Invitation to join %(name)s on Oro Responsable") % {
+                "name": invitation.organization.legal_name if invitation.organization else ""
+            }
+        body = _(
+            "You have been invited to Oro Responsable, the marketplace for responsible gold from Madre de Dios.\n\n"
+            "Accept the invitation here: %(link)s\n\n"
+            "Or send this token to POST /api/v1/invitations/accept/: %(token)s\n\n"
+            "The invitation can be used once and expires on %(expires)s."
+        ) % {
+            "link": f"{settings.FRONTEND_URL}/invitations/accept?token={token}",
+            "token": token,
+            "expires": timezone.localtime(invitation.expires_at).strftime("%Y-%m-%d %H:%M %Z"),
+        }
+    send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [invitation.email])
+
+
+@transaction.atomic
+def invitation_create(
+    *,
+    actor: Actor,
+    kind: str,
+    email: str,
+    role: str,
+    legal_name: str = "",
+    country: str = "PE",
+    message: str = "",
+) -> Invitation:
+    """Producer organisations are invited by the network's reviewers; members by their organisation's admin."""
+    email = email.strip().lower()
+    acting = _acting_org(actor)
+    if acting is None:
+        raise PermissionDenied(_("Act for an organisation to send invitations."), code="organization_required")
+    organization: Organization | None
+    if kind == Invitation.Kind.PRODUCER_ORGANIZATION:
+        if not actor.is_reviewer:
+            raise PermissionDenied(
+                _("Only the network's reviewers invite producer organisations."), code="not_reviewer"
+            )
+        if not legal_name.strip():
+            raise _field_error("legal_name", "required", _("Name the producer organisation to create."))
+        organization, role = None, Role.ADMIN
+        pending = Invitation.objects.filter(kind=kind, email=email, legal_name=legal_name)
+    else:
+        if not actor.is_org_admin:
+            raise PermissionDenied(_("Only an administrator can invite members."), code="not_admin")
+        organization = acting
+        _check_role_fits(role, organization)
+        if Membership.objects.filter(organization=organization, user__email__iexact=email).exists():
+            raise Conflict(_("This person is already a member of the organisation."), code="already_member")
+        pending = Invitation.objects.filter(kind=kind, email=email, organization=organization)
+    now = timezone.now()
+    if pending.filter(accepted_at__isnull=True, revoked_at__isnull=True, expires_at__gt=now).exists():
+        raise Conflict(
+            _("An invitation to this address is still pending: revoke it before sending another."),
+            code="invitation_pending",
+        )
+    token = secrets.token_urlsafe(32)
+    invitation = Invitation.objects.create(
+        kind=kind,
+        organization=organization,
+        invited_by=actor.user,
+        invited_by_organization=acting,
+        email=email,
+        role=role,
+        legal_name=legal_name.strip(),
+        country=country,
+        message=message,
+        token_hash=_hash_token(token),
+        expires_at=now + settings.INVITATION_TTL,
+    )
+    audit_record(
+        action="accounts.invitation.created",
+        actor=actor.user,
+        actor_organization=acting,
+        subject_organization=organization or acting,
+        target=invitation,
+        data={"kind": kind, "email": email, "role": role, "legal_name": invitation.legal_name},
+    )
+    language = translation.get_language() or settings.LANGUAGE_CODE
+    transaction.on_commit(lambda: _send_invitation_email(invitation=invitation, token=token, language=language))
+    return invitation
+
+
+@transaction.atomic
+def invitation_revoke(*, actor: Actor, invitation: Invitation) -> Invitation:
+    if invitation.revoked_at is not None:
+        return invitation
+    if not (actor.is_org_admin or actor.is_reviewer or actor.is_staff):
+        raise PermissionDenied(_("Only an administrator can revoke invitations."), code="not_admin")
+    now = timezone.now()
+    updated = Invitation.objects.filter(pk=invitation.pk, accepted_at__isnull=True, revoked_at__isnull=True).update(
+        revoked_at=now
+    )
+    if not updated:
+        raise Conflict(_("This invitation was already accepted."), code="invitation_already_used")
+    invitation.revoked_at = now
+    audit_record(
+        action="accounts.invitation.revoked",
+        actor=actor.user,
+        actor_organization=_acting_org(actor),
+        subject_organization=invitation.organization or invitation.invited_by_organization,
+        target=invitation,
+        data={"email": invitation.email},
+    )
+    return invitation
+
+
+@dataclass(frozen=True)
+class AcceptResult:
+    user: User
+    membership: Membership
+    created_user: bool
+
+
+def _refuse_unusable(invitation: Invitation | None) -> None:
+    if invitation is None:
+        raise BadRequest(_("This invitation token is not valid."), code="invitation_invalid")
+    if invitation.accepted_at is not None:
+        raise Conflict(_("This invitation was already used."), code="invitation_already_used")
+    if invitation.revoked_at is not None:
+        raise Conflict(_("This invitation was revoked."), code="invitation_revoked")
+    if invitation.expires_at <= timezone.now():
+        raise Conflict(_("This invitation has expired: ask for a new one."), code="invitation_expired")
+
+
+@transaction.atomic
+def invitation_accept(
+    *, token: str, password: str, full_name: str = "", preferred_language: str = "es"
+) -> AcceptResult:
+    """Use an invitation once: create the account (or confirm an existing one by its password) and join."""
+    invitation = Invitation.objects.select_related("organization").filter(token_hash=_hash_token(token)).first()
+    _refuse_unusable(invitation)
+    assert invitation is not None
+    now = timezone.now()
+    claimed = Invitation.objects.filter(
+        pk=invitation.pk, accepted_at__isnull=True, revoked_at__isnull=True, expires_at__gt=now
+    ).update(accepted_at=now)
+    if not claimed:  # used, revoked or expired by a concurrent request
+        invitation.refresh_from_db()
+        _refuse_unusable(invitation)
+    user = User.objects.filter(email__iexact=invitation.email).first()
+    created_user = user is None
+    if user is None:
+        if not full_name.strip():
+            raise _field_error("full_name", "required", _("Tell us your full name."))
+        try:
+            password_validation.validate_password(password, User(email=invitation.email, full_name=full_name))
+        except DjangoValidationError as exc:
+            raise _field_error("password", "weak_password", " ".join(exc.messages)) from None
+        user = User.objects.create_user(
+            email=invitation.email,
+            password=password,
+            full_name=full_name.strip(),
+            preferred_language=preferred_language,
+        )
+    elif not user.check_password(password):
+        raise _field_error(
+            "password", "wrong_password", _("This e-mail address already has an account: enter its password.")
+        )
+    organization = invitation.organization
+    if invitation.kind == Invitation.Kind.PRODUCER_ORGANIZATION:
+        organization = Organization.objects.create(
+            kind=Organization.Kind.PRODUCER,
+            legal_name=invitation.legal_name,
+            country=invitation.country or "PE",
+            contact_email=invitation.email,
+        )
+    assert organization is not None
+    if Membership.objects.filter(user=user, organization=organization).exists():
+        raise Conflict(_("You are already a member of this organisation."), code="already_member")
+    membership = Membership.objects.create(user=user, organization=organization, role=invitation.role)
+    Invitation.objects.filter(pk=invitation.pk).update(accepted_by=user)
+    audit_record(
+        action="accounts.invitation.accepted",
+        actor=user,
+        actor_organization=organization,
+        target=invitation,
+        data={
+            "email": invitation.email,
+            "kind": invitation.kind,
+            "organization": str(organization.pk),
+            "membership": str(membership.pk),
+            "role": invitation.role,
+            "created_user": created_user,
+        },
+    )
+    recipients = [invitation.invited_by, *organization_admins(organization_id=organization.pk).exclude(pk=user.pk)]
+    notify(
+        recipients=recipients,
+        kind="invitation_accepted",
+        params={
+            "email": invitation.email,
+            "organization": organization.legal_name,
+            "role": Role(invitation.role).label,
+        },
+        organization=organization,
+        target=membership,
+    )
+    return AcceptResult(user=user, membership=membership, created_user=created_user)

@@ -1,0 +1,1 @@
+"""The append-only, hash-chained event log: who, acting for which organisation, did what, when."""

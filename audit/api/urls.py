@@ -1,0 +1,7 @@
+from rest_framework.routers import SimpleRouter
+
+from audit.api.views import AuditEventViewSet
+
+router = SimpleRouter()
+router.register("audit-events", AuditEventViewSet, basename="audit-event")
+urlpatterns = router.urls

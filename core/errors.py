@@ -1,0 +1,262 @@
+"""RFC 9457 problem details for every error the API can give.
+
+Services raise `DomainError` subclasses with a stable snake_case `code`; DRF's and Django's own errors are
+mapped to the same shape here, so a client handles one format. Messages are lazy translations, rendered
+in the language the request asked for (`Accept-Language`).
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any, TypeVar
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig, SuspiciousOperation, TooManyFieldsSent
+from django.http import Http404, HttpRequest, JsonResponse
+from django.utils.encoding import force_str
+from django.utils.translation import gettext_lazy as _
+from rest_framework import exceptions as drf
+from rest_framework.response import Response
+
+logger = logging.getLogger(__name__)
+
+PROBLEM_CONTENT_TYPE = "application/problem+json"
+PROBLEM_TYPE_PREFIX = "urn:oro-responsable:problem:"
+
+STATUS_TITLES: dict[int, Any] = {
+    400: _("Bad request"),
+    401: _("Authentication required"),
+    403: _("Forbidden"),
+    404: _("Not found"),
+    405: _("Method not allowed"),
+    406: _("Not acceptable"),
+    409: _("Conflict"),
+    413: _("Content too large"),
+    415: _("Unsupported media type"),
+    422: _("Unprocessable content"),
+    429: _("Too many requests"),
+    500: _("Internal server error"),
+    503: _("Service unavailable"),
+}
+
+
+class DomainError(Exception):
+    """A refusal the client can act on. Subclasses fix the HTTP status."""
+
+    status = 400
+    code = "bad_request"
+    default_detail: Any = _("The request could not be processed.")
+
+    def __init__(
+        self,
+        detail: Any = None,
+        *,
+        code: str | None = None,
+        errors: Iterable[Mapping[str, Any]] | None = None,
+        extra: Mapping[str, Any] | None = None,
+    ) -> None:
+        self.detail = detail if detail is not None else self.default_detail
+        if code is not None:
+            self.code = code
+        self.errors = [dict(error) for error in errors] if errors is not None else None
+        self.extra = dict(extra or {})
+        super().__init__(force_str(self.detail))
+
+
+class BadRequest(DomainError):
+    status = 400
+    code = "bad_request"
+
+
+class NotAuthenticated(DomainError):
+    status = 401
+    code = "not_authenticated"
+    default_detail = _("Authentication credentials were not provided.")
+
+
+class PermissionDenied(DomainError):
+    status = 403
+    code = "permission_denied"
+    default_detail = _("You do not have permission to perform this action.")
+
+
+class NotFound(DomainError):
+    status = 404
+    code = "not_found"
+    default_detail = _("Not found.")
+
+
+class Conflict(DomainError):
+    status = 409
+    code = "conflict"
+    default_detail = _("The request conflicts with the current state of the resource.")
+
+
+class Unprocessable(DomainError):
+    status = 422
+    code = "unprocessable"
+
+
+class ServiceUnavailable(DomainError):
+    status = 503
+    code = "service_unavailable"
+    default_detail = _("A service this request needs is unavailable. Try again later.")
+
+
+def problem(
+    status: int,
+    code: str,
+    detail: Any,
+    *,
+    errors: list[dict[str, Any]] | None = None,
+    extra: Mapping[str, Any] | None = None,
+    instance: str | None = None,
+) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "type": PROBLEM_TYPE_PREFIX + code,
+        "title": force_str(STATUS_TITLES.get(status, _("Error"))),
+        "status": status,
+        "detail": force_str(detail),
+        "code": code,
+    }
+    if instance:
+        body["instance"] = instance
+    if errors is not None:
+        body["errors"] = errors
+    for key, value in (extra or {}).items():
+        body.setdefault(key, value)
+    return body
+
+
+def flatten_validation_errors(detail: Any, prefix: str | None = None) -> list[dict[str, Any]]:
+    """Turn DRF's nested ValidationError detail into `[{field, code, message}]` with dotted paths."""
+    if isinstance(detail, Mapping):
+        out: list[dict[str, Any]] = []
+        for key, value in detail.items():
+            field = prefix if key in ("non_field_errors", "__all__") else f"{prefix}.{key}" if prefix else str(key)
+            out.extend(flatten_validation_errors(value, field))
+        return out
+    if isinstance(detail, list):
+        if all(isinstance(item, (str, drf.ErrorDetail)) for item in detail):
+            return [
+                {"field": prefix, "code": getattr(item, "code", "invalid"), "message": force_str(item)}
+                for item in detail
+            ]
+        out = []
+        for index, item in enumerate(detail):
+            if item:  # DRF leaves an empty dict for list items that were valid
+                field = f"{prefix}.{index}" if prefix else str(index)
+                out.extend(flatten_validation_errors(item, field))
+        return out
+    return [{"field": prefix, "code": getattr(detail, "code", "invalid"), "message": force_str(detail)}]
+
+
+# DRF exceptions: our own code and message for each, so every client sees one vocabulary in two languages.
+_DRF_MAP: list[tuple[type[drf.APIException], str, Any]] = [
+    (drf.NotAuthenticated, "not_authenticated", _("Authentication credentials were not provided.")),
+    (drf.AuthenticationFailed, "authentication_failed", _("The token is invalid, expired or was revoked.")),
+    (drf.PermissionDenied, "permission_denied", _("You do not have permission to perform this action.")),
+    (drf.NotFound, "not_found", _("Not found.")),
+    (drf.MethodNotAllowed, "method_not_allowed", _("This method is not allowed on this resource.")),
+    (drf.NotAcceptable, "not_acceptable", _("This resource can only answer application/json.")),
+    (drf.UnsupportedMediaType, "unsupported_media_type", _("Send the body as application/json.")),
+    (drf.ParseError, "malformed_request", _("The request body could not be parsed: send valid JSON.")),
+]
+
+
+def problem_response(
+    status: int,
+    code: str,
+    detail: Any,
+    *,
+    errors: list[dict[str, Any]] | None = None,
+    extra: Mapping[str, Any] | None = None,
+    headers: Mapping[str, str] | None = None,
+) -> Response:
+    response = Response(
+        problem(status, code, detail, errors=errors, extra=extra),
+        status=status,
+        headers=dict(headers or {}),
+        content_type=PROBLEM_CONTENT_TYPE,
+    )
+    return response
+
+
+def problem_exception_handler(exc: Exception, context: Mapping[str, Any]) -> Response | None:
+    """DRF's EXCEPTION_HANDLER: every error becomes problem details."""
+    if isinstance(exc, DomainError):
+        challenge = {"WWW-Authenticate": "Token"} if exc.status == 401 else None
+        return problem_response(exc.status, exc.code, exc.detail, errors=exc.errors, extra=exc.extra, headers=challenge)
+    if isinstance(exc, drf.ValidationError):
+        errors = flatten_validation_errors(exc.detail)
+        return problem_response(400, "validation_error", _("Some fields are invalid: see `errors`."), errors=errors)
+    if isinstance(exc, drf.Throttled):
+        wait = max(1, math.ceil(getattr(exc, "wait", None) or 1))
+        return problem_response(
+            429,
+            "throttled",
+            _("Too many requests. Try again in %(seconds)d seconds.") % {"seconds": wait},
+            extra={"retry_after": wait},
+            headers={"Retry-After": str(wait)},
+        )
+    if isinstance(exc, Http404):
+        exc = drf.NotFound()
+    elif isinstance(exc, DjangoPermissionDenied):
+        exc = drf.PermissionDenied()
+    if isinstance(exc, RequestDataTooBig):
+        return problem_response(413, "body_too_large", _("The request body is larger than this API accepts."))
+    if isinstance(exc, TooManyFieldsSent):
+        return problem_response(413, "too_many_fields", _("The request has too many fields."))
+    if isinstance(exc, drf.APIException):
+        headers: dict[str, str] = {}
+        if isinstance(exc, (drf.NotAuthenticated, drf.AuthenticationFailed)):
+            request = context.get("request")
+            view = context.get("view")
+            header = view.get_authenticate_header(request) if view is not None and request is not None else None
+            headers["WWW-Authenticate"] = header or "Token"
+        for exc_class, code, message in _DRF_MAP:
+            if isinstance(exc, exc_class):
+                return problem_response(exc.status_code, code, message, headers=headers)
+        return problem_response(exc.status_code, str(exc.default_code), exc.detail, headers=headers)
+    if isinstance(exc, SuspiciousOperation):
+        logger.warning("Suspicious request refused: %s", exc)
+        return problem_response(400, "bad_request", _("The request was refused as malformed."))
+    return None
+
+
+# --- Django's own error views (URLs outside DRF, and errors raised before a view runs) -------------
+def _django_problem(status: int, code: str, detail: Any) -> JsonResponse:
+    return JsonResponse(problem(status, code, detail), status=status, content_type=PROBLEM_CONTENT_TYPE)
+
+
+def bad_request(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
+    if isinstance(exception, RequestDataTooBig):
+        return _django_problem(413, "body_too_large", _("The request body is larger than this API accepts."))
+    return _django_problem(400, "bad_request", _("The request was refused as malformed."))
+
+
+def permission_denied(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
+    return _django_problem(403, "permission_denied", _("You do not have permission to perform this action."))
+
+
+def page_not_found(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
+    return _django_problem(404, "not_found", _("There is nothing at this address."))
+
+
+def server_error(request: HttpRequest) -> JsonResponse:
+    return _django_problem(500, "server_error", _("Something went wrong on our side. It has been logged."))
+
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def documents_problems(*statuses: int) -> Callable[[F], F]:
+    """Declare the extra problem statuses (409, 422, 503...) a view method can answer, for the schema."""
+
+    def decorate(func: F) -> F:
+        func.problem_statuses = tuple(statuses)  # type: ignore[attr-defined]
+        return func
+
+    return decorate

@@ -1,0 +1,103 @@
+"""`Idempotency-Key` for POSTs that create state: a retry gets the first answer.
+
+The key is claimed by inserting a row (unique per caller) before the view runs, so two concurrent requests
+with one key cannot both act: the second sees the claim and answers 409 until the first is done. A key sent
+again with another body answers 422. Failed requests (an error response or an exception) release the key,
+since they changed nothing; successful answers are stored and replayed until the key expires.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import re
+from collections.abc import Callable
+from typing import Any
+
+from django.conf import settings
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.crypto import salted_hmac
+from django.utils.translation import gettext_lazy as _
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from core.errors import BadRequest, Conflict, Unprocessable
+from core.models import IdempotencyRecord
+
+HEADER = "Idempotency-Key"
+_VALID_KEY = re.compile(r"^[\x21-\x7e]{1,255}$")
+
+
+def _fingerprint(request: Request) -> str:
+    try:
+        body = json.dumps(request.data, sort_keys=True, cls=DjangoJSONEncoder, separators=(",", ":"))
+    except (TypeError, ValueError):
+        body = repr(request.data)
+    message = f"{request.method} {request.path}\n{body}"
+    return salted_hmac("core.idempotency", message, algorithm="sha256").hexdigest()
+
+
+def _scope(request: Request) -> str:
+    user = getattr(request, "user", None)
+    return f"user:{user.pk}" if user is not None and user.is_authenticated else "anonymous"
+
+
+def _claim(scope: str, key: str, fingerprint: str) -> tuple[IdempotencyRecord, bool]:
+    now = timezone.now()
+    IdempotencyRecord.objects.filter(scope=scope, key=key, expires_at__lte=now).delete()
+    try:
+        with transaction.atomic():
+            record = IdempotencyRecord.objects.create(
+                scope=scope, key=key, fingerprint=fingerprint, expires_at=now + settings.IDEMPOTENCY_KEY_TTL
+            )
+        return record, True
+    except IntegrityError:
+        return IdempotencyRecord.objects.get(scope=scope, key=key), False
+
+
+def idempotent(view_method: Callable[..., Response]) -> Callable[..., Response]:
+    """Decorate a view's `post`/`create` (or an action) to honour `Idempotency-Key`."""
+
+    @functools.wraps(view_method)
+    def wrapper(self: Any, request: Request, *args: Any, **kwargs: Any) -> Response:
+        key = request.headers.get(HEADER)
+        if key is None:
+            return view_method(self, request, *args, **kwargs)
+        if not _VALID_KEY.match(key):
+            raise BadRequest(
+                _("Idempotency-Key must be 1 to 255 visible ASCII characters."), code="invalid_idempotency_key"
+            )
+        fingerprint = _fingerprint(request)
+        record, claimed = _claim(_scope(request), key, fingerprint)
+        if not claimed:
+            if record.fingerprint != fingerprint:
+                raise Unprocessable(
+                    _("This Idempotency-Key was already used with a different request."),
+                    code="idempotency_key_reused",
+                )
+            if record.state != IdempotencyRecord.State.COMPLETED:
+                raise Conflict(
+                    _("A request with this Idempotency-Key is still being processed. Retry shortly."),
+                    code="idempotency_key_in_progress",
+                )
+            return Response(
+                record.response_body, status=record.response_status, headers={"Idempotent-Replayed": "true"}
+            )
+        try:
+            response = view_method(self, request, *args, **kwargs)
+        except BaseException:
+            record.delete()
+            raise
+        if response.status_code >= 400:
+            record.delete()
+            return response
+        record.state = IdempotencyRecord.State.COMPLETED
+        record.response_status = response.status_code
+        record.response_body = json.loads(json.dumps(response.data, cls=DjangoJSONEncoder))
+        record.save(update_fields=["state", "response_status", "response_body"])
+        return response
+
+    wrapper.idempotent = True  # type: ignore[attr-defined]
+    return wrapper

@@ -1,0 +1,1 @@
+"""The Django project: settings, URL wiring and the WSGI/ASGI entry points."""

@@ -1,0 +1,83 @@
+"""Schema generation that documents every problem response an operation can give.
+
+drf-spectacular documents success bodies only. Here every operation also lists the problem details it can
+answer: 400, 401/403 where a token is read, 404 for paths with ids, 406, 413/415 for bodies, 429, plus the
+statuses a view declares with `core.errors.documents_problems` (409, 422, 503...).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from drf_spectacular.openapi import AutoSchema
+from rest_framework import serializers
+
+from core.errors import PROBLEM_CONTENT_TYPE
+
+
+class ProblemFieldErrorSerializer(serializers.Serializer):
+    field = serializers.CharField(allow_null=True, help_text="Dotted path of the field; null for the whole body.")
+    code = serializers.CharField(help_text="Stable machine-readable code.")
+    message = serializers.CharField(help_text="Human-readable message in the language asked for.")
+
+
+class ProblemSerializer(serializers.Serializer):
+    """RFC 9457 problem details."""
+
+    type = serializers.CharField(help_text="URI naming the problem type (urn:oro-responsable:problem:<code>).")
+    title = serializers.CharField()
+    status = serializers.IntegerField()
+    detail = serializers.CharField()
+    code = serializers.CharField(help_text="Stable snake_case code, the same in every language.")
+    instance = serializers.CharField(required=False)
+    errors = ProblemFieldErrorSerializer(  # type: ignore[assignment]
+        many=True, required=False, help_text="Field errors (validation)."
+    )
+    retry_after = serializers.IntegerField(required=False, help_text="Seconds to wait (429).")
+
+
+PROBLEM_DESCRIPTIONS = {
+    400: "Invalid input: malformed JSON, field errors, bad query parameters or headers.",
+    401: "Missing, invalid, expired or revoked token.",
+    403: "Authenticated, but this role or organisation may not do this.",
+    404: "Not found, or not yours to see.",
+    406: "Only application/json (or application/problem+json) can be answered.",
+    409: "Conflicts with the current state (an impossible transition, a duplicate, a key in use).",
+    413: "Body larger than the limit.",
+    415: "Body media type not supported.",
+    422: "Idempotency-Key reused with a different request.",
+    429: "Throttled; see the Retry-After header.",
+    503: "A dependency is unavailable; retry later.",
+}
+
+
+class ProblemAwareAutoSchema(AutoSchema):
+    def _problem_statuses(self) -> set[int]:
+        statuses = {400, 406, 429}
+        if self.view.get_authenticators() or any(type(p).__name__ != "AllowAny" for p in self.view.get_permissions()):
+            statuses |= {401, 403}
+        if "{" in self.path:
+            statuses.add(404)
+        if self.method in ("POST", "PUT", "PATCH"):
+            statuses |= {413, 415}
+        handler = getattr(self.view, getattr(self.view, "action", None) or "", None) or getattr(
+            self.view, self.method.lower(), None
+        )
+        statuses |= set(getattr(handler, "problem_statuses", ()))
+        return statuses
+
+    def _get_response_bodies(self, direction: Any = "response") -> dict[str, Any]:
+        responses = super()._get_response_bodies(direction)
+        if direction != "response":
+            return responses
+        for status in sorted(self._problem_statuses()):
+            if str(status) in responses:
+                continue
+            body = self._get_response_for_code(ProblemSerializer, str(status), [PROBLEM_CONTENT_TYPE], direction)
+            body["description"] = PROBLEM_DESCRIPTIONS[status]
+            if status == 429:
+                body["headers"] = {"Retry-After": {"schema": {"type": "integer"}, "description": "Seconds."}}
+            if status == 401:
+                body["headers"] = {"WWW-Authenticate": {"schema": {"type": "string"}}}
+            responses[str(status)] = body
+        return responses

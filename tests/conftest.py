@@ -1,0 +1,121 @@
+"""Named actors, each an API client with its own token and organisation, as STYLE.md describes.
+
+`buyer` (admin of a Swiss refiner), `buyer_member`, `other_buyer`, `producer_admin` (president of a
+cooperative), `producer_member`, `other_producer`, `reviewer` (the network), `staff`, `anon`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from django.core.cache import cache
+from knox.models import AuthToken
+from rest_framework.test import APIClient
+
+from accounts.models import Organization, Role, User
+from tests.factories import BuyerOrganizationFactory, MembershipFactory, OrganizationFactory, UserFactory
+
+
+@dataclass
+class ActorClient:
+    client: APIClient
+    user: User | None
+    organization: Organization | None
+
+    def __getattr__(self, name: str) -> Any:  # client.get / post / patch / delete...
+        return getattr(self.client, name)
+
+
+def make_client(
+    user: User | None = None, organization: Organization | None = None, language: str = "en"
+) -> ActorClient:
+    client = APIClient(HTTP_ACCEPT_LANGUAGE=language)
+    if user is not None:
+        _instance, token = AuthToken.objects.create(user=user)
+        client.credentials(HTTP_AUTHORIZATION=f"Token {token}", HTTP_ACCEPT_LANGUAGE=language)
+    return ActorClient(client=client, user=user, organization=organization)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache() -> None:
+    """Throttle counters live in the cache: each test starts with none."""
+    cache.clear()
+
+
+@pytest.fixture
+def network(db: None) -> Organization:
+    return OrganizationFactory(kind=Organization.Kind.NETWORK, legal_name="Red de Mujeres Mineras", tax_id="")
+
+
+@pytest.fixture
+def coop(db: None) -> Organization:
+    return OrganizationFactory(legal_name="Cooperativa Mujeres de Oro de Huepetuhe")
+
+
+@pytest.fixture
+def buyer_org(db: None) -> Organization:
+    return BuyerOrganizationFactory(legal_name="Helvetia Responsible Refining SA")
+
+
+def _member(organization: Organization, role: str, email: str) -> ActorClient:
+    membership = MembershipFactory(organization=organization, role=role, user=UserFactory(email=email))
+    return make_client(membership.user, organization)
+
+
+@pytest.fixture
+def anon(db: None) -> ActorClient:
+    return make_client()
+
+
+@pytest.fixture
+def buyer(buyer_org: Organization) -> ActorClient:
+    return _member(buyer_org, Role.ADMIN, "buyer@example.test")
+
+
+@pytest.fixture
+def buyer_member(buyer_org: Organization) -> ActorClient:
+    return _member(buyer_org, Role.MEMBER, "buyer-member@example.test")
+
+
+@pytest.fixture
+def other_buyer(db: None) -> ActorClient:
+    return _member(
+        BuyerOrganizationFactory(legal_name="Joyería Lima SAC", country="PE", tax_id="20100070970"),
+        Role.ADMIN,
+        "other-buyer@example.test",
+    )
+
+
+@pytest.fixture
+def producer_admin(coop: Organization) -> ActorClient:
+    return _member(coop, Role.ADMIN, "president@example.test")
+
+
+@pytest.fixture
+def producer_member(coop: Organization) -> ActorClient:
+    return _member(coop, Role.MEMBER, "socia@example.test")
+
+
+@pytest.fixture
+def other_producer(db: None) -> ActorClient:
+    return _member(
+        OrganizationFactory(legal_name="Asociación Virgen de la Candelaria"), Role.ADMIN, "other@example.test"
+    )
+
+
+@pytest.fixture
+def reviewer(network: Organization) -> ActorClient:
+    return _member(network, Role.REVIEWER, "reviewer@example.test")
+
+
+@pytest.fixture
+def staff(db: None) -> ActorClient:
+    return make_client(UserFactory(email="staff@example.test", is_staff=True, is_superuser=True))
+
+
+@pytest.fixture
+def client_for() -> Callable[..., ActorClient]:
+    return make_client
