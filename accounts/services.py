@@ -218,7 +218,7 @@ def membership_change_role(*, actor: Actor, membership: Membership, role: str) -
     notify(
         recipients=[membership.user],
         kind="membership_role_changed",
-        params={"organization": organization.legal_name, "role": Role(role).label},
+        params={"organization": organization.legal_name, "role": role},
         organization=organization,
         target=membership,
     )
@@ -268,7 +268,7 @@ def _send_invitation_email(*, invitation: Invitation, token: str, language: str)
         body = _(
             "You have been invited to Oro Responsable, the marketplace for responsible gold from Madre de Dios.\n\n"
             "Accept the invitation here: %(link)s\n\n"
-            "Or send this token to POST /api/v1/invitations/accept/: %(token)s\n\n"
+            "Your invitation code: %(token)s\n\n"
             "The invitation can be used once and expires on %(expires)s."
         ) % {
             "link": f"{settings.FRONTEND_URL}/invitations/accept?token={token}",
@@ -455,7 +455,7 @@ def invitation_accept(
         params={
             "email": invitation.email,
             "organization": organization.legal_name,
-            "role": Role(invitation.role).label,
+            "role": invitation.role,
         },
         organization=organization,
         target=membership,

@@ -17,6 +17,7 @@ from django.core.exceptions import RequestDataTooBig, SuspiciousOperation, TooMa
 from django.http import Http404, HttpRequest, JsonResponse
 from django.utils.encoding import force_str
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 from rest_framework import exceptions as drf
 from rest_framework.response import Response
 
@@ -197,7 +198,12 @@ def problem_exception_handler(exc: Exception, context: Mapping[str, Any]) -> Res
         return problem_response(
             429,
             "throttled",
-            _("Too many requests. Try again in %(seconds)d seconds.") % {"seconds": wait},
+            ngettext(
+                "Too many requests. Try again in %(seconds)d second.",
+                "Too many requests. Try again in %(seconds)d seconds.",
+                wait,
+            )
+            % {"seconds": wait},
             extra={"retry_after": wait},
             headers={"Retry-After": str(wait)},
         )

@@ -18,6 +18,11 @@ def current_request_id() -> str:
     return _request_id.get()
 
 
+def clear_request_id(**kwargs: object) -> None:
+    """Connected to `request_finished`: work done after a request (commands, jobs) carries no stale id."""
+    _request_id.set("-")
+
+
 class RequestIdMiddleware:
     header = "X-Request-ID"
 
@@ -27,11 +32,10 @@ class RequestIdMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         incoming = request.headers.get(self.header, "")
         request_id = incoming if _VALID_ID.match(incoming) else uuid.uuid4().hex
-        token = _request_id.set(request_id)
-        try:
-            response = self.get_response(request)
-        finally:
-            _request_id.reset(token)
+        # Not reset on the way out: Django logs 4xx/5xx responses after the middleware has returned,
+        # and those lines must carry the id too. The next request on this thread sets its own.
+        _request_id.set(request_id)
+        response = self.get_response(request)
         response[self.header] = request_id
         return response
 

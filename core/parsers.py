@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import codecs
 import json
-from decimal import Decimal
 from collections.abc import Mapping
+from decimal import Decimal
 from typing import Any
 
 from django.conf import settings

@@ -19,7 +19,7 @@ FINENESS_PLACES = Decimal("0.1")
 GRAMS_PER_TROY_OUNCE = Decimal("31.1034768")
 
 
-def _exact_decimal(value: Any, places: Decimal, what: str) -> Decimal:
+def _exact_decimal(value: Any, places: Decimal, what: Any) -> Decimal:
     if isinstance(value, float):
         raise ValidationError(_("%(what)s must be a decimal string, not a float.") % {"what": what})
     try:
@@ -34,11 +34,11 @@ def _exact_decimal(value: Any, places: Decimal, what: str) -> Decimal:
 
 
 def grams(value: Any) -> Decimal:
-    return _exact_decimal(value, GRAM_PLACES, "grams")
+    return _exact_decimal(value, GRAM_PLACES, _("Grams"))
 
 
 def fineness(value: Any) -> Decimal:
-    number = _exact_decimal(value, FINENESS_PLACES, "fineness")
+    number = _exact_decimal(value, FINENESS_PLACES, _("Fineness"))
     if not Decimal(0) <= number <= Decimal(1000):
         raise ValidationError(_("Fineness is parts per thousand, from 0 to 1000."))
     return number

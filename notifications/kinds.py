@@ -1,16 +1,18 @@
 """What each kind of notification says, in every language we speak.
 
 Texts are lazy translations with named parameters; the feed renders them in the reader's language and the
-e-mail in the recipient's preferred language. Apps add their kinds with `register` when they load.
+e-mail in the recipient's preferred language. Parameters that are codes (a role, a state) are stored as
+codes and translated when rendered, through the kind's `labels`. Each app registers its own kinds when it
+loads (`accounts/notification_kinds.py`...).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.utils.encoding import force_str
-from django.utils.translation import gettext_lazy as _
 
 
 @dataclass(frozen=True)
@@ -18,42 +20,25 @@ class Kind:
     title: Any
     body: Any
     email: bool = True
+    labels: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)  # parameter -> {code: label}
 
 
 KINDS: dict[str, Kind] = {}
 
 
-def register(code: str, *, title: Any, body: Any, email: bool = True) -> None:
-    KINDS[code] = Kind(title=title, body=body, email=email)
+def register(
+    code: str, *, title: Any, body: Any, email: bool = True, labels: Mapping[str, Mapping[str, Any]] | None = None
+) -> None:
+    KINDS[code] = Kind(title=title, body=body, email=email, labels=dict(labels or {}))
 
 
 def render(code: str, params: dict[str, Any]) -> tuple[str, str]:
+    """Title and body in the active language."""
     kind = KINDS.get(code)
     if kind is None:
         return code, ""
+    values = {key: force_str(kind.labels.get(key, {}).get(value, value)) for key, value in params.items()}
     try:
-        return force_str(kind.title) % params, force_str(kind.body) % params
+        return force_str(kind.title) % values, force_str(kind.body) % values
     except (KeyError, TypeError, ValueError):
         return force_str(kind.title), force_str(kind.body)
-
-
-register(
-    "invitation_accepted",
-    title=_("%(email)s joined %(organization)s"),
-    body=_("%(email)s accepted the invitation and joined %(organization)s as %(role)s."),
-)
-register(
-    "membership_role_changed",
-    title=_("Your role in %(organization)s changed"),
-    body=_("You are now %(role)s in %(organization)s."),
-)
-register(
-    "membership_removed",
-    title=_("You no longer belong to %(organization)s"),
-    body=_("An administrator removed you from %(organization)s."),
-)
-register(
-    "welcome",
-    title=_("Welcome to Oro Responsable"),
-    body=_("Your organisation %(organization)s is registered. Submit your KYC documents to start trading."),
-)

@@ -19,7 +19,7 @@ def test_the_feed_renders_in_the_readers_language(buyer, client_for):
     spanish_title = spanish.get("/api/v1/notifications/").json()["results"][0]["title"]
 
     assert english_title == "Welcome to Oro Responsable"
-    assert spanish_title == "Bienvenida a Oro Responsable"
+    assert spanish_title == "Le damos la bienvenida a Oro Responsable"
 
 
 def test_unread_count_and_mark_read(buyer):
@@ -85,3 +85,17 @@ def test_a_failing_mail_server_does_not_lose_the_feed(buyer, settings, django_ca
     notification = Notification.objects.get()
     assert notification.emailed_at is None
     assert buyer.get("/api/v1/notifications/unread-count/").json() == {"unread": 1}
+
+
+def test_codes_in_a_notification_are_translated_for_each_reader(producer_admin, producer_member, coop, client_for):
+    from accounts.models import Membership
+
+    membership = Membership.objects.get(user=producer_member.user)
+    producer_admin.patch(f"/api/v1/organizations/{coop.pk}/members/{membership.pk}/", {"role": "admin"}, format="json")
+
+    english = client_for(producer_member.user, language="en").get("/api/v1/notifications/").json()["results"][0]
+    spanish = client_for(producer_member.user, language="es").get("/api/v1/notifications/").json()["results"][0]
+
+    assert english["params"]["role"] == spanish["params"]["role"] == "admin"
+    assert "Administrator" in english["body"]
+    assert "Administrador(a)" in spanish["body"]

@@ -1,0 +1,67 @@
+"""Races on PostgreSQL with real threads: one invitation, one idempotency key, one audit chain."""
+
+from __future__ import annotations
+
+import pytest
+from rest_framework.test import APIClient
+
+from accounts.models import Invitation, Membership, Organization
+from accounts.services import _hash_token
+from audit.models import AuditEvent
+from audit.services import audit_record
+from audit.verification import verify_chain
+from tests.accounts.test_auth import SIGNUP
+from tests.concurrency import postgres_only, run_at_once
+from tests.factories import InvitationFactory, MembershipFactory, OrganizationFactory
+
+pytestmark = [postgres_only, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.mark.parametrize("attempt", range(3))
+def test_one_invitation_accepted_four_times_at_once_makes_one_member(attempt):
+    coop = OrganizationFactory()
+    admin = MembershipFactory(organization=coop, role="admin")
+    InvitationFactory(
+        organization=coop,
+        invited_by=admin.user,
+        invited_by_organization=coop,
+        email="socia@example.test",
+        token_hash=_hash_token("the-token"),
+    )
+
+    def accept(i):
+        return APIClient().post(
+            "/api/v1/invitations/accept/",
+            {"token": "the-token", "password": "Oro-sin-mercurio-2026", "full_name": f"Socia {i}"},
+            format="json",
+        )
+
+    responses = run_at_once(4, accept)
+
+    statuses = sorted(r.status_code for r in responses)
+    assert statuses == [201, 409, 409, 409], responses
+    assert Membership.objects.filter(organization=coop, user__email="socia@example.test").count() == 1
+    assert Invitation.objects.get().accepted_at is not None
+
+
+@pytest.mark.parametrize("attempt", range(3))
+def test_one_signup_sent_four_times_at_once_with_one_key_creates_one_buyer(attempt):
+    def signup(_i):
+        return APIClient().post("/api/v1/auth/signup/", SIGNUP, format="json", HTTP_IDEMPOTENCY_KEY="same-key")
+
+    responses = run_at_once(4, signup)
+
+    assert all(r.status_code in (201, 409) for r in responses), [r.status_code for r in responses]
+    assert Organization.objects.filter(kind="buyer").count() == 1
+    created = [r for r in responses if r.status_code == 201]
+    assert len({r.json()["organization"]["id"] for r in created}) == 1
+
+
+def test_eight_writers_at_once_keep_one_unbroken_chain():
+    results = run_at_once(
+        8, lambda i: [audit_record(action="test.race", data={"writer": i, "n": n}).seq for n in range(5)]
+    )
+
+    assert not [r for r in results if isinstance(r, Exception)], results
+    assert sorted(AuditEvent.objects.values_list("seq", flat=True)) == list(range(1, 41))
+    assert verify_chain().ok

@@ -1,0 +1,59 @@
+"""The one settings module, read in a fresh interpreter under different environments."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+PROBE = (
+    "import json, django; from django.conf import settings; django.setup(); "
+    "print(json.dumps({'db': settings.DATABASES['default']['ENGINE'], "
+    "'cache': settings.CACHES['default']['BACKEND'], 'secure_cookie': settings.SESSION_COOKIE_SECURE, "
+    "'hsts': settings.SECURE_HSTS_SECONDS, 'proxy': getattr(settings, 'SECURE_PROXY_SSL_HEADER', None), "
+    "'debug': settings.DEBUG}))"
+)
+
+
+def read_settings(**env: str) -> subprocess.CompletedProcess[str]:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DATABASE_URL", "REDIS_URL"))}
+    clean.update({"DJANGO_SETTINGS_MODULE": "marketplace.settings", **env})
+    return subprocess.run(
+        [sys.executable, "-c", PROBE], cwd=ROOT, env=clean, capture_output=True, text=True, timeout=60, check=False
+    )
+
+
+def test_a_secret_key_is_required_when_debug_is_off():
+    result = read_settings()
+
+    assert result.returncode != 0
+    assert "DJANGO_SECRET_KEY is required" in result.stderr
+
+
+def test_the_defaults_are_sqlite_and_local_memory():
+    result = read_settings(DJANGO_DEBUG="1")
+
+    values = json.loads(result.stdout)
+    assert values["db"] == "django.db.backends.sqlite3"
+    assert values["cache"] == "django.core.cache.backends.locmem.LocMemCache"
+    assert values["debug"] is True
+
+
+def test_production_variables_switch_on_postgresql_redis_and_the_security_headers():
+    result = read_settings(
+        DJANGO_SECRET_KEY="x" * 50,
+        DATABASE_URL="postgres://u@db:5432/oro",
+        REDIS_URL="redis://cache:6379/0",
+        DJANGO_SECURE_HSTS_SECONDS="31536000",
+        DJANGO_BEHIND_PROXY="1",
+    )
+
+    values = json.loads(result.stdout)
+    assert values["db"] == "django.db.backends.postgresql"
+    assert values["cache"] == "django.core.cache.backends.redis.RedisCache"
+    assert values["secure_cookie"] is True
+    assert values["hsts"] == 31536000
+    assert values["proxy"] == ["HTTP_X_FORWARDED_PROTO", "https"]
