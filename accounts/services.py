@@ -173,12 +173,12 @@ def _acting_org(actor: Actor) -> Organization | None:
     return Organization.objects.get(pk=actor.organization_id) if actor.organization_id else None
 
 
-def _require_admin_of(actor: Actor, organization: Organization) -> None:
+def require_admin_of(actor: Actor, organization: Organization) -> None:
     if actor.is_staff:
         return
     if actor.organization_id != organization.pk or not actor.is_org_admin:
         raise PermissionDenied(
-            _("Only an administrator of this organisation can manage its members."), code="not_admin"
+            _("Only an administrator of this organisation can do this."), code="not_admin"
         )
 
 
@@ -195,7 +195,7 @@ def _lock_admins(organization: Organization) -> list[Membership]:
 @transaction.atomic
 def membership_change_role(*, actor: Actor, membership: Membership, role: str) -> Membership:
     organization = membership.organization
-    _require_admin_of(actor, organization)
+    require_admin_of(actor, organization)
     _check_role_fits(role, organization)
     if membership.role == role:
         return membership
@@ -230,7 +230,7 @@ def membership_remove(*, actor: Actor, membership: Membership) -> None:
     organization = membership.organization
     leaving_self = membership.user_id == actor.user.pk
     if not leaving_self:
-        _require_admin_of(actor, organization)
+        require_admin_of(actor, organization)
     if membership.role == Role.ADMIN and len(_lock_admins(organization)) <= 1:
         raise Conflict(_("An organisation must keep at least one administrator."), code="last_admin")
     membership_id, user = membership.pk, membership.user

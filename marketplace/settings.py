@@ -148,8 +148,30 @@ MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", BASE_DIR / "var" / "media"))
 # Production serves the collected, hashed files (`manage.py collectstatic`); development and the tests
 # serve them straight from the apps.
 STATIC_FROM_APPS = env_bool("DJANGO_STATIC_FROM_APPS", DEBUG)
+# Evidence files are private: never under a public URL, served only by the authorised download endpoint.
+# Local folder by default; any S3-compatible service with EVIDENCE_S3_BUCKET (django-storages).
+EVIDENCE_S3_BUCKET = os.environ.get("EVIDENCE_S3_BUCKET", "")
+EVIDENCE_STORAGE: dict[str, object] = (
+    {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": EVIDENCE_S3_BUCKET,
+            "endpoint_url": os.environ.get("S3_ENDPOINT_URL") or None,
+            "region_name": os.environ.get("S3_REGION") or None,
+            "default_acl": "private",
+            "querystring_auth": True,
+            "file_overwrite": False,
+        },
+    }
+    if EVIDENCE_S3_BUCKET
+    else {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": MEDIA_ROOT / "private" / "evidence", "base_url": None},
+    }
+)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "evidence": EVIDENCE_STORAGE,
     "staticfiles": {
         "BACKEND": (
             "django.contrib.staticfiles.storage.StaticFilesStorage"
@@ -165,6 +187,12 @@ WHITENOISE_AUTOREFRESH = STATIC_FROM_APPS
 # JSON and form bodies above this answer 413 problem details (core.errors maps RequestDataTooBig).
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("MAX_BODY_BYTES", 1024 * 1024)
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 1000
+# Evidence uploads: per file, per request, files per item, and the pixel cap for decoding images.
+EVIDENCE_MAX_FILE_BYTES = env_int("EVIDENCE_MAX_FILE_BYTES", 10 * 1024 * 1024)
+EVIDENCE_MAX_REQUEST_BYTES = env_int("EVIDENCE_MAX_REQUEST_BYTES", 25 * 1024 * 1024)
+EVIDENCE_MAX_FILES = env_int("EVIDENCE_MAX_FILES", 5)
+IMAGE_MAX_PIXELS = env_int("IMAGE_MAX_PIXELS", 40_000_000)
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024  # larger uploads spill to a temporary file
 
 # --- E-mail ---------------------------------------------------------------------------------------
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")

@@ -40,6 +40,12 @@ def make_client(
 
 
 @pytest.fixture(autouse=True)
+def _fast_password_hashing(settings: Any) -> None:
+    """Production hashes with PBKDF2 (about 0.3 s a password); the tests make hundreds of users."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
 def _fresh_cache() -> None:
     """Throttle counters live in the cache: each test starts with none."""
     cache.clear()

@@ -174,10 +174,12 @@ class OrganizationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, view
 
     @extend_schema(request=OrganizationUpdateSerializer, responses=OrganizationSerializer)
     def partial_update(self, request: Request, pk: str) -> Response:
+        organization = self.get_object()
+        services.require_admin_of(get_actor(request), organization)
         data = OrganizationUpdateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         organization = services.organization_update(
-            actor=get_actor(request), organization=self.get_object(), **data.validated_data
+            actor=get_actor(request), organization=organization, **data.validated_data
         )
         return Response(OrganizationSerializer(organization).data)
 
@@ -204,6 +206,7 @@ class MemberViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
     @documents_problems(409)
     def partial_update(self, request: Request, organization_pk: str, pk: str) -> Response:
         membership = self.get_object()
+        services.require_admin_of(get_actor(request), membership.organization)
         data = MemberUpdateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         membership = services.membership_change_role(
@@ -238,9 +241,7 @@ class InvitationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
     serializer_class = InvitationSerializer
     throttle_scope = "invitations"
 
-    def get_permissions(self) -> list[Any]:
-        # Creating is open to every member so the service can say precisely who may invite whom.
-        return [ActsForOrganization()] if self.action == "create" else [IsOrganizationAdminOrReviewer()]
+    permission_classes = [IsOrganizationAdminOrReviewer]
 
     def get_queryset(self) -> Any:
         return selectors.invitations_for(actor=get_actor(self.request))
