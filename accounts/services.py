@@ -177,9 +177,7 @@ def require_admin_of(actor: Actor, organization: Organization) -> None:
     if actor.is_staff:
         return
     if actor.organization_id != organization.pk or not actor.is_org_admin:
-        raise PermissionDenied(
-            _("Only an administrator of this organisation can do this."), code="not_admin"
-        )
+        raise PermissionDenied(_("Only an administrator of this organisation can do this."), code="not_admin")
 
 
 def _check_role_fits(role: str, organization: Organization) -> None:

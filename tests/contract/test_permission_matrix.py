@@ -84,7 +84,6 @@ MATRIX: dict[tuple[str, str], tuple[int, ...]] = {
 # fmt: on
 
 
-
 @functools.cache
 def schema_operations() -> dict[tuple[str, str], dict[str, Any]]:
     schema = SchemaGenerator().get_schema(request=None, public=True)

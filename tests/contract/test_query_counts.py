@@ -32,7 +32,6 @@ pytestmark = pytest.mark.django_db
 FEW, MORE = 2, 12
 
 
-
 _serial = itertools.count()
 
 
