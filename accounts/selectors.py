@@ -55,3 +55,12 @@ def invitations_for(*, actor: Actor) -> QuerySet[Invitation]:
 
 def organization_admins(*, organization_id: Any) -> QuerySet[User]:
     return User.objects.filter(memberships__organization_id=organization_id, memberships__role="admin", is_active=True)
+
+
+def is_member(*, user: Any, organization_id: Any) -> bool:
+    return Membership.objects.filter(user=user, organization_id=organization_id).exists()
+
+
+def acting_organization(actor: Actor) -> Organization | None:
+    """The organisation the request acts for, or None for staff acting for none."""
+    return Organization.objects.filter(pk=actor.organization_id).first() if actor.organization_id else None

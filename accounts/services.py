@@ -18,23 +18,14 @@ from django.db import IntegrityError, transaction
 from django.db.models.functions import Lower
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from knox.models import AuthToken
 
 from accounts.models import Invitation, Membership, Organization, Role, User
-from accounts.selectors import organization_admins
+from accounts.selectors import acting_organization, organization_admins
 from audit.services import audit_record
 from core.actor import Actor
-from core.errors import BadRequest, Conflict, NotAuthenticated, PermissionDenied
+from core.errors import BadRequest, Conflict, NotAuthenticated, PermissionDenied, field_error
 from notifications.services import notify
-
-
-def _field_error(field: str, code: str, message: Any) -> BadRequest:
-    return BadRequest(
-        gettext_lazy("Some fields are invalid: see `errors`."),
-        code="validation_error",
-        errors=[{"field": field, "code": code, "message": str(message)}],
-    )
 
 
 def _email_taken(email: str) -> bool:
@@ -66,9 +57,9 @@ def buyer_signup(
     """A buyer organisation registers itself; its first user is its admin. KYC starts unverified."""
     email = email.strip().lower()
     if _email_taken(email):
-        raise _field_error("email", "email_taken", _("An account with this e-mail address already exists."))
+        raise field_error("email", "email_taken", _("An account with this e-mail address already exists."))
     if tax_id and Organization.objects.filter(country=country, tax_id=tax_id).exists():
-        raise _field_error(
+        raise field_error(
             "organization.tax_id", "tax_id_taken", _("An organisation with this tax id is already registered.")
         )
     try:
@@ -161,16 +152,12 @@ def organization_update(*, actor: Actor, organization: Organization, **fields: A
         audit_record(
             action="accounts.organization.updated",
             actor=actor.user,
-            actor_organization=_acting_org(actor),
+            actor_organization=acting_organization(actor),
             subject_organization=organization,
             target=organization,
             data=changes,
         )
     return organization
-
-
-def _acting_org(actor: Actor) -> Organization | None:
-    return Organization.objects.get(pk=actor.organization_id) if actor.organization_id else None
 
 
 def require_admin_of(actor: Actor, organization: Organization) -> None:
@@ -182,7 +169,7 @@ def require_admin_of(actor: Actor, organization: Organization) -> None:
 
 def _check_role_fits(role: str, organization: Organization) -> None:
     if role == Role.REVIEWER and organization.kind != Organization.Kind.NETWORK:
-        raise _field_error("role", "invalid_role", _("Only the network organisation has reviewers."))
+        raise field_error("role", "invalid_role", _("Only the network organisation has reviewers."))
 
 
 def _lock_admins(organization: Organization) -> list[Membership]:
@@ -208,7 +195,7 @@ def membership_change_role(*, actor: Actor, membership: Membership, role: str) -
     audit_record(
         action="accounts.membership.role_changed",
         actor=actor.user,
-        actor_organization=_acting_org(actor),
+        actor_organization=acting_organization(actor),
         subject_organization=organization,
         target=membership,
         data={"user": str(membership.user_id), "from": previous, "to": role},
@@ -236,7 +223,7 @@ def membership_remove(*, actor: Actor, membership: Membership) -> None:
     audit_record(
         action="accounts.membership.removed",
         actor=actor.user,
-        actor_organization=_acting_org(actor),
+        actor_organization=acting_organization(actor),
         subject_organization=organization,
         target=organization,
         data={"membership": str(membership_id), "user": str(user.pk), "role": membership.role, "self": leaving_self},
@@ -289,7 +276,7 @@ def invitation_create(
 ) -> Invitation:
     """Producer organisations are invited by the network's reviewers; members by their organisation's admin."""
     email = email.strip().lower()
-    acting = _acting_org(actor)
+    acting = acting_organization(actor)
     if acting is None:
         raise PermissionDenied(_("Act for an organisation to send invitations."), code="organization_required")
     organization: Organization | None
@@ -299,7 +286,7 @@ def invitation_create(
                 _("Only the network's reviewers invite producer organisations."), code="not_reviewer"
             )
         if not legal_name.strip():
-            raise _field_error("legal_name", "required", _("Name the producer organisation to create."))
+            raise field_error("legal_name", "required", _("Name the producer organisation to create."))
         organization, role = None, Role.ADMIN
         pending = Invitation.objects.filter(kind=kind, email=email, legal_name=legal_name)
     else:
@@ -359,7 +346,7 @@ def invitation_revoke(*, actor: Actor, invitation: Invitation) -> Invitation:
     audit_record(
         action="accounts.invitation.revoked",
         actor=actor.user,
-        actor_organization=_acting_org(actor),
+        actor_organization=acting_organization(actor),
         subject_organization=invitation.organization or invitation.invited_by_organization,
         target=invitation,
         data={"email": invitation.email},
@@ -404,11 +391,11 @@ def invitation_accept(
     created_user = user is None
     if user is None:
         if not full_name.strip():
-            raise _field_error("full_name", "required", _("Tell us your full name."))
+            raise field_error("full_name", "required", _("Tell us your full name."))
         try:
             password_validation.validate_password(password, User(email=invitation.email, full_name=full_name))
         except DjangoValidationError as exc:
-            raise _field_error("password", "weak_password", " ".join(exc.messages)) from None
+            raise field_error("password", "weak_password", " ".join(exc.messages)) from None
         user = User.objects.create_user(
             email=invitation.email,
             password=password,
@@ -416,7 +403,7 @@ def invitation_accept(
             preferred_language=preferred_language,
         )
     elif not user.check_password(password):
-        raise _field_error(
+        raise field_error(
             "password", "wrong_password", _("This e-mail address already has an account: enter its password.")
         )
     organization = invitation.organization

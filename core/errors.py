@@ -71,6 +71,15 @@ class BadRequest(DomainError):
     code = "bad_request"
 
 
+def field_error(field: str, code: str, message: Any) -> BadRequest:
+    """A validation error on one field found by a service (a taken e-mail, a RUC of the wrong kind)."""
+    return BadRequest(
+        _("Some fields are invalid: see `errors`."),
+        code="validation_error",
+        errors=[{"field": field, "code": code, "message": str(message)}],
+    )
+
+
 class NotAuthenticated(DomainError):
     status = 401
     code = "not_authenticated"
@@ -93,6 +102,20 @@ class Conflict(DomainError):
     status = 409
     code = "conflict"
     default_detail = _("The request conflicts with the current state of the resource.")
+
+
+class PayloadTooLarge(DomainError):
+    status = 413
+    code = "body_too_large"
+    default_detail = _("The request body is larger than this API accepts.")
+
+
+class IntegrityFailure(DomainError):
+    """Stored data failed a check (a file whose hash changed): refuse to serve it, never serve it anyway."""
+
+    status = 500
+    code = "integrity_failure"
+    default_detail = _("Stored data failed an integrity check. Staff were alerted.")
 
 
 class Unprocessable(DomainError):

@@ -37,3 +37,27 @@ class GramsField(serializers.DecimalField):
         kwargs.setdefault("min_value", GRAM_PLACES)
         kwargs.setdefault("max_value", Decimal("1000000000"))
         super().__init__(max_digits=13, decimal_places=3, coerce_to_string=True, **kwargs)
+
+
+def _plain_json(value: Any, decimal: Any) -> Any:
+    if isinstance(value, Decimal):
+        return decimal(value)
+    if isinstance(value, dict):
+        return {key: _plain_json(item, decimal) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_plain_json(item, decimal) for item in value]
+    return value
+
+
+class CoordinatesJSONField(serializers.JSONField):
+    """A JSON document of coordinates (GeoJSON): decimal numbers become floats, as degrees may."""
+
+    def to_internal_value(self, data: Any) -> Any:
+        return super().to_internal_value(_plain_json(data, float))
+
+
+class ExactJSONField(serializers.JSONField):
+    """A free JSON document in which numbers with a fraction are kept exact, as decimal strings."""
+
+    def to_internal_value(self, data: Any) -> Any:
+        return super().to_internal_value(_plain_json(data, str))

@@ -61,6 +61,8 @@ INSTALLED_APPS = [
     "audit",
     "notifications",
     "accounts",
+    "producers",
+    "compliance",
     "openapi",
     "marketplace",
 ]
@@ -284,6 +286,9 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "OrganizationKindEnum": "accounts.models.Organization.Kind",
         "InvitationKindEnum": "accounts.models.Invitation.Kind",
+        "MembershipRoleEnum": "accounts.models.Role",
+        "MemberMinerRoleEnum": "producers.models.MemberMiner.Role",
+        "SexEnum": "producers.models.Sex",
     },
     "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums"],
 }
@@ -313,3 +318,4 @@ LOGGING = {
     "loggers": {"django.db.backends": {"level": "INFO"}},
 }
 ACTOR_RESOLVER = "accounts.acting.resolve_actor"
+PRODUCER_STANDING = "compliance.selectors.producer_public_standing"

@@ -7,6 +7,8 @@ from openapi.views import OfflineRedocView
 
 api_v1 = [
     path("", include("accounts.api.urls")),
+    path("", include("producers.api.urls")),
+    path("", include("compliance.api.urls")),
     path("", include("notifications.api.urls")),
     path("", include("audit.api.urls")),
 ]

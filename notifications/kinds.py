@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.utils.encoding import force_str
+from django.utils.translation import get_language
 
 
 @dataclass(frozen=True)
@@ -38,6 +39,10 @@ def render(code: str, params: dict[str, Any]) -> tuple[str, str]:
     if kind is None:
         return code, ""
     values = {key: force_str(kind.labels.get(key, {}).get(value, value)) for key, value in params.items()}
+    # Data written in both languages travels as `<name>_es` and `<name>_en`: pick the reader's.
+    language = "es" if (get_language() or "en").startswith("es") else "en"
+    for key in [k[: -len("_es")] for k in params if k.endswith("_es")]:
+        values.setdefault(key, values.get(f"{key}_{language}", ""))
     try:
         return force_str(kind.title) % values, force_str(kind.body) % values
     except (KeyError, TypeError, ValueError):

@@ -47,6 +47,7 @@ PROBLEM_DESCRIPTIONS = {
     415: "Body media type not supported.",
     422: "Idempotency-Key reused with a different request.",
     429: "Throttled; see the Retry-After header.",
+    500: "Stored data failed an integrity check (documented where it can happen).",
     503: "A dependency is unavailable; retry later.",
 }
 

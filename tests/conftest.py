@@ -46,6 +46,18 @@ def _fast_password_hashing(settings: Any) -> None:
 
 
 @pytest.fixture(autouse=True)
+def _private_storage_in_tmp(settings: Any, tmp_path: Any) -> None:
+    """Evidence files of each test go to its own folder (and are real files, byte for byte)."""
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "evidence": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": str(tmp_path / "evidence"), "base_url": None},
+        },
+    }
+
+
+@pytest.fixture(autouse=True)
 def _fresh_cache() -> None:
     """Throttle counters live in the cache: each test starts with none."""
     cache.clear()

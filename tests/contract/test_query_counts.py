@@ -6,6 +6,7 @@ objects (another user, another organisation), so an N+1 on a relation shows as a
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import itertools
 from collections.abc import Callable
@@ -13,18 +14,27 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
+from django.conf import settings
+from django.core.files.storage import storages
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 from drf_spectacular.generators import SchemaGenerator
 
 from accounts.models import Organization, Role
 from audit.services import audit_record
+from compliance.files import CheckedFile, check_upload, make_test_pdf, store
+from compliance.models import Evidence, EvidenceFile, EvidenceType, Requirement
+from core import clock
 from notifications.services import notify
+from producers.models import MemberMiner, Producer, Site, Verification
 from tests.factories import (
     BuyerOrganizationFactory,
     InvitationFactory,
     MembershipFactory,
     OrganizationFactory,
+    make_ruc,
 )
 
 pytestmark = pytest.mark.django_db
@@ -82,6 +92,138 @@ def add_audit_events(coop: Organization, count: int) -> None:
         )
 
 
+@functools.cache
+def checked_pdf() -> CheckedFile:
+    upload = SimpleUploadedFile("constancia.pdf", make_test_pdf("Constancia"), content_type="application/pdf")
+    return check_upload(upload, max_bytes=settings.EVIDENCE_MAX_FILE_BYTES, max_pixels=settings.IMAGE_MAX_PIXELS)
+
+
+_producer_serial = itertools.count()
+
+
+def make_producer(organization: Organization, status: str = Verification.VERIFIED) -> Producer:
+    """A producer; every other one is an individual woman miner, who falls under another policy."""
+    individual = next(_producer_serial) % 2 == 0
+    ruc = make_ruc("10" if individual else "20")
+    return Producer.objects.create(
+        organization=organization,
+        legal_kind="individual" if individual else "cooperative",
+        legal_category="PMA" if individual else "REINFO",
+        ruc=ruc,
+        dni=ruc[2:10] if individual else "",
+        holder_sex="female" if individual else "",
+        district="huepetuhe",
+        verification_status=status,
+        verified_at=timezone.now() if status == Verification.VERIFIED else None,
+    )
+
+
+def add_site(producer: Producer, status: str = Site.Status.APPROVED) -> Site:
+    return Site.objects.create(
+        producer=producer,
+        name=f"Playa {next(_serial)}",
+        concession_code=f"0102{next(_serial):05d}",
+        district="inambari",
+        geometry={"type": "Point", "coordinates": [-70.31, -13.05]},
+        latitude=-13.05,
+        longitude=-70.31,
+        status=status,
+    )
+
+
+def add_member_miner(producer: Producer, sex: str = "female") -> MemberMiner:
+    return MemberMiner.objects.create(
+        producer=producer,
+        full_name=f"Socia {next(_serial)}",
+        dni=f"{40000000 + next(_serial)}",
+        birth_year=1980,
+        sex=sex,
+    )
+
+
+def add_evidence(organization: Organization, submitter: Any, site: Site | None = None, **fields: Any) -> Evidence:
+    """A submitted item with two stored files; a site document (Ficha de ubicación) when a site is given."""
+    evidence = Evidence.objects.create(
+        organization=organization,
+        evidence_type_id="SITE_GEO" if site else "TAX_RUC",
+        site=site,
+        document_number=f"DOC-{next(_serial)}",
+        issue_date=clock.today_lima() - dt.timedelta(days=3),
+        submitted_by=submitter,
+        **fields,
+    )
+    checked = checked_pdf()
+    for position in (1, 2):
+        EvidenceFile.objects.create(
+            evidence=evidence,
+            position=position,
+            file=store(checked, storage=storages["evidence"], prefix=str(organization.pk)),
+            sha256=checked.sha256,
+            size=checked.size,
+            content_type=checked.content_type,
+            original_name=checked.original_name,
+        )
+    return evidence
+
+
+def coop_producer(coop: Organization) -> Producer:
+    """coop's verified producer profile (so the public sees its approved sites), made on first use."""
+    producer = Producer.objects.filter(pk=coop.pk).first()
+    if producer is None:
+        producer = Producer.objects.create(
+            organization=coop,
+            legal_kind="cooperative",
+            legal_category="REINFO",
+            ruc=make_ruc("20"),
+            district="huepetuhe",
+            verification_status=Verification.VERIFIED,
+            verified_at=timezone.now(),
+        )
+    return producer
+
+
+def add_producers(coop: Organization, count: int) -> None:
+    """Verified producers, each its own organisation with an admin, a roster, a site and approved evidence."""
+    for _ in range(count):
+        admin = MembershipFactory(organization=OrganizationFactory(), role=Role.ADMIN)
+        producer = make_producer(admin.organization)
+        add_member_miner(producer, "female")
+        add_member_miner(producer, "male")
+        site = add_site(producer)
+        add_evidence(
+            admin.organization, admin.user, status="approved", valid_until=clock.today_lima() + dt.timedelta(days=20)
+        )
+        add_evidence(admin.organization, admin.user, site=site)
+
+
+def add_sites(coop: Organization, count: int) -> None:
+    producer = coop_producer(coop)
+    for _ in range(count):
+        add_site(producer)
+
+
+def add_roster(coop: Organization, count: int) -> None:
+    producer = coop_producer(coop)
+    for index in range(count):
+        add_member_miner(producer, "female" if index % 3 else "male")
+
+
+def add_queue(coop: Organization, count: int) -> None:
+    """Evidence of other organisations, each submitted by its own admin; every other one about a site."""
+    for index in range(count):
+        admin = MembershipFactory(organization=OrganizationFactory(), role=Role.ADMIN)
+        site = add_site(make_producer(admin.organization), Site.Status.PENDING) if index % 2 else None
+        add_evidence(admin.organization, admin.user, site=site)
+
+
+def add_own_evidence(coop: Organization, count: int) -> None:
+    """coop's evidence, each submitted by another of its admins; every other one about another of its sites."""
+    producer = coop_producer(coop)
+    for index in range(count):
+        submitter = MembershipFactory(organization=coop, role=Role.ADMIN).user
+        add_evidence(coop, submitter, site=add_site(producer) if index % 2 else None)
+
+
 @dataclass(frozen=True)
 class ListCase:
     path: str  # the schema's path template
@@ -89,7 +231,7 @@ class ListCase:
     add_rows: Callable[[Any, Organization], Callable[[Organization, int], None]]  # (actor, coop) → adder
 
     def url(self, coop: Organization) -> str:
-        return self.path.format(organization_pk=coop.pk)
+        return self.path.format(organization_pk=coop.pk, producer_pk=coop.pk)
 
 
 LIST_CASES = [
@@ -101,6 +243,13 @@ LIST_CASES = [
     ListCase("/api/v1/audit-events/", "reviewer", lambda actor, coop: add_audit_events),
     ListCase("/api/v1/audit-events/", "staff", lambda actor, coop: add_audit_events),
     ListCase("/api/v1/audit-events/", "producer_admin", lambda actor, coop: add_audit_events),
+    ListCase("/api/v1/producers/", "anon", lambda actor, coop: add_producers),
+    ListCase("/api/v1/producers/", "reviewer", lambda actor, coop: add_producers),
+    ListCase("/api/v1/producers/{producer_pk}/sites/", "producer_admin", lambda actor, coop: add_sites),
+    ListCase("/api/v1/producers/{producer_pk}/sites/", "anon", lambda actor, coop: add_sites),
+    ListCase("/api/v1/producers/{producer_pk}/members/", "producer_admin", lambda actor, coop: add_roster),
+    ListCase("/api/v1/evidence/", "reviewer", lambda actor, coop: add_queue),
+    ListCase("/api/v1/evidence/", "producer_admin", lambda actor, coop: add_own_evidence),
 ]
 
 
@@ -158,3 +307,34 @@ def test_me_runs_the_same_queries_for_1_and_4_memberships(producer_admin):
 
     assert (one_membership, four_memberships) == (1, 4)
     assert four_queries == one_queries
+
+
+def test_the_requirement_catalogue_runs_the_same_queries_for_more_requirements(anon):
+    """The catalogue is not paginated (it is short and public), so it is measured here, over its whole length."""
+
+    def measure_catalogue() -> tuple[int, int]:
+        with CaptureQueriesContext(connection) as queries:
+            response = anon.get("/api/v1/requirements/")
+        assert response.status_code == 200, response.content
+        return len(queries.captured_queries), len(response.json())
+
+    seeded_queries, seeded_rows = measure_catalogue()
+
+    for index in range(3):
+        requirement = Requirement.objects.create(
+            code=f"TEST_REQUIREMENT_{index}", name_es="Requisito de prueba", name_en="Test requirement", area="ohs"
+        )
+        for kind in ("A", "B"):
+            requirement.evidence_types.add(
+                EvidenceType.objects.create(
+                    code=f"TEST_TYPE_{index}_{kind}",
+                    name_es="Tipo de prueba",
+                    name_en="Test type",
+                    area="ohs",
+                    validity=EvidenceType.Validity.NO_EXPIRY,
+                )
+            )
+    more_queries, more_rows = measure_catalogue()
+
+    assert more_rows == seeded_rows + 3
+    assert more_queries == seeded_queries

@@ -1,7 +1,8 @@
 """Demo data for `make run` and the README tour. Idempotent: running it again changes nothing.
 
 The network with its reviewer, two cooperatives and one individual woman miner of Madre de Dios, a Peruvian
-exporter and a Swiss refiner. Every account's password is DEMO_PASSWORD (default in the README).
+exporter and a Swiss refiner, with producer profiles, sites, rosters and evidence in every state
+(`marketplace/demo_compliance.py`). Every account's password is DEMO_PASSWORD (default in the README).
 """
 
 from __future__ import annotations
@@ -11,9 +12,11 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 from django.db import transaction
+from django.test.utils import override_settings
 
 from accounts.models import Membership, Organization, Role, User
 from audit.services import audit_record
+from marketplace.demo_compliance import seed_compliance
 
 DEFAULT_PASSWORD = "oro-limpio-2026"
 
@@ -57,7 +60,7 @@ ORGANIZATIONS: list[dict[str, Any]] = [
         "country": "PE",
         "tax_id": "20512345671",
         "buyer_type": "trader_exporter",
-        "kyc_status": "verified",
+        "kyc_status": "unverified",
         "contact_email": "buyer2@demo.test",
     },
     {
@@ -93,10 +96,16 @@ ACCOUNTS: list[dict[str, Any]] = [
 class Command(BaseCommand):
     help = "Load the demo organisations and accounts (idempotent)."
 
-    @transaction.atomic
     def handle(self, *args: Any, **options: Any) -> None:
+        # The demo's notifications are in the feeds; their e-mails would only flood the console.
+        with override_settings(EMAIL_BACKEND="django.core.mail.backends.dummy.EmailBackend"):
+            self.seed()
+
+    @transaction.atomic
+    def seed(self) -> None:
         password = os.environ.get("DEMO_PASSWORD", DEFAULT_PASSWORD)
         organizations: dict[str, Organization] = {}
+        users: dict[str, User] = {}
         created = 0
         for spec in ORGANIZATIONS:
             fields = {k: v for k, v in spec.items() if k not in ("key", "legal_name", "kind")}
@@ -119,11 +128,13 @@ class Command(BaseCommand):
                     is_superuser=spec.get("staff", False),
                 )
                 created += 1
+            users[spec["email"]] = user
             if spec["org"]:
                 _membership, was_created = Membership.objects.get_or_create(
                     user=user, organization=organizations[spec["org"]], defaults={"role": Role(spec["role"])}
                 )
                 created += was_created
+        created += seed_compliance(organizations, users)
         if created:
             audit_record(action="demo.seeded", data={"created_rows": created})
         self.stdout.write(f"Demo data ready ({created} rows created). Password: DEMO_PASSWORD or the README default.")

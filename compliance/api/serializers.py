@@ -1,0 +1,192 @@
+"""The catalogue, evidence and the engine's answer, as the API shows them."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Any
+
+from django.utils.translation import gettext_lazy as _
+from rest_framework import serializers
+
+from compliance.models import NO_EXPIRY, Evidence, EvidenceFile, EvidenceType, Requirement
+from core.serializers import ExactJSONField
+
+
+def _no_expiry_as_null(value: dt.date | None) -> dt.date | None:
+    return None if value is None or value == NO_EXPIRY else value
+
+
+class EvidenceTypeSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = EvidenceType
+        fields = [
+            "code",
+            "name_es",
+            "name_en",
+            "area",
+            "subject",
+            "issuer",
+            "validity",
+            "validity_days",
+            "needs_second_review",
+            "site_specific",
+            "reviewer_checks_es",
+            "reviewer_checks_en",
+        ]
+        read_only_fields = fields
+
+
+class RequirementSerializer(serializers.ModelSerializer):
+    evidence_types = EvidenceTypeSerializer(many=True, read_only=True)
+    policies = serializers.SerializerMethodField(help_text="Subjects whose policy in force requires it.")
+
+    class Meta:
+        model = Requirement
+        fields = ["code", "name_es", "name_en", "area", "evidence_types", "what_to_do_es", "what_to_do_en", "policies"]
+        read_only_fields = fields
+
+    def get_policies(self, obj: Requirement) -> list[str]:
+        in_force = self.context.get("policies_in_force", {})
+        return sorted(subject for subject, codes in in_force.items() if obj.code in codes)
+
+
+class EvidenceFileSerializer(serializers.ModelSerializer):
+    download = serializers.SerializerMethodField()
+
+    class Meta:
+        model = EvidenceFile
+        fields = ["position", "original_name", "content_type", "size", "sha256", "created_at", "download"]
+        read_only_fields = fields
+
+    def get_download(self, obj: EvidenceFile) -> str:
+        return f"/api/v1/evidence/{obj.evidence_id}/files/{obj.position}/"
+
+
+class EvidenceSerializer(serializers.ModelSerializer):
+    files = EvidenceFileSerializer(many=True, read_only=True)
+    evidence_type_name = serializers.SerializerMethodField()
+    area = serializers.CharField(source="evidence_type.area", read_only=True)
+    valid_until = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Evidence
+        fields = [
+            "id",
+            "organization",
+            "evidence_type",
+            "evidence_type_name",
+            "area",
+            "site",
+            "document_number",
+            "issuer",
+            "issue_date",
+            "expiry_date",
+            "notes",
+            "attributes",
+            "supersedes",
+            "status",
+            "created_at",
+            "claimed_by",
+            "claimed_at",
+            "first_approved_by",
+            "decided_by",
+            "decided_at",
+            "decision_reason",
+            "valid_until",
+            "files",
+        ]
+        read_only_fields = fields
+
+    def get_evidence_type_name(self, obj: Evidence) -> str:
+        return obj.evidence_type.name
+
+    def get_valid_until(self, obj: Evidence) -> dt.date | None:
+        return _no_expiry_as_null(obj.valid_until)
+
+
+class JSONObjectField(ExactJSONField):
+    """A JSON object, also when sent as a string inside a multipart form."""
+
+    def to_internal_value(self, data: Any) -> Any:
+        if isinstance(data, str):
+            try:
+                data = json.loads(data)
+            except ValueError:
+                raise serializers.ValidationError(_("Send a JSON object."), code="invalid") from None
+        data = super().to_internal_value(data)
+        if not isinstance(data, dict) or len(json.dumps(data)) > 4000:
+            raise serializers.ValidationError(_("Send a JSON object of at most 4,000 characters."), code="invalid")
+        return data
+
+
+class EvidenceInputSerializer(serializers.Serializer):
+    """Multipart form: the fields below and one or more `files`."""
+
+    evidence_type = serializers.SlugRelatedField(slug_field="code", queryset=EvidenceType.objects.all())
+    site = serializers.UUIDField(required=False, allow_null=True)
+    document_number = serializers.CharField(max_length=80, required=False, allow_blank=True, default="")
+    issuer = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+    issue_date = serializers.DateField()
+    expiry_date = serializers.DateField(required=False, allow_null=True, default=None)
+    notes = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+    attributes = JSONObjectField(required=False, default=dict)
+    supersedes = serializers.UUIDField(required=False, allow_null=True)
+    files = serializers.ListField(
+        child=serializers.FileField(allow_empty_file=True),
+        allow_empty=False,
+        help_text="PDF, JPEG, PNG or WebP; decided by the content, not the name.",
+    )
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if attrs.get("expiry_date") and attrs["expiry_date"] < attrs["issue_date"]:
+            raise serializers.ValidationError(
+                {"expiry_date": _("The expiry date is before the issue date.")}, code="before_issue"
+            )
+        return attrs
+
+
+class ApproveSerializer(serializers.Serializer):
+    valid_until = serializers.DateField(
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="Defaults to the type's validity rule, capped by the expiry.",
+    )
+    reason = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+
+
+class DecisionReasonSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=2000)
+
+
+class OptionalReasonSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+
+
+class RequirementStateSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    name = serializers.CharField()
+    state = serializers.ChoiceField(choices=["met", "expiring_soon", "pending", "expired", "missing"])
+    valid_until = serializers.DateField(allow_null=True)
+    evidence = serializers.ListField(child=serializers.UUIDField())
+    message = serializers.CharField(help_text="What this state means, in the caller's language.")
+    what_to_do = serializers.CharField()
+
+
+class ClaimStateSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    assurance = serializers.CharField()
+    valid_until = serializers.DateField(allow_null=True)
+
+
+class ComplianceSerializer(serializers.Serializer):
+    organization = serializers.UUIDField()
+    policy = serializers.CharField()
+    policy_version = serializers.IntegerField()
+    today = serializers.DateField()
+    compliant = serializers.BooleanField()
+    valid_until = serializers.DateField(allow_null=True)
+    verification_status = serializers.CharField(allow_null=True)
+    requirements = RequirementStateSerializer(many=True)
+    claims = ClaimStateSerializer(many=True)

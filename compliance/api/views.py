@@ -1,0 +1,360 @@
+"""The public catalogue, evidence upload and download, the reviewers' queue and decisions, the engine's
+answer for a producer, and buyer KYC."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from typing import Any, cast
+
+import django_filters
+from django.conf import settings
+from django.core.files.storage import storages
+from django.db.models import Q
+from django.http import HttpResponse, QueryDict
+from django.utils.http import content_disposition_header
+from django.utils.translation import gettext as _
+from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.filters import OrderingFilter
+from rest_framework.parsers import MultiPartParser
+from rest_framework.permissions import AllowAny
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts.models import Organization
+from accounts.selectors import organization_get
+from audit.services import audit_record
+from compliance import selectors, services
+from compliance.api.serializers import (
+    ApproveSerializer,
+    ComplianceSerializer,
+    DecisionReasonSerializer,
+    EvidenceInputSerializer,
+    EvidenceSerializer,
+    OptionalReasonSerializer,
+    RequirementSerializer,
+)
+from compliance.files import FileIntegrityError, check_uploads, read_verified
+from compliance.models import NO_EXPIRY, Area, Evidence, EvidenceStatus, Policy, Requirement
+from compliance.policy import EXPIRING_SOON_DAYS
+from core import clock
+from core.actor import Actor, get_actor
+from core.api import UUID_PATTERN
+from core.errors import IntegrityFailure, NotFound, PayloadTooLarge, PermissionDenied, documents_problems, field_error
+from core.permissions import ActsForOrganization
+from producers.models import Site
+from producers.selectors import producer_get
+
+logger = logging.getLogger(__name__)
+
+
+def _state_message(state: str, until: dt.date | None) -> str:
+    messages = {
+        "met": _("Met."),
+        "expiring_soon": _("Met, but it lapses on %(date)s: upload the renewed document now."),
+        "pending": _("Waiting for a reviewer's decision."),
+        "expired": _("Lapsed: upload a renewed document."),
+        "missing": _("Missing: upload the document."),
+    }
+    return (
+        messages[state] % {"date": until.isoformat() if until else ""} if state == "expiring_soon" else messages[state]
+    )
+
+
+def compliance_body(organization: Organization, verification_status: str | None) -> dict[str, Any]:
+    today = clock.today_lima()
+    standing = selectors.standing_of(organization, today)
+    requirements = {r.code: r for r in standing.policy.requirements.all()}
+    result = standing.result
+    return {
+        "organization": organization.pk,
+        "policy": standing.policy.subject,
+        "policy_version": standing.policy.version,
+        "today": today,
+        "compliant": result.compliant,
+        "valid_until": None if result.valid_until in (None, NO_EXPIRY) else result.valid_until,
+        "verification_status": verification_status,
+        "requirements": [
+            {
+                "code": r.code,
+                "name": requirements[r.code].name,
+                "state": r.state,
+                "valid_until": None if r.valid_until in (None, NO_EXPIRY) else r.valid_until,
+                "evidence": list(r.evidence_ids),
+                "message": _state_message(r.state, r.valid_until),
+                "what_to_do": requirements[r.code].what_to_do,
+            }
+            for r in result.requirements
+        ],
+        "claims": [
+            {
+                "code": c.code,
+                "assurance": c.assurance,
+                "valid_until": None if c.valid_until in (None, NO_EXPIRY) else c.valid_until,
+            }
+            for c in result.claims
+        ],
+    }
+
+
+class RequirementViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """The requirement catalogue: what each kind of organisation must prove, and with which documents."""
+
+    queryset = Requirement.objects.prefetch_related("evidence_types").order_by("area", "code")
+    serializer_class = RequirementSerializer
+    permission_classes = [AllowAny]
+    pagination_class = None
+    lookup_value_regex = r"[A-Z0-9_]{1,40}"
+
+    def get_serializer_context(self) -> dict[str, Any]:
+        today = clock.today_lima()
+        in_force: dict[str, set[str]] = {}
+        for subject in Policy.Subject.values:
+            policy = (
+                Policy.objects.filter(subject=subject, effective_from__lte=today).order_by("-effective_from").first()
+            )
+            if policy is not None:
+                in_force[subject] = set(policy.requirements.values_list("code", flat=True))
+        return {**super().get_serializer_context(), "policies_in_force": in_force}
+
+
+class EvidenceFilter(django_filters.FilterSet):
+    status = django_filters.MultipleChoiceFilter(choices=EvidenceStatus.choices)
+    evidence_type = django_filters.CharFilter(field_name="evidence_type_id")
+    area = django_filters.ChoiceFilter(field_name="evidence_type__area", choices=Area.choices)
+    organization = django_filters.UUIDFilter(field_name="organization_id")
+    expiring_soon = django_filters.BooleanFilter(
+        method="filter_expiring_soon", label=f"Approved and lapsing within {EXPIRING_SOON_DAYS} days"
+    )
+    unclaimed = django_filters.BooleanFilter(field_name="claimed_by", lookup_expr="isnull")
+
+    class Meta:
+        model = Evidence
+        fields = ["status", "evidence_type", "area", "organization", "expiring_soon", "unclaimed"]
+
+    def filter_expiring_soon(self, queryset: Any, name: str, value: bool) -> Any:
+        today = clock.today_lima()
+        soon = Q(
+            status="approved", valid_until__gte=today, valid_until__lte=today + dt.timedelta(days=EXPIRING_SOON_DAYS)
+        )
+        return queryset.filter(soon) if value else queryset.exclude(soon)
+
+
+class EvidenceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Your organisation's evidence; for reviewers, the queue of every organisation's, oldest first."""
+
+    queryset = Evidence.objects.none()
+    serializer_class = EvidenceSerializer
+    permission_classes = [ActsForOrganization]
+    filterset_class = EvidenceFilter
+    filter_backends = [DjangoFilterBackend, OrderingFilter]
+    ordering_fields = ["created_at"]
+    ordering = ["created_at"]  # the queue: oldest first
+    lookup_value_regex = UUID_PATTERN
+
+    @property
+    def throttle_scope(self) -> str | None:  # type: ignore[override]
+        return "uploads" if getattr(self, "action", None) == "create" else None
+
+    def get_parsers(self) -> list[Any]:
+        # Uploads are multipart; decisions are JSON. `action` is known when the schema is generated; for a
+        # request the parsers are chosen before it is, so the method and path decide.
+        action_name = getattr(self, "action", None)
+        if action_name is not None:
+            return [MultiPartParser()] if action_name == "create" else super().get_parsers()
+        if self.request is not None and self.request.method == "POST" and self.kwargs.get("pk") is None:
+            return [MultiPartParser()]
+        return super().get_parsers()
+
+    def get_queryset(self) -> Any:
+        return selectors.evidence_for(actor=get_actor(self.request))
+
+    def get_object(self) -> Evidence:
+        return selectors.evidence_get(actor=get_actor(self.request), evidence_id=self.kwargs["pk"])
+
+    @extend_schema(request={"multipart/form-data": EvidenceInputSerializer}, responses={201: EvidenceSerializer})
+    @documents_problems(409)
+    def create(self, request: Request) -> Response:
+        actor = get_actor(request)
+        if actor.organization_id is None:
+            raise PermissionDenied(_("Act for an organisation to upload evidence."), code="organization_required")
+        if actor.organization_kind == Organization.Kind.NETWORK:
+            raise PermissionDenied(_("Evidence is uploaded by a producer or a buyer organisation."), code="not_allowed")
+        length = int(request.META.get("CONTENT_LENGTH") or 0)
+        if length > settings.EVIDENCE_MAX_REQUEST_BYTES + 64 * 1024:
+            raise PayloadTooLarge(
+                _("The upload is larger than this API accepts."),
+                code="request_too_large",
+                extra={"limit": settings.EVIDENCE_MAX_REQUEST_BYTES},
+            )
+        form = cast(QueryDict, request.data)
+        fields = {key: value for key, value in form.items() if key != "files"}
+        data = EvidenceInputSerializer(data={**fields, "files": request.FILES.getlist("files")})
+        data.is_valid(raise_exception=True)
+        values = dict(data.validated_data)
+        checked = check_uploads(
+            values.pop("files"),
+            max_files=settings.EVIDENCE_MAX_FILES,
+            max_file_bytes=settings.EVIDENCE_MAX_FILE_BYTES,
+            max_request_bytes=settings.EVIDENCE_MAX_REQUEST_BYTES,
+            max_pixels=settings.IMAGE_MAX_PIXELS,
+        )
+        site_id, supersedes_id = values.pop("site", None), values.pop("supersedes", None)
+        site = Site.objects.filter(pk=site_id).first() if site_id else None
+        if site_id and (site is None or site.producer_id != actor.organization_id):
+            raise field_error("site", "does_not_exist", _("This site is not one of yours."))
+        supersedes = (
+            Evidence.objects.filter(pk=supersedes_id, organization_id=actor.organization_id).first()
+            if supersedes_id
+            else None
+        )
+        if supersedes_id and supersedes is None:
+            raise field_error("supersedes", "does_not_exist", _("This item is not one of yours."))
+        evidence = services.evidence_submit(actor=actor, files=checked, site=site, supersedes=supersedes, **values)
+        return Response(
+            EvidenceSerializer(selectors.evidence_get(actor=actor, evidence_id=evidence.pk)).data,
+            status=status.HTTP_201_CREATED,
+        )
+
+    @extend_schema(
+        responses={200: OpenApiResponse(description="The file, byte-exact, as an attachment.")},
+        operation_id="evidence_files_download",
+    )
+    @documents_problems(500)
+    @action(detail=True, methods=["get"], url_path=r"files/(?P<position>[1-9][0-9]{0,2})")
+    def files(self, request: Request, pk: str, position: str) -> HttpResponse:
+        """Download one file. Its SHA-256 is checked again: a file altered in storage is never served."""
+        actor = get_actor(request)
+        file = selectors.evidence_file_get(actor=actor, evidence_id=pk, position=int(position))
+        try:
+            content = read_verified(storages["evidence"], str(file.file.name), file.sha256)
+        except FileIntegrityError:
+            logger.error("Evidence file %s/%s failed its integrity check", pk, position)
+            audit_record(
+                action="compliance.evidence.integrity_failed",
+                actor=request.user,
+                subject_organization=file.evidence.organization,
+                target=file.evidence,
+                data={"position": file.position, "sha256": file.sha256},
+            )
+            raise IntegrityFailure(
+                _("This file failed its integrity check and is not served. Staff were alerted."),
+                code="file_integrity_error",
+            ) from None
+        response = HttpResponse(content, content_type=file.content_type)
+        response["Content-Disposition"] = content_disposition_header(as_attachment=True, filename=file.original_name)
+        response["X-Content-Type-Options"] = "nosniff"
+        response["Cache-Control"] = "private, no-store"
+        response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+        return response
+
+    def _reviewer_move(self, request: Request, move: str) -> Response:
+        actor, evidence = get_actor(request), self.get_object()
+        services.require_independent_reviewer(actor, evidence.organization_id)
+        if move == "claim":
+            evidence = services.evidence_claim(actor=actor, evidence=evidence)
+        elif move == "approve":
+            data = ApproveSerializer(data=request.data)
+            data.is_valid(raise_exception=True)
+            evidence = services.evidence_approve(actor=actor, evidence=evidence, **data.validated_data)
+        else:
+            decision = DecisionReasonSerializer(data=request.data)
+            decision.is_valid(raise_exception=True)
+            reason = decision.validated_data["reason"]
+            if move == "revoke":
+                evidence = services.evidence_revoke(actor=actor, evidence=evidence, reason=reason)
+            else:
+                evidence = services.evidence_refuse(actor=actor, evidence=evidence, move=move, reason=reason)
+        return Response(EvidenceSerializer(selectors.evidence_get(actor=actor, evidence_id=evidence.pk)).data)
+
+    @extend_schema(request=None, responses=EvidenceSerializer)
+    @documents_problems(409)
+    @action(detail=True, methods=["post"])
+    def claim(self, request: Request, pk: str) -> Response:
+        """Take the item from the queue; one reviewer at a time."""
+        return self._reviewer_move(request, "claim")
+
+    @extend_schema(request={"application/json": ApproveSerializer}, responses=EvidenceSerializer)
+    @documents_problems(409)
+    @action(detail=True, methods=["post"])
+    def approve(self, request: Request, pk: str) -> Response:
+        return self._reviewer_move(request, "approve")
+
+    @extend_schema(request={"application/json": DecisionReasonSerializer}, responses=EvidenceSerializer)
+    @documents_problems(409)
+    @action(detail=True, methods=["post"])
+    def reject(self, request: Request, pk: str) -> Response:
+        return self._reviewer_move(request, "reject")
+
+    @extend_schema(request={"application/json": DecisionReasonSerializer}, responses=EvidenceSerializer)
+    @documents_problems(409)
+    @action(detail=True, methods=["post"], url_path="request-changes")
+    def request_changes(self, request: Request, pk: str) -> Response:
+        return self._reviewer_move(request, "request_changes")
+
+    @extend_schema(request={"application/json": DecisionReasonSerializer}, responses=EvidenceSerializer)
+    @documents_problems(409)
+    @action(detail=True, methods=["post"])
+    def revoke(self, request: Request, pk: str) -> Response:
+        return self._reviewer_move(request, "revoke")
+
+
+def _own_or_reviewer(actor: Actor, organization_id: Any) -> None:
+    if not (actor.is_staff or actor.is_reviewer or actor.organization_id == organization_id):
+        raise NotFound()
+
+
+class ProducerComplianceView(APIView):
+    """The engine's answer for a producer: requirement by requirement, and until when it all holds."""
+
+    permission_classes = [ActsForOrganization]
+
+    @extend_schema(responses=ComplianceSerializer, operation_id="producers_compliance_retrieve")
+    def get(self, request: Request, producer_pk: str) -> Response:
+        actor = get_actor(request)
+        producer = producer_get(actor=actor, producer_id=producer_pk)
+        _own_or_reviewer(actor, producer.pk)
+        return Response(ComplianceSerializer(compliance_body(producer.organization, producer.verification_status)).data)
+
+
+class KycView(APIView):
+    """A buyer's KYC: the buyer policy's requirements and their state."""
+
+    permission_classes = [ActsForOrganization]
+
+    @extend_schema(responses=ComplianceSerializer, operation_id="organizations_kyc_retrieve")
+    def get(self, request: Request, organization_pk: str) -> Response:
+        actor = get_actor(request)
+        organization = organization_get(actor=actor, organization_id=organization_pk)
+        if organization.kind != Organization.Kind.BUYER:
+            raise NotFound()
+        return Response(ComplianceSerializer(compliance_body(organization, organization.kyc_status)).data)
+
+
+class KycMoveView(APIView):
+    """submit (the buyer's admin), verify or reject (a reviewer)."""
+
+    permission_classes = [ActsForOrganization]
+    move = ""
+
+    @extend_schema(request=OptionalReasonSerializer, responses=ComplianceSerializer)
+    @documents_problems(409)
+    def post(self, request: Request, organization_pk: str) -> Response:
+        actor = get_actor(request)
+        organization = organization_get(actor=actor, organization_id=organization_pk)
+        if organization.kind != Organization.Kind.BUYER:
+            raise NotFound()
+        if self.move == "submit":
+            if not (actor.is_staff or (actor.organization_id == organization.pk and actor.is_org_admin)):
+                raise PermissionDenied(_("Only an administrator of this organisation can do this."), code="not_admin")
+        else:
+            services.require_independent_reviewer(actor, organization.pk)
+        data = OptionalReasonSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        reason = data.validated_data["reason"]
+        organization = services.kyc_transition(actor=actor, organization=organization, move=self.move, reason=reason)
+        return Response(ComplianceSerializer(compliance_body(organization, organization.kyc_status)).data)

@@ -1,0 +1,301 @@
+"""The requirement catalogue and policy (data, editable by staff), evidence with its files and decisions.
+
+The catalogue is data seeded from REQUIREMENTS.md: rules change by decree, so nothing here is an `if` on a
+document code. A policy is versioned: a new version is a new row, effective from a date; decisions already
+taken stay as they were.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+
+from django.conf import settings
+from django.core.files.storage import storages
+from django.db import models
+from django.db.models import F, Q
+from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import Organization
+
+# "No expiry" is stored as the last representable day, so "latest valid until" is a plain MAX in SQL.
+NO_EXPIRY = dt.date(9999, 12, 31)
+
+
+class Area(models.TextChoices):
+    LEGALITY = "legality", _("Legality")
+    IDENTITY = "identity", _("Identity")
+    ENVIRONMENT = "environment", _("Environment, reclamation and closure")
+    MERCURY = "mercury", _("Mercury")
+    OHS = "ohs", _("Occupational health and safety")
+    CHILD_LABOUR = "child_labour", _("Child labour")
+    ORGANISATION = "organisation", _("Organisation and governance")
+    TRACEABILITY = "traceability", _("Traceability")
+    CERTIFICATION = "certification", _("Certification")
+    KYC = "kyc", _("Buyer due diligence (KYC)")
+
+
+class Bilingual(models.Model):
+    """Names in Spanish and English; `name` gives the one of the active language."""
+
+    name_es = models.CharField(max_length=200)
+    name_en = models.CharField(max_length=200)
+
+    class Meta:
+        abstract = True
+
+    @property
+    def name(self) -> str:
+        return self.name_es if (get_language() or "en").startswith("es") else self.name_en
+
+
+class EvidenceType(Bilingual):
+    class Validity(models.TextChoices):
+        DOCUMENT_EXPIRY = "document_expiry", _("The date printed on the document")
+        DAYS = "days", _("A number of days from the issue date")
+        CALENDAR_YEAR = "calendar_year", _("Until the end of the calendar year of issue")
+        NO_EXPIRY = "no_expiry", _("No expiry")
+        UNTIL_CHANGED = "until_changed", _("Until the site or the facts change")
+        PER_LOT = "per_lot", _("One lot")
+
+    class Subject(models.TextChoices):
+        PRODUCER = "producer", _("Producer")
+        BUYER = "buyer", _("Buyer")
+
+    code = models.CharField(max_length=30, primary_key=True)
+    area = models.CharField(max_length=20, choices=Area.choices)
+    subject = models.CharField(max_length=10, choices=Subject.choices, default=Subject.PRODUCER)
+    issuer = models.CharField(max_length=200, blank=True)
+    validity = models.CharField(max_length=20, choices=Validity.choices)
+    validity_days = models.PositiveIntegerField(null=True, blank=True)
+    needs_second_review = models.BooleanField(default=False)
+    site_specific = models.BooleanField(default=False)  # the item names one of the producer's sites
+    reviewer_checks_es = models.TextField(blank=True)
+    reviewer_checks_en = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["area", "code"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(validity="days") | Q(validity_days__gt=0), name="evidence_type_days_given"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.code
+
+
+class Requirement(Bilingual):
+    """Satisfied by one valid evidence item of any of its types ("REINFO or START_AUTH")."""
+
+    code = models.CharField(max_length=40, primary_key=True)
+    area = models.CharField(max_length=20, choices=Area.choices)
+    evidence_types = models.ManyToManyField(EvidenceType, related_name="requirements")
+    what_to_do_es = models.TextField(blank=True)
+    what_to_do_en = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["area", "code"]
+
+    def __str__(self) -> str:
+        return self.code
+
+    @property
+    def what_to_do(self) -> str:
+        return self.what_to_do_es if (get_language() or "en").startswith("es") else self.what_to_do_en
+
+
+class Policy(models.Model):
+    """The requirements one kind of organisation must meet, as of a date. Never edited once in force."""
+
+    class Subject(models.TextChoices):
+        INDIVIDUAL = "individual", _("Individual miner")
+        ORGANIZATION = "organization", _("Organisation of miners")
+        BUYER = "buyer", _("Buyer (KYC)")
+
+    subject = models.CharField(max_length=20, choices=Subject.choices)
+    version = models.PositiveIntegerField()
+    effective_from = models.DateField()
+    requirements = models.ManyToManyField(Requirement, related_name="policies")
+    notes = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["subject", "-version"]
+        constraints = [
+            models.UniqueConstraint(fields=["subject", "version"], name="policy_version_unique"),
+            models.UniqueConstraint(fields=["subject", "effective_from"], name="policy_one_version_per_day"),
+        ]
+        verbose_name_plural = "policies"
+
+    def __str__(self) -> str:
+        return f"{self.subject} v{self.version} (from {self.effective_from})"
+
+
+class Claim(Bilingual):
+    """A badge a producer or listing may show, backed by evidence (`mercury_free`, `fairmined`...)."""
+
+    class Assurance(models.TextChoices):
+        SELF_DECLARED = "self_declared", _("Self-declared")
+        REVIEWER_VERIFIED = "reviewer_verified", _("Verified by the network's reviewers")
+        THIRD_PARTY_CERTIFIED = "third_party_certified", _("Certified by a third party")
+
+    class Rule(models.TextChoices):
+        REQUIREMENTS = "requirements", _("Its requirements are met")
+        ECOLOGICAL_FLAG = "ecological_flag", _("Its requirements are met by an item with the ecological flag")
+        WOMEN_LED = "women_led", _("More than half of the roster are women, or an individual woman miner")
+
+    code = models.CharField(max_length=30, primary_key=True)
+    assurance = models.CharField(max_length=24, choices=Assurance.choices)
+    rule = models.CharField(max_length=20, choices=Rule.choices, default=Rule.REQUIREMENTS)
+    requirements = models.ManyToManyField(Requirement, related_name="claims", blank=True)
+    implies = models.ManyToManyField("self", symmetrical=False, blank=True)  # fairmined_ecological -> mercury_free
+
+    class Meta:
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return self.code
+
+
+class EvidenceStatus(models.TextChoices):
+    SUBMITTED = "submitted", _("Submitted")  # uploaded, waiting in the queue
+    IN_REVIEW = "in_review", _("In review")  # claimed by a reviewer (or waiting for the second one)
+    APPROVED = "approved", _("Approved")  # counts until valid_until
+    REJECTED = "rejected", _("Rejected")  # refused, with a reason
+    CHANGES_REQUESTED = "changes_requested", _("Changes requested")  # a correction is expected
+    REVOKED = "revoked", _("Revoked")  # approval withdrawn, with a reason
+    SUPERSEDED = "superseded", _("Superseded")  # replaced by a newer item of the same type
+
+
+EVIDENCE_TRANSITIONS: dict[str, tuple[tuple[str, ...], str]] = {
+    "claim": (("submitted",), "in_review"),
+    "approve": (("in_review",), "approved"),
+    "reject": (("submitted", "in_review"), "rejected"),
+    "request_changes": (("submitted", "in_review"), "changes_requested"),
+    "revoke": (("approved",), "revoked"),
+    "supersede": (("approved", "changes_requested", "rejected", "submitted", "in_review"), "superseded"),
+}
+PENDING_STATUSES = ("submitted", "in_review")
+
+
+def evidence_storage():  # type: ignore[no-untyped-def]
+    return storages["evidence"]
+
+
+class Evidence(models.Model):
+    """One document (with one or more files) offered as proof. Immutable once submitted."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="evidence")
+    evidence_type = models.ForeignKey(EvidenceType, on_delete=models.PROTECT, related_name="evidence")
+    site = models.ForeignKey("producers.Site", null=True, blank=True, on_delete=models.PROTECT, related_name="evidence")
+    document_number = models.CharField(max_length=80, blank=True)
+    issuer = models.CharField(max_length=200, blank=True)
+    issue_date = models.DateField()
+    expiry_date = models.DateField(null=True, blank=True)
+    notes = models.TextField(blank=True, max_length=2000)
+    attributes = models.JSONField(default=dict, blank=True)  # {"ecological": true}, {"women": 23, "men": 4}
+    supersedes = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="superseded_by_items"
+    )
+    status = models.CharField(max_length=20, choices=EvidenceStatus.choices, default=EvidenceStatus.SUBMITTED)
+    submitted_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    claimed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    first_approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decision_reason = models.TextField(blank=True)
+    valid_until = models.DateField(null=True, blank=True)  # set on approval; NO_EXPIRY for no expiry
+
+    class Meta:
+        ordering = ["created_at"]
+        verbose_name_plural = "evidence"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=[s.value for s in EvidenceStatus]), name="evidence_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(expiry_date__isnull=True) | Q(expiry_date__gte=F("issue_date")),
+                name="evidence_expiry_after_issue",
+            ),
+            # Whatever counts as approved carries the validity it was granted.
+            models.CheckConstraint(
+                condition=~Q(status="approved") | Q(valid_until__isnull=False), name="evidence_approved_has_validity"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["organization", "evidence_type", "status"], name="evidence_org_type_status_idx"),
+            models.Index(fields=["status", "created_at"], name="evidence_queue_idx"),
+            models.Index(fields=["status", "valid_until"], name="evidence_validity_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.evidence_type_id} {self.document_number or self.pk}"
+
+
+class EvidenceFile(models.Model):
+    evidence = models.ForeignKey(Evidence, on_delete=models.PROTECT, related_name="files")
+    position = models.PositiveSmallIntegerField()  # 1, 2, 3... as in evidence/{id}/files/{n}/
+    file = models.FileField(storage=evidence_storage, max_length=200)
+    sha256 = models.CharField(max_length=64)
+    size = models.PositiveIntegerField()
+    content_type = models.CharField(max_length=40)
+    original_name = models.CharField(max_length=120)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["position"]
+        constraints = [models.UniqueConstraint(fields=["evidence", "position"], name="evidence_file_position_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.evidence_id}/{self.position}"
+
+
+class EvidenceDecision(models.Model):
+    """Every decision on an item: who, when, why, and the hashes of the files they looked at."""
+
+    class Action(models.TextChoices):
+        CLAIM = "claim", _("Claimed for review")
+        FIRST_APPROVAL = "first_approval", _("First approval (a second reviewer must approve)")
+        APPROVE = "approve", _("Approved")
+        REJECT = "reject", _("Rejected")
+        REQUEST_CHANGES = "request_changes", _("Changes requested")
+        REVOKE = "revoke", _("Revoked")
+
+    evidence = models.ForeignKey(Evidence, on_delete=models.PROTECT, related_name="decisions")
+    reviewer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    action = models.CharField(max_length=20, choices=Action.choices)
+    reason = models.TextField(blank=True)
+    valid_until = models.DateField(null=True, blank=True)
+    file_hashes = models.JSONField(default=list)
+    decided_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["decided_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.action} {self.evidence_id}"
+
+
+class ReminderSent(models.Model):
+    """One reminder per evidence item and threshold (60, 30, 7 days before, 0 on the day it lapses)."""
+
+    evidence = models.ForeignKey(Evidence, on_delete=models.CASCADE, related_name="reminders")
+    days_before = models.PositiveSmallIntegerField()
+    sent_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["evidence", "days_before"], name="reminder_once_per_threshold")]
+
+    def __str__(self) -> str:
+        return f"{self.evidence_id} -{self.days_before}d"

@@ -1,0 +1,489 @@
+"""Every write to compliance: evidence upload, the review decisions, buyer KYC and reminders.
+
+Decisions are compare-and-set moves on the evidence status, each with one audit event that records the
+reviewer, the reason and the hashes of the files they looked at, and a notification to the organisation's
+admins after commit.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from typing import Any
+
+from django.core.files.storage import storages
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.models import Organization
+from accounts.selectors import acting_organization, organization_admins
+from audit.services import audit_record
+from compliance import catalogue
+from compliance.files import CheckedFile, store
+from compliance.models import (
+    EVIDENCE_TRANSITIONS,
+    NO_EXPIRY,
+    PENDING_STATUSES,
+    Evidence,
+    EvidenceDecision,
+    EvidenceFile,
+    EvidenceStatus,
+    EvidenceType,
+    ReminderSent,
+)
+from compliance.selectors import standing_of
+from core import clock
+from core.actor import Actor
+from core.errors import Conflict, PermissionDenied, field_error
+from notifications.services import notify
+from producers.models import Site
+from producers.services import require_independent_reviewer
+
+REMINDER_DAYS = (60, 30, 7, 0)
+
+
+def type_names(evidence_type: EvidenceType) -> dict[str, str]:
+    """Both names: the notification is rendered later, in each reader's language."""
+    return {"type_es": evidence_type.name_es, "type_en": evidence_type.name_en}
+
+
+def _file_hashes(evidence: Evidence) -> list[dict[str, Any]]:
+    return [{"position": f.position, "sha256": f.sha256} for f in evidence.files.order_by("position")]
+
+
+# --- Upload ---------------------------------------------------------------------------------------
+def evidence_submit(
+    *,
+    actor: Actor,
+    evidence_type: EvidenceType,
+    files: Sequence[CheckedFile],
+    issue_date: dt.date,
+    expiry_date: dt.date | None = None,
+    site: Site | None = None,
+    document_number: str = "",
+    issuer: str = "",
+    notes: str = "",
+    attributes: dict[str, Any] | None = None,
+    supersedes: Evidence | None = None,
+) -> Evidence:
+    """Store the files first (outside the transaction), then record the item; remove the files if that fails."""
+    organization = acting_organization(actor)
+    if organization is None or organization.kind == Organization.Kind.NETWORK:
+        raise PermissionDenied(_("Evidence is uploaded by a producer or a buyer organisation."), code="not_allowed")
+    expected_subject = "buyer" if organization.kind == Organization.Kind.BUYER else "producer"
+    if evidence_type.subject != expected_subject:
+        raise field_error("evidence_type", "wrong_subject", _("This type of evidence is not for your organisation."))
+    if site is not None and site.producer_id != organization.pk:
+        raise field_error("site", "not_your_site", _("This site is not one of yours."))
+    if evidence_type.site_specific and site is None:
+        raise field_error("site", "required", _("Say which of your sites this document is about."))
+    if evidence_type.validity == EvidenceType.Validity.DOCUMENT_EXPIRY and expiry_date is None:
+        raise field_error("expiry_date", "required", _("Give the expiry date printed on the document."))
+    if expiry_date is not None and expiry_date < issue_date:
+        raise field_error("expiry_date", "before_issue", _("The expiry date is before the issue date."))
+    if issue_date > clock.today_lima():
+        raise field_error("issue_date", "in_future", _("The issue date is in the future."))
+    if supersedes is not None and (
+        supersedes.organization_id != organization.pk or supersedes.evidence_type_id != evidence_type.pk
+    ):
+        raise field_error("supersedes", "not_same_type", _("A correction replaces an item of the same type of yours."))
+    storage = storages["evidence"]
+    stored = [store(checked, storage=storage, prefix=str(organization.pk)) for checked in files]
+    try:
+        return _record_submission(
+            actor=actor,
+            organization=organization,
+            evidence_type=evidence_type,
+            files=files,
+            stored=stored,
+            issue_date=issue_date,
+            expiry_date=expiry_date,
+            site=site,
+            document_number=document_number,
+            issuer=issuer,
+            notes=notes,
+            attributes=attributes or {},
+            supersedes=supersedes,
+        )
+    except BaseException:
+        for name in stored:
+            storage.delete(name)
+        raise
+
+
+@transaction.atomic
+def _record_submission(
+    *,
+    actor: Actor,
+    organization: Organization,
+    evidence_type: EvidenceType,
+    files: Sequence[CheckedFile],
+    stored: list[str],
+    supersedes: Evidence | None,
+    **fields: Any,
+) -> Evidence:
+    evidence = Evidence.objects.create(
+        organization=organization,
+        evidence_type=evidence_type,
+        submitted_by=actor.user,
+        supersedes=supersedes,
+        **fields,
+    )
+    EvidenceFile.objects.bulk_create(
+        EvidenceFile(
+            evidence=evidence,
+            position=index,
+            file=name,
+            sha256=checked.sha256,
+            size=checked.size,
+            content_type=checked.content_type,
+            original_name=checked.original_name,
+        )
+        for index, (checked, name) in enumerate(zip(files, stored, strict=True), start=1)
+    )
+    superseded = False
+    if supersedes is not None:
+        # A correction replaces an item that is not approved at once; an approved one stays until the
+        # renewal is approved, so a producer is never without valid evidence while waiting.
+        replaceable = ("submitted", "in_review", "changes_requested", "rejected")
+        superseded = bool(
+            Evidence.objects.filter(pk=supersedes.pk, status__in=replaceable).update(status=EvidenceStatus.SUPERSEDED)
+        )
+    audit_record(
+        action="compliance.evidence.submitted",
+        actor=actor.user,
+        actor_organization=organization,
+        target=evidence,
+        data={
+            "type": evidence_type.code,
+            "document_number": evidence.document_number,
+            "files": [{"sha256": f.sha256, "size": f.size, "content_type": f.content_type} for f in files],
+            "supersedes": str(supersedes.pk) if supersedes else None,
+            "superseded_now": superseded,
+        },
+    )
+    return evidence
+
+
+# --- Review ---------------------------------------------------------------------------------------
+def _decide(
+    *,
+    actor: Actor,
+    evidence: Evidence,
+    move: str,
+    reason: str = "",
+    extra: dict[str, Any] | None = None,
+    claimed_by_actor: bool = False,
+) -> Evidence:
+    """The compare-and-set of every decision: from the allowed states (and, when asked, claimed by this
+    reviewer) to the target, or 409."""
+    allowed_from, target = EVIDENCE_TRANSITIONS[move]
+    now = timezone.now()
+    updates: dict[str, Any] = {"status": target, **(extra or {})}
+    if move != "claim":
+        updates.update(decided_by=actor.user, decided_at=now, decision_reason=reason)
+    query = Evidence.objects.filter(pk=evidence.pk, status__in=allowed_from)
+    if claimed_by_actor:
+        query = query.filter(claimed_by=actor.user)
+    if not query.update(**updates):
+        evidence.refresh_from_db()
+        if claimed_by_actor and evidence.status == EvidenceStatus.IN_REVIEW and evidence.claimed_by_id != actor.user.pk:
+            raise Conflict(_("Claim this item before deciding on it."), code="not_claimed")
+        raise Conflict(
+            _("This item is %(status)s: it cannot be decided that way.")
+            % {"status": EvidenceStatus(evidence.status).label},
+            code="invalid_transition",
+        )
+    evidence.refresh_from_db()
+    return evidence
+
+
+def _record_decision(
+    *,
+    actor: Actor,
+    evidence: Evidence,
+    action: str,
+    reason: str = "",
+    valid_until: dt.date | None = None,
+    notify_status: str | None = None,
+) -> None:
+    hashes = _file_hashes(evidence)
+    EvidenceDecision.objects.create(
+        evidence=evidence,
+        reviewer=actor.user,
+        action=action,
+        reason=reason,
+        valid_until=valid_until,
+        file_hashes=hashes,
+    )
+    audit_record(
+        action=f"compliance.evidence.{action}",
+        actor=actor.user,
+        actor_organization=acting_organization(actor),
+        subject_organization=evidence.organization,
+        target=evidence,
+        data={
+            "type": evidence.evidence_type_id,
+            "reason": reason,
+            "valid_until": valid_until.isoformat() if valid_until else None,
+            "file_hashes": hashes,
+        },
+    )
+    if notify_status:
+        notify(
+            recipients=organization_admins(organization_id=evidence.organization_id),
+            kind="evidence_decided",
+            params={
+                **type_names(evidence.evidence_type),
+                "document": evidence.document_number or str(evidence.pk)[:8],
+                "status": notify_status,
+                "reason": reason,
+            },
+            organization=evidence.organization,
+            target=evidence,
+        )
+
+
+@transaction.atomic
+def evidence_claim(*, actor: Actor, evidence: Evidence) -> Evidence:
+    """Take an item from the queue: one reviewer at a time. A second approval is claimed the same way."""
+    require_independent_reviewer(actor, evidence.organization_id)
+    if evidence.status == EvidenceStatus.IN_REVIEW and evidence.claimed_by_id == actor.user.pk:
+        return evidence
+    if evidence.first_approved_by_id == actor.user.pk:
+        raise Conflict(_("A second, different reviewer must approve this item."), code="second_reviewer_required")
+    now = timezone.now()
+    claimed = Evidence.objects.filter(pk=evidence.pk).filter(status=EvidenceStatus.SUBMITTED).update(
+        status=EvidenceStatus.IN_REVIEW, claimed_by=actor.user, claimed_at=now
+    ) or Evidence.objects.filter(
+        pk=evidence.pk, status=EvidenceStatus.IN_REVIEW, claimed_by__isnull=True, first_approved_by__isnull=False
+    ).update(claimed_by=actor.user, claimed_at=now)
+    if not claimed:
+        evidence.refresh_from_db()
+        if evidence.status == EvidenceStatus.IN_REVIEW:
+            raise Conflict(_("Another reviewer has claimed this item."), code="already_claimed")
+        raise Conflict(
+            _("This item is %(status)s: it cannot be claimed.") % {"status": EvidenceStatus(evidence.status).label},
+            code="invalid_transition",
+        )
+    evidence.refresh_from_db()
+    _record_decision(actor=actor, evidence=evidence, action="claim")
+    return evidence
+
+
+@transaction.atomic
+def evidence_approve(
+    *, actor: Actor, evidence: Evidence, valid_until: dt.date | None = None, reason: str = ""
+) -> Evidence:
+    """Approve with the validity it grants (the type's rule by default, never past the document's expiry).
+    Where the type asks for two reviewers, the first approval waits for a second, different reviewer."""
+    require_independent_reviewer(actor, evidence.organization_id)
+    if evidence.status == EvidenceStatus.APPROVED:
+        return evidence
+    if evidence.status in PENDING_STATUSES and evidence.claimed_by_id != actor.user.pk:
+        raise Conflict(_("Claim this item before deciding on it."), code="not_claimed")
+    evidence_type = evidence.evidence_type
+    granted = catalogue.default_valid_until(evidence_type, evidence.issue_date, evidence.expiry_date)
+    if valid_until is not None:
+        # A reviewer may grant less than the type's rule (a doubt, a shorter term), never more.
+        if evidence.expiry_date and valid_until > evidence.expiry_date:
+            raise field_error("valid_until", "after_expiry", _("The validity cannot go past the document's expiry."))
+        if valid_until > granted:
+            raise field_error(
+                "valid_until",
+                "after_validity",
+                _("The validity cannot go past %(date)s, the end of this type's validity.")
+                % {"date": granted.isoformat()},
+            )
+        granted = valid_until
+    if granted < clock.today_lima():
+        raise field_error(
+            "valid_until", "already_lapsed", _("This document is no longer valid: ask for a current one instead.")
+        )
+    if evidence_type.needs_second_review and evidence.first_approved_by_id is None:
+        if evidence.claimed_by_id != actor.user.pk or evidence.status != EvidenceStatus.IN_REVIEW:
+            raise Conflict(_("Claim this item before deciding on it."), code="not_claimed")
+        Evidence.objects.filter(pk=evidence.pk, claimed_by=actor.user).update(
+            first_approved_by=actor.user, claimed_by=None, claimed_at=None
+        )
+        evidence.refresh_from_db()
+        _record_decision(actor=actor, evidence=evidence, action="first_approval", reason=reason, valid_until=granted)
+        return evidence
+    evidence = _decide(
+        actor=actor,
+        evidence=evidence,
+        move="approve",
+        reason=reason,
+        extra={"valid_until": granted},
+        claimed_by_actor=True,
+    )
+    # The newest approved item of a type replaces the older ones (of the same site, for site documents).
+    same_site = Q(site_id=evidence.site_id) if evidence.site_id else Q(site__isnull=True)
+    older = Evidence.objects.filter(
+        same_site,
+        organization_id=evidence.organization_id,
+        evidence_type_id=evidence.evidence_type_id,
+        status=EvidenceStatus.APPROVED,
+    ).exclude(pk=evidence.pk)
+    older.update(status=EvidenceStatus.SUPERSEDED)
+    _record_decision(
+        actor=actor, evidence=evidence, action="approve", reason=reason, valid_until=granted, notify_status="approved"
+    )
+    return evidence
+
+
+@transaction.atomic
+def evidence_refuse(*, actor: Actor, evidence: Evidence, move: str, reason: str) -> Evidence:
+    """`reject` or `request_changes`, with a reason the producer reads."""
+    require_independent_reviewer(actor, evidence.organization_id)
+    if not reason.strip():
+        raise field_error("reason", "required", _("Give the reason: the producer will read it."))
+    target = EVIDENCE_TRANSITIONS[move][1]
+    if evidence.status == target:
+        return evidence
+    # Claimed items are decided by the reviewer who claimed them; unclaimed ones by any reviewer.
+    claimed_by_actor = evidence.status == EvidenceStatus.IN_REVIEW
+    evidence = _decide(
+        actor=actor, evidence=evidence, move=move, reason=reason.strip(), claimed_by_actor=claimed_by_actor
+    )
+    _record_decision(actor=actor, evidence=evidence, action=move, reason=reason.strip(), notify_status=target)
+    return evidence
+
+
+@transaction.atomic
+def evidence_revoke(*, actor: Actor, evidence: Evidence, reason: str) -> Evidence:
+    require_independent_reviewer(actor, evidence.organization_id)
+    if not reason.strip():
+        raise field_error("reason", "required", _("Give the reason: the producer will read it."))
+    if evidence.status == EvidenceStatus.REVOKED:
+        return evidence
+    evidence = _decide(actor=actor, evidence=evidence, move="revoke", reason=reason.strip())
+    _record_decision(actor=actor, evidence=evidence, action="revoke", reason=reason.strip(), notify_status="revoked")
+    return evidence
+
+
+# --- Buyer KYC ------------------------------------------------------------------------------------
+KYC_TRANSITIONS: dict[str, tuple[tuple[str, ...], str]] = {
+    "submit": (("unverified", "rejected"), "submitted"),
+    "verify": (("submitted",), "verified"),
+    "reject": (("submitted",), "rejected"),
+}
+
+
+@transaction.atomic
+def kyc_transition(*, actor: Actor, organization: Organization, move: str, reason: str = "") -> Organization:
+    """A buyer submits its KYC; only a reviewer's decision makes it verified, and only when the buyer
+    policy is met by approved evidence."""
+    if organization.kind != Organization.Kind.BUYER:
+        raise Conflict(_("Only buyer organisations go through KYC."), code="not_buyer")
+    allowed_from, target = KYC_TRANSITIONS[move]
+    if move == "submit":
+        if not (actor.is_staff or (actor.organization_id == organization.pk and actor.is_org_admin)):
+            raise PermissionDenied(_("Only an administrator of this organisation can do this."), code="not_admin")
+    else:
+        require_independent_reviewer(actor, organization.pk)
+        if move == "reject" and not reason.strip():
+            raise field_error("reason", "required", _("Give the reason: the buyer will read it."))
+    if organization.kyc_status == target:
+        return organization
+    standing = standing_of(organization)
+    if move == "submit" and any(r.state == "missing" for r in standing.result.requirements):
+        raise Conflict(
+            _("Upload every KYC document before submitting."),
+            code="requirements_missing",
+            extra={"missing": [r.code for r in standing.result.requirements if r.state == "missing"]},
+        )
+    if move == "verify" and not standing.result.compliant:
+        raise Conflict(
+            _("The KYC documents are not all approved yet."),
+            code="requirements_missing",
+            extra={"missing": [r.code for r in standing.result.missing]},
+        )
+    if not Organization.objects.filter(pk=organization.pk, kyc_status__in=allowed_from).update(
+        kyc_status=target, updated_at=timezone.now()
+    ):
+        raise Conflict(
+            _("The KYC is %(status)s: it cannot be moved that way.")
+            % {"status": Organization.KycStatus(organization.kyc_status).label},
+            code="invalid_transition",
+        )
+    previous = organization.kyc_status
+    organization.refresh_from_db()
+    audit_record(
+        action=f"compliance.kyc.{move}",
+        actor=actor.user,
+        actor_organization=acting_organization(actor),
+        subject_organization=organization,
+        target=organization,
+        data={"from": previous, "to": target, "reason": reason.strip(), "policy_version": standing.policy.version},
+    )
+    if move != "submit":
+        notify(
+            recipients=organization_admins(organization_id=organization.pk),
+            kind="kyc_decided",
+            params={"organization": organization.legal_name, "status": target, "reason": reason.strip()},
+            organization=organization,
+            target=organization,
+        )
+    return organization
+
+
+# --- Reminders ------------------------------------------------------------------------------------
+def send_compliance_reminders(*, today: dt.date | None = None) -> int:
+    """Remind at 60, 30 and 7 days before an approved item lapses, and on the day it lapses. Each
+    (item, threshold) is sent once, whatever runs twice; an item already renewed is not reminded."""
+    today = today or clock.today_lima()
+    sent = 0
+    horizon = today + dt.timedelta(days=max(REMINDER_DAYS))
+    candidates = (
+        Evidence.objects.filter(
+            status=EvidenceStatus.APPROVED, valid_until__lte=horizon, valid_until__gte=today - dt.timedelta(days=1)
+        )
+        .exclude(valid_until=NO_EXPIRY)
+        .select_related("evidence_type", "organization")
+    )
+    for item in candidates:
+        assert item.valid_until is not None
+        lapse_day = item.valid_until + dt.timedelta(days=1)  # the first day it no longer counts
+        days_left = (lapse_day - today).days
+        due = [d for d in REMINDER_DAYS if days_left <= d]
+        if not due:
+            continue
+        threshold = min(due)
+        # Renewed: a newer approved item lasts longer, or a newer one waits for review.
+        renewed = Evidence.objects.filter(
+            Q(status=EvidenceStatus.APPROVED, valid_until__gt=item.valid_until)
+            | Q(status__in=PENDING_STATUSES, created_at__gt=item.created_at),
+            organization_id=item.organization_id,
+            evidence_type_id=item.evidence_type_id,
+        ).exists()
+        if renewed:
+            continue
+        with transaction.atomic():
+            _reminder, created = ReminderSent.objects.get_or_create(evidence=item, days_before=threshold)
+            if not created:
+                continue
+            params = {
+                **type_names(item.evidence_type),
+                "document": item.document_number or str(item.pk)[:8],
+                "organization": item.organization.legal_name,
+                "valid_until": item.valid_until.isoformat(),
+                "days": str(max(days_left, 0)),
+            }
+            notify(
+                recipients=organization_admins(organization_id=item.organization_id),
+                kind="requirement_lapsed" if threshold == 0 else "requirement_expiring",
+                params=params,
+                organization=item.organization,
+                target=item,
+            )
+            audit_record(
+                action="compliance.reminder.sent",
+                subject_organization=item.organization,
+                target=item,
+                data={"days_before": threshold, "valid_until": item.valid_until.isoformat()},
+            )
+        sent += 1
+    return sent

@@ -1,0 +1,19 @@
+"""Functions an earlier app calls but a later app provides, named in settings (like AUTH_USER_MODEL).
+
+The producers app shows badges and compliance that the compliance app (after it in the layer order)
+computes: `PRODUCER_STANDING` names that function, so no app imports a later one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import cache
+from typing import Any
+
+from django.conf import settings
+from django.utils.module_loading import import_string
+
+
+@cache
+def provider(setting: str) -> Callable[..., Any]:
+    return import_string(getattr(settings, setting))

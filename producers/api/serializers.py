@@ -1,0 +1,213 @@
+"""Producers, sites and the roster. Public serializers carry public fields only: no RUC, DNI, exact
+coordinates or roster; private ones are for the producer's own people and reviewers."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from core.serializers import CoordinatesJSONField
+from core.validators import validate_dni, validate_ruc
+from producers.geometry import public_point
+from producers.models import District, LegalCategory, LegalKind, MemberMiner, Producer, Sex, Site
+from producers.selectors import is_women_led
+
+
+def _django_validator(validator: Any) -> Any:
+    def run(value: str) -> str:
+        try:
+            validator(value)
+        except DjangoValidationError as exc:
+            raise serializers.ValidationError(exc.messages, code=exc.code) from exc
+        return value
+
+    return run
+
+
+def validate_optional_dni(value: str) -> None:
+    if value:
+        validate_dni(value)
+
+
+class BadgeSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    assurance = serializers.CharField()
+    valid_until = serializers.DateField(allow_null=True)
+
+
+class ProducerPublicSerializer(serializers.ModelSerializer):
+    id = serializers.UUIDField(source="pk", read_only=True)
+    legal_name = serializers.CharField(source="organization.legal_name", read_only=True)
+    women_led = serializers.SerializerMethodField()
+    women_count = serializers.IntegerField(read_only=True)
+    members_count = serializers.IntegerField(read_only=True)
+    compliant = serializers.SerializerMethodField()
+    compliant_until = serializers.SerializerMethodField()
+    badges = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Producer
+        fields = [
+            "id",
+            "legal_name",
+            "legal_kind",
+            "legal_category",
+            "district",
+            "description_es",
+            "description_en",
+            "verification_status",
+            "verified_at",
+            "women_led",
+            "women_count",
+            "members_count",
+            "compliant",
+            "compliant_until",
+            "badges",
+        ]
+        read_only_fields = fields
+
+    def _standing(self, obj: Producer) -> dict[str, Any]:
+        return self.context.get("standing", {}).get(obj.pk, {"compliant": False, "compliant_until": None, "badges": []})
+
+    def get_women_led(self, obj: Producer) -> bool:
+        return obj.verification_status == "verified" and is_women_led(obj)
+
+    def get_compliant(self, obj: Producer) -> bool:
+        return bool(self._standing(obj)["compliant"])
+
+    def get_compliant_until(self, obj: Producer) -> dt.date | None:
+        until = self._standing(obj)["compliant_until"]
+        return None if until is None or until.year == 9999 else until
+
+    @extend_schema_field(BadgeSerializer(many=True))
+    def get_badges(self, obj: Producer) -> list[dict[str, Any]]:
+        return [
+            {
+                **badge,
+                "valid_until": None
+                if badge["valid_until"] is None or badge["valid_until"].year == 9999
+                else badge["valid_until"],
+            }
+            for badge in self._standing(obj)["badges"]
+        ]
+
+
+class ProducerPrivateSerializer(ProducerPublicSerializer):
+    class Meta(ProducerPublicSerializer.Meta):
+        fields = [
+            *ProducerPublicSerializer.Meta.fields,
+            "ruc",
+            "dni",
+            "holder_sex",
+            "reinfo_code",
+            "contact_phone",
+            "verification_reason",
+            "verification_changed_at",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+
+class ProducerInputSerializer(serializers.Serializer):
+    legal_kind = serializers.ChoiceField(choices=LegalKind.choices)
+    legal_category = serializers.ChoiceField(choices=LegalCategory.choices)
+    ruc = serializers.CharField(max_length=11, validators=[_django_validator(validate_ruc)])
+    dni = serializers.CharField(
+        max_length=8,
+        required=False,
+        allow_blank=True,
+        default="",
+        validators=[_django_validator(validate_optional_dni)],
+    )
+    holder_sex = serializers.ChoiceField(choices=Sex.choices, required=False, allow_blank=True, default="")
+    reinfo_code = serializers.CharField(max_length=40, required=False, allow_blank=True, default="")
+    district = serializers.ChoiceField(choices=District.choices)
+    contact_phone = serializers.CharField(max_length=40, required=False, allow_blank=True, default="")
+    description_es = serializers.CharField(max_length=4000, required=False, allow_blank=True, default="")
+    description_en = serializers.CharField(max_length=4000, required=False, allow_blank=True, default="")
+
+
+class ProducerUpdateSerializer(ProducerInputSerializer):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, partial=True, **kwargs)
+
+
+class ReasonSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+
+
+class SiteSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Site
+        fields = [
+            "id",
+            "name",
+            "concession_code",
+            "district",
+            "geometry",
+            "latitude",
+            "longitude",
+            "area_hectares",
+            "status",
+            "review_reason",
+            "reviewed_at",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+
+class SitePublicSerializer(serializers.ModelSerializer):
+    approximate_location = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Site
+        fields = ["id", "name", "district", "approximate_location", "status"]
+        read_only_fields = fields
+
+    @extend_schema_field(serializers.JSONField(help_text="A GeoJSON Point rounded to 0.1 degree (about 11 km)."))
+    def get_approximate_location(self, obj: Site) -> dict[str, Any]:
+        return public_point(obj.latitude, obj.longitude)
+
+
+class SiteInputSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=120)
+    concession_code = serializers.RegexField(r"^[A-Za-z0-9\-./ ]{1,40}$", max_length=40)
+    district = serializers.ChoiceField(choices=District.choices)
+    geometry = CoordinatesJSONField(
+        help_text='GeoJSON Point or Polygon, WGS84: {"type": "Point", "coordinates": [longitude, latitude]}'
+    )
+    area_hectares = serializers.DecimalField(
+        max_digits=10, decimal_places=2, min_value=0, required=False, allow_null=True
+    )
+
+
+class SiteUpdateSerializer(SiteInputSerializer):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, partial=True, **kwargs)
+
+
+class MemberMinerSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = MemberMiner
+        fields = ["id", "full_name", "dni", "birth_year", "sex", "role", "active", "created_at"]
+        read_only_fields = fields
+
+
+class MemberMinerInputSerializer(serializers.Serializer):
+    full_name = serializers.CharField(max_length=200)
+    dni = serializers.CharField(max_length=8, validators=[_django_validator(validate_dni)])
+    birth_year = serializers.IntegerField(min_value=1900, max_value=2100)
+    sex = serializers.ChoiceField(choices=Sex.choices)
+    role = serializers.ChoiceField(choices=MemberMiner.Role.choices, default=MemberMiner.Role.MEMBER)
+    active = serializers.BooleanField(default=True)
+
+
+class MemberMinerUpdateSerializer(MemberMinerInputSerializer):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, partial=True, **kwargs)

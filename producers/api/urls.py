@@ -1,0 +1,12 @@
+from rest_framework.routers import SimpleRouter
+
+from core.api import UUID_PATTERN
+from producers.api import views
+
+router = SimpleRouter()
+router.register("producers", views.ProducerViewSet, basename="producer")
+router.register(rf"producers/(?P<producer_pk>{UUID_PATTERN})/sites", views.SiteViewSet, basename="site")
+router.register(
+    rf"producers/(?P<producer_pk>{UUID_PATTERN})/members", views.MemberMinerViewSet, basename="member-miner"
+)
+urlpatterns = router.urls

@@ -1,0 +1,297 @@
+"""The producer directory and profile, mining sites and the member roster.
+
+The directory is public and shows verified producers with their badges; the producer's own people,
+reviewers and staff see the private profile. Another organisation's private object is 404.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import django_filters
+from django.db.models import Q
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.permissions import AllowAny
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from core.actor import get_actor
+from core.api import UUID_PATTERN
+from core.errors import documents_problems
+from core.extensions import provider
+from core.permissions import ActsForOrganization
+from producers import selectors, services
+from producers.api.serializers import (
+    MemberMinerInputSerializer,
+    MemberMinerSerializer,
+    MemberMinerUpdateSerializer,
+    ProducerInputSerializer,
+    ProducerPrivateSerializer,
+    ProducerPublicSerializer,
+    ProducerUpdateSerializer,
+    ReasonSerializer,
+    SiteInputSerializer,
+    SitePublicSerializer,
+    SiteSerializer,
+    SiteUpdateSerializer,
+)
+from producers.models import District, LegalKind, MemberMiner, Producer, Site, Verification
+
+READ_ACTIONS = ("list", "retrieve")
+
+
+class ProducerFilter(django_filters.FilterSet):
+    district = django_filters.ChoiceFilter(choices=District.choices)
+    legal_kind = django_filters.ChoiceFilter(choices=LegalKind.choices)
+    verification_status = django_filters.ChoiceFilter(choices=Verification.choices)
+    women_led = django_filters.BooleanFilter(method="filter_women_led", label="Women-led (roster or a woman miner)")
+    name = django_filters.CharFilter(field_name="organization__legal_name", lookup_expr="icontains")
+
+    class Meta:
+        model = Producer
+        fields = ["district", "legal_kind", "verification_status", "women_led", "name"]
+
+    def filter_women_led(self, queryset: Any, name: str, value: bool) -> Any:
+        women_led = Q(legal_kind="individual", holder_sex="female") | (
+            ~Q(legal_kind="individual") & Q(women_count__gt=0) & Q(members_count__lt=2 * models_f("women_count"))
+        )
+        women_led &= Q(verification_status=Verification.VERIFIED)
+        return queryset.filter(women_led) if value else queryset.exclude(women_led)
+
+
+def models_f(name: str) -> Any:
+    from django.db.models import F
+
+    return F(name)
+
+
+def _serialize_producers(producers: list[Producer], actor: Any, many: bool) -> Any:
+    standing = provider("PRODUCER_STANDING")(producers)
+    rows = []
+    for producer in producers:
+        private = selectors.can_see_private(actor=actor, producer=producer)
+        serializer = ProducerPrivateSerializer if private else ProducerPublicSerializer
+        rows.append(serializer(producer, context={"standing": standing}).data)
+    return rows if many else rows[0]
+
+
+class ProducerViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Verified producers, public; your own profile in any state; reviewers see every producer."""
+
+    queryset = Producer.objects.none()
+    serializer_class = ProducerPublicSerializer
+    lookup_url_kwarg = "id"
+    lookup_value_regex = UUID_PATTERN
+    filterset_class = ProducerFilter
+
+    def get_permissions(self) -> list[Any]:
+        return [AllowAny()] if self.action in READ_ACTIONS else [ActsForOrganization()]
+
+    def get_queryset(self) -> Any:
+        return selectors.producers_for(actor=get_actor(self.request))
+
+    def get_object(self) -> Producer:
+        return selectors.producer_get(actor=get_actor(self.request), producer_id=self.kwargs["id"])
+
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        queryset = self.filter_queryset(self.get_queryset())
+        page = self.paginate_queryset(queryset)
+        assert page is not None
+        return self.get_paginated_response(_serialize_producers(list(page), get_actor(request), many=True))
+
+    @extend_schema(responses=ProducerPrivateSerializer)
+    def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return Response(_serialize_producers([self.get_object()], get_actor(request), many=False))
+
+    @extend_schema(request=ProducerInputSerializer, responses={201: ProducerPrivateSerializer})
+    @documents_problems(409)
+    def create(self, request: Request) -> Response:
+        actor = get_actor(request)
+        services.require_can_create_profile(actor)
+        data = ProducerInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        producer = services.producer_create(actor=actor, **data.validated_data)
+        producer = selectors.producer_get(actor=actor, producer_id=producer.pk)
+        return Response(_serialize_producers([producer], actor, many=False), status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=ProducerUpdateSerializer, responses=ProducerPrivateSerializer)
+    @documents_problems(409)
+    def partial_update(self, request: Request, id: str) -> Response:
+        actor = get_actor(request)
+        producer = self.get_object()
+        services.require_producer_admin(actor, producer)
+        data = ProducerUpdateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        services.producer_update(actor=actor, producer=producer, **data.validated_data)
+        return Response(_serialize_producers([self.get_object()], actor, many=False))
+
+    def _move(self, request: Request, move: str) -> Response:
+        actor = get_actor(request)
+        producer = self.get_object()
+        if move == "submit":
+            services.require_producer_admin(actor, producer)
+        else:
+            services.require_independent_reviewer(actor, producer.pk)
+        data = ReasonSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        services.producer_transition(actor=actor, producer=producer, move=move, reason=data.validated_data["reason"])
+        return Response(_serialize_producers([self.get_object()], actor, many=False))
+
+    @extend_schema(request=None, responses=ProducerPrivateSerializer)
+    @documents_problems(409)
+    @action(detail=True, methods=["post"])
+    def submit(self, request: Request, id: str) -> Response:
+        """Ask the network to verify this producer (its admin)."""
+        return self._move(request, "submit")
+
+    @extend_schema(request=ReasonSerializer, responses=ProducerPrivateSerializer)
+    @documents_problems(409)
+    @action(detail=True, methods=["post"])
+    def verify(self, request: Request, id: str) -> Response:
+        """The network vouches for this producer (a reviewer who does not belong to it)."""
+        return self._move(request, "verify")
+
+    @extend_schema(request=ReasonSerializer, responses=ProducerPrivateSerializer)
+    @documents_problems(409)
+    @action(detail=True, methods=["post"], url_path="request-changes")
+    def request_changes(self, request: Request, id: str) -> Response:
+        return self._move(request, "request_changes")
+
+    @extend_schema(request=ReasonSerializer, responses=ProducerPrivateSerializer)
+    @documents_problems(409)
+    @action(detail=True, methods=["post"])
+    def reject(self, request: Request, id: str) -> Response:
+        return self._move(request, "reject")
+
+    @extend_schema(request=ReasonSerializer, responses=ProducerPrivateSerializer)
+    @documents_problems(409)
+    @action(detail=True, methods=["post"])
+    def suspend(self, request: Request, id: str) -> Response:
+        return self._move(request, "suspend")
+
+    @extend_schema(request=ReasonSerializer, responses=ProducerPrivateSerializer)
+    @documents_problems(409)
+    @action(detail=True, methods=["post"])
+    def reinstate(self, request: Request, id: str) -> Response:
+        return self._move(request, "reinstate")
+
+    @extend_schema(request=ReasonSerializer, responses=ProducerPrivateSerializer)
+    @documents_problems(409)
+    @action(detail=True, methods=["post"])
+    def revoke(self, request: Request, id: str) -> Response:
+        return self._move(request, "revoke")
+
+
+class _ProducerChild(viewsets.GenericViewSet):
+    lookup_value_regex = UUID_PATTERN
+
+    def get_producer(self) -> Producer:
+        return selectors.producer_get(actor=get_actor(self.request), producer_id=self.kwargs["producer_pk"])
+
+
+class SiteViewSet(_ProducerChild, mixins.ListModelMixin, mixins.RetrieveModelMixin):
+    """A producer's mining sites. The public sees approved sites, located to about 0.1 degree."""
+
+    queryset = Site.objects.none()
+    serializer_class = SiteSerializer
+
+    def get_permissions(self) -> list[Any]:
+        return [AllowAny()] if self.action in READ_ACTIONS else [ActsForOrganization()]
+
+    def get_serializer_class(self) -> Any:
+        if getattr(self, "swagger_fake_view", False):
+            return SiteSerializer
+        if self.action in READ_ACTIONS and not selectors.can_see_private(
+            actor=get_actor(self.request), producer=self.get_producer()
+        ):
+            return SitePublicSerializer
+        return SiteSerializer
+
+    def get_queryset(self) -> Any:
+        return selectors.sites_of(actor=get_actor(self.request), producer=self.get_producer())
+
+    def get_object(self) -> Site:
+        return selectors.site_get(
+            actor=get_actor(self.request), producer=self.get_producer(), site_id=self.kwargs["pk"]
+        )
+
+    @extend_schema(request=SiteInputSerializer, responses={201: SiteSerializer})
+    def create(self, request: Request, producer_pk: str) -> Response:
+        actor, producer = get_actor(request), self.get_producer()
+        services.require_producer_admin(actor, producer)
+        data = SiteInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        site = services.site_create(actor=actor, producer=producer, **data.validated_data)
+        return Response(SiteSerializer(site).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=SiteUpdateSerializer, responses=SiteSerializer)
+    @documents_problems(409)
+    def partial_update(self, request: Request, producer_pk: str, pk: str) -> Response:
+        actor, site = get_actor(request), self.get_object()
+        services.require_producer_admin(actor, site.producer)
+        data = SiteUpdateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        return Response(SiteSerializer(services.site_update(actor=actor, site=site, **data.validated_data)).data)
+
+    def _review(self, request: Request, move: str) -> Response:
+        actor, site = get_actor(request), self.get_object()
+        services.require_independent_reviewer(actor, site.producer_id)
+        data = ReasonSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        site = services.site_review(actor=actor, site=site, move=move, reason=data.validated_data["reason"])
+        return Response(SiteSerializer(site).data)
+
+    @extend_schema(request=ReasonSerializer, responses=SiteSerializer)
+    @documents_problems(409)
+    @action(detail=True, methods=["post"])
+    def approve(self, request: Request, producer_pk: str, pk: str) -> Response:
+        """A reviewer approves the site: inside the mining corridor, not in a protected area."""
+        return self._review(request, "approve")
+
+    @extend_schema(request=ReasonSerializer, responses=SiteSerializer)
+    @documents_problems(409)
+    @action(detail=True, methods=["post"])
+    def reject(self, request: Request, producer_pk: str, pk: str) -> Response:
+        return self._review(request, "reject")
+
+
+class MemberMinerViewSet(_ProducerChild, mixins.ListModelMixin, mixins.RetrieveModelMixin):
+    """The member roster (personal data): the producer's admins, reviewers and staff only."""
+
+    queryset = MemberMiner.objects.none()
+    serializer_class = MemberMinerSerializer
+    permission_classes = [ActsForOrganization]
+
+    def get_queryset(self) -> Any:
+        return selectors.roster_of(actor=get_actor(self.request), producer=self.get_producer())
+
+    def get_object(self) -> MemberMiner:
+        return selectors.member_miner_get(
+            actor=get_actor(self.request), producer=self.get_producer(), member_id=self.kwargs["pk"]
+        )
+
+    @extend_schema(request=MemberMinerInputSerializer, responses={201: MemberMinerSerializer})
+    def create(self, request: Request, producer_pk: str) -> Response:
+        actor, producer = get_actor(request), self.get_producer()
+        selectors.roster_of(actor=actor, producer=producer)  # other organisations: 404, like reading it
+        services.require_producer_admin(actor, producer)
+        data = MemberMinerInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        member = services.member_miner_add(actor=actor, producer=producer, **data.validated_data)
+        return Response(MemberMinerSerializer(member).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=MemberMinerUpdateSerializer, responses=MemberMinerSerializer)
+    def partial_update(self, request: Request, producer_pk: str, pk: str) -> Response:
+        actor, member = get_actor(request), self.get_object()
+        services.require_producer_admin(actor, member.producer)
+        data = MemberMinerUpdateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        member = services.member_miner_update(actor=actor, member=member, **data.validated_data)
+        return Response(MemberMinerSerializer(member).data)
+
+    @extend_schema(responses={204: None})
+    def destroy(self, request: Request, producer_pk: str, pk: str) -> Response:
+        services.member_miner_remove(actor=get_actor(request), member=self.get_object())
+        return Response(status=status.HTTP_204_NO_CONTENT)

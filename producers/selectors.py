@@ -1,0 +1,85 @@
+"""Reads of producers, sites and rosters, scoped to the caller. What may not be seen is 404."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import Count, Q, QuerySet
+from django.utils.translation import gettext_lazy as _
+
+from core.actor import Actor
+from core.errors import NotFound, PermissionDenied
+from producers.models import MemberMiner, Producer, Site, Verification
+
+
+def with_roster_figures(queryset: QuerySet[Producer]) -> QuerySet[Producer]:
+    active = Q(members__active=True)
+    return queryset.annotate(
+        women_count=Count("members", filter=active & Q(members__sex="female")),
+        members_count=Count("members", filter=active),
+    )
+
+
+def can_see_private(*, actor: Actor, producer: Producer) -> bool:
+    """The producer's own people, reviewers and staff see everything; others see the public profile."""
+    return actor.is_staff or actor.is_reviewer or actor.organization_id == producer.pk
+
+
+def producers_for(*, actor: Actor) -> QuerySet[Producer]:
+    """Reviewers and staff see every producer; everybody else sees verified ones and their own."""
+    producers = with_roster_figures(Producer.objects.select_related("organization"))
+    if actor.is_staff or actor.is_reviewer:
+        return producers
+    visible = Q(verification_status=Verification.VERIFIED)
+    if actor.organization_id is not None:
+        visible |= Q(pk=actor.organization_id)
+    return producers.filter(visible)
+
+
+def producer_get(*, actor: Actor, producer_id: Any) -> Producer:
+    producer = producers_for(actor=actor).filter(pk=producer_id).first()
+    if producer is None:
+        raise NotFound()
+    return producer
+
+
+def sites_of(*, actor: Actor, producer: Producer) -> QuerySet[Site]:
+    sites = Site.objects.filter(producer=producer).select_related("producer")
+    return sites if can_see_private(actor=actor, producer=producer) else sites.filter(status=Site.Status.APPROVED)
+
+
+def site_get(*, actor: Actor, producer: Producer, site_id: Any) -> Site:
+    site = sites_of(actor=actor, producer=producer).filter(pk=site_id).first()
+    if site is None:
+        raise NotFound()
+    return site
+
+
+def roster_of(*, actor: Actor, producer: Producer) -> QuerySet[MemberMiner]:
+    """Personal data: only the producer's admins, reviewers and staff."""
+    if actor.is_staff or actor.is_reviewer or (actor.organization_id == producer.pk and actor.is_org_admin):
+        return MemberMiner.objects.filter(producer=producer)
+    if actor.organization_id == producer.pk:
+        raise PermissionDenied(_("Only the producer's administrators see the member roster."), code="not_admin")
+    raise NotFound()
+
+
+def member_miner_get(*, actor: Actor, producer: Producer, member_id: Any) -> MemberMiner:
+    member = roster_of(actor=actor, producer=producer).filter(pk=member_id).first()
+    if member is None:
+        raise NotFound()
+    return member
+
+
+def is_women_led(producer: Producer) -> bool:
+    """An individual woman miner, or more than half of the active roster are women."""
+    if producer.is_individual:
+        return producer.holder_sex == "female"
+    women = getattr(producer, "women_count", None)
+    total = getattr(producer, "members_count", None)
+    if women is None or total is None:
+        counts = producer.members.filter(active=True).aggregate(
+            women=Count("pk", filter=Q(sex="female")), total=Count("pk")
+        )
+        women, total = counts["women"], counts["total"]
+    return total > 0 and women * 2 > total

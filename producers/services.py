@@ -1,0 +1,383 @@
+"""Every write to producers: profile, verification, sites and roster. One audit event per change."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.models import Organization
+from accounts.selectors import acting_organization, is_member, organization_admins
+from audit.services import audit_record
+from core import clock
+from core.actor import Actor
+from core.errors import Conflict, PermissionDenied, field_error
+from notifications.services import notify
+from producers.geometry import validate_geometry
+from producers.models import (
+    SITE_TRANSITIONS,
+    VERIFICATION_TRANSITIONS,
+    LegalKind,
+    MemberMiner,
+    Producer,
+    Site,
+    Verification,
+)
+
+ADULT_AGE = 18
+IDENTITY_FIELDS = ("legal_kind", "legal_category", "ruc", "dni", "holder_sex", "reinfo_code")
+PROFILE_FIELDS = (*IDENTITY_FIELDS, "district", "contact_phone", "description_es", "description_en")
+# While the network is looking at the profile, or vouches for it, identity fields cannot change.
+IDENTITY_LOCKED = (Verification.SUBMITTED, Verification.VERIFIED, Verification.SUSPENDED, Verification.REVOKED)
+REASON_REQUIRED = ("request_changes", "reject", "suspend", "revoke")
+
+
+def require_producer_admin(actor: Actor, producer: Producer) -> None:
+    if actor.is_staff:
+        return
+    if actor.organization_id != producer.pk or not actor.is_org_admin:
+        raise PermissionDenied(_("Only an administrator of this producer can do this."), code="not_admin")
+
+
+def require_independent_reviewer(actor: Actor, organization_id: Any) -> None:
+    """Reviewers decide; never on an organisation they belong to."""
+    if not (actor.is_reviewer or actor.is_staff):
+        raise PermissionDenied(_("Only the network's reviewers decide on this."), code="not_reviewer")
+    if is_member(user=actor.user, organization_id=organization_id):
+        raise PermissionDenied(
+            _("You belong to this organisation: another reviewer must decide."), code="own_organization"
+        )
+
+
+def _check_identity(fields: dict[str, Any]) -> None:
+    kind, ruc, dni = fields.get("legal_kind"), fields.get("ruc", ""), fields.get("dni", "")
+    if kind == LegalKind.INDIVIDUAL:
+        if not ruc.startswith("10"):
+            raise field_error("ruc", "ruc_kind_mismatch", _("An individual miner's RUC starts with 10."))
+        if not dni:
+            raise field_error("dni", "required", _("An individual miner gives her DNI."))
+        if ruc[2:10] != dni:
+            raise field_error("dni", "dni_ruc_mismatch", _("The DNI must be the one embedded in the RUC."))
+        if not fields.get("holder_sex"):
+            raise field_error("holder_sex", "required", _("Say whether the miner is a woman or a man."))
+    else:
+        if not ruc.startswith("20"):
+            raise field_error("ruc", "ruc_kind_mismatch", _("An organisation's RUC starts with 20."))
+        fields["dni"] = ""
+        fields["holder_sex"] = ""
+
+
+# --- Profile --------------------------------------------------------------------------------------
+def require_can_create_profile(actor: Actor) -> Organization:
+    organization = acting_organization(actor)
+    if organization is None or organization.kind != Organization.Kind.PRODUCER:
+        raise PermissionDenied(_("Only a producer organisation has a producer profile."), code="not_producer")
+    if not actor.is_org_admin:
+        raise PermissionDenied(_("Only an administrator of this producer can do this."), code="not_admin")
+    return organization
+
+
+def _save_identity(producer: Producer, organization: Organization, save: Any) -> None:
+    """Save, keeping the organisation's tax id equal to the RUC; a RUC held elsewhere is a field error."""
+    taken = Organization.objects.filter(country="PE", tax_id=producer.ruc).exclude(pk=organization.pk).exists()
+    if taken:
+        raise field_error("ruc", "ruc_taken", _("Another producer is registered with this RUC."))
+    try:
+        with transaction.atomic():
+            save()
+            Organization.objects.filter(pk=organization.pk).update(tax_id=producer.ruc, updated_at=timezone.now())
+    except IntegrityError:
+        raise field_error("ruc", "ruc_taken", _("Another producer is registered with this RUC.")) from None
+
+
+@transaction.atomic
+def producer_create(*, actor: Actor, **fields: Any) -> Producer:
+    organization = require_can_create_profile(actor)
+    if Producer.objects.filter(pk=organization.pk).exists():
+        raise Conflict(_("This organisation already has a producer profile."), code="profile_exists")
+    values = {k: v for k, v in fields.items() if k in PROFILE_FIELDS}
+    _check_identity(values)
+    producer = Producer(organization=organization, **values)
+    _save_identity(producer, organization, lambda: producer.save(force_insert=True))
+    audit_record(
+        action="producers.producer.created",
+        actor=actor.user,
+        actor_organization=organization,
+        target=producer,
+        data={k: str(v) for k, v in values.items() if k not in ("dni",)},
+    )
+    return producer
+
+
+@transaction.atomic
+def producer_update(*, actor: Actor, producer: Producer, **fields: Any) -> Producer:
+    require_producer_admin(actor, producer)
+    changes = {k: v for k, v in fields.items() if k in PROFILE_FIELDS and getattr(producer, k) != v}
+    if not changes:
+        return producer
+    if set(changes) & set(IDENTITY_FIELDS) and producer.verification_status in IDENTITY_LOCKED:
+        raise Conflict(
+            _("Identity fields cannot change while the profile is submitted or verified."), code="profile_locked"
+        )
+    merged = {field: changes.get(field, getattr(producer, field)) for field in PROFILE_FIELDS}
+    _check_identity(merged)  # may clear the DNI and sex when an individual becomes an organisation
+    changes = {field: merged[field] for field in PROFILE_FIELDS if getattr(producer, field) != merged[field]}
+    for field, value in changes.items():
+        setattr(producer, field, value)
+    _save_identity(producer, producer.organization, lambda: producer.save(update_fields=[*changes, "updated_at"]))
+    audit_record(
+        action="producers.producer.updated",
+        actor=actor.user,
+        actor_organization=acting_organization(actor),
+        subject_organization=producer.organization,
+        target=producer,
+        data={k: str(v) for k, v in changes.items() if k != "dni"},
+    )
+    return producer
+
+
+@transaction.atomic
+def producer_transition(*, actor: Actor, producer: Producer, move: str, reason: str = "") -> Producer:
+    """submit (the producer's admin) or verify, request_changes, reject, suspend, reinstate, revoke (reviewers)."""
+    allowed_from, target = VERIFICATION_TRANSITIONS[move]
+    if move == "submit":
+        require_producer_admin(actor, producer)
+    else:
+        require_independent_reviewer(actor, producer.pk)
+    if move in REASON_REQUIRED and not reason.strip():
+        raise field_error("reason", "required", _("Give the reason: the producer will read it."))
+    if producer.verification_status == target:
+        return producer  # a repeated move is a no-op
+    if move == "submit" and not producer.sites.exists():
+        raise Conflict(_("Add at least one mining site before submitting."), code="no_site")
+    now = timezone.now()
+    updates: dict[str, Any] = {
+        "verification_status": target,
+        "verification_reason": reason.strip(),
+        "verification_changed_at": now,
+        "verification_changed_by": actor.user,
+        "updated_at": now,
+    }
+    if target == Verification.VERIFIED:
+        updates["verified_at"] = now
+    moved = Producer.objects.filter(pk=producer.pk, verification_status__in=allowed_from).update(**updates)
+    if not moved:
+        raise Conflict(
+            _("This producer is %(status)s: it cannot be moved that way.")
+            % {"status": Verification(producer.verification_status).label},
+            code="invalid_transition",
+        )
+    previous = producer.verification_status
+    producer.refresh_from_db()
+    audit_record(
+        action=f"producers.producer.{move}",
+        actor=actor.user,
+        actor_organization=acting_organization(actor),
+        subject_organization=producer.organization,
+        target=producer,
+        data={"from": previous, "to": target, "reason": reason.strip()},
+    )
+    organization = producer.organization
+    if move == "submit":
+        from accounts.models import Membership
+
+        reviewers = [
+            m.user
+            for m in Membership.objects.select_related("user").filter(
+                organization__kind=Organization.Kind.NETWORK, role__in=("reviewer", "admin")
+            )
+        ]
+        notify(
+            recipients=reviewers,
+            kind="producer_submitted",
+            params={"organization": organization.legal_name},
+            target=producer,
+        )
+    else:
+        notify(
+            recipients=organization_admins(organization_id=organization.pk),
+            kind="producer_verification_changed",
+            params={"organization": organization.legal_name, "status": target, "reason": reason.strip()},
+            organization=organization,
+            target=producer,
+        )
+    return producer
+
+
+# --- Sites ----------------------------------------------------------------------------------------
+def _site_fields(fields: dict[str, Any]) -> dict[str, Any]:
+    values = {
+        k: v for k, v in fields.items() if k in ("name", "concession_code", "district", "geometry", "area_hectares")
+    }
+    if "geometry" in values:
+        try:
+            latitude, longitude = validate_geometry(values["geometry"])
+        except Exception as exc:  # django ValidationError with a code
+            raise field_error("geometry", getattr(exc, "code", "invalid_geometry"), " ".join(exc.messages)) from None  # type: ignore[attr-defined]
+        values["latitude"], values["longitude"] = latitude, longitude
+    return values
+
+
+@transaction.atomic
+def site_create(*, actor: Actor, producer: Producer, **fields: Any) -> Site:
+    require_producer_admin(actor, producer)
+    values = _site_fields(fields)
+    try:
+        with transaction.atomic():
+            site = Site.objects.create(producer=producer, **values)
+    except IntegrityError:
+        raise field_error(
+            "concession_code", "concession_taken", _("This producer already has a site with this concession code.")
+        ) from None
+    audit_record(
+        action="producers.site.created",
+        actor=actor.user,
+        actor_organization=acting_organization(actor),
+        subject_organization=producer.organization,
+        target=site,
+        data={"concession_code": site.concession_code, "district": site.district},
+    )
+    return site
+
+
+@transaction.atomic
+def site_update(*, actor: Actor, site: Site, **fields: Any) -> Site:
+    require_producer_admin(actor, site.producer)
+    if site.status == Site.Status.APPROVED:
+        raise Conflict(_("An approved site cannot change: add a new site instead."), code="site_locked")
+    values = _site_fields(fields)
+    changes = {k: v for k, v in values.items() if getattr(site, k) != v}
+    if not changes:
+        return site
+    previous = site.status
+    try:
+        with transaction.atomic():
+            moved = Site.objects.filter(pk=site.pk, status=previous).update(
+                **changes, status=Site.Status.PENDING, review_reason="", updated_at=timezone.now()
+            )
+    except IntegrityError:
+        raise field_error(
+            "concession_code", "concession_taken", _("This producer already has a site with this concession code.")
+        ) from None
+    if not moved:
+        raise Conflict(_("The site changed meanwhile; reload it and try again."), code="stale_site")
+    site.refresh_from_db()
+    audit_record(
+        action="producers.site.updated",
+        actor=actor.user,
+        actor_organization=acting_organization(actor),
+        subject_organization=site.producer.organization,
+        target=site,
+        data={k: str(v) for k, v in changes.items() if k != "geometry"} | {"geometry_changed": "geometry" in changes},
+    )
+    return site
+
+
+@transaction.atomic
+def site_review(*, actor: Actor, site: Site, move: str, reason: str = "") -> Site:
+    require_independent_reviewer(actor, site.producer_id)
+    allowed_from, target = SITE_TRANSITIONS[move]
+    if move == "reject" and not reason.strip():
+        raise field_error("reason", "required", _("Give the reason: the producer will read it."))
+    if site.status == target:
+        return site
+    moved = Site.objects.filter(pk=site.pk, status__in=allowed_from).update(
+        status=target, review_reason=reason.strip(), reviewed_by=actor.user, reviewed_at=timezone.now()
+    )
+    if not moved:
+        raise Conflict(_("This site was already reviewed."), code="invalid_transition")
+    site.refresh_from_db()
+    organization = site.producer.organization
+    audit_record(
+        action=f"producers.site.{move}",
+        actor=actor.user,
+        actor_organization=acting_organization(actor),
+        subject_organization=organization,
+        target=site,
+        data={"to": target, "reason": reason.strip(), "concession_code": site.concession_code},
+    )
+    notify(
+        recipients=organization_admins(organization_id=organization.pk),
+        kind="site_reviewed",
+        params={"site": site.name, "organization": organization.legal_name, "status": target, "reason": reason},
+        organization=organization,
+        target=site,
+    )
+    return site
+
+
+# --- Roster ---------------------------------------------------------------------------------------
+def _check_member(values: dict[str, Any], today: dt.date) -> None:
+    birth_year = values.get("birth_year")
+    if birth_year is not None and today.year - int(birth_year) < ADULT_AGE:
+        raise field_error(
+            "birth_year", "under_age", _("Nobody under 18 may work in the mine: the roster takes adults only.")
+        )
+
+
+@transaction.atomic
+def member_miner_add(*, actor: Actor, producer: Producer, **fields: Any) -> MemberMiner:
+    require_producer_admin(actor, producer)
+    values = {k: v for k, v in fields.items() if k in ("full_name", "dni", "birth_year", "sex", "role", "active")}
+    _check_member(values, clock.today_lima())
+    try:
+        with transaction.atomic():
+            member = MemberMiner.objects.create(producer=producer, **values)
+    except IntegrityError:
+        raise field_error("dni", "dni_taken", _("This DNI is already on the roster.")) from None
+    audit_record(
+        action="producers.member_miner.added",
+        actor=actor.user,
+        actor_organization=acting_organization(actor),
+        subject_organization=producer.organization,
+        target=member,
+        data={"sex": member.sex, "role": member.role},
+    )
+    return member
+
+
+@transaction.atomic
+def member_miner_update(*, actor: Actor, member: MemberMiner, **fields: Any) -> MemberMiner:
+    require_producer_admin(actor, member.producer)
+    changes = {
+        k: v
+        for k, v in fields.items()
+        if k in ("full_name", "dni", "birth_year", "sex", "role", "active") and getattr(member, k) != v
+    }
+    if not changes:
+        return member
+    _check_member(changes, clock.today_lima())
+    for field, value in changes.items():
+        setattr(member, field, value)
+    try:
+        with transaction.atomic():
+            member.save(update_fields=list(changes))
+    except IntegrityError:
+        raise field_error("dni", "dni_taken", _("This DNI is already on the roster.")) from None
+    audit_record(
+        action="producers.member_miner.updated",
+        actor=actor.user,
+        actor_organization=acting_organization(actor),
+        subject_organization=member.producer.organization,
+        target=member,
+        data={k: str(v) for k, v in changes.items() if k not in ("dni", "full_name")},
+    )
+    return member
+
+
+@transaction.atomic
+def member_miner_remove(*, actor: Actor, member: MemberMiner) -> None:
+    require_producer_admin(actor, member.producer)
+    organization, member_id = member.producer.organization, member.pk
+    member.delete()
+    audit_record(
+        action="producers.member_miner.removed",
+        actor=actor.user,
+        actor_organization=acting_organization(actor),
+        subject_organization=organization,
+        target=organization,
+        data={"member": str(member_id)},
+    )

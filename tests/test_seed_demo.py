@@ -1,0 +1,43 @@
+"""The demo data tells the stories of the journeys, and loading it twice changes nothing."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.core.management import call_command
+
+from accounts.models import Organization, User
+from audit.models import AuditEvent
+from audit.verification import verify_chain
+from compliance.models import Evidence, EvidenceStatus
+from compliance.selectors import standing_of
+from core import clock
+
+pytestmark = pytest.mark.django_db
+
+
+def _state(result, code):
+    return next(r for r in result.requirements if r.code == code).state
+
+
+def test_seed_demo_is_idempotent_and_walks_the_compliance_journeys():
+    call_command("seed_demo")
+    counts = (User.objects.count(), Evidence.objects.count(), AuditEvent.objects.count())
+    call_command("seed_demo")
+
+    assert (User.objects.count(), Evidence.objects.count(), AuditEvent.objects.count()) == counts
+    assert set(Evidence.objects.values_list("status", flat=True)) == set(EvidenceStatus.values)
+    coop = standing_of(Organization.objects.get(legal_name__startswith="Cooperativa Minera Mujeres")).result
+    assert coop.compliant
+    assert {"mercury_free", "fairmined", "women_led"} <= {claim.code for claim in coop.claims}
+    candelaria = standing_of(Organization.objects.get(legal_name__startswith="Asociación")).result
+    assert not candelaria.compliant
+    assert _state(candelaria, "OHS_TRAINING") == "missing"
+    rosa = standing_of(Organization.objects.get(legal_name="Rosa Quispe Mamani")).result
+    assert rosa.compliant
+    reinfo = next(r for r in rosa.requirements if r.code == "FORMALIZATION")
+    assert reinfo.valid_until - clock.today_lima() < dt.timedelta(days=7)
+    assert Organization.objects.get(legal_name__startswith="Exportadora").kyc_status == "verified"
+    assert Organization.objects.get(legal_name__startswith="Helvetia").kyc_status == "unverified"
+    assert verify_chain().ok
