@@ -200,9 +200,28 @@ def test_a_cooperative_joins_proves_its_practices_and_gets_its_claims(
         ("CERT_FAIRMINED", [pdf("fairmined.pdf", "Certificado Fairmined")], {"expiry_date": fairmined_expiry}),
     ]
     ids = {}
+    # A member of the cooperative (not an admin) helps with the uploads: she keeps the training records.
+    with django_capture_on_commit_callbacks(execute=True):
+        ok(
+            juana.post("/api/v1/invitations/", {"email": "elena@mujeresdeoro.test", "role": "member"}, format="json"),
+            201,
+        )
+    member_token = re.search(r"token=([\w-]+)", mailoutbox[-1].body).group(1)
+    ok(
+        APIClient().post(
+            "/api/v1/invitations/accept/",
+            {"token": member_token, "password": "Elena-oro-limpio-42", "full_name": "Elena Choque Apaza"},
+            format="json",
+        ),
+        201,
+    )
+    elena = login("elena@mujeresdeoro.test", "Elena-oro-limpio-42")
+    assert elena.get(f"/api/v1/producers/{coop_id}/members/").status_code == 403  # the roster: admins only
     for evidence_type, files, fields in uploads:
+        uploader = elena if evidence_type in ("OHS_TRAINING", "PPE_RECORD") else juana
         body = ok(
-            upload(juana, evidence_type, files, issue_date=issued, document_number=f"{evidence_type}-1", **fields), 201
+            upload(uploader, evidence_type, files, issue_date=issued, document_number=f"{evidence_type}-1", **fields),
+            201,
         )
         assert body["status"] == "submitted"
         assert next(f["content_type"] for f in body["files"]) in ("application/pdf", "image/jpeg")

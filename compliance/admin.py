@@ -1,0 +1,117 @@
+"""Staff keep the catalogue and the policy here. A policy in force is never edited: a change is a new
+version, effective from a date, so that decisions taken under the old one stay as they were."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.contrib import admin, messages
+from django.db import transaction
+from django.db.models import Max, QuerySet
+from django.http import HttpRequest
+
+from compliance.models import Claim, Evidence, EvidenceDecision, EvidenceFile, EvidenceType, Policy, Requirement
+from core import clock
+
+
+@admin.register(EvidenceType)
+class EvidenceTypeAdmin(admin.ModelAdmin):
+    list_display = ["code", "name_en", "area", "subject", "validity", "validity_days", "needs_second_review"]
+    list_filter = ["area", "subject", "validity", "needs_second_review"]
+    search_fields = ["code", "name_en", "name_es"]
+
+
+@admin.register(Requirement)
+class RequirementAdmin(admin.ModelAdmin):
+    list_display = ["code", "name_en", "area"]
+    list_filter = ["area"]
+    filter_horizontal = ["evidence_types"]
+    search_fields = ["code", "name_en", "name_es"]
+
+
+@admin.register(Claim)
+class ClaimAdmin(admin.ModelAdmin):
+    list_display = ["code", "name_en", "assurance", "rule"]
+    filter_horizontal = ["requirements", "implies"]
+
+
+@admin.register(Policy)
+class PolicyAdmin(admin.ModelAdmin):
+    list_display = ["subject", "version", "effective_from", "in_force_or_past"]
+    list_filter = ["subject"]
+    filter_horizontal = ["requirements"]
+    actions = ["copy_as_new_version"]
+
+    @admin.display(boolean=True, description="in force or past")
+    def in_force_or_past(self, obj: Policy) -> bool:
+        return obj.effective_from <= clock.today_lima()
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        if obj is not None and obj.effective_from <= clock.today_lima():
+            return False  # in force (or was): make a new version instead
+        return super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        if obj is not None and obj.effective_from <= clock.today_lima():
+            return False
+        return super().has_delete_permission(request, obj)
+
+    @admin.action(description="Copy as a new version, effective tomorrow (then edit it)")
+    @transaction.atomic
+    def copy_as_new_version(self, request: HttpRequest, queryset: QuerySet[Policy]) -> None:
+        tomorrow = clock.today_lima() + dt.timedelta(days=1)
+        for policy in queryset:
+            latest = Policy.objects.filter(subject=policy.subject).aggregate(v=Max("version"))["v"] or 0
+            if Policy.objects.filter(subject=policy.subject, effective_from__gte=tomorrow).exists():
+                messages.warning(request, f"{policy.subject}: a future version already exists; edit that one.")
+                continue
+            copy = Policy.objects.create(
+                subject=policy.subject,
+                version=latest + 1,
+                effective_from=tomorrow,
+                notes=f"Copied from version {policy.version}.",
+            )
+            copy.requirements.set(policy.requirements.all())
+            messages.success(request, f"{policy.subject} v{copy.version} created, effective {tomorrow}.")
+
+
+class EvidenceFileInline(admin.TabularInline):
+    model = EvidenceFile
+    extra = 0
+    can_delete = False
+    readonly_fields = ["position", "original_name", "content_type", "size", "sha256", "created_at"]
+    fields = readonly_fields
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class EvidenceDecisionInline(admin.TabularInline):
+    model = EvidenceDecision
+    extra = 0
+    can_delete = False
+    readonly_fields = ["action", "reviewer", "reason", "valid_until", "file_hashes", "decided_at"]
+    fields = readonly_fields
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(Evidence)
+class EvidenceAdmin(admin.ModelAdmin):
+    """Read-only: evidence is immutable, and decisions go through the API so they are audited."""
+
+    list_display = ["evidence_type", "organization", "document_number", "status", "valid_until", "created_at"]
+    list_filter = ["status", "evidence_type__area", "evidence_type"]
+    search_fields = ["document_number", "organization__legal_name"]
+    inlines = [EvidenceFileInline, EvidenceDecisionInline]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
