@@ -81,7 +81,7 @@ class EvidenceFileInline(admin.TabularInline):
     extra = 0
     can_delete = False
     readonly_fields = ["position", "original_name", "content_type", "size", "sha256", "created_at"]
-    fields = readonly_fields
+    fields = tuple(readonly_fields)
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
@@ -92,7 +92,7 @@ class EvidenceDecisionInline(admin.TabularInline):
     extra = 0
     can_delete = False
     readonly_fields = ["action", "reviewer", "reason", "valid_until", "file_hashes", "decided_at"]
-    fields = readonly_fields
+    fields = tuple(readonly_fields)
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
