@@ -97,9 +97,14 @@ class ProducerPublicSerializer(serializers.ModelSerializer):
 
 
 class ProducerPrivateSerializer(ProducerPublicSerializer):
+    """The public fields, plus those only the producer's people, reviewers and staff see. The private
+    fields are optional in the schema, so one response schema describes what everybody gets."""
+
+    created_at = serializers.DateTimeField(required=False)
+    updated_at = serializers.DateTimeField(required=False)
+
     class Meta(ProducerPublicSerializer.Meta):
-        fields = [
-            *ProducerPublicSerializer.Meta.fields,
+        private = [
             "ruc",
             "dni",
             "holder_sex",
@@ -110,7 +115,9 @@ class ProducerPrivateSerializer(ProducerPublicSerializer):
             "created_at",
             "updated_at",
         ]
-        read_only_fields = fields
+        fields = [*ProducerPublicSerializer.Meta.fields, *private]
+        read_only_fields = ProducerPublicSerializer.Meta.fields
+        extra_kwargs = {name: {"required": False} for name in private}
 
 
 class ProducerInputSerializer(serializers.Serializer):
@@ -141,27 +148,6 @@ class ReasonSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
 
 
-class SiteSerializer(serializers.ModelSerializer):
-    class Meta:
-        model = Site
-        fields = [
-            "id",
-            "name",
-            "concession_code",
-            "district",
-            "geometry",
-            "latitude",
-            "longitude",
-            "area_hectares",
-            "status",
-            "review_reason",
-            "reviewed_at",
-            "created_at",
-            "updated_at",
-        ]
-        read_only_fields = fields
-
-
 class SitePublicSerializer(serializers.ModelSerializer):
     approximate_location = serializers.SerializerMethodField()
 
@@ -173,6 +159,30 @@ class SitePublicSerializer(serializers.ModelSerializer):
     @extend_schema_field(serializers.JSONField(help_text="A GeoJSON Point rounded to 0.1 degree (about 11 km)."))
     def get_approximate_location(self, obj: Site) -> dict[str, Any]:
         return public_point(obj.latitude, obj.longitude)
+
+
+class SiteSerializer(SitePublicSerializer):
+    """The public fields, plus the exact geometry and the review, which only the producer's people,
+    reviewers and staff see (optional in the schema, like the producer's private fields)."""
+
+    created_at = serializers.DateTimeField(required=False)
+    updated_at = serializers.DateTimeField(required=False)
+
+    class Meta(SitePublicSerializer.Meta):
+        private = [
+            "concession_code",
+            "geometry",
+            "latitude",
+            "longitude",
+            "area_hectares",
+            "review_reason",
+            "reviewed_at",
+            "created_at",
+            "updated_at",
+        ]
+        fields = [*SitePublicSerializer.Meta.fields, *private]
+        read_only_fields = SitePublicSerializer.Meta.fields
+        extra_kwargs = {name: {"required": False} for name in private}
 
 
 class SiteInputSerializer(serializers.Serializer):

@@ -81,7 +81,7 @@ class ProducerViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
     """Verified producers, public; your own profile in any state; reviewers see every producer."""
 
     queryset = Producer.objects.none()
-    serializer_class = ProducerPublicSerializer
+    serializer_class = ProducerPrivateSerializer  # its private fields are optional: the public get fewer
     lookup_url_kwarg = "id"
     lookup_value_regex = UUID_PATTERN
     filterset_class = ProducerFilter

@@ -56,6 +56,7 @@ PRIVATE_KEYS = PUBLIC_KEYS | PRIVATE_ONLY_KEYS
 SITE_KEYS = {
     "id",
     "name",
+    "approximate_location",
     "concession_code",
     "district",
     "geometry",
