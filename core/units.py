@@ -62,6 +62,9 @@ class _ScaledIntegerField(models.BigIntegerField):
 
     unit: Decimal
     parse: Any
+    # What django-stubs should believe the attribute holds (it would say int for a BigIntegerField).
+    _pyi_private_set_type: Decimal | int | str  # type: ignore[assignment]
+    _pyi_private_get_type: Decimal  # type: ignore[assignment]
 
     def from_db_value(self, value: int | None, expression: Any, connection: Any) -> Decimal | None:
         return None if value is None else (Decimal(value) * self.unit).quantize(self.unit)

@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "accounts",
     "producers",
     "compliance",
+    "listings",
     "openapi",
     "marketplace",
 ]
@@ -289,6 +290,7 @@ SPECTACULAR_SETTINGS = {
         "MembershipRoleEnum": "accounts.models.Role",
         "MemberMinerRoleEnum": "producers.models.MemberMiner.Role",
         "SexEnum": "producers.models.Sex",
+        "ListingStatusEnum": "listings.models.Status",
     },
     "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums"],
 }

@@ -23,6 +23,7 @@ import datetime as dt
 import functools
 from collections.abc import Callable
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -38,6 +39,7 @@ from audit.services import audit_record
 from compliance.files import check_upload, make_test_pdf, store
 from compliance.models import Evidence, EvidenceDecision, EvidenceFile
 from core import clock
+from listings.models import Listing
 from notifications.models import Notification
 from notifications.services import notify
 from producers.models import MemberMiner, Producer, Site, Verification
@@ -74,6 +76,11 @@ SITE_REJECT = "/api/v1/producers/{producer_pk}/sites/{id}/reject/"
 ROSTER = "/api/v1/producers/{producer_pk}/members/"
 MINER = "/api/v1/producers/{producer_pk}/members/{id}/"
 REQUIREMENT = "/api/v1/requirements/{code}/"
+LISTING = "/api/v1/listings/{id}/"
+LISTING_PUBLISH = "/api/v1/listings/{id}/publish/"
+LISTING_PAUSE = "/api/v1/listings/{id}/pause/"
+LISTING_RESUME = "/api/v1/listings/{id}/resume/"
+LISTING_WITHDRAW = "/api/v1/listings/{id}/withdraw/"
 EVIDENCE = "/api/v1/evidence/{id}/"
 EVIDENCE_FILE = "/api/v1/evidence/{id}/files/{position}/"
 EVIDENCE_CLAIM = "/api/v1/evidence/{id}/claim/"
@@ -166,6 +173,16 @@ MATRIX: dict[tuple[str, str], tuple[int, ...]] = {
     ("PATCH",  SITE):                                  (401, 403, 403, 409, 403, 403, 409),
     ("POST",   SITE_APPROVE):                          (401, 403, 403, 403, 403, 200, 200),
     ("POST",   SITE_REJECT):                           (401, 403, 403, 403, 403, 400, 400),
+    # Listings: coop's draft (publishing is refused by the gate, 409: coop has no approved evidence; a member
+    # drafts but only an admin moves it; staff act for no producer, so they cannot draft).
+    ("GET",    "/api/v1/listings/"):                   (200, 200, 200, 200, 200, 200, 200),
+    ("POST",   "/api/v1/listings/"):                   (401, 403, 403, 400, 400, 403, 403),
+    ("GET",    LISTING):                               (404, 404, 404, 200, 200, 200, 200),
+    ("PATCH",  LISTING):                               (401, 404, 404, 200, 200, 403, 200),
+    ("POST",   LISTING_PUBLISH):                       (401, 404, 404, 409, 403, 403, 409),
+    ("POST",   LISTING_PAUSE):                         (401, 404, 404, 409, 403, 403, 409),
+    ("POST",   LISTING_RESUME):                        (401, 404, 404, 409, 403, 403, 409),
+    ("POST",   LISTING_WITHDRAW):                      (401, 404, 404, 200, 403, 403, 200),
     ("GET",    ROSTER):                                (401, 404, 404, 200, 403, 200, 200),
     ("POST",   ROSTER):                                (401, 404, 404, 400, 403, 403, 400),
     ("GET",    MINER):                                 (401, 404, 404, 200, 403, 200, 200),
@@ -217,6 +234,7 @@ class World:
     site: Site  # coop's: approved in the matrix, pending in the isolation test
     member_miner: MemberMiner  # a woman on coop's roster
     evidence: Evidence  # coop's Ficha RUC, submitted, with one real PDF file at position 1
+    listing: Listing  # coop's draft listing, from its site
     buyer_org: Organization  # the buyer organisation of `buyer` and `buyer_member`: the home of KYC paths
 
     @property
@@ -323,6 +341,25 @@ def world(
             )
             notifications[actor.user.pk] = notification
     producer, site, member_miner, evidence = add_producer(coop, producer_admin.user, producer_status)
+    today = clock.today_lima()
+    listing = Listing.objects.create(
+        producer=producer,
+        form="dore",
+        quantity_grams=Decimal("500"),
+        available_grams=Decimal("500"),
+        min_order_grams=Decimal("100"),
+        fineness=Decimal("920"),
+        fineness_basis="xrf",
+        price_basis="lbma_pm",
+        lbma_adjustment_bp=-200,
+        incoterm="FCA",
+        incoterm_place="Puerto Maldonado",
+        valid_from=today,
+        valid_until=today + dt.timedelta(days=60),
+        title_es="Doré sin mercurio",
+        created_by=producer_admin.user,
+    )
+    listing.sites.set([site])
     return World(
         actors=actors,
         other_producer=other_producer,
@@ -336,6 +373,7 @@ def world(
         site=site,
         member_miner=member_miner,
         evidence=evidence,
+        listing=listing,
         buyer_org=buyer.organization,
     )
 
@@ -386,6 +424,10 @@ HOME: dict[str, Callable[[World, User], dict[str, Any]]] = {
             EVIDENCE_REQUEST_CHANGES,
             EVIDENCE_REVOKE,
         )
+    },
+    **{
+        path: lambda world, owner: {"id": world.listing.pk}
+        for path in (LISTING, LISTING_PUBLISH, LISTING_PAUSE, LISTING_RESUME, LISTING_WITHDRAW)
     },
     EVIDENCE_FILE: lambda world, owner: {"id": world.evidence.pk, "position": 1},
     **{

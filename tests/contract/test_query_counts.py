@@ -11,6 +11,7 @@ import functools
 import itertools
 from collections.abc import Callable
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -27,6 +28,7 @@ from audit.services import audit_record
 from compliance.files import CheckedFile, check_upload, make_test_pdf, store
 from compliance.models import Evidence, EvidenceFile, EvidenceType, Requirement
 from core import clock
+from listings.models import Listing, ListingClaim
 from notifications.services import notify
 from producers.models import MemberMiner, Producer, Site, Verification
 from tests.factories import (
@@ -224,14 +226,75 @@ def add_own_evidence(coop: Organization, count: int) -> None:
         add_evidence(coop, submitter, site=add_site(producer) if index % 2 else None)
 
 
+def _listing(producer: Producer, site: Site, status: str, **fields: Any) -> Listing:
+    today = clock.today_lima()
+    listing = Listing.objects.create(
+        producer=producer,
+        form="dore",
+        quantity_grams=Decimal("100"),
+        available_grams=Decimal("100"),
+        min_order_grams=Decimal("10"),
+        fineness=Decimal("920"),
+        fineness_basis="xrf",
+        price_basis="lbma_pm",
+        lbma_adjustment_bp=-200,
+        incoterm="FCA",
+        incoterm_place="Puerto Maldonado",
+        valid_from=today,
+        valid_until=today + dt.timedelta(days=30),
+        title_es="Doré sin mercurio",
+        status=status,
+        created_by=producer.organization.memberships.first().user,
+        **fields,
+    )
+    listing.sites.set([site])
+    ListingClaim.objects.create(listing=listing, claim_id="women_led")
+    return listing
+
+
+def add_visible_listings(coop: Organization, count: int) -> None:
+    """Published listings of compliant, verified producers (individuals and organisations): each its own
+    organisation, every requirement of both policies met by an approved item, a woman on the roster, an
+    approved site."""
+    policy = (
+        Requirement.objects.filter(policies__subject__in=["organization", "individual"])
+        .distinct()
+        .prefetch_related("evidence_types")
+    )
+    for _ in range(count):
+        admin = MembershipFactory(organization=OrganizationFactory(), role=Role.ADMIN)
+        producer = make_producer(admin.organization)
+        add_member_miner(producer, "female")
+        site = add_site(producer)
+        Evidence.objects.bulk_create(
+            Evidence(
+                organization=admin.organization,
+                evidence_type=requirement.evidence_types.first(),
+                issue_date=clock.today_lima(),
+                submitted_by=admin.user,
+                status="approved",
+                valid_until=clock.today_lima() + dt.timedelta(days=200),
+            )
+            for requirement in policy
+        )
+        _listing(producer, site, "published")
+
+
+def add_own_listings(coop: Organization, count: int) -> None:
+    producer = coop_producer(coop)
+    for _ in range(count):
+        _listing(producer, add_site(producer), "draft")
+
+
 @dataclass(frozen=True)
 class ListCase:
     path: str  # the schema's path template
     role: str  # the fixture of the actor that lists
     add_rows: Callable[[Any, Organization], Callable[[Organization, int], None]]  # (actor, coop) → adder
+    query: str = ""
 
     def url(self, coop: Organization) -> str:
-        return self.path.format(organization_pk=coop.pk, producer_pk=coop.pk)
+        return self.path.format(organization_pk=coop.pk, producer_pk=coop.pk) + self.query
 
 
 LIST_CASES = [
@@ -250,6 +313,8 @@ LIST_CASES = [
     ListCase("/api/v1/producers/{producer_pk}/members/", "producer_admin", lambda actor, coop: add_roster),
     ListCase("/api/v1/evidence/", "reviewer", lambda actor, coop: add_queue),
     ListCase("/api/v1/evidence/", "producer_admin", lambda actor, coop: add_own_evidence),
+    ListCase("/api/v1/listings/", "anon", lambda actor, coop: add_visible_listings),
+    ListCase("/api/v1/listings/", "producer_admin", lambda actor, coop: add_own_listings, "?mine=true"),
 ]
 
 

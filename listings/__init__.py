@@ -1,0 +1,1 @@
+"""Gold offers: drafting, the publication gate, visibility computed at query time, and search."""

@@ -1,0 +1,152 @@
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from rest_framework import serializers
+
+from core.money import Currency, Money
+from core.serializers import GramsField, MoneyField
+from listings.models import FinenessBasis, Form, Incoterm, Listing, PriceBasis, ProcessingMethod
+
+
+class ListingSerializer(serializers.ModelSerializer):
+    producer = serializers.UUIDField(source="producer_id", read_only=True)
+    producer_name = serializers.CharField(source="producer.organization.legal_name", read_only=True)
+    district = serializers.CharField(source="producer.district", read_only=True)
+    sites = serializers.SerializerMethodField()
+    claims = serializers.SerializerMethodField()
+    quantity_grams = GramsField(read_only=True)
+    available_grams = GramsField(read_only=True)
+    min_order_grams = GramsField(read_only=True)
+    fineness = serializers.DecimalField(max_digits=5, decimal_places=1, read_only=True)
+    fine_grams = GramsField(read_only=True)
+    troy_ounces = serializers.DecimalField(max_digits=14, decimal_places=4, read_only=True)
+    karat = serializers.DecimalField(max_digits=5, decimal_places=2, read_only=True)
+    price_per_fine_gram = serializers.SerializerMethodField()
+    premium_per_kg_fine = serializers.SerializerMethodField()
+    lbma_adjustment_percent = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Listing
+        fields = [
+            "id",
+            "producer",
+            "producer_name",
+            "district",
+            "sites",
+            "form",
+            "quantity_grams",
+            "available_grams",
+            "min_order_grams",
+            "fineness",
+            "fineness_basis",
+            "fine_grams",
+            "troy_ounces",
+            "karat",
+            "processing_methods",
+            "claims",
+            "price_basis",
+            "price_per_fine_gram",
+            "lbma_adjustment_percent",
+            "premium_per_kg_fine",
+            "incoterm",
+            "incoterm_place",
+            "valid_from",
+            "valid_until",
+            "title_es",
+            "title_en",
+            "description_es",
+            "description_en",
+            "status",
+            "close_reason",
+            "published_at",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+    def get_sites(self, obj: Listing) -> list[str]:
+        return [str(site.pk) for site in obj.sites.all()]
+
+    def get_claims(self, obj: Listing) -> list[str]:
+        return [row.claim_id for row in obj.claim_rows.all()]
+
+    @staticmethod
+    def _money(amount: int | None, currency: str) -> dict[str, Any] | None:
+        return None if amount is None else Money(amount, currency).as_dict()
+
+    def get_price_per_fine_gram(self, obj: Listing) -> dict[str, Any] | None:
+        return self._money(obj.price_per_fine_gram_minor, obj.currency)
+
+    def get_premium_per_kg_fine(self, obj: Listing) -> dict[str, Any] | None:
+        return self._money(obj.premium_per_kg_fine_minor, "USD")
+
+    def get_lbma_adjustment_percent(self, obj: Listing) -> str | None:
+        return None if obj.lbma_adjustment_bp is None else str(Decimal(obj.lbma_adjustment_bp) / 100)
+
+
+class ListingInputSerializer(serializers.Serializer):
+    sites = serializers.ListField(child=serializers.UUIDField(), min_length=1, max_length=20)
+    form = serializers.ChoiceField(choices=Form.choices)
+    quantity_grams = GramsField()
+    min_order_grams = GramsField()
+    fineness = serializers.DecimalField(
+        max_digits=5, decimal_places=1, min_value=Decimal("1"), max_value=Decimal("1000")
+    )
+    fineness_basis = serializers.ChoiceField(choices=FinenessBasis.choices)
+    processing_methods = serializers.ListField(
+        child=serializers.ChoiceField(choices=ProcessingMethod.choices), max_length=10, default=list
+    )
+    claims = serializers.ListField(child=serializers.CharField(max_length=30), max_length=10, default=list)
+    price_basis = serializers.ChoiceField(choices=PriceBasis.choices)
+    price_per_fine_gram = MoneyField(required=False, allow_null=True, default=None)
+    lbma_adjustment_percent = serializers.DecimalField(
+        max_digits=5,
+        decimal_places=2,
+        min_value=Decimal("-50"),
+        max_value=Decimal("50"),
+        required=False,
+        allow_null=True,
+        default=None,
+    )
+    premium_per_kg_fine_minor = serializers.IntegerField(
+        min_value=0, max_value=10**9, default=0, help_text="US cents per kilogram of fine gold."
+    )
+    incoterm = serializers.ChoiceField(choices=Incoterm.choices)
+    incoterm_place = serializers.CharField(max_length=120)
+    valid_from = serializers.DateField()
+    valid_until = serializers.DateField()
+    title_es = serializers.CharField(max_length=160)
+    title_en = serializers.CharField(max_length=160, required=False, allow_blank=True, default="")
+    description_es = serializers.CharField(max_length=5000, required=False, allow_blank=True, default="")
+    description_en = serializers.CharField(max_length=5000, required=False, allow_blank=True, default="")
+
+    def to_service(self, partial: bool = False) -> dict[str, Any]:
+        """The service's arguments: money as minor units, the LBMA adjustment as basis points."""
+        data = dict(self.validated_data)
+        if not partial or "price_per_fine_gram" in data:
+            price = data.pop("price_per_fine_gram", None)
+            data["price_per_fine_gram_minor"] = price.amount_minor if price else None
+            data["currency"] = price.currency if price else Currency.USD
+        if not partial or "lbma_adjustment_percent" in data:
+            adjustment = data.pop("lbma_adjustment_percent", None)
+            data["lbma_adjustment_bp"] = int(adjustment * 100) if adjustment is not None else None
+        return data
+
+
+class ObstacleSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    message = serializers.CharField()
+    what_to_do = serializers.CharField()
+
+
+class ListingDetailSerializer(ListingSerializer):
+    """For the listing's own producer, reviewers and staff: whether buyers see it today, and why not."""
+
+    visible = serializers.BooleanField(required=False)
+    hidden_because = ObstacleSerializer(many=True, required=False)
+
+    class Meta(ListingSerializer.Meta):
+        fields = [*ListingSerializer.Meta.fields, "visible", "hidden_because"]
+        read_only_fields = ListingSerializer.Meta.fields

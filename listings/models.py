@@ -1,0 +1,168 @@
+"""Offers of gold. No float ever holds a weight, a fineness or a price: grams are integer milligrams,
+fineness integer tenths of per mille, prices integer minor units, percentages integer basis points."""
+
+from __future__ import annotations
+
+import uuid
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
+
+from core.money import Currency
+from core.units import FinenessField, GramsField, fine_grams, karat, troy_ounces
+from producers.models import Producer, Site
+
+
+class Form(models.TextChoices):
+    DORE = "dore", _("Doré (borax-smelted bar)")
+    NUGGET = "nugget", _("Nugget")
+    FLAKE_DUST = "flake_dust", _("Flakes and dust")
+    GRAVITY_CONCENTRATE = "gravity_concentrate", _("Gravity concentrate")
+
+
+class FinenessBasis(models.TextChoices):
+    FIELD_ESTIMATE = "field_estimate", _("Field estimate")
+    XRF = "xrf", _("XRF reading")
+    LAB_ASSAY = "lab_assay", _("Laboratory assay")
+
+
+class ProcessingMethod(models.TextChoices):
+    SLUICE = "sluice", _("Sluice")
+    SHAKING_TABLE = "shaking_table", _("Shaking table")
+    CENTRIFUGE = "centrifuge", _("Centrifuge")
+    PANNING = "panning", _("Panning")
+    BORAX_SMELTING = "borax_smelting", _("Borax smelting")
+    MAGNETIC_SEPARATION = "magnetic_separation", _("Magnetic separation")
+    AMALGAMATION_WITH_RETORT = "amalgamation_with_retort", _("Amalgamation with retort (never mercury-free)")
+
+
+MERCURY_METHODS = frozenset({ProcessingMethod.AMALGAMATION_WITH_RETORT})
+
+
+class PriceBasis(models.TextChoices):
+    FIXED = "fixed", _("Fixed price per fine gram")
+    LBMA_AM = "lbma_am", _("LBMA Gold Price AM, plus or minus a percentage")
+    LBMA_PM = "lbma_pm", _("LBMA Gold Price PM, plus or minus a percentage")
+
+
+class Incoterm(models.TextChoices):
+    EXW = "EXW", "EXW"
+    FCA = "FCA", "FCA"
+    CPT = "CPT", "CPT"
+    CIP = "CIP", "CIP"
+    DAP = "DAP", "DAP"
+    DPU = "DPU", "DPU"
+    DDP = "DDP", "DDP"
+
+
+class Status(models.TextChoices):
+    DRAFT = "draft", _("Draft")  # being written; nobody else sees it
+    PUBLISHED = "published", _("Published")  # offered; visible while the producer is compliant
+    PAUSED = "paused", _("Paused")  # taken off the market for a while by the producer
+    CLOSED = "closed", _("Closed")  # withdrawn or sold out, for good
+
+
+# move -> (states it may start from, state it leads to)
+TRANSITIONS: dict[str, tuple[tuple[str, ...], str]] = {
+    "publish": (("draft",), "published"),
+    "pause": (("published",), "paused"),
+    "resume": (("paused",), "published"),
+    "withdraw": (("draft", "published", "paused"), "closed"),
+}
+
+
+class Listing(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    producer = models.ForeignKey(Producer, on_delete=models.PROTECT, related_name="listings")
+    sites = models.ManyToManyField(Site, related_name="listings")
+    form = models.CharField(max_length=24, choices=Form.choices)
+    quantity_grams = GramsField()  # offered in total
+    available_grams = GramsField()  # not yet under contract
+    min_order_grams = GramsField()
+    fineness = FinenessField()  # per mille, one decimal
+    fineness_basis = models.CharField(max_length=16, choices=FinenessBasis.choices)
+    processing_methods = models.JSONField(default=list)
+    price_basis = models.CharField(max_length=10, choices=PriceBasis.choices)
+    currency = models.CharField(max_length=3, choices=Currency.choices, default=Currency.USD)
+    price_per_fine_gram_minor = models.BigIntegerField(null=True, blank=True)  # fixed basis
+    lbma_adjustment_bp = models.IntegerField(null=True, blank=True)  # LBMA bases: -200 = fix minus 2 %
+    premium_per_kg_fine_minor = models.BigIntegerField(default=0)  # e.g. the Fairmined premium
+    incoterm = models.CharField(max_length=3, choices=Incoterm.choices)
+    incoterm_place = models.CharField(max_length=120)
+    valid_from = models.DateField()
+    valid_until = models.DateField()
+    title_es = models.CharField(max_length=160)
+    title_en = models.CharField(max_length=160, blank=True)
+    description_es = models.TextField(blank=True, max_length=5000)
+    description_en = models.TextField(blank=True, max_length=5000)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
+    close_reason = models.CharField(max_length=12, blank=True)  # "withdrawn" | "sold_out"
+    published_at = models.DateTimeField(null=True, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(condition=Q(status__in=[s.value for s in Status]), name="listing_status_valid"),
+            models.CheckConstraint(condition=Q(quantity_grams__gt=0), name="listing_quantity_positive"),
+            models.CheckConstraint(
+                condition=Q(available_grams__gte=0) & Q(available_grams__lte=F("quantity_grams")),
+                name="listing_available_within_quantity",
+            ),
+            models.CheckConstraint(
+                condition=Q(min_order_grams__gt=0) & Q(min_order_grams__lte=F("quantity_grams")),
+                name="listing_min_order_within_quantity",
+            ),
+            models.CheckConstraint(condition=Q(fineness__gte=0, fineness__lte=1000), name="listing_fineness_range"),
+            models.CheckConstraint(condition=Q(valid_until__gte=F("valid_from")), name="listing_window_ordered"),
+            models.CheckConstraint(
+                condition=(
+                    Q(price_basis="fixed") & Q(price_per_fine_gram_minor__gt=0) & Q(lbma_adjustment_bp__isnull=True)
+                )
+                | (
+                    Q(price_basis__in=["lbma_am", "lbma_pm"], currency="USD", price_per_fine_gram_minor__isnull=True)
+                    & Q(lbma_adjustment_bp__gte=-5000, lbma_adjustment_bp__lte=5000)
+                ),
+                name="listing_price_matches_basis",
+            ),
+            models.CheckConstraint(condition=Q(premium_per_kg_fine_minor__gte=0), name="listing_premium_not_negative"),
+        ]
+        indexes = [
+            models.Index(fields=["status", "valid_until"], name="listing_status_validity_idx"),
+            models.Index(fields=["producer", "status"], name="listing_producer_status_idx"),
+            models.Index(fields=["form", "fineness"], name="listing_form_fineness_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.title_es
+
+    @property
+    def fine_grams(self) -> Decimal:
+        return fine_grams(self.available_grams, self.fineness)
+
+    @property
+    def troy_ounces(self) -> Decimal:
+        return troy_ounces(self.available_grams)
+
+    @property
+    def karat(self) -> Decimal:
+        return karat(self.fineness)
+
+
+class ListingClaim(models.Model):
+    """A claim a listing makes ("mercury_free", "fairmined"...): shown only while the producer's evidence
+    backs it today. A row each, so that search can filter by claims on every database."""
+
+    listing = models.ForeignKey(Listing, on_delete=models.CASCADE, related_name="claim_rows")
+    claim = models.ForeignKey("compliance.Claim", on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["listing", "claim"], name="listing_claim_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.listing_id} {self.claim_id}"

@@ -1,0 +1,281 @@
+"""Writes to listings: drafting, and the moves of the lifecycle with the publication gate."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.selectors import acting_organization
+from audit.services import audit_record
+from compliance.models import Claim
+from compliance.selectors import standing_of
+from core import clock
+from core.actor import Actor
+from core.errors import Conflict, PermissionDenied, field_error
+from listings.models import MERCURY_METHODS, TRANSITIONS, Listing, ListingClaim, Status
+from producers.models import Producer, Site
+
+EDITABLE = (
+    "form",
+    "quantity_grams",
+    "min_order_grams",
+    "fineness",
+    "fineness_basis",
+    "processing_methods",
+    "price_basis",
+    "currency",
+    "price_per_fine_gram_minor",
+    "lbma_adjustment_bp",
+    "premium_per_kg_fine_minor",
+    "incoterm",
+    "incoterm_place",
+    "valid_from",
+    "valid_until",
+    "title_es",
+    "title_en",
+    "description_es",
+    "description_en",
+)
+
+
+def require_producer_member(actor: Actor, producer: Producer) -> None:
+    """Members draft and edit; only admins publish, pause, resume and withdraw."""
+    if actor.is_staff:
+        return
+    if actor.organization_id != producer.pk:
+        raise PermissionDenied(_("Only the producer's own people manage its listings."), code="not_producer")
+
+
+def _require_admin(actor: Actor, producer: Producer) -> None:
+    if actor.is_staff:
+        return
+    if actor.organization_id != producer.pk or not actor.is_org_admin:
+        raise PermissionDenied(_("Only an administrator of this producer can do this."), code="not_admin")
+
+
+def _check(values: dict[str, Any], claims: list[str] | None) -> None:
+    if values["min_order_grams"] > values["quantity_grams"]:
+        raise field_error("min_order_grams", "above_quantity", _("The minimum order is larger than the quantity."))
+    if values["valid_until"] < values["valid_from"]:
+        raise field_error("valid_until", "before_start", _("The validity window ends before it starts."))
+    if values["price_basis"] == "fixed":
+        if not values.get("price_per_fine_gram_minor"):
+            raise field_error("price_per_fine_gram_minor", "required", _("A fixed price needs a price per fine gram."))
+        values["lbma_adjustment_bp"] = None
+    else:
+        if values.get("lbma_adjustment_bp") is None:
+            raise field_error("lbma_adjustment_bp", "required", _("An LBMA price needs its adjustment in percent."))
+        if values.get("currency", "USD") != "USD":
+            raise field_error("currency", "lbma_in_usd", _("The LBMA Gold Price is in US dollars."))
+        values["price_per_fine_gram_minor"] = None
+    methods = set(values.get("processing_methods") or [])
+    if claims and "mercury_free" in claims and methods & MERCURY_METHODS:
+        raise field_error(
+            "claims",
+            "amalgamation_not_mercury_free",
+            _("Gold amalgamated with mercury can never be called mercury-free."),
+        )
+
+
+def _sites(producer: Producer, site_ids: list[Any]) -> list[Site]:
+    sites = list(Site.objects.filter(producer=producer, pk__in=site_ids))
+    if len(sites) != len(set(site_ids)) or not sites:
+        raise field_error("sites", "not_your_site", _("Name one or more of your own sites."))
+    return sites
+
+
+def _set_claims(listing: Listing, claims: list[str]) -> None:
+    known = set(Claim.objects.filter(code__in=claims).values_list("code", flat=True))
+    unknown = sorted(set(claims) - known)
+    if unknown:
+        raise field_error("claims", "unknown_claim", _("Unknown claims: %(codes)s.") % {"codes": ", ".join(unknown)})
+    ListingClaim.objects.filter(listing=listing).exclude(claim_id__in=claims).delete()
+    ListingClaim.objects.bulk_create(
+        [ListingClaim(listing=listing, claim_id=code) for code in sorted(set(claims))], ignore_conflicts=True
+    )
+
+
+@transaction.atomic
+def listing_create(*, actor: Actor, producer: Producer, sites: list[Any], claims: list[str], **fields: Any) -> Listing:
+    require_producer_member(actor, producer)
+    values = {k: v for k, v in fields.items() if k in EDITABLE}
+    _check(values, claims)
+    chosen = _sites(producer, sites)
+    listing = Listing.objects.create(
+        producer=producer, available_grams=values["quantity_grams"], created_by=actor.user, **values
+    )
+    listing.sites.set(chosen)
+    _set_claims(listing, claims)
+    audit_record(
+        action="listings.listing.created",
+        actor=actor.user,
+        actor_organization=acting_organization(actor),
+        subject_organization=producer.organization,
+        target=listing,
+        data={"quantity_grams": str(listing.quantity_grams), "fineness": str(listing.fineness), "claims": claims},
+    )
+    return listing
+
+
+@transaction.atomic
+def listing_update(
+    *, actor: Actor, listing: Listing, sites: list[Any] | None = None, claims: list[str] | None = None, **fields: Any
+) -> Listing:
+    require_producer_member(actor, listing.producer)
+    if listing.status != Status.DRAFT:
+        raise Conflict(
+            _("Only a draft can be edited: pause or withdraw the listing and draft a new one."),
+            code="listing_not_draft",
+        )
+    changes = {k: v for k, v in fields.items() if k in EDITABLE and getattr(listing, k) != v}
+    if not changes and sites is None and claims is None:
+        return listing
+    merged = {field: changes.get(field, getattr(listing, field)) for field in EDITABLE}
+    current_claims = list(listing.claim_rows.values_list("claim_id", flat=True)) if claims is None else claims
+    _check(merged, current_claims)
+    for field in changes:
+        setattr(listing, field, merged[field])
+    if "quantity_grams" in changes:
+        listing.available_grams = listing.quantity_grams
+    if "price_basis" in changes:
+        listing.price_per_fine_gram_minor, listing.lbma_adjustment_bp = (
+            merged["price_per_fine_gram_minor"],
+            merged["lbma_adjustment_bp"],
+        )
+    listing.save()
+    if sites is not None:
+        listing.sites.set(_sites(listing.producer, sites))
+    if claims is not None:
+        _set_claims(listing, claims)
+    audit_record(
+        action="listings.listing.updated",
+        actor=actor.user,
+        actor_organization=acting_organization(actor),
+        subject_organization=listing.producer.organization,
+        target=listing,
+        data={k: str(v) for k, v in changes.items()} | ({"claims": claims} if claims is not None else {}),
+    )
+    return listing
+
+
+@dataclass(frozen=True)
+class Obstacle:
+    code: str
+    message: str
+    what_to_do: str
+
+    def as_dict(self) -> dict[str, str]:
+        return {"code": self.code, "message": self.message, "what_to_do": self.what_to_do}
+
+
+def obstacles(listing: Listing) -> list[Obstacle]:
+    """Everything that keeps a listing from being offered today, in the caller's language."""
+    today = clock.today_lima()
+    producer = listing.producer
+    found: list[Obstacle] = []
+    if producer.verification_status != "verified":
+        found.append(
+            Obstacle(
+                "producer_not_verified",
+                _("The network has not verified this producer."),
+                _("Submit the profile and wait for a reviewer's verification."),
+            )
+        )
+    for site in listing.sites.all():
+        if site.status != Site.Status.APPROVED:
+            found.append(
+                Obstacle(
+                    "site_not_approved",
+                    _("The site %(site)s is not approved.") % {"site": site.name},
+                    _("Wait for a reviewer to approve the site, or offer gold from another one."),
+                )
+            )
+    standing = standing_of(producer.organization, today)
+    requirements = {r.code: r for r in standing.policy.requirements.all()}
+    for result in standing.result.missing:
+        requirement = requirements[result.code]
+        found.append(
+            Obstacle(
+                result.code,
+                _("%(name)s: %(state)s.") % {"name": requirement.name, "state": _state_label(result.state)},
+                requirement.what_to_do,
+            )
+        )
+    held = {claim.code for claim in standing.result.claims}
+    for code in listing.claim_rows.values_list("claim_id", flat=True):
+        if code not in held:
+            claim = Claim.objects.get(pk=code)
+            found.append(
+                Obstacle(
+                    f"claim_{code}",
+                    _("The claim “%(claim)s” is not backed by approved evidence.") % {"claim": claim.name},
+                    _("Upload and get approved the evidence this claim needs, or remove the claim."),
+                )
+            )
+    if listing.valid_until < today:
+        found.append(
+            Obstacle(
+                "window_closed",
+                _("The listing's validity window has ended."),
+                _("Draft a new listing with a current window."),
+            )
+        )
+    if listing.available_grams <= 0:
+        found.append(Obstacle("sold_out", _("Nothing is left to sell."), _("Draft a new listing.")))
+    return found
+
+
+def _state_label(state: str) -> str:
+    return {
+        "missing": _("missing"),
+        "pending": _("waiting for review"),
+        "expired": _("lapsed"),
+    }.get(state, state)
+
+
+@transaction.atomic
+def listing_move(*, actor: Actor, listing: Listing, move: str) -> Listing:
+    _require_admin(actor, listing.producer)
+    allowed_from, target = TRANSITIONS[move]
+    if listing.status == target and move != "withdraw":
+        return listing
+    if listing.status == Status.CLOSED and move == "withdraw":
+        return listing
+    if listing.status not in allowed_from:
+        raise Conflict(
+            _("This listing is %(status)s: it cannot be moved that way.") % {"status": Status(listing.status).label},
+            code="invalid_transition",
+        )
+    if move in ("publish", "resume"):
+        found = obstacles(listing)
+        if found:
+            raise Conflict(
+                _("This listing cannot be offered yet: see `missing`."),
+                code="publication_refused",
+                extra={"missing": [o.as_dict() for o in found]},
+            )
+    updates: dict[str, Any] = {"status": target, "updated_at": timezone.now()}
+    if move == "publish":
+        updates["published_at"] = timezone.now()
+    if move == "withdraw":
+        updates["close_reason"] = "withdrawn"
+    if not Listing.objects.filter(pk=listing.pk, status__in=allowed_from).update(**updates):
+        raise Conflict(
+            _("This listing is %(status)s: it cannot be moved that way.") % {"status": Status(listing.status).label},
+            code="invalid_transition",
+        )
+    previous = listing.status
+    listing.refresh_from_db()
+    audit_record(
+        action=f"listings.listing.{move}",
+        actor=actor.user,
+        actor_organization=acting_organization(actor),
+        subject_organization=listing.producer.organization,
+        target=listing,
+        data={"from": previous, "to": target},
+    )
+    return listing

@@ -1,0 +1,211 @@
+"""Journey 3 (an offer goes live, and only when it may) and journey 6 (a lapse hides an offer the same
+day), through the HTTP API, on the demo data."""
+
+from __future__ import annotations
+
+import datetime as dt
+from unittest import mock
+
+import pytest
+from django.core.management import call_command
+from rest_framework.test import APIClient
+
+from core import clock
+from listings.models import Listing
+from producers.models import Producer, Site
+
+pytestmark = pytest.mark.django_db
+
+
+def login(email: str, language: str = "es") -> APIClient:
+    client = APIClient(HTTP_ACCEPT_LANGUAGE=language)
+    token = client.post("/api/v1/auth/login/", {"email": email, "password": "oro-limpio-2026"}, format="json")
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token.json()['token']}", HTTP_ACCEPT_LANGUAGE=language)
+    return client
+
+
+@pytest.fixture
+def demo(db):
+    call_command("seed_demo")
+
+
+def offer(producer_name: str, **overrides):
+    producer = Producer.objects.get(organization__legal_name__startswith=producer_name)
+    site = Site.objects.filter(producer=producer, status="approved").first()
+    today = clock.today_lima()
+    body = {
+        "sites": [str(site.pk)],
+        "form": "dore",
+        "quantity_grams": "500.000",
+        "min_order_grams": "100.000",
+        "fineness": "920.0",
+        "fineness_basis": "xrf",
+        "processing_methods": ["shaking_table", "borax_smelting"],
+        "claims": ["mercury_free", "fairmined"],
+        "price_basis": "lbma_pm",
+        "lbma_adjustment_percent": "-2.00",
+        "premium_per_kg_fine_minor": 400000,
+        "incoterm": "FCA",
+        "incoterm_place": "Puerto Maldonado",
+        "valid_from": today.isoformat(),
+        "valid_until": (today + dt.timedelta(days=60)).isoformat(),
+        "title_es": "Doré 920 sin mercurio, Fairmined",
+        "title_en": "Mercury-free Fairmined doré, 920",
+        "description_es": "Oro aluvial de Huepetuhe, mesa vibratoria y fundición con bórax, sin mercurio.",
+        "description_en": "Alluvial gold from Huepetuhe, shaking table and borax smelting, no mercury.",
+    }
+    body.update(overrides)
+    return body
+
+
+def test_an_offer_goes_live_and_only_when_it_may(demo):
+    president, member, anon = login("coop-admin@demo.test"), login("coop-member@demo.test"), APIClient()
+
+    drafted = member.post("/api/v1/listings/", offer("Cooperativa Minera"), format="json")
+    assert drafted.status_code == 201, drafted.json()
+    listing = drafted.json()
+    assert (listing["status"], listing["fine_grams"], listing["troy_ounces"], listing["karat"]) == (
+        "draft",
+        "460.000",
+        "16.0754",
+        "22.08",
+    )
+    assert listing["lbma_adjustment_percent"] == "-2"
+    assert listing["premium_per_kg_fine"] == {"amount_minor": 400000, "currency": "USD"}
+
+    refused = member.post(f"/api/v1/listings/{listing['id']}/publish/")
+    assert (refused.status_code, refused.json()["code"]) == (403, "not_admin")
+    assert anon.get(f"/api/v1/listings/{listing['id']}/").status_code == 404  # a draft is nobody else's
+
+    published = president.post(f"/api/v1/listings/{listing['id']}/publish/")
+    assert published.status_code == 200, published.json()
+    found = anon.get("/api/v1/listings/?q=mercurio&claims=mercury_free,fairmined&fineness_min=900").json()
+    assert [row["id"] for row in found["results"]] == [listing["id"]]
+    assert anon.get("/api/v1/listings/?q=mercury-free").json()["results"][0]["id"] == listing["id"]
+    assert anon.get("/api/v1/listings/?fineness_min=950").json()["results"] == []
+
+
+def test_publishing_without_every_requirement_lists_what_is_missing_in_spanish(demo):
+    candelaria = login("candelaria-admin@demo.test")
+    listing = candelaria.post("/api/v1/listings/", offer("Asociación", claims=[]), format="json").json()
+
+    response = candelaria.post(f"/api/v1/listings/{listing['id']}/publish/")
+
+    assert response.status_code == 409
+    body = response.json()
+    assert body["code"] == "publication_refused"
+    missing = {item["code"]: item for item in body["missing"]}
+    assert "OHS_TRAINING" in missing
+    assert "falta" in missing["OHS_TRAINING"]["message"].lower()
+    assert missing["OHS_TRAINING"]["what_to_do"]
+    assert Listing.objects.get(pk=listing["id"]).status == "draft"
+
+
+def test_a_claim_without_evidence_is_refused_and_amalgamation_is_never_mercury_free(demo):
+    candelaria = login("candelaria-admin@demo.test")
+    amalgamated = offer("Asociación", processing_methods=["amalgamation_with_retort"], claims=["mercury_free"])
+
+    response = candelaria.post("/api/v1/listings/", amalgamated, format="json")
+
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["code"] == "amalgamation_not_mercury_free"
+    assert Listing.objects.count() == 0
+
+
+def test_a_lapse_hides_an_offer_the_same_day_and_the_producer_sees_why(demo):
+    rosa, anon = login("miner@demo.test"), APIClient()
+    listing = rosa.post("/api/v1/listings/", offer("Rosa Quispe", claims=[]), format="json").json()
+    assert rosa.post(f"/api/v1/listings/{listing['id']}/publish/").status_code == 200
+    assert [r["id"] for r in anon.get("/api/v1/listings/").json()["results"]] == [listing["id"]]
+
+    lapse = clock.today_lima() + dt.timedelta(days=8)  # her REINFO record lapses within the week
+    with mock.patch.object(clock, "today_lima", return_value=lapse):
+        search = anon.get("/api/v1/listings/").json()["results"]
+        own = rosa.get(f"/api/v1/listings/{listing['id']}/").json()
+
+    assert search == []
+    assert own["visible"] is False
+    assert "FORMALIZATION" in {item["code"] for item in own["hidden_because"]}
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("fineness", "1000.1"),
+        ("quantity_grams", "-5"),
+        ("quantity_grams", "0.0001"),
+        ("incoterm", "FOB"),
+        ("form", "bars"),
+        ("price_basis", "fixed"),
+    ],
+)
+def test_bad_offers_are_refused_and_nothing_is_stored(demo, field, value):
+    president = login("coop-admin@demo.test")
+
+    response = president.post("/api/v1/listings/", offer("Cooperativa Minera", **{field: value}), format="json")
+
+    assert response.status_code == 400
+    assert Listing.objects.count() == 0
+
+
+def test_a_window_ending_before_it_starts_and_a_site_of_another_producer_are_refused(demo):
+    president = login("coop-admin@demo.test")
+    other_site = Site.objects.exclude(producer__organization__legal_name__startswith="Cooperativa").first()
+    today = clock.today_lima()
+
+    backwards = president.post(
+        "/api/v1/listings/",
+        offer("Cooperativa Minera", valid_until=(today - dt.timedelta(days=1)).isoformat()),
+        format="json",
+    )
+    foreign = president.post(
+        "/api/v1/listings/", offer("Cooperativa Minera", sites=[str(other_site.pk)]), format="json"
+    )
+    euros = president.post(
+        "/api/v1/listings/",
+        offer(
+            "Cooperativa Minera",
+            price_basis="fixed",
+            lbma_adjustment_percent=None,
+            price_per_fine_gram={"amount_minor": 9000, "currency": "EUR"},
+        ),
+        format="json",
+    )
+
+    assert backwards.json()["errors"][0]["code"] == "before_start"
+    assert foreign.json()["errors"][0]["code"] == "not_your_site"
+    assert euros.status_code == 400
+    assert Listing.objects.count() == 0
+
+
+def test_a_member_edits_a_draft_but_a_published_listing_is_not_edited(demo):
+    president, member = login("coop-admin@demo.test"), login("coop-member@demo.test")
+    listing = member.post("/api/v1/listings/", offer("Cooperativa Minera"), format="json").json()
+
+    edited = member.patch(
+        f"/api/v1/listings/{listing['id']}/",
+        {"quantity_grams": "450.000", "title_es": "Doré 920 de Huepetuhe"},
+        format="json",
+    )
+    assert edited.status_code == 200, edited.json()
+    assert (edited.json()["quantity_grams"], edited.json()["available_grams"]) == ("450.000", "450.000")
+    assert president.post(f"/api/v1/listings/{listing['id']}/publish/").status_code == 200
+
+    late = member.patch(f"/api/v1/listings/{listing['id']}/", {"title_es": "Otro"}, format="json")
+    assert (late.status_code, late.json()["code"]) == (409, "listing_not_draft")
+    assert Listing.objects.get(pk=listing["id"]).title_es == "Doré 920 de Huepetuhe"
+
+
+def test_pause_resume_and_withdraw(demo):
+    president, anon = login("coop-admin@demo.test"), APIClient()
+    listing = president.post("/api/v1/listings/", offer("Cooperativa Minera"), format="json").json()
+    url = f"/api/v1/listings/{listing['id']}"
+    president.post(f"{url}/publish/")
+
+    assert president.post(f"{url}/pause/").json()["status"] == "paused"
+    assert president.post(f"{url}/pause/").status_code == 200  # a repeated move is a no-op
+    assert anon.get("/api/v1/listings/").json()["results"] == []
+    assert president.post(f"{url}/resume/").json()["status"] == "published"
+    assert president.post(f"{url}/withdraw/").json()["close_reason"] == "withdrawn"
+    refused = president.post(f"{url}/resume/")
+    assert (refused.status_code, refused.json()["code"]) == (409, "invalid_transition")
