@@ -166,3 +166,57 @@ class ListingClaim(models.Model):
 
     def __str__(self) -> str:
         return f"{self.listing_id} {self.claim_id}"
+
+
+class SourcingRequest(models.Model):
+    """A buyer's standing need. Producers see it without the buyer's name until they reply."""
+
+    class State(models.TextChoices):
+        OPEN = "open", _("Open")  # matches are computed and new matching offers are notified
+        CLOSED = "closed", _("Closed")  # the buyer no longer looks
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    buyer = models.ForeignKey("accounts.Organization", on_delete=models.CASCADE, related_name="sourcing_requests")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    title = models.CharField(max_length=160)
+    grams = GramsField()  # wanted per delivery
+    min_fineness = FinenessField()
+    forms = models.JSONField(default=list, blank=True)  # empty: any form
+    claims = models.JSONField(default=list, blank=True)  # all of them must hold
+    max_price_per_fine_gram_minor = models.BigIntegerField(null=True, blank=True)
+    currency = models.CharField(max_length=3, choices=Currency.choices, default=Currency.USD)
+    incoterm = models.CharField(max_length=3, choices=Incoterm.choices, blank=True)
+    delivery_from = models.DateField()
+    delivery_until = models.DateField()
+    notes = models.TextField(blank=True, max_length=2000)
+    state = models.CharField(max_length=6, choices=State.choices, default=State.OPEN)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(condition=Q(grams__gt=0), name="sourcing_grams_positive"),
+            models.CheckConstraint(condition=Q(min_fineness__gte=0, min_fineness__lte=1000), name="sourcing_fineness"),
+            models.CheckConstraint(condition=Q(delivery_until__gte=F("delivery_from")), name="sourcing_window"),
+            models.CheckConstraint(condition=Q(state__in=["open", "closed"]), name="sourcing_state_valid"),
+        ]
+        indexes = [models.Index(fields=["state", "min_fineness"], name="sourcing_state_idx")]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class MatchNotified(models.Model):
+    """A buyer is told about a matching listing once, whatever publishes or resumes it again."""
+
+    sourcing_request = models.ForeignKey(SourcingRequest, on_delete=models.CASCADE, related_name="notified")
+    listing = models.ForeignKey(Listing, on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["sourcing_request", "listing"], name="match_notified_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.sourcing_request_id} ~ {self.listing_id}"

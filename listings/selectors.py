@@ -5,12 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import connection
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import BooleanField, Expression, F, FloatField, Func, Prefetch, QuerySet, TextField, Value
+from django.db.models.functions import Cast, Concat, Lower, Replace
 
 from core import clock
 from core.actor import Actor
 from core.errors import NotFound
-from listings.models import Listing, ListingClaim
+from listings.models import Listing, ListingClaim, SourcingRequest
 from listings.visibility import visible_listings
 
 
@@ -42,27 +43,90 @@ def listing_get(*, actor: Actor, listing_id: Any) -> Listing:
     return found
 
 
-def search(queryset: QuerySet[Listing], text: str) -> QuerySet[Listing]:
-    """Full text over titles and descriptions in Spanish and English. PostgreSQL ranks with both
-    dictionaries; SQLite (development) falls back to a case-insensitive match of every word."""
-    words = [w for w in text.split() if w][:10]
-    if not words:
-        return queryset
-    if connection.vendor == "postgresql":
-        from django.contrib.postgres.search import SearchQuery, SearchVector
+# The document of a listing, as indexed by listings/migrations/0002_search.py: the same expression, or the
+# planner will not use the index. Titles weigh A, descriptions D; each language with its own dictionary.
+_DOCUMENT = (
+    "(setweight(to_tsvector('spanish'::regconfig, oro_unaccent(COALESCE({title_es}, ''))), 'A')"
+    " || setweight(to_tsvector('spanish'::regconfig, oro_unaccent(COALESCE({description_es}, ''))), 'D')"
+    " || setweight(to_tsvector('english'::regconfig, oro_unaccent(COALESCE({title_en}, ''))), 'A')"
+    " || setweight(to_tsvector('english'::regconfig, oro_unaccent(COALESCE({description_en}, ''))), 'D'))"
+)
+# Web-search syntax ("quoted phrase", -word, or), read with both dictionaries: a match in either counts.
+_QUERY = (
+    "(websearch_to_tsquery('spanish'::regconfig, oro_unaccent(%s))"
+    " || websearch_to_tsquery('english'::regconfig, oro_unaccent(%s)))"
+)
+_COLUMNS = ("title_es", "description_es", "title_en", "description_en")
 
-        vector = SearchVector("title_es", "description_es", config="spanish") + SearchVector(
-            "title_en", "description_en", config="english"
-        )
-        query = SearchQuery(text, config="spanish", search_type="websearch") | SearchQuery(
-            text, config="english", search_type="websearch"
-        )
-        return queryset.annotate(search=vector).filter(search=query)
+
+class _FullText(Func):
+    """`document @@ query` (a boolean) or `ts_rank(document, query)` (a float), on PostgreSQL only."""
+
+    def __init__(self, text: str, *, rank: bool) -> None:
+        self.text, self.rank = text, rank
+        super().__init__(*[F(column) for column in _COLUMNS], output_field=FloatField() if rank else BooleanField())
+
+    def as_sql(self, compiler: Any, connection: Any, **extra: Any) -> tuple[str, list[Any]]:  # type: ignore[override]
+        columns = {}
+        for name, expression in zip(_COLUMNS, self.get_source_expressions(), strict=True):
+            sql, params = compiler.compile(expression)
+            assert not params
+            columns[name] = sql
+        document = _DOCUMENT.format(**columns)
+        sql = f"ts_rank({document}, {_QUERY})" if self.rank else f"{document} @@ {_QUERY}"
+        return sql, [self.text, self.text]
+
+
+# Spanish letters folded for the SQLite fallback, whose lower() knows only ASCII.
+_FOLD = {"á": "a", "é": "e", "í": "i", "ó": "o", "ú": "u", "ü": "u", "ñ": "n"}
+_FOLD |= {accented.upper(): plain for accented, plain in _FOLD.items()}
+
+
+def _fold_text(text: str) -> str:
+    return "".join(_FOLD.get(char, char) for char in text).lower()
+
+
+def _folded(expression: Expression) -> Expression:
+    for accented, plain in _FOLD.items():
+        expression = Replace(expression, Value(accented), Value(plain), output_field=TextField())
+    return Lower(expression)
+
+
+def search(queryset: QuerySet[Listing], text: str) -> QuerySet[Listing]:
+    """Listings whose titles or descriptions (es, en) match every word of `text`, annotated with a float
+    `relevance` (higher is better) to order by.
+
+    PostgreSQL: full text with the Spanish and English dictionaries (stems: "mineras" finds "minera"),
+    blind to accents and case, through the GIN index `listing_search_idx`; web-search syntax ("a phrase",
+    -word, or); relevance is ts_rank, titles weighing more than descriptions. SQLite (development): every
+    word must appear in some title or description, blind to case and to the accents of Spanish; relevance
+    is the same for every row."""
+    words = [_fold_text(w) for w in text.split()][:10]
+    if not words:
+        return queryset.annotate(relevance=Value(0.0, output_field=FloatField()))
+    if connection.vendor == "postgresql":
+        return queryset.filter(_FullText(text, rank=False)).annotate(relevance=_FullText(text, rank=True))
+    parts = [part for column in _COLUMNS for part in (Cast(column, TextField()), Value(" "))]
+    queryset = queryset.alias(search_text=_folded(Concat(*parts, output_field=TextField())))
     for word in words:
-        queryset = queryset.filter(
-            Q(title_es__icontains=word)
-            | Q(title_en__icontains=word)
-            | Q(description_es__icontains=word)
-            | Q(description_en__icontains=word)
-        )
-    return queryset
+        queryset = queryset.filter(search_text__contains=word)
+    return queryset.annotate(relevance=Value(1.0, output_field=FloatField()))
+
+
+def sourcing_requests_for(*, actor: Actor) -> QuerySet[SourcingRequest]:
+    """A buyer's own requests; for producers, the open ones (the serializer hides who asked)."""
+    requests = SourcingRequest.objects.all()
+    if actor.is_staff or actor.is_reviewer:
+        return requests
+    if actor.organization_kind == "buyer":
+        return requests.filter(buyer_id=actor.organization_id)
+    if actor.organization_kind == "producer":
+        return requests.filter(state=SourcingRequest.State.OPEN)
+    return requests.none()
+
+
+def sourcing_request_get(*, actor: Actor, request_id: Any) -> SourcingRequest:
+    found = sourcing_requests_for(actor=actor).filter(pk=request_id).first()
+    if found is None:
+        raise NotFound()
+    return found

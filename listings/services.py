@@ -9,14 +9,24 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts.selectors import acting_organization
+from accounts.selectors import acting_organization, organization_admins
 from audit.services import audit_record
 from compliance.models import Claim
 from compliance.selectors import standing_of
 from core import clock
 from core.actor import Actor
 from core.errors import Conflict, PermissionDenied, field_error
-from listings.models import MERCURY_METHODS, TRANSITIONS, Listing, ListingClaim, Status
+from listings.matching import matches_listing
+from listings.models import (
+    MERCURY_METHODS,
+    TRANSITIONS,
+    Listing,
+    ListingClaim,
+    MatchNotified,
+    SourcingRequest,
+    Status,
+)
+from notifications.services import notify
 from producers.models import Producer, Site
 
 EDITABLE = (
@@ -270,6 +280,8 @@ def listing_move(*, actor: Actor, listing: Listing, move: str) -> Listing:
         )
     previous = listing.status
     listing.refresh_from_db()
+    if target == Status.PUBLISHED:
+        _notify_matching_requests(listing)
     audit_record(
         action=f"listings.listing.{move}",
         actor=actor.user,
@@ -279,3 +291,85 @@ def listing_move(*, actor: Actor, listing: Listing, move: str) -> Listing:
         data={"from": previous, "to": target},
     )
     return listing
+
+
+def _notify_matching_requests(listing: Listing) -> None:
+    """Tell each buyer whose open request this newly offered listing matches, once per (request, listing)."""
+    candidates = SourcingRequest.objects.filter(
+        state=SourcingRequest.State.OPEN, min_fineness__lte=listing.fineness
+    ).select_related("buyer")
+    for request in candidates:
+        if not matches_listing(listing, request):
+            continue
+        _notified, created = MatchNotified.objects.get_or_create(sourcing_request=request, listing=listing)
+        if created:
+            notify(
+                recipients=organization_admins(organization_id=request.buyer_id),
+                kind="sourcing_match",
+                params={
+                    "request": request.title,
+                    "listing": listing.title_en or listing.title_es,
+                    "producer": listing.producer.organization.legal_name,
+                },
+                organization=request.buyer,
+                target=listing,
+            )
+
+
+# --- Sourcing requests ----------------------------------------------------------------------------
+SOURCING_FIELDS = (
+    "title",
+    "grams",
+    "min_fineness",
+    "forms",
+    "claims",
+    "max_price_per_fine_gram_minor",
+    "currency",
+    "incoterm",
+    "delivery_from",
+    "delivery_until",
+    "notes",
+)
+
+
+@transaction.atomic
+def sourcing_request_create(*, actor: Actor, **fields: Any) -> SourcingRequest:
+    buyer = acting_organization(actor)
+    if buyer is None or buyer.kind != "buyer":
+        raise PermissionDenied(_("Sourcing requests are made by buyer organisations."), code="not_buyer")
+    values = {k: v for k, v in fields.items() if k in SOURCING_FIELDS}
+    if values["delivery_until"] < values["delivery_from"]:
+        raise field_error("delivery_until", "before_start", _("The delivery window ends before it starts."))
+    unknown = sorted(set(values.get("claims") or []) - set(Claim.objects.values_list("code", flat=True)))
+    if unknown:
+        raise field_error("claims", "unknown_claim", _("Unknown claims: %(codes)s.") % {"codes": ", ".join(unknown)})
+    request = SourcingRequest.objects.create(buyer=buyer, created_by=actor.user, **values)
+    audit_record(
+        action="listings.sourcing_request.created",
+        actor=actor.user,
+        actor_organization=buyer,
+        target=request,
+        data={"grams": str(request.grams), "min_fineness": str(request.min_fineness), "claims": request.claims},
+    )
+    return request
+
+
+@transaction.atomic
+def sourcing_request_close(*, actor: Actor, request: SourcingRequest) -> SourcingRequest:
+    if actor.organization_id != request.buyer_id and not actor.is_staff:
+        raise PermissionDenied(_("Only the buyer who made this request can close it."), code="not_owner")
+    if request.state == SourcingRequest.State.CLOSED:
+        return request
+    SourcingRequest.objects.filter(pk=request.pk, state=SourcingRequest.State.OPEN).update(
+        state=SourcingRequest.State.CLOSED
+    )
+    request.refresh_from_db()
+    audit_record(
+        action="listings.sourcing_request.closed",
+        actor=actor.user,
+        actor_organization=acting_organization(actor),
+        subject_organization=request.buyer,
+        target=request,
+        data={},
+    )
+    return request

@@ -291,6 +291,7 @@ SPECTACULAR_SETTINGS = {
         "MemberMinerRoleEnum": "producers.models.MemberMiner.Role",
         "SexEnum": "producers.models.Sex",
         "ListingStatusEnum": "listings.models.Status",
+        "GoldFormEnum": "listings.models.Form",
     },
     "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums"],
 }

@@ -7,7 +7,7 @@ from rest_framework import serializers
 
 from core.money import Currency, Money
 from core.serializers import GramsField, MoneyField
-from listings.models import FinenessBasis, Form, Incoterm, Listing, PriceBasis, ProcessingMethod
+from listings.models import FinenessBasis, Form, Incoterm, Listing, PriceBasis, ProcessingMethod, SourcingRequest
 
 
 class ListingSerializer(serializers.ModelSerializer):
@@ -150,3 +150,88 @@ class ListingDetailSerializer(ListingSerializer):
     class Meta(ListingSerializer.Meta):
         fields = [*ListingSerializer.Meta.fields, "visible", "hidden_because"]
         read_only_fields = ListingSerializer.Meta.fields
+
+
+class SourcingRequestSerializer(serializers.ModelSerializer):
+    """The buyer's own view. Producers get `SourcingRequestPublicSerializer`: the need, not who has it."""
+
+    grams = GramsField(read_only=True)
+    min_fineness = serializers.DecimalField(max_digits=5, decimal_places=1, read_only=True)
+    max_price_per_fine_gram = serializers.SerializerMethodField()
+    buyer = serializers.UUIDField(source="buyer_id", read_only=True, required=False)
+
+    class Meta:
+        model = SourcingRequest
+        fields = [
+            "id",
+            "buyer",
+            "title",
+            "grams",
+            "min_fineness",
+            "forms",
+            "claims",
+            "max_price_per_fine_gram",
+            "incoterm",
+            "delivery_from",
+            "delivery_until",
+            "notes",
+            "state",
+            "created_at",
+        ]
+        read_only_fields = [f for f in fields if f != "buyer"]
+        extra_kwargs = {"buyer": {"required": False}}
+
+    def get_max_price_per_fine_gram(self, obj: SourcingRequest) -> dict[str, Any] | None:
+        if obj.max_price_per_fine_gram_minor is None:
+            return None
+        return Money(obj.max_price_per_fine_gram_minor, obj.currency).as_dict()
+
+    def to_representation(self, instance: SourcingRequest) -> dict[str, Any]:
+        body = super().to_representation(instance)
+        if not self.context.get("show_buyer", False):
+            body.pop("buyer", None)
+        return body
+
+
+class SourcingRequestInputSerializer(serializers.Serializer):
+    title = serializers.CharField(max_length=160)
+    grams = GramsField()
+    min_fineness = serializers.DecimalField(
+        max_digits=5, decimal_places=1, min_value=Decimal("0"), max_value=Decimal("1000")
+    )
+    forms = serializers.ListField(child=serializers.ChoiceField(choices=Form.choices), max_length=4, default=list)
+    claims = serializers.ListField(child=serializers.CharField(max_length=30), max_length=10, default=list)
+    max_price_per_fine_gram = MoneyField(required=False, allow_null=True, default=None)
+    incoterm = serializers.ChoiceField(choices=Incoterm.choices, required=False, allow_blank=True, default="")
+    delivery_from = serializers.DateField()
+    delivery_until = serializers.DateField()
+    notes = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+
+    def to_service(self) -> dict[str, Any]:
+        data = dict(self.validated_data)
+        price = data.pop("max_price_per_fine_gram", None)
+        data["max_price_per_fine_gram_minor"] = price.amount_minor if price else None
+        data["currency"] = price.currency if price else Currency.USD
+        return data
+
+
+class MatchSerializer(serializers.Serializer):
+    listing = ListingSerializer()
+    score = serializers.IntegerField(help_text="How many criteria the listing meets.")
+    criteria = serializers.DictField(
+        child=serializers.BooleanField(), help_text="Each criterion of the request and whether the listing meets it."
+    )
+
+
+class FacetCountSerializer(serializers.Serializer):
+    value = serializers.CharField()
+    count = serializers.IntegerField()
+
+
+class FacetsSerializer(serializers.Serializer):
+    total = serializers.IntegerField()
+    district = FacetCountSerializer(many=True)
+    form = FacetCountSerializer(many=True)
+    claims = FacetCountSerializer(many=True)
+    price_basis = FacetCountSerializer(many=True)
+    producer_kind = FacetCountSerializer(many=True)

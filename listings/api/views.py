@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 import django_filters
-from django.db.models import Exists, OuterRef
+from django.db.models import Count, Exists, FloatField, OuterRef, Value
+from django.utils.translation import gettext as _
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, status, viewsets
@@ -20,8 +21,17 @@ from core.api import UUID_PATTERN
 from core.errors import PermissionDenied, documents_problems
 from core.permissions import ActsForOrganization
 from listings import selectors, services
-from listings.api.serializers import ListingDetailSerializer, ListingInputSerializer, ListingSerializer
-from listings.models import FinenessBasis, Form, Incoterm, Listing, ListingClaim, PriceBasis, Status
+from listings.api.serializers import (
+    FacetsSerializer,
+    ListingDetailSerializer,
+    ListingInputSerializer,
+    ListingSerializer,
+    MatchSerializer,
+    SourcingRequestInputSerializer,
+    SourcingRequestSerializer,
+)
+from listings.matching import rank
+from listings.models import FinenessBasis, Form, Incoterm, Listing, ListingClaim, PriceBasis, SourcingRequest, Status
 from producers.models import District, LegalKind, Producer
 
 
@@ -53,19 +63,35 @@ class ListingFilter(django_filters.FilterSet):
         return selectors.search(queryset, value[:200])
 
 
+class RelevanceOrdering(OrderingFilter):
+    """With words to search and no `ordering`, the best match comes first."""
+
+    def get_default_ordering(self, view: Any) -> Any:
+        if view.request.query_params.get("q"):
+            return ["-relevance", "-created_at"]
+        return super().get_default_ordering(view)
+
+
 class ListingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """Visible listings for everyone (`mine=true`: your producer's own, in every state)."""
 
     queryset = Listing.objects.none()
     serializer_class = ListingSerializer
     filterset_class = ListingFilter
-    filter_backends = [DjangoFilterBackend, OrderingFilter]
-    ordering_fields = ["created_at", "fineness", "available_grams", "price_per_fine_gram_minor", "valid_until"]
+    filter_backends = [DjangoFilterBackend, RelevanceOrdering]
+    ordering_fields = [
+        "relevance",
+        "created_at",
+        "fineness",
+        "available_grams",
+        "price_per_fine_gram_minor",
+        "valid_until",
+    ]
     ordering = ["-created_at"]
     lookup_value_regex = UUID_PATTERN
 
     def get_permissions(self) -> list[Any]:
-        return [AllowAny()] if self.action in ("list", "retrieve") else [ActsForOrganization()]
+        return [AllowAny()] if self.action in ("list", "retrieve", "facets") else [ActsForOrganization()]
 
     @extend_schema(parameters=[OpenApiParameter("mine", bool, description="Your producer's own listings.")])
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
@@ -74,8 +100,11 @@ class ListingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
     def get_queryset(self) -> Any:
         actor = get_actor(self.request)
         if self.request.query_params.get("mine") in ("true", "1") and actor.organization_id:
-            return selectors.listings_of_producer(actor=actor)
-        return selectors.listings_visible()
+            listings = selectors.listings_of_producer(actor=actor)
+        else:
+            listings = selectors.listings_visible()
+        # `q` replaces this with the real rank; without it every row ranks the same.
+        return listings.annotate(relevance=Value(0.0, output_field=FloatField()))
 
     def get_object(self) -> Listing:
         return selectors.listing_get(actor=get_actor(self.request), listing_id=self.kwargs["pk"])
@@ -121,6 +150,35 @@ class ListingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         listing = services.listing_update(actor=actor, listing=listing, **values)
         return Response(ListingSerializer(selectors.listing_get(actor=actor, listing_id=listing.pk)).data)
 
+    @extend_schema(responses=FacetsSerializer)
+    @action(detail=False, methods=["get"], pagination_class=None)
+    def facets(self, request: Request) -> Response:
+        """Counts of the visible listings matching the same filters, by district, form, claim, price basis
+        and producer kind."""
+        queryset = self.filter_queryset(selectors.listings_visible()).order_by()
+        ids = queryset.values("pk")
+
+        def counts(field: str) -> list[dict[str, Any]]:
+            rows = Listing.objects.filter(pk__in=ids).values(field).annotate(n=Count("pk")).order_by("-n", field)
+            return [{"value": row[field], "count": row["n"]} for row in rows]
+
+        claims = (
+            ListingClaim.objects.filter(listing_id__in=ids)
+            .values("claim_id")
+            .annotate(n=Count("pk"))
+            .order_by("-n", "claim_id")
+        )
+        return Response(
+            {
+                "total": Listing.objects.filter(pk__in=ids).count(),
+                "district": counts("producer__district"),
+                "form": counts("form"),
+                "claims": [{"value": row["claim_id"], "count": row["n"]} for row in claims],
+                "price_basis": counts("price_basis"),
+                "producer_kind": counts("producer__legal_kind"),
+            }
+        )
+
     def _move(self, request: Request, move: str) -> Response:
         actor = get_actor(request)
         listing = services.listing_move(actor=actor, listing=self.get_object(), move=move)
@@ -150,3 +208,57 @@ class ListingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
     @action(detail=True, methods=["post"])
     def withdraw(self, request: Request, pk: str) -> Response:
         return self._move(request, "withdraw")
+
+
+class SourcingRequestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Buyers' standing needs. A buyer sees its own; producers browse the open ones without the buyer's
+    identity; reviewers and staff see all."""
+
+    queryset = SourcingRequest.objects.none()
+    serializer_class = SourcingRequestSerializer
+    permission_classes = [ActsForOrganization]
+    lookup_value_regex = UUID_PATTERN
+
+    def get_queryset(self) -> Any:
+        return selectors.sourcing_requests_for(actor=get_actor(self.request))
+
+    def get_object(self) -> SourcingRequest:
+        return selectors.sourcing_request_get(actor=get_actor(self.request), request_id=self.kwargs["pk"])
+
+    def get_serializer_context(self) -> dict[str, Any]:
+        actor = get_actor(self.request)
+        show = actor.is_staff or actor.is_reviewer or actor.organization_kind == "buyer"
+        return {**super().get_serializer_context(), "show_buyer": show}
+
+    @extend_schema(request=SourcingRequestInputSerializer, responses={201: SourcingRequestSerializer})
+    def create(self, request: Request) -> Response:
+        actor = get_actor(request)
+        if actor.organization_kind != "buyer":
+            raise PermissionDenied(code="not_buyer")
+        data = SourcingRequestInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        created = services.sourcing_request_create(actor=actor, **data.to_service())
+        return Response(
+            SourcingRequestSerializer(created, context={"show_buyer": True}).data, status=status.HTTP_201_CREATED
+        )
+
+    @extend_schema(request=None, responses=SourcingRequestSerializer)
+    @action(detail=True, methods=["post"])
+    def close(self, request: Request, pk: str) -> Response:
+        closed = services.sourcing_request_close(actor=get_actor(request), request=self.get_object())
+        return Response(SourcingRequestSerializer(closed, context={"show_buyer": True}).data)
+
+    @extend_schema(responses=MatchSerializer(many=True))
+    @action(detail=True, methods=["get"], pagination_class=None)
+    def matches(self, request: Request, pk: str) -> Response:
+        """Visible listings ranked by fit, each with the criteria it meets (the buyer who asked)."""
+        actor = get_actor(request)
+        sourcing = self.get_object()
+        if not (actor.organization_id == sourcing.buyer_id or actor.is_reviewer or actor.is_staff):
+            raise PermissionDenied(_("Only the buyer who made this request sees its matches."), code="not_owner")
+        matches = rank(selectors.listings_visible(), sourcing)
+        return Response(
+            MatchSerializer(
+                [{"listing": m.listing, "score": m.score, "criteria": m.criteria} for m in matches], many=True
+            ).data
+        )

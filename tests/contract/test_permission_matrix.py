@@ -39,7 +39,7 @@ from audit.services import audit_record
 from compliance.files import check_upload, make_test_pdf, store
 from compliance.models import Evidence, EvidenceDecision, EvidenceFile
 from core import clock
-from listings.models import Listing
+from listings.models import Listing, SourcingRequest
 from notifications.models import Notification
 from notifications.services import notify
 from producers.models import MemberMiner, Producer, Site, Verification
@@ -76,6 +76,9 @@ SITE_REJECT = "/api/v1/producers/{producer_pk}/sites/{id}/reject/"
 ROSTER = "/api/v1/producers/{producer_pk}/members/"
 MINER = "/api/v1/producers/{producer_pk}/members/{id}/"
 REQUIREMENT = "/api/v1/requirements/{code}/"
+SOURCING = "/api/v1/sourcing-requests/{id}/"
+SOURCING_CLOSE = "/api/v1/sourcing-requests/{id}/close/"
+SOURCING_MATCHES = "/api/v1/sourcing-requests/{id}/matches/"
 LISTING = "/api/v1/listings/{id}/"
 LISTING_PUBLISH = "/api/v1/listings/{id}/publish/"
 LISTING_PAUSE = "/api/v1/listings/{id}/pause/"
@@ -177,12 +180,20 @@ MATRIX: dict[tuple[str, str], tuple[int, ...]] = {
     # drafts but only an admin moves it; staff act for no producer, so they cannot draft).
     ("GET",    "/api/v1/listings/"):                   (200, 200, 200, 200, 200, 200, 200),
     ("POST",   "/api/v1/listings/"):                   (401, 403, 403, 400, 400, 403, 403),
+    ("GET",    "/api/v1/listings/facets/"):            (200, 200, 200, 200, 200, 200, 200),
     ("GET",    LISTING):                               (404, 404, 404, 200, 200, 200, 200),
     ("PATCH",  LISTING):                               (401, 404, 404, 200, 200, 403, 200),
     ("POST",   LISTING_PUBLISH):                       (401, 404, 404, 409, 403, 403, 409),
     ("POST",   LISTING_PAUSE):                         (401, 404, 404, 409, 403, 403, 409),
     ("POST",   LISTING_RESUME):                        (401, 404, 404, 409, 403, 403, 409),
     ("POST",   LISTING_WITHDRAW):                      (401, 404, 404, 200, 403, 403, 200),
+    # Sourcing requests: the buyer's open request. Producers browse open requests (without the buyer's
+    # name) but neither close them nor see their matches.
+    ("GET",    "/api/v1/sourcing-requests/"):          (401, 200, 200, 200, 200, 200, 200),
+    ("POST",   "/api/v1/sourcing-requests/"):          (401, 400, 400, 403, 403, 403, 403),
+    ("GET",    SOURCING):                              (401, 200, 200, 200, 200, 200, 200),
+    ("POST",   SOURCING_CLOSE):                        (401, 200, 200, 403, 403, 403, 200),
+    ("GET",    SOURCING_MATCHES):                      (401, 200, 200, 403, 403, 200, 200),
     ("GET",    ROSTER):                                (401, 404, 404, 200, 403, 200, 200),
     ("POST",   ROSTER):                                (401, 404, 404, 400, 403, 403, 400),
     ("GET",    MINER):                                 (401, 404, 404, 200, 403, 200, 200),
@@ -235,6 +246,7 @@ class World:
     member_miner: MemberMiner  # a woman on coop's roster
     evidence: Evidence  # coop's Ficha RUC, submitted, with one real PDF file at position 1
     listing: Listing  # coop's draft listing, from its site
+    sourcing_request: SourcingRequest  # an open request of the buyer organisation
     buyer_org: Organization  # the buyer organisation of `buyer` and `buyer_member`: the home of KYC paths
 
     @property
@@ -360,6 +372,15 @@ def world(
         created_by=producer_admin.user,
     )
     listing.sites.set([site])
+    sourcing_request = SourcingRequest.objects.create(
+        buyer=buyer.organization,
+        created_by=buyer.user,
+        title="2 kg, 900+",
+        grams=Decimal("2000"),
+        min_fineness=Decimal("900"),
+        delivery_from=today,
+        delivery_until=today + dt.timedelta(days=90),
+    )
     return World(
         actors=actors,
         other_producer=other_producer,
@@ -374,6 +395,7 @@ def world(
         member_miner=member_miner,
         evidence=evidence,
         listing=listing,
+        sourcing_request=sourcing_request,
         buyer_org=buyer.organization,
     )
 
@@ -428,6 +450,10 @@ HOME: dict[str, Callable[[World, User], dict[str, Any]]] = {
     **{
         path: lambda world, owner: {"id": world.listing.pk}
         for path in (LISTING, LISTING_PUBLISH, LISTING_PAUSE, LISTING_RESUME, LISTING_WITHDRAW)
+    },
+    **{
+        path: lambda world, owner: {"id": world.sourcing_request.pk}
+        for path in (SOURCING, SOURCING_CLOSE, SOURCING_MATCHES)
     },
     EVIDENCE_FILE: lambda world, owner: {"id": world.evidence.pk, "position": 1},
     **{
@@ -573,6 +599,11 @@ def snapshot() -> dict[str, list[dict[str, Any]]]:
 # Operations with an id in their path that are nobody's private object, so isolation does not apply.
 NOBODYS: dict[tuple[str, str], str] = {
     ("GET", REQUIREMENT): "the requirement catalogue is public: every caller reads it",
+    # Producers browse open sourcing requests by design (without the buyer's identity); that another
+    # buyer gets 404 on all three is tested in tests/listings/test_sourcing.py.
+    ("GET", SOURCING): "open sourcing requests are shown to every producer, anonymised",
+    ("POST", SOURCING_CLOSE): "producers may see an open request; closing it is 403 for them",
+    ("GET", SOURCING_MATCHES): "producers may see an open request; its matches are 403 for them",
 }
 
 

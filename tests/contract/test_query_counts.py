@@ -28,7 +28,7 @@ from audit.services import audit_record
 from compliance.files import CheckedFile, check_upload, make_test_pdf, store
 from compliance.models import Evidence, EvidenceFile, EvidenceType, Requirement
 from core import clock
-from listings.models import Listing, ListingClaim
+from listings.models import Listing, ListingClaim, SourcingRequest
 from notifications.services import notify
 from producers.models import MemberMiner, Producer, Site, Verification
 from tests.factories import (
@@ -286,6 +286,22 @@ def add_own_listings(coop: Organization, count: int) -> None:
         _listing(producer, add_site(producer), "draft")
 
 
+def add_sourcing_requests(coop: Organization, count: int) -> None:
+    """Open requests, each of its own buyer organisation."""
+    today = clock.today_lima()
+    for _ in range(count):
+        buyer = MembershipFactory(organization=BuyerOrganizationFactory(), role=Role.ADMIN)
+        SourcingRequest.objects.create(
+            buyer=buyer.organization,
+            created_by=buyer.user,
+            title="1 kg",
+            grams=Decimal("1000"),
+            min_fineness=Decimal("900"),
+            delivery_from=today,
+            delivery_until=today + dt.timedelta(days=30),
+        )
+
+
 @dataclass(frozen=True)
 class ListCase:
     path: str  # the schema's path template
@@ -314,6 +330,7 @@ LIST_CASES = [
     ListCase("/api/v1/evidence/", "reviewer", lambda actor, coop: add_queue),
     ListCase("/api/v1/evidence/", "producer_admin", lambda actor, coop: add_own_evidence),
     ListCase("/api/v1/listings/", "anon", lambda actor, coop: add_visible_listings),
+    ListCase("/api/v1/sourcing-requests/", "producer_admin", lambda actor, coop: add_sourcing_requests),
     ListCase("/api/v1/listings/", "producer_admin", lambda actor, coop: add_own_listings, "?mine=true"),
 ]
 

@@ -80,8 +80,9 @@ def test_an_offer_goes_live_and_only_when_it_may(demo):
     published = president.post(f"/api/v1/listings/{listing['id']}/publish/")
     assert published.status_code == 200, published.json()
     found = anon.get("/api/v1/listings/?q=mercurio&claims=mercury_free,fairmined&fineness_min=900").json()
-    assert [row["id"] for row in found["results"]] == [listing["id"]]
-    assert anon.get("/api/v1/listings/?q=mercury-free").json()["results"][0]["id"] == listing["id"]
+    assert listing["id"] in [row["id"] for row in found["results"]]
+    assert listing["id"] in [row["id"] for row in anon.get("/api/v1/listings/?q=mercury-free").json()["results"]]
+    assert listing["id"] not in [row["id"] for row in anon.get("/api/v1/listings/?q=pepitas").json()["results"]]
     assert anon.get("/api/v1/listings/?fineness_min=950").json()["results"] == []
 
 
@@ -103,27 +104,28 @@ def test_publishing_without_every_requirement_lists_what_is_missing_in_spanish(d
 
 def test_a_claim_without_evidence_is_refused_and_amalgamation_is_never_mercury_free(demo):
     candelaria = login("candelaria-admin@demo.test")
+    before = Listing.objects.count()
     amalgamated = offer("Asociación", processing_methods=["amalgamation_with_retort"], claims=["mercury_free"])
 
     response = candelaria.post("/api/v1/listings/", amalgamated, format="json")
 
     assert response.status_code == 400
     assert response.json()["errors"][0]["code"] == "amalgamation_not_mercury_free"
-    assert Listing.objects.count() == 0
+    assert Listing.objects.count() == before
 
 
 def test_a_lapse_hides_an_offer_the_same_day_and_the_producer_sees_why(demo):
     rosa, anon = login("miner@demo.test"), APIClient()
     listing = rosa.post("/api/v1/listings/", offer("Rosa Quispe", claims=[]), format="json").json()
     assert rosa.post(f"/api/v1/listings/{listing['id']}/publish/").status_code == 200
-    assert [r["id"] for r in anon.get("/api/v1/listings/").json()["results"]] == [listing["id"]]
+    assert listing["id"] in [r["id"] for r in anon.get("/api/v1/listings/").json()["results"]]
 
     lapse = clock.today_lima() + dt.timedelta(days=8)  # her REINFO record lapses within the week
     with mock.patch.object(clock, "today_lima", return_value=lapse):
         search = anon.get("/api/v1/listings/").json()["results"]
         own = rosa.get(f"/api/v1/listings/{listing['id']}/").json()
 
-    assert search == []
+    assert listing["id"] not in [row["id"] for row in search]
     assert own["visible"] is False
     assert "FORMALIZATION" in {item["code"] for item in own["hidden_because"]}
 
@@ -141,15 +143,17 @@ def test_a_lapse_hides_an_offer_the_same_day_and_the_producer_sees_why(demo):
 )
 def test_bad_offers_are_refused_and_nothing_is_stored(demo, field, value):
     president = login("coop-admin@demo.test")
+    before = Listing.objects.count()
 
     response = president.post("/api/v1/listings/", offer("Cooperativa Minera", **{field: value}), format="json")
 
     assert response.status_code == 400
-    assert Listing.objects.count() == 0
+    assert Listing.objects.count() == before
 
 
 def test_a_window_ending_before_it_starts_and_a_site_of_another_producer_are_refused(demo):
     president = login("coop-admin@demo.test")
+    before = Listing.objects.count()
     other_site = Site.objects.exclude(producer__organization__legal_name__startswith="Cooperativa").first()
     today = clock.today_lima()
 
@@ -175,7 +179,7 @@ def test_a_window_ending_before_it_starts_and_a_site_of_another_producer_are_ref
     assert backwards.json()["errors"][0]["code"] == "before_start"
     assert foreign.json()["errors"][0]["code"] == "not_your_site"
     assert euros.status_code == 400
-    assert Listing.objects.count() == 0
+    assert Listing.objects.count() == before
 
 
 def test_a_member_edits_a_draft_but_a_published_listing_is_not_edited(demo):
@@ -204,7 +208,7 @@ def test_pause_resume_and_withdraw(demo):
 
     assert president.post(f"{url}/pause/").json()["status"] == "paused"
     assert president.post(f"{url}/pause/").status_code == 200  # a repeated move is a no-op
-    assert anon.get("/api/v1/listings/").json()["results"] == []
+    assert listing["id"] not in [r["id"] for r in anon.get("/api/v1/listings/").json()["results"]]
     assert president.post(f"{url}/resume/").json()["status"] == "published"
     assert president.post(f"{url}/withdraw/").json()["close_reason"] == "withdrawn"
     refused = president.post(f"{url}/resume/")

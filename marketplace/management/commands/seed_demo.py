@@ -17,6 +17,7 @@ from django.test.utils import override_settings
 from accounts.models import Membership, Organization, Role, User
 from audit.services import audit_record
 from marketplace.demo_compliance import seed_compliance
+from marketplace.demo_listings import seed_listings
 
 DEFAULT_PASSWORD = "oro-limpio-2026"
 
@@ -135,6 +136,7 @@ class Command(BaseCommand):
                 )
                 created += was_created
         created += seed_compliance(organizations, users)
+        created += seed_listings(organizations, users)
         if created:
             audit_record(action="demo.seeded", data={"created_rows": created})
         self.stdout.write(f"Demo data ready ({created} rows created). Password: DEMO_PASSWORD or the README default.")

@@ -1,0 +1,268 @@
+"""Search of listings (issue 4, point 4): full text over titles and descriptions in Spanish and English,
+blind to accents and case, ranked by relevance; on PostgreSQL through a GIN index, on SQLite a simpler
+fallback with the same API."""
+
+from __future__ import annotations
+
+import datetime as dt
+import importlib
+import itertools
+import uuid
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from django.db import connection, transaction
+
+from accounts.models import Role
+from core import clock
+from listings.models import Listing
+from listings.selectors import listings_visible, search
+from producers.models import Producer
+from tests.contract.test_query_counts import add_site, make_producer
+from tests.factories import MembershipFactory
+
+pytestmark = pytest.mark.django_db
+
+postgres_only = pytest.mark.skipif(
+    connection.vendor != "postgresql",
+    reason="the full-text index, stemming and EXPLAIN exist on PostgreSQL only (CI runs the suite there too)",
+)
+
+_serial = itertools.count()
+
+
+def _fields(producer: Producer, **texts: str) -> dict[str, Any]:
+    today = clock.today_lima()
+    return {
+        "producer": producer,
+        "form": "dore",
+        "quantity_grams": Decimal("100"),
+        "available_grams": Decimal("100"),
+        "min_order_grams": Decimal("10"),
+        "fineness": Decimal("920"),
+        "fineness_basis": "xrf",
+        "price_basis": "lbma_pm",
+        "lbma_adjustment_bp": -200,
+        "incoterm": "FCA",
+        "incoterm_place": "Puerto Maldonado",
+        "valid_from": today,
+        "valid_until": today + dt.timedelta(days=30),
+        "title_es": f"Lote {next(_serial)}",
+        "created_by": producer.organization.memberships.first().user,
+        **texts,
+    }
+
+
+@pytest.fixture
+def producer() -> Producer:
+    organization = MembershipFactory(role=Role.ADMIN).organization
+    return make_producer(organization)
+
+
+@pytest.fixture
+def make(producer: Producer) -> Any:
+    site = add_site(producer)
+
+    def make(**texts: str) -> Listing:
+        listing = Listing.objects.create(**_fields(producer, **texts))
+        listing.sites.set([site])
+        return listing
+
+    return make
+
+
+def found(text: str) -> set[uuid.UUID]:
+    return set(search(Listing.objects.all(), text).values_list("pk", flat=True))
+
+
+def test_a_word_finds_it_whatever_the_case(make):
+    listing = make(title_es="Oro sin Mercurio")
+    make(title_es="Oro aluvial", description_es="Mesa vibratoria")
+
+    assert found("mercurio") == found("MERCURIO") == found("Mercurio") == {listing.pk}
+
+
+def test_accents_do_not_matter_either_way(make):
+    plain = make(title_es="Doré", description_es="oro ecologico de Huepetuhe")
+    accented = make(title_es="Doré", description_es="Oro ecológico de Madre de Dios")
+    make(title_es="Oro aluvial", description_es="Sin mercurio")
+
+    assert found("oro ecológico") == found("oro ecologico") == found("ORO ECOLÓGICO") == {plain.pk, accented.pk}
+    assert found("Huepetuhé") == {plain.pk}
+
+
+def test_spanish_letters_fold_in_both_directions(make):
+    listing = make(title_es="Año de la minería", description_es="Pequeña minería artesanal")
+
+    assert found("ano mineria pequena") == found("AÑO MINERÍA PEQUEÑA") == {listing.pk}
+
+
+def test_english_text_is_searched_too(make):
+    english = make(title_en="Doré bar", description_en="Mercury-free doré from women artisanal miners")
+    make(title_es="Oro aluvial", description_es="Amalgamación con retorta")
+
+    assert found("mercury-free doré") == found("mercury-free dore") == {english.pk}
+    assert found("artisanal") == {english.pk}
+
+
+@postgres_only
+def test_words_are_stemmed_on_postgresql(make):
+    spanish = make(title_es="Oro de una minera de Huepetuhe")
+    english = make(title_en="Gold mined by women")
+
+    assert found("mineras") == {spanish.pk}
+    assert found("mining") == {english.pk}  # the English stem of "mined"
+
+
+@postgres_only
+def test_a_shared_stem_crosses_languages_on_postgresql(make):
+    english = make(title_es="Doré", title_en="Mercury-free gold")
+
+    assert found("mercurio") == {english.pk}  # Spanish "mercurio" and English "mercury" both stem to "mercuri"
+
+
+@postgres_only
+def test_websearch_syntax_on_postgresql(make):
+    both = make(title_es="Oro sin mercurio", description_es="Fundición con bórax")
+    make(title_es="Oro sin mercurio", description_es="Retorta")
+
+    assert found('"sin mercurio" borax') == {both.pk}
+    assert found("mercurio -borax") == found("mercurio") - {both.pk}
+
+
+def test_nothing_matches_nothing(make):
+    make(title_es="Oro sin mercurio", title_en="Mercury-free gold", description_es="Huepetuhe")
+
+    assert found("platino") == set()
+    assert found("oro platino") == set()  # every word must match
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "'); DROP TABLE listings_listing; --",
+        "' OR 1=1 --",
+        "&|!:*",
+        "!!! & | ( ) <-> :* '",
+        '"unbalanced',
+        "%_\\",
+        "a" * 500,
+        "mercurio " * 60,  # many words
+    ],
+)
+def test_odd_input_is_harmless(make, text):
+    make(title_es="Doré", description_es="Oro aluvial")
+
+    assert found(text) == set()
+    assert Listing.objects.count() == 1
+
+
+def test_empty_text_keeps_everything_and_still_annotates_relevance(make):
+    listing = make(title_es="Oro sin mercurio")
+
+    assert [(row.pk, row.relevance) for row in search(Listing.objects.all(), "   ")] == [(listing.pk, 0.0)]
+
+
+def test_relevance_is_annotated_and_orders(make):
+    in_title = make(title_es="Oro sin mercurio", description_es="De Huepetuhe")
+    in_description = make(title_es="Doré de Huepetuhe", description_es="Procesado sin mercurio")
+
+    rows = list(search(Listing.objects.all(), "mercurio").order_by("-relevance", "-created_at"))
+
+    assert {row.pk for row in rows} == {in_title.pk, in_description.pk}
+    assert all(isinstance(row.relevance, float) for row in rows)
+    if connection.vendor == "postgresql":  # titles weigh more than descriptions
+        assert [row.pk for row in rows] == [in_title.pk, in_description.pk]
+        assert rows[0].relevance > rows[1].relevance > 0
+
+
+def test_search_composes_with_other_filters_and_the_visibility_query(make):
+    make(title_es="Oro sin mercurio", status="draft")
+
+    assert search(Listing.objects.filter(status="published"), "mercurio").count() == 0
+    assert search(Listing.objects.filter(status="draft"), "mercurio").count() == 1
+    assert list(search(listings_visible(), "mercurio")) == []  # a draft is never visible
+
+
+def test_through_the_api_as_the_producer(producer_admin):
+    producer = make_producer(producer_admin.organization)
+    site = add_site(producer)
+    listings = []
+    for texts in (
+        {"title_es": "Doré sin mercurio", "description_es": "Oro ecológico de Huepetuhe"},
+        {"title_es": "Pepitas de oro", "title_en": "Alluvial gold nuggets"},
+        {"title_es": "Pepitas", "description_es": "Amalgamación con retorta"},
+    ):
+        listing = Listing.objects.create(**_fields(producer, **texts))
+        listing.sites.set([site])
+        listings.append(listing)
+
+    def ids(query: str) -> list[str]:
+        response = producer_admin.get(f"/api/v1/listings/?mine=true&{query}")
+        assert response.status_code == 200, response.json()
+        return [row["id"] for row in response.json()["results"]]
+
+    assert ids("q=MERCURIO") == [str(listings[0].pk)]
+    assert ids("q=oro+ecologico") == [str(listings[0].pk)]
+    assert ids("q=ALLUVIAL") == [str(listings[1].pk)]
+    assert ids("q=%27%29%3B+DROP+TABLE+x%3B+--") == []
+    assert len(ids("q=")) == 3
+
+
+# --- PostgreSQL: the index --------------------------------------------------------------------------
+
+
+@postgres_only
+def test_explain_shows_the_gin_index(producer):
+    site = add_site(producer)
+    rows = [Listing(**_fields(producer, description_es=f"Oro aluvial del lote {i}")) for i in range(2000)]
+    rows[7].title_es = "Oro sin Mercurio"
+    Listing.objects.bulk_create(rows)
+    Listing.sites.through.objects.bulk_create(
+        [Listing.sites.through(listing_id=row.pk, site_id=site.pk) for row in rows[:10]]
+    )
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE listings_listing")
+        cursor.execute("SET LOCAL enable_seqscan = off")
+
+    queryset = search(Listing.objects.all(), "mercurio").order_by("-relevance")
+    plan = queryset.explain()
+
+    assert "listing_search_idx" in plan, plan
+    assert [row.pk for row in queryset] == [rows[7].pk]
+
+
+@postgres_only
+def test_the_index_is_the_one_documented():
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT indexdef FROM pg_indexes WHERE indexname = 'listing_search_idx'")
+        (definition,) = cursor.fetchone()
+        cursor.execute("SELECT provolatile FROM pg_proc WHERE proname = 'oro_unaccent'")
+        (volatility,) = cursor.fetchone()
+
+    assert "USING gin" in definition
+    assert "oro_unaccent" in definition
+    assert "'spanish'" in definition
+    assert "'english'" in definition
+    assert volatility == "i"  # immutable, or it could not be indexed
+
+
+@postgres_only
+def test_the_migration_stops_with_the_sql_to_run_when_unaccent_may_not_be_created():
+    migration = importlib.import_module("listings.migrations.0002_search")
+    role = f"oro_search_limited_{uuid.uuid4().hex[:8]}"
+    with transaction.atomic(), connection.cursor() as cursor:  # all undone by the test's rollback
+        cursor.execute(f"CREATE ROLE {role} NOLOGIN")
+        cursor.execute("DROP EXTENSION unaccent")  # nothing depends on it by catalogue: the SQL body
+        cursor.execute(f"SET LOCAL ROLE {role}")
+        with pytest.raises(migration.UnaccentMissing) as refused:
+            migration.ensure_unaccent(connection)
+        cursor.execute("RESET ROLE")
+        transaction.set_rollback(True)
+
+    message = str(refused.value)
+    assert "CREATE EXTENSION IF NOT EXISTS unaccent;" in message
+    assert "superuser" in message
+    assert "permission denied" in message
+    assert migration.ensure_unaccent(connection) == "public"  # back as it was
