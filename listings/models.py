@@ -60,6 +60,7 @@ class Incoterm(models.TextChoices):
 
 class Status(models.TextChoices):
     DRAFT = "draft", _("Draft")  # being written; nobody else sees it
+    HELD = "held", _("Held for review")  # more fine gold than the production declaration supports
     PUBLISHED = "published", _("Published")  # offered; visible while the producer is compliant
     PAUSED = "paused", _("Paused")  # taken off the market for a while by the producer
     CLOSED = "closed", _("Closed")  # withdrawn or sold out, for good
@@ -67,10 +68,11 @@ class Status(models.TextChoices):
 
 # move -> (states it may start from, state it leads to)
 TRANSITIONS: dict[str, tuple[tuple[str, ...], str]] = {
-    "publish": (("draft",), "published"),
+    "publish": (("draft",), "published"),  # or "held" when the volume is not plausible
+    "release": (("held",), "published"),  # a reviewer found the volume plausible
     "pause": (("published",), "paused"),
     "resume": (("paused",), "published"),
-    "withdraw": (("draft", "published", "paused"), "closed"),
+    "withdraw": (("draft", "held", "published", "paused"), "closed"),
 }
 
 

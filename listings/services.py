@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.db import transaction
@@ -11,7 +12,7 @@ from django.utils.translation import gettext as _
 
 from accounts.selectors import acting_organization, organization_admins
 from audit.services import audit_record
-from compliance.models import Claim
+from compliance.models import Claim, Evidence
 from compliance.selectors import standing_of
 from core import clock
 from core.actor import Actor
@@ -28,6 +29,7 @@ from listings.models import (
 )
 from notifications.services import notify
 from producers.models import Producer, Site
+from producers.services import require_independent_reviewer
 
 EDITABLE = (
     "form",
@@ -234,6 +236,17 @@ def obstacles(listing: Listing) -> list[Obstacle]:
                 _("Draft a new listing with a current window."),
             )
         )
+    if listing.status == Status.HELD:
+        found.append(
+            Obstacle(
+                "volume_red_flag",
+                _(
+                    "More fine gold is offered than the latest production declaration "
+                    "supports: a reviewer checks it before buyers see the listing."
+                ),
+                _("Upload your latest semester production declaration (PROD_DECL) with its fine grams, or offer less."),
+            )
+        )
     if listing.available_grams <= 0:
         found.append(Obstacle("sold_out", _("Nothing is left to sell."), _("Draft a new listing.")))
     return found
@@ -247,9 +260,44 @@ def _state_label(state: str) -> str:
     }.get(state, state)
 
 
+def volume_excess(listing: Listing) -> dict[str, str] | None:
+    """Plausibility (REQUIREMENTS.md, rule 5): the fine gold on offer, this listing included, must not exceed
+    the latest approved production declaration (its `fine_grams` attribute). None when plausible."""
+    today = clock.today_lima()
+    declaration = (
+        Evidence.objects.filter(
+            organization_id=listing.producer_id,
+            evidence_type_id="PROD_DECL",
+            status="approved",
+            valid_until__gte=today,
+        )
+        .order_by("-issue_date", "-created_at")
+        .first()
+    )
+    offered = sum(
+        (
+            other.fine_grams
+            for other in Listing.objects.filter(
+                producer_id=listing.producer_id, status__in=(Status.PUBLISHED, Status.PAUSED, Status.HELD)
+            ).exclude(pk=listing.pk)
+        ),
+        listing.fine_grams,
+    )
+    try:
+        declared = Decimal(str((declaration.attributes or {}).get("fine_grams"))) if declaration else None
+    except (InvalidOperation, ValueError):
+        declared = None
+    if declared is not None and offered <= declared:
+        return None
+    return {"offered_fine_grams": str(offered), "declared_fine_grams": str(declared) if declared is not None else ""}
+
+
 @transaction.atomic
 def listing_move(*, actor: Actor, listing: Listing, move: str) -> Listing:
-    _require_admin(actor, listing.producer)
+    if move == "release":
+        require_independent_reviewer(actor, listing.producer_id)
+    else:
+        _require_admin(actor, listing.producer)
     allowed_from, target = TRANSITIONS[move]
     if listing.status == target and move != "withdraw":
         return listing
@@ -260,16 +308,20 @@ def listing_move(*, actor: Actor, listing: Listing, move: str) -> Listing:
             _("This listing is %(status)s: it cannot be moved that way.") % {"status": Status(listing.status).label},
             code="invalid_transition",
         )
-    if move in ("publish", "resume"):
-        found = obstacles(listing)
+    if move in ("publish", "resume", "release"):
+        # A held listing's volume is what `release` decides on: the other obstacles still stop it.
+        found = [o for o in obstacles(listing) if o.code != "volume_red_flag"]
         if found:
             raise Conflict(
                 _("This listing cannot be offered yet: see `missing`."),
                 code="publication_refused",
                 extra={"missing": [o.as_dict() for o in found]},
             )
+    excess = volume_excess(listing) if move == "publish" else None
+    if excess is not None:
+        target = Status.HELD  # a reviewer looks at the volume before buyers do
     updates: dict[str, Any] = {"status": target, "updated_at": timezone.now()}
-    if move == "publish":
+    if target == Status.PUBLISHED and move in ("publish", "release"):
         updates["published_at"] = timezone.now()
     if move == "withdraw":
         updates["close_reason"] = "withdrawn"
@@ -288,7 +340,7 @@ def listing_move(*, actor: Actor, listing: Listing, move: str) -> Listing:
         actor_organization=acting_organization(actor),
         subject_organization=listing.producer.organization,
         target=listing,
-        data={"from": previous, "to": target},
+        data={"from": previous, "to": target} | ({"volume_red_flag": excess} if excess else {}),
     )
     return listing
 

@@ -220,7 +220,8 @@ def seed_compliance(orgs: dict[str, Organization], users: dict[str, User]) -> in
     )
     # One item in each other state.
     demo.evidence(coop_admin, "CRAFT_REPORT", number="HUE-CRAFT-2026", outcome="submit")
-    demo.evidence(coop_admin, "PROD_DECL", number="HUE-PROD-2026-S2", outcome="claim")
+    demo.evidence(coop_admin, "PROD_DECL", number="HUE-PROD-2026-S2", attributes={"fine_grams": "2500.000"})
+    demo.evidence(coop_admin, "LOT_ASSAY", number="HUE-LOTE-17", outcome="claim")
     demo.evidence(
         coop_admin,
         "CERT_FAIRTRADE",
@@ -273,6 +274,7 @@ def seed_compliance(orgs: dict[str, Organization], users: dict[str, User]) -> in
     demo.baseline(assoc_admin, assoc_site, "CAN", skip=("OHS_TRAINING",))
     demo.evidence(assoc_admin, "ORG_SUNARP", number="CAN-ORG_SUNARP")
     demo.evidence(assoc_admin, "ORG_MEMBERS", number="CAN-ORG_MEMBERS", attributes={"women": 9, "men": 3})
+    demo.evidence(assoc_admin, "PROD_DECL", number="CAN-PROD-2026-S2", attributes={"fine_grams": "1200.000"})
     demo.evidence(
         assoc_admin,
         "HG_FREE_PROCESS",
@@ -303,6 +305,7 @@ def seed_compliance(orgs: dict[str, Organization], users: dict[str, User]) -> in
     demo.verify(miner_admin, miner, [miner_site])
     demo.baseline(miner_admin, miner_site, "RQM", reinfo_issued_days_ago=25)
     demo.evidence(miner_admin, "ID_DNI", number="DNI-45278123", expiry_in_days=1500)
+    demo.evidence(miner_admin, "PROD_DECL", number="RQM-PROD-2026-S2", attributes={"fine_grams": "300.000"})
 
     # The Peruvian exporter: KYC verified by a reviewer, through the same machinery.
     exporter_admin = actor_for(users["buyer2@demo.test"], orgs["exporter"])

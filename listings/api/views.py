@@ -116,7 +116,7 @@ class ListingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         listing = self.get_object()
         body = dict(ListingSerializer(listing).data)
         if actor.organization_id == listing.producer_id or actor.is_reviewer or actor.is_staff:
-            found = services.obstacles(listing) if listing.status == Status.PUBLISHED else []
+            found = services.obstacles(listing) if listing.status in (Status.PUBLISHED, Status.HELD) else []
             visible = listing.status == Status.PUBLISHED and not found
             body["visible"] = visible
             body["hidden_because"] = [o.as_dict() for o in found]
@@ -190,6 +190,13 @@ class ListingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
     def publish(self, request: Request, pk: str) -> Response:
         """Offer the listing; 409 with every obstacle (code, message, what to do) while it may not be."""
         return self._move(request, "publish")
+
+    @extend_schema(request=None, responses=ListingSerializer)
+    @documents_problems(409)
+    @action(detail=True, methods=["post"])
+    def release(self, request: Request, pk: str) -> Response:
+        """A reviewer finds the volume of a held listing plausible and lets it be offered."""
+        return self._move(request, "release")
 
     @extend_schema(request=None, responses=ListingSerializer)
     @documents_problems(409)

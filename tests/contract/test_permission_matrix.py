@@ -82,6 +82,7 @@ SOURCING_MATCHES = "/api/v1/sourcing-requests/{id}/matches/"
 LISTING = "/api/v1/listings/{id}/"
 LISTING_PUBLISH = "/api/v1/listings/{id}/publish/"
 LISTING_PAUSE = "/api/v1/listings/{id}/pause/"
+LISTING_RELEASE = "/api/v1/listings/{id}/release/"
 LISTING_RESUME = "/api/v1/listings/{id}/resume/"
 LISTING_WITHDRAW = "/api/v1/listings/{id}/withdraw/"
 EVIDENCE = "/api/v1/evidence/{id}/"
@@ -184,6 +185,7 @@ MATRIX: dict[tuple[str, str], tuple[int, ...]] = {
     ("GET",    LISTING):                               (404, 404, 404, 200, 200, 200, 200),
     ("PATCH",  LISTING):                               (401, 404, 404, 200, 200, 403, 200),
     ("POST",   LISTING_PUBLISH):                       (401, 404, 404, 409, 403, 403, 409),
+    ("POST",   LISTING_RELEASE):                       (401, 404, 404, 403, 403, 409, 409),
     ("POST",   LISTING_PAUSE):                         (401, 404, 404, 409, 403, 403, 409),
     ("POST",   LISTING_RESUME):                        (401, 404, 404, 409, 403, 403, 409),
     ("POST",   LISTING_WITHDRAW):                      (401, 404, 404, 200, 403, 403, 200),
@@ -449,7 +451,7 @@ HOME: dict[str, Callable[[World, User], dict[str, Any]]] = {
     },
     **{
         path: lambda world, owner: {"id": world.listing.pk}
-        for path in (LISTING, LISTING_PUBLISH, LISTING_PAUSE, LISTING_RESUME, LISTING_WITHDRAW)
+        for path in (LISTING, LISTING_PUBLISH, LISTING_RELEASE, LISTING_PAUSE, LISTING_RESUME, LISTING_WITHDRAW)
     },
     **{
         path: lambda world, owner: {"id": world.sourcing_request.pk}

@@ -10,6 +10,9 @@ import pytest
 from django.core.management import call_command
 from rest_framework.test import APIClient
 
+from accounts.models import User
+from audit.models import AuditEvent
+from compliance.models import Evidence
 from core import clock
 from listings.models import Listing
 from producers.models import Producer, Site
@@ -116,7 +119,9 @@ def test_a_claim_without_evidence_is_refused_and_amalgamation_is_never_mercury_f
 
 def test_a_lapse_hides_an_offer_the_same_day_and_the_producer_sees_why(demo):
     rosa, anon = login("miner@demo.test"), APIClient()
-    listing = rosa.post("/api/v1/listings/", offer("Rosa Quispe", claims=[]), format="json").json()
+    listing = rosa.post(
+        "/api/v1/listings/", offer("Rosa Quispe", claims=[], quantity_grams="150.000"), format="json"
+    ).json()
     assert rosa.post(f"/api/v1/listings/{listing['id']}/publish/").status_code == 200
     assert listing["id"] in [r["id"] for r in anon.get("/api/v1/listings/").json()["results"]]
 
@@ -213,3 +218,46 @@ def test_pause_resume_and_withdraw(demo):
     assert president.post(f"{url}/withdraw/").json()["close_reason"] == "withdrawn"
     refused = president.post(f"{url}/resume/")
     assert (refused.status_code, refused.json()["code"]) == (409, "invalid_transition")
+
+
+def test_more_gold_than_the_production_declaration_holds_the_listing_for_review(demo):
+    rosa, reviewer, anon = login("miner@demo.test"), login("reviewer@demo.test"), APIClient()
+    # Rosa declared 300 fine grams for the semester; 108.6 are already on offer.
+    listing = rosa.post("/api/v1/listings/", offer("Rosa Quispe", claims=[]), format="json").json()
+
+    held = rosa.post(f"/api/v1/listings/{listing['id']}/publish/")
+
+    assert held.status_code == 200
+    assert held.json()["status"] == "held"
+    assert listing["id"] not in [r["id"] for r in anon.get("/api/v1/listings/").json()["results"]]
+    own = rosa.get(f"/api/v1/listings/{listing['id']}/").json()
+    assert "volume_red_flag" in {item["code"] for item in own["hidden_because"]}
+    flag = AuditEvent.objects.get(action="listings.listing.publish", target_id=listing["id"]).data["volume_red_flag"]
+    assert flag == {"offered_fine_grams": "568.600", "declared_fine_grams": "300.000"}
+
+    assert rosa.post(f"/api/v1/listings/{listing['id']}/release/").status_code == 403  # not her call
+    released = reviewer.post(f"/api/v1/listings/{listing['id']}/release/")
+    assert released.json()["status"] == "published"
+    assert listing["id"] in [r["id"] for r in anon.get("/api/v1/listings/").json()["results"]]
+
+
+def test_without_an_approved_production_declaration_a_listing_is_held(demo):
+    candelaria, reviewer = login("candelaria-admin@demo.test"), login("reviewer@demo.test")
+    Evidence.objects.filter(evidence_type_id="PROD_DECL", organization__legal_name__startswith="Asoc").update(
+        status="revoked"
+    )
+    for code in ("OHS_TRAINING",):  # make the association compliant first
+        Evidence.objects.create(
+            organization=Producer.objects.get(organization__legal_name__startswith="Asoc").organization,
+            evidence_type_id=code,
+            issue_date=clock.today_lima(),
+            status="approved",
+            valid_until=clock.today_lima() + dt.timedelta(days=300),
+            submitted_by=User.objects.get(email="candelaria-admin@demo.test"),
+        )
+    listing = candelaria.post("/api/v1/listings/", offer("Asociación", claims=[]), format="json").json()
+
+    response = candelaria.post(f"/api/v1/listings/{listing['id']}/publish/")
+
+    assert response.json()["status"] == "held"
+    assert reviewer.get(f"/api/v1/listings/{listing['id']}/").json()["visible"] is False
