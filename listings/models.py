@@ -222,3 +222,22 @@ class MatchNotified(models.Model):
 
     def __str__(self) -> str:
         return f"{self.sourcing_request_id} ~ {self.listing_id}"
+
+
+class ListingPhoto(models.Model):
+    """A public photo of the offer, re-encoded from the upload so no location or camera metadata leaves."""
+
+    listing = models.ForeignKey(Listing, on_delete=models.CASCADE, related_name="photos")
+    position = models.PositiveSmallIntegerField()
+    file = models.CharField(max_length=200)  # name in the default storage
+    width = models.PositiveIntegerField()
+    height = models.PositiveIntegerField()
+    size = models.PositiveIntegerField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["position"]
+        constraints = [models.UniqueConstraint(fields=["listing", "position"], name="listing_photo_position_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.listing_id}/{self.position}"

@@ -17,7 +17,7 @@ from listings.visibility import visible_listings
 
 def _with_relations(queryset: QuerySet[Listing]) -> QuerySet[Listing]:
     return queryset.select_related("producer__organization").prefetch_related(
-        "sites", Prefetch("claim_rows", queryset=ListingClaim.objects.order_by("claim_id"))
+        "sites", "photos", Prefetch("claim_rows", queryset=ListingClaim.objects.order_by("claim_id"))
     )
 
 

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from django.core.files.storage import storages
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -23,10 +24,12 @@ from listings.models import (
     TRANSITIONS,
     Listing,
     ListingClaim,
+    ListingPhoto,
     MatchNotified,
     SourcingRequest,
     Status,
 )
+from listings.photos import reencode, store_photo
 from notifications.services import notify
 from producers.models import Producer, Site
 from producers.services import require_independent_reviewer
@@ -425,3 +428,42 @@ def sourcing_request_close(*, actor: Actor, request: SourcingRequest) -> Sourcin
         data={},
     )
     return request
+
+
+MAX_PHOTOS = 8
+
+
+def listing_add_photos(*, actor: Actor, listing: Listing, files: list[Any]) -> list[ListingPhoto]:
+    """Re-encode and store the photos, then record them; stored files are removed if recording fails."""
+    require_producer_member(actor, listing.producer)
+    if listing.status == Status.CLOSED:
+        raise Conflict(_("A closed listing takes no more photos."), code="listing_closed")
+    encoded = [reencode(checked) for checked in files]
+    names = [store_photo(content, listing.pk) for content, _width, _height in encoded]
+    try:
+        with transaction.atomic():
+            Listing.objects.select_for_update().filter(pk=listing.pk).first()
+            start = listing.photos.count()
+            if start + len(names) > MAX_PHOTOS:
+                raise field_error(
+                    "files", "too_many_photos", _("A listing has at most %(n)d photos.") % {"n": MAX_PHOTOS}
+                )
+            photos = ListingPhoto.objects.bulk_create(
+                ListingPhoto(
+                    listing=listing, position=start + index, file=name, width=width, height=height, size=len(content)
+                )
+                for index, (name, (content, width, height)) in enumerate(zip(names, encoded, strict=True), start=1)
+            )
+            audit_record(
+                action="listings.listing.photos_added",
+                actor=actor.user,
+                actor_organization=acting_organization(actor),
+                subject_organization=listing.producer.organization,
+                target=listing,
+                data={"count": len(photos)},
+            )
+    except BaseException:
+        for name in names:
+            storages["default"].delete(name)
+        raise
+    return photos

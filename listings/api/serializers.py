@@ -26,6 +26,7 @@ class ListingSerializer(serializers.ModelSerializer):
     price_per_fine_gram = serializers.SerializerMethodField()
     premium_per_kg_fine = serializers.SerializerMethodField()
     lbma_adjustment_percent = serializers.SerializerMethodField()
+    photos = serializers.SerializerMethodField()
 
     class Meta:
         model = Listing
@@ -63,11 +64,15 @@ class ListingSerializer(serializers.ModelSerializer):
             "published_at",
             "created_at",
             "updated_at",
+            "photos",
         ]
         read_only_fields = fields
 
     def get_sites(self, obj: Listing) -> list[str]:
         return [str(site.pk) for site in obj.sites.all()]
+
+    def get_photos(self, obj: Listing) -> list[str]:
+        return [f"/api/v1/listings/{obj.pk}/photos/{photo.position}/" for photo in obj.photos.all()]
 
     def get_claims(self, obj: Listing) -> list[str]:
         return [row.claim_id for row in obj.claim_rows.all()]
@@ -235,3 +240,7 @@ class FacetsSerializer(serializers.Serializer):
     claims = FacetCountSerializer(many=True)
     price_basis = FacetCountSerializer(many=True)
     producer_kind = FacetCountSerializer(many=True)
+
+
+class PhotoUploadSerializer(serializers.Serializer):
+    files = serializers.ListField(child=serializers.FileField(), help_text="JPEG, PNG or WebP; at most 8.")

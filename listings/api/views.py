@@ -5,20 +5,25 @@ from __future__ import annotations
 from typing import Any
 
 import django_filters
+from django.conf import settings
+from django.core.files.storage import storages
 from django.db.models import Count, Exists, FloatField, OuterRef, Value
+from django.http import HttpResponse
 from django.utils.translation import gettext as _
 from django_filters.rest_framework import DjangoFilterBackend
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.filters import OrderingFilter
+from rest_framework.parsers import MultiPartParser
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from compliance.files import check_uploads
 from core.actor import get_actor
 from core.api import UUID_PATTERN
-from core.errors import PermissionDenied, documents_problems
+from core.errors import NotFound, PermissionDenied, documents_problems
 from core.permissions import ActsForOrganization
 from listings import selectors, services
 from listings.api.serializers import (
@@ -27,6 +32,7 @@ from listings.api.serializers import (
     ListingInputSerializer,
     ListingSerializer,
     MatchSerializer,
+    PhotoUploadSerializer,
     SourcingRequestInputSerializer,
     SourcingRequestSerializer,
 )
@@ -78,6 +84,7 @@ class ListingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
     queryset = Listing.objects.none()
     serializer_class = ListingSerializer
     filterset_class = ListingFilter
+    throttle_scope: str | None = None  # photo uploads use "uploads"
     filter_backends = [DjangoFilterBackend, RelevanceOrdering]
     ordering_fields = [
         "relevance",
@@ -91,7 +98,7 @@ class ListingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
     lookup_value_regex = UUID_PATTERN
 
     def get_permissions(self) -> list[Any]:
-        return [AllowAny()] if self.action in ("list", "retrieve", "facets") else [ActsForOrganization()]
+        return [AllowAny()] if self.action in ("list", "retrieve", "facets", "photo") else [ActsForOrganization()]
 
     @extend_schema(parameters=[OpenApiParameter("mine", bool, description="Your producer's own listings.")])
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
@@ -190,6 +197,41 @@ class ListingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
     def publish(self, request: Request, pk: str) -> Response:
         """Offer the listing; 409 with every obstacle (code, message, what to do) while it may not be."""
         return self._move(request, "publish")
+
+    @extend_schema(request={"multipart/form-data": PhotoUploadSerializer}, responses={201: ListingSerializer})
+    @documents_problems(409)
+    @action(detail=True, methods=["post"], parser_classes=[MultiPartParser], throttle_scope="uploads")
+    def photos(self, request: Request, pk: str) -> Response:
+        """Add photos (JPEG, PNG, WebP). They are re-encoded: no location or camera metadata is published."""
+        actor = get_actor(request)
+        listing = self.get_object()
+        services.require_producer_member(actor, listing.producer)
+        checked = check_uploads(
+            request.FILES.getlist("files"),
+            max_files=services.MAX_PHOTOS,
+            max_file_bytes=settings.EVIDENCE_MAX_FILE_BYTES,
+            max_request_bytes=settings.EVIDENCE_MAX_REQUEST_BYTES,
+            max_pixels=settings.IMAGE_MAX_PIXELS,
+        )
+        services.listing_add_photos(actor=actor, listing=listing, files=checked)
+        body = ListingSerializer(selectors.listing_get(actor=actor, listing_id=listing.pk)).data
+        return Response(body, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        responses={200: OpenApiResponse(description="The photo, a JPEG without metadata.")},
+        operation_id="listings_photo_retrieve",
+    )
+    @action(detail=True, methods=["get"], url_path=r"photos/(?P<position>[1-9][0-9]?)")
+    def photo(self, request: Request, pk: str, position: str) -> HttpResponse:
+        listing = self.get_object()
+        photo = listing.photos.filter(position=int(position)).first()
+        if photo is None:
+            raise NotFound()
+        with storages["default"].open(photo.file) as stored:
+            response = HttpResponse(stored.read(), content_type="image/jpeg")
+        response["Cache-Control"] = "public, max-age=3600"
+        response["X-Content-Type-Options"] = "nosniff"
+        return response
 
     @extend_schema(request=None, responses=ListingSerializer)
     @documents_problems(409)

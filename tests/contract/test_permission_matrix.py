@@ -83,6 +83,8 @@ LISTING = "/api/v1/listings/{id}/"
 LISTING_PUBLISH = "/api/v1/listings/{id}/publish/"
 LISTING_PAUSE = "/api/v1/listings/{id}/pause/"
 LISTING_RELEASE = "/api/v1/listings/{id}/release/"
+LISTING_PHOTOS = "/api/v1/listings/{id}/photos/"
+LISTING_PHOTO = "/api/v1/listings/{id}/photos/{position}/"
 LISTING_RESUME = "/api/v1/listings/{id}/resume/"
 LISTING_WITHDRAW = "/api/v1/listings/{id}/withdraw/"
 EVIDENCE = "/api/v1/evidence/{id}/"
@@ -185,6 +187,8 @@ MATRIX: dict[tuple[str, str], tuple[int, ...]] = {
     ("GET",    LISTING):                               (404, 404, 404, 200, 200, 200, 200),
     ("PATCH",  LISTING):                               (401, 404, 404, 200, 200, 403, 200),
     ("POST",   LISTING_PUBLISH):                       (401, 404, 404, 409, 403, 403, 409),
+    ("POST",   LISTING_PHOTOS):                        (401, 404, 404, 400, 400, 403, 400),
+    ("GET",    LISTING_PHOTO):                         (404, 404, 404, 404, 404, 404, 404),
     ("POST",   LISTING_RELEASE):                       (401, 404, 404, 403, 403, 409, 409),
     ("POST",   LISTING_PAUSE):                         (401, 404, 404, 409, 403, 403, 409),
     ("POST",   LISTING_RESUME):                        (401, 404, 404, 409, 403, 403, 409),
@@ -451,12 +455,21 @@ HOME: dict[str, Callable[[World, User], dict[str, Any]]] = {
     },
     **{
         path: lambda world, owner: {"id": world.listing.pk}
-        for path in (LISTING, LISTING_PUBLISH, LISTING_RELEASE, LISTING_PAUSE, LISTING_RESUME, LISTING_WITHDRAW)
+        for path in (
+            LISTING,
+            LISTING_PUBLISH,
+            LISTING_RELEASE,
+            LISTING_PAUSE,
+            LISTING_RESUME,
+            LISTING_WITHDRAW,
+            LISTING_PHOTOS,
+        )
     },
     **{
         path: lambda world, owner: {"id": world.sourcing_request.pk}
         for path in (SOURCING, SOURCING_CLOSE, SOURCING_MATCHES)
     },
+    LISTING_PHOTO: lambda world, owner: {"id": world.listing.pk, "position": 1},  # the draft has no photo
     EVIDENCE_FILE: lambda world, owner: {"id": world.evidence.pk, "position": 1},
     **{
         path: lambda world, owner: {"organization_pk": world.buyer_org.pk}
