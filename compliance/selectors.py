@@ -8,16 +8,16 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Case, Count, F, IntegerField, Max, Prefetch, Q, QuerySet, Value, When
 
 from accounts.models import Organization
 from compliance import catalogue
 from compliance.models import Evidence, EvidenceFile, Policy
-from compliance.policy import ComplianceResult, EvidenceFact, evaluate
+from compliance.policy import ComplianceResult, EvidenceFact, RequirementRule, evaluate
 from core import clock
 from core.actor import Actor
 from core.errors import NotFound
-from producers.models import Producer
+from producers.models import MemberMiner, Producer
 from producers.selectors import is_women_led, with_roster_figures
 
 
@@ -122,3 +122,52 @@ def producer_public_standing(producers: Iterable[Producer]) -> dict[Any, dict[st
         }
         for pk, standing in standings.items()
     }
+
+
+def organizations_meeting(rules: Iterable[RequirementRule], today: dt.date, *, ecological: bool = False) -> Any:
+    """Ids of the organisations with a valid item today for every one of `rules` (with the ecological flag,
+    when asked): one pass over today's valid evidence grouped by organisation, one HAVING flag per
+    requirement. A `values()` queryset, to be used as a subquery."""
+    rules = list(rules)
+    valid = Evidence.objects.filter(status="approved", valid_until__gte=today)
+    if ecological:
+        valid = valid.filter(attributes__ecological=True)
+    flags = {
+        f"has_{index}": Max(
+            Case(When(evidence_type_id__in=sorted(rule.type_codes), then=Value(1)), default=Value(0)),
+            output_field=IntegerField(),
+        )
+        for index, rule in enumerate(rules)
+    }
+    grouped = valid.values("organization_id").annotate(**flags)
+    return grouped.filter(**{name: 1 for name in flags}).values("organization_id")
+
+
+def producers_holding(codes: Iterable[str], today: dt.date | None = None) -> Q:
+    """A filter on producers (or anything with a `pk` that is the organisation's id) keeping those whose
+    evidence backs every claim in `codes` today. Women-led comes from the roster."""
+    today = today or clock.today_lima()
+    claims = {claim.code: claim for claim in catalogue.claim_rules()}
+    rules = catalogue.all_requirement_rules()
+    condition = Q()
+    for code in codes:
+        claim = claims.get(code)
+        if claim is None:
+            return Q(pk__in=[])
+        backers = [claim] + [c for c in claims.values() if code in c.implies]
+        either = Q(pk__in=[])
+        for backer in backers:
+            if backer.rule == "women_led":
+                women = (
+                    MemberMiner.objects.filter(active=True)
+                    .values("producer_id")
+                    .annotate(women=Count("pk", filter=Q(sex="female")), total=Count("pk"))
+                    .filter(total__gt=0, total__lt=2 * F("women"))
+                    .values("producer_id")
+                )
+                either |= Q(legal_kind="individual", holder_sex="female") | Q(pk__in=women)
+            elif backer.requirement_codes:
+                needed = [rules[c] for c in backer.requirement_codes]
+                either |= Q(pk__in=organizations_meeting(needed, today, ecological=backer.rule == "ecological_flag"))
+        condition &= either
+    return condition

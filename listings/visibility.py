@@ -14,35 +14,14 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
-from typing import Any
 
-from django.db.models import Case, Count, F, IntegerField, Max, Q, QuerySet, Value, When
+from django.db.models import Q, QuerySet
 
 from compliance import catalogue
-from compliance.models import Evidence
-from compliance.policy import ClaimRule, RequirementRule
+from compliance.policy import RequirementRule
+from compliance.selectors import organizations_meeting, producers_holding
 from listings.models import Listing, ListingClaim
-from producers.models import MemberMiner
-
-
-def organizations_meeting(
-    rules: Iterable[RequirementRule], today: dt.date, *, ecological: bool = False
-) -> QuerySet[Any, Any]:
-    """Ids of the organisations with a valid item today for every one of `rules` (with the ecological flag,
-    when asked). A `values()` queryset, to be used as a subquery."""
-    rules = list(rules)
-    valid = Evidence.objects.filter(status="approved", valid_until__gte=today)
-    if ecological:
-        valid = valid.filter(attributes__ecological=True)
-    flags = {
-        f"has_{index}": Max(
-            Case(When(evidence_type_id__in=sorted(rule.type_codes), then=Value(1)), default=Value(0)),
-            output_field=IntegerField(),
-        )
-        for index, rule in enumerate(rules)
-    }
-    grouped = valid.values("organization_id").annotate(**flags)
-    return grouped.filter(**{name: 1 for name in flags}).values("organization_id")
+from producers.models import Producer
 
 
 def _producer_meets(rules: Iterable[RequirementRule], today: dt.date, *, ecological: bool = False) -> Q:
@@ -52,32 +31,10 @@ def _producer_meets(rules: Iterable[RequirementRule], today: dt.date, *, ecologi
     return Q(producer_id__in=organizations_meeting(rules, today, ecological=ecological))
 
 
-def _women_led_producers() -> QuerySet[Any, Any]:
-    return (
-        MemberMiner.objects.filter(active=True)
-        .values("producer_id")
-        .annotate(women=Count("pk", filter=Q(sex="female")), total=Count("pk"))
-        .filter(total__gt=0, total__lt=2 * F("women"))
-        .values("producer_id")
-    )
-
-
-def _claim_held(claim: ClaimRule, today: dt.date, rules: dict[str, RequirementRule]) -> Q:
-    if claim.rule == "women_led":
-        return Q(producer__legal_kind="individual", producer__holder_sex="female") | Q(
-            producer_id__in=_women_led_producers()
-        )
-    needed = [rules[code] for code in claim.requirement_codes]
-    if not needed:
-        return Q(pk__in=[])  # a claim backed by nothing never holds
-    return _producer_meets(needed, today, ecological=claim.rule == "ecological_flag")
-
-
 def visible_listings(queryset: QuerySet[Listing], today: dt.date) -> QuerySet[Listing]:
     individual = catalogue.policy_rule(catalogue.policy_in_force("individual", today))
     organization = catalogue.policy_rule(catalogue.policy_in_force("organization", today))
     claims = catalogue.claim_rules()
-    rules = catalogue.all_requirement_rules()
     compliant = (Q(producer__legal_kind="individual") & _producer_meets(individual.requirements, today)) | (
         ~Q(producer__legal_kind="individual") & _producer_meets(organization.requirements, today)
     )
@@ -91,11 +48,11 @@ def visible_listings(queryset: QuerySet[Listing], today: dt.date) -> QuerySet[Li
         )
         & compliant
     )
-    held = {claim.code: _claim_held(claim, today, rules) for claim in claims}
-    for claim in claims:  # a claim that holds also backs the claims it implies
-        for implied in claim.implies:
-            held[implied] = held.get(implied, Q(pk__in=[])) | held[claim.code]
-    for code, condition in held.items():
-        # A listing making this claim is visible only while the claim holds.
-        visible &= ~Q(pk__in=ListingClaim.objects.filter(claim_id=code).values("listing_id")) | condition
+    for code in sorted(claim.code for claim in claims):
+        # A listing making this claim is visible only while its producer's evidence backs it (or a claim that
+        # implies it) today.
+        backed = Producer.objects.filter(producers_holding([code], today)).values("pk")
+        visible &= ~Q(pk__in=ListingClaim.objects.filter(claim_id=code).values("listing_id")) | Q(
+            producer_id__in=backed
+        )
     return queryset.filter(visible)

@@ -322,3 +322,4 @@ LOGGING = {
 }
 ACTOR_RESOLVER = "accounts.acting.resolve_actor"
 PRODUCER_STANDING = "compliance.selectors.producer_public_standing"
+PRODUCERS_HOLDING = "compliance.selectors.producers_holding"

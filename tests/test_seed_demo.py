@@ -41,3 +41,16 @@ def test_seed_demo_is_idempotent_and_walks_the_compliance_journeys():
     assert Organization.objects.get(legal_name__startswith="Exportadora").kyc_status == "verified"
     assert Organization.objects.get(legal_name__startswith="Helvetia").kyc_status == "unverified"
     assert verify_chain().ok
+
+
+def test_the_directory_filters_by_badges_that_hold_today(client):
+    call_command("seed_demo")
+
+    fairmined = client.get("/api/v1/producers/?claims=fairmined").json()["results"]
+    mercury_free = client.get("/api/v1/producers/?claims=mercury_free,women_led").json()["results"]
+    women_led = client.get("/api/v1/producers/?claims=women_led").json()["results"]
+
+    assert [p["legal_name"] for p in fairmined] == ["Cooperativa Minera Mujeres de Oro de Huepetuhe"]
+    assert [p["legal_name"] for p in mercury_free] == ["Cooperativa Minera Mujeres de Oro de Huepetuhe"]
+    assert len(women_led) == 3
+    assert client.get("/api/v1/producers/?claims=made_up").json()["results"] == []

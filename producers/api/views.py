@@ -48,10 +48,15 @@ class ProducerFilter(django_filters.FilterSet):
     verification_status = django_filters.ChoiceFilter(choices=Verification.choices)
     women_led = django_filters.BooleanFilter(method="filter_women_led", label="Women-led (roster or a woman miner)")
     name = django_filters.CharFilter(field_name="organization__legal_name", lookup_expr="icontains")
+    claims = django_filters.CharFilter(method="filter_claims", help_text="Comma-separated badges: all must hold today.")
 
     class Meta:
         model = Producer
-        fields = ["district", "legal_kind", "verification_status", "women_led", "name"]
+        fields = ["district", "legal_kind", "verification_status", "women_led", "name", "claims"]
+
+    def filter_claims(self, queryset: Any, name: str, value: str) -> Any:
+        codes = [code.strip() for code in value.split(",") if code.strip()][:10]
+        return queryset.filter(provider("PRODUCERS_HOLDING")(codes)) if codes else queryset
 
     def filter_women_led(self, queryset: Any, name: str, value: bool) -> Any:
         women_led = Q(legal_kind="individual", holder_sex="female") | (
