@@ -13,7 +13,7 @@ from django.db.models import Case, Count, F, IntegerField, Max, Prefetch, Q, Que
 from accounts.models import Organization
 from compliance import catalogue
 from compliance.models import Evidence, EvidenceFile, Policy
-from compliance.policy import ComplianceResult, EvidenceFact, RequirementRule, evaluate
+from compliance.policy import ClaimRule, ComplianceResult, EvidenceFact, RequirementRule, evaluate
 from core import clock
 from core.actor import Actor
 from core.errors import NotFound
@@ -143,12 +143,19 @@ def organizations_meeting(rules: Iterable[RequirementRule], today: dt.date, *, e
     return grouped.filter(**{name: 1 for name in flags}).values("organization_id")
 
 
-def producers_holding(codes: Iterable[str], today: dt.date | None = None) -> Q:
+def producers_holding(
+    codes: Iterable[str],
+    today: dt.date | None = None,
+    *,
+    claim_rules: Iterable[ClaimRule] | None = None,
+    rules: dict[str, RequirementRule] | None = None,
+) -> Q:
     """A filter on producers (or anything with a `pk` that is the organisation's id) keeping those whose
-    evidence backs every claim in `codes` today. Women-led comes from the roster."""
+    evidence backs every claim in `codes` today. Women-led comes from the roster. Pass the catalogue's
+    `claim_rules` and `rules` when calling it in a loop, so the catalogue is read once."""
     today = today or clock.today_lima()
-    claims = {claim.code: claim for claim in catalogue.claim_rules()}
-    rules = catalogue.all_requirement_rules()
+    claims = {claim.code: claim for claim in (claim_rules if claim_rules is not None else catalogue.claim_rules())}
+    rules = rules if rules is not None else catalogue.all_requirement_rules()
     condition = Q()
     for code in codes:
         claim = claims.get(code)

@@ -35,6 +35,7 @@ def visible_listings(queryset: QuerySet[Listing], today: dt.date) -> QuerySet[Li
     individual = catalogue.policy_rule(catalogue.policy_in_force("individual", today))
     organization = catalogue.policy_rule(catalogue.policy_in_force("organization", today))
     claims = catalogue.claim_rules()
+    rules = catalogue.all_requirement_rules()
     compliant = (Q(producer__legal_kind="individual") & _producer_meets(individual.requirements, today)) | (
         ~Q(producer__legal_kind="individual") & _producer_meets(organization.requirements, today)
     )
@@ -51,7 +52,7 @@ def visible_listings(queryset: QuerySet[Listing], today: dt.date) -> QuerySet[Li
     for code in sorted(claim.code for claim in claims):
         # A listing making this claim is visible only while its producer's evidence backs it (or a claim that
         # implies it) today.
-        backed = Producer.objects.filter(producers_holding([code], today)).values("pk")
+        backed = Producer.objects.filter(producers_holding([code], today, claim_rules=claims, rules=rules)).values("pk")
         visible &= ~Q(pk__in=ListingClaim.objects.filter(claim_id=code).values("listing_id")) | Q(
             producer_id__in=backed
         )

@@ -42,18 +42,22 @@ from producers.models import District, LegalKind, Producer
 
 
 class ListingFilter(django_filters.FilterSet):
-    form = django_filters.MultipleChoiceFilter(choices=Form.choices)
+    form = django_filters.MultipleChoiceFilter(choices=Form.choices, distinct=False)
     fineness_min = django_filters.NumberFilter(field_name="fineness", lookup_expr="gte")
     fineness_max = django_filters.NumberFilter(field_name="fineness", lookup_expr="lte")
     min_available_grams = django_filters.NumberFilter(field_name="available_grams", lookup_expr="gte")
     price_basis = django_filters.ChoiceFilter(choices=PriceBasis.choices)
     fineness_basis = django_filters.ChoiceFilter(choices=FinenessBasis.choices)
-    incoterm = django_filters.MultipleChoiceFilter(choices=Incoterm.choices)
-    district = django_filters.MultipleChoiceFilter(field_name="producer__district", choices=District.choices)
+    incoterm = django_filters.MultipleChoiceFilter(choices=Incoterm.choices, distinct=False)
+    district = django_filters.MultipleChoiceFilter(
+        field_name="producer__district", choices=District.choices, distinct=False
+    )
     producer_kind = django_filters.ChoiceFilter(field_name="producer__legal_kind", choices=LegalKind.choices)
     producer = django_filters.UUIDFilter(field_name="producer_id")
     claims = django_filters.CharFilter(method="filter_claims", help_text="Comma-separated: all must hold.")
-    status = django_filters.MultipleChoiceFilter(choices=Status.choices, help_text="Your own listings (mine=true).")
+    status = django_filters.MultipleChoiceFilter(
+        choices=Status.choices, distinct=False, help_text="Your own listings (mine=true)."
+    )
     q = django_filters.CharFilter(method="filter_text", help_text="Words in the title or description (es, en).")
 
     class Meta:

@@ -1,0 +1,118 @@
+#!/usr/bin/env bash
+# The listing-search benchmark in one command (a dev tool, not part of `make test`):
+#
+#     bench/run.sh
+#
+# The app is measured as it is in the working tree when the run starts: a copy of the tree is taken first
+# (so that edits made during the run do not mix two versions of the code), and its git state is recorded.
+# For 10,000 and 100,000 listings: seed (or reuse) oro_bench_10k / oro_bench_100k, start gunicorn
+# (marketplace.wsgi, bench.settings, 2 sync workers, DJANGO_DEBUG=0) on 127.0.0.1, check that both endpoints
+# answer the same page, warm up, then wrk -t2 -c8 -d20s against our endpoint and against /bench/minimal/,
+# one after the other, and print the table (bench/report.py). Loopback only; gunicorn is stopped on exit.
+#
+# Environment (all optional): BENCH_SIZES="10000 100000", BENCH_DURATION=20s, BENCH_PORT=8765,
+# BENCH_QUERY='q=mercurio&fineness_min=900&form=dore', BENCH_PGOPTIONS (passed to the workers' PostgreSQL
+# sessions as PGOPTIONS, e.g. "-c jit=off" for a diagnostic run), BENCH_LABEL (a name for the run),
+# BENCH_PG=postgres://postgres@127.0.0.1:5432 (the server; databases oro_bench_<size>).
+set -euo pipefail
+{ # parsed whole before it runs: editing this file during a run cannot change the run
+
+cd "$(dirname "$0")/.."
+ROOT=$(pwd)
+PY="$ROOT/.venv/bin/python"
+GUNICORN="$ROOT/.venv/bin/gunicorn"
+SIZES=${BENCH_SIZES:-"10000 100000"}
+DURATION=${BENCH_DURATION:-20s}
+PORT=${BENCH_PORT:-8765}
+QUERY=${BENCH_QUERY:-"q=mercurio&fineness_min=900&form=dore"}
+PG=${BENCH_PG:-postgres://postgres@127.0.0.1:5432}
+BASE="http://127.0.0.1:$PORT"
+RUN="$ROOT/bench/results/$(date +%Y%m%d-%H%M%S)${BENCH_LABEL:+-$BENCH_LABEL}"
+mkdir -p "$RUN"
+echo "${BENCH_LABEL:-default server settings}${BENCH_PGOPTIONS:+, PGOPTIONS=$BENCH_PGOPTIONS}" >"$RUN/label"
+
+command -v wrk >/dev/null || { echo "wrk is missing: apt-get install -y wrk" >&2; exit 1; }
+case "$PG" in postgres://*@127.0.0.1:*) ;; *) echo "BENCH_PG must be on 127.0.0.1" >&2; exit 1 ;; esac
+
+GUNICORN_PID=""
+APP=""
+stop_gunicorn() {
+    if [ -n "$GUNICORN_PID" ] && kill -0 "$GUNICORN_PID" 2>/dev/null; then
+        kill -TERM "$GUNICORN_PID"
+        for _ in $(seq 1 50); do kill -0 "$GUNICORN_PID" 2>/dev/null || break; sleep 0.2; done
+        kill -0 "$GUNICORN_PID" 2>/dev/null && kill -KILL "$GUNICORN_PID"
+        wait "$GUNICORN_PID" 2>/dev/null || true
+    fi
+    GUNICORN_PID=""
+}
+cleanup() {
+    stop_gunicorn
+    case "$APP" in /tmp/oro-bench-app.*) rm -rf "$APP" ;; esac
+}
+trap cleanup EXIT INT TERM
+
+# A snapshot of the app (others may be editing it during the run), and which state that was.
+APP=$(mktemp -d /tmp/oro-bench-app.XXXXXX)
+{ git rev-parse HEAD; git status --short; git diff | sha256sum; } >"$RUN/app_state.txt" 2>/dev/null || true
+tar -C "$ROOT" --exclude=./.venv --exclude=./.git --exclude=./bench/results --exclude=./var \
+    --exclude=./db.sqlite3 --exclude=__pycache__ -cf - . | tar -C "$APP" -xf -
+cd "$APP"
+
+# Until no query of the benchmark is running any more (wrk may leave a slow request behind when it stops).
+wait_idle() {
+    local db=$1
+    for _ in $(seq 1 300); do
+        local active
+        active=$(psql "$PG/postgres" -Atc "SELECT count(*) FROM pg_stat_activity WHERE datname = '$db' AND state = 'active'")
+        if [ "$active" = "0" ]; then sleep 1; return 0; fi
+        sleep 0.5
+    done
+    echo "warning: queries still running in $db after 150 s" >&2
+}
+
+for N in $SIZES; do
+    DB="oro_bench_$((N / 1000))k"
+    URL="$PG/$DB"
+    echo "== $N listings ($DB)"
+    # Seeding prints its progress bar on stderr: kept in a file, the summary lines on the terminal.
+    DJANGO_DEBUG=1 DATABASE_URL="$URL" "$PY" bench/seed.py --listings "$N" --producers "$((N / 10))" --reuse \
+        2>"$RUN/seed_$N.progress"
+
+    if curl -s -o /dev/null "$BASE/healthz"; then echo "port $PORT is already in use" >&2; exit 1; fi
+    DJANGO_SETTINGS_MODULE=bench.settings DJANGO_DEBUG=0 DJANGO_SECRET_KEY="bench-only-$(date +%s)-not-a-secret" \
+        DATABASE_URL="$URL" PGOPTIONS="${BENCH_PGOPTIONS:-}" \
+        "$GUNICORN" marketplace.wsgi --chdir "$APP" --workers 2 --bind "127.0.0.1:$PORT" --timeout 300 \
+        --log-level warning --error-logfile "$RUN/gunicorn_$N.log" &
+    GUNICORN_PID=$!
+    for i in $(seq 1 60); do
+        curl -sf -o /dev/null "$BASE/healthz" && break
+        [ "$i" = 60 ] && { echo "gunicorn did not start: $RUN/gunicorn_$N.log" >&2; exit 1; }
+        sleep 0.5
+    done
+
+    "$PY" bench/check_same.py "$BASE" "$QUERY" | tee "$RUN/check_$N.txt"
+    OURS="$BASE/api/v1/listings/?$QUERY&page_size=20"
+    MINIMAL="$BASE/bench/minimal/?$QUERY"
+    for url in "$OURS" "$MINIMAL"; do  # warm up: both workers, both endpoints, a few requests each
+        warming=()
+        for _ in 1 2 3 4; do curl -sf -o /dev/null --max-time 300 "$url" & warming+=($!); done
+        wait "${warming[@]}" || echo "warning: a warm-up request failed" >&2
+    done
+    wait_idle "$DB"
+
+    for endpoint in ours minimal; do
+        url=$OURS; [ "$endpoint" = minimal ] && url=$MINIMAL
+        echo "-- wrk -t2 -c8 -d$DURATION $url"
+        echo "$endpoint $N before: $(cat /proc/loadavg)" >>"$RUN/loadavg.txt"  # is anything else busy?
+        wrk -t2 -c8 -d"$DURATION" --timeout 120s --latency -s bench/wrk_p95.lua "$url" | tee "$RUN/wrk_${endpoint}_$N.txt"
+        echo "$endpoint $N after:  $(cat /proc/loadavg)" >>"$RUN/loadavg.txt"
+        wait_idle "$DB"
+    done
+    stop_gunicorn
+done
+
+echo
+"$PY" bench/report.py "$RUN"
+echo "(wrk outputs, gunicorn logs and summary.md in $RUN)"
+exit
+}
