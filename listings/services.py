@@ -32,7 +32,7 @@ from listings.models import (
 from listings.photos import reencode, store_photo
 from notifications.services import notify
 from producers.models import Producer, Site
-from producers.services import require_independent_reviewer
+from producers.services import require_independent_reviewer, require_producer_admin
 
 EDITABLE = (
     "form",
@@ -63,13 +63,6 @@ def require_producer_member(actor: Actor, producer: Producer) -> None:
         return
     if actor.organization_id != producer.pk:
         raise PermissionDenied(_("Only the producer's own people manage its listings."), code="not_producer")
-
-
-def _require_admin(actor: Actor, producer: Producer) -> None:
-    if actor.is_staff:
-        return
-    if actor.organization_id != producer.pk or not actor.is_org_admin:
-        raise PermissionDenied(_("Only an administrator of this producer can do this."), code="not_admin")
 
 
 def _check(values: dict[str, Any], claims: list[str] | None) -> None:
@@ -300,7 +293,7 @@ def listing_move(*, actor: Actor, listing: Listing, move: str) -> Listing:
     if move == "release":
         require_independent_reviewer(actor, listing.producer_id)
     else:
-        _require_admin(actor, listing.producer)
+        require_producer_admin(actor, listing.producer)
     allowed_from, target = TRANSITIONS[move]
     if listing.status == target and move != "withdraw":
         return listing

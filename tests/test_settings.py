@@ -57,3 +57,35 @@ def test_production_variables_switch_on_postgresql_redis_and_the_security_header
     assert values["secure_cookie"] is True
     assert values["hsts"] == 31536000
     assert values["proxy"] == ["HTTP_X_FORWARDED_PROTO", "https"]
+
+
+def _manage(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DATABASE_URL", "REDIS_URL"))}
+    clean.update(env)
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env=clean,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_manage_py_on_an_unconfigured_machine_uses_development_settings_and_says_so():
+    result = _manage("shell", "-c", "from django.conf import settings; print(settings.DEBUG)")
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == "True"
+    assert "using development settings" in result.stderr
+
+
+def test_manage_py_with_a_secret_key_keeps_debug_off():
+    result = _manage(
+        "shell", "-c", "from django.conf import settings; print(settings.DEBUG)", DJANGO_SECRET_KEY="x" * 50
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == "False"
+    assert "development settings" not in result.stderr
