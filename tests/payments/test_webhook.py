@@ -208,3 +208,19 @@ def test_the_endpoint_is_in_the_schema_as_anonymous(client):
 
     assert operation["security"] == [{}]
     assert {"200", "400", "500", "503"} <= set(operation["responses"])
+
+
+def test_staff_read_events_in_the_admin_but_change_nothing(deliver, admin_client):
+    deliver(stripe_event(event_id="evt_1Admin"))
+    event = ProviderEvent.objects.get()
+
+    listing = admin_client.get("/admin/payments/providerevent/")
+    detail = admin_client.get(f"/admin/payments/providerevent/{event.pk}/change/")
+    delete = admin_client.post(f"/admin/payments/providerevent/{event.pk}/delete/", {"post": "yes"})
+    add = admin_client.get("/admin/payments/providerevent/add/")
+
+    assert listing.status_code == 200
+    assert b"evt_1Admin" in listing.content
+    assert detail.status_code == 200
+    assert (delete.status_code, add.status_code) == (403, 403)
+    assert ProviderEvent.objects.filter(event_id="evt_1Admin").exists()
