@@ -15,6 +15,7 @@ per condition instead of judging every producer's evidence (bench/README.md has 
 from __future__ import annotations
 
 import datetime as dt
+from functools import lru_cache
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
@@ -34,9 +35,18 @@ def _compliant_under(policy_id: int | None, today: dt.date) -> Q:
 
 def visible_listings(queryset: QuerySet[Listing], today: dt.date) -> QuerySet[Listing]:
     policies = catalogue.policy_ids_in_force(today)
+    visible = _visible_condition(today, policies.get("individual"), policies.get("organization"))
+    return queryset.filter(visible)
+
+
+@lru_cache(maxsize=16)
+def _visible_condition(today: dt.date, individual_policy: int | None, organization_policy: int | None) -> Q:
+    """The condition, built once per day and policy pair in each process: building it is ORM work that a
+    search would otherwise repeat on every request. A Q holds no rows, only the SQL to come, so reusing it
+    reads current data every time; the policy ids (the only catalogue data baked in) are part of the key."""
     individual = Q(producer__legal_kind="individual")
-    compliant = (individual & _compliant_under(policies.get("individual"), today)) | (
-        ~individual & _compliant_under(policies.get("organization"), today)
+    compliant = (individual & _compliant_under(individual_policy, today)) | (
+        ~individual & _compliant_under(organization_policy, today)
     )
     roster_claims = Claim.objects.filter(rule=Claim.Rule.WOMEN_LED).values("code")
     # A claim of the listing that the producer's evidence does not back today (roster claims aside).
@@ -55,13 +65,15 @@ def visible_listings(queryset: QuerySet[Listing], today: dt.date) -> QuerySet[Li
     )
     claims_roster = ListingClaim.objects.filter(claim_id__in=roster_claims).values("listing_id")
     women_led = Producer.objects.filter(women_led_condition()).values("pk")
-    return queryset.filter(
-        compliant,
-        ~Exists(unbacked),
-        ~Q(pk__in=claims_roster) | Q(producer_id__in=women_led),
-        status="published",
-        available_grams__gt=0,
-        valid_from__lte=today,
-        valid_until__gte=today,
-        producer__verification_status="verified",
+    return (
+        compliant
+        & ~Exists(unbacked)
+        & (~Q(pk__in=claims_roster) | Q(producer_id__in=women_led))
+        & Q(
+            status="published",
+            available_grams__gt=0,
+            valid_from__lte=today,
+            valid_until__gte=today,
+            producer__verification_status="verified",
+        )
     )

@@ -68,6 +68,37 @@ class ListingSerializer(serializers.ModelSerializer):
         ]
         read_only_fields = fields
 
+    def to_representation(self, instance: Listing) -> dict[str, Any]:
+        """DRF's loop without its per-field lookup machinery: search renders thousands of these (the hot
+        path in bench/README.md). Each field still formats its own value with its own `to_representation`,
+        so the output is DRF's; tests/listings/test_serializers.py compares the two on every demo listing."""
+        out: dict[str, Any] = {}
+        for name, field, source in self._plan():
+            if source is None:  # a method field: it reads the instance itself
+                out[name] = field.to_representation(instance)
+                continue
+            value: Any = instance
+            for attribute in source:
+                value = getattr(value, attribute)
+                if value is None:
+                    break
+            out[name] = None if value is None else field.to_representation(value)
+        return out
+
+    def _plan(self) -> list[tuple[str, Any, tuple[str, ...] | None]]:
+        plan = self.__dict__.get("_fast_plan")
+        if plan is None:
+            plan = [
+                (
+                    field.field_name,
+                    field,
+                    None if isinstance(field, serializers.SerializerMethodField) else tuple(field.source_attrs),
+                )
+                for field in self._readable_fields
+            ]
+            self.__dict__["_fast_plan"] = plan
+        return plan
+
     def get_sites(self, obj: Listing) -> list[str]:
         return [str(site.pk) for site in obj.sites.all()]
 

@@ -1,0 +1,32 @@
+"""The listing serializer's fast loop renders exactly what DRF's generic loop renders."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.management import call_command
+from django.utils import timezone
+from rest_framework import serializers
+
+from listings.api.serializers import ListingSerializer
+from listings.models import Listing, ListingPhoto
+from listings.selectors import _with_relations
+
+pytestmark = pytest.mark.django_db
+
+
+def test_every_demo_listing_renders_as_drf_would():
+    call_command("seed_demo", verbosity=0)
+    first = Listing.objects.order_by("created_at").first()
+    ListingPhoto.objects.create(listing=first, position=1, file="x.jpg", width=4, height=3, size=10)
+    Listing.objects.filter(pk=first.pk).update(published_at=timezone.now(), lbma_adjustment_bp=-250)
+    listings = list(_with_relations(Listing.objects.all()))
+    statuses = {listing.status for listing in listings}
+    assert {"draft", "published", "paused", "closed"} <= statuses
+
+    fast = ListingSerializer(listings, many=True).data
+    generic = [serializers.ModelSerializer.to_representation(ListingSerializer(), item) for item in listings]
+
+    assert fast == generic
+    assert any(row["photos"] for row in fast)
+    assert any(row["published_at"] for row in fast)
+    assert any(row["lbma_adjustment_percent"] for row in fast)
