@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "producers",
     "compliance",
     "listings",
+    "trade",
     "openapi",
     "marketplace",
 ]
@@ -292,6 +293,10 @@ SPECTACULAR_SETTINGS = {
         "SexEnum": "producers.models.Sex",
         "ListingStatusEnum": "listings.models.Status",
         "GoldFormEnum": "listings.models.Form",
+        # The same choice sets serve trade (an inquiry's state, the side of a party): one name each.
+        "SourcingStateEnum": "listings.models.SourcingRequest.State",
+        "SubjectEnum": "compliance.models.EvidenceType.Subject",
+        "ContractStateEnum": "trade.models.ContractState",
     },
     "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums"],
 }

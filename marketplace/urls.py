@@ -10,6 +10,7 @@ api_v1 = [
     path("", include("producers.api.urls")),
     path("", include("compliance.api.urls")),
     path("", include("listings.api.urls")),
+    path("", include("trade.api.urls")),
     path("", include("notifications.api.urls")),
     path("", include("audit.api.urls")),
 ]
