@@ -1,42 +1,51 @@
-"""Read-mostly admin: state moves go through the services (and the API), so every move is audited."""
+"""Read-only admin: every write goes through the services (and the API), so every move is audited and no
+version of signed terms is ever edited."""
+
+from typing import Any
 
 from django.contrib import admin
+from django.http import HttpRequest
 
 from trade.models import Contract, ContractAcceptance, ContractVersion, Inquiry, InquiryMessage
 
 
-class InquiryMessageInline(admin.TabularInline):
+class ReadOnly:
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class InquiryMessageInline(ReadOnly, admin.TabularInline):
     model = InquiryMessage
     extra = 0
-    can_delete = False
-    readonly_fields = ["author", "side", "body", "created_at"]
+    fields = ("author", "side", "body", "created_at")
+    readonly_fields = ("author", "side", "body", "created_at")
 
 
 @admin.register(Inquiry)
-class InquiryAdmin(admin.ModelAdmin):
+class InquiryAdmin(ReadOnly, admin.ModelAdmin):
     list_display = ["id", "buyer", "producer", "listing", "state", "created_at"]
     list_filter = ["state", "opened_by"]
-    readonly_fields = [field.name for field in Inquiry._meta.fields]
     inlines = [InquiryMessageInline]
 
 
-class ContractVersionInline(admin.StackedInline):
+class ContractVersionInline(ReadOnly, admin.StackedInline):
     model = ContractVersion
     extra = 0
-    can_delete = False
-    readonly_fields = [field.name for field in ContractVersion._meta.fields]
 
 
-class ContractAcceptanceInline(admin.TabularInline):
+class ContractAcceptanceInline(ReadOnly, admin.TabularInline):
     model = ContractAcceptance
     extra = 0
-    can_delete = False
-    readonly_fields = [field.name for field in ContractAcceptance._meta.fields]
 
 
 @admin.register(Contract)
-class ContractAdmin(admin.ModelAdmin):
+class ContractAdmin(ReadOnly, admin.ModelAdmin):
     list_display = ["id", "buyer", "producer", "listing", "state", "signed_at", "created_at"]
     list_filter = ["state"]
-    readonly_fields = [field.name for field in Contract._meta.fields]
     inlines = [ContractVersionInline, ContractAcceptanceInline]

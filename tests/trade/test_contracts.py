@@ -375,3 +375,17 @@ def test_idempotency_key_replays_the_start_and_the_acceptance(trade, buyer, prod
     assert replay["Idempotent-Replayed"] == "true"
     assert available(trade.listing) == Decimal("200")
     assert AuditEvent.objects.filter(action="trade.contract.signed").count() == 1
+
+
+def test_staff_read_trade_in_the_admin_and_edit_nothing(trade, proposed, staff, client):
+    client.force_login(staff.user)
+
+    assert client.get("/admin/trade/contract/").status_code == 200
+    page = client.get(f"/admin/trade/contract/{proposed['id']}/change/")
+    assert page.status_code == 200
+    assert "Puerto Maldonado" in page.content.decode()
+    assert client.get(f"/admin/trade/inquiry/{proposed['inquiry']}/change/").status_code == 200
+    before = table(proposed)
+    assert client.post(f"/admin/trade/contract/{proposed['id']}/change/", {"state": "signed"}).status_code == 403
+    assert client.get("/admin/trade/contract/add/").status_code == 403
+    assert table(proposed) == before
