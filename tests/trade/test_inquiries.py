@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from rest_framework.throttling import SimpleRateThrottle
 
 from audit.models import AuditEvent
 from listings.models import SourcingRequest
@@ -159,3 +160,21 @@ def test_the_list_filters_by_state_and_listing(trade, buyer, producer_admin):
     assert [i["id"] for i in ok(buyer.get(f"{INQUIRIES}?state=closed"))["results"]] == [first["id"]]
     by_listing = ok(buyer.get(f"{INQUIRIES}?listing={other_listing.pk}"))["results"]
     assert [i["id"] for i in by_listing] == [second["id"]]
+
+
+def test_asking_and_writing_are_throttled_but_reading_is_not(trade, buyer, monkeypatch):
+    monkeypatch.setattr(
+        SimpleRateThrottle, "THROTTLE_RATES", {"anon": "1000/min", "user": "1000/min", "inquiries": "2/min"}
+    )
+    inquiry = ask(buyer, trade.listing)
+    ok(buyer.post(messages_url(inquiry), {"body": "¿Y el precio?"}), 201)
+
+    third = buyer.post(messages_url(inquiry), {"body": "¿Hola?"})
+    fourth = buyer.post(INQUIRIES, {"listing": str(trade.listing.pk), "grams": "1", "message": "?"}, format="json")
+
+    assert problem(third, 429, "throttled")["retry_after"] >= 1
+    problem(fourth, 429, "throttled")
+    assert [buyer.get(messages_url(inquiry)).status_code for _ in range(3)] == [200, 200, 200]
+    assert ok(buyer.post(f"{INQUIRIES}{inquiry['id']}/close/"))["state"] == "closed"
+    assert InquiryMessage.objects.count() == 2
+    assert Inquiry.objects.count() == 1
