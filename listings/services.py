@@ -8,6 +8,7 @@ from typing import Any
 
 from django.core.files.storage import storages
 from django.db import transaction
+from django.db.models import F, Value
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -18,6 +19,7 @@ from compliance.selectors import standing_of
 from core import clock
 from core.actor import Actor
 from core.errors import Conflict, PermissionDenied, field_error
+from core.units import GramsField
 from listings.matching import matches_listing
 from listings.models import (
     MERCURY_METHODS,
@@ -460,3 +462,53 @@ def listing_add_photos(*, actor: Actor, listing: Listing, files: list[Any]) -> l
             storages["default"].delete(name)
         raise
     return photos
+
+
+# --- Quantity under contract ----------------------------------------------------------------------
+def listing_reserve(*, actor: Actor, listing: Listing, grams: Decimal) -> Listing:
+    """Take `grams` off what is left, in the caller's transaction, with one conditional update: whatever runs
+    at once, what is left never goes below zero (and the database's check constraint says so too). The last
+    grams close the listing as sold out. Lock order: the listing row before the audit chain."""
+    taken = Listing.objects.filter(pk=listing.pk, available_grams__gte=grams).update(
+        available_grams=F("available_grams") - Value(grams, output_field=GramsField()), updated_at=timezone.now()
+    )
+    if not taken:
+        raise Conflict(_("Less gold is left on this listing than the contract needs."), code="quantity_unavailable")
+    listing.refresh_from_db()
+    if listing.available_grams == 0 and listing.status != Status.CLOSED:
+        Listing.objects.filter(pk=listing.pk, available_grams=0).exclude(status=Status.CLOSED).update(
+            status=Status.CLOSED, close_reason="sold_out", updated_at=timezone.now()
+        )
+        previous = listing.status
+        listing.refresh_from_db()
+        audit_record(
+            action="listings.listing.sold_out",
+            actor=actor.user,
+            actor_organization=acting_organization(actor),
+            subject_organization=listing.producer.organization,
+            target=listing,
+            data={"from": previous, "to": Status.CLOSED},
+        )
+    return listing
+
+
+def listing_release(*, actor: Actor, listing: Listing, grams: Decimal) -> Listing:
+    """Give `grams` back (a signed contract was cancelled). A listing that the contracts had sold out is
+    offered again: it was closed by the sale, not by its producer; one its producer withdrew stays closed."""
+    Listing.objects.filter(pk=listing.pk).update(
+        available_grams=F("available_grams") + Value(grams, output_field=GramsField()), updated_at=timezone.now()
+    )
+    reopened = Listing.objects.filter(pk=listing.pk, status=Status.CLOSED, close_reason="sold_out").update(
+        status=Status.PUBLISHED, close_reason="", updated_at=timezone.now()
+    )
+    listing.refresh_from_db()
+    if reopened:
+        audit_record(
+            action="listings.listing.reopened",
+            actor=actor.user,
+            actor_organization=acting_organization(actor),
+            subject_organization=listing.producer.organization,
+            target=listing,
+            data={"from": Status.CLOSED, "to": Status.PUBLISHED, "released_grams": str(grams)},
+        )
+    return listing

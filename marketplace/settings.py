@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "compliance",
     "listings",
     "payments",  # the Stripe boundary: imports only core (DESIGN.md), used by trade
+    "trade",
     "openapi",
     "marketplace",
 ]
@@ -306,6 +307,10 @@ SPECTACULAR_SETTINGS = {
         "ListingStatusEnum": "listings.models.Status",
         "GoldFormEnum": "listings.models.Form",
         "WebhookOutcomeEnum": "payments.api.serializers.WEBHOOK_OUTCOMES",
+        # The same choice sets serve trade (an inquiry's state, the side of a party): one name each.
+        "SourcingStateEnum": "listings.models.SourcingRequest.State",
+        "SubjectEnum": "compliance.models.EvidenceType.Subject",
+        "ContractStateEnum": "trade.models.ContractState",
     },
     "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums"],
 }

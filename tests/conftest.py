@@ -6,12 +6,13 @@ cooperative), `producer_member`, `other_producer`, `reviewer` (the network), `st
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import pytest
 from django.core.cache import cache
+from django.utils import translation
 from knox.models import AuthToken
 from rest_framework.test import APIClient
 
@@ -61,6 +62,14 @@ def _private_storage_in_tmp(settings: Any, tmp_path: Any) -> None:
 def _fresh_cache() -> None:
     """Throttle counters live in the cache: each test starts with none."""
     cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def _default_language_after_each_test() -> Iterator[None]:
+    """A request in Spanish leaves Spanish active in the thread that served it (the test's own, with the test
+    client): the next test, which may send no request at all, must not inherit it."""
+    yield
+    translation.deactivate()
 
 
 @pytest.fixture

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 
 import pytest
 from django.core.management import call_command
@@ -13,6 +14,7 @@ from audit.verification import verify_chain
 from compliance.models import Evidence, EvidenceStatus
 from compliance.selectors import standing_of
 from core import clock
+from trade.models import Contract, Inquiry
 
 pytestmark = pytest.mark.django_db
 
@@ -54,3 +56,22 @@ def test_the_directory_filters_by_badges_that_hold_today(client):
     assert [p["legal_name"] for p in mercury_free] == ["Cooperativa Minera Mujeres de Oro de Huepetuhe"]
     assert len(women_led) == 3
     assert client.get("/api/v1/producers/?claims=made_up").json()["results"] == []
+
+
+def test_the_demo_trade_has_a_thread_a_negotiation_and_a_signed_contract():
+    call_command("seed_demo")
+    call_command("seed_demo")
+
+    exporter = Organization.objects.get(legal_name__startswith="Exportadora")
+    thread, asked = Inquiry.objects.filter(buyer=exporter).order_by("created_at")
+    assert [m.side for m in thread.messages.all()] == ["buyer", "producer", "buyer"]
+    negotiating = Contract.objects.get(inquiry=thread)
+    assert negotiating.state == "negotiating"
+    assert [(v.number, v.side) for v in negotiating.versions.order_by("number")] == [(1, "producer"), (2, "buyer")]
+    assert negotiating.listing.available_grams == Decimal("500")  # a negotiation reserves nothing
+    signed = Contract.objects.get(inquiry=asked)
+    assert signed.state == "signed"
+    assert len(signed.terms_hash) == 64
+    assert signed.acceptances.count() == 2
+    assert (signed.listing.quantity_grams, signed.listing.available_grams) == (Decimal("400"), Decimal("250"))
+    assert Contract.objects.count() == 2

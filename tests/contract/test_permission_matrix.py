@@ -45,6 +45,7 @@ from notifications.services import notify
 from producers.models import MemberMiner, Producer, Site, Verification
 from tests.conftest import ActorClient
 from tests.factories import InvitationFactory, MembershipFactory, UserFactory, make_ruc
+from trade.models import Contract, ContractAcceptance, ContractVersion, Inquiry, InquiryMessage
 
 pytestmark = pytest.mark.django_db
 
@@ -98,6 +99,17 @@ KYC = "/api/v1/organizations/{organization_pk}/kyc/"
 KYC_SUBMIT = "/api/v1/organizations/{organization_pk}/kyc/submit/"
 KYC_VERIFY = "/api/v1/organizations/{organization_pk}/kyc/verify/"
 KYC_REJECT = "/api/v1/organizations/{organization_pk}/kyc/reject/"
+INQUIRY = "/api/v1/inquiries/{id}/"
+INQUIRY_CLOSE = "/api/v1/inquiries/{id}/close/"
+INQUIRY_MESSAGES = "/api/v1/inquiries/{inquiry_pk}/messages/"
+CONTRACT = "/api/v1/contracts/{id}/"
+CONTRACT_PROPOSE = "/api/v1/contracts/{id}/propose/"
+CONTRACT_ACCEPT = "/api/v1/contracts/{id}/accept/"
+CONTRACT_DECLINE = "/api/v1/contracts/{id}/decline/"
+CONTRACT_WITHDRAW = "/api/v1/contracts/{id}/withdraw/"
+CONTRACT_CANCEL = "/api/v1/contracts/{id}/cancel/"
+CONTRACT_MARK_DELIVERED = "/api/v1/contracts/{id}/mark-delivered/"
+CONTRACT_COMPLETE = "/api/v1/contracts/{id}/complete/"
 
 # Expected status per role, in the order of ROLES. Notes on the rows that are not obvious:
 # - sign-up, login and invitation acceptance ignore any token: `{}` is a 400 for everybody.
@@ -132,6 +144,17 @@ KYC_REJECT = "/api/v1/organizations/{organization_pk}/kyc/reject/"
 #   (200) but not approved before it is claimed (409); reject, request-changes and revoke need a reason.
 # - buyer KYC (home: the buyer organisation of `buyer`): its members read it, its admin submits, reviewers
 #   decide; producers do not see that organisation (404). Nothing is uploaded, so submit and verify are 409.
+# Trade (home: an open inquiry of `buyer`'s refiner about coop's listing, and a contract under negotiation
+# whose only version coop proposed):
+# - the two organisations' people read both; reviewers and staff read everything (the network oversees
+#   trade) but are not a party: every write is 403 for them, except that staff may cancel a signed contract
+#   (the home contract is negotiating, so that is 409).
+# - any member of either side asks, writes in the thread and closes the inquiry (closing is a 200 each time).
+# - only admins negotiate: plain members get 403 on every contract write, before the body is read. Starting
+#   or proposing with `{}` is a 400 for admins; so is accepting (`version` missing).
+# - the latest version is coop's: the buyer declines it (200) and cannot withdraw it (409); coop withdraws
+#   it (200) and cannot decline it (409). Cancel, mark-delivered and complete need a signed or delivered
+#   contract (409); mark-delivered is the producer's and complete the buyer's (403 for the other side).
 # fmt: off
 MATRIX: dict[tuple[str, str], tuple[int, ...]] = {
     #                                                   anon buyA buyM proA proM  rev staff
@@ -222,6 +245,23 @@ MATRIX: dict[tuple[str, str], tuple[int, ...]] = {
     ("POST",   KYC_REJECT):                            (401, 403, 403, 404, 404, 400, 400),
     # Stripe's webhook reads no token: the signature is the authentication, and `{}` has none (400 for all).
     ("POST",   "/api/v1/payments/stripe/webhook/"):    (400, 400, 400, 400, 400, 400, 400),
+    #                                                   anon buyA buyM proA proM  rev staff
+    ("GET",    "/api/v1/inquiries/"):                  (401, 200, 200, 200, 200, 200, 200),
+    ("POST",   "/api/v1/inquiries/"):                  (401, 400, 400, 400, 400, 403, 403),
+    ("GET",    INQUIRY):                               (401, 200, 200, 200, 200, 404, 200),
+    ("POST",   INQUIRY_CLOSE):                         (401, 200, 200, 200, 200, 404, 403),
+    ("GET",    INQUIRY_MESSAGES):                      (401, 200, 200, 200, 200, 404, 200),
+    ("POST",   INQUIRY_MESSAGES):                      (401, 400, 400, 400, 400, 404, 403),
+    ("GET",    "/api/v1/contracts/"):                  (401, 200, 200, 200, 200, 200, 200),
+    ("POST",   "/api/v1/contracts/"):                  (401, 400, 403, 400, 403, 403, 403),
+    ("GET",    CONTRACT):                              (401, 200, 200, 200, 200, 200, 200),
+    ("POST",   CONTRACT_PROPOSE):                      (401, 400, 403, 400, 403, 403, 403),
+    ("POST",   CONTRACT_ACCEPT):                       (401, 400, 403, 400, 403, 403, 403),
+    ("POST",   CONTRACT_DECLINE):                      (401, 200, 403, 409, 403, 403, 403),
+    ("POST",   CONTRACT_WITHDRAW):                     (401, 409, 403, 200, 403, 403, 403),
+    ("POST",   CONTRACT_CANCEL):                       (401, 409, 403, 409, 403, 403, 409),
+    ("POST",   CONTRACT_MARK_DELIVERED):               (401, 403, 403, 409, 403, 403, 403),
+    ("POST",   CONTRACT_COMPLETE):                     (401, 409, 403, 403, 403, 403, 403),
 }
 # fmt: on
 
@@ -262,6 +302,8 @@ class World:
     listing: Listing  # coop's draft listing, from its site
     sourcing_request: SourcingRequest  # an open request of the buyer organisation
     buyer_org: Organization  # the buyer organisation of `buyer` and `buyer_member`: the home of KYC paths
+    inquiry: Inquiry  # open, asked by `buyer` about coop's listing, with one message
+    contract: Contract  # negotiating, from that inquiry; its only version proposed by coop's admin
 
     @property
     def coop_admin(self) -> User:
@@ -395,6 +437,34 @@ def world(
         delivery_from=today,
         delivery_until=today + dt.timedelta(days=90),
     )
+    inquiry = Inquiry.objects.create(
+        buyer=buyer.organization,
+        producer=producer,
+        listing=listing,
+        opened_by="buyer",
+        grams=Decimal("300"),
+        created_by=buyer.user,
+    )
+    InquiryMessage.objects.create(inquiry=inquiry, author=buyer.user, side="buyer", body="¿Entregan en mayo?")
+    contract = Contract.objects.create(
+        inquiry=inquiry, buyer=buyer.organization, producer=producer, listing=listing, created_by=producer_admin.user
+    )
+    ContractVersion.objects.create(
+        contract=contract,
+        number=1,
+        side="producer",
+        proposed_by=producer_admin.user,
+        proposed_by_organization=coop,
+        quantity_grams=Decimal("300"),
+        fineness=Decimal("920"),
+        price_basis="lbma_pm",
+        lbma_adjustment_bp=-200,
+        incoterm="FCA",
+        incoterm_place="Puerto Maldonado",
+        delivery_date=today + dt.timedelta(days=30),
+        deposit_percent_bp=1000,
+        origin_site=site,
+    )
     return World(
         actors=actors,
         other_producer=other_producer,
@@ -411,6 +481,8 @@ def world(
         listing=listing,
         sourcing_request=sourcing_request,
         buyer_org=buyer.organization,
+        inquiry=inquiry,
+        contract=contract,
     )
 
 
@@ -482,6 +554,22 @@ HOME: dict[str, Callable[[World, User], dict[str, Any]]] = {
     **{
         path: lambda world, owner: {"organization_pk": world.buyer_org.pk}
         for path in (KYC, KYC_SUBMIT, KYC_VERIFY, KYC_REJECT)
+    },
+    INQUIRY: lambda world, owner: {"id": world.inquiry.pk},
+    INQUIRY_CLOSE: lambda world, owner: {"id": world.inquiry.pk},
+    INQUIRY_MESSAGES: lambda world, owner: {"inquiry_pk": world.inquiry.pk},
+    **{
+        path: lambda world, owner: {"id": world.contract.pk}
+        for path in (
+            CONTRACT,
+            CONTRACT_PROPOSE,
+            CONTRACT_ACCEPT,
+            CONTRACT_DECLINE,
+            CONTRACT_WITHDRAW,
+            CONTRACT_CANCEL,
+            CONTRACT_MARK_DELIVERED,
+            CONTRACT_COMPLETE,
+        )
     },
 }
 
@@ -597,6 +685,23 @@ INTRUDER_BODIES: dict[tuple[str, str], list[dict[str, Any]]] = {
     ("POST", KYC_SUBMIT): [{"reason": "Enviado por un intruso."}],
     ("POST", KYC_VERIFY): [{"reason": "Verificado por un intruso."}],
     ("POST", KYC_REJECT): [{"reason": "Rechazado por un intruso."}, {"reason": ""}],
+    ("POST", INQUIRY_MESSAGES): [{"body": "Mensaje de un intruso."}, {"body": ""}],
+    ("POST", CONTRACT_ACCEPT): [{"version": 1}, {"version": "la última"}],
+    ("POST", CONTRACT_CANCEL): [{"reason": "Cancelado por un intruso."}, {"reason": "x" * 2001}],
+    ("POST", CONTRACT_PROPOSE): [
+        {
+            "quantity_grams": "1.000",
+            "fineness": "999.9",
+            "price_basis": "fixed",
+            "price_per_fine_gram": {"amount_minor": 1, "currency": "USD"},
+            "incoterm": "EXW",
+            "incoterm_place": "Lima",
+            "delivery_date": "2099-01-01",
+            "deposit_percent": "100",
+            "origin_site": "00000000-0000-0000-0000-000000000000",
+        },
+        {"quantity_grams": "-1"},
+    ],
 }
 
 SNAPSHOT_MODELS = (
@@ -612,6 +717,12 @@ SNAPSHOT_MODELS = (
     Evidence,
     EvidenceFile,
     EvidenceDecision,
+    Listing,
+    Inquiry,
+    InquiryMessage,
+    Contract,
+    ContractVersion,
+    ContractAcceptance,
 )
 
 

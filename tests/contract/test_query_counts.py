@@ -39,6 +39,7 @@ from tests.factories import (
     OrganizationFactory,
     make_ruc,
 )
+from trade.models import Contract, ContractVersion, Inquiry, InquiryMessage
 
 pytestmark = pytest.mark.django_db
 
@@ -304,6 +305,82 @@ def add_sourcing_requests(coop: Organization, count: int) -> None:
         )
 
 
+def _inquiry(buyer: Organization, producer: Producer, listing: Listing | None, asker: Any) -> Inquiry:
+    inquiry = Inquiry.objects.create(
+        buyer=buyer, producer=producer, listing=listing, opened_by="buyer", grams=Decimal("100"), created_by=asker
+    )
+    InquiryMessage.objects.create(inquiry=inquiry, author=asker, side="buyer", body="¿Hay oro?")
+    return inquiry
+
+
+def add_inquiries_for(buyer: Organization) -> Callable[[Organization, int], None]:
+    """Inquiries of `buyer`, each to its own producer, about that producer's listing, by another person."""
+
+    def add(coop: Organization, count: int) -> None:
+        for _ in range(count):
+            admin = MembershipFactory(organization=OrganizationFactory(), role=Role.ADMIN)
+            producer = make_producer(admin.organization)
+            asker = MembershipFactory(organization=buyer, role=Role.MEMBER).user
+            _inquiry(buyer, producer, _listing(producer, add_site(producer), "published"), asker)
+
+    return add
+
+
+def coop_inquiry(coop: Organization) -> Inquiry:
+    """An inquiry to coop from its own buyer organisation, made on first use."""
+    inquiry = Inquiry.objects.filter(producer_id=coop.pk).first()
+    if inquiry is None:
+        buyer = MembershipFactory(organization=BuyerOrganizationFactory(), role=Role.ADMIN)
+        inquiry = _inquiry(buyer.organization, coop_producer(coop), None, buyer.user)
+    return inquiry
+
+
+def add_messages(coop: Organization, count: int) -> None:
+    """Messages in coop's inquiry, each by another member of coop."""
+    inquiry = coop_inquiry(coop)
+    for _ in range(count):
+        author = MembershipFactory(organization=coop, role=Role.MEMBER).user
+        InquiryMessage.objects.create(inquiry=inquiry, author=author, side="producer", body="Sí, hay.")
+
+
+def add_contracts(coop: Organization, count: int) -> None:
+    """Contracts of coop, each with another buyer, with two versions proposed by different people."""
+    producer = coop_producer(coop)
+    site = add_site(producer)
+    if not coop.memberships.exists():
+        MembershipFactory(organization=coop, role=Role.ADMIN)
+    listing = _listing(producer, site, "published")
+    for _ in range(count):
+        buyer = MembershipFactory(organization=BuyerOrganizationFactory(), role=Role.ADMIN)
+        inquiry = _inquiry(buyer.organization, producer, listing, buyer.user)
+        contract = Contract.objects.create(
+            inquiry=inquiry, buyer=buyer.organization, producer=producer, listing=listing, created_by=buyer.user
+        )
+        for number, (side, person, organization) in enumerate(
+            [
+                ("buyer", buyer.user, buyer.organization),
+                ("producer", MembershipFactory(organization=coop, role=Role.ADMIN).user, coop),
+            ],
+            start=1,
+        ):
+            ContractVersion.objects.create(
+                contract=contract,
+                number=number,
+                side=side,
+                proposed_by=person,
+                proposed_by_organization=organization,
+                quantity_grams=Decimal("50"),
+                fineness=Decimal("920"),
+                price_basis="fixed",
+                price_per_fine_gram_minor=9800,
+                incoterm="FCA",
+                incoterm_place="Puerto Maldonado",
+                delivery_date=clock.today_lima() + dt.timedelta(days=30),
+                deposit_amount_minor=10000,
+                origin_site=site,
+            )
+
+
 @dataclass(frozen=True)
 class ListCase:
     path: str  # the schema's path template
@@ -312,7 +389,10 @@ class ListCase:
     query: str = ""
 
     def url(self, coop: Organization) -> str:
-        return self.path.format(organization_pk=coop.pk, producer_pk=coop.pk) + self.query
+        ids = {"organization_pk": coop.pk, "producer_pk": coop.pk}
+        if "{inquiry_pk}" in self.path:
+            ids["inquiry_pk"] = coop_inquiry(coop).pk
+        return self.path.format(**ids) + self.query
 
 
 LIST_CASES = [
@@ -334,6 +414,10 @@ LIST_CASES = [
     ListCase("/api/v1/listings/", "anon", lambda actor, coop: add_visible_listings),
     ListCase("/api/v1/sourcing-requests/", "producer_admin", lambda actor, coop: add_sourcing_requests),
     ListCase("/api/v1/listings/", "producer_admin", lambda actor, coop: add_own_listings, "?mine=true"),
+    ListCase("/api/v1/inquiries/", "buyer", lambda actor, coop: add_inquiries_for(actor.organization)),
+    ListCase("/api/v1/inquiries/{inquiry_pk}/messages/", "producer_member", lambda actor, coop: add_messages),
+    ListCase("/api/v1/contracts/", "producer_admin", lambda actor, coop: add_contracts),
+    ListCase("/api/v1/contracts/", "staff", lambda actor, coop: add_contracts),
 ]
 
 

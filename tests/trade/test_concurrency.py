@@ -1,0 +1,154 @@
+"""Signing the last grams at once, on PostgreSQL with real threads: eight KYC-verified buyers accept, at the
+same moment, contracts for more gold than the listing has left. What is reserved never exceeds what was
+left, what is left never goes below zero, exactly as many contracts as fit are signed and the rest are 409."""
+
+from __future__ import annotations
+
+import datetime as dt
+import importlib
+from decimal import Decimal
+
+import pytest
+from django.apps import apps
+
+from accounts.models import Organization
+from audit.models import AuditEvent
+from audit.verification import verify_chain
+from core import clock
+from listings.models import Listing
+from tests.concurrency import postgres_only, run_at_once
+from tests.conftest import make_client
+from tests.factories import BuyerOrganizationFactory, MembershipFactory, OrganizationFactory
+from tests.trade.helpers import make_compliant_producer, make_listing
+from trade.models import Contract, ContractAcceptance, ContractVersion, Inquiry
+
+pytestmark = [postgres_only, pytest.mark.django_db(transaction=True)]
+
+BUYERS = 8
+EACH = Decimal("100")
+LEFT = Decimal("250")  # room for two contracts of 100 g, not three
+
+
+@pytest.fixture
+def catalogue():
+    """Transactional tests empty every table when they end, the catalogue that migrations seeded included."""
+    importlib.import_module("compliance.migrations.0002_seed_catalogue").seed_catalogue(apps, None)
+
+
+@pytest.mark.parametrize("attempt", range(20))
+def test_eight_buyers_signing_the_last_grams_at_once_never_oversell(attempt, catalogue):
+    coop = OrganizationFactory()
+    president = MembershipFactory(organization=coop, role="admin")
+    producer, site = make_compliant_producer(coop)
+    listing = make_listing(producer, site, grams="1000")
+    Listing.objects.filter(pk=listing.pk).update(available_grams=LEFT)  # 750 g already under contract
+    contracts, clients = [], []
+    for _ in range(BUYERS):
+        buyer = MembershipFactory(
+            organization=BuyerOrganizationFactory(kyc_status=Organization.KycStatus.VERIFIED), role="admin"
+        )
+        inquiry = Inquiry.objects.create(
+            buyer=buyer.organization,
+            producer=producer,
+            listing=listing,
+            opened_by="buyer",
+            grams=EACH,
+            created_by=buyer.user,
+        )
+        contract = Contract.objects.create(
+            inquiry=inquiry, buyer=buyer.organization, producer=producer, listing=listing, created_by=president.user
+        )
+        ContractVersion.objects.create(
+            contract=contract,
+            number=1,
+            side="producer",
+            proposed_by=president.user,
+            proposed_by_organization=coop,
+            quantity_grams=EACH,
+            fineness=Decimal("920"),
+            price_basis="lbma_pm",
+            lbma_adjustment_bp=-200,
+            incoterm="FCA",
+            incoterm_place="Puerto Maldonado",
+            delivery_date=clock.today_lima() + dt.timedelta(days=30),
+            deposit_percent_bp=1000,
+            origin_site=site,
+        )
+        contracts.append(contract)
+        clients.append(make_client(buyer.user, buyer.organization))
+
+    def accept(i):
+        return clients[i].post(f"/api/v1/contracts/{contracts[i].pk}/accept/", {"version": 1}, format="json")
+
+    responses = run_at_once(BUYERS, accept)
+
+    assert not [r for r in responses if isinstance(r, Exception)], responses
+    statuses = sorted(r.status_code for r in responses)
+    assert statuses == [200, 200] + [409] * (BUYERS - 2), [r.content[:200] for r in responses]
+    assert {r.json()["code"] for r in responses if r.status_code == 409} == {"quantity_unavailable"}
+    listing.refresh_from_db()
+    signed = Contract.objects.filter(listing=listing, state="signed")
+    reserved = sum((c.signed_version.quantity_grams for c in signed.select_related("signed_version")), Decimal(0))
+    assert signed.count() == 2
+    assert reserved == 2 * EACH <= LEFT
+    assert listing.available_grams == LEFT - reserved >= 0
+    assert Contract.objects.filter(listing=listing, state="negotiating").count() == BUYERS - 2
+    assert ContractAcceptance.objects.count() == 4
+    assert AuditEvent.objects.filter(action="trade.contract.signed").count() == 2
+    assert verify_chain().ok
+
+
+@pytest.mark.parametrize("attempt", range(3))
+def test_the_grams_that_sell_out_a_listing_are_signed_once_and_close_it_once(attempt, catalogue):
+    coop = OrganizationFactory()
+    president = MembershipFactory(organization=coop, role="admin")
+    producer, site = make_compliant_producer(coop)
+    listing = make_listing(producer, site, grams="100")
+    contracts, clients = [], []
+    for _ in range(4):
+        buyer = MembershipFactory(
+            organization=BuyerOrganizationFactory(kyc_status=Organization.KycStatus.VERIFIED), role="admin"
+        )
+        inquiry = Inquiry.objects.create(
+            buyer=buyer.organization,
+            producer=producer,
+            listing=listing,
+            opened_by="buyer",
+            grams=EACH,
+            created_by=buyer.user,
+        )
+        contract = Contract.objects.create(
+            inquiry=inquiry, buyer=buyer.organization, producer=producer, listing=listing, created_by=president.user
+        )
+        ContractVersion.objects.create(
+            contract=contract,
+            number=1,
+            side="producer",
+            proposed_by=president.user,
+            proposed_by_organization=coop,
+            quantity_grams=EACH,
+            fineness=Decimal("920"),
+            price_basis="lbma_pm",
+            lbma_adjustment_bp=-200,
+            incoterm="FCA",
+            incoterm_place="Puerto Maldonado",
+            delivery_date=clock.today_lima() + dt.timedelta(days=30),
+            deposit_amount_minor=0,
+            origin_site=site,
+        )
+        contracts.append(contract)
+        clients.append(make_client(buyer.user, buyer.organization))
+
+    responses = run_at_once(
+        4, lambda i: clients[i].post(f"/api/v1/contracts/{contracts[i].pk}/accept/", {"version": 1}, format="json")
+    )
+
+    assert sorted(r.status_code for r in responses) == [200, 409, 409, 409], responses
+    # A loser that read the listing after the winner committed finds it closed (not visible) rather than short.
+    assert {r.json()["code"] for r in responses if r.status_code == 409} <= {
+        "quantity_unavailable",
+        "listing_not_visible",
+    }
+    listing.refresh_from_db()
+    assert (listing.available_grams, listing.status, listing.close_reason) == (0, "closed", "sold_out")
+    assert AuditEvent.objects.filter(action="listings.listing.sold_out", target_id=str(listing.pk)).count() == 1

@@ -1,0 +1,298 @@
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from core.money import Currency, Money
+from core.serializers import GramsField, MoneyField, MoneySerializer
+from listings.models import Incoterm, PriceBasis
+from trade.models import Contract, ContractAcceptance, ContractVersion, Inquiry, InquiryMessage
+
+
+def _money(amount: int | None, currency: str) -> dict[str, Any] | None:
+    return None if amount is None else Money(amount, currency).as_dict()
+
+
+def _percent(basis_points: int | None) -> str | None:
+    return None if basis_points is None else str((Decimal(basis_points) / 100).quantize(Decimal("0.01")))
+
+
+class InquirySerializer(serializers.ModelSerializer):
+    buyer = serializers.UUIDField(source="buyer_id", read_only=True)
+    buyer_name = serializers.CharField(source="buyer.legal_name", read_only=True)
+    producer = serializers.UUIDField(source="producer_id", read_only=True)
+    producer_name = serializers.CharField(source="producer.organization.legal_name", read_only=True)
+    listing = serializers.UUIDField(source="listing_id", read_only=True, allow_null=True)
+    sourcing_request = serializers.UUIDField(source="sourcing_request_id", read_only=True, allow_null=True)
+    grams = GramsField(read_only=True)
+    target_price_per_fine_gram = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Inquiry
+        fields = [
+            "id",
+            "buyer",
+            "buyer_name",
+            "producer",
+            "producer_name",
+            "listing",
+            "sourcing_request",
+            "opened_by",
+            "grams",
+            "target_price_per_fine_gram",
+            "state",
+            "created_at",
+            "updated_at",
+            "closed_at",
+        ]
+        read_only_fields = fields
+
+    @extend_schema_field(MoneySerializer(allow_null=True))
+    def get_target_price_per_fine_gram(self, obj: Inquiry) -> dict[str, Any] | None:
+        return _money(obj.target_price_per_fine_gram_minor, obj.currency)
+
+
+class InquiryCreateSerializer(serializers.Serializer):
+    listing = serializers.UUIDField(required=False, allow_null=True, default=None, help_text="A visible listing.")
+    producer = serializers.UUIDField(
+        required=False, allow_null=True, default=None, help_text="A verified producer (when no listing is named)."
+    )
+    sourcing_request = serializers.UUIDField(
+        required=False, allow_null=True, default=None, help_text="Producers: the open sourcing request answered."
+    )
+    message = serializers.CharField(max_length=5000)
+    grams = GramsField()
+    target_price_per_fine_gram = MoneyField(required=False, allow_null=True, default=None)
+
+    def to_service(self) -> dict[str, Any]:
+        data = dict(self.validated_data)
+        price = data.pop("target_price_per_fine_gram", None)
+        return {
+            "listing_id": data["listing"],
+            "producer_id": data["producer"],
+            "sourcing_request_id": data["sourcing_request"],
+            "message": data["message"],
+            "grams": data["grams"],
+            "target_price_per_fine_gram_minor": price.amount_minor if price else None,
+            "currency": price.currency if price else Currency.USD,
+        }
+
+
+class InquiryMessageSerializer(serializers.ModelSerializer):
+    author = serializers.UUIDField(source="author_id", read_only=True)
+    author_name = serializers.CharField(source="author.full_name", read_only=True)
+
+    class Meta:
+        model = InquiryMessage
+        fields = ["id", "side", "author", "author_name", "body", "created_at"]
+        read_only_fields = fields
+
+
+class InquiryMessageInputSerializer(serializers.Serializer):
+    body = serializers.CharField(max_length=5000)
+
+
+class ContractVersionSerializer(serializers.ModelSerializer):
+    proposed_by = serializers.UUIDField(source="proposed_by_id", read_only=True)
+    proposed_by_name = serializers.CharField(source="proposed_by.full_name", read_only=True)
+    proposed_by_organization = serializers.UUIDField(source="proposed_by_organization_id", read_only=True)
+    quantity_grams = GramsField(read_only=True)
+    fineness = serializers.DecimalField(max_digits=5, decimal_places=1, read_only=True)
+    price_per_fine_gram = serializers.SerializerMethodField()
+    lbma_adjustment_percent = serializers.SerializerMethodField()
+    premium_per_kg_fine = serializers.SerializerMethodField()
+    deposit_amount = serializers.SerializerMethodField()
+    deposit_percent = serializers.SerializerMethodField()
+    origin_site = serializers.UUIDField(source="origin_site_id", read_only=True)
+
+    class Meta:
+        model = ContractVersion
+        fields = [
+            "number",
+            "side",
+            "proposed_by",
+            "proposed_by_name",
+            "proposed_by_organization",
+            "quantity_grams",
+            "fineness",
+            "price_basis",
+            "price_per_fine_gram",
+            "lbma_adjustment_percent",
+            "premium_per_kg_fine",
+            "incoterm",
+            "incoterm_place",
+            "delivery_date",
+            "deposit_amount",
+            "deposit_percent",
+            "payment_terms",
+            "origin_site",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+    @extend_schema_field(MoneySerializer(allow_null=True))
+    def get_price_per_fine_gram(self, obj: ContractVersion) -> dict[str, Any] | None:
+        return _money(obj.price_per_fine_gram_minor, obj.currency)
+
+    @extend_schema_field(MoneySerializer)
+    def get_premium_per_kg_fine(self, obj: ContractVersion) -> dict[str, Any] | None:
+        return _money(obj.premium_per_kg_fine_minor, "USD")
+
+    def get_lbma_adjustment_percent(self, obj: ContractVersion) -> str | None:
+        return _percent(obj.lbma_adjustment_bp)
+
+    @extend_schema_field(MoneySerializer(allow_null=True))
+    def get_deposit_amount(self, obj: ContractVersion) -> dict[str, Any] | None:
+        return _money(obj.deposit_amount_minor, obj.currency)
+
+    def get_deposit_percent(self, obj: ContractVersion) -> str | None:
+        return _percent(obj.deposit_percent_bp)
+
+
+class ContractAcceptanceSerializer(serializers.ModelSerializer):
+    organization = serializers.UUIDField(source="organization_id", read_only=True)
+    user = serializers.UUIDField(source="user_id", read_only=True)
+    user_name = serializers.CharField(source="user.full_name", read_only=True)
+    version = serializers.IntegerField(source="version.number", read_only=True)
+
+    class Meta:
+        model = ContractAcceptance
+        fields = ["side", "organization", "user", "user_name", "version", "accepted_at"]
+        read_only_fields = fields
+
+
+class ContractSerializer(serializers.ModelSerializer):
+    inquiry = serializers.UUIDField(source="inquiry_id", read_only=True)
+    buyer = serializers.UUIDField(source="buyer_id", read_only=True)
+    buyer_name = serializers.CharField(source="buyer.legal_name", read_only=True)
+    producer = serializers.UUIDField(source="producer_id", read_only=True)
+    producer_name = serializers.CharField(source="producer.organization.legal_name", read_only=True)
+    listing = serializers.UUIDField(source="listing_id", read_only=True)
+    latest_version = serializers.SerializerMethodField()
+    signed_version = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Contract
+        fields = [
+            "id",
+            "inquiry",
+            "buyer",
+            "buyer_name",
+            "producer",
+            "producer_name",
+            "listing",
+            "state",
+            "latest_version",
+            "signed_version",
+            "terms_hash",
+            "signed_at",
+            "delivered_at",
+            "completed_at",
+            "ended_at",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+    @extend_schema_field(ContractVersionSerializer)
+    def get_latest_version(self, obj: Contract) -> dict[str, Any]:
+        versions = list(obj.versions.all())  # prefetched in number order
+        return ContractVersionSerializer(versions[-1]).data
+
+    def get_signed_version(self, obj: Contract) -> int | None:
+        for version in obj.versions.all():
+            if version.pk == obj.signed_version_id:
+                return version.number
+        return None
+
+
+class ContractDetailSerializer(ContractSerializer):
+    """A contract with every version of its terms and, once signed, both acceptances."""
+
+    versions = ContractVersionSerializer(many=True, read_only=True)
+    acceptances = ContractAcceptanceSerializer(many=True, read_only=True)
+
+    class Meta(ContractSerializer.Meta):
+        fields = [*ContractSerializer.Meta.fields, "versions", "acceptances"]
+        read_only_fields = fields
+
+
+class TermsInputSerializer(serializers.Serializer):
+    """One version of the terms. Prices as on listings: a fixed price per fine gram (USD or PEN), or the LBMA
+    AM or PM fix in USD adjusted by a percentage; plus a premium in US cents per kilogram of fine gold."""
+
+    quantity_grams = GramsField()
+    fineness = serializers.DecimalField(
+        max_digits=5, decimal_places=1, min_value=Decimal("1"), max_value=Decimal("1000")
+    )
+    price_basis = serializers.ChoiceField(choices=PriceBasis.choices)
+    price_per_fine_gram = MoneyField(required=False, allow_null=True, default=None)
+    lbma_adjustment_percent = serializers.DecimalField(
+        max_digits=5,
+        decimal_places=2,
+        min_value=Decimal("-50"),
+        max_value=Decimal("50"),
+        required=False,
+        allow_null=True,
+        default=None,
+    )
+    premium_per_kg_fine_minor = serializers.IntegerField(
+        min_value=0, max_value=10**9, default=0, help_text="US cents per kilogram of fine gold."
+    )
+    incoterm = serializers.ChoiceField(choices=Incoterm.choices)
+    incoterm_place = serializers.CharField(max_length=120)
+    delivery_date = serializers.DateField()
+    deposit_amount = MoneyField(
+        required=False, allow_null=True, default=None, help_text="A fixed deposit (or give deposit_percent)."
+    )
+    deposit_percent = serializers.DecimalField(
+        max_digits=5,
+        decimal_places=2,
+        min_value=Decimal("0"),
+        max_value=Decimal("100"),
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="A deposit as a percentage of the contract value (or give deposit_amount).",
+    )
+    payment_terms = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+    origin_site = serializers.UUIDField(help_text="An approved site of the listing's producer.")
+
+    def to_service(self) -> dict[str, Any]:
+        data = dict(self.validated_data)
+        price = data.pop("price_per_fine_gram", None)
+        adjustment = data.pop("lbma_adjustment_percent", None)
+        deposit = data.pop("deposit_amount", None)
+        percent = data.pop("deposit_percent", None)
+        data["price_per_fine_gram_minor"] = price.amount_minor if price else None
+        data["currency"] = price.currency if price else Currency.USD
+        data["lbma_adjustment_bp"] = int(adjustment * 100) if adjustment is not None else None
+        data["deposit_amount_minor"] = deposit.amount_minor if deposit else None
+        if deposit is not None:
+            data["deposit_currency"] = deposit.currency
+        data["deposit_percent_bp"] = int(percent * 100) if percent is not None else None
+        return data
+
+
+class ContractCreateSerializer(TermsInputSerializer):
+    inquiry = serializers.UUIDField(help_text="The inquiry the contract comes from (yours, and open).")
+    listing = serializers.UUIDField(
+        required=False, allow_null=True, default=None, help_text="Needed when the inquiry names no listing."
+    )
+
+    def to_service(self) -> dict[str, Any]:
+        data = super().to_service()
+        data.pop("inquiry")
+        data["listing_id"] = data.pop("listing")
+        return data
+
+
+class AcceptInputSerializer(serializers.Serializer):
+    version = serializers.IntegerField(min_value=1, help_text="The number of the version you accept: the latest.")
+
+
+class CancelInputSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")

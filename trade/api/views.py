@@ -1,0 +1,259 @@
+"""Trade: inquiries and their threads, contracts and the moves of their lifecycle.
+
+Every path with an id resolves the object within what the caller may see first (another organisation's is
+404), then checks the role (403), then reads the body (400), then the service checks the state (409).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import django_filters
+from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from accounts.api.views import IDEMPOTENCY_HEADER
+from core.actor import Actor, get_actor
+from core.api import UUID_PATTERN
+from core.errors import PermissionDenied, documents_problems
+from core.idempotency import idempotent
+from core.pagination import CursorPagination
+from core.permissions import ActsForOrganization
+from trade import selectors, services
+from trade.api.serializers import (
+    AcceptInputSerializer,
+    CancelInputSerializer,
+    ContractCreateSerializer,
+    ContractDetailSerializer,
+    ContractSerializer,
+    InquiryCreateSerializer,
+    InquiryMessageInputSerializer,
+    InquiryMessageSerializer,
+    InquirySerializer,
+    TermsInputSerializer,
+)
+from trade.models import Contract, ContractState, Inquiry, InquiryMessage
+
+
+def _require_trader(actor: Actor) -> None:
+    if actor.organization_kind not in ("buyer", "producer"):
+        raise PermissionDenied(code="not_party")
+
+
+class InquiryFilter(django_filters.FilterSet):
+    state = django_filters.ChoiceFilter(choices=Inquiry.State.choices)
+    listing = django_filters.UUIDFilter(field_name="listing_id")
+
+    class Meta:
+        model = Inquiry
+        fields: list[str] = []
+
+
+class InquiryViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Inquiries your organisation asked or was asked; reviewers and staff read them all."""
+
+    queryset = Inquiry.objects.none()
+    serializer_class = InquirySerializer
+    permission_classes = [ActsForOrganization]
+    filter_backends = [DjangoFilterBackend]
+    filterset_class = InquiryFilter
+    lookup_value_regex = UUID_PATTERN
+
+    def get_throttles(self) -> list[Any]:
+        self.throttle_scope = "inquiries" if self.action == "create" else None
+        return super().get_throttles()
+
+    def get_queryset(self) -> Any:
+        return selectors.inquiries_for(actor=get_actor(self.request))
+
+    def get_object(self) -> Inquiry:
+        return selectors.inquiry_get(actor=get_actor(self.request), inquiry_id=self.kwargs["pk"])
+
+    @extend_schema(request=InquiryCreateSerializer, responses={201: InquirySerializer})
+    def create(self, request: Request) -> Response:
+        """A buyer asks about a visible listing (or a verified producer); a producer answers an open sourcing
+        request. The message starts the thread; the other side's people are notified."""
+        actor = get_actor(request)
+        _require_trader(actor)
+        data = InquiryCreateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        inquiry = services.inquiry_create(actor=actor, **data.to_service())
+        body = InquirySerializer(selectors.inquiry_get(actor=actor, inquiry_id=inquiry.pk)).data
+        return Response(body, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=None, responses=InquirySerializer)
+    @action(detail=True, methods=["post"])
+    def close(self, request: Request, pk: str) -> Response:
+        """Either side closes the inquiry (closing it again changes nothing); the thread is kept."""
+        actor = get_actor(request)
+        inquiry = services.inquiry_close(actor=actor, inquiry=self.get_object())
+        return Response(InquirySerializer(selectors.inquiry_get(actor=actor, inquiry_id=inquiry.pk)).data)
+
+
+class ThreadPagination(CursorPagination):
+    ordering = "created_at"  # a thread reads oldest first
+
+
+class InquiryMessageViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+    """The thread of an inquiry, oldest first: the two organisations write, reviewers and staff read."""
+
+    queryset = InquiryMessage.objects.none()
+    serializer_class = InquiryMessageSerializer
+    permission_classes = [ActsForOrganization]
+    pagination_class = ThreadPagination
+
+    def get_throttles(self) -> list[Any]:
+        self.throttle_scope = "inquiries" if self.action == "create" else None
+        return super().get_throttles()
+
+    def get_inquiry(self) -> Inquiry:
+        return selectors.inquiry_get(actor=get_actor(self.request), inquiry_id=self.kwargs["inquiry_pk"])
+
+    def get_queryset(self) -> Any:
+        return selectors.messages_of(inquiry=self.get_inquiry())
+
+    @extend_schema(request=InquiryMessageInputSerializer, responses={201: InquiryMessageSerializer})
+    @documents_problems(409)
+    def create(self, request: Request, inquiry_pk: str) -> Response:
+        """Write in the thread of an open inquiry (409 once it is closed)."""
+        actor = get_actor(request)
+        inquiry = self.get_inquiry()
+        services.require_party(actor, inquiry)
+        data = InquiryMessageInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        message = services.inquiry_post_message(actor=actor, inquiry=inquiry, body=data.validated_data["body"])
+        body = InquiryMessageSerializer(selectors.messages_of(inquiry=inquiry).get(pk=message.pk)).data
+        return Response(body, status=status.HTTP_201_CREATED)
+
+
+class ContractFilter(django_filters.FilterSet):
+    state = django_filters.MultipleChoiceFilter(choices=ContractState.choices, distinct=False)
+    listing = django_filters.UUIDFilter(field_name="listing_id")
+    inquiry = django_filters.UUIDFilter(field_name="inquiry_id")
+
+    class Meta:
+        model = Contract
+        fields: list[str] = []
+
+
+class ContractViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Contracts of your organisation, as buyer or as producer; reviewers and staff read them all. Only
+    organisation admins propose, accept and move them; staff may cancel a signed one."""
+
+    queryset = Contract.objects.none()
+    serializer_class = ContractSerializer
+    permission_classes = [ActsForOrganization]
+    filter_backends = [DjangoFilterBackend]
+    filterset_class = ContractFilter
+    lookup_value_regex = UUID_PATTERN
+
+    def get_queryset(self) -> Any:
+        return selectors.contracts_for(actor=get_actor(self.request))
+
+    def get_object(self) -> Contract:
+        return selectors.contract_get(actor=get_actor(self.request), contract_id=self.kwargs["pk"])
+
+    def _detail(self, actor: Actor, contract: Contract, status_code: int = status.HTTP_200_OK) -> Response:
+        body = ContractDetailSerializer(selectors.contract_get(actor=actor, contract_id=contract.pk)).data
+        return Response(body, status=status_code)
+
+    @extend_schema(responses=ContractDetailSerializer)
+    def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        """A contract with every version of its terms, both acceptances and the hash of the signed terms."""
+        return Response(ContractDetailSerializer(self.get_object()).data)
+
+    @extend_schema(
+        request=ContractCreateSerializer, responses={201: ContractDetailSerializer}, parameters=[IDEMPOTENCY_HEADER]
+    )
+    @documents_problems(409, 422)
+    @idempotent
+    def create(self, request: Request) -> Response:
+        """Start a contract from an open inquiry, proposing the first version of its terms (either side's
+        admin)."""
+        actor = get_actor(request)
+        _require_trader(actor)
+        services.require_admin(actor)
+        data = ContractCreateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        inquiry = selectors.inquiry_get(actor=actor, inquiry_id=data.validated_data["inquiry"])
+        contract = services.contract_start(actor=actor, inquiry=inquiry, **data.to_service())
+        return self._detail(actor, contract, status.HTTP_201_CREATED)
+
+    @extend_schema(request=TermsInputSerializer, responses={201: ContractDetailSerializer})
+    @documents_problems(409)
+    @action(detail=True, methods=["post"])
+    def propose(self, request: Request, pk: str) -> Response:
+        """Propose the next version of the terms (either side's admin, while negotiating)."""
+        actor = get_actor(request)
+        contract = self.get_object()
+        services.require_contract_admin(actor, contract)
+        data = TermsInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        services.contract_propose(actor=actor, contract=contract, **data.to_service())
+        return self._detail(actor, contract, status.HTTP_201_CREATED)
+
+    @extend_schema(request=AcceptInputSerializer, responses=ContractDetailSerializer, parameters=[IDEMPOTENCY_HEADER])
+    @documents_problems(409, 422)
+    @action(detail=True, methods=["post"])
+    @idempotent
+    def accept(self, request: Request, pk: str) -> Response:
+        """Sign: accept the latest version by its number (an admin of the side that did not propose it).
+        Reserves the quantity on the listing; 409 `contract_version_stale`, `contract_own_proposal`,
+        `buyer_kyc_not_verified`, `listing_not_visible` or `quantity_unavailable` otherwise."""
+        actor = get_actor(request)
+        contract = self.get_object()
+        services.require_contract_admin(actor, contract)
+        data = AcceptInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        contract = services.contract_accept(actor=actor, contract=contract, version=data.validated_data["version"])
+        return self._detail(actor, contract)
+
+    def _move(self, request: Request, move: str, reason: str = "") -> Response:
+        actor = get_actor(request)
+        contract = services.contract_move(actor=actor, contract=self.get_object(), move=move, reason=reason)
+        return self._detail(actor, contract)
+
+    @extend_schema(request=None, responses=ContractDetailSerializer)
+    @documents_problems(409)
+    @action(detail=True, methods=["post"])
+    def decline(self, request: Request, pk: str) -> Response:
+        """Refuse the other side's latest proposal: the negotiation ends."""
+        return self._move(request, "decline")
+
+    @extend_schema(request=None, responses=ContractDetailSerializer)
+    @documents_problems(409)
+    @action(detail=True, methods=["post"])
+    def withdraw(self, request: Request, pk: str) -> Response:
+        """Take back your side's latest proposal: the negotiation ends."""
+        return self._move(request, "withdraw")
+
+    @extend_schema(request=CancelInputSerializer, responses=ContractDetailSerializer)
+    @documents_problems(409)
+    @action(detail=True, methods=["post"])
+    def cancel(self, request: Request, pk: str) -> Response:
+        """Call off a signed contract (either side's admin, or staff): its quantity goes back to the listing."""
+        actor = get_actor(request)
+        contract = self.get_object()
+        if not actor.is_staff:
+            services.require_contract_admin(actor, contract)
+        data = CancelInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        return self._move(request, "cancel", data.validated_data["reason"])
+
+    @extend_schema(request=None, responses=ContractDetailSerializer)
+    @documents_problems(409)
+    @action(detail=True, methods=["post"], url_path="mark-delivered")
+    def mark_delivered(self, request: Request, pk: str) -> Response:
+        """The producer's admin says the gold was handed over."""
+        return self._move(request, "mark_delivered")
+
+    @extend_schema(request=None, responses=ContractDetailSerializer)
+    @documents_problems(409)
+    @action(detail=True, methods=["post"])
+    def complete(self, request: Request, pk: str) -> Response:
+        """The buyer's admin confirms the delivery: the contract is completed."""
+        return self._move(request, "complete")

@@ -1,0 +1,265 @@
+"""Trade between a buyer organisation and a producer: inquiries with their threads of messages, and contracts
+with immutable, numbered versions of their terms and the two acceptances that sign them.
+
+Units as in listings: grams as integer milligrams, fineness as integer tenths of per mille, money as integer
+minor units with an ISO 4217 code, percentages as integer basis points. Deposits (Stripe) will live here too,
+one per contract, pointing at `Contract`.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from core.money import Currency
+from core.units import FinenessField, GramsField
+from listings.models import Incoterm, Listing, PriceBasis, SourcingRequest
+from producers.models import Producer, Site
+
+
+class Side(models.TextChoices):
+    PRODUCER = "producer", _("Producer")
+    BUYER = "buyer", _("Buyer")
+
+
+class Inquiry(models.Model):
+    """A buyer's question about a listing, or to a producer directly; a producer's answer to a sourcing
+    request. Only the two organisations (and reviewers and staff, read-only) see it."""
+
+    class State(models.TextChoices):
+        OPEN = "open", _("Open")  # the two organisations write to each other
+        CLOSED = "closed", _("Closed")  # either side closed it: the thread is kept, no more messages
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    buyer = models.ForeignKey("accounts.Organization", on_delete=models.PROTECT, related_name="inquiries")
+    producer = models.ForeignKey(Producer, on_delete=models.PROTECT, related_name="inquiries")
+    listing = models.ForeignKey(Listing, null=True, blank=True, on_delete=models.PROTECT, related_name="inquiries")
+    sourcing_request = models.ForeignKey(
+        SourcingRequest, null=True, blank=True, on_delete=models.PROTECT, related_name="inquiries"
+    )
+    opened_by = models.CharField(max_length=8, choices=Side.choices)  # which side asked first
+    grams = GramsField()
+    target_price_per_fine_gram_minor = models.BigIntegerField(null=True, blank=True)
+    currency = models.CharField(max_length=3, choices=Currency.choices, default=Currency.USD)
+    state = models.CharField(max_length=6, choices=State.choices, default=State.OPEN)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name_plural = "inquiries"
+        constraints = [
+            models.CheckConstraint(condition=Q(state__in=["open", "closed"]), name="inquiry_state_valid"),
+            models.CheckConstraint(condition=Q(opened_by__in=["buyer", "producer"]), name="inquiry_opened_by_valid"),
+            models.CheckConstraint(condition=Q(grams__gt=0), name="inquiry_grams_positive"),
+            models.CheckConstraint(
+                condition=Q(target_price_per_fine_gram_minor__isnull=True) | Q(target_price_per_fine_gram_minor__gt=0),
+                name="inquiry_target_price_positive",
+            ),
+            models.CheckConstraint(
+                condition=Q(state="open", closed_at__isnull=True) | Q(state="closed", closed_at__isnull=False),
+                name="inquiry_closed_at_when_closed",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["buyer", "state", "created_at"], name="inquiry_buyer_idx"),
+            models.Index(fields=["producer", "state", "created_at"], name="inquiry_producer_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.buyer_id} ↔ {self.producer_id}"
+
+    def side_of(self, organization_id: object) -> str | None:
+        if organization_id == self.buyer_id:
+            return Side.BUYER
+        if organization_id == self.producer_id:
+            return Side.PRODUCER
+        return None
+
+
+class InquiryMessage(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    inquiry = models.ForeignKey(Inquiry, on_delete=models.CASCADE, related_name="messages")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    side = models.CharField(max_length=8, choices=Side.choices)
+    body = models.TextField(max_length=5000)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at"]
+        constraints = [
+            models.CheckConstraint(condition=Q(side__in=["buyer", "producer"]), name="inquiry_message_side_valid"),
+            models.CheckConstraint(condition=~Q(body=""), name="inquiry_message_not_empty"),
+        ]
+        indexes = [models.Index(fields=["inquiry", "created_at"], name="inquiry_message_thread_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.inquiry_id} #{self.created_at:%Y-%m-%d %H:%M}"
+
+
+class ContractState(models.TextChoices):
+    NEGOTIATING = "negotiating", _("Negotiating")  # versions of the terms go back and forth
+    SIGNED = "signed", _("Signed")  # the latest version was accepted: the quantity is reserved on the listing
+    DELIVERED = "delivered", _("Delivered")  # the producer says the gold was handed over
+    COMPLETED = "completed", _("Completed")  # the buyer confirmed the delivery
+    DECLINED = "declined", _("Declined")  # the side asked to accept said no
+    WITHDRAWN = "withdrawn", _("Withdrawn")  # the side that proposed took its proposal back
+    CANCELLED = "cancelled", _("Cancelled")  # a signed contract was called off: the quantity is released
+    EXPIRED = "expired", _("Expired")  # reserved for a job that ends stale negotiations; nothing sets it yet
+
+
+# move -> (states it may start from, state it leads to). Proposing a new version keeps the state.
+TRANSITIONS: dict[str, tuple[tuple[str, ...], str]] = {
+    "accept": (("negotiating",), "signed"),
+    "decline": (("negotiating",), "declined"),
+    "withdraw": (("negotiating",), "withdrawn"),
+    "cancel": (("signed",), "cancelled"),
+    "mark_delivered": (("signed",), "delivered"),
+    "complete": (("delivered",), "completed"),
+}
+SIGNED_STATES = ("signed", "delivered", "completed", "cancelled")
+
+
+class Contract(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    inquiry = models.ForeignKey(Inquiry, on_delete=models.PROTECT, related_name="contracts")
+    buyer = models.ForeignKey("accounts.Organization", on_delete=models.PROTECT, related_name="contracts")
+    producer = models.ForeignKey(Producer, on_delete=models.PROTECT, related_name="contracts")
+    listing = models.ForeignKey(Listing, on_delete=models.PROTECT, related_name="contracts")
+    state = models.CharField(max_length=12, choices=ContractState.choices, default=ContractState.NEGOTIATING)
+    signed_version = models.ForeignKey(
+        "ContractVersion", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    terms_hash = models.CharField(max_length=64, blank=True)  # SHA-256 of the canonical terms, at signing
+    signed_at = models.DateTimeField(null=True, blank=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+    ended_at = models.DateTimeField(null=True, blank=True)  # declined, withdrawn or cancelled
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(state__in=[s.value for s in ContractState]), name="contract_state_valid"
+            ),
+            # Signed (and everything after) always carries the hash and the version it signed; nothing else does.
+            models.CheckConstraint(
+                condition=(
+                    Q(state__in=SIGNED_STATES)
+                    & Q(signed_version__isnull=False, signed_at__isnull=False)
+                    & ~Q(terms_hash="")
+                )
+                | (~Q(state__in=SIGNED_STATES) & Q(signed_version__isnull=True, signed_at__isnull=True, terms_hash="")),
+                name="contract_signature_when_signed",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["buyer", "state", "created_at"], name="contract_buyer_idx"),
+            models.Index(fields=["producer", "state", "created_at"], name="contract_producer_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.buyer_id} ↔ {self.producer_id} ({self.state})"
+
+    def side_of(self, organization_id: object) -> str | None:
+        if organization_id == self.buyer_id:
+            return Side.BUYER
+        if organization_id == self.producer_id:
+            return Side.PRODUCER
+        return None
+
+
+class ContractVersion(models.Model):
+    """One proposal of the terms, immutable once written. Numbered 1..n within its contract."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    contract = models.ForeignKey(Contract, on_delete=models.CASCADE, related_name="versions")
+    number = models.PositiveIntegerField()
+    side = models.CharField(max_length=8, choices=Side.choices)  # the side that proposed it
+    proposed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    proposed_by_organization = models.ForeignKey("accounts.Organization", on_delete=models.PROTECT, related_name="+")
+    quantity_grams = GramsField()
+    fineness = FinenessField()
+    price_basis = models.CharField(max_length=10, choices=PriceBasis.choices)
+    currency = models.CharField(max_length=3, choices=Currency.choices, default=Currency.USD)
+    price_per_fine_gram_minor = models.BigIntegerField(null=True, blank=True)  # fixed basis
+    lbma_adjustment_bp = models.IntegerField(null=True, blank=True)  # LBMA bases: -200 = fix minus 2 %
+    premium_per_kg_fine_minor = models.BigIntegerField(default=0)  # US cents per kg of fine gold
+    incoterm = models.CharField(max_length=3, choices=Incoterm.choices)
+    incoterm_place = models.CharField(max_length=120)
+    delivery_date = models.DateField()
+    deposit_amount_minor = models.BigIntegerField(null=True, blank=True)  # in `currency`
+    deposit_percent_bp = models.IntegerField(null=True, blank=True)  # of the contract value: 1000 = 10 %
+    payment_terms = models.TextField(max_length=2000, blank=True)
+    origin_site = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["contract", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["contract", "number"], name="contract_version_number_unique"),
+            models.CheckConstraint(condition=Q(number__gte=1), name="contract_version_number_positive"),
+            models.CheckConstraint(condition=Q(side__in=["buyer", "producer"]), name="contract_version_side_valid"),
+            models.CheckConstraint(condition=Q(quantity_grams__gt=0), name="contract_version_quantity_positive"),
+            models.CheckConstraint(
+                condition=Q(fineness__gt=0, fineness__lte=1000), name="contract_version_fineness_range"
+            ),
+            models.CheckConstraint(
+                condition=(
+                    Q(price_basis="fixed") & Q(price_per_fine_gram_minor__gt=0) & Q(lbma_adjustment_bp__isnull=True)
+                )
+                | (
+                    Q(price_basis__in=["lbma_am", "lbma_pm"], currency="USD", price_per_fine_gram_minor__isnull=True)
+                    & Q(lbma_adjustment_bp__gte=-5000, lbma_adjustment_bp__lte=5000)
+                ),
+                name="contract_version_price_matches_basis",
+            ),
+            models.CheckConstraint(
+                condition=Q(premium_per_kg_fine_minor__gte=0), name="contract_version_premium_not_negative"
+            ),
+            # A deposit is an amount or a percentage, exactly one of them (zero: no deposit).
+            models.CheckConstraint(
+                condition=(
+                    Q(deposit_amount_minor__isnull=False, deposit_amount_minor__gte=0, deposit_percent_bp__isnull=True)
+                )
+                | (
+                    Q(deposit_amount_minor__isnull=True, deposit_percent_bp__isnull=False)
+                    & Q(deposit_percent_bp__gte=0, deposit_percent_bp__lte=10000)
+                ),
+                name="contract_version_one_deposit",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.contract_id} v{self.number}"
+
+
+class ContractAcceptance(models.Model):
+    """Who accepted the signed version for each side, and when. The proposer's proposal is its side's
+    acceptance of that version; the other side's `accept` is the second. Written at signing, two rows."""
+
+    contract = models.ForeignKey(Contract, on_delete=models.CASCADE, related_name="acceptances")
+    version = models.ForeignKey(ContractVersion, on_delete=models.PROTECT, related_name="+")
+    side = models.CharField(max_length=8, choices=Side.choices)
+    organization = models.ForeignKey("accounts.Organization", on_delete=models.PROTECT, related_name="+")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    accepted_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["accepted_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["contract", "side"], name="contract_acceptance_one_per_side"),
+            models.CheckConstraint(condition=Q(side__in=["buyer", "producer"]), name="contract_acceptance_side_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.contract_id} {self.side}"

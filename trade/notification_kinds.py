@@ -1,0 +1,63 @@
+"""The notifications the trade app sends."""
+
+from django.utils.translation import gettext_lazy as _
+
+from notifications.kinds import register
+
+register(
+    "inquiry_received",
+    title=_("New inquiry from %(organization)s"),
+    body=_("%(organization)s asks about %(grams)s g of gold. Answer in the inquiry's thread."),
+)
+register(
+    "inquiry_message",
+    title=_("New message from %(organization)s"),
+    body=_("%(organization)s wrote in your inquiry's thread."),
+)
+register(
+    "inquiry_closed",
+    title=_("%(organization)s closed an inquiry"),
+    body=_("%(organization)s closed the inquiry: no more messages can be written in it."),
+)
+register(
+    "contract_proposed",
+    title=_("%(organization)s proposed contract terms"),
+    body=_(
+        "%(organization)s proposed version %(version)s of the contract's terms. "
+        "Accept it, decline it or propose another."
+    ),
+)
+register(
+    "contract_signed",
+    title=_("Contract signed between %(buyer)s and %(producer)s"),
+    body=_("Version %(version)s of the terms was accepted: the contract is signed and the quantity is reserved."),
+)
+register(
+    "contract_declined",
+    title=_("Contract declined"),
+    body=_("The contract between %(buyer)s and %(producer)s was declined."),
+)
+register(
+    "contract_withdrawn",
+    title=_("Contract proposal withdrawn"),
+    body=_("The proposal for the contract between %(buyer)s and %(producer)s was withdrawn."),
+)
+register(
+    "contract_cancelled",
+    title=_("Contract cancelled"),
+    body=_(
+        "The signed contract between %(buyer)s and %(producer)s was cancelled and its quantity released. %(reason)s"
+    ),
+)
+register(
+    "contract_delivered",
+    title=_("Gold delivered"),
+    body=_(
+        "%(producer)s marked the gold of its contract with %(buyer)s as delivered. Confirm it to complete the contract."
+    ),
+)
+register(
+    "contract_completed",
+    title=_("Contract completed"),
+    body=_("%(buyer)s confirmed the delivery: the contract with %(producer)s is completed."),
+)

@@ -1,0 +1,541 @@
+"""Writes to trade: inquiries and their messages, contracts and the moves of their lifecycle.
+
+Every move locks the contract row, checks the state, changes it with a compare-and-set update, writes one
+audit event in the same transaction and notifies the other side (the e-mails leave after commit). Signing
+takes the listing's row lock (the reservation) before the audit chain's lock, in that order everywhere.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import transaction
+from django.db.models import Max, QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.models import Organization, User
+from accounts.selectors import acting_organization
+from audit.services import audit_record
+from core import clock
+from core.actor import Actor
+from core.errors import Conflict, PermissionDenied, field_error
+from listings.models import Listing, SourcingRequest
+from listings.models import Status as ListingStatus
+from listings.selectors import listings_visible
+from listings.services import listing_release, listing_reserve
+from notifications.services import notify
+from producers.models import Producer, Site, Verification
+from trade.models import (
+    TRANSITIONS,
+    Contract,
+    ContractAcceptance,
+    ContractState,
+    ContractVersion,
+    Inquiry,
+    InquiryMessage,
+    Side,
+)
+from trade.terms import TERM_FIELDS, fixed_value_minor, terms_hash
+
+
+def _people_of(organization_id: Any) -> QuerySet[User]:
+    return User.objects.filter(memberships__organization_id=organization_id, is_active=True)
+
+
+def _other_side_id(obj: Inquiry | Contract, side: str) -> Any:
+    return obj.producer_id if side == Side.BUYER else obj.buyer_id
+
+
+def _party_side(actor: Actor, obj: Inquiry | Contract) -> str:
+    """The side the actor acts for; reviewers, staff and everybody else are not parties (403)."""
+    side = obj.side_of(actor.organization_id)
+    if side is None:
+        raise PermissionDenied(_("Only the two organisations trading here can do this."), code="not_party")
+    return side
+
+
+def _admin_side(actor: Actor, contract: Contract | Inquiry) -> str:
+    side = _party_side(actor, contract)
+    require_admin(actor)
+    return side
+
+
+def require_party(actor: Actor, obj: Inquiry | Contract) -> None:
+    _party_side(actor, obj)
+
+
+def require_admin(actor: Actor) -> None:
+    if not actor.is_org_admin:
+        raise PermissionDenied(
+            _("Only an administrator of your organisation negotiates and signs contracts."), code="not_admin"
+        )
+
+
+def require_contract_admin(actor: Actor, contract: Contract) -> None:
+    _admin_side(actor, contract)
+
+
+def _subject(obj: Inquiry | Contract) -> Organization:
+    return obj.producer.organization
+
+
+# --- Inquiries ------------------------------------------------------------------------------------
+@transaction.atomic
+def inquiry_create(
+    *,
+    actor: Actor,
+    message: str,
+    grams: Any,
+    target_price_per_fine_gram_minor: int | None = None,
+    currency: str = "USD",
+    listing_id: Any = None,
+    producer_id: Any = None,
+    sourcing_request_id: Any = None,
+) -> Inquiry:
+    """A buyer asks about a visible listing or a verified producer; a producer answers an open sourcing
+    request (and may point at one of its listings)."""
+    listing: Listing | None = None
+    sourcing_request: SourcingRequest | None = None
+    if actor.organization_kind == "buyer":
+        if sourcing_request_id is not None:
+            raise field_error(
+                "sourcing_request", "producers_only", _("Producers answer sourcing requests; buyers make them.")
+            )
+        if listing_id is not None:
+            listing = listings_visible().filter(pk=listing_id).first()
+            if listing is None:
+                raise field_error("listing", "not_visible", _("This listing is not offered today."))
+            if producer_id is not None and producer_id != listing.producer_id:
+                raise field_error("producer", "not_the_listing_producer", _("This listing is another producer's."))
+            producer = listing.producer
+        elif producer_id is not None:
+            found = Producer.objects.filter(pk=producer_id, verification_status=Verification.VERIFIED).first()
+            if found is None:
+                raise field_error("producer", "unknown_producer", _("No verified producer has this id."))
+            producer = found
+        else:
+            raise field_error("listing", "required", _("Name the listing or the producer you ask."))
+        buyer = acting_organization(actor)
+        opened_by = Side.BUYER
+    elif actor.organization_kind == "producer":
+        own = Producer.objects.filter(pk=actor.organization_id).first()
+        if own is None:
+            raise PermissionDenied(_("Set up your producer profile first."), code="not_producer")
+        producer = own
+        if sourcing_request_id is None:
+            raise field_error(
+                "sourcing_request", "required", _("Producers start an inquiry by answering a sourcing request.")
+            )
+        sourcing_request = SourcingRequest.objects.filter(
+            pk=sourcing_request_id, state=SourcingRequest.State.OPEN
+        ).first()
+        if sourcing_request is None:
+            raise field_error("sourcing_request", "not_open", _("This sourcing request is not open."))
+        if listing_id is not None:
+            listing = (
+                Listing.objects.filter(pk=listing_id, producer=producer).exclude(status=ListingStatus.CLOSED).first()
+            )
+            if listing is None:
+                raise field_error("listing", "not_your_listing", _("Name one of your own open listings."))
+        buyer = sourcing_request.buyer
+        opened_by = Side.PRODUCER
+    else:
+        raise PermissionDenied(_("Inquiries are between buyers and producers."), code="not_party")
+    assert buyer is not None
+    inquiry = Inquiry.objects.create(
+        buyer=buyer,
+        producer=producer,
+        listing=listing,
+        sourcing_request=sourcing_request,
+        opened_by=opened_by,
+        grams=grams,
+        target_price_per_fine_gram_minor=target_price_per_fine_gram_minor,
+        currency=currency,
+        created_by=actor.user,
+    )
+    InquiryMessage.objects.create(inquiry=inquiry, author=actor.user, side=opened_by, body=message)
+    audit_record(
+        action="trade.inquiry.opened",
+        actor=actor.user,
+        actor_organization=acting_organization(actor),
+        subject_organization=producer.organization,
+        target=inquiry,
+        data={
+            "buyer": str(buyer.pk),
+            "listing": str(listing.pk) if listing else None,
+            "sourcing_request": str(sourcing_request.pk) if sourcing_request else None,
+            "grams": str(inquiry.grams),
+        },
+    )
+    asker = buyer.legal_name if opened_by == Side.BUYER else producer.organization.legal_name
+    notify(
+        recipients=_people_of(_other_side_id(inquiry, opened_by)),
+        kind="inquiry_received",
+        params={"organization": asker, "grams": inquiry.grams},
+        organization=producer.organization if opened_by == Side.BUYER else buyer,
+        target=inquiry,
+    )
+    return inquiry
+
+
+def _organization_of_side(obj: Inquiry | Contract, side: str) -> Organization:
+    return obj.buyer if side == Side.BUYER else obj.producer.organization
+
+
+@transaction.atomic
+def inquiry_post_message(*, actor: Actor, inquiry: Inquiry, body: str) -> InquiryMessage:
+    side = _party_side(actor, inquiry)
+    locked = Inquiry.objects.select_for_update().get(pk=inquiry.pk)
+    if locked.state != Inquiry.State.OPEN:
+        raise Conflict(_("This inquiry is closed: start a new one."), code="inquiry_closed")
+    message = InquiryMessage.objects.create(inquiry=inquiry, author=actor.user, side=side, body=body)
+    Inquiry.objects.filter(pk=inquiry.pk).update(updated_at=timezone.now())
+    audit_record(
+        action="trade.inquiry.message_posted",
+        actor=actor.user,
+        actor_organization=acting_organization(actor),
+        subject_organization=_subject(inquiry),
+        target=inquiry,
+        data={"message": str(message.pk), "side": side},
+    )
+    other = Side.PRODUCER if side == Side.BUYER else Side.BUYER
+    notify(
+        recipients=_people_of(_other_side_id(inquiry, side)),
+        kind="inquiry_message",
+        params={"organization": _organization_of_side(inquiry, side).legal_name},
+        organization=_organization_of_side(inquiry, other),
+        target=inquiry,
+    )
+    return message
+
+
+@transaction.atomic
+def inquiry_close(*, actor: Actor, inquiry: Inquiry) -> Inquiry:
+    """Either side closes the thread; closing a closed inquiry changes nothing."""
+    side = _party_side(actor, inquiry)
+    if inquiry.state == Inquiry.State.CLOSED:
+        return inquiry
+    if not Inquiry.objects.filter(pk=inquiry.pk, state=Inquiry.State.OPEN).update(
+        state=Inquiry.State.CLOSED, closed_at=timezone.now(), updated_at=timezone.now()
+    ):
+        inquiry.refresh_from_db()
+        return inquiry  # closed meanwhile by the other side: the same outcome
+    inquiry.refresh_from_db()
+    audit_record(
+        action="trade.inquiry.closed",
+        actor=actor.user,
+        actor_organization=acting_organization(actor),
+        subject_organization=_subject(inquiry),
+        target=inquiry,
+        data={"from": Inquiry.State.OPEN, "to": Inquiry.State.CLOSED, "side": side},
+    )
+    other = Side.PRODUCER if side == Side.BUYER else Side.BUYER
+    notify(
+        recipients=_people_of(_other_side_id(inquiry, side)),
+        kind="inquiry_closed",
+        params={"organization": _organization_of_side(inquiry, side).legal_name},
+        organization=_organization_of_side(inquiry, other),
+        target=inquiry,
+    )
+    return inquiry
+
+
+# --- Contracts ------------------------------------------------------------------------------------
+def _check_terms(terms: dict[str, Any], listing: Listing) -> dict[str, Any]:
+    """Business rules of one version of the terms (the serializer checked the shapes): the price matches
+    its basis as on listings, the site is an approved one of the listing's producer, one deposit that is not
+    more than the gold is worth, a delivery date ahead, no more gold than is left."""
+    values: dict[str, Any] = {field: terms.get(field) for field in TERM_FIELDS}
+    if values["price_basis"] == "fixed":
+        if not values.get("price_per_fine_gram_minor"):
+            raise field_error("price_per_fine_gram", "required", _("A fixed price needs a price per fine gram."))
+        values["lbma_adjustment_bp"] = None
+    else:
+        if values.get("lbma_adjustment_bp") is None:
+            raise field_error(
+                "lbma_adjustment_percent", "required", _("An LBMA price needs its adjustment in percent.")
+            )
+        if (values.get("currency") or "USD") != "USD":
+            raise field_error("price_per_fine_gram", "lbma_in_usd", _("The LBMA Gold Price is in US dollars."))
+        values["price_per_fine_gram_minor"] = None
+        values["currency"] = "USD"
+    values["currency"] = values.get("currency") or "USD"
+    values["premium_per_kg_fine_minor"] = values.get("premium_per_kg_fine_minor") or 0
+    values["payment_terms"] = values.get("payment_terms") or ""
+    if values["quantity_grams"] > listing.available_grams:
+        raise field_error(
+            "quantity_grams",
+            "above_available",
+            _("Only %(grams)s g are left on this listing.") % {"grams": listing.available_grams},
+        )
+    if values["delivery_date"] < clock.today_lima():
+        raise field_error("delivery_date", "in_the_past", _("The delivery date has passed."))
+    amount, percent = values.get("deposit_amount_minor"), values.get("deposit_percent_bp")
+    if (amount is None) == (percent is None):
+        raise field_error(
+            "deposit_percent", "one_deposit", _("Give the deposit as an amount or as a percentage, one of them.")
+        )
+    if amount is not None:
+        if terms.get("deposit_currency", values["currency"]) != values["currency"]:
+            raise field_error(
+                "deposit_amount", "currency_mismatch", _("The deposit is paid in the currency of the price.")
+            )
+        value = fixed_value_minor(values)
+        if value is not None and amount > value:
+            raise field_error(
+                "deposit_amount", "above_contract_value", _("The deposit is more than the gold is worth.")
+            )
+    site = Site.objects.filter(
+        pk=values["origin_site"], producer_id=listing.producer_id, status=Site.Status.APPROVED
+    ).first()
+    if site is None:
+        raise field_error(
+            "origin_site", "not_an_approved_site", _("Name an approved site of the producer of this listing.")
+        )
+    values["origin_site"] = site
+    return values
+
+
+def _add_version(
+    *, actor: Actor, contract: Contract, side: str, number: int, values: dict[str, Any]
+) -> ContractVersion:
+    version = ContractVersion.objects.create(
+        contract=contract,
+        number=number,
+        side=side,
+        proposed_by=actor.user,
+        proposed_by_organization=_organization_of_side(contract, side),
+        **values,
+    )
+    audit_record(
+        action="trade.contract.proposed",
+        actor=actor.user,
+        actor_organization=acting_organization(actor),
+        subject_organization=_subject(contract),
+        target=contract,
+        data={
+            "version": number,
+            "side": side,
+            "quantity_grams": str(version.quantity_grams),
+            "price_basis": version.price_basis,
+            "delivery_date": version.delivery_date.isoformat(),
+        },
+    )
+    other = Side.PRODUCER if side == Side.BUYER else Side.BUYER
+    notify(
+        recipients=_people_of(_other_side_id(contract, side)),
+        kind="contract_proposed",
+        params={"organization": _organization_of_side(contract, side).legal_name, "version": number},
+        organization=_organization_of_side(contract, other),
+        target=contract,
+    )
+    return version
+
+
+@transaction.atomic
+def contract_start(*, actor: Actor, inquiry: Inquiry, listing_id: Any = None, **terms: Any) -> Contract:
+    """Either side's admin turns an open inquiry into a contract, proposing its first version."""
+    side = _admin_side(actor, inquiry)
+    if inquiry.state != Inquiry.State.OPEN:
+        raise Conflict(_("This inquiry is closed: start a new one."), code="inquiry_closed")
+    listing = inquiry.listing
+    if listing_id is not None:
+        listing = Listing.objects.filter(pk=listing_id, producer_id=inquiry.producer_id).first()
+        if listing is None:
+            raise field_error("listing", "not_this_producer", _("Name a listing of the producer of this inquiry."))
+    if listing is None:
+        raise field_error("listing", "required", _("Name the listing the gold comes from."))
+    if listing.status == ListingStatus.CLOSED:
+        raise Conflict(_("This listing is closed."), code="listing_closed")
+    values = _check_terms(terms, listing)
+    contract = Contract.objects.create(
+        inquiry=inquiry,
+        buyer_id=inquiry.buyer_id,
+        producer_id=inquiry.producer_id,
+        listing=listing,
+        created_by=actor.user,
+    )
+    _add_version(actor=actor, contract=contract, side=side, number=1, values=values)
+    return contract
+
+
+def _lock(contract: Contract) -> Contract:
+    return Contract.objects.select_for_update().select_related("buyer", "producer__organization").get(pk=contract.pk)
+
+
+def _latest(contract: Contract) -> ContractVersion:
+    version = contract.versions.order_by("-number").first()
+    assert version is not None  # a contract is created with its first version
+    return version
+
+
+def _invalid(contract: Contract) -> Conflict:
+    return Conflict(
+        _("This contract is %(state)s: it cannot be moved that way.") % {"state": ContractState(contract.state).label},
+        code="invalid_transition",
+    )
+
+
+@transaction.atomic
+def contract_propose(*, actor: Actor, contract: Contract, **terms: Any) -> ContractVersion:
+    side = _admin_side(actor, contract)
+    contract = _lock(contract)
+    if contract.state != ContractState.NEGOTIATING:
+        raise _invalid(contract)
+    values = _check_terms(terms, contract.listing)
+    number = (contract.versions.aggregate(n=Max("number"))["n"] or 0) + 1
+    Contract.objects.filter(pk=contract.pk, state=ContractState.NEGOTIATING).update(updated_at=timezone.now())
+    return _add_version(actor=actor, contract=contract, side=side, number=number, values=values)
+
+
+def _record_move(*, actor: Actor, contract: Contract, move: str, previous: str, data: dict[str, Any]) -> None:
+    audit_record(
+        action=f"trade.contract.{move}",
+        actor=actor.user,
+        actor_organization=acting_organization(actor),
+        subject_organization=_subject(contract),
+        target=contract,
+        data={"from": previous, "to": contract.state, **data},
+    )
+
+
+def _notify_move(*, actor: Actor, contract: Contract, kind: str, params: dict[str, Any] | None = None) -> None:
+    """Tell the people of the side(s) that did not make the move (both sides when staff made it)."""
+    side = contract.side_of(actor.organization_id)
+    for recipient_side in (Side.BUYER, Side.PRODUCER):
+        if recipient_side == side:
+            continue
+        organization = _organization_of_side(contract, recipient_side)
+        notify(
+            recipients=_people_of(organization.pk),
+            kind=kind,
+            params={"buyer": contract.buyer.legal_name, "producer": contract.producer.organization.legal_name}
+            | (params or {}),
+            organization=organization,
+            target=contract,
+        )
+
+
+@transaction.atomic
+def contract_accept(*, actor: Actor, contract: Contract, version: int) -> Contract:
+    """Signing: the side that did not propose the latest version accepts it, by number. The buyer must be
+    KYC-verified, the listing offered today, and the quantity still there: it is reserved on the listing in
+    this transaction. The canonical terms are hashed and both acceptances stored."""
+    side = _admin_side(actor, contract)
+    contract = _lock(contract)
+    signed = contract.signed_version
+    if contract.state == ContractState.SIGNED and signed is not None and signed.number == version:
+        return contract  # accepted already: the same answer
+    if contract.state != ContractState.NEGOTIATING:
+        raise _invalid(contract)
+    latest = _latest(contract)
+    if version != latest.number:
+        raise Conflict(
+            _("Version %(asked)d is not the latest: version %(latest)d is. Read it before accepting.")
+            % {"asked": version, "latest": latest.number},
+            code="contract_version_stale",
+            extra={"latest_version": latest.number},
+        )
+    if latest.side == side:
+        raise Conflict(_("Your side proposed this version: the other side accepts it."), code="contract_own_proposal")
+    buyer = Organization.objects.get(pk=contract.buyer_id)
+    if buyer.kyc_status != Organization.KycStatus.VERIFIED:
+        raise Conflict(
+            _("The buyer's KYC is not verified: a contract can be signed once a reviewer verifies it."),
+            code="buyer_kyc_not_verified",
+        )
+    if not listings_visible().filter(pk=contract.listing_id).exists():
+        raise Conflict(
+            _("The listing is not offered today, so the contract cannot be signed."), code="listing_not_visible"
+        )
+    if not Site.objects.filter(pk=latest.origin_site_id, status=Site.Status.APPROVED).exists():
+        raise Conflict(_("The origin site is no longer approved."), code="site_not_approved")
+    listing_reserve(actor=actor, listing=contract.listing, grams=latest.quantity_grams)
+    now = timezone.now()
+    digest = terms_hash(contract, latest)
+    allowed_from, target = TRANSITIONS["accept"]
+    if not Contract.objects.filter(pk=contract.pk, state__in=allowed_from).update(
+        state=target, signed_version=latest, terms_hash=digest, signed_at=now, updated_at=now
+    ):
+        raise _invalid(contract)
+    proposer_organization = _organization_of_side(contract, latest.side)
+    ContractAcceptance.objects.bulk_create(
+        [
+            ContractAcceptance(
+                contract=contract,
+                version=latest,
+                side=latest.side,
+                organization=proposer_organization,
+                user_id=latest.proposed_by_id,
+                accepted_at=latest.created_at,
+            ),
+            ContractAcceptance(
+                contract=contract,
+                version=latest,
+                side=side,
+                organization=_organization_of_side(contract, side),
+                user=actor.user,
+                accepted_at=now,
+            ),
+        ]
+    )
+    previous = contract.state
+    contract.refresh_from_db()
+    _record_move(
+        actor=actor,
+        contract=contract,
+        move="signed",
+        previous=previous,
+        data={"version": latest.number, "terms_hash": digest, "quantity_grams": str(latest.quantity_grams)},
+    )
+    _notify_move(actor=actor, contract=contract, kind="contract_signed", params={"version": latest.number})
+    return contract
+
+
+@transaction.atomic
+def contract_move(*, actor: Actor, contract: Contract, move: str, reason: str = "") -> Contract:
+    """decline, withdraw (negotiating), cancel, mark_delivered (signed), complete (delivered)."""
+    if move == "cancel" and actor.is_staff and contract.side_of(actor.organization_id) is None:
+        side = None  # staff settle disputes: they cancel for either side
+    else:
+        side = _admin_side(actor, contract)
+    if move == "mark_delivered" and side == Side.BUYER:
+        raise PermissionDenied(_("The producer marks the gold delivered."), code="not_producer_side")
+    if move == "complete" and side == Side.PRODUCER:
+        raise PermissionDenied(_("The buyer confirms the delivery."), code="not_buyer_side")
+    contract = _lock(contract)
+    allowed_from, target = TRANSITIONS[move]
+    if contract.state == target:
+        return contract
+    if contract.state not in allowed_from:
+        raise _invalid(contract)
+    data: dict[str, Any] = {}
+    if move in ("decline", "withdraw"):
+        latest = _latest(contract)
+        if move == "decline" and latest.side == side:
+            raise Conflict(
+                _("Your side proposed the latest version: withdraw it instead."), code="contract_own_proposal"
+            )
+        if move == "withdraw" and latest.side != side:
+            raise Conflict(
+                _("The other side proposed the latest version: decline it instead."),
+                code="contract_not_your_proposal",
+            )
+        data["version"] = latest.number
+    now = timezone.now()
+    stamp = {"mark_delivered": "delivered_at", "complete": "completed_at"}.get(move, "ended_at")
+    if not Contract.objects.filter(pk=contract.pk, state__in=allowed_from).update(
+        state=target, updated_at=now, **{stamp: now}
+    ):
+        raise _invalid(contract)
+    if move == "cancel":
+        assert contract.signed_version is not None
+        grams = contract.signed_version.quantity_grams
+        listing_release(actor=actor, listing=contract.listing, grams=grams)
+        data |= {"released_grams": str(grams), "reason": reason}
+    previous = contract.state
+    contract.refresh_from_db()
+    _record_move(actor=actor, contract=contract, move=move, previous=previous, data=data)
+    _notify_move(actor=actor, contract=contract, kind=f"contract_{target}", params={"reason": reason})
+    return contract

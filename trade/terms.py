@@ -1,0 +1,84 @@
+"""The terms of a contract version: their value where it can be known, and the canonical document that is
+hashed at signing.
+
+The canonical document is JSON with sorted keys, no insignificant whitespace, UTF-8, grams and fineness as
+decimal strings with their fixed places, money and basis points as integers, dates in ISO 8601. It names the
+contract, the version, both parties and every term, so the hash pins who agreed to what.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from core.units import fine_grams
+from trade.models import Contract, ContractVersion
+
+TERM_FIELDS = (
+    "quantity_grams",
+    "fineness",
+    "price_basis",
+    "currency",
+    "price_per_fine_gram_minor",
+    "lbma_adjustment_bp",
+    "premium_per_kg_fine_minor",
+    "incoterm",
+    "incoterm_place",
+    "delivery_date",
+    "deposit_amount_minor",
+    "deposit_percent_bp",
+    "payment_terms",
+    "origin_site",
+)
+
+
+def fixed_value_minor(terms: dict[str, Any]) -> int | None:
+    """What the gold costs under a fixed price, in minor units of the contract's currency: fine grams ×
+    price per fine gram, plus the premium per kilogram of fine gold (in USD, so only when the price is).
+    None under an LBMA basis, whose value is known only on the day of the fix."""
+    if terms["price_basis"] != "fixed" or terms.get("price_per_fine_gram_minor") is None:
+        return None
+    fine = fine_grams(Decimal(terms["quantity_grams"]), Decimal(terms["fineness"]))
+    value = fine * terms["price_per_fine_gram_minor"]
+    if terms.get("currency", "USD") == "USD":
+        value += fine * Decimal(terms.get("premium_per_kg_fine_minor") or 0) / Decimal(1000)
+    return int(value.quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+
+def canonical_document(contract: Contract, version: ContractVersion) -> dict[str, Any]:
+    terms = {
+        "quantity_grams": str(version.quantity_grams),
+        "fineness": str(version.fineness),
+        "price_basis": version.price_basis,
+        "currency": version.currency,
+        "price_per_fine_gram_minor": version.price_per_fine_gram_minor,
+        "lbma_adjustment_bp": version.lbma_adjustment_bp,
+        "premium_per_kg_fine_minor": version.premium_per_kg_fine_minor,
+        "incoterm": version.incoterm,
+        "incoterm_place": version.incoterm_place,
+        "delivery_date": version.delivery_date.isoformat(),
+        "deposit_amount_minor": version.deposit_amount_minor,
+        "deposit_percent_bp": version.deposit_percent_bp,
+        "payment_terms": version.payment_terms,
+        "origin_site": str(version.origin_site_id),
+    }
+    return {
+        "contract": str(contract.pk),
+        "version": version.number,
+        "proposed_by": version.side,
+        "listing": str(contract.listing_id),
+        "buyer": {"id": str(contract.buyer_id), "legal_name": contract.buyer.legal_name},
+        "producer": {"id": str(contract.producer_id), "legal_name": contract.producer.organization.legal_name},
+        "terms": terms,
+    }
+
+
+def canonical_bytes(contract: Contract, version: ContractVersion) -> bytes:
+    document = canonical_document(contract, version)
+    return json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+
+
+def terms_hash(contract: Contract, version: ContractVersion) -> str:
+    return hashlib.sha256(canonical_bytes(contract, version)).hexdigest()
