@@ -50,6 +50,9 @@ class Inquiry(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     closed_at = models.DateTimeField(null=True, blank=True)
+    # The day the buyer was told the listing is no longer offered (a lapse, a pause, sold out); cleared, and
+    # the buyer told again, when it is offered again. Written by trade.notices, the daily sweep.
+    listing_hidden_since = models.DateField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]

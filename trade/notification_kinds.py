@@ -61,3 +61,16 @@ register(
     title=_("Contract completed"),
     body=_("%(buyer)s confirmed the delivery: the contract with %(producer)s is completed."),
 )
+register(
+    "inquiry_listing_hidden",
+    title=_("A listing you asked about is no longer offered"),
+    body=_(
+        "%(title)s, by %(producer)s, is not offered today (its evidence lapsed, or the producer paused or sold "
+        "it). Your inquiry stays open; you will be told if it is offered again."
+    ),
+)
+register(
+    "inquiry_listing_offered_again",
+    title=_("A listing you asked about is offered again"),
+    body=_("%(title)s, by %(producer)s, is offered again. Your inquiry is still open."),
+)

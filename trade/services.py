@@ -76,7 +76,11 @@ def require_contract_admin(actor: Actor, contract: Contract) -> None:
     _admin_side(actor, contract)
 
 
-def _subject(obj: Inquiry | Contract) -> Organization:
+def _subject(obj: Inquiry | Contract, actor: Actor) -> Organization:
+    """The other party to the one acting: with the acting organisation as the event's actor organisation,
+    both parties read the event in their own audit trail (journey 7). Staff acting for neither: the producer."""
+    if actor.organization_id == obj.producer_id:
+        return obj.buyer
     return obj.producer.organization
 
 
@@ -159,7 +163,7 @@ def inquiry_create(
         action="trade.inquiry.opened",
         actor=actor.user,
         actor_organization=acting_organization(actor),
-        subject_organization=producer.organization,
+        subject_organization=_subject(inquiry, actor),
         target=inquiry,
         data={
             "buyer": str(buyer.pk),
@@ -195,7 +199,7 @@ def inquiry_post_message(*, actor: Actor, inquiry: Inquiry, body: str) -> Inquir
         action="trade.inquiry.message_posted",
         actor=actor.user,
         actor_organization=acting_organization(actor),
-        subject_organization=_subject(inquiry),
+        subject_organization=_subject(inquiry, actor),
         target=inquiry,
         data={"message": str(message.pk), "side": side},
     )
@@ -226,7 +230,7 @@ def inquiry_close(*, actor: Actor, inquiry: Inquiry) -> Inquiry:
         action="trade.inquiry.closed",
         actor=actor.user,
         actor_organization=acting_organization(actor),
-        subject_organization=_subject(inquiry),
+        subject_organization=_subject(inquiry, actor),
         target=inquiry,
         data={"from": Inquiry.State.OPEN, "to": Inquiry.State.CLOSED, "side": side},
     )
@@ -312,7 +316,7 @@ def _add_version(
         action="trade.contract.proposed",
         actor=actor.user,
         actor_organization=acting_organization(actor),
-        subject_organization=_subject(contract),
+        subject_organization=_subject(contract, actor),
         target=contract,
         data={
             "version": number,
@@ -394,7 +398,7 @@ def _record_move(*, actor: Actor, contract: Contract, move: str, previous: str, 
         action=f"trade.contract.{move}",
         actor=actor.user,
         actor_organization=acting_organization(actor),
-        subject_organization=_subject(contract),
+        subject_organization=_subject(contract, actor),
         target=contract,
         data={"from": previous, "to": contract.state, **data},
     )
