@@ -4,15 +4,13 @@
 same order, with the same fields as `GET /api/v1/listings/` with the same filters, so that wrk can compare
 the two. Two round trips to PostgreSQL per request, both through a plain psycopg cursor:
 
-1. the compliance catalogue (the policies in force today, the evidence types of each requirement, the
-   claims, what they require and imply), in one query, because visibility is data-driven and a policy may
-   change between two requests (the API reads the same catalogue on every request too);
+1. the policies in force today and the roster-backed claims, in one query (the API reads them on every
+   request too, since a policy may change between two requests);
 2. the page: the same visibility as `listings.visibility.visible_listings`, with the same structure as the
-   SQL Django generates for it (as of commit 44187fd, "judge compliance once per organisation": the
-   producer must be among the organisations that one grouped pass over today's valid evidence finds with a
-   valid item for every requirement, one HAVING flag per requirement; a listing making a claim must belong
-   to a producer holding it, or a claim implying it), the same filters,
-   the same full-text expression as the `listing_search_idx` GIN index, ordered as the API orders a search
+   SQL Django generates for it (the stored verdicts of `compliance.standing` compared with today: the
+   producer's under the policy of its kind, each claim of the listing backed by a claim verdict, women-led
+   by the roster), the same filters, the stored `search_document` with its GIN index, ordered as the API
+   orders a search
    (`ts_rank` of the same document and query, best first, then the newest first; without `q` every rank is
    0 and only `created_at DESC` counts), one row more than the page to know whether a next page exists;
    sites, claims and photo positions as arrays in the same row.
@@ -46,26 +44,14 @@ HUNDREDTH = Decimal("0.01")
 GRAMS_PER_TROY_OUNCE = Decimal("31.1034768")
 
 CATALOGUE_SQL = """
-WITH policy AS (
-    SELECT DISTINCT ON (subject) id, subject FROM compliance_policy
+SELECT DISTINCT ON (subject) 'policy', subject, id::text FROM compliance_policy
     WHERE subject IN ('individual', 'organization') AND effective_from <= %(today)s
-    ORDER BY subject, effective_from DESC
-)
-SELECT 'policy', policy.subject, link.requirement_id
-    FROM policy JOIN compliance_policy_requirements link ON link.policy_id = policy.id
-UNION ALL SELECT 'type', requirement_id, evidencetype_id FROM compliance_requirement_evidence_types
-UNION ALL SELECT 'claim', code, rule FROM compliance_claim
-UNION ALL SELECT 'claim_requirement', claim_id, requirement_id FROM compliance_claim_requirements
-UNION ALL SELECT 'implies', from_claim_id, to_claim_id FROM compliance_claim_implies
+UNION ALL SELECT 'roster_claim', code, '' FROM compliance_claim WHERE rule = 'women_led'
+ORDER BY 1, 2
 """
 
-# Mirrors listings/selectors.py and the index of listings/migrations/0002_search.py, character for character.
-DOCUMENT = (
-    "(setweight(to_tsvector('spanish'::regconfig, oro_unaccent(COALESCE(l.title_es, ''))), 'A')"
-    " || setweight(to_tsvector('spanish'::regconfig, oro_unaccent(COALESCE(l.description_es, ''))), 'D')"
-    " || setweight(to_tsvector('english'::regconfig, oro_unaccent(COALESCE(l.title_en, ''))), 'A')"
-    " || setweight(to_tsvector('english'::regconfig, oro_unaccent(COALESCE(l.description_en, ''))), 'D'))"
-)
+# Mirrors listings/selectors.py: the stored tsvector of listings/migrations/0006, GIN-indexed.
+DOCUMENT = "l.search_document"
 TSQUERY = (
     "(websearch_to_tsquery('spanish'::regconfig, oro_unaccent(%(q)s))"
     " || websearch_to_tsquery('english'::regconfig, oro_unaccent(%(q)s)))"
@@ -103,36 +89,13 @@ def _in_list(values: list[str]) -> str:
 
 class Catalogue:
     def __init__(self, rows: list[tuple[str, str, str]]) -> None:
-        self.policy: dict[str, list[str]] = {"individual": [], "organization": []}
-        self.types: dict[str, list[str]] = {}
-        self.claims: dict[str, str] = {}
-        self.claim_requirements: dict[str, list[str]] = {}
-        self.implies: dict[str, list[str]] = {}
+        self.policy: dict[str, int | None] = {"individual": None, "organization": None}
+        self.roster_claims: list[str] = []
         for kind, a, b in rows:
             if kind == "policy":
-                self.policy[a].append(b)
-            elif kind == "type":
-                self.types.setdefault(a, []).append(b)
-            elif kind == "claim":
-                self.claims[a] = b
-            elif kind == "claim_requirement":
-                self.claim_requirements.setdefault(a, []).append(b)
+                self.policy[a] = int(b)
             else:
-                self.implies.setdefault(a, []).append(b)
-
-
-def _organizations_meeting(catalogue: Catalogue, codes: list[str], *, ecological: bool = False) -> str:
-    """As `compliance.selectors.organizations_meeting`: one pass over today's valid evidence, grouped by
-    organisation, one HAVING flag per requirement."""
-    flags = " AND ".join(
-        f"MAX(CASE WHEN e.evidence_type_id IN ({_in_list(catalogue.types.get(code, []))}) THEN 1 ELSE 0 END) = 1"
-        for code in codes
-    )
-    flagged = " AND (e.attributes -> 'ecological') = 'true'::jsonb" if ecological else ""
-    return (
-        "SELECT e.organization_id FROM compliance_evidence e"  # noqa: S608 - codes quoted by _literal
-        f" WHERE e.status = 'approved' AND e.valid_until >= %(today)s{flagged} GROUP BY 1 HAVING {flags}"
-    )
+                self.roster_claims.append(a)
 
 
 WOMEN_LED_ROSTER = (
@@ -141,51 +104,39 @@ WOMEN_LED_ROSTER = (
 )
 
 
-def _producers_holding(catalogue: Catalogue, claim: str) -> str:
-    """As `compliance.selectors.producers_holding([claim])`, on the producer `p2`: the claim's own rule, or
-    that of any claim implying it."""
-    backers = [claim, *sorted(c for c, implied in catalogue.implies.items() if claim in implied)]
-    either = []
-    for backer in backers:
-        codes = sorted(catalogue.claim_requirements.get(backer, []))
-        if catalogue.claims.get(backer) == "women_led":
-            either.append("(p2.legal_kind = 'individual' AND p2.holder_sex = 'female')")
-            either.append(f"p2.organization_id IN ({WOMEN_LED_ROSTER})")
-        elif codes:
-            ecological = catalogue.claims.get(backer) == "ecological_flag"
-            either.append(f"p2.organization_id IN ({_organizations_meeting(catalogue, codes, ecological=ecological)})")
-    return " OR ".join(either) or "FALSE"
-
-
 def visibility_sql(catalogue: Catalogue) -> str:
     """The WHERE clause of `listings.visibility.visible_listings`, for the listing `l` of producer `p`:
-    compliance judged once per organisation (a grouped pass over the evidence), listings asking whether
-    their producer is in that set."""
-    individual, organization = catalogue.policy["individual"], catalogue.policy["organization"]
+    the stored verdicts of `compliance.standing` compared with today (the producer's under the policy of
+    its kind; each claim of the listing backed by a claim verdict, roster claims by the roster)."""
 
-    def meets(codes: list[str]) -> str:
-        return f"l.producer_id IN ({_organizations_meeting(catalogue, sorted(codes))})" if codes else "TRUE"
+    def compliant(policy_id: int | None) -> str:
+        if policy_id is None:
+            return "FALSE"
+        return (
+            "l.producer_id IN (SELECT s.organization_id FROM compliance_organizationstanding s"  # noqa: S608 - an int
+            f" WHERE s.policy_id = {int(policy_id)} AND s.compliant_until >= %(today)s)"
+        )
 
-    parts = [
-        "l.status = 'published'",
-        "l.available_grams > 0",
-        "l.valid_from <= %(today)s",
-        "l.valid_until >= %(today)s",
-        "p.verification_status = 'verified'",
-        f"((p.legal_kind = 'individual' AND {meets(individual)})"
-        f" OR (p.legal_kind <> 'individual' AND {meets(organization)}))",
-    ]
-    for claim in sorted(catalogue.claims):
-        makes = (
-            "l.id IN (SELECT lc.listing_id FROM listings_listingclaim lc"  # noqa: S608 - the code quoted
-            f" WHERE lc.claim_id = {_literal(claim)})"
-        )
-        backed = (
-            "l.producer_id IN (SELECT p2.organization_id FROM producers_producer p2"  # noqa: S608 - quoted codes
-            f" WHERE {_producers_holding(catalogue, claim)})"
-        )
-        parts.append(f"(NOT {makes} OR {backed})")
-    return "\n  AND ".join(parts)
+    roster = _in_list(catalogue.roster_claims) or "NULL"
+    return "\n  AND ".join(
+        [
+            "l.status = 'published'",
+            "l.available_grams > 0",
+            "l.valid_from <= %(today)s",
+            "l.valid_until >= %(today)s",
+            "p.verification_status = 'verified'",
+            f"((p.legal_kind = 'individual' AND {compliant(catalogue.policy['individual'])})"
+            f" OR (p.legal_kind <> 'individual' AND {compliant(catalogue.policy['organization'])}))",
+            "NOT EXISTS (SELECT 1 FROM listings_listingclaim lc"  # noqa: S608 - codes quoted by _literal
+            f" WHERE lc.listing_id = l.id AND lc.claim_id NOT IN ({roster})"
+            " AND NOT EXISTS (SELECT 1 FROM compliance_claimstanding cs WHERE cs.organization_id = l.producer_id"
+            " AND cs.claim_id = lc.claim_id AND cs.holds_until >= %(today)s))",
+            f"(l.id NOT IN (SELECT lc.listing_id FROM listings_listingclaim lc WHERE lc.claim_id IN ({roster}))"  # noqa: S608
+            " OR l.producer_id IN (SELECT p2.organization_id FROM producers_producer p2"
+            " WHERE (p2.legal_kind = 'individual' AND p2.holder_sex = 'female')"
+            f" OR p2.organization_id IN ({WOMEN_LED_ROSTER})))",
+        ]
+    )
 
 
 def _grams(milligrams: int) -> Decimal:

@@ -621,6 +621,14 @@ def analyze() -> None:
     print(f"VACUUM (ANALYZE) done in {time.monotonic() - started:.1f}s")
 
 
+def refresh_standings() -> None:
+    from django.core.management import call_command
+
+    started = time.monotonic()
+    call_command("refresh_standings", verbosity=0)
+    print(f"stored compliance verdicts refreshed in {time.monotonic() - started:.1f}s")
+
+
 def report(name: str) -> None:
     from django.db import connection
 
@@ -660,6 +668,11 @@ def main(argv: list[str] | None = None) -> None:
     call_command("migrate", verbosity=0, interactive=False)
     if args.reuse and already_seeded(args.producers, args.listings):
         print(f"{name} already holds {args.producers} producers and {args.listings} listings: reused")
+        from compliance.models import OrganizationStanding
+
+        if not OrganizationStanding.objects.exists():  # seeded before the stored verdicts existed
+            refresh_standings()
+            analyze()
         report(name)
         return
     from producers.models import Producer
@@ -671,6 +684,7 @@ def main(argv: list[str] | None = None) -> None:
     steps: list[Callable[[], None]] = [seeder.producers, seeder.sites_and_rosters, seeder.evidence, seeder.listings]
     for step in steps:
         step()
+    refresh_standings()  # the rows were bulk-created, not approved through the services
     analyze()
     for key in sorted(seeder.stats):
         print(f"  {key}: {seeder.stats[key]}")

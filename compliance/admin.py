@@ -12,7 +12,25 @@ from django.db.models import Max, QuerySet
 from django.http import HttpRequest
 
 from compliance.models import Claim, Evidence, EvidenceDecision, EvidenceFile, EvidenceType, Policy, Requirement
+from compliance.standing import standings_refresh
 from core import clock
+
+
+class RefreshesStandings(admin.ModelAdmin):
+    """A change to the catalogue or to a policy can change every organisation's verdict: the stored
+    standings are recomputed in the same transaction as the change."""
+
+    def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
+        super().save_related(request, form, formsets, change)
+        standings_refresh()
+
+    def delete_model(self, request: HttpRequest, obj: Any) -> None:
+        super().delete_model(request, obj)
+        standings_refresh()
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> None:
+        super().delete_queryset(request, queryset)
+        standings_refresh()
 
 
 @admin.register(EvidenceType)
@@ -23,7 +41,7 @@ class EvidenceTypeAdmin(admin.ModelAdmin):
 
 
 @admin.register(Requirement)
-class RequirementAdmin(admin.ModelAdmin):
+class RequirementAdmin(RefreshesStandings):
     list_display = ["code", "name_en", "area"]
     list_filter = ["area"]
     filter_horizontal = ["evidence_types"]
@@ -31,13 +49,13 @@ class RequirementAdmin(admin.ModelAdmin):
 
 
 @admin.register(Claim)
-class ClaimAdmin(admin.ModelAdmin):
+class ClaimAdmin(RefreshesStandings):
     list_display = ["code", "name_en", "assurance", "rule"]
     filter_horizontal = ["requirements", "implies"]
 
 
 @admin.register(Policy)
-class PolicyAdmin(admin.ModelAdmin):
+class PolicyAdmin(RefreshesStandings):
     list_display = ["subject", "version", "effective_from", "in_force_or_past"]
     list_filter = ["subject"]
     filter_horizontal = ["requirements"]
@@ -73,6 +91,7 @@ class PolicyAdmin(admin.ModelAdmin):
                 notes=f"Copied from version {policy.version}.",
             )
             copy.requirements.set(policy.requirements.all())
+            standings_refresh()
             messages.success(request, f"{policy.subject} v{copy.version} created, effective {tomorrow}.")
 
 

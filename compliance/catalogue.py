@@ -31,6 +31,15 @@ def policy_in_force(subject: str, today: dt.date) -> Policy:
     return policy
 
 
+def policy_ids_in_force(today: dt.date) -> dict[str, int]:
+    """The id of the policy in force for each subject, in one query (subjects with none are absent)."""
+    ids: dict[str, int] = {}
+    policies = Policy.objects.filter(effective_from__lte=today).order_by("subject", "-effective_from")
+    for subject, pk in policies.values_list("subject", "pk"):
+        ids.setdefault(subject, pk)
+    return ids
+
+
 def requirement_rule(requirement: Requirement) -> RequirementRule:
     return RequirementRule(requirement.code, frozenset(t.code for t in requirement.evidence_types.all()))
 

@@ -299,3 +299,52 @@ class ReminderSent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.evidence_id} -{self.days_before}d"
+
+
+class OrganizationStanding(models.Model):
+    """The engine's verdict for one organisation under one policy, stored so that search reads a date
+    instead of re-judging every producer's evidence on every request.
+
+    Evidence counts only while it is approved and `valid_until >= today`, so with the evidence fixed the
+    verdict can only go from compliant to lapsed as days pass: `compliant_until` (the last compliant day,
+    NULL for never) answers for every day from the refresh on. Readers compare it with today, so a lapse
+    still hides a listing the same day with no job. Every change to the approved evidence refreshes the
+    rows (`compliance.standing`), and so does a new policy version: rows exist for the policy in force and
+    for the versions that come into force later."""
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="standings")
+    policy = models.ForeignKey(Policy, on_delete=models.CASCADE, related_name="+")
+    compliant_until = models.DateField(null=True, blank=True)
+    refreshed_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "policy"], name="standing_one_per_policy"),
+        ]
+        indexes = [
+            models.Index(fields=["policy", "compliant_until", "organization"], name="standing_policy_until_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.organization_id} under policy {self.policy_id}: compliant until {self.compliant_until}"
+
+
+class ClaimStanding(models.Model):
+    """Until when an organisation's evidence backs a claim (NO_EXPIRY for no end), refreshed with its
+    OrganizationStanding. Claims that rest on the roster (women-led) are judged from the roster at query
+    time instead and have no row here."""
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="claim_standings")
+    claim = models.ForeignKey(Claim, on_delete=models.CASCADE, related_name="+")
+    holds_until = models.DateField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "claim"], name="claim_standing_unique"),
+        ]
+        indexes = [
+            models.Index(fields=["claim", "holds_until", "organization"], name="claim_standing_until_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.organization_id}: {self.claim_id} until {self.holds_until}"

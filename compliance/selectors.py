@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Case, Count, F, IntegerField, Max, Prefetch, Q, QuerySet, Value, When
+from django.db.models import Case, IntegerField, Max, Prefetch, Q, QuerySet, Value, When
 
 from accounts.models import Organization
 from compliance import catalogue
@@ -17,8 +17,8 @@ from compliance.policy import ClaimRule, ComplianceResult, EvidenceFact, Require
 from core import clock
 from core.actor import Actor
 from core.errors import NotFound
-from producers.models import MemberMiner, Producer
-from producers.selectors import is_women_led, with_roster_figures
+from producers.models import Producer
+from producers.selectors import is_women_led, with_roster_figures, women_led_condition
 
 
 def fact(item: Evidence) -> EvidenceFact:
@@ -165,14 +165,7 @@ def producers_holding(
         either = Q(pk__in=[])
         for backer in backers:
             if backer.rule == "women_led":
-                women = (
-                    MemberMiner.objects.filter(active=True)
-                    .values("producer_id")
-                    .annotate(women=Count("pk", filter=Q(sex="female")), total=Count("pk"))
-                    .filter(total__gt=0, total__lt=2 * F("women"))
-                    .values("producer_id")
-                )
-                either |= Q(legal_kind="individual", holder_sex="female") | Q(pk__in=women)
+                either |= women_led_condition()
             elif backer.requirement_codes:
                 needed = [rules[c] for c in backer.requirement_codes]
                 either |= Q(pk__in=organizations_meeting(needed, today, ecological=backer.rule == "ecological_flag"))

@@ -34,6 +34,7 @@ from compliance.models import (
     ReminderSent,
 )
 from compliance.selectors import standing_of
+from compliance.standing import standings_refresh
 from core import clock
 from core.actor import Actor
 from core.errors import Conflict, PermissionDenied, field_error
@@ -231,6 +232,10 @@ def _record_decision(
             "file_hashes": hashes,
         },
     )
+    if action in ("approve", "revoke"):
+        # The approved evidence changed (an approval may also supersede older items): search reads the
+        # stored verdict, so it is recomputed before this transaction commits.
+        standings_refresh(organization_ids=[evidence.organization_id])
     if notify_status:
         notify(
             recipients=organization_admins(organization_id=evidence.organization_id),

@@ -29,6 +29,7 @@ PROBLEM_TYPE_PREFIX = "urn:oro-responsable:problem:"
 STATUS_TITLES: dict[int, Any] = {
     400: _("Bad request"),
     401: _("Authentication required"),
+    402: _("Payment required"),
     403: _("Forbidden"),
     404: _("Not found"),
     405: _("Method not allowed"),
@@ -211,8 +212,12 @@ def problem_response(
 def problem_exception_handler(exc: Exception, context: Mapping[str, Any]) -> Response | None:
     """DRF's EXCEPTION_HANDLER: every error becomes problem details."""
     if isinstance(exc, DomainError):
-        challenge = {"WWW-Authenticate": "Token"} if exc.status == 401 else None
-        return problem_response(exc.status, exc.code, exc.detail, errors=exc.errors, extra=exc.extra, headers=challenge)
+        domain_headers = {"WWW-Authenticate": "Token"} if exc.status == 401 else {}
+        if isinstance(exc.extra.get("retry_after"), int):  # a retryable refusal (503) says when to come back
+            domain_headers["Retry-After"] = str(exc.extra["retry_after"])
+        return problem_response(
+            exc.status, exc.code, exc.detail, errors=exc.errors, extra=exc.extra, headers=domain_headers
+        )
     if isinstance(exc, drf.ValidationError):
         errors = flatten_validation_errors(exc.detail)
         return problem_response(400, "validation_error", _("Some fields are invalid: see `errors`."), errors=errors)

@@ -43,14 +43,6 @@ def listing_get(*, actor: Actor, listing_id: Any) -> Listing:
     return found
 
 
-# The document of a listing, as indexed by listings/migrations/0002_search.py: the same expression, or the
-# planner will not use the index. Titles weigh A, descriptions D; each language with its own dictionary.
-_DOCUMENT = (
-    "(setweight(to_tsvector('spanish'::regconfig, oro_unaccent(COALESCE({title_es}, ''))), 'A')"
-    " || setweight(to_tsvector('spanish'::regconfig, oro_unaccent(COALESCE({description_es}, ''))), 'D')"
-    " || setweight(to_tsvector('english'::regconfig, oro_unaccent(COALESCE({title_en}, ''))), 'A')"
-    " || setweight(to_tsvector('english'::regconfig, oro_unaccent(COALESCE({description_en}, ''))), 'D'))"
-)
 # Web-search syntax ("quoted phrase", -word, or), read with both dictionaries: a match in either counts.
 _QUERY = (
     "(websearch_to_tsquery('spanish'::regconfig, oro_unaccent(%s))"
@@ -60,19 +52,20 @@ _COLUMNS = ("title_es", "description_es", "title_en", "description_en")
 
 
 class _FullText(Func):
-    """`document @@ query` (a boolean) or `ts_rank(document, query)` (a float), on PostgreSQL only."""
+    """`search_document @@ query` (a boolean) or `ts_rank(search_document, query)` (a float), on PostgreSQL
+    only. `search_document` is the stored tsvector of listings/migrations/0006 (titles weigh A, descriptions
+    D, each language with its own dictionary), GIN-indexed; the model does not declare it, so it is named
+    here, qualified like the listing's own columns."""
 
     def __init__(self, text: str, *, rank: bool) -> None:
         self.text, self.rank = text, rank
-        super().__init__(*[F(column) for column in _COLUMNS], output_field=FloatField() if rank else BooleanField())
+        super().__init__(F("title_es"), output_field=FloatField() if rank else BooleanField())
 
     def as_sql(self, compiler: Any, connection: Any, **extra: Any) -> tuple[str, list[Any]]:  # type: ignore[override]
-        columns = {}
-        for name, expression in zip(_COLUMNS, self.get_source_expressions(), strict=True):
-            sql, params = compiler.compile(expression)
-            assert not params
-            columns[name] = sql
-        document = _DOCUMENT.format(**columns)
+        column, params = compiler.compile(self.get_source_expressions()[0])
+        assert not params
+        assert column.endswith('"title_es"')
+        document = column.removesuffix('"title_es"') + '"search_document"'
         sql = f"ts_rank({document}, {_QUERY})" if self.rank else f"{document} @@ {_QUERY}"
         return sql, [self.text, self.text]
 

@@ -2,58 +2,66 @@
 
 Visible = published, some quantity left, inside its validity window, the producer verified by the network
 and compliant today under the policy of its kind, and every claim of the listing backed today by the
-producer's evidence. `visible_listings` says it in one SQL query; `services.obstacles` says it in words,
-for the producer, from the compliance engine itself (tests keep the two in agreement).
+producer's evidence (or, for women-led, by its roster). `visible_listings` says it in one SQL query;
+`services.obstacles` says it in words, for the producer, from the compliance engine itself (tests keep the
+two in agreement).
 
-The compliance part is computed once per organisation, not once per listing: one pass over today's valid
-evidence, grouped by organisation, keeps the organisations that have a valid item for every requirement
-(`HAVING` one flag per requirement). The listings then only ask whether their producer is in that set.
+Compliance is read from the verdicts that `compliance.standing` stores whenever evidence is decided: the
+last day each organisation is compliant under each policy, and until when each claim holds. Comparing
+those dates with today is what makes a lapse take effect the same day; the query reads one small index
+per condition instead of judging every producer's evidence (bench/README.md has the figures).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
 
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from compliance import catalogue
-from compliance.policy import RequirementRule
-from compliance.selectors import organizations_meeting, producers_holding
+from compliance.models import Claim, ClaimStanding, OrganizationStanding
 from listings.models import Listing, ListingClaim
 from producers.models import Producer
+from producers.selectors import women_led_condition
 
 
-def _producer_meets(rules: Iterable[RequirementRule], today: dt.date, *, ecological: bool = False) -> Q:
-    rules = list(rules)
-    if not rules:
-        return Q()  # nothing required: every producer meets it
-    return Q(producer_id__in=organizations_meeting(rules, today, ecological=ecological))
+def _compliant_under(policy_id: int | None, today: dt.date) -> Q:
+    if policy_id is None:
+        return Q(pk__in=[])  # no policy in force: nobody is compliant (the gate says why)
+    standing = OrganizationStanding.objects.filter(policy_id=policy_id, compliant_until__gte=today)
+    return Q(producer_id__in=standing.values("organization_id"))
 
 
 def visible_listings(queryset: QuerySet[Listing], today: dt.date) -> QuerySet[Listing]:
-    individual = catalogue.policy_rule(catalogue.policy_in_force("individual", today))
-    organization = catalogue.policy_rule(catalogue.policy_in_force("organization", today))
-    claims = catalogue.claim_rules()
-    rules = catalogue.all_requirement_rules()
-    compliant = (Q(producer__legal_kind="individual") & _producer_meets(individual.requirements, today)) | (
-        ~Q(producer__legal_kind="individual") & _producer_meets(organization.requirements, today)
+    policies = catalogue.policy_ids_in_force(today)
+    individual = Q(producer__legal_kind="individual")
+    compliant = (individual & _compliant_under(policies.get("individual"), today)) | (
+        ~individual & _compliant_under(policies.get("organization"), today)
     )
-    visible = (
-        Q(
-            status="published",
-            available_grams__gt=0,
-            valid_from__lte=today,
-            valid_until__gte=today,
-            producer__verification_status="verified",
+    roster_claims = Claim.objects.filter(rule=Claim.Rule.WOMEN_LED).values("code")
+    # A claim of the listing that the producer's evidence does not back today (roster claims aside).
+    unbacked = (
+        ListingClaim.objects.filter(listing_id=OuterRef("pk"))
+        .exclude(claim_id__in=roster_claims)
+        .exclude(
+            Exists(
+                ClaimStanding.objects.filter(
+                    organization_id=OuterRef(OuterRef("producer_id")),
+                    claim_id=OuterRef("claim_id"),
+                    holds_until__gte=today,
+                )
+            )
         )
-        & compliant
     )
-    for code in sorted(claim.code for claim in claims):
-        # A listing making this claim is visible only while its producer's evidence backs it (or a claim that
-        # implies it) today.
-        backed = Producer.objects.filter(producers_holding([code], today, claim_rules=claims, rules=rules)).values("pk")
-        visible &= ~Q(pk__in=ListingClaim.objects.filter(claim_id=code).values("listing_id")) | Q(
-            producer_id__in=backed
-        )
-    return queryset.filter(visible)
+    claims_roster = ListingClaim.objects.filter(claim_id__in=roster_claims).values("listing_id")
+    women_led = Producer.objects.filter(women_led_condition()).values("pk")
+    return queryset.filter(
+        compliant,
+        ~Exists(unbacked),
+        ~Q(pk__in=claims_roster) | Q(producer_id__in=women_led),
+        status="published",
+        available_grams__gt=0,
+        valid_from__lte=today,
+        valid_until__gte=today,
+        producer__verification_status="verified",
+    )

@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "compliance",
     "listings",
     "trade",
+    "payments",  # the Stripe boundary: imports only core (DESIGN.md), used by trade
     "openapi",
     "marketplace",
 ]
@@ -210,6 +211,18 @@ DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Oro Responsable <no-r
 # Where links in e-mails point (the web client that consumes this API).
 FRONTEND_URL = os.environ.get("FRONTEND_URL", "http://127.0.0.1:8000")
 
+# --- Payments (Stripe): off until STRIPE_SECRET_KEY is set; deposits then answer 503 payments_not_configured -
+STRIPE_SECRET_KEY = os.environ.get("STRIPE_SECRET_KEY", "")
+# The signing secret of the webhook endpoint (whsec_...): without it the webhook answers 503 and Stripe retries.
+STRIPE_WEBHOOK_SECRET = os.environ.get("STRIPE_WEBHOOK_SECRET", "")
+# Another Stripe API address (localstripe in tests and local development); empty means Stripe itself.
+STRIPE_API_BASE = os.environ.get("STRIPE_API_BASE", "")
+STRIPE_TIMEOUT_SECONDS = env_int("STRIPE_TIMEOUT_SECONDS", 10)
+STRIPE_MAX_NETWORK_RETRIES = env_int("STRIPE_MAX_NETWORK_RETRIES", 2)
+# Dotted path of the function that receives verified webhook events (payments.gateway.WebhookEvent); None
+# records them only. The trade app names its deposit handler here, so payments never imports trade.
+PAYMENTS_EVENT_HANDLER: str | None = None
+
 # --- Security: secure cookies, HSTS and proxies through the environment ---------------------------
 SESSION_COOKIE_SECURE = env_bool("DJANGO_SECURE_COOKIES", not DEBUG)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
@@ -297,6 +310,7 @@ SPECTACULAR_SETTINGS = {
         "SourcingStateEnum": "listings.models.SourcingRequest.State",
         "SubjectEnum": "compliance.models.EvidenceType.Subject",
         "ContractStateEnum": "trade.models.ContractState",
+        "WebhookOutcomeEnum": "payments.api.serializers.WEBHOOK_OUTCOMES",
     },
     "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums"],
 }

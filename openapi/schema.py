@@ -33,12 +33,13 @@ class ProblemSerializer(serializers.Serializer):
     errors = ProblemFieldErrorSerializer(  # type: ignore[assignment]
         many=True, required=False, help_text="Field errors (validation)."
     )
-    retry_after = serializers.IntegerField(required=False, help_text="Seconds to wait (429).")
+    retry_after = serializers.IntegerField(required=False, help_text="Seconds to wait (429, 503).")
 
 
 PROBLEM_DESCRIPTIONS = {
     400: "Invalid input: malformed JSON, field errors, bad query parameters or headers.",
     401: "Missing, invalid, expired or revoked token.",
+    402: "The card was declined (payment_declined): try another card.",
     403: "Authenticated, but this role or organisation may not do this.",
     404: "Not found, or not yours to see.",
     406: "Only application/json (or application/problem+json) can be answered.",
@@ -47,7 +48,7 @@ PROBLEM_DESCRIPTIONS = {
     415: "Body media type not supported.",
     422: "Idempotency-Key reused with a different request.",
     429: "Throttled; see the Retry-After header.",
-    500: "Stored data failed an integrity check (documented where it can happen).",
+    500: "Stored data failed an integrity check, or a received event could not be processed yet.",
     503: "A dependency is unavailable; retry later.",
 }
 
@@ -76,7 +77,7 @@ class ProblemAwareAutoSchema(AutoSchema):
                 continue
             body = self._get_response_for_code(ProblemSerializer, str(status), [PROBLEM_CONTENT_TYPE], direction)
             body["description"] = PROBLEM_DESCRIPTIONS[status]
-            if status == 429:
+            if status in (429, 503):
                 body["headers"] = {"Retry-After": {"schema": {"type": "integer"}, "description": "Seconds."}}
             if status == 401:
                 body["headers"] = {"WWW-Authenticate": {"schema": {"type": "string"}}}

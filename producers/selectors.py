@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, F, Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from core.actor import Actor
@@ -69,6 +69,18 @@ def member_miner_get(*, actor: Actor, producer: Producer, member_id: Any) -> Mem
     if member is None:
         raise NotFound()
     return member
+
+
+def women_led_condition() -> Q:
+    """`is_women_led` as a filter on producers, for thousands of them in one query."""
+    women = (
+        MemberMiner.objects.filter(active=True)
+        .values("producer_id")
+        .annotate(women=Count("pk", filter=Q(sex="female")), total=Count("pk"))
+        .filter(total__gt=0, total__lt=2 * F("women"))
+        .values("producer_id")
+    )
+    return Q(legal_kind="individual", holder_sex="female") | Q(pk__in=women)
 
 
 def is_women_led(producer: Producer) -> bool:

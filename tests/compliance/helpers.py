@@ -18,6 +18,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from accounts.models import Organization, Role
 from compliance.files import check_upload, make_test_image, make_test_pdf, store
 from compliance.models import Evidence, EvidenceFile, EvidenceType
+from compliance.standing import standings_refresh
 from core import clock
 from producers.models import Producer, Site
 from tests.conftest import ActorClient, make_client
@@ -191,6 +192,8 @@ def make_evidence(
         claimed_by=claimed_by,
         valid_until=valid_until,
     )
+    if status == "approved":
+        standings_refresh(organization_ids=[organization.pk])  # what the approving service does
     EvidenceFile.objects.create(
         evidence=evidence,
         position=1,

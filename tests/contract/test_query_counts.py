@@ -27,6 +27,7 @@ from accounts.models import Organization, Role
 from audit.services import audit_record
 from compliance.files import CheckedFile, check_upload, make_test_pdf, store
 from compliance.models import Evidence, EvidenceFile, EvidenceType, Requirement
+from compliance.standing import standings_refresh
 from core import clock
 from listings.models import Listing, ListingClaim, SourcingRequest
 from notifications.services import notify
@@ -278,6 +279,7 @@ def add_visible_listings(coop: Organization, count: int) -> None:
             )
             for requirement in policy
         )
+        standings_refresh(organization_ids=[admin.organization.pk])  # what the approving service does
         _listing(producer, site, "published")
 
 

@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from accounts.models import Organization
 from compliance.models import Evidence, Requirement
+from compliance.standing import standings_refresh
 from core import clock
 from listings.models import Listing
 from producers.models import Producer, Site, Verification
@@ -73,6 +74,7 @@ def make_compliant_producer(organization: Organization) -> tuple[Producer, Site]
         )
         for requirement in requirements
     )
+    standings_refresh(organization_ids=[organization.pk])  # what the approving service does
     return producer, site
 
 
