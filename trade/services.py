@@ -26,6 +26,7 @@ from listings.selectors import listings_visible
 from listings.services import listing_release, listing_reserve
 from notifications.services import notify
 from producers.models import Producer, Site, Verification
+from trade.deposits import deposit_on_contract_cancel
 from trade.models import (
     TRANSITIONS,
     Contract,
@@ -533,6 +534,7 @@ def contract_move(*, actor: Actor, contract: Contract, move: str, reason: str = 
         assert contract.signed_version is not None
         grams = contract.signed_version.quantity_grams
         listing_release(actor=actor, listing=contract.listing, grams=grams)
+        deposit_on_contract_cancel(actor=actor, contract=contract)
         data |= {"released_grams": str(grams), "reason": reason}
     previous = contract.state
     contract.refresh_from_db()
