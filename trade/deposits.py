@@ -525,11 +525,20 @@ def refund_retry(refund: DepositRefund) -> bool:
 
 
 # --- The contract is cancelled ----------------------------------------------------------------------
-def deposit_on_contract_cancel(*, actor: Actor, contract: Contract) -> None:
-    """Called inside `contract_move("cancel")`'s transaction: reserve the refund of a held deposit (Stripe is
-    asked after commit), cancel an unpaid one (its intent is cancelled after commit; one with no intent yet
-    is cancelled here)."""
-    deposit = Deposit.objects.select_for_update().filter(contract=contract, status__in=DEPOSIT_ACTIVE_STATES).first()
+def deposit_lock_for_cancel(*, contract: Contract) -> Deposit | None:
+    """Inside `contract_move("cancel")`, right after the contract: lock its active deposit, before the listing
+    and the audit chain (the order every writer takes them in: contract, deposit, listing, audit chain)."""
+    return (
+        Deposit.objects.select_for_update(of=("self",))
+        .filter(contract=contract, status__in=DEPOSIT_ACTIVE_STATES)
+        .first()
+    )
+
+
+def deposit_on_contract_cancel(*, actor: Actor, deposit: Deposit | None) -> None:
+    """Inside `contract_move("cancel")`'s transaction, with the deposit locked: reserve the refund of a held
+    deposit (Stripe is asked after commit), cancel an unpaid one (its intent is cancelled after commit; one
+    with no intent yet is cancelled here)."""
     if deposit is None:
         return
     if deposit.status == DepositStatus.HELD:
@@ -589,7 +598,7 @@ def _refund_if_contract_ended(deposit: Deposit) -> DepositRefund | None:
     """A deposit held on a cancelled contract (paid while it was being cancelled) goes back to the buyer."""
     try:
         with transaction.atomic():
-            locked = Deposit.objects.select_for_update().select_related("contract").get(pk=deposit.pk)
+            locked = Deposit.objects.select_for_update(of=("self",)).select_related("contract").get(pk=deposit.pk)
             if locked.contract.state != ContractState.CANCELLED or locked.status != DepositStatus.HELD:
                 return None
             if locked.refundable_minor <= 0 or locked.refunds.filter(status=DepositRefund.Status.PENDING).exists():
@@ -610,7 +619,7 @@ def deposit_release(*, actor: Actor, deposit: Deposit, payout_reference: str) ->
     the gold was delivered. Releasing again with the same reference changes nothing."""
     if not actor.is_staff:
         raise PermissionDenied(_("Staff release deposits."), code="not_staff")
-    locked = Deposit.objects.select_for_update().select_related("contract").get(pk=deposit.pk)
+    locked = Deposit.objects.select_for_update(of=("self",)).select_related("contract").get(pk=deposit.pk)
     if locked.status == DepositStatus.RELEASED and locked.payout_reference == payout_reference:
         return _reload(locked.pk)
     if locked.status != DepositStatus.HELD:

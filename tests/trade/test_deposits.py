@@ -12,6 +12,7 @@ from django.core.management import call_command
 
 from audit.models import AuditEvent
 from notifications.models import Notification
+from tests.contract.test_response_shapes import assert_conforms
 from tests.trade.deposit_helpers import (
     CONTRACT_VALUE_MINOR,
     TEN_PERCENT_MINOR,
@@ -503,3 +504,14 @@ def test_the_events_of_one_payment_in_any_order_end_held_with_one_paid_notificat
     assert Deposit.objects.get().status == "held"
     assert kinds("deposit_paid") == BOTH_SIDES  # one each
     assert AuditEvent.objects.filter(action="trade.deposit.payment_held").count() == 1
+
+
+def test_deposit_responses_conform_to_the_schema(paid, contract, buyer, staff, producer_admin):
+    assert_conforms(ok(buyer.get(deposit_url(contract))), "get", "/api/v1/contracts/{id}/deposit/")
+    assert_conforms(ok(buyer.post(deposit_url(contract)), 200), "post", "/api/v1/contracts/{id}/deposit/")
+    refunded = ok(staff.post(refund_url(paid.pk), {"amount_minor": 100}, format="json"))
+    assert refunded["refunds"][0]["amount"] == {"amount_minor": 100, "currency": "USD"}
+    assert_conforms(refunded, "post", "/api/v1/deposits/{id}/refund/")
+    ok(producer_admin.post(f"{CONTRACTS}{contract['id']}/mark-delivered/"))
+    released = ok(staff.post(release_url(paid.pk), {"payout_reference": "BCP 1"}, format="json"))
+    assert_conforms(released, "post", "/api/v1/deposits/{id}/release/")

@@ -90,3 +90,26 @@ def test_the_four_events_of_one_payment_at_once_move_the_deposit_once(
     assert Deposit.objects.get().status == "held"
     assert AuditEvent.objects.filter(action="trade.deposit.payment_held").count() == 1
     assert Notification.objects.filter(kind="deposit_paid").count() == PEOPLE_ON_BOTH_SIDES
+
+
+@pytest.mark.parametrize("attempt", range(10))
+def test_a_payment_arriving_while_the_contract_is_cancelled_is_refunded_once(
+    attempt, trade, buyer, producer_admin, fake_stripe
+):
+    contract = signed_contract(trade, buyer, producer_admin)
+    started = ok(buyer.post(deposit_url(contract)), 201)
+    fake_stripe.set(started["payment_intent"], "succeeded")  # the buyer paid just as the contract is called off
+    canceller = same_caller(buyer)
+
+    def act(i):
+        if i == 0:
+            return canceller.post(f"/api/v1/contracts/{contract['id']}/cancel/", {"reason": ""}, format="json")
+        return deliver_event("payment_intent.succeeded", started["payment_intent"])
+
+    responses = run_at_once(2, act)
+
+    assert [getattr(r, "status_code", r) for r in responses] == [200, 200]
+    deposit = Deposit.objects.get()
+    assert (deposit.status, deposit.refunded_minor) == ("refunded", deposit.amount_minor)
+    assert [refund.amount for refund in fake_stripe.refunds] == [deposit.amount_minor]
+    assert list(deposit.refunds.values_list("status", "cause")) == [("succeeded", "contract_cancelled")]
