@@ -299,6 +299,8 @@ def _wait_for_intent(deposit: Deposit) -> Intent:
         intent_id = Deposit.objects.filter(pk=deposit.pk).values_list("provider_intent_id", flat=True).first()
         if intent_id:
             return gateway().retrieve_payment_intent(intent_id)
+        if _claim_intent_creation(deposit):  # the request that claimed it gave up (Stripe failed it): take over
+            return _create_intent(deposit)
         if time.monotonic() >= deadline:
             raise DepositIntentPending()
         time.sleep(INTENT_POLL_SECONDS)
