@@ -286,7 +286,8 @@ class ContractViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         `no_deposit_agreed`, `deposit_value_unknown` (a percentage of an LBMA price) or
         `deposit_above_contract_value`; 503 `payments_not_configured` (nothing is stored) or
         `payment_provider_unavailable` (retry after `Retry-After`: the deposit is kept and its payment is
-        created with the same idempotency key)."""
+        created with the same idempotency key), or `deposit_payment_pending` while another request is still
+        creating the same deposit's payment."""
         actor = get_actor(request)
         started = deposits.deposit_start(actor=actor, contract=self.get_object())
         body = DepositStartedSerializer(started.deposit).data | {"client_secret": started.client_secret}
