@@ -221,7 +221,7 @@ STRIPE_TIMEOUT_SECONDS = env_int("STRIPE_TIMEOUT_SECONDS", 10)
 STRIPE_MAX_NETWORK_RETRIES = env_int("STRIPE_MAX_NETWORK_RETRIES", 2)
 # Dotted path of the function that receives verified webhook events (payments.gateway.WebhookEvent); None
 # records them only. The trade app names its deposit handler here, so payments never imports trade.
-PAYMENTS_EVENT_HANDLER: str | None = None
+PAYMENTS_EVENT_HANDLER: str | None = "trade.deposits.handle_payment_event"
 
 # --- Security: secure cookies, HSTS and proxies through the environment ---------------------------
 SESSION_COOKIE_SECURE = env_bool("DJANGO_SECURE_COOKIES", not DEBUG)
@@ -306,11 +306,13 @@ SPECTACULAR_SETTINGS = {
         "SexEnum": "producers.models.Sex",
         "ListingStatusEnum": "listings.models.Status",
         "GoldFormEnum": "listings.models.Form",
-        "WebhookOutcomeEnum": "payments.api.serializers.WEBHOOK_OUTCOMES",
         # The same choice sets serve trade (an inquiry's state, the side of a party): one name each.
         "SourcingStateEnum": "listings.models.SourcingRequest.State",
         "SubjectEnum": "compliance.models.EvidenceType.Subject",
         "ContractStateEnum": "trade.models.ContractState",
+        "WebhookOutcomeEnum": "payments.api.serializers.WEBHOOK_OUTCOMES",
+        "DepositStatusEnum": "trade.models.DepositStatus",
+        "DepositRefundStatusEnum": "trade.models.DepositRefund.Status",
     },
     "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums"],
 }

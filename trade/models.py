@@ -2,8 +2,8 @@
 with immutable, numbered versions of their terms and the two acceptances that sign them.
 
 Units as in listings: grams as integer milligrams, fineness as integer tenths of per mille, money as integer
-minor units with an ISO 4217 code, percentages as integer basis points. Deposits (Stripe) will live here too,
-one per contract, pointing at `Contract`.
+minor units with an ISO 4217 code, percentages as integer basis points. Deposits (paid through Stripe, see
+`trade.deposits`) point at `Contract`: at most one active per contract.
 """
 
 from __future__ import annotations
@@ -266,3 +266,136 @@ class ContractAcceptance(models.Model):
 
     def __str__(self) -> str:
         return f"{self.contract_id} {self.side}"
+
+
+class DepositStatus(models.TextChoices):
+    REQUIRES_PAYMENT = "requires_payment", _("Requires payment")  # created: waiting for the buyer's card
+    PROCESSING = "processing", _("Processing")  # Stripe is processing the payment
+    HELD = "held", _("Held")  # captured: the platform holds the money until release or refund
+    RELEASED = "released", _("Released")  # paid out to the producer outside Stripe (staff recorded the payout)
+    REFUNDED = "refunded", _("Refunded")  # all of it went back to the buyer through Stripe
+    FAILED = "failed", _("Failed")  # the last payment attempt failed (a declined card); the buyer may pay again
+    CANCELLED = "cancelled", _("Cancelled")  # the intent was cancelled (the contract was called off before payment)
+
+
+# The state a deposit moves to -> the states it may come from. Moves follow Stripe's PaymentIntent forward
+# only (events come late, twice and out of order). `failed -> requires_payment` is the buyer asking to pay
+# again on the same intent; `failed -> held` is a later attempt on that intent that succeeded.
+DEPOSIT_TRANSITIONS: dict[str, tuple[str, ...]] = {
+    "requires_payment": ("failed",),
+    "processing": ("requires_payment",),
+    "held": ("requires_payment", "processing", "failed"),
+    "failed": ("requires_payment", "processing"),
+    "cancelled": ("requires_payment", "processing", "failed"),
+    "released": ("held",),
+    "refunded": ("held",),
+}
+# At most one of these per contract (a partial unique constraint).
+DEPOSIT_ACTIVE_STATES = ("requires_payment", "processing", "held")
+
+
+class Deposit(models.Model):
+    """The buyer's deposit on a signed contract, paid by card through a Stripe PaymentIntent.
+
+    The row and its idempotency key are committed before Stripe is called. `intent_claimed_at` marks the
+    request that is creating the intent right now (a lease), so one request calls Stripe and the others wait
+    for the id it stores. `refunded_minor` counts refunds reserved (pending) and done: a refund is reserved
+    here before Stripe is asked, so two refunds can never return more than was paid.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    contract = models.ForeignKey(Contract, on_delete=models.PROTECT, related_name="deposits")
+    amount_minor = models.BigIntegerField()
+    currency = models.CharField(max_length=3, choices=Currency.choices)
+    status = models.CharField(max_length=16, choices=DepositStatus.choices, default=DepositStatus.REQUIRES_PAYMENT)
+    refunded_minor = models.BigIntegerField(default=0)
+    idempotency_key = models.CharField(max_length=255, unique=True)  # deposit:{id}:create
+    provider_intent_id = models.CharField(max_length=255, null=True, blank=True, unique=True)  # pi_...
+    intent_claimed_at = models.DateTimeField(null=True, blank=True)  # a request is creating the intent since
+    held_at = models.DateTimeField(null=True, blank=True)
+    payout_reference = models.CharField(max_length=200, blank=True)  # the bank transfer to the producer
+    released_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    released_at = models.DateTimeField(null=True, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=[s.value for s in DepositStatus]), name="deposit_status_valid"
+            ),
+            models.CheckConstraint(condition=Q(amount_minor__gt=0), name="deposit_amount_positive"),
+            models.CheckConstraint(
+                condition=Q(refunded_minor__gte=0, refunded_minor__lte=models.F("amount_minor")),
+                name="deposit_refunded_within_amount",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="refunded") | Q(refunded_minor=models.F("amount_minor")),
+                name="deposit_refunded_in_full",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="released") | (~Q(payout_reference="") & Q(released_at__isnull=False)),
+                name="deposit_released_with_reference",
+            ),
+            models.UniqueConstraint(
+                fields=["contract"],
+                condition=Q(status__in=DEPOSIT_ACTIVE_STATES),
+                name="deposit_one_active_per_contract",
+            ),
+        ]
+        indexes = [models.Index(fields=["status", "created_at"], name="deposit_status_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.contract_id} {self.amount_minor} {self.currency} ({self.status})"
+
+    @property
+    def refundable_minor(self) -> int:
+        return self.amount_minor - self.refunded_minor
+
+
+class DepositRefund(models.Model):
+    """One refund of (part of) a held deposit: reserved here, committed, then asked of Stripe with its key."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Pending")  # reserved on the deposit; Stripe not asked yet, or asked without answer
+        SUCCEEDED = "succeeded", _("Succeeded")  # Stripe refunded it
+        FAILED = "failed", _("Failed")  # Stripe refused it: the reservation was given back to the deposit
+
+    class Cause(models.TextChoices):
+        STAFF = "staff", _("Refunded by staff")
+        CONTRACT_CANCELLED = "contract_cancelled", _("The contract was cancelled")
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    deposit = models.ForeignKey(Deposit, on_delete=models.PROTECT, related_name="refunds")
+    amount_minor = models.BigIntegerField()
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    cause = models.CharField(max_length=20, choices=Cause.choices)
+    idempotency_key = models.CharField(max_length=255, unique=True)  # deposit:{deposit id}:refund:{id}
+    provider_refund_id = models.CharField(max_length=255, null=True, blank=True, unique=True)  # re_...
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.CharField(max_length=500, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=["pending", "succeeded", "failed"]), name="deposit_refund_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(cause__in=["staff", "contract_cancelled"]), name="deposit_refund_cause_valid"
+            ),
+            models.CheckConstraint(condition=Q(amount_minor__gt=0), name="deposit_refund_amount_positive"),
+        ]
+        indexes = [models.Index(fields=["status", "created_at"], name="deposit_refund_status_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.deposit_id} −{self.amount_minor} ({self.status})"

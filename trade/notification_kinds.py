@@ -74,3 +74,35 @@ register(
     title=_("A listing you asked about is offered again"),
     body=_("%(title)s, by %(producer)s, is offered again. Your inquiry is still open."),
 )
+register(
+    "deposit_paid",
+    title=_("Deposit paid"),
+    body=_(
+        "The deposit of %(amount)s on the contract between %(buyer)s and %(producer)s was paid: the platform "
+        "holds it until the gold is delivered."
+    ),
+)
+register(
+    "deposit_failed",
+    title=_("Deposit payment failed"),
+    body=_(
+        "The payment of the deposit of %(amount)s on the contract with %(producer)s failed. Pay it again with "
+        "another card."
+    ),
+)
+register(
+    "deposit_refunded",
+    title=_("Deposit refunded"),
+    body=_(
+        "%(refunded)s of the deposit of %(amount)s on the contract between %(buyer)s and %(producer)s was "
+        "refunded to the buyer."
+    ),
+)
+register(
+    "deposit_released",
+    title=_("Deposit paid out"),
+    body=_(
+        "The deposit of the contract with %(buyer)s was paid out to %(producer)s: %(paid_out)s, transfer "
+        "reference %(reference)s."
+    ),
+)

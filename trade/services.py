@@ -1,8 +1,9 @@
 """Writes to trade: inquiries and their messages, contracts and the moves of their lifecycle.
 
 Every move locks the contract row, checks the state, changes it with a compare-and-set update, writes one
-audit event in the same transaction and notifies the other side (the e-mails leave after commit). Signing
-takes the listing's row lock (the reservation) before the audit chain's lock, in that order everywhere.
+audit event in the same transaction and notifies the other side (the e-mails leave after commit). Locks are
+taken in one order everywhere: the contract, its deposit (cancelling), the listing (the reservation), then
+the audit chain.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from listings.selectors import listings_visible
 from listings.services import listing_release, listing_reserve
 from notifications.services import notify
 from producers.models import Producer, Site, Verification
+from trade.deposits import deposit_lock_for_cancel, deposit_on_contract_cancel
 from trade.models import (
     TRANSITIONS,
     Contract,
@@ -365,7 +367,14 @@ def contract_start(*, actor: Actor, inquiry: Inquiry, listing_id: Any = None, **
 
 
 def _lock(contract: Contract) -> Contract:
-    return Contract.objects.select_for_update().select_related("buyer", "producer__organization").get(pk=contract.pk)
+    # Only the contract's row: locking the joined organisations too would hold every audit event and notification
+    # that points at them (a foreign key takes a share lock) until this commits, and deadlock with the deposit
+    # webhook, which holds the deposit's row while it writes those.
+    return (
+        Contract.objects.select_for_update(of=("self",))
+        .select_related("buyer", "producer__organization")
+        .get(pk=contract.pk)
+    )
 
 
 def _latest(contract: Contract) -> ContractVersion:
@@ -527,6 +536,7 @@ def contract_move(*, actor: Actor, contract: Contract, move: str, reason: str = 
                 code="contract_not_your_proposal",
             )
         data["version"] = latest.number
+    deposit = deposit_lock_for_cancel(contract=contract) if move == "cancel" else None
     now = timezone.now()
     stamp = {"mark_delivered": "delivered_at", "complete": "completed_at"}.get(move, "ended_at")
     if not Contract.objects.filter(pk=contract.pk, state__in=allowed_from).update(
@@ -537,6 +547,7 @@ def contract_move(*, actor: Actor, contract: Contract, move: str, reason: str = 
         assert contract.signed_version is not None
         grams = contract.signed_version.quantity_grams
         listing_release(actor=actor, listing=contract.listing, grams=grams)
+        deposit_on_contract_cancel(actor=actor, deposit=deposit)
         data |= {"released_grams": str(grams), "reason": reason}
     previous = contract.state
     contract.refresh_from_db()

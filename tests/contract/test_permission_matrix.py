@@ -45,7 +45,7 @@ from notifications.services import notify
 from producers.models import MemberMiner, Producer, Site, Verification
 from tests.conftest import ActorClient
 from tests.factories import InvitationFactory, MembershipFactory, UserFactory, make_ruc
-from trade.models import Contract, ContractAcceptance, ContractVersion, Inquiry, InquiryMessage
+from trade.models import Contract, ContractAcceptance, ContractVersion, Deposit, DepositRefund, Inquiry, InquiryMessage
 
 pytestmark = pytest.mark.django_db
 
@@ -110,6 +110,9 @@ CONTRACT_WITHDRAW = "/api/v1/contracts/{id}/withdraw/"
 CONTRACT_CANCEL = "/api/v1/contracts/{id}/cancel/"
 CONTRACT_MARK_DELIVERED = "/api/v1/contracts/{id}/mark-delivered/"
 CONTRACT_COMPLETE = "/api/v1/contracts/{id}/complete/"
+CONTRACT_DEPOSIT = "/api/v1/contracts/{id}/deposit/"
+DEPOSIT_REFUND = "/api/v1/deposits/{id}/refund/"
+DEPOSIT_RELEASE = "/api/v1/deposits/{id}/release/"
 
 # Expected status per role, in the order of ROLES. Notes on the rows that are not obvious:
 # - sign-up, login and invitation acceptance ignore any token: `{}` is a 400 for everybody.
@@ -155,6 +158,12 @@ CONTRACT_COMPLETE = "/api/v1/contracts/{id}/complete/"
 # - the latest version is coop's: the buyer declines it (200) and cannot withdraw it (409); coop withdraws
 #   it (200) and cannot decline it (409). Cancel, mark-delivered and complete need a signed or delivered
 #   contract (409); mark-delivered is the producer's and complete the buyer's (403 for the other side).
+# Deposits (home: a deposit waiting for payment on that contract; Stripe has a key, and every request below is
+# refused before Stripe would be called):
+# - both organisations, reviewers and staff read it. Only the buyer's admin pays: the contract is not signed,
+#   so that is 409; everybody else 403 (staff and reviewers are not the buyer).
+# - refund and release are staff's (403 for everybody else, before the body): the deposit is not held, so a
+#   refund is 409; a release without `payout_reference` is 400.
 # fmt: off
 MATRIX: dict[tuple[str, str], tuple[int, ...]] = {
     #                                                   anon buyA buyM proA proM  rev staff
@@ -262,14 +271,20 @@ MATRIX: dict[tuple[str, str], tuple[int, ...]] = {
     ("POST",   CONTRACT_CANCEL):                       (401, 409, 403, 409, 403, 403, 409),
     ("POST",   CONTRACT_MARK_DELIVERED):               (401, 403, 403, 409, 403, 403, 403),
     ("POST",   CONTRACT_COMPLETE):                     (401, 409, 403, 403, 403, 403, 403),
+    ("GET",    CONTRACT_DEPOSIT):                      (401, 200, 200, 200, 200, 200, 200),
+    ("POST",   CONTRACT_DEPOSIT):                      (401, 409, 403, 403, 403, 403, 403),
+    ("POST",   DEPOSIT_REFUND):                        (401, 403, 403, 403, 403, 403, 409),
+    ("POST",   DEPOSIT_RELEASE):                       (401, 403, 403, 403, 403, 403, 400),
 }
 # fmt: on
 
 
 @pytest.fixture(autouse=True)
-def _stripe_webhook_configured(settings):
-    """Without a signing secret the webhook answers 503 (Stripe retries later); the matrix is of a configured server."""
+def _stripe_configured(settings):
+    """Without a signing secret the webhook answers 503 (Stripe retries later), and without a secret key deposits
+    do; the matrix is of a configured server. No request of the matrix reaches Stripe."""
     settings.STRIPE_WEBHOOK_SECRET = "whsec_permission_matrix"
+    settings.STRIPE_SECRET_KEY = "sk_test_permission_matrix"
 
 
 @functools.cache
@@ -304,6 +319,7 @@ class World:
     buyer_org: Organization  # the buyer organisation of `buyer` and `buyer_member`: the home of KYC paths
     inquiry: Inquiry  # open, asked by `buyer` about coop's listing, with one message
     contract: Contract  # negotiating, from that inquiry; its only version proposed by coop's admin
+    deposit: Deposit  # on that contract, waiting for payment, with no PaymentIntent
 
     @property
     def coop_admin(self) -> User:
@@ -465,6 +481,9 @@ def world(
         deposit_percent_bp=1000,
         origin_site=site,
     )
+    deposit = Deposit(contract=contract, amount_minor=100000, currency="USD", created_by=buyer.user)
+    deposit.idempotency_key = f"deposit:{deposit.pk}:create"
+    deposit.save()
     return World(
         actors=actors,
         other_producer=other_producer,
@@ -483,6 +502,7 @@ def world(
         buyer_org=buyer.organization,
         inquiry=inquiry,
         contract=contract,
+        deposit=deposit,
     )
 
 
@@ -569,8 +589,11 @@ HOME: dict[str, Callable[[World, User], dict[str, Any]]] = {
             CONTRACT_CANCEL,
             CONTRACT_MARK_DELIVERED,
             CONTRACT_COMPLETE,
+            CONTRACT_DEPOSIT,
         )
     },
+    DEPOSIT_REFUND: lambda world, owner: {"id": world.deposit.pk},
+    DEPOSIT_RELEASE: lambda world, owner: {"id": world.deposit.pk},
 }
 
 
@@ -687,6 +710,8 @@ INTRUDER_BODIES: dict[tuple[str, str], list[dict[str, Any]]] = {
     ("POST", KYC_REJECT): [{"reason": "Rechazado por un intruso."}, {"reason": ""}],
     ("POST", INQUIRY_MESSAGES): [{"body": "Mensaje de un intruso."}, {"body": ""}],
     ("POST", CONTRACT_ACCEPT): [{"version": 1}, {"version": "la última"}],
+    ("POST", DEPOSIT_REFUND): [{"amount_minor": 1}, {"amount_minor": -1}],
+    ("POST", DEPOSIT_RELEASE): [{"payout_reference": "Transferencia de un intruso"}, {"payout_reference": ""}],
     ("POST", CONTRACT_CANCEL): [{"reason": "Cancelado por un intruso."}, {"reason": "x" * 2001}],
     ("POST", CONTRACT_PROPOSE): [
         {
@@ -723,6 +748,8 @@ SNAPSHOT_MODELS = (
     Contract,
     ContractVersion,
     ContractAcceptance,
+    Deposit,
+    DepositRefund,
 )
 
 

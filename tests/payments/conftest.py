@@ -55,6 +55,13 @@ def stripe_event(
     return json.dumps(event, indent=2).encode()
 
 
+@pytest.fixture(autouse=True)
+def _no_event_handler(settings: Any) -> None:
+    """These tests are of the Stripe boundary alone: no handler runs unless a test names one (the deposit
+    handler that the settings name is tested in tests/trade/)."""
+    settings.PAYMENTS_EVENT_HANDLER = None
+
+
 @pytest.fixture
 def webhook_secret(settings: Any) -> str:
     settings.STRIPE_WEBHOOK_SECRET = WEBHOOK_SECRET

@@ -2,6 +2,8 @@ from __future__ import annotations
 
 import pytest
 
+from tests.localstripe_server import localstripe, localstripe_webhooks, stripe_on_localstripe  # noqa: F401
+from tests.trade.deposit_helpers import fake_stripe  # noqa: F401  (fixtures for the deposit tests)
 from tests.trade.helpers import Trade, make_compliant_producer, make_listing, verify_kyc
 
 

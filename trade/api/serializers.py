@@ -9,7 +9,7 @@ from rest_framework import serializers
 from core.money import Currency, Money
 from core.serializers import GramsField, MoneyField, MoneySerializer
 from listings.models import Incoterm, PriceBasis
-from trade.models import Contract, ContractAcceptance, ContractVersion, Inquiry, InquiryMessage
+from trade.models import Contract, ContractAcceptance, ContractVersion, Deposit, DepositRefund, Inquiry, InquiryMessage
 
 
 def _money(amount: int | None, currency: str) -> dict[str, Any] | None:
@@ -296,3 +296,82 @@ class AcceptInputSerializer(serializers.Serializer):
 
 class CancelInputSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+
+
+class DepositRefundSerializer(serializers.ModelSerializer):
+    amount = serializers.SerializerMethodField()
+
+    class Meta:
+        model = DepositRefund
+        fields = ["id", "amount", "status", "cause", "created_at", "updated_at"]
+        read_only_fields = fields
+
+    @extend_schema_field(MoneySerializer)
+    def get_amount(self, obj: DepositRefund) -> dict[str, Any]:
+        return Money(obj.amount_minor, obj.deposit.currency).as_dict()
+
+
+class DepositSerializer(serializers.ModelSerializer):
+    contract = serializers.UUIDField(source="contract_id", read_only=True)
+    amount = serializers.SerializerMethodField()
+    refunded = serializers.SerializerMethodField()
+    payment_intent = serializers.CharField(
+        source="provider_intent_id",
+        read_only=True,
+        allow_null=True,
+        help_text="The Stripe PaymentIntent (pi_...); null until it is created.",
+    )
+    refunds = DepositRefundSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Deposit
+        fields = [
+            "id",
+            "contract",
+            "amount",
+            "refunded",
+            "status",
+            "payment_intent",
+            "held_at",
+            "payout_reference",
+            "released_at",
+            "refunds",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+    @extend_schema_field(MoneySerializer)
+    def get_amount(self, obj: Deposit) -> dict[str, Any]:
+        return Money(obj.amount_minor, obj.currency).as_dict()
+
+    @extend_schema_field(MoneySerializer)
+    def get_refunded(self, obj: Deposit) -> dict[str, Any]:
+        return Money(obj.refunded_minor, obj.currency).as_dict()
+
+
+class DepositStartedSerializer(DepositSerializer):
+    client_secret = serializers.CharField(
+        read_only=True,
+        allow_null=True,
+        help_text="Give it to Stripe.js in the buyer's browser to confirm the card payment. Keep it secret.",
+    )
+
+    class Meta(DepositSerializer.Meta):
+        fields = [*DepositSerializer.Meta.fields, "client_secret"]
+        read_only_fields = fields
+
+
+class DepositRefundInputSerializer(serializers.Serializer):
+    amount_minor = serializers.IntegerField(
+        required=False,
+        min_value=1,
+        max_value=10**15,
+        help_text="How much to refund, in the deposit's currency's minor unit; all that is left when omitted.",
+    )
+
+
+class DepositReleaseInputSerializer(serializers.Serializer):
+    payout_reference = serializers.CharField(
+        max_length=200, help_text="The reference of the bank transfer that paid the deposit out to the producer."
+    )

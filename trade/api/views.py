@@ -23,20 +23,24 @@ from core.errors import PermissionDenied, documents_problems
 from core.idempotency import idempotent
 from core.pagination import CursorPagination
 from core.permissions import ActsForOrganization
-from trade import selectors, services
+from trade import deposits, selectors, services
 from trade.api.serializers import (
     AcceptInputSerializer,
     CancelInputSerializer,
     ContractCreateSerializer,
     ContractDetailSerializer,
     ContractSerializer,
+    DepositRefundInputSerializer,
+    DepositReleaseInputSerializer,
+    DepositSerializer,
+    DepositStartedSerializer,
     InquiryCreateSerializer,
     InquiryMessageInputSerializer,
     InquiryMessageSerializer,
     InquirySerializer,
     TermsInputSerializer,
 )
-from trade.models import Contract, ContractState, Inquiry, InquiryMessage
+from trade.models import Contract, ContractState, Deposit, Inquiry, InquiryMessage
 
 
 def _require_trader(actor: Actor) -> None:
@@ -257,3 +261,83 @@ class ContractViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
     def complete(self, request: Request, pk: str) -> Response:
         """The buyer's admin confirms the delivery: the contract is completed."""
         return self._move(request, "complete")
+
+    @extend_schema(operation_id="contracts_deposit_retrieve", request=None, responses=DepositSerializer)
+    @action(detail=True, methods=["get"], url_path="deposit")
+    def deposit(self, request: Request, pk: str) -> Response:
+        """The contract's deposit (the active one, else the latest) for both organisations, reviewers and
+        staff; 404 when it has none. The client secret is only in the answer to POST."""
+        actor = get_actor(request)
+        return Response(DepositSerializer(deposits.deposit_of_contract(actor=actor, contract=self.get_object())).data)
+
+    @extend_schema(
+        operation_id="contracts_deposit_create",
+        request=None,
+        responses={201: DepositStartedSerializer, 200: DepositStartedSerializer},
+        parameters=[IDEMPOTENCY_HEADER],
+    )
+    @documents_problems(409, 422, 503)
+    @deposit.mapping.post
+    @idempotent
+    def deposit_create(self, request: Request, pk: str) -> Response:
+        """Pay the deposit of a signed contract (the buyer's admin): creates the deposit and its Stripe
+        PaymentIntent and answers its `client_secret` for Stripe.js (201); while a deposit is active the same
+        one is answered (200). The amount comes from the signed terms. 409 `contract_not_signed`,
+        `no_deposit_agreed`, `deposit_value_unknown` (a percentage of an LBMA price) or
+        `deposit_above_contract_value`; 503 `payments_not_configured` (nothing is stored) or
+        `payment_provider_unavailable` (retry after `Retry-After`: the deposit is kept and its payment is
+        created with the same idempotency key), or `deposit_payment_pending` while another request is still
+        creating the same deposit's payment."""
+        actor = get_actor(request)
+        started = deposits.deposit_start(actor=actor, contract=self.get_object())
+        body = DepositStartedSerializer(started.deposit).data | {"client_secret": started.client_secret}
+        return Response(body, status=status.HTTP_201_CREATED if started.created else status.HTTP_200_OK)
+
+
+class DepositViewSet(viewsets.GenericViewSet):
+    """Staff's moves on deposits: refund through Stripe, release to the producer (recorded, outside Stripe).
+    Another organisation's deposit is 404; the two parties and reviewers get 403."""
+
+    queryset = Deposit.objects.none()
+    serializer_class = DepositSerializer
+    permission_classes = [ActsForOrganization]
+    lookup_value_regex = UUID_PATTERN
+
+    def get_object(self) -> Deposit:
+        return deposits.deposit_get(actor=get_actor(self.request), deposit_id=self.kwargs["pk"])
+
+    def _staff_only(self) -> Any:
+        actor = get_actor(self.request)
+        deposit = self.get_object()
+        if not actor.is_staff:
+            raise PermissionDenied(code="not_staff")
+        return actor, deposit
+
+    @extend_schema(request=DepositRefundInputSerializer, responses=DepositSerializer, parameters=[IDEMPOTENCY_HEADER])
+    @documents_problems(409, 422, 503)
+    @action(detail=True, methods=["post"])
+    @idempotent
+    def refund(self, request: Request, pk: str) -> Response:
+        """Refund part (`amount_minor`) or all that is left of a held deposit to the buyer's card (staff).
+        409 `deposit_not_held` or `refund_above_held` (nothing moves); 503 when Stripe cannot be reached
+        (nothing moves either: retry)."""
+        actor, deposit = self._staff_only()
+        data = DepositRefundInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        deposits.deposit_refund(actor=actor, deposit=deposit, amount_minor=data.validated_data.get("amount_minor"))
+        return Response(DepositSerializer(deposits.deposit_get(actor=actor, deposit_id=deposit.pk)).data)
+
+    @extend_schema(request=DepositReleaseInputSerializer, responses=DepositSerializer)
+    @documents_problems(409)
+    @action(detail=True, methods=["post"])
+    def release(self, request: Request, pk: str) -> Response:
+        """Record that the held deposit was paid out to the producer by bank transfer (staff), once the
+        contract is delivered or completed (409 `contract_not_delivered` before). Stripe does not pay out to
+        Peru, so the payout happens outside it; `payout_reference` names the transfer."""
+        actor, deposit = self._staff_only()
+        data = DepositReleaseInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        deposit = deposits.deposit_release(
+            actor=actor, deposit=deposit, payout_reference=data.validated_data["payout_reference"]
+        )
+        return Response(DepositSerializer(deposits.deposit_get(actor=actor, deposit_id=deposit.pk)).data)

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('trade', '0001_initial'),
+        ('trade', '0002_deposits'),
     ]
 
     operations = [
