@@ -394,8 +394,9 @@ def _apply_intent_status(deposit: Deposit, intent: Intent, target: str) -> bool:
 # --- Refunds ----------------------------------------------------------------------------------------
 def deposit_refund(*, actor: Actor, deposit: Deposit, amount_minor: int | None = None) -> DepositRefund:
     """Staff refund part or all of what is left of a held deposit. The refund is reserved on the deposit and
-    committed, then asked of Stripe; if Stripe says no or cannot be reached, the reservation is undone and
-    the error raised (503, nothing moved)."""
+    committed, then asked of Stripe; if Stripe says no, the reservation is undone and the error raised. If
+    Stripe cannot be reached, the refund stays pending (503, retryable): `reconcile_deposits` finishes it with
+    the same idempotency key, and a second staff request cannot refund the reserved amount again."""
     if not actor.is_staff:
         raise PermissionDenied(_("Staff refund deposits."), code="not_staff")
     if not payments_configured():
@@ -445,8 +446,8 @@ def _send_refund(refund: DepositRefund, *, undo_on_failure: bool) -> bool:
     """Ask Stripe for a reserved refund (outside any transaction); True when Stripe refunded it.
 
     Stripe refusing the request (the intent is not paid, nothing left to refund) undoes the reservation.
-    Stripe unreachable: the staff's request undoes it and raises; a refund after a cancellation stays
-    pending for `reconcile_deposits` to retry with the same idempotency key."""
+    Stripe unreachable or too slow: the refund stays pending and reserved, whoever asked (a staff request
+    also gets the retryable 503), for `reconcile_deposits` to retry with the same idempotency key."""
     deposit = Deposit.objects.get(pk=refund.deposit_id)
     DepositRefund.objects.filter(pk=refund.pk).update(attempts=F("attempts") + 1)
     try:
@@ -460,12 +461,22 @@ def _send_refund(refund: DepositRefund, *, undo_on_failure: bool) -> bool:
     except PaymentRequestInvalid as exc:
         _refund_failed(refund, f"{exc.code}: {exc.provider_code}")
         raise
-    except (PaymentProviderUnavailable, PaymentsNotConfigured) as exc:
+    except PaymentsNotConfigured as exc:
+        # A refused key: Stripe did nothing.
         if undo_on_failure:
             _refund_failed(refund, exc.code)
             raise
         DepositRefund.objects.filter(pk=refund.pk).update(last_error=exc.code, updated_at=timezone.now())
         logger.warning("Refund %s stays pending: %s", refund.pk, exc.code)
+        return False
+    except PaymentProviderUnavailable as exc:
+        # A timeout or an outage: Stripe may have refunded before the answer was lost. Undoing the reservation
+        # would let a retry refund again under a new key; keeping it pending lets `reconcile_deposits` ask
+        # again with the same key, which Stripe answers with the first outcome. Money is never refunded twice.
+        DepositRefund.objects.filter(pk=refund.pk).update(last_error=exc.code, updated_at=timezone.now())
+        logger.warning("Refund %s stays pending: %s", refund.pk, exc.code)
+        if undo_on_failure:
+            raise
         return False
     if result.status in ("failed", "canceled"):
         _refund_failed(refund, f"provider status {result.status}")

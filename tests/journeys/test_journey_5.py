@@ -1,13 +1,20 @@
-"""Journey 5, as far as contracts go: from question to contract. The refiner asks about the cooperative's
-Fairmined doré, the cooperative answers in the thread and proposes a contract, the refiner counter-proposes
-June delivery, the cooperative accepts version 2 (300 g reserved, 200 g left on the listing), delivers, and
-the refiner confirms. HTTP only, on the demo data. (The deposit part comes with the deposit app.)"""
+"""Journey 5: from question to contract to deposit. The refiner asks about the cooperative's Fairmined doré,
+the cooperative answers in the thread and proposes a contract, the refiner counter-proposes June delivery,
+the cooperative accepts version 2 (300 g reserved, 200 g left on the listing). The refiner pays the deposit
+by card at localstripe; the webhook localstripe signs and delivers marks it held and both sides are told.
+The cooperative delivers, the refiner confirms, and staff record the deposit's release with the payout
+reference. HTTP only, on the demo data.
+
+The price is the LBMA PM fix, whose value is known only on the day of the fix, so the API refuses a
+percentage deposit on it (409 `deposit_value_unknown`): the refiner's counter-proposal states the 10 % as
+the fixed amount both sides work it out to at the day's indicative price, as the README says to."""
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
 import json
+import time
 
 import pytest
 from django.core.management import call_command
@@ -16,8 +23,12 @@ from core import clock
 from notifications.models import Notification
 from tests.journeys.test_journey_4 import approve, ok, upload
 from tests.listings.test_listings import login
+from tests.trade.deposit_helpers import reseed_catalogue
 
-pytestmark = pytest.mark.django_db
+pytestmark = pytest.mark.django_db(transaction=True)  # localstripe's webhook reaches the live server
+
+DELIVERY_TIMEOUT_SECONDS = 8
+TEN_PERCENT_MINOR = 2_750_00  # 10 % of 300 g at 920 per mille at an indicative USD 99.64 per fine gram
 
 
 def next_date(month: int, day: int) -> dt.date:
@@ -26,7 +37,8 @@ def next_date(month: int, day: int) -> dt.date:
     return candidate if candidate > today else dt.date(today.year + 1, month, day)
 
 
-def test_from_question_to_contract():
+def test_from_question_to_contract_to_deposit(localstripe_webhooks):
+    reseed_catalogue()  # a transactional test starts from a flushed database
     call_command("seed_demo")
     refiner = login("buyer@demo.test", "en")
     cooperative = login("coop-admin@demo.test")
@@ -101,7 +113,12 @@ def test_from_question_to_contract():
 
     # The refiner counter-proposes delivery in June; accepting the stale version 1 is now refused.
     url = f"/api/v1/contracts/{contract['id']}/"
-    countered = ok(refiner.post(url + "propose/", {**terms, "delivery_date": june.isoformat()}, format="json"), 201)
+    # The 10 % under an LBMA price, as the fixed amount both sides work it out to.
+    deposit_terms = {"deposit_percent": None, "deposit_amount": {"amount_minor": TEN_PERCENT_MINOR, "currency": "USD"}}
+    countered = ok(
+        refiner.post(url + "propose/", {**terms, "delivery_date": june.isoformat(), **deposit_terms}, format="json"),
+        201,
+    )
     assert [v["number"] for v in countered["versions"]] == [1, 2]
     stale = cooperative.post(url + "accept/", {"version": 1}, format="json")
     assert (stale.status_code, stale.json()["code"]) == (409, "contract_version_stale")
@@ -133,8 +150,8 @@ def test_from_question_to_contract():
             "incoterm": "FCA",
             "incoterm_place": "Puerto Maldonado",
             "delivery_date": june.isoformat(),
-            "deposit_amount_minor": None,
-            "deposit_percent_bp": 1000,
+            "deposit_amount_minor": TEN_PERCENT_MINOR,
+            "deposit_percent_bp": None,
             "payment_terms": "Saldo contra entrega.",
             "origin_site": site,
         },
@@ -142,9 +159,27 @@ def test_from_question_to_contract():
     canonical = json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
     assert signed["terms_hash"] == hashlib.sha256(canonical).hexdigest()
 
+    # The refiner pays the deposit by card; localstripe's signed webhook marks it held; both sides are told.
+    deposit = ok(refiner.post(url + "deposit/", HTTP_IDEMPOTENCY_KEY="j5-deposit"), 201)
+    assert deposit["amount"] == {"amount_minor": TEN_PERCENT_MINOR, "currency": "USD"}
+    assert localstripe_webhooks.pay(deposit["payment_intent"], "pm_card_visa")["status"] == "succeeded"
+    deadline = time.monotonic() + DELIVERY_TIMEOUT_SECONDS
+    while ok(cooperative.get(url + "deposit/"))["status"] != "held":
+        assert time.monotonic() < deadline, "the webhook did not mark the deposit held"
+        time.sleep(0.1)
+    told = set(Notification.objects.filter(kind="deposit_paid").values_list("recipient__email", flat=True))
+    assert {"buyer@demo.test", "coop-admin@demo.test"} <= told
+
     # The cooperative delivers, the refiner confirms: completed.
     assert ok(cooperative.post(url + "mark-delivered/"))["state"] == "delivered"
     assert ok(refiner.post(url + "complete/"))["state"] == "completed"
+
+    # Staff record the deposit's release to the cooperative's bank account, with the payout reference.
+    staff = login("staff@demo.test")
+    released = ok(
+        staff.post(f"/api/v1/deposits/{deposit['id']}/release/", {"payout_reference": "BCP 0077812"}, format="json")
+    )
+    assert (released["status"], released["payout_reference"]) == ("released", "BCP 0077812")
     assert ok(refiner.get(f"/api/v1/listings/{listing['id']}/"))["available_grams"] == "200.000"
     trail = ok(cooperative.get("/api/v1/audit-events/?page_size=100"))["results"]
     moves = [event["action"] for event in trail if event["target_id"] == contract["id"]]
