@@ -9,6 +9,7 @@ minor units with an ISO 4217 code, percentages as integer basis points. Deposits
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from django.conf import settings
 from django.db import models
@@ -26,7 +27,21 @@ class Side(models.TextChoices):
     BUYER = "buyer", _("Buyer")
 
 
-class Inquiry(models.Model):
+class BetweenTwoParties:
+    """What inquiries and contracts share: a buyer organisation and a producer, and which side one is."""
+
+    buyer_id: Any
+    producer_id: Any
+
+    def side_of(self, organization_id: object) -> str | None:
+        if organization_id == self.buyer_id:
+            return Side.BUYER
+        if organization_id == self.producer_id:
+            return Side.PRODUCER
+        return None
+
+
+class Inquiry(BetweenTwoParties, models.Model):
     """A buyer's question about a listing, or to a producer directly; a producer's answer to a sourcing
     request. Only the two organisations (and reviewers and staff, read-only) see it."""
 
@@ -78,13 +93,6 @@ class Inquiry(models.Model):
     def __str__(self) -> str:
         return f"{self.buyer_id} ↔ {self.producer_id}"
 
-    def side_of(self, organization_id: object) -> str | None:
-        if organization_id == self.buyer_id:
-            return Side.BUYER
-        if organization_id == self.producer_id:
-            return Side.PRODUCER
-        return None
-
 
 class InquiryMessage(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
@@ -129,7 +137,7 @@ TRANSITIONS: dict[str, tuple[tuple[str, ...], str]] = {
 SIGNED_STATES = ("signed", "delivered", "completed", "cancelled")
 
 
-class Contract(models.Model):
+class Contract(BetweenTwoParties, models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     inquiry = models.ForeignKey(Inquiry, on_delete=models.PROTECT, related_name="contracts")
     buyer = models.ForeignKey("accounts.Organization", on_delete=models.PROTECT, related_name="contracts")
@@ -172,13 +180,6 @@ class Contract(models.Model):
 
     def __str__(self) -> str:
         return f"{self.buyer_id} ↔ {self.producer_id} ({self.state})"
-
-    def side_of(self, organization_id: object) -> str | None:
-        if organization_id == self.buyer_id:
-            return Side.BUYER
-        if organization_id == self.producer_id:
-            return Side.PRODUCER
-        return None
 
 
 class ContractVersion(models.Model):

@@ -35,15 +35,11 @@ def catalogue():
     importlib.import_module("compliance.migrations.0002_seed_catalogue").seed_catalogue(apps, None)
 
 
-@pytest.mark.parametrize("attempt", range(20))
-def test_eight_buyers_signing_the_last_grams_at_once_never_oversell(attempt, catalogue):
-    coop = OrganizationFactory()
-    president = MembershipFactory(organization=coop, role="admin")
-    producer, site = make_compliant_producer(coop)
-    listing = make_listing(producer, site, grams="1000")
-    Listing.objects.filter(pk=listing.pk).update(available_grams=LEFT)  # 750 g already under contract
+def buyers_with_a_proposal(count, listing, producer, site, president):
+    """`count` KYC-verified buyers, each with a contract whose only version (100 g) the cooperative proposed:
+    each buyer's admin can sign by accepting version 1."""
     contracts, clients = [], []
-    for _ in range(BUYERS):
+    for _ in range(count):
         buyer = MembershipFactory(
             organization=BuyerOrganizationFactory(kyc_status=Organization.KycStatus.VERIFIED), role="admin"
         )
@@ -63,7 +59,7 @@ def test_eight_buyers_signing_the_last_grams_at_once_never_oversell(attempt, cat
             number=1,
             side="producer",
             proposed_by=president.user,
-            proposed_by_organization=coop,
+            proposed_by_organization=president.organization,
             quantity_grams=EACH,
             fineness=Decimal("920"),
             price_basis="lbma_pm",
@@ -76,6 +72,17 @@ def test_eight_buyers_signing_the_last_grams_at_once_never_oversell(attempt, cat
         )
         contracts.append(contract)
         clients.append(make_client(buyer.user, buyer.organization))
+    return contracts, clients
+
+
+@pytest.mark.parametrize("attempt", range(20))
+def test_eight_buyers_signing_the_last_grams_at_once_never_oversell(attempt, catalogue):
+    coop = OrganizationFactory()
+    president = MembershipFactory(organization=coop, role="admin")
+    producer, site = make_compliant_producer(coop)
+    listing = make_listing(producer, site, grams="1000")
+    Listing.objects.filter(pk=listing.pk).update(available_grams=LEFT)  # 750 g already under contract
+    contracts, clients = buyers_with_a_proposal(BUYERS, listing, producer, site, president)
 
     def accept(i):
         return clients[i].post(f"/api/v1/contracts/{contracts[i].pk}/accept/", {"version": 1}, format="json")
@@ -104,40 +111,7 @@ def test_the_grams_that_sell_out_a_listing_are_signed_once_and_close_it_once(att
     president = MembershipFactory(organization=coop, role="admin")
     producer, site = make_compliant_producer(coop)
     listing = make_listing(producer, site, grams="100")
-    contracts, clients = [], []
-    for _ in range(4):
-        buyer = MembershipFactory(
-            organization=BuyerOrganizationFactory(kyc_status=Organization.KycStatus.VERIFIED), role="admin"
-        )
-        inquiry = Inquiry.objects.create(
-            buyer=buyer.organization,
-            producer=producer,
-            listing=listing,
-            opened_by="buyer",
-            grams=EACH,
-            created_by=buyer.user,
-        )
-        contract = Contract.objects.create(
-            inquiry=inquiry, buyer=buyer.organization, producer=producer, listing=listing, created_by=president.user
-        )
-        ContractVersion.objects.create(
-            contract=contract,
-            number=1,
-            side="producer",
-            proposed_by=president.user,
-            proposed_by_organization=coop,
-            quantity_grams=EACH,
-            fineness=Decimal("920"),
-            price_basis="lbma_pm",
-            lbma_adjustment_bp=-200,
-            incoterm="FCA",
-            incoterm_place="Puerto Maldonado",
-            delivery_date=clock.today_lima() + dt.timedelta(days=30),
-            deposit_amount_minor=0,
-            origin_site=site,
-        )
-        contracts.append(contract)
-        clients.append(make_client(buyer.user, buyer.organization))
+    contracts, clients = buyers_with_a_proposal(4, listing, producer, site, president)
 
     responses = run_at_once(
         4, lambda i: clients[i].post(f"/api/v1/contracts/{contracts[i].pk}/accept/", {"version": 1}, format="json")
