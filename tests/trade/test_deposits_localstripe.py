@@ -104,6 +104,8 @@ def test_a_declined_card_fails_the_deposit_and_tells_the_buyer(
 
     assert declined["status_code"] == 402
     wait_for_status(started["id"], "failed")
+    # The deposit moves a moment before its handler finishes and the notification is written: wait for both.
+    assert wait_for_event("payment_intent.payment_failed", started["payment_intent"]).outcome == "processed"
     assert recipients("deposit_failed") == BUYER_SIDE
     again = ok(buyer.post(deposit_url(contract)), 200)
     assert (again["status"], again["payment_intent"]) == ("requires_payment", started["payment_intent"])
