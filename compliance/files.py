@@ -30,7 +30,7 @@ from pypdf import PdfReader, PdfWriter
 from pypdf.errors import DependencyError, FileNotDecryptedError
 from pypdf.generic import ContentStream, DictionaryObject, NameObject
 
-from core.errors import DomainError
+from core.errors import DomainError, PayloadTooLarge
 
 PDF = "application/pdf"
 JPEG = "image/jpeg"
@@ -302,6 +302,25 @@ def check_uploads(
             raise request_too_large
         checked.append(one)
     return checked
+
+
+# Form fields and part headers around the files of a multipart upload.
+MULTIPART_OVERHEAD = 64 * 1024
+
+
+def check_upload_length(content_length: object, *, max_request_bytes: int) -> None:
+    """Refuse an upload whose declared length is over the limit (413) before a byte of it is read, so a huge
+    body is never parsed or spooled to disk. Raises PayloadTooLarge."""
+    try:
+        length = int(str(content_length or 0))
+    except ValueError:
+        return  # the server refuses a malformed Content-Length; the per-file checks still hold
+    if length > max_request_bytes + MULTIPART_OVERHEAD:
+        raise PayloadTooLarge(
+            _("The upload is larger than this API accepts."),
+            code="request_too_large",
+            extra={"limit": max_request_bytes},
+        )
 
 
 def store(checked: CheckedFile, *, storage: Storage, prefix: str) -> str:

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any, TypeVar
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.core.exceptions import RequestDataTooBig, SuspiciousOperation, TooManyFieldsSent
+from django.core.exceptions import RequestDataTooBig, SuspiciousOperation, TooManyFieldsSent, TooManyFilesSent
 from django.http import Http404, HttpRequest, JsonResponse
 from django.utils.encoding import force_str
 from django.utils.translation import gettext_lazy as _
@@ -243,6 +243,8 @@ def problem_exception_handler(exc: Exception, context: Mapping[str, Any]) -> Res
         return problem_response(413, "body_too_large", _("The request body is larger than this API accepts."))
     if isinstance(exc, TooManyFieldsSent):
         return problem_response(413, "too_many_fields", _("The request has too many fields."))
+    if isinstance(exc, TooManyFilesSent):  # over DATA_UPLOAD_MAX_NUMBER_FILES, before any upload check runs
+        return problem_response(400, "too_many_files", _("The request has too many files."))
     if isinstance(exc, drf.APIException):
         headers: dict[str, str] = {}
         if isinstance(exc, (drf.NotAuthenticated, drf.AuthenticationFailed)):

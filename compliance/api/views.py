@@ -38,13 +38,13 @@ from compliance.api.serializers import (
     OptionalReasonSerializer,
     RequirementSerializer,
 )
-from compliance.files import FileIntegrityError, check_uploads, read_verified
+from compliance.files import FileIntegrityError, check_upload_length, check_uploads, read_verified
 from compliance.models import NO_EXPIRY, Area, Evidence, EvidenceStatus, Policy, Requirement
 from compliance.policy import EXPIRING_SOON_DAYS
 from core import clock
 from core.actor import Actor, get_actor
 from core.api import UUID_PATTERN
-from core.errors import IntegrityFailure, NotFound, PayloadTooLarge, PermissionDenied, documents_problems, field_error
+from core.errors import IntegrityFailure, NotFound, PermissionDenied, documents_problems, field_error
 from core.permissions import ActsForOrganization
 from producers.models import Site
 from producers.selectors import producer_get
@@ -184,13 +184,7 @@ class EvidenceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
             raise PermissionDenied(_("Act for an organisation to upload evidence."), code="organization_required")
         if actor.organization_kind == Organization.Kind.NETWORK:
             raise PermissionDenied(_("Evidence is uploaded by a producer or a buyer organisation."), code="not_allowed")
-        length = int(request.META.get("CONTENT_LENGTH") or 0)
-        if length > settings.EVIDENCE_MAX_REQUEST_BYTES + 64 * 1024:
-            raise PayloadTooLarge(
-                _("The upload is larger than this API accepts."),
-                code="request_too_large",
-                extra={"limit": settings.EVIDENCE_MAX_REQUEST_BYTES},
-            )
+        check_upload_length(request.META.get("CONTENT_LENGTH"), max_request_bytes=settings.EVIDENCE_MAX_REQUEST_BYTES)
         form = cast(QueryDict, request.data)
         fields = {key: value for key, value in form.items() if key != "files"}
         data = EvidenceInputSerializer(data={**fields, "files": request.FILES.getlist("files")})

@@ -20,7 +20,7 @@ from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from compliance.files import check_uploads
+from compliance.files import check_upload_length, check_uploads
 from core.actor import get_actor
 from core.api import UUID_PATTERN
 from core.errors import NotFound, PermissionDenied, documents_problems
@@ -210,6 +210,7 @@ class ListingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         actor = get_actor(request)
         listing = self.get_object()
         services.require_producer_member(actor, listing.producer)
+        check_upload_length(request.META.get("CONTENT_LENGTH"), max_request_bytes=settings.EVIDENCE_MAX_REQUEST_BYTES)
         checked = check_uploads(
             request.FILES.getlist("files"),
             max_files=services.MAX_PHOTOS,
