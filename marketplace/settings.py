@@ -192,6 +192,8 @@ WHITENOISE_AUTOREFRESH = STATIC_FROM_APPS
 # JSON and form bodies above this answer 413 problem details (core.errors maps RequestDataTooBig).
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("MAX_BODY_BYTES", 1024 * 1024)
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 1000
+# Files the server parses out of one multipart body (more is 400 too_many_files); each endpoint allows fewer.
+DATA_UPLOAD_MAX_NUMBER_FILES = 20
 # Evidence uploads: per file, per request, files per item, and the pixel cap for decoding images.
 EVIDENCE_MAX_FILE_BYTES = env_int("EVIDENCE_MAX_FILE_BYTES", 10 * 1024 * 1024)
 EVIDENCE_MAX_REQUEST_BYTES = env_int("EVIDENCE_MAX_REQUEST_BYTES", 25 * 1024 * 1024)
@@ -262,9 +264,13 @@ REST_FRAMEWORK = {
         "user": os.environ.get("THROTTLE_USER", "600/min"),
         "signup": os.environ.get("THROTTLE_SIGNUP", "10/hour"),
         "login": os.environ.get("THROTTLE_LOGIN", "10/min"),
+        # Failed logins per e-mail address, whatever client they come from (a window, not a lockout).
+        "login_account": os.environ.get("THROTTLE_LOGIN_ACCOUNT", "10/hour"),
         "invitations": os.environ.get("THROTTLE_INVITATIONS", "30/hour"),
         "uploads": os.environ.get("THROTTLE_UPLOADS", "60/hour"),
-        "inquiries": os.environ.get("THROTTLE_INQUIRIES", "30/hour"),
+        "inquiries": os.environ.get("THROTTLE_INQUIRIES", "30/hour"),  # new inquiries and messages in threads
+        "proposals": os.environ.get("THROTTLE_PROPOSALS", "30/hour"),  # contracts started and terms proposed
+        "deposits": os.environ.get("THROTTLE_DEPOSITS", "10/hour"),  # deposit attempts (each may call Stripe)
     },
     "NUM_PROXIES": NUM_PROXIES,
     "TEST_REQUEST_DEFAULT_FORMAT": "json",

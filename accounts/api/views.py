@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 import django_filters
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -12,6 +12,8 @@ from rest_framework.decorators import action
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.settings import api_settings
+from rest_framework.throttling import BaseThrottle
 from rest_framework.views import APIView
 
 from accounts import selectors, services
@@ -34,9 +36,10 @@ from accounts.api.serializers import (
 from accounts.models import Invitation, Membership, Organization, User
 from core.actor import get_actor
 from core.api import UUID_PATTERN
-from core.errors import documents_problems
+from core.errors import NotAuthenticated, documents_problems
 from core.idempotency import idempotent
 from core.permissions import ActsForOrganization, IsOrganizationAdminOrReviewer
+from core.throttling import LoginFailuresPerAccount
 
 ORGANIZATION_HEADER = OpenApiParameter(
     "X-Organization",
@@ -91,18 +94,25 @@ class SignupView(APIView):
 
 
 class LoginView(APIView):
-    """Exchange an e-mail address and password for a token that expires."""
+    """Exchange an e-mail address and password for a token that expires. Attempts are limited per client
+    address (`login`) and failures per e-mail address (`login_account`), so guessing one account's password
+    stays slow from any number of addresses."""
 
     permission_classes = [AllowAny]
     authentication_classes: list[Any] = []
     throttle_scope = "login"
+    throttle_classes = [*cast(list[type[BaseThrottle]], api_settings.DEFAULT_THROTTLE_CLASSES), LoginFailuresPerAccount]
 
     @extend_schema(request=LoginInputSerializer, responses={200: TokenSerializer}, operation_id="auth_login")
     @documents_problems(401)
     def post(self, request: Request) -> Response:
         data = LoginInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        instance, token = services.auth_login(request=request._request, **data.validated_data)
+        try:
+            instance, token = services.auth_login(request=request._request, **data.validated_data)
+        except NotAuthenticated:
+            LoginFailuresPerAccount().record_failure(request, self)
+            raise
         user = instance.user
         return Response(TokenSerializer({"token": token, "expiry": instance.expiry, "user": user}).data)
 
@@ -239,9 +249,12 @@ class InvitationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
     lookup_value_regex = UUID_PATTERN
     queryset = Invitation.objects.none()  # for the schema; requests use get_queryset
     serializer_class = InvitationSerializer
-    throttle_scope = "invitations"
-
     permission_classes = [IsOrganizationAdminOrReviewer]
+
+    def get_throttles(self) -> list[Any]:
+        # Sending an invitation e-mails someone outside: that is what the scope limits, not reading the list.
+        self.throttle_scope = "invitations" if self.action == "create" else None
+        return super().get_throttles()
 
     def get_queryset(self) -> Any:
         return selectors.invitations_for(actor=get_actor(self.request))

@@ -144,6 +144,9 @@ class ContractFilter(django_filters.FilterSet):
         fields: list[str] = []
 
 
+CONTRACT_THROTTLE_SCOPES = {"create": "proposals", "propose": "proposals", "deposit_create": "deposits"}
+
+
 class ContractViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """Contracts of your organisation, as buyer or as producer; reviewers and staff read them all. Only
     organisation admins propose, accept and move them; staff may cancel a signed one."""
@@ -154,6 +157,12 @@ class ContractViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
     filter_backends = [DjangoFilterBackend]
     filterset_class = ContractFilter
     lookup_value_regex = UUID_PATTERN
+
+    def get_throttles(self) -> list[Any]:
+        # Each proposal notifies the other side's people, each deposit attempt may call Stripe: both are
+        # capped per user and window, checked before anything else runs.
+        self.throttle_scope = CONTRACT_THROTTLE_SCOPES.get(self.action or "")
+        return super().get_throttles()
 
     def get_queryset(self) -> Any:
         return selectors.contracts_for(actor=get_actor(self.request))

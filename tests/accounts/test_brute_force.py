@@ -1,0 +1,189 @@
+"""Password guessing and mass sign-up are slowed down: login per client address and, whatever the address,
+failed logins per account within a window that ends (no permanent lockout); sign-up per client address."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.test import override_settings
+from knox.models import AuthToken
+from rest_framework.throttling import SimpleRateThrottle
+
+from accounts.models import User
+from audit.models import AuditEvent
+from core.throttling import LoginFailuresPerAccount
+from tests.core.test_health import UNREACHABLE_REDIS
+from tests.factories import PASSWORD, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+LOGIN = "/api/v1/auth/login/"
+SIGNUP = "/api/v1/auth/signup/"
+GENEROUS = {
+    "anon": "1000/min",
+    "user": "1000/min",
+    "signup": "1000/min",
+    "login": "1000/min",
+    "login_account": "1000/min",
+}
+
+
+@pytest.fixture
+def rates(monkeypatch: pytest.MonkeyPatch) -> Any:
+    def set_rates(**scopes: str) -> None:
+        monkeypatch.setattr(SimpleRateThrottle, "THROTTLE_RATES", {**GENEROUS, **scopes})
+
+    return set_rates
+
+
+@pytest.fixture
+def clock(monkeypatch: pytest.MonkeyPatch) -> list[float]:
+    """The account throttle's clock, moved by the test."""
+    now = [1_900_000_000.0]
+    monkeypatch.setattr(LoginFailuresPerAccount, "timer", staticmethod(lambda: now[0]))
+    return now
+
+
+def login(anon: Any, email: str, password: str, address: str, **headers: str) -> Any:
+    return anon.post(LOGIN, {"email": email, "password": password}, format="json", REMOTE_ADDR=address, **headers)
+
+
+def assert_throttled(response: Any, at_most: int) -> int:
+    assert response.status_code == 429, response.content[:500]
+    assert response["Content-Type"] == "application/problem+json"
+    wait = int(response["Retry-After"])
+    assert 1 <= wait <= at_most
+    assert response.json()["code"] == "throttled"
+    assert response.json()["retry_after"] == wait
+    return wait
+
+
+def test_guesses_at_one_account_from_rotating_addresses_are_capped(anon, rates, clock):
+    UserFactory(email="ana@example.test")
+    rates(login_account="3/hour")
+
+    guesses = [login(anon, "ana@example.test", f"guess-{n}", f"203.0.113.{n}").status_code for n in range(3)]
+    right_password = login(anon, "ana@example.test", PASSWORD, "198.51.100.7")
+
+    assert guesses == [401, 401, 401]
+    assert_throttled(right_password, at_most=3600)  # refused before the password is checked: nothing to learn
+    assert AuthToken.objects.count() == 0
+    assert AuditEvent.objects.filter(action="accounts.login.failed").count() == 3  # the refused one never ran
+
+
+def test_the_account_limit_is_a_window_not_a_lockout(anon, rates, clock):
+    UserFactory(email="ana@example.test")
+    rates(login_account="2/hour")
+    for n in range(2):
+        login(anon, "ana@example.test", "wrong-password", f"203.0.113.{n}")
+        clock[0] += 600
+
+    first_wait = assert_throttled(login(anon, "ana@example.test", PASSWORD, "198.51.100.7"), at_most=3600)
+    clock[0] += first_wait  # the oldest failure has left the window
+
+    assert first_wait == 3600 - 1200
+    assert login(anon, "ana@example.test", PASSWORD, "198.51.100.7").status_code == 200
+
+
+def test_the_same_address_written_otherwise_is_the_same_account(anon, rates, clock):
+    UserFactory(email="ana@example.test")
+    rates(login_account="2/hour")
+
+    login(anon, "ana@example.test", "wrong-1", "203.0.113.1")
+    login(anon, "  ANA@Example.test ", "wrong-2", "203.0.113.2")
+
+    assert_throttled(login(anon, "Ana@example.TEST", PASSWORD, "203.0.113.3"), at_most=3600)
+
+
+def test_an_attack_on_one_account_leaves_the_others_alone(anon, rates, clock):
+    UserFactory(email="ana@example.test")
+    UserFactory(email="rosa@example.test")
+    rates(login_account="2/hour")
+    for n in range(3):
+        login(anon, "ana@example.test", f"guess-{n}", "203.0.113.9")
+
+    response = login(anon, "rosa@example.test", PASSWORD, "203.0.113.9")
+
+    assert response.status_code == 200
+
+
+def test_successful_logins_do_not_count_against_the_account(anon, rates, clock):
+    UserFactory(email="ana@example.test")
+    rates(login_account="2/hour")
+
+    statuses = [login(anon, "ana@example.test", PASSWORD, f"198.51.100.{n}").status_code for n in range(5)]
+
+    assert statuses == [200] * 5
+
+
+def test_logins_from_one_address_are_capped_whatever_the_account(anon, rates):
+    for n in range(3):
+        UserFactory(email=f"u{n}@example.test")
+    rates(login="2/min")
+
+    first = [login(anon, f"u{n}@example.test", PASSWORD, "203.0.113.5").status_code for n in range(2)]
+    third = login(anon, "u2@example.test", PASSWORD, "203.0.113.5")
+    elsewhere = login(anon, "u2@example.test", PASSWORD, "203.0.113.6")
+
+    assert first == [200, 200]
+    assert_throttled(third, at_most=60)
+    assert elsewhere.status_code == 200
+    assert AuthToken.objects.count() == 3
+
+
+def test_the_refusal_says_when_to_come_back_in_spanish(anon, rates, clock):
+    UserFactory(email="ana@example.test")
+    rates(login_account="1/hour")
+    login(anon, "ana@example.test", "wrong", "203.0.113.1")
+
+    response = login(anon, "ana@example.test", PASSWORD, "203.0.113.2", HTTP_ACCEPT_LANGUAGE="es")
+
+    wait = assert_throttled(response, at_most=3600)
+    assert response.json()["detail"] == f"Demasiadas solicitudes. Inténtelo de nuevo en {wait} segundos."
+
+
+def signup_body(n: int) -> dict[str, Any]:
+    return {
+        "email": f"compras{n}@refineria.example",
+        "password": "Refinar-oro-limpio-7",
+        "full_name": "Anna Keller",
+        "organization": {"legal_name": f"Refinería {n} SA", "country": "CH", "buyer_type": "refiner"},
+    }
+
+
+def test_sign_ups_from_one_address_are_capped(anon, rates):
+    rates(signup="2/hour")
+
+    first = [anon.post(SIGNUP, signup_body(n), format="json", REMOTE_ADDR="203.0.113.5").status_code for n in range(2)]
+    third = anon.post(SIGNUP, signup_body(2), format="json", REMOTE_ADDR="203.0.113.5")
+    elsewhere = anon.post(SIGNUP, signup_body(3), format="json", REMOTE_ADDR="203.0.113.6")
+
+    assert first == [201, 201]
+    assert_throttled(third, at_most=3600)
+    assert elsewhere.status_code == 201
+    assert not User.objects.filter(email="compras2@refineria.example").exists()
+    assert User.objects.count() == 3
+
+
+def test_login_still_works_and_still_refuses_when_the_throttle_cache_is_down(anon, rates, caplog):
+    UserFactory(email="ana@example.test")
+    rates(login_account="1/hour")
+
+    with override_settings(CACHES=UNREACHABLE_REDIS):
+        failures = [login(anon, "ana@example.test", "wrong", "203.0.113.1").status_code for _ in range(2)]
+        success = login(anon, "ana@example.test", PASSWORD, "203.0.113.1")
+
+    assert failures == [401, 401]
+    assert success.status_code == 200
+    assert "Throttle cache unavailable; failure not counted" in caplog.text
+    assert "Throttle cache unavailable; request let through" in caplog.text
+
+
+@override_settings(DATA_UPLOAD_MAX_MEMORY_SIZE=1000)
+def test_an_oversized_login_body_is_413_not_taken_for_a_cache_failure(anon, caplog):
+    response = anon.post(LOGIN, {"email": "ana@example.test", "password": "x" * 5000}, format="json")
+
+    assert response.status_code == 413
+    assert response.json()["code"] == "body_too_large"
+    assert "Throttle cache unavailable" not in caplog.text
