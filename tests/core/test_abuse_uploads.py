@@ -25,7 +25,7 @@ from compliance.models import Evidence, EvidenceFile
 from listings.models import ListingPhoto
 from listings.services import MAX_PHOTOS
 from tests.compliance.helpers import make_producer, stored_files
-from tests.conftest import ActorClient
+from tests.conftest import ActorClient, make_client
 from tests.trade.helpers import make_approved_site, make_listing
 
 pytestmark = pytest.mark.django_db
@@ -221,3 +221,15 @@ def test_more_files_than_the_server_parses_are_refused_and_nothing_is_kept(endpo
     settings.DATA_UPLOAD_MAX_NUMBER_FILES = 3
 
     refused_and_nothing_kept(endpoint, [jpeg(f"{n}.jpg") for n in range(4)], 400, "too_many_files")
+
+
+def test_too_many_files_is_said_in_spanish(producer_admin, settings):
+    make_producer(producer_admin.organization)
+    settings.DATA_UPLOAD_MAX_NUMBER_FILES = 1
+    data = {"evidence_type": "PPE_RECORD", "issue_date": "2026-01-05", "files": [jpeg("a.jpg"), jpeg("b.jpg")]}
+
+    spanish = make_client(producer_admin.user, producer_admin.organization, language="es")
+
+    response = spanish.post("/api/v1/evidence/", data, format="multipart")
+
+    assert assert_problem(response, 400, "too_many_files")["detail"] == "La solicitud tiene demasiados archivos."
