@@ -187,3 +187,11 @@ def test_an_oversized_login_body_is_413_not_taken_for_a_cache_failure(anon, capl
     assert response.status_code == 413
     assert response.json()["code"] == "body_too_large"
     assert "Throttle cache unavailable" not in caplog.text
+
+
+def test_a_malformed_login_body_is_a_400_problem_not_taken_for_a_cache_failure(anon, caplog):
+    response = anon.client.post(LOGIN, data='{"email": "ana@example.test", ', content_type="application/json")
+
+    assert response.status_code == 400
+    assert response.json()["code"] == "malformed_request"
+    assert "Throttle cache unavailable" not in caplog.text
