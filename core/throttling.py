@@ -40,36 +40,51 @@ class ScopedThrottle(_FailOpen, throttling.ScopedRateThrottle):
 
 
 class FailureThrottle(throttling.SimpleRateThrottle):
-    """Counts failed attempts only: while the window holds `rate` failures for a key, every attempt on that key
-    is refused (429) before it is tried, a correct one too. The view calls `record_failure` after an attempt
-    fails. The oldest failure leaves the window after its duration, so a refusal always ends: it slows
-    guessing down without locking anyone out for good."""
+    """At most `rate` failed attempts per key in each fixed window; then every attempt on that key is refused
+    (429) before it is tried, a right one too, until the window ends: guessing is slowed down, nobody is locked
+    out for good. An attempt is counted with one atomic increment when it starts, so attempts sent in parallel
+    cannot all slip under the limit; the view gives back the attempts that did not fail (`give_back`)."""
 
     num_requests: int
     duration: int
 
+    def _window_key(self, request: Any, view: Any) -> str | None:
+        key = self.get_cache_key(request, view)
+        if key is None:
+            return None
+        self.now = self.timer()
+        window = int(self.now // self.duration)
+        self.window_ends = (window + 1) * self.duration
+        return f"{key}_{window}"
+
     def allow_request(self, request: Any, view: Any) -> bool:
         if self.rate is None:
             return True
-        self.key = self.get_cache_key(request, view)
-        if self.key is None:
+        key = self._window_key(request, view)
+        if key is None:
             return True
-        self.now = self.timer()
-        self.history = [moment for moment in self.cache.get(self.key, []) if moment > self.now - self.duration]
-        return len(self.history) < self.num_requests or self.throttle_failure()
+        self.cache.add(key, 0, self.duration)
+        try:
+            attempts = self.cache.incr(key)
+        except ValueError:  # the key expired between the two calls: a new window has begun
+            self.cache.add(key, 1, self.duration)
+            attempts = 1
+        return attempts <= self.num_requests
 
-    def record_failure(self, request: Any, view: Any) -> None:
+    def wait(self) -> float:
+        return max(1.0, self.window_ends - self.now)
+
+    def give_back(self, request: Any, view: Any) -> None:
         if self.rate is None:
             return
         try:
-            key = self.get_cache_key(request, view)
-            if key is None:
-                return
-            now = self.timer()
-            history = [moment for moment in self.cache.get(key, []) if moment > now - self.duration]
-            self.cache.set(key, [now, *history][: self.num_requests], self.duration)
-        except Exception:  # the cache backend's own errors: the attempt was answered, only the count is lost
-            logger.warning("Throttle cache unavailable; failure not counted", exc_info=True)
+            key = self._window_key(request, view)
+            if key is not None:
+                self.cache.decr(key)
+        except ValueError:  # the window ended meanwhile: nothing left to give back
+            pass
+        except Exception:  # the cache backend's own errors: the request was answered, only the count is off
+            logger.warning("Throttle cache unavailable; attempt not given back", exc_info=True)
 
 
 class LoginFailuresPerAccount(_FailOpen, FailureThrottle):

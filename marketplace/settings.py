@@ -264,7 +264,7 @@ REST_FRAMEWORK = {
         "user": os.environ.get("THROTTLE_USER", "600/min"),
         "signup": os.environ.get("THROTTLE_SIGNUP", "10/hour"),
         "login": os.environ.get("THROTTLE_LOGIN", "10/min"),
-        # Failed logins per e-mail address, whatever client they come from (a window, not a lockout).
+        # Failed logins per e-mail address, whatever client they come from (fixed windows, not a lockout).
         "login_account": os.environ.get("THROTTLE_LOGIN_ACCOUNT", "10/hour"),
         "invitations": os.environ.get("THROTTLE_INVITATIONS", "30/hour"),
         "uploads": os.environ.get("THROTTLE_UPLOADS", "60/hour"),

@@ -106,13 +106,17 @@ class LoginView(APIView):
     @extend_schema(request=LoginInputSerializer, responses={200: TokenSerializer}, operation_id="auth_login")
     @documents_problems(401)
     def post(self, request: Request) -> Response:
-        data = LoginInputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
+        failed = False
         try:
+            data = LoginInputSerializer(data=request.data)
+            data.is_valid(raise_exception=True)
             instance, token = services.auth_login(request=request._request, **data.validated_data)
         except NotAuthenticated:
-            LoginFailuresPerAccount().record_failure(request, self)
+            failed = True  # a wrong e-mail address or password stays counted against the account
             raise
+        finally:
+            if not failed:
+                LoginFailuresPerAccount().give_back(request, self)
         user = instance.user
         return Response(TokenSerializer({"token": token, "expiry": instance.expiry, "user": user}).data)
 

@@ -1,8 +1,9 @@
 """Password guessing and mass sign-up are slowed down: login per client address and, whatever the address,
-failed logins per account within a window that ends (no permanent lockout); sign-up per client address."""
+failed logins per account within a fixed window that ends (no permanent lockout); sign-up per client address."""
 
 from __future__ import annotations
 
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -39,8 +40,8 @@ def rates(monkeypatch: pytest.MonkeyPatch) -> Any:
 
 @pytest.fixture
 def clock(monkeypatch: pytest.MonkeyPatch) -> list[float]:
-    """The account throttle's clock, moved by the test."""
-    now = [1_900_000_000.0]
+    """The account throttle's clock, moved by the test; it starts when an hour's window does."""
+    now = [3600.0 * 527_777]
     monkeypatch.setattr(LoginFailuresPerAccount, "timer", staticmethod(lambda: now[0]))
     return now
 
@@ -176,8 +177,29 @@ def test_login_still_works_and_still_refuses_when_the_throttle_cache_is_down(ano
 
     assert failures == [401, 401]
     assert success.status_code == 200
-    assert "Throttle cache unavailable; failure not counted" in caplog.text
     assert "Throttle cache unavailable; request let through" in caplog.text
+    assert "Throttle cache unavailable; attempt not given back" in caplog.text
+
+
+def test_attempts_still_running_count_so_parallel_guesses_cannot_slip_under_the_limit(rates, clock):
+    """Two guesses sent at once: the second is refused while the first is still being checked."""
+    rates(login_account="1/hour")
+    first, second = LoginFailuresPerAccount(), LoginFailuresPerAccount()
+    guess = SimpleNamespace(data={"email": "ana@example.test", "password": "guess"})
+
+    assert first.allow_request(guess, None) is True
+    assert second.allow_request(guess, None) is False
+    assert second.wait() == 3600
+
+
+def test_a_login_refused_for_its_shape_does_not_count_against_the_account(anon, rates, clock):
+    UserFactory(email="ana@example.test")
+    rates(login_account="1/hour")
+
+    shapeless = [anon.post(LOGIN, {"email": "ana@example.test"}, format="json").status_code for _ in range(3)]
+
+    assert shapeless == [400, 400, 400]
+    assert login(anon, "ana@example.test", PASSWORD, "203.0.113.1").status_code == 200
 
 
 @override_settings(DATA_UPLOAD_MAX_MEMORY_SIZE=1000)

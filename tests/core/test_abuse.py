@@ -22,6 +22,7 @@ from rest_framework.throttling import SimpleRateThrottle
 from accounts.models import Invitation, Organization, User
 from audit.models import AuditEvent
 from compliance.models import Evidence
+from core.throttling import LoginFailuresPerAccount
 from listings.models import Listing
 from tests.compliance.helpers import pdf_upload
 from tests.core.test_health import UNREACHABLE_REDIS
@@ -103,6 +104,8 @@ def login_scope(request: Any) -> Scope:
 def login_account_scope(request: Any) -> Scope:
     """Failed logins per account, each from another client address; then the right password is refused too."""
     anon, buyer = request.getfixturevalue("anon"), request.getfixturevalue("buyer")
+    # Its windows are fixed: a clock at the start of one keeps the three attempts in the same window.
+    request.getfixturevalue("monkeypatch").setattr(LoginFailuresPerAccount, "timer", staticmethod(lambda: 3600.0 * 9))
 
     def attempt(n: int) -> Any:
         password = PASSWORD if n == 2 else f"guess-{n}"
