@@ -14,6 +14,7 @@ from rest_framework.throttling import SimpleRateThrottle
 from accounts.models import User
 from audit.models import AuditEvent
 from core.throttling import LoginFailuresPerAccount
+from tests.core.test_abuse import shared_redis  # noqa: F401  (fixture)
 from tests.core.test_health import UNREACHABLE_REDIS
 from tests.factories import PASSWORD, UserFactory
 
@@ -217,3 +218,16 @@ def test_a_malformed_login_body_is_a_400_problem_not_taken_for_a_cache_failure(a
     assert response.status_code == 400
     assert response.json()["code"] == "malformed_request"
     assert "Throttle cache unavailable" not in caplog.text
+
+
+@pytest.mark.usefixtures("shared_redis")
+def test_the_account_count_holds_in_redis_shared_by_every_app_server(anon, rates, clock):
+    UserFactory(email="ana@example.test")
+    rates(login_account="2/hour")
+
+    statuses = [login(anon, "ana@example.test", PASSWORD, "198.51.100.1").status_code for _ in range(3)]
+    statuses += [login(anon, "ana@example.test", f"guess-{n}", f"203.0.113.{n}").status_code for n in range(2)]
+    refused = login(anon, "ana@example.test", PASSWORD, "198.51.100.1")
+
+    assert statuses == [200, 200, 200, 401, 401]  # successes were given back, failures kept
+    assert_throttled(refused, at_most=3600)

@@ -70,6 +70,7 @@ HOSTILE_FILES = {
     "svg-renamed-pdf": ("constancia.pdf", SVG, 400, "unsupported_file_type"),
     "html-renamed-jpg": ("foto.jpg", HTML, 400, "unsupported_file_type"),
     "svg-renamed-jpg": ("foto.jpg", SVG, 400, "unsupported_file_type"),
+    "html-renamed-png": ("foto.png", HTML, 400, "unsupported_file_type"),
     "svg-renamed-png": ("foto.png", SVG, 400, "unsupported_file_type"),
     "decompression-bomb": ("bomba.png", decompression_bomb(), 400, "image_too_large"),
     "truncated-jpeg": ("foto.jpg", truncated_jpeg(), 400, "corrupt_file"),
