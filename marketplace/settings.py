@@ -274,6 +274,9 @@ REST_FRAMEWORK = {
 PAGE_SIZE_DEFAULT = 20
 PAGE_SIZE_MAX = 100
 IDEMPOTENCY_KEY_TTL = timedelta(hours=env_int("IDEMPOTENCY_KEY_TTL_HOURS", 24))
+# A key claimed longer ago than this and still in progress was left by a dead request: a retry takes it over.
+# Keep it above gunicorn's timeout (GUNICORN_TIMEOUT), the longest a request may run.
+IDEMPOTENCY_IN_PROGRESS_LEASE = timedelta(seconds=env_int("IDEMPOTENCY_IN_PROGRESS_SECONDS", 120))
 INVITATION_TTL = timedelta(days=env_int("INVITATION_TTL_DAYS", 7))
 
 REST_KNOX = {
