@@ -9,6 +9,7 @@ Exits non-zero when an expectation fails. `LOGIN_RATE` attempts are allowed a mi
 from __future__ import annotations
 
 import json
+import time
 from typing import Any
 
 from ops.harness import ROOT, Stack, app_env, check, login, main_guard, manage, request, say
@@ -81,6 +82,17 @@ def run_recipe(stack: Stack) -> None:
     on_b = request(b.base, "GET", css)
     say(f"-- static: {css} from B: {on_b.status}, Cache-Control: {on_b.header('Cache-Control')}")
     check(on_b.status == 200, "a hashed static file is served by the app server (DEBUG off)")
+
+    # Logs: gunicorn's access line and Django's own line for one request share its X-Request-ID.
+    traced = request(a.base, "GET", "/api/v1/no-such-page/", headers={"X-Request-ID": "recipe-trace-1"})
+    time.sleep(0.5)  # let the worker's log lines reach the file
+    lines = [json.loads(line) for line in a.log.read_text().splitlines() if line.startswith("{")]
+    mine = [line for line in lines if line.get("request_id") == "recipe-trace-1"]
+    say(f"-- logs: a 404 with X-Request-ID recipe-trace-1 (answered {traced.status}, echoed")
+    say(f"   {traced.header('X-Request-ID')}): JSON lines of server A carrying it: {[line['logger'] for line in mine]}")
+    check(traced.header("X-Request-ID") == "recipe-trace-1", "the response returns the request id")
+    check({"gunicorn.access", "django.request"} <= {line["logger"] for line in mine}, "access and app lines carry it")
+
     manage(env, "verify_audit_chain")
     say("  audit chain verifies")
 
