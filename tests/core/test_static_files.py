@@ -12,6 +12,9 @@ from django.core.management import call_command
 from django.templatetags.static import static
 from django.test import Client
 
+# Closing a response sends request_finished, whose handler health-checks the database connection.
+pytestmark = pytest.mark.django_db
+
 PRODUCTION_STATIC = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
