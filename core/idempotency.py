@@ -6,9 +6,10 @@ again with another body answers 422. Failed requests (an error response or an ex
 since they changed nothing; successful answers are stored and replayed until the key expires.
 
 A claim still in progress after `IDEMPOTENCY_IN_PROGRESS_LEASE` belongs to a request whose process died
-(a worker killed mid-request never releases it): the next retry takes the key over and runs the operation,
-which the operations' own state checks make safe to repeat. Keep the lease above the longest a request may
-run (gunicorn's timeout).
+(a worker killed mid-request never releases it; its transaction was rolled back): the next retry takes the
+key over and runs the operation. Had the dead request committed just before dying, the retry meets the
+operation's own checks (a contract already signed, the contract's active deposit, an e-mail taken). Keep
+the lease above the longest a request may run (gunicorn's timeout).
 """
 
 from __future__ import annotations
