@@ -4,6 +4,12 @@ The key is claimed by inserting a row (unique per caller) before the view runs, 
 with one key cannot both act: the second sees the claim and answers 409 until the first is done. A key sent
 again with another body answers 422. Failed requests (an error response or an exception) release the key,
 since they changed nothing; successful answers are stored and replayed until the key expires.
+
+A claim still in progress after `IDEMPOTENCY_IN_PROGRESS_LEASE` belongs to a request whose process died
+(a worker killed mid-request never releases it; its transaction was rolled back): the next retry takes the
+key over and runs the operation. Had the dead request committed just before dying, the retry meets the
+operation's own checks (a contract already signed, the contract's active deposit, an e-mail taken). Keep
+the lease above the longest a request may run (gunicorn's timeout).
 """
 
 from __future__ import annotations
@@ -17,6 +23,7 @@ from typing import Any
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext_lazy as _
@@ -46,7 +53,9 @@ def _scope(request: Request) -> str:
 
 def _claim(scope: str, key: str, fingerprint: str) -> tuple[IdempotencyRecord, bool]:
     now = timezone.now()
-    IdempotencyRecord.objects.filter(scope=scope, key=key, expires_at__lte=now).delete()
+    lease_start = now - settings.IDEMPOTENCY_IN_PROGRESS_LEASE
+    abandoned = Q(state=IdempotencyRecord.State.IN_PROGRESS, created_at__lte=lease_start)
+    IdempotencyRecord.objects.filter(Q(expires_at__lte=now) | abandoned, scope=scope, key=key).delete()
     try:
         with transaction.atomic():
             record = IdempotencyRecord.objects.create(
@@ -93,10 +102,13 @@ def idempotent(view_method: Callable[..., Response]) -> Callable[..., Response]:
         if response.status_code >= 400:
             record.delete()
             return response
-        record.state = IdempotencyRecord.State.COMPLETED
-        record.response_status = response.status_code
-        record.response_body = json.loads(json.dumps(response.data, cls=DjangoJSONEncoder))
-        record.save(update_fields=["state", "response_status", "response_body"])
+        # An update, not save(): if this request outlived its lease and a retry took the key over, the row is
+        # gone and there is nothing to store (save() would raise and turn a success into a 500).
+        IdempotencyRecord.objects.filter(pk=record.pk, state=IdempotencyRecord.State.IN_PROGRESS).update(
+            state=IdempotencyRecord.State.COMPLETED,
+            response_status=response.status_code,
+            response_body=json.loads(json.dumps(response.data, cls=DjangoJSONEncoder)),
+        )
         return response
 
     wrapper.idempotent = True  # type: ignore[attr-defined]

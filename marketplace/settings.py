@@ -153,29 +153,35 @@ MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", BASE_DIR / "var" / "media"))
 # Production serves the collected, hashed files (`manage.py collectstatic`); development and the tests
 # serve them straight from the apps.
 STATIC_FROM_APPS = env_bool("DJANGO_STATIC_FROM_APPS", DEBUG)
+# Uploaded files live on the local disk by default; several app servers need them in shared storage: any
+# S3-compatible service (django-storages), private, read only through the app's endpoints.
+S3_OPTIONS: dict[str, object] = {
+    "endpoint_url": os.environ.get("S3_ENDPOINT_URL") or None,
+    "region_name": os.environ.get("S3_REGION") or None,
+    "default_acl": "private",
+    "querystring_auth": True,
+    "file_overwrite": False,
+}
 # Evidence files are private: never under a public URL, served only by the authorised download endpoint.
 # Local folder by default; any S3-compatible service with EVIDENCE_S3_BUCKET (django-storages).
 EVIDENCE_S3_BUCKET = os.environ.get("EVIDENCE_S3_BUCKET", "")
 EVIDENCE_STORAGE: dict[str, object] = (
-    {
-        "BACKEND": "storages.backends.s3.S3Storage",
-        "OPTIONS": {
-            "bucket_name": EVIDENCE_S3_BUCKET,
-            "endpoint_url": os.environ.get("S3_ENDPOINT_URL") or None,
-            "region_name": os.environ.get("S3_REGION") or None,
-            "default_acl": "private",
-            "querystring_auth": True,
-            "file_overwrite": False,
-        },
-    }
+    {"BACKEND": "storages.backends.s3.S3Storage", "OPTIONS": {"bucket_name": EVIDENCE_S3_BUCKET, **S3_OPTIONS}}
     if EVIDENCE_S3_BUCKET
     else {
         "BACKEND": "django.core.files.storage.FileSystemStorage",
         "OPTIONS": {"location": MEDIA_ROOT / "private" / "evidence", "base_url": None},
     }
 )
+# Listing photos (the default storage, served by the app's photo endpoint): MEDIA_ROOT, or this bucket.
+MEDIA_S3_BUCKET = os.environ.get("MEDIA_S3_BUCKET", "")
+DEFAULT_STORAGE: dict[str, object] = (
+    {"BACKEND": "storages.backends.s3.S3Storage", "OPTIONS": {"bucket_name": MEDIA_S3_BUCKET, **S3_OPTIONS}}
+    if MEDIA_S3_BUCKET
+    else {"BACKEND": "django.core.files.storage.FileSystemStorage"}
+)
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": DEFAULT_STORAGE,
     "evidence": EVIDENCE_STORAGE,
     "staticfiles": {
         "BACKEND": (
@@ -280,6 +286,9 @@ REST_FRAMEWORK = {
 PAGE_SIZE_DEFAULT = 20
 PAGE_SIZE_MAX = 100
 IDEMPOTENCY_KEY_TTL = timedelta(hours=env_int("IDEMPOTENCY_KEY_TTL_HOURS", 24))
+# A key claimed longer ago than this and still in progress was left by a dead request: a retry takes it over.
+# Keep it above gunicorn's timeout (GUNICORN_TIMEOUT), the longest a request may run.
+IDEMPOTENCY_IN_PROGRESS_LEASE = timedelta(seconds=env_int("IDEMPOTENCY_IN_PROGRESS_SECONDS", 120))
 INVITATION_TTL = timedelta(days=env_int("INVITATION_TTL_DAYS", 7))
 
 REST_KNOX = {

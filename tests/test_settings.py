@@ -89,3 +89,48 @@ def test_manage_py_with_a_secret_key_keeps_debug_off():
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().splitlines()[-1] == "False"
     assert "development settings" not in result.stderr
+
+
+STORAGE_PROBE = (
+    "import json, django; from django.conf import settings; django.setup(); "
+    "print(json.dumps({name: settings.STORAGES[name] for name in ('default', 'evidence')}, default=str))"
+)
+
+
+def _storages(**env: str) -> dict:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "MEDIA_", "EVIDENCE_", "S3_"))}
+    clean.update({"DJANGO_SETTINGS_MODULE": "marketplace.settings", "DJANGO_DEBUG": "1", **env})
+    result = subprocess.run(
+        [sys.executable, "-c", STORAGE_PROBE],
+        cwd=ROOT,
+        env=clean,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    return json.loads(result.stdout)
+
+
+def test_uploaded_files_stay_on_the_local_disk_by_default():
+    stored = _storages()
+
+    assert (
+        stored["default"]["BACKEND"] == stored["evidence"]["BACKEND"] == "django.core.files.storage.FileSystemStorage"
+    )
+
+
+def test_several_servers_share_photos_and_evidence_in_private_s3_compatible_buckets():
+    stored = _storages(
+        MEDIA_S3_BUCKET="oro-photos", EVIDENCE_S3_BUCKET="oro-evidence", S3_ENDPOINT_URL="http://minio:9000"
+    )
+
+    for name, bucket in (("default", "oro-photos"), ("evidence", "oro-evidence")):
+        assert stored[name]["BACKEND"] == "storages.backends.s3.S3Storage"
+        options = stored[name]["OPTIONS"]
+        assert (options["bucket_name"], options["endpoint_url"]) == (bucket, "http://minio:9000")
+        assert (options["default_acl"], options["querystring_auth"], options["file_overwrite"]) == (
+            "private",
+            True,
+            False,
+        )

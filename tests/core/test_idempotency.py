@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
+from django.utils import timezone
 
 from accounts.models import Invitation, Organization, User
 from core.models import IdempotencyRecord
@@ -49,6 +52,37 @@ def test_a_key_still_in_progress_answers_409(anon):
     assert first.status_code == 201
     assert response.status_code == 409
     assert response.json()["code"] == "idempotency_key_in_progress"
+
+
+def test_a_key_left_in_progress_by_a_dead_request_is_taken_over_after_its_lease(anon, settings):
+    """A worker killed mid-request never releases its claim: after the lease a retry runs and completes once."""
+    settings.IDEMPOTENCY_IN_PROGRESS_LEASE = timedelta(seconds=30)
+    IdempotencyRecord.objects.create(
+        scope="anonymous", key="killed", fingerprint="0" * 64, expires_at=timezone.now() + timedelta(hours=24)
+    )
+    IdempotencyRecord.objects.filter(key="killed").update(created_at=timezone.now() - timedelta(seconds=31))
+
+    retry = anon.post("/api/v1/auth/signup/", SIGNUP, format="json", HTTP_IDEMPOTENCY_KEY="killed")
+    replay = anon.post("/api/v1/auth/signup/", SIGNUP, format="json", HTTP_IDEMPOTENCY_KEY="killed")
+
+    assert retry.status_code == replay.status_code == 201
+    assert replay["Idempotent-Replayed"] == "true"
+    assert replay.json() == retry.json()
+    assert Organization.objects.count() == User.objects.count() == 1
+    assert IdempotencyRecord.objects.get(key="killed").state == "completed"
+
+
+def test_a_key_in_progress_within_its_lease_is_not_taken_over(anon, settings):
+    settings.IDEMPOTENCY_IN_PROGRESS_LEASE = timedelta(seconds=30)
+    IdempotencyRecord.objects.create(
+        scope="anonymous", key="running", fingerprint="0" * 64, expires_at=timezone.now() + timedelta(hours=24)
+    )
+    IdempotencyRecord.objects.filter(key="running").update(created_at=timezone.now() - timedelta(seconds=29))
+
+    response = anon.post("/api/v1/auth/signup/", SIGNUP, format="json", HTTP_IDEMPOTENCY_KEY="running")
+
+    assert response.status_code == 422  # the running request's body differs: the key stays its own
+    assert User.objects.count() == 0
 
 
 def test_keys_do_not_cross_users(producer_admin, other_producer):

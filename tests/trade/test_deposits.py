@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import itertools
 import socket
+import time
 
 import pytest
 from django.core.management import call_command
@@ -471,6 +472,38 @@ def test_stripe_unreachable_then_reconcile_creates_the_intent_at_localstripe(
     assert (intent["amount"], intent["currency"]) == (TEN_PERCENT_MINOR, "usd")
     again = ok(buyer.post(deposit_url(contract)), 200)
     assert again["client_secret"] == intent["client_secret"]
+
+
+def test_stripe_hanging_answers_a_retryable_503_within_its_timeout_then_reconcile_finishes_it(
+    contract, buyer, stripe_on_localstripe, settings
+):
+    """A Stripe that takes the connection and never answers (a listening socket nobody reads): the request
+    gives up at the configured timeout, the deposit waits, and reconcile creates its intent once Stripe is back."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as hanging:
+        hanging.bind(("127.0.0.1", 0))
+        hanging.listen(8)
+        settings.STRIPE_API_BASE = f"http://127.0.0.1:{hanging.getsockname()[1]}"
+        settings.STRIPE_TIMEOUT_SECONDS = 1
+        settings.STRIPE_MAX_NETWORK_RETRIES = 0
+        started = time.monotonic()
+        response = buyer.post(deposit_url(contract), HTTP_IDEMPOTENCY_KEY="pay-1")
+        waited = time.monotonic() - started
+
+    problem(response, 503, "payment_provider_unavailable")
+    assert int(response["Retry-After"]) >= 1
+    assert waited < 1 + 10, "a configured timeout bounds the wait (generous: a loaded machine)"
+    deposit = Deposit.objects.get()
+    assert (deposit.status, deposit.provider_intent_id, deposit.intent_claimed_at) == ("requires_payment", None, None)
+
+    settings.STRIPE_API_BASE = stripe_on_localstripe.url
+    call_command("reconcile_deposits", stdout=io.StringIO())
+    again = ok(buyer.post(deposit_url(contract), HTTP_IDEMPOTENCY_KEY="pay-1"), 200)
+
+    deposit.refresh_from_db()
+    intent = stripe_on_localstripe.request("GET", f"/v1/payment_intents/{deposit.provider_intent_id}")
+    assert (deposit.status, intent["metadata"]["deposit"]) == ("requires_payment", str(deposit.pk))
+    assert (again["id"], again["client_secret"]) == (str(deposit.pk), intent["client_secret"])
+    assert Deposit.objects.count() == 1
 
 
 def test_an_idempotent_retry_at_localstripe_gets_the_same_deposit_and_secret(contract, buyer, stripe_on_localstripe):
