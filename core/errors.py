@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig, SuspiciousOperation, TooManyFieldsSent, TooManyFilesSent
+from django.db import InterfaceError, OperationalError
 from django.http import Http404, HttpRequest, JsonResponse
 from django.utils.encoding import force_str
 from django.utils.translation import gettext_lazy as _
@@ -209,6 +210,10 @@ def problem_response(
     return response
 
 
+# Seconds a client is told to wait when the database is unavailable (a restart takes a few seconds).
+DATABASE_RETRY_AFTER = 5
+
+
 def problem_exception_handler(exc: Exception, context: Mapping[str, Any]) -> Response | None:
     """DRF's EXCEPTION_HANDLER: every error becomes problem details."""
     if isinstance(exc, DomainError):
@@ -259,6 +264,17 @@ def problem_exception_handler(exc: Exception, context: Mapping[str, Any]) -> Res
     if isinstance(exc, SuspiciousOperation):
         logger.warning("Suspicious request refused: %s", exc)
         return problem_response(400, "bad_request", _("The request was refused as malformed."))
+    if isinstance(exc, (OperationalError, InterfaceError)):
+        # The database is unreachable, restarting, or gave up on a lock (deadlock, serialization): the request's
+        # transaction was rolled back, so it changed nothing and the same request can simply be sent again.
+        logger.error("Database unavailable: %s", exc, exc_info=exc)
+        return problem_response(
+            503,
+            "database_unavailable",
+            _("The service cannot reach its database right now. Nothing was changed: try again shortly."),
+            extra={"retry_after": DATABASE_RETRY_AFTER},
+            headers={"Retry-After": str(DATABASE_RETRY_AFTER)},
+        )
     return None
 
 

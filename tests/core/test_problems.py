@@ -7,6 +7,8 @@ from django.test import override_settings
 from rest_framework.throttling import SimpleRateThrottle
 
 from accounts.models import Organization, User
+from notifications.models import Notification
+from tests.factories import UserFactory
 
 pytestmark = [pytest.mark.django_db, pytest.mark.urls("tests.core.urls_with_failures")]
 
@@ -133,3 +135,18 @@ def test_every_response_carries_a_request_id(anon):
     assert len(generated["X-Request-ID"]) == 32
     assert echoed["X-Request-ID"] == "lb-1234"
     assert forged["X-Request-ID"] != "<script>"
+
+
+def test_a_database_that_cannot_be_reached_is_a_retryable_503_and_nothing_is_kept(anon, caplog):
+    user = UserFactory()
+
+    response = anon.client.post(
+        "/test/database-down/", data={"email": user.email}, content_type="application/json", HTTP_ACCEPT_LANGUAGE="es"
+    )
+
+    body = assert_problem(response, 503, "database_unavailable")
+    assert response["Retry-After"] == "5"
+    assert body["retry_after"] == 5
+    assert "base de datos" in body["detail"]
+    assert not Notification.objects.exists()
+    assert any(record.levelname == "ERROR" and "Database unavailable" in record.message for record in caplog.records)
