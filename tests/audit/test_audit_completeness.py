@@ -93,11 +93,6 @@ def world(
     producer, site = make_compliant_producer(coop)
     listing = make_listing(producer, site)
     verify_kyc(buyer.organization)
-    second_reviewer = MembershipFactory(
-        organization=reviewer.organization, role=Role.REVIEWER, user=UserFactory(email="reviewer2@example.test")
-    )
-    from tests.conftest import make_client
-
     actors = {
         "anonymous": anon,
         "buyer_admin": buyer,
@@ -105,7 +100,6 @@ def world(
         "producer_admin": producer_admin,
         "producer_member": producer_member,
         "reviewer": reviewer,
-        "second_reviewer": make_client(second_reviewer.user, reviewer.organization),
         "staff": staff,
         "other_producer": other_producer,
     }
