@@ -11,6 +11,7 @@ from django.core.mail import send_mail
 from django.db import models, transaction
 from django.utils import timezone, translation
 
+from audit.services import audit_record
 from notifications.kinds import KINDS, render
 from notifications.models import Notification
 
@@ -72,13 +73,31 @@ def send_notification_emails(notification_ids: list[Any]) -> int:
 
 
 def notification_mark_read(*, user: Any, notification: Notification) -> Notification:
+    """Mark one of the user's notifications read; reading it again changes nothing and records nothing.
+
+    The audit event is the reader's own, like a sign-in: it names no organisation, so only the network's
+    reviewers and staff read it (an organisation's admins do not learn when a member reads her inbox)."""
     if notification.read_at is None:
-        Notification.objects.filter(pk=notification.pk, recipient=user, read_at__isnull=True).update(
-            read_at=timezone.now()
-        )
+        with transaction.atomic():
+            marked = Notification.objects.filter(pk=notification.pk, recipient=user, read_at__isnull=True).update(
+                read_at=timezone.now()
+            )
+            if marked:
+                audit_record(
+                    action="notifications.notification.read",
+                    actor=user,
+                    target=notification,
+                    data={"kind": notification.kind},
+                )
         notification.refresh_from_db(fields=["read_at"])
     return notification
 
 
+@transaction.atomic
 def notification_mark_all_read(*, user: Any) -> int:
-    return Notification.objects.filter(recipient=user, read_at__isnull=True).update(read_at=timezone.now())
+    """Mark every unread notification of the user read: one audit event with the count, none when there was
+    nothing to mark (the same visibility as `notification_mark_read`)."""
+    marked = Notification.objects.filter(recipient=user, read_at__isnull=True).update(read_at=timezone.now())
+    if marked:
+        audit_record(action="notifications.notification.read_all", actor=user, target=user, data={"marked": marked})
+    return marked

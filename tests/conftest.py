@@ -2,6 +2,10 @@
 
 `buyer` (admin of a Swiss refiner), `buyer_member`, `other_buyer`, `producer_admin` (president of a
 cooperative), `producer_member`, `other_producer`, `reviewer` (the network), `staff`, `anon`.
+
+Every test that used the database ends with its audit chain verified (`verify_chain`, what
+`manage.py verify_audit_chain` runs): whatever a scenario did, it left a trail that proves itself. A test
+that breaks the chain on purpose says so with `@pytest.mark.audit_chain_tampered`.
 """
 
 from __future__ import annotations
@@ -17,7 +21,51 @@ from knox.models import AuthToken
 from rest_framework.test import APIClient
 
 from accounts.models import Organization, Role, User
+from audit.verification import verify_chain
 from tests.factories import BuyerOrganizationFactory, MembershipFactory, OrganizationFactory, UserFactory
+
+# The fixtures through which a test reaches the database (pytest-django's, and the live server's).
+DATABASE_FIXTURES = frozenset(
+    {"db", "transactional_db", "django_db_reset_sequences", "django_db_serialized_rollback", "live_server"}
+)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "audit_chain_tampered: the test breaks the audit chain on purpose; it is not verified after it"
+    )
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """`@pytest.mark.postgres` tests are skipped, with the reason, when the suite runs on SQLite."""
+    from django.db import connection
+
+    if connection.vendor == "postgresql":
+        return
+    skip = pytest.mark.skip(reason=f"needs PostgreSQL; this run is on {connection.vendor} (set DATABASE_URL)")
+    for item in items:
+        if item.get_closest_marker("postgres") is not None:
+            item.add_marker(skip)
+
+
+def _uses_database(item: pytest.Item) -> bool:
+    fixtures = set(getattr(item, "fixturenames", ()))
+    return item.get_closest_marker("django_db") is not None or bool(fixtures & DATABASE_FIXTURES)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
+    """After a test that passed and used the database, its audit chain must verify.
+
+    A hook around the test's call rather than a fixture: it runs while the test's database is still there
+    (before pytest-django rolls back or flushes it in the fixtures' teardown), whichever way the test asked
+    for the database (a marker, `db`, `transactional_db`, `live_server`).
+    """
+    result = yield
+    if _uses_database(item) and item.get_closest_marker("audit_chain_tampered") is None:
+        report = verify_chain()
+        assert report.ok, f"the audit chain does not verify after this test: #{report.broken_at}: {report.reason}"
+    return result
 
 
 @dataclass

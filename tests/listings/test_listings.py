@@ -16,6 +16,7 @@ from compliance.models import Evidence
 from core import clock
 from listings.models import Listing
 from producers.models import Producer, Site
+from tests.journeys.steps import offer_body, offer_drafted, offer_goes_live
 
 pytestmark = pytest.mark.django_db
 
@@ -35,58 +36,16 @@ def demo(db):
 def offer(producer_name: str, **overrides):
     producer = Producer.objects.get(organization__legal_name__startswith=producer_name)
     site = Site.objects.filter(producer=producer, status="approved").first()
-    today = clock.today_lima()
-    body = {
-        "sites": [str(site.pk)],
-        "form": "dore",
-        "quantity_grams": "500.000",
-        "min_order_grams": "100.000",
-        "fineness": "920.0",
-        "fineness_basis": "xrf",
-        "processing_methods": ["shaking_table", "borax_smelting"],
-        "claims": ["mercury_free", "fairmined"],
-        "price_basis": "lbma_pm",
-        "lbma_adjustment_percent": "-2.00",
-        "premium_per_kg_fine_minor": 400000,
-        "incoterm": "FCA",
-        "incoterm_place": "Puerto Maldonado",
-        "valid_from": today.isoformat(),
-        "valid_until": (today + dt.timedelta(days=60)).isoformat(),
-        "title_es": "Doré 920 sin mercurio, Fairmined",
-        "title_en": "Mercury-free Fairmined doré, 920",
-        "description_es": "Oro aluvial de Huepetuhe, mesa vibratoria y fundición con bórax, sin mercurio.",
-        "description_en": "Alluvial gold from Huepetuhe, shaking table and borax smelting, no mercury.",
-    }
-    body.update(overrides)
-    return body
+    return offer_body(site.pk, **overrides)
 
 
 def test_an_offer_goes_live_and_only_when_it_may(demo):
-    president, member, anon = login("coop-admin@demo.test"), login("coop-member@demo.test"), APIClient()
+    """Journey 3 on the demo data; its steps are shared with the end-to-end test of the seven journeys."""
+    president, member = login("coop-admin@demo.test"), login("coop-member@demo.test")
 
-    drafted = member.post("/api/v1/listings/", offer("Cooperativa Minera"), format="json")
-    assert drafted.status_code == 201, drafted.json()
-    listing = drafted.json()
-    assert (listing["status"], listing["fine_grams"], listing["troy_ounces"], listing["karat"]) == (
-        "draft",
-        "460.000",
-        "16.0754",
-        "22.08",
-    )
-    assert listing["lbma_adjustment_percent"] == "-2"
-    assert listing["premium_per_kg_fine"] == {"amount_minor": 400000, "currency": "USD"}
+    listing = offer_drafted(member, offer("Cooperativa Minera"))
 
-    refused = member.post(f"/api/v1/listings/{listing['id']}/publish/")
-    assert (refused.status_code, refused.json()["code"]) == (403, "not_admin")
-    assert anon.get(f"/api/v1/listings/{listing['id']}/").status_code == 404  # a draft is nobody else's
-
-    published = president.post(f"/api/v1/listings/{listing['id']}/publish/")
-    assert published.status_code == 200, published.json()
-    found = anon.get("/api/v1/listings/?q=mercurio&claims=mercury_free,fairmined&fineness_min=900").json()
-    assert listing["id"] in [row["id"] for row in found["results"]]
-    assert listing["id"] in [row["id"] for row in anon.get("/api/v1/listings/?q=mercury-free").json()["results"]]
-    assert listing["id"] not in [row["id"] for row in anon.get("/api/v1/listings/?q=pepitas").json()["results"]]
-    assert anon.get("/api/v1/listings/?fineness_min=950").json()["results"] == []
+    offer_goes_live(president, member, listing)
 
 
 def test_publishing_without_every_requirement_lists_what_is_missing_in_spanish(demo):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from django.db import transaction
 
+from audit.models import AuditEvent
 from notifications.models import Notification
 from notifications.services import notify
 
@@ -99,3 +100,26 @@ def test_codes_in_a_notification_are_translated_for_each_reader(producer_admin, 
     assert english["params"]["role"] == spanish["params"]["role"] == "admin"
     assert "Administrator" in english["body"]
     assert "Administrador(a)" in spanish["body"]
+
+
+def test_marking_read_is_audited_once_and_only_to_the_network(buyer, reviewer):
+    [first] = notify(recipients=[buyer.user], kind="welcome", params={"organization": "Helvetia"})
+    notify(recipients=[buyer.user], kind="welcome", params={"organization": "Helvetia"})
+
+    assert buyer.post(f"/api/v1/notifications/{first.pk}/read/").status_code == 200
+    assert buyer.post(f"/api/v1/notifications/{first.pk}/read/").status_code == 200  # already read: no change
+    assert buyer.post("/api/v1/notifications/read-all/").json() == {"marked_read": 1}
+    assert buyer.post("/api/v1/notifications/read-all/").json() == {"marked_read": 0}  # nothing left: no change
+
+    events = list(AuditEvent.objects.filter(action__startswith="notifications.").order_by("seq"))
+    assert [(e.action, e.actor_id, e.target_id, e.data) for e in events] == [
+        ("notifications.notification.read", buyer.user.pk, str(first.pk), {"kind": "welcome"}),
+        ("notifications.notification.read_all", buyer.user.pk, str(buyer.user.pk), {"marked": 1}),
+    ]
+    # A person's inbox is hers: her organisation's admins do not read when she read it; the network does.
+    assert {e.actor_organization_id for e in events} == {None}
+    assert {e.subject_organization_id for e in events} == {None}
+    own_trail = buyer.get("/api/v1/audit-events/?action_prefix=notifications.").json()["results"]
+    assert own_trail == []
+    network_trail = reviewer.get("/api/v1/audit-events/?action_prefix=notifications.").json()["results"]
+    assert len(network_trail) == 2
