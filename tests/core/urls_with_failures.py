@@ -6,9 +6,9 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.models import User
 from core.pagination import CursorPagination
 from marketplace.urls import handler400, handler403, handler404, handler500, urlpatterns  # noqa: F401
-from accounts.models import User
 from notifications.models import Notification
 
 
