@@ -55,7 +55,11 @@ UNTHROTTLED = {
     "THROTTLE_ANON": "100000/min",
     "THROTTLE_USER": "100000/min",
     "THROTTLE_LOGIN": "100000/min",
+    "THROTTLE_LOGIN_ACCOUNT": "100000/hour",
     "THROTTLE_INQUIRIES": "100000/hour",
+    "THROTTLE_PROPOSALS": "100000/hour",
+    "THROTTLE_DEPOSITS": "100000/hour",
+    "THROTTLE_UPLOADS": "100000/hour",
 }
 
 
@@ -209,6 +213,8 @@ def drill_postgres(d: Drills) -> None:
     say(f"  5xx after PostgreSQL was back: {len(after_up_500)}")
     recovered = [s for s in samples if s.at >= up_at + 5 and s.status in (200, 201)]
     check(not late_500, "no 500 from 5 s after PostgreSQL is back")
+    down_statuses = Counter(s.status for s in samples if s.status >= 500)
+    check(down_statuses.get(500, 0) == 0, "no 500 at all: an unreachable database answers a retryable 503")
     check(any(s.what == "write" for s in recovered), "writes succeed again after the restart")
     check(any(s.what == "read" for s in recovered), "reads succeed again after the restart")
     _check_nothing_half_written(d, "ops_pg", env)
