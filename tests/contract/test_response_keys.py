@@ -20,7 +20,6 @@ subset updates only that subset.
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import os
 import threading
@@ -33,11 +32,8 @@ from django.utils import timezone
 
 from audit.services import audit_record
 from compliance.files import make_test_image
-from compliance.models import Evidence, Requirement
-from compliance.standing import standings_refresh
-from core import clock
-from listings.models import Listing
 from tests.contract import test_permission_matrix as matrix
+from tests.contract.helpers import offer_the_listing
 from tests.contract.test_permission_matrix import MATRIX, ROLES, World, home_url, schema_operations, send
 from trade.models import ContractAcceptance, DepositRefund
 
@@ -86,30 +82,10 @@ def write_entry(name: str, keys: list[str] | None) -> None:
         SNAPSHOT.write_text(json.dumps(dict(sorted(recorded.items())), indent=1, ensure_ascii=False) + "\n")
 
 
-def make_fuller(world: World, tmp_path: Path, settings: Any) -> None:
+def make_fuller(world: World) -> None:
     """The matrix's world with something in every list and nested object (see the module's docstring)."""
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "default": {
-            "BACKEND": "django.core.files.storage.FileSystemStorage",
-            "OPTIONS": {"location": str(tmp_path / "media")},
-        },
-    }
     coop_admin = world.coop_admin
-    today = clock.today_lima()
-    requirements = Requirement.objects.filter(policies__subject__in=["organization", "individual"]).distinct()
-    for requirement in requirements.prefetch_related("evidence_types"):
-        Evidence.objects.create(
-            organization=world.coop,
-            evidence_type=requirement.evidence_types.first(),
-            issue_date=today,
-            submitted_by=coop_admin,
-            status="approved",
-            decided_at=timezone.now(),
-            valid_until=today + dt.timedelta(days=200),
-        )
-    standings_refresh(organization_ids=[world.coop.pk])
-    Listing.objects.filter(pk=world.listing.pk).update(status="published", published_at=timezone.now())
+    offer_the_listing(world)
     photo = SimpleUploadedFile("oro.jpg", make_test_image("JPEG", (64, 48)), content_type="image/jpeg")
     uploaded = world.actors["producer_admin"].client.post(
         f"/api/v1/listings/{world.listing.pk}/photos/", {"files": [photo]}, format="multipart"
@@ -162,8 +138,8 @@ def _cases() -> list[Any]:
 
 
 @pytest.mark.parametrize(("operation", "role"), _cases())
-def test_response_keys_match_the_snapshot(operation, role, world, tmp_path, settings):
-    make_fuller(world, tmp_path, settings)
+def test_response_keys_match_the_snapshot(operation, role, world):
+    make_fuller(world)
     actor = world.actors[role]
     url = home_url(operation[1], world, actor.user or world.coop_admin)
     has_body = "requestBody" in schema_operations()[operation]
