@@ -150,9 +150,9 @@ DEPOSIT_RELEASE = "/api/v1/deposits/{id}/release/"
 #   decide; producers do not see that organisation (404). Nothing is uploaded, so submit and verify are 409.
 # Trade (home: an open inquiry of `buyer`'s refiner about coop's listing, and a contract under negotiation
 # whose only version coop proposed):
-# - the two organisations' people read both; reviewers and staff read everything (the network oversees
-#   trade) but are not a party: every write is 403 for them, except that staff may cancel a signed contract
-#   (the home contract is negotiating, so that is 409).
+# - the two organisations' people read both; staff read everything and reviewers read contracts (the network
+#   oversees trade) but not the inquiry's private thread (404). Neither is a party: every write is 403 for
+#   them, except that staff may cancel a signed contract (the home contract is negotiating, so that is 409).
 # - any member of either side asks, writes in the thread and closes the inquiry (closing is a 200 each time).
 # - only admins negotiate: plain members get 403 on every contract write, before the body is read. Starting
 #   or proposing with `{}` is a 400 for admins; so is accepting (`version` missing).

@@ -5,8 +5,10 @@ server without somebody deciding it should.
 The world is the matrix's (the same home objects, the same requests), made fuller so that every list and
 nested object has something in it: coop is compliant and its listing published with a photo, the home
 contract is signed by both sides with its deposit held and partly refunded, and the buyer's organisation
-has an audit trail of its own. A cell that answers 2xx with JSON must have an entry whose keys are equal;
-a cell that does not must have none.
+has approved KYC evidence, an invitation it sent and an audit trail of its own (and the network an
+invitation to a producer organisation). Reviewers read no inquiry: that list stays empty for them.
+A cell that answers 2xx with JSON must have an entry whose keys are equal; a cell that does not must have
+none.
 
 Keys are dotted paths; a list's items are `[]`: `results[].latest_version.price_per_fine_gram.currency`.
 Free-form objects (an audit event's `data`, a notification's `params`) are followed too: what they carry
@@ -33,8 +35,9 @@ from django.utils import timezone
 from audit.services import audit_record
 from compliance.files import make_test_image
 from tests.contract import test_permission_matrix as matrix
-from tests.contract.helpers import offer_the_listing
+from tests.contract.helpers import approve_every_requirement, offer_the_listing
 from tests.contract.test_permission_matrix import MATRIX, ROLES, World, home_url, schema_operations, send
+from tests.factories import InvitationFactory
 from trade.models import ContractAcceptance, DepositRefund
 
 pytestmark = pytest.mark.django_db
@@ -118,6 +121,21 @@ def make_fuller(world: World) -> None:
         cause="staff",
         idempotency_key=f"deposit:{deposit.pk}:refund:1",
         provider_refund_id="re_response_keys",
+    )
+    approve_every_requirement(world.buyer_org, ["buyer"], buyer_admin)  # the buyer's own evidence list
+    InvitationFactory(
+        organization=world.buyer_org, invited_by=buyer_admin, invited_by_organization=world.buyer_org, role="member"
+    )
+    reviewer = world.actors["reviewer"]
+    assert reviewer.organization is not None
+    InvitationFactory(
+        kind="producer_organization",
+        organization=None,
+        invited_by=reviewer.user,
+        invited_by_organization=reviewer.organization,
+        role="admin",
+        legal_name="Asociación Nueva Esperanza",
+        country="PE",
     )
     audit_record(
         action="accounts.organization.updated",
