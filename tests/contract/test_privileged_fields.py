@@ -2,6 +2,8 @@
 JSON or multipart body, and every role that may call it, a valid body plus fields the caller may not set
 (states, owners, reviewers, amounts, timestamps, hashes, ids...) is either answered as the valid body alone
 would be, storing exactly what the valid body alone stores, or refused with a 400 problem with nothing stored.
+The keys of the valid body's answer are checked against the response-key snapshot too (entries "..., valid
+body", see test_response_keys.py).
 
 How: in the permission matrix's world (imported from test_permission_matrix.py), put in the state where the
 call succeeds (PREPARE), the valid body (WRITES) is sent twice, each time inside a savepoint that is rolled
@@ -84,6 +86,7 @@ from tests.contract.test_permission_matrix import (
     schema_operations,
     with_fresh_files,
 )
+from tests.contract.test_response_keys import VALID_BODY, assert_keys_match_the_snapshot, entry, load_snapshot
 from tests.factories import PASSWORD, make_ruc
 from tests.trade import deposit_helpers
 from trade.models import Contract, ContractVersion, Deposit, Inquiry
@@ -774,6 +777,12 @@ def test_every_write_operation_with_a_body_has_a_valid_body_here():
     assert not WRITES.keys() & NOT_HERE.keys()
 
 
+def test_the_snapshot_has_no_valid_body_entry_without_a_case_here():
+    cases = {entry(case.values[0], case.values[1], VALID_BODY) for case in _cases()}
+
+    assert sorted({name for name in load_snapshot() if name.endswith(VALID_BODY)} - cases) == []
+
+
 def test_the_privileged_fields_come_from_the_schema():
     # A field only the response has is privileged without being listed: the evidence's reviewer fields...
     fields = privileged_fields(request_schema(("POST", EVIDENCE_LIST)), response_schema(("POST", EVIDENCE_LIST)))
@@ -814,6 +823,7 @@ def test_privileged_fields_are_ignored_or_refused(operation, role, world, fake_s
         baselines.append(columns(changes(before, database())))
         transaction.savepoint_rollback(savepoint)
     valid_status = response.status_code
+    assert_keys_match_the_snapshot(entry(operation, role, VALID_BODY), response)
     volatile = {
         key for key in baselines[0].keys() | baselines[1].keys() if baselines[0].get(key) != baselines[1].get(key)
     }

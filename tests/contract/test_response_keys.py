@@ -15,8 +15,9 @@ Free-form objects (an audit event's `data`, a notification's `params`) are follo
 is as much an answer as any other field.
 
 To change the snapshot deliberately, after checking that every new key is meant for that role (DESIGN.md,
-"Who uses it"): `UPDATE_RESPONSE_KEYS=1 .venv/bin/python -m pytest tests/contract/test_response_keys.py`,
-then review the diff of response_keys.json like code. Each test rewrites only its own entry, so running a
+"Who uses it"): `UPDATE_RESPONSE_KEYS=1 .venv/bin/python -m pytest tests/contract/test_response_keys.py
+tests/contract/test_privileged_fields.py` (the second records the answers to valid write bodies), then
+review the diff of response_keys.json like code (docs/security.md). Each test rewrites only its own entry, so running a
 subset updates only that subset.
 """
 
@@ -67,8 +68,12 @@ def response_keys(value: Any, prefix: str = "") -> set[str]:
     return keys
 
 
-def entry(operation: tuple[str, str], role: str) -> str:
-    return f"{operation[0]} {operation[1]} {role}"
+def entry(operation: tuple[str, str], role: str, suffix: str = "") -> str:
+    return f"{operation[0]} {operation[1]} {role}{suffix}"
+
+
+# The entries of write operations called with a valid body (test_privileged_fields.py records them).
+VALID_BODY = ", valid body"
 
 
 def load_snapshot() -> dict[str, list[str]]:
@@ -83,6 +88,22 @@ def write_entry(name: str, keys: list[str] | None) -> None:
         else:
             recorded[name] = keys
         SNAPSHOT.write_text(json.dumps(dict(sorted(recorded.items())), indent=1, ensure_ascii=False) + "\n")
+
+
+def assert_keys_match_the_snapshot(name: str, response: Any) -> None:
+    """The answer's keys equal the entry `name`; an answer that is not JSON has no entry."""
+    is_json = 200 <= response.status_code < 300 and response.get("Content-Type") == "application/json"
+    keys = sorted(response_keys(response.json())) if is_json else None
+    if UPDATE:
+        write_entry(name, keys)
+        return
+    recorded = load_snapshot().get(name)
+    if keys is None:
+        assert recorded is None, f"{name} answers {response.status_code} without JSON but has a snapshot entry"
+        return
+    assert recorded is not None, f"{name} has no snapshot entry: check its keys, then UPDATE_RESPONSE_KEYS=1"
+    new, gone = sorted(set(keys) - set(recorded)), sorted(set(recorded) - set(keys))
+    assert (new, gone) == ([], []), f"{name}: keys new to the snapshot {new}, keys no longer sent {gone}"
 
 
 def make_fuller(world: World) -> None:
@@ -164,19 +185,7 @@ def test_response_keys_match_the_snapshot(operation, role, world):
 
     response = send(actor, operation, url, {} if has_body else None)
 
-    name = entry(operation, role)
-    is_json = 200 <= response.status_code < 300 and response.get("Content-Type") == "application/json"
-    keys = sorted(response_keys(response.json())) if is_json else None
-    if UPDATE:
-        write_entry(name, keys)
-        return
-    recorded = load_snapshot().get(name)
-    if keys is None:
-        assert recorded is None, f"{name} answers {response.status_code} without JSON but has a snapshot entry"
-        return
-    assert recorded is not None, f"{name} has no snapshot entry: check its keys, then UPDATE_RESPONSE_KEYS=1"
-    new, gone = sorted(set(keys) - set(recorded)), sorted(set(recorded) - set(keys))
-    assert (new, gone) == ([], []), f"{name}: keys new to the snapshot {new}, keys no longer sent {gone}"
+    assert_keys_match_the_snapshot(entry(operation, role), response)
 
 
 def test_every_readable_get_of_the_matrix_has_a_snapshot_entry():
@@ -195,6 +204,6 @@ def test_every_readable_get_of_the_matrix_has_a_snapshot_entry():
 
 
 def test_the_snapshot_has_no_entry_the_matrix_does_not_know():
-    cells = {entry(op, role) for op in MATRIX for role in ROLES}
+    cells = {entry(op, role, suffix) for op in MATRIX for role in ROLES for suffix in ("", VALID_BODY)}
 
     assert sorted(load_snapshot().keys() - cells) == []
