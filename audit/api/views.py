@@ -47,3 +47,11 @@ class AuditEventViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
 
     def get_queryset(self) -> Any:
         return audit_events_for(actor=get_actor(self.request))
+
+    def get_serializer_context(self) -> dict[str, Any]:
+        context = dict(super().get_serializer_context())
+        if getattr(self, "swagger_fake_view", False):  # the schema generator has no actor
+            return context
+        actor = get_actor(self.request)
+        sees_everyone = actor.is_staff or actor.is_reviewer
+        return {**context, "reader_organization_id": None if sees_everyone else actor.organization_id}

@@ -117,6 +117,43 @@ class TestAuditApi:
 
         assert actions == {"test.coop", "test.about_coop"}
 
+    def test_an_organisation_reads_the_email_of_its_own_people_only(self, producer_admin, buyer, reviewer, staff):
+        # The buyer's admin writes to coop and a reviewer decides on coop's evidence: both events are in coop's
+        # trail, but the addresses of people of other organisations are not coop's to read.
+        mine = audit_record(
+            action="test.coop", actor=producer_admin.user, actor_organization=producer_admin.organization
+        )
+        by_buyer = audit_record(
+            action="test.about_coop",
+            actor=buyer.user,
+            actor_organization=buyer.organization,
+            subject_organization=producer_admin.organization,
+        )
+        by_reviewer = audit_record(
+            action="test.decided",
+            actor=reviewer.user,
+            actor_organization=reviewer.organization,
+            subject_organization=producer_admin.organization,
+        )
+
+        def emails(client):
+            results = client.get("/api/v1/audit-events/?page_size=100").json()["results"]
+            return {event["seq"]: event["actor_email"] for event in results}
+
+        assert emails(producer_admin) == {
+            mine.seq: "president@example.test",
+            by_buyer.seq: None,
+            by_reviewer.seq: None,
+        }
+        assert producer_admin.get(f"/api/v1/audit-events/{by_buyer.seq}/").json()["actor_email"] is None
+        assert emails(buyer) == {by_buyer.seq: "buyer@example.test"}
+        for client in (reviewer, staff):
+            assert emails(client) == {
+                mine.seq: "president@example.test",
+                by_buyer.seq: "buyer@example.test",
+                by_reviewer.seq: "reviewer@example.test",
+            }
+
     def test_reviewers_and_staff_read_everything(self, reviewer, staff, producer_admin, other_producer):
         audit_record(action="test.coop", actor_organization=producer_admin.organization)
         audit_record(action="test.other", actor_organization=other_producer.organization)

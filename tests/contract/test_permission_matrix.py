@@ -36,10 +36,11 @@ from drf_spectacular.generators import SchemaGenerator
 from accounts.models import Invitation, Membership, Organization, Role, User
 from audit.models import AuditEvent
 from audit.services import audit_record
-from compliance.files import check_upload, make_test_pdf, store
+from compliance.files import check_upload, make_test_image, make_test_pdf, store
 from compliance.models import Evidence, EvidenceDecision, EvidenceFile
 from core import clock
-from listings.models import Listing, SourcingRequest
+from listings.models import Listing, ListingPhoto, SourcingRequest
+from listings.photos import reencode, store_photo
 from notifications.models import Notification
 from notifications.services import notify
 from producers.models import MemberMiner, Producer, Site, Verification
@@ -149,9 +150,9 @@ DEPOSIT_RELEASE = "/api/v1/deposits/{id}/release/"
 #   decide; producers do not see that organisation (404). Nothing is uploaded, so submit and verify are 409.
 # Trade (home: an open inquiry of `buyer`'s refiner about coop's listing, and a contract under negotiation
 # whose only version coop proposed):
-# - the two organisations' people read both; reviewers and staff read everything (the network oversees
-#   trade) but are not a party: every write is 403 for them, except that staff may cancel a signed contract
-#   (the home contract is negotiating, so that is 409).
+# - the two organisations' people read both; staff read everything and reviewers read contracts (the network
+#   oversees trade) but not the inquiry's private thread (404). Neither is a party: every write is 403 for
+#   them, except that staff may cancel a signed contract (the home contract is negotiating, so that is 409).
 # - any member of either side asks, writes in the thread and closes the inquiry (closing is a 200 each time).
 # - only admins negotiate: plain members get 403 on every contract write, before the body is read. Starting
 #   or proposing with `{}` is a 400 for admins; so is accepting (`version` missing).
@@ -220,7 +221,7 @@ MATRIX: dict[tuple[str, str], tuple[int, ...]] = {
     ("PATCH",  LISTING):                               (401, 404, 404, 200, 200, 403, 200),
     ("POST",   LISTING_PUBLISH):                       (401, 404, 404, 409, 403, 403, 409),
     ("POST",   LISTING_PHOTOS):                        (401, 404, 404, 400, 400, 403, 400),
-    ("GET",    LISTING_PHOTO):                         (404, 404, 404, 404, 404, 404, 404),
+    ("GET",    LISTING_PHOTO):                         (404, 404, 404, 200, 200, 200, 200),
     ("POST",   LISTING_RELEASE):                       (401, 404, 404, 403, 403, 409, 409),
     ("POST",   LISTING_PAUSE):                         (401, 404, 404, 409, 403, 403, 409),
     ("POST",   LISTING_RESUME):                        (401, 404, 404, 409, 403, 403, 409),
@@ -314,7 +315,7 @@ class World:
     site: Site  # coop's: approved in the matrix, pending in the isolation test
     member_miner: MemberMiner  # a woman on coop's roster
     evidence: Evidence  # coop's Ficha RUC, submitted, with one real PDF file at position 1
-    listing: Listing  # coop's draft listing, from its site
+    listing: Listing  # coop's draft listing, from its site, with one photo
     sourcing_request: SourcingRequest  # an open request of the buyer organisation
     buyer_org: Organization  # the buyer organisation of `buyer` and `buyer_member`: the home of KYC paths
     inquiry: Inquiry  # open, asked by `buyer` about coop's listing, with one message
@@ -395,6 +396,8 @@ def world(
     other_buyer,
     coop,
     producer_status,
+    settings,
+    tmp_path,
 ) -> World:
     actors = {
         "anonymous": anon,
@@ -444,6 +447,19 @@ def world(
         created_by=producer_admin.user,
     )
     listing.sites.set([site])
+    settings.STORAGES = {  # listing photos: this test's own folder
+        **settings.STORAGES,
+        "default": {"BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": str(tmp_path)}},
+    }
+    content, width, height = reencode(check_upload(photo_upload(), max_bytes=10**6, max_pixels=10**6))
+    ListingPhoto.objects.create(
+        listing=listing,
+        position=1,
+        file=store_photo(content, listing.pk),
+        width=width,
+        height=height,
+        size=len(content),
+    )
     sourcing_request = SourcingRequest.objects.create(
         buyer=buyer.organization,
         created_by=buyer.user,
@@ -569,7 +585,7 @@ HOME: dict[str, Callable[[World, User], dict[str, Any]]] = {
         path: lambda world, owner: {"id": world.sourcing_request.pk}
         for path in (SOURCING, SOURCING_CLOSE, SOURCING_MATCHES)
     },
-    LISTING_PHOTO: lambda world, owner: {"id": world.listing.pk, "position": 1},  # the draft has no photo
+    LISTING_PHOTO: lambda world, owner: {"id": world.listing.pk, "position": 1},  # the draft's only photo
     EVIDENCE_FILE: lambda world, owner: {"id": world.evidence.pk, "position": 1},
     **{
         path: lambda world, owner: {"organization_pk": world.buyer_org.pk}
@@ -661,6 +677,24 @@ def test_permission_matrix(operation, role, world):
     assert str(response.status_code) in schema_operations()[operation]["responses"], "status not in the schema"
 
 
+def photo_upload() -> SimpleUploadedFile:
+    return SimpleUploadedFile("oro.jpg", make_test_image("JPEG", (64, 48)), content_type="image/jpeg")
+
+
+def with_fresh_files(body: dict[str, Any] | None) -> dict[str, Any] | None:
+    """An uploaded file is read once: each request gets its own copy of the body's files."""
+    if body is None:
+        return None
+
+    def copy(value: Any) -> Any:
+        if isinstance(value, SimpleUploadedFile):
+            value.seek(0)
+            return SimpleUploadedFile(value.name, value.read(), content_type=value.content_type)
+        return [copy(item) for item in value] if isinstance(value, list) else value
+
+    return {name: copy(value) for name, value in body.items()}
+
+
 # Bodies an intruder sends: one that would change the object if it were let through, and for operations
 # with a body also one that is invalid (the object must be resolved, and refused, before the body is read).
 INTRUDER_BODIES: dict[tuple[str, str], list[dict[str, Any]]] = {
@@ -704,6 +738,8 @@ INTRUDER_BODIES: dict[tuple[str, str], list[dict[str, Any]]] = {
         {"full_name": "Persona Intrusa", "dni": "123", "birth_year": 2020, "sex": "other"},
     ],
     ("PATCH", MINER): [{"active": False, "full_name": "Borrada"}, {"sex": "other"}],
+    ("PATCH", LISTING): [{"title_es": "Oferta tomada", "quantity_grams": "1.000"}, {"fineness": "2000"}],
+    ("POST", LISTING_PHOTOS): [{"files": [photo_upload()]}, {"files": []}],
     ("POST", EVIDENCE_APPROVE): [{"reason": "Aprobado por un intruso."}, {"valid_until": "no es una fecha"}],
     ("POST", KYC_SUBMIT): [{"reason": "Enviado por un intruso."}],
     ("POST", KYC_VERIFY): [{"reason": "Verificado por un intruso."}],
@@ -782,10 +818,12 @@ def _isolation_cases() -> list[Any]:
 
 def test_isolation_covers_every_operation_with_an_id_in_its_path():
     with_ids = {operation for operation in schema_operations() if "{" in operation[1]}
+    with_a_body = {operation for operation in with_ids if "requestBody" in schema_operations()[operation]}
 
     assert with_ids <= MATRIX.keys()
     assert NOBODYS.keys() <= with_ids
     assert {case.values[0] for case in _isolation_cases()} == with_ids - NOBODYS.keys()
+    assert sorted(with_a_body - NOBODYS.keys() - INTRUDER_BODIES.keys()) == [], "say what an intruder would send"
 
 
 # coop's producer is a draft here: a verified producer's profile and approved sites are public by design (the
@@ -800,7 +838,7 @@ def test_another_organisation_gets_404_and_changes_nothing(operation, intruder, 
     url = home_url(path, world, world.coop_admin)
     before = snapshot()
 
-    response = send(actor, operation, url, body)
+    response = send(actor, operation, url, with_fresh_files(body))
 
     assert response.status_code == 404, f"{method} {url} as {intruder}: {response.status_code} {response.content!r}"
     assert response["Content-Type"] == "application/problem+json"
