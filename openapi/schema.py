@@ -77,6 +77,17 @@ class ProblemAwareAutoSchema(AutoSchema):
             field.allow_blank = True
         return super()._map_serializer_field(field, direction, bypass_extensions)
 
+    def _map_basic_serializer(self, serializer: Any, direction: Any) -> Any:
+        """Read-only fields are documented as always present, except those a serializer lists in
+        `Meta.omitted_for_some_readers` (shown to some callers only, such as who made a sourcing request)."""
+        schema = super()._map_basic_serializer(serializer, direction)
+        omitted = set(getattr(getattr(serializer, "Meta", None), "omitted_for_some_readers", ()))
+        if omitted and "required" in schema:
+            schema["required"] = [name for name in schema["required"] if name not in omitted]
+            if not schema["required"]:
+                del schema["required"]
+        return schema
+
     def _problem_statuses(self) -> set[int]:
         statuses = {400, 406, 429}
         if self.view.get_authenticators() or any(type(p).__name__ != "AllowAny" for p in self.view.get_permissions()):

@@ -77,3 +77,13 @@ def test_read_only_fields_of_optional_text_say_they_may_be_empty():
     assert blank_enum in organization["kyc_status"]["oneOf"]
     assert blank_enum in components["SourcingRequest"]["properties"]["incoterm"]["oneOf"]
     assert components["BlankEnum"]["enum"] == [""]
+
+
+def test_fields_shown_to_some_readers_only_are_not_required():
+    """Found by schemathesis: producers browse open sourcing requests without `buyer` (who has the need), but the
+    schema required it in every answer."""
+    sourcing = yaml.safe_load(SCHEMA_FILE.read_text())["components"]["schemas"]["SourcingRequest"]
+
+    assert "buyer" in sourcing["properties"]
+    assert "buyer" not in sourcing["required"]
+    assert "id" in sourcing["required"]
