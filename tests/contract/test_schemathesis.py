@@ -29,6 +29,7 @@ SCHEMATHESIS_DERANDOMIZE=0 to explore new examples locally (a failure prints how
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -36,7 +37,8 @@ import pytest
 import schemathesis
 from django.core.cache import cache
 from django.core.handlers.wsgi import WSGIHandler
-from django.db import transaction
+from django.core.signals import request_finished, request_started
+from django.db import close_old_connections, transaction
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from knox.models import AuthToken
@@ -94,6 +96,18 @@ def _throttles_out_of_the_way(settings: Any, monkeypatch: pytest.MonkeyPatch) ->
     rates = {scope: "1000000/second" for scope in settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]}
     settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": rates}
     monkeypatch.setattr(SimpleRateThrottle, "THROTTLE_RATES", rates)
+
+
+@pytest.fixture(autouse=True)
+def _keep_the_test_connection() -> Iterator[None]:
+    """Django's WSGI handler closes the database connection after each request unless it is reusable, and one
+    inside the test's transaction is not: on PostgreSQL that would end the test's transaction. Django's test
+    client disconnects the same signal handler around each request; the whole test does here."""
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
 
 
 @pytest.mark.django_db
