@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-postgres lint format check schema messages demo clean
+.PHONY: run test test-thorough test-postgres lint format check schema messages demo clean
 
 $(STAMP): requirements.lock
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -19,6 +19,9 @@ run: $(STAMP)  ## Serve the API with demo data on SQLite at http://127.0.0.1:$(P
 
 test: $(STAMP)  ## The whole suite (SQLite unless DATABASE_URL says otherwise)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+test-thorough: $(STAMP)  ## Schemathesis: 100 generated requests per operation and role (SQLite unless DATABASE_URL)
+	SCHEMATHESIS_EXAMPLES=$${SCHEMATHESIS_EXAMPLES:-100} $(BIN)/python -m pytest -p no:cacheprovider -n auto tests/contract/test_schemathesis.py $(PYTEST_ARGS)
 
 test-postgres: $(STAMP)
 	DATABASE_URL=$${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/test} $(BIN)/python -m pytest $(PYTEST_ARGS)

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.exceptions import FieldDoesNotExist
+from django.db import models
 from drf_spectacular.openapi import AutoSchema
 from rest_framework import serializers
 
@@ -53,7 +55,39 @@ PROBLEM_DESCRIPTIONS = {
 }
 
 
+def _reads_a_blank_model_field(field: Any) -> bool:
+    """A read-only serializer field copied from a `blank=True` text model field (DRF drops `allow_blank` from
+    read-only fields, so the schema generator cannot see that the value may be "")."""
+    model = getattr(getattr(field.parent, "Meta", None), "model", None)
+    if not field.read_only or model is None or not field.source or "." in field.source:
+        return False
+    try:
+        model_field = model._meta.get_field(field.source)
+    except FieldDoesNotExist:  # a property or a method of the model
+        return False
+    return isinstance(model_field, models.CharField) and model_field.blank
+
+
 class ProblemAwareAutoSchema(AutoSchema):
+    def _map_serializer_field(self, field: Any, direction: Any, bypass_extensions: bool = False) -> Any:
+        """An organisation's optional e-mail address, web site or buyer type reads "" when nobody gave one: the
+        read-only field says so (with "the format, or empty", or "" among the choices) as writable fields that
+        allow blank already do. The field is read-only, so the flag changes nothing but the schema."""
+        if not getattr(field, "allow_blank", True) and _reads_a_blank_model_field(field):
+            field.allow_blank = True
+        return super()._map_serializer_field(field, direction, bypass_extensions)
+
+    def _map_basic_serializer(self, serializer: Any, direction: Any) -> Any:
+        """Read-only fields are documented as always present, except those a serializer lists in
+        `Meta.omitted_for_some_readers` (shown to some callers only, such as who made a sourcing request)."""
+        schema = super()._map_basic_serializer(serializer, direction)
+        omitted = set(getattr(getattr(serializer, "Meta", None), "omitted_for_some_readers", ()))
+        if omitted and "required" in schema:
+            schema["required"] = [name for name in schema["required"] if name not in omitted]
+            if not schema["required"]:
+                del schema["required"]
+        return schema
+
     def _problem_statuses(self) -> set[int]:
         statuses = {400, 406, 429}
         if self.view.get_authenticators() or any(type(p).__name__ != "AllowAny" for p in self.view.get_permissions()):

@@ -189,7 +189,8 @@ class ListingDetailSerializer(ListingSerializer):
 
 
 class SourcingRequestSerializer(serializers.ModelSerializer):
-    """The buyer's own view. Producers get `SourcingRequestPublicSerializer`: the need, not who has it."""
+    """A buyer's standing need. Who has it (`buyer`) is shown to buyers, reviewers and staff only: producers
+    browsing open requests see the need, not who has it."""
 
     grams = GramsField(read_only=True)
     min_fineness = serializers.DecimalField(max_digits=5, decimal_places=1, read_only=True)
@@ -216,6 +217,7 @@ class SourcingRequestSerializer(serializers.ModelSerializer):
         ]
         read_only_fields = [f for f in fields if f != "buyer"]
         extra_kwargs = {"buyer": {"required": False}}
+        omitted_for_some_readers = ["buyer"]  # the schema says so (openapi/schema.py)
 
     def get_max_price_per_fine_gram(self, obj: SourcingRequest) -> dict[str, Any] | None:
         if obj.max_price_per_fine_gram_minor is None:

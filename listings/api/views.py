@@ -43,9 +43,17 @@ from producers.models import District, LegalKind, Producer
 
 class ListingFilter(django_filters.FilterSet):
     form = django_filters.MultipleChoiceFilter(choices=Form.choices, distinct=False)
-    fineness_min = django_filters.NumberFilter(field_name="fineness", lookup_expr="gte")
-    fineness_max = django_filters.NumberFilter(field_name="fineness", lookup_expr="lte")
-    min_available_grams = django_filters.NumberFilter(field_name="available_grams", lookup_expr="gte")
+    # Bounded like the stored values (per mille with one decimal; grams to the milligram): a value the database
+    # field cannot hold is a 400 for the query parameter, not an error while building the query.
+    fineness_min = django_filters.NumberFilter(
+        field_name="fineness", lookup_expr="gte", min_value=0, max_value=1000, decimal_places=1
+    )
+    fineness_max = django_filters.NumberFilter(
+        field_name="fineness", lookup_expr="lte", min_value=0, max_value=1000, decimal_places=1
+    )
+    min_available_grams = django_filters.NumberFilter(
+        field_name="available_grams", lookup_expr="gte", min_value=0, max_value=1_000_000_000, decimal_places=3
+    )
     price_basis = django_filters.ChoiceFilter(choices=PriceBasis.choices)
     fineness_basis = django_filters.ChoiceFilter(choices=FinenessBasis.choices)
     incoterm = django_filters.MultipleChoiceFilter(choices=Incoterm.choices, distinct=False)

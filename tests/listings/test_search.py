@@ -210,6 +210,32 @@ def test_through_the_api_as_the_producer(producer_admin):
     assert len(ids("q=")) == 3
 
 
+@pytest.mark.parametrize(
+    "query",
+    [
+        "fineness_min=99866",  # found by schemathesis: over 1000 per mille, it was a 500
+        "fineness_max=-1",
+        "fineness_min=900.05",  # finer than the tenth the database keeps
+        "min_available_grams=0.0001",
+        "min_available_grams=1e30",
+    ],
+)
+def test_numeric_filters_outside_what_is_stored_are_a_400(anon, make, query):
+    make(title_es="Doré sin mercurio")
+
+    response = anon.get(f"/api/v1/listings/?{query}")
+
+    assert response.status_code == 400, response.content
+    assert response["Content-Type"] == "application/problem+json"
+    assert [error["field"] for error in response.json()["errors"]] == [query.split("=")[0]]
+
+
+def test_numeric_filters_at_their_bounds_still_filter(anon, make):
+    make(title_es="Doré sin mercurio")
+
+    assert anon.get("/api/v1/listings/?fineness_min=0&fineness_max=1000&min_available_grams=0.001").status_code == 200
+
+
 # --- PostgreSQL: the index --------------------------------------------------------------------------
 
 

@@ -6,8 +6,10 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
+import yaml
 
 from audit.models import AuditEvent
 from core import clock
@@ -314,6 +316,13 @@ def test_contracts_start_only_from_an_open_inquiry_of_your_own(
     response = producer_admin.post(CONTRACTS, {"inquiry": inquiry["id"], **terms(trade.site)}, format="json")
     problem(response, 409, "inquiry_closed")
     assert Contract.objects.count() == 0
+
+
+def test_the_schema_documents_the_404_of_an_inquiry_not_yours():
+    """Found by schemathesis: starting a contract from an unknown inquiry answered an undocumented 404."""
+    schema = yaml.safe_load((Path(__file__).resolve().parents[2] / "openapi" / "schema.yaml").read_text())
+
+    assert "404" in schema["paths"][CONTRACTS]["post"]["responses"]
 
 
 def test_another_organisations_contract_is_404_and_nothing_changes(trade, proposed, other_buyer, other_producer):

@@ -182,11 +182,11 @@ class ContractViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
     @extend_schema(
         request=ContractCreateSerializer, responses={201: ContractDetailSerializer}, parameters=[IDEMPOTENCY_HEADER]
     )
-    @documents_problems(409, 422)
+    @documents_problems(404, 409, 422)
     @idempotent
     def create(self, request: Request) -> Response:
         """Start a contract from an open inquiry, proposing the first version of its terms (either side's
-        admin)."""
+        admin). An inquiry that is not yours to see is 404, as in a path."""
         actor = get_actor(request)
         _require_trader(actor)
         services.require_admin(actor)
