@@ -303,7 +303,9 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": (
         "Marketplace API that connects the verified, mercury-free producers of the Madre de Dios women's "
         "network of artisanal gold miners (Peru) with refiners, jewellers and exporters. Errors are RFC 9457 "
-        "problem details; messages follow Accept-Language (es, en)."
+        "problem details; messages follow Accept-Language (es, en). Any operation may answer 503 "
+        "`database_unavailable` with Retry-After while the database restarts: nothing was changed, and the same "
+        "request can be sent again."
     ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
