@@ -42,7 +42,7 @@ from producers.models import MemberMiner, Producer, Site, Verification
 from tests.conftest import ActorClient
 from tests.factories import PASSWORD, InvitationFactory, MembershipFactory, UserFactory
 from tests.localstripe_server import localstripe, stripe_on_localstripe  # noqa: F401  (fixtures)
-from tests.trade.deposit_helpers import deliver_event
+from tests.trade.deposit_helpers import FIXED_PRICE, deliver_event
 from tests.trade.helpers import (
     CONTRACTS,
     make_approved_site,
@@ -157,15 +157,6 @@ def inquiry(w: World) -> str:
 def proposed_contract(w: World, **overrides: Any) -> str:
     body = {"inquiry": inquiry(w), **terms(w.site, **overrides)}
     return ok(w.actors["producer_admin"].post(CONTRACTS, body, format="json"), 201)["id"]
-
-
-FIXED_PRICE = {
-    "price_basis": "fixed",
-    "price_per_fine_gram": {"amount_minor": 9800, "currency": "USD"},
-    "lbma_adjustment_percent": None,
-    "premium_per_kg_fine_minor": 0,
-    "deposit_percent": "10.00",
-}
 
 
 def signed_contract(w: World, **overrides: Any) -> str:
