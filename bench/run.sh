@@ -27,23 +27,30 @@ PORT=${BENCH_PORT:-8765}
 QUERY=${BENCH_QUERY:-"q=mercurio&fineness_min=900&form=dore"}
 PG=${BENCH_PG:-postgres://postgres@127.0.0.1:5432}
 BASE="http://127.0.0.1:$PORT"
+UNCACHED_PORT=$((PORT + 1))
+UNCACHED="http://127.0.0.1:$UNCACHED_PORT"
+REDIS=${BENCH_REDIS:-redis://127.0.0.1:6379/9}
 RUN="$ROOT/bench/results/$(date +%Y%m%d-%H%M%S)${BENCH_LABEL:+-$BENCH_LABEL}"
 mkdir -p "$RUN"
 echo "${BENCH_LABEL:-default server settings}${BENCH_PGOPTIONS:+, PGOPTIONS=$BENCH_PGOPTIONS}" >"$RUN/label"
 
 command -v wrk >/dev/null || { echo "wrk is missing: apt-get install -y wrk" >&2; exit 1; }
+redis-cli -u "$REDIS" ping >/dev/null || { echo "Redis is not answering at $REDIS (BENCH_REDIS)" >&2; exit 1; }
 case "$PG" in postgres://*@127.0.0.1:*) ;; *) echo "BENCH_PG must be on 127.0.0.1" >&2; exit 1 ;; esac
 
-GUNICORN_PID=""
+GUNICORN_PIDS=()
 APP=""
 stop_gunicorn() {
-    if [ -n "$GUNICORN_PID" ] && kill -0 "$GUNICORN_PID" 2>/dev/null; then
-        kill -TERM "$GUNICORN_PID"
-        for _ in $(seq 1 50); do kill -0 "$GUNICORN_PID" 2>/dev/null || break; sleep 0.2; done
-        kill -0 "$GUNICORN_PID" 2>/dev/null && kill -KILL "$GUNICORN_PID"
-        wait "$GUNICORN_PID" 2>/dev/null || true
-    fi
-    GUNICORN_PID=""
+    local pid
+    for pid in "${GUNICORN_PIDS[@]}"; do
+        if kill -0 "$pid" 2>/dev/null; then
+            kill -TERM "$pid"
+            for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
+            kill -0 "$pid" 2>/dev/null && kill -KILL "$pid"
+            wait "$pid" 2>/dev/null || true
+        fi
+    done
+    GUNICORN_PIDS=()
 }
 cleanup() {
     stop_gunicorn
@@ -78,33 +85,50 @@ for N in $SIZES; do
     DJANGO_DEBUG=1 DATABASE_URL="$URL" "$PY" bench/seed.py --listings "$N" --producers "$((N / 10))" --reuse \
         2>"$RUN/seed_$N.progress"
 
-    if curl -s -o /dev/null "$BASE/healthz"; then echo "port $PORT is already in use" >&2; exit 1; fi
-    DJANGO_SETTINGS_MODULE=bench.settings DJANGO_DEBUG=0 DJANGO_SECRET_KEY="bench-only-$(date +%s)-not-a-secret" \
-        DATABASE_URL="$URL" PGOPTIONS="${BENCH_PGOPTIONS:-}" \
-        "$GUNICORN" marketplace.wsgi --chdir "$APP" --workers 2 --bind "127.0.0.1:$PORT" --timeout 300 \
-        --log-level warning --error-logfile "$RUN/gunicorn_$N.log" &
-    GUNICORN_PID=$!
-    for i in $(seq 1 60); do
-        curl -sf -o /dev/null "$BASE/healthz" && break
-        [ "$i" = 60 ] && { echo "gunicorn did not start: $RUN/gunicorn_$N.log" >&2; exit 1; }
-        sleep 0.5
+    # Two servers of the same app: with the server's default settings (search answers kept in Redis, as in
+    # production) and with the cache off (SEARCH_CACHE_SECONDS=0), to show the work behind a miss.
+    redis-cli -u "$REDIS" flushdb >/dev/null
+    for port in "$PORT" "$UNCACHED_PORT"; do
+        if curl -s -o /dev/null "http://127.0.0.1:$port/healthz"; then echo "port $port is already in use" >&2; exit 1; fi
+        cache=""; [ "$port" = "$UNCACHED_PORT" ] && cache=0
+        DJANGO_SETTINGS_MODULE=bench.settings DJANGO_DEBUG=0 DJANGO_SECRET_KEY="bench-only-$(date +%s)-not-a-secret" \
+            DATABASE_URL="$URL" PGOPTIONS="${BENCH_PGOPTIONS:-}" REDIS_URL="$REDIS" ${cache:+SEARCH_CACHE_SECONDS=$cache} \
+            "$GUNICORN" marketplace.wsgi --chdir "$APP" --workers 2 --bind "127.0.0.1:$port" --timeout 300 \
+            --log-level warning --error-logfile "$RUN/gunicorn_${N}_$port.log" &
+        GUNICORN_PIDS+=($!)
+        for i in $(seq 1 60); do
+            curl -sf -o /dev/null "http://127.0.0.1:$port/healthz" && break
+            [ "$i" = 60 ] && { echo "gunicorn did not start: $RUN/gunicorn_${N}_$port.log" >&2; exit 1; }
+            sleep 0.5
+        done
     done
 
     "$PY" bench/check_same.py "$BASE" "$QUERY" | tee "$RUN/check_$N.txt"
+    "$PY" bench/check_same.py "$UNCACHED" "$QUERY" >/dev/null
     OURS="$BASE/api/v1/listings/?$QUERY&page_size=20"
     MINIMAL="$BASE/bench/minimal/?$QUERY"
-    for url in "$OURS" "$MINIMAL"; do  # warm up: both workers, both endpoints, a few requests each
+    for url in "$OURS" "$MINIMAL" "$UNCACHED/api/v1/listings/?$QUERY&page_size=20"; do  # warm up: both workers
         warming=()
         for _ in 1 2 3 4; do curl -sf -o /dev/null --max-time 300 "$url" & warming+=($!); done
         wait "${warming[@]}" || echo "warning: a warm-up request failed" >&2
     done
     wait_idle "$DB"
 
-    for endpoint in ours minimal; do
-        url=$OURS; [ "$endpoint" = minimal ] && url=$MINIMAL
-        echo "-- wrk -t2 -c8 -d$DURATION $url"
+    # ours: the one search, as a client repeating it sees it (kept after the first request);
+    # uncached: the same on the server with the cache off; minimal: the yardstick;
+    # varied, minimalvaried: 144 different searches at random (bench/wrk_varied.lua), none kept beforehand.
+    for endpoint in ours uncached minimal varied minimalvaried; do
+        redis-cli -u "$REDIS" flushdb >/dev/null  # nothing kept from the endpoint before
+        case $endpoint in
+            ours) args=(-s bench/wrk_p95.lua "$OURS") ;;
+            uncached) args=(-s bench/wrk_p95.lua "$UNCACHED/api/v1/listings/?$QUERY&page_size=20") ;;
+            minimal) args=(-s bench/wrk_p95.lua "$MINIMAL") ;;
+            varied) args=(-s bench/wrk_varied.lua "$BASE" -- /api/v1/listings/ "&page_size=20") ;;
+            minimalvaried) args=(-s bench/wrk_varied.lua "$BASE" -- /bench/minimal/ "") ;;
+        esac
+        echo "-- $endpoint: wrk -t2 -c8 -d$DURATION ${args[*]}"
         echo "$endpoint $N before: $(cat /proc/loadavg)" >>"$RUN/loadavg.txt"  # is anything else busy?
-        wrk -t2 -c8 -d"$DURATION" --timeout 120s --latency -s bench/wrk_p95.lua "$url" | tee "$RUN/wrk_${endpoint}_$N.txt"
+        wrk -t2 -c8 -d"$DURATION" --timeout 120s --latency "${args[@]}" | tee "$RUN/wrk_${endpoint}_$N.txt"
         echo "$endpoint $N after:  $(cat /proc/loadavg)" >>"$RUN/loadavg.txt"
         wait_idle "$DB"
     done

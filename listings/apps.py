@@ -1,3 +1,5 @@
+from typing import Any
+
 from django.apps import AppConfig
 
 
@@ -7,4 +9,27 @@ class ListingsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from listings import notification_kinds  # noqa: F401  (registers the kinds)
+        from django.db import connections
+        from django.db.backends.signals import connection_created
+        from django.db.models.signals import post_migrate
+
+        from listings import (
+            notification_kinds,  # noqa: F401  (registers the kinds)
+            search_cache,
+        )
+
+        connection_created.connect(search_cache.install, dispatch_uid="listings.search_cache")
+        connection_created.connect(_sqlite_functions, dispatch_uid="listings.sqlite_functions")
+        post_migrate.connect(search_cache.forget_readiness, dispatch_uid="listings.search_cache")
+        for connection in connections.all(initialized_only=True):
+            search_cache.install(connection)
+            if connection.connection is not None:
+                _sqlite_functions(connection)
+
+
+def _sqlite_functions(connection: Any, **kwargs: Any) -> None:
+    """The search fallback's `oro_fold` (listings.selectors.fold_text) on SQLite connections."""
+    if connection.vendor == "sqlite":
+        from listings.selectors import fold_text
+
+        connection.connection.create_function("oro_fold", 1, fold_text, deterministic=True)

@@ -241,3 +241,14 @@ class ListingPhoto(models.Model):
 
     def __str__(self) -> str:
         return f"{self.listing_id}/{self.position}"
+
+
+class SearchGeneration(models.Model):
+    """One row: a counter that goes up after every committed write to the catalogue (listings.search_cache).
+    Kept answers of the public search carry the value they were computed at."""
+
+    id = models.PositiveSmallIntegerField(primary_key=True)
+    value = models.BigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"search generation {self.value}"

@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import connection
-from django.db.models import BooleanField, Expression, F, FloatField, Func, Prefetch, QuerySet, TextField, Value
-from django.db.models.functions import Cast, Concat, Lower, Replace
+from django.db.models import BooleanField, F, FloatField, Func, Prefetch, QuerySet, TextField, Value
+from django.db.models.functions import Cast, Concat
 
 from core import clock
 from core.actor import Actor
@@ -75,14 +75,17 @@ _FOLD = {"á": "a", "é": "e", "í": "i", "ó": "o", "ú": "u", "ü": "u", "ñ":
 _FOLD |= {accented.upper(): plain for accented, plain in _FOLD.items()}
 
 
-def _fold_text(text: str) -> str:
-    return "".join(_FOLD.get(char, char) for char in text).lower()
+def fold_text(text: str | None) -> str | None:
+    """Lower case without the accents of Spanish; on SQLite also the SQL function `oro_fold` (apps.py)."""
+    return None if text is None else "".join(_FOLD.get(char, char) for char in text).lower()
 
 
-def _folded(expression: Expression) -> Expression:
-    for accented, plain in _FOLD.items():
-        expression = Replace(expression, Value(accented), Value(plain), output_field=TextField())
-    return Lower(expression)
+class _Folded(Func):
+    """`oro_fold(text)` on SQLite: one function call rather than fourteen nested `replace()`, which overflow
+    SQLite's parser stack once the search sits in a subquery (as the facets put it)."""
+
+    function = "oro_fold"
+    output_field = TextField()
 
 
 def search(queryset: QuerySet[Listing], text: str) -> QuerySet[Listing]:
@@ -94,13 +97,13 @@ def search(queryset: QuerySet[Listing], text: str) -> QuerySet[Listing]:
     -word, or); relevance is ts_rank, titles weighing more than descriptions. SQLite (development): every
     word must appear in some title or description, blind to case and to the accents of Spanish; relevance
     is the same for every row."""
-    words = [_fold_text(w) for w in text.split()][:10]
+    words = [fold_text(w) or "" for w in text.split()][:10]
     if not words:
         return queryset.annotate(relevance=Value(0.0, output_field=FloatField()))
     if connection.vendor == "postgresql":
         return queryset.filter(_FullText(text, rank=False)).annotate(relevance=_FullText(text, rank=True))
     parts = [part for column in _COLUMNS for part in (Cast(column, TextField()), Value(" "))]
-    queryset = queryset.alias(search_text=_folded(Concat(*parts, output_field=TextField())))
+    queryset = queryset.alias(search_text=_Folded(Concat(*parts, output_field=TextField())))
     for word in words:
         queryset = queryset.filter(search_text__contains=word)
     return queryset.annotate(relevance=Value(1.0, output_field=FloatField()))

@@ -285,6 +285,9 @@ REST_FRAMEWORK = {
 
 PAGE_SIZE_DEFAULT = 20
 PAGE_SIZE_MAX = 100
+# Public search answers are kept this long at most (listings/search_cache.py); every committed write to the
+# catalogue makes them unreachable at once. 0 turns the cache off.
+SEARCH_CACHE_SECONDS = env_int("SEARCH_CACHE_SECONDS", 60)
 IDEMPOTENCY_KEY_TTL = timedelta(hours=env_int("IDEMPOTENCY_KEY_TTL_HOURS", 24))
 # A key claimed longer ago than this and still in progress was left by a dead request: a retry takes it over.
 # Keep it above gunicorn's timeout (GUNICORN_TIMEOUT), the longest a request may run.

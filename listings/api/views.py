@@ -25,7 +25,7 @@ from core.actor import get_actor
 from core.api import UUID_PATTERN
 from core.errors import NotFound, PermissionDenied, documents_problems
 from core.permissions import ActsForOrganization
-from listings import selectors, services
+from listings import search_cache, selectors, services
 from listings.api.serializers import (
     FacetsSerializer,
     ListingDetailSerializer,
@@ -114,12 +114,18 @@ class ListingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
 
     @extend_schema(parameters=[OpenApiParameter("mine", bool, description="Your producer's own listings.")])
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        return super().list(request, *args, **kwargs)
+        if self._own_listings():
+            return super().list(request, *args, **kwargs)
+        # Every caller sees the same visible listings: the answer is kept until the catalogue changes.
+        url = request.build_absolute_uri()
+        return Response(search_cache.cached_answer(url, lambda: super(ListingViewSet, self).list(request).data))
+
+    def _own_listings(self) -> bool:
+        return self.request.query_params.get("mine") in ("true", "1") and bool(get_actor(self.request).organization_id)
 
     def get_queryset(self) -> Any:
-        actor = get_actor(self.request)
-        if self.request.query_params.get("mine") in ("true", "1") and actor.organization_id:
-            listings = selectors.listings_of_producer(actor=actor)
+        if self._own_listings():
+            listings = selectors.listings_of_producer(actor=get_actor(self.request))
         else:
             listings = selectors.listings_visible()
         # `q` replaces this with the real rank; without it every row ranks the same.
@@ -174,6 +180,9 @@ class ListingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
     def facets(self, request: Request) -> Response:
         """Counts of the visible listings matching the same filters, by district, form, claim, price basis
         and producer kind."""
+        return Response(search_cache.cached_answer(request.build_absolute_uri(), self._facets))
+
+    def _facets(self) -> dict[str, Any]:
         queryset = self.filter_queryset(selectors.listings_visible()).order_by()
         ids = queryset.values("pk")
 
@@ -187,16 +196,14 @@ class ListingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
             .annotate(n=Count("pk"))
             .order_by("-n", "claim_id")
         )
-        return Response(
-            {
-                "total": Listing.objects.filter(pk__in=ids).count(),
-                "district": counts("producer__district"),
-                "form": counts("form"),
-                "claims": [{"value": row["claim_id"], "count": row["n"]} for row in claims],
-                "price_basis": counts("price_basis"),
-                "producer_kind": counts("producer__legal_kind"),
-            }
-        )
+        return {
+            "total": Listing.objects.filter(pk__in=ids).count(),
+            "district": counts("producer__district"),
+            "form": counts("form"),
+            "claims": [{"value": row["claim_id"], "count": row["n"]} for row in claims],
+            "price_basis": counts("price_basis"),
+            "producer_kind": counts("producer__legal_kind"),
+        }
 
     def _move(self, request: Request, move: str) -> Response:
         actor = get_actor(request)
