@@ -5,15 +5,18 @@
 #
 # The app is measured as it is in the working tree when the run starts: a copy of the tree is taken first
 # (so that edits made during the run do not mix two versions of the code), and its git state is recorded.
-# For 10,000 and 100,000 listings: seed (or reuse) oro_bench_10k / oro_bench_100k, start gunicorn
-# (marketplace.wsgi, bench.settings, 2 sync workers, DJANGO_DEBUG=0) on 127.0.0.1, check that both endpoints
-# answer the same page, warm up, then wrk -t2 -c8 -d20s against our endpoint and against /bench/minimal/,
-# one after the other, and print the table (bench/report.py). Loopback only; gunicorn is stopped on exit.
+# For 10,000 and 100,000 listings: seed (or reuse) oro_bench_10k / oro_bench_100k, start two gunicorns
+# (marketplace.wsgi, bench.settings, 2 sync workers each, DJANGO_DEBUG=0, one with the search cache in Redis
+# and one without) on 127.0.0.1, check that the endpoints answer the same page, warm up, then wrk -t2 -c8
+# -d20s against each endpoint in turn (ours, uncached, minimal, and the varied workload of
+# bench/wrk_varied.lua against ours and minimal), and print the table (bench/report.py). Loopback only;
+# gunicorn is stopped on exit.
 #
 # Environment (all optional): BENCH_SIZES="10000 100000", BENCH_DURATION=20s, BENCH_PORT=8765,
 # BENCH_QUERY='q=mercurio&fineness_min=900&form=dore', BENCH_PGOPTIONS (passed to the workers' PostgreSQL
 # sessions as PGOPTIONS, e.g. "-c jit=off" for a diagnostic run), BENCH_LABEL (a name for the run),
-# BENCH_PG=postgres://postgres@127.0.0.1:5432 (the server; databases oro_bench_<size>).
+# BENCH_PG=postgres://postgres@127.0.0.1:5432 (the server; databases oro_bench_<size>),
+# BENCH_REDIS=redis://127.0.0.1:6379/9 (flushed before each wrk run), BENCH_MAX_REQUESTS=0 (worker recycling).
 set -euo pipefail
 { # parsed whole before it runs: editing this file during a run cannot change the run
 
@@ -86,13 +89,17 @@ for N in $SIZES; do
         2>"$RUN/seed_$N.progress"
 
     # Two servers of the same app: with the server's default settings (search answers kept in Redis, as in
-    # production) and with the cache off (SEARCH_CACHE_SECONDS=0), to show the work behind a miss.
+    # production) and with the cache off (SEARCH_CACHE_SECONDS=0), to show the work behind a miss. Both with
+    # gunicorn.conf.py, except: no worker recycling (at the hundreds of requests per second of a cached search,
+    # GUNICORN_MAX_REQUESTS=1000 restarts each worker every few seconds, which is what the p95 then measures;
+    # BENCH_MAX_REQUESTS=1000 shows it) and no access log line per request.
     redis-cli -u "$REDIS" flushdb >/dev/null
     for port in "$PORT" "$UNCACHED_PORT"; do
         if curl -s -o /dev/null "http://127.0.0.1:$port/healthz"; then echo "port $port is already in use" >&2; exit 1; fi
         cache=""; [ "$port" = "$UNCACHED_PORT" ] && cache=0
         DJANGO_SETTINGS_MODULE=bench.settings DJANGO_DEBUG=0 DJANGO_SECRET_KEY="bench-only-$(date +%s)-not-a-secret" \
-            DATABASE_URL="$URL" PGOPTIONS="${BENCH_PGOPTIONS:-}" REDIS_URL="$REDIS" ${cache:+SEARCH_CACHE_SECONDS=$cache} \
+            DATABASE_URL="$URL" PGOPTIONS="${BENCH_PGOPTIONS:-}" REDIS_URL="$REDIS" \
+            GUNICORN_MAX_REQUESTS="${BENCH_MAX_REQUESTS:-0}" GUNICORN_ACCESS_LOG="" env ${cache:+SEARCH_CACHE_SECONDS=$cache} \
             "$GUNICORN" marketplace.wsgi --chdir "$APP" --workers 2 --bind "127.0.0.1:$port" --timeout 300 \
             --log-level warning --error-logfile "$RUN/gunicorn_${N}_$port.log" &
         GUNICORN_PIDS+=($!)

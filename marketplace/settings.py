@@ -111,7 +111,15 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
-if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # Parallel workers per query (PostgreSQL's default is 2). With many requests at once on few cores they cost
+    # more than they give: on the benchmark's two cores, 0 served 1.5 times the uncached searches at 100,000
+    # listings (bench/README.md). Raise it for a database server with idle cores. PGOPTIONS still applies first.
+    _parallel = f"-c max_parallel_workers_per_gather={env_int('DATABASE_PARALLEL_WORKERS', 0)}"
+    DATABASES["default"].setdefault("OPTIONS", {})["options"] = " ".join(
+        part for part in (os.environ.get("PGOPTIONS", ""), _parallel) if part
+    )
+elif DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Several threads (runserver, the concurrency tests) share one file: wait instead of failing.
     DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
     DATABASES["default"]["CONN_MAX_AGE"] = 0

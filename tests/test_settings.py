@@ -14,7 +14,7 @@ PROBE = (
     "print(json.dumps({'db': settings.DATABASES['default']['ENGINE'], "
     "'cache': settings.CACHES['default']['BACKEND'], 'secure_cookie': settings.SESSION_COOKIE_SECURE, "
     "'hsts': settings.SECURE_HSTS_SECONDS, 'proxy': getattr(settings, 'SECURE_PROXY_SSL_HEADER', None), "
-    "'debug': settings.DEBUG}))"
+    "'debug': settings.DEBUG, 'pg_options': settings.DATABASES['default'].get('OPTIONS', {}).get('options')}))"
 )
 
 
@@ -57,6 +57,16 @@ def test_production_variables_switch_on_postgresql_redis_and_the_security_header
     assert values["secure_cookie"] is True
     assert values["hsts"] == 31536000
     assert values["proxy"] == ["HTTP_X_FORWARDED_PROTO", "https"]
+
+
+def test_postgresql_queries_run_without_parallel_workers_unless_asked():
+    production = {"DJANGO_SECRET_KEY": "x" * 50, "DATABASE_URL": "postgres://u@db:5432/oro"}
+
+    default = json.loads(read_settings(**production, PGOPTIONS="").stdout)
+    asked = json.loads(read_settings(**production, DATABASE_PARALLEL_WORKERS="2", PGOPTIONS="-c jit=off").stdout)
+
+    assert default["pg_options"] == "-c max_parallel_workers_per_gather=0"
+    assert asked["pg_options"] == "-c jit=off -c max_parallel_workers_per_gather=2"  # PGOPTIONS kept, first
 
 
 def _manage(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
