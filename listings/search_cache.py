@@ -18,9 +18,10 @@ generation older than the bump that follows that commit, and its answer is store
 generation, where nobody looks once the bump is done. Only an answer computed inside a transaction could
 see uncommitted rows, so inside `atomic` (as in most tests) the cache is not used at all.
 
-Out-of-band writes (psql, a restored backup) are not seen: `SEARCH_CACHE_SECONDS` bounds how long an
-answer lives (60 s by default; 0 turns the cache off). A cache backend that fails (Redis down) is logged
-and the search answers from the database.
+Out-of-band writes (psql, a restored backup) are not seen, nor a commit whose bump failed (the database
+gone right after the commit, or the process killed in between; logged when it is an error):
+`SEARCH_CACHE_SECONDS` bounds how long an answer lives then (60 s by default; 0 turns the cache off).
+A cache backend that fails (Redis down) is logged and the search answers from the database.
 """
 
 from __future__ import annotations
@@ -66,8 +67,9 @@ _READY: dict[str, bool] = {}
 
 def ready(alias: str = DEFAULT_DB_ALIAS) -> bool:
     """Whether this database has the generation table: not while the first migrations run, before it
-    exists (nothing is kept then). Asked once per process and database, again after each `migrate`."""
-    if alias not in _READY:
+    exists (nothing is kept then). A yes is remembered by the process (until the next `migrate`), a no is
+    not: a server started before `migrate` created the table starts bumping as soon as it exists."""
+    if not _READY.get(alias):
         _READY[alias] = GENERATION_TABLE in connections[alias].introspection.table_names()
     return _READY[alias]
 

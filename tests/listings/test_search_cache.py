@@ -239,3 +239,13 @@ def test_which_tables_are_watched():
     assert not search_cache.watched(search_cache.GENERATION_TABLE)
     assert not search_cache.watched("notifications_notification")
     assert not search_cache.watched("audit_auditevent")
+
+
+def test_a_server_started_before_the_table_existed_starts_bumping_once_it_exists(monkeypatch):
+    monkeypatch.setattr(search_cache, "_READY", {})
+    with mock.patch.object(connection.introspection, "table_names", return_value=[]):
+        assert not search_cache.ready()
+        search_cache.bump()  # nothing to bump yet, and no error
+    before = search_cache.generation()  # `migrate` has run: the table is there
+    search_cache.bump()
+    assert search_cache.generation() == before + 1
