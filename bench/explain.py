@@ -21,6 +21,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ["DJANGO_SETTINGS_MODULE"] = "bench.settings"
+os.environ.setdefault("SEARCH_CACHE_SECONDS", "0")  # the query's plan, not a kept answer
 
 
 def show(plan: list[str], full: bool) -> None:

@@ -98,8 +98,9 @@ class Catalogue:
                 self.roster_claims.append(a)
 
 
+# The listing's producer has a roster more than half women: correlated, as `women_led_producer_of` is.
 WOMEN_LED_ROSTER = (
-    "SELECT m.producer_id FROM producers_memberminer m WHERE m.active GROUP BY 1"
+    "SELECT m.producer_id FROM producers_memberminer m WHERE m.producer_id = l.producer_id AND m.active GROUP BY 1"
     " HAVING COUNT(m.id) > 0 AND COUNT(m.id) < 2 * COUNT(m.id) FILTER (WHERE m.sex = 'female')"
 )
 
@@ -107,7 +108,7 @@ WOMEN_LED_ROSTER = (
 def visibility_sql(catalogue: Catalogue) -> str:
     """The WHERE clause of `listings.visibility.visible_listings`, for the listing `l` of producer `p`:
     the stored verdicts of `compliance.standing` compared with today (the producer's under the policy of
-    its kind; each claim of the listing backed by a claim verdict, roster claims by the roster)."""
+    its kind; each claim of the listing backed by a claim verdict, roster claims by the producer's roster)."""
 
     def compliant(policy_id: int | None) -> str:
         if policy_id is None:
@@ -132,9 +133,8 @@ def visibility_sql(catalogue: Catalogue) -> str:
             " AND NOT EXISTS (SELECT 1 FROM compliance_claimstanding cs WHERE cs.organization_id = l.producer_id"
             " AND cs.claim_id = lc.claim_id AND cs.holds_until >= %(today)s))",
             f"(l.id NOT IN (SELECT lc.listing_id FROM listings_listingclaim lc WHERE lc.claim_id IN ({roster}))"  # noqa: S608
-            " OR l.producer_id IN (SELECT p2.organization_id FROM producers_producer p2"
-            " WHERE (p2.legal_kind = 'individual' AND p2.holder_sex = 'female')"
-            f" OR p2.organization_id IN ({WOMEN_LED_ROSTER})))",
+            " OR (p.legal_kind = 'individual' AND p.holder_sex = 'female')"
+            f" OR EXISTS ({WOMEN_LED_ROSTER}))",
         ]
     )
 

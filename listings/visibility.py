@@ -22,8 +22,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from compliance import catalogue
 from compliance.models import Claim, ClaimStanding, OrganizationStanding
 from listings.models import Listing, ListingClaim
-from producers.models import Producer
-from producers.selectors import women_led_condition
+from producers.selectors import women_led_producer_of
 
 
 def _compliant_under(policy_id: int | None, today: dt.date) -> Q:
@@ -64,11 +63,10 @@ def _visible_condition(today: dt.date, individual_policy: int | None, organizati
         )
     )
     claims_roster = ListingClaim.objects.filter(claim_id__in=roster_claims).values("listing_id")
-    women_led = Producer.objects.filter(women_led_condition()).values("pk")
     return (
         compliant
         & ~Exists(unbacked)
-        & (~Q(pk__in=claims_roster) | Q(producer_id__in=women_led))
+        & (~Q(pk__in=claims_roster) | women_led_producer_of("producer"))
         & Q(
             status="published",
             available_grams__gt=0,
