@@ -40,6 +40,11 @@ def policy_ids_in_force(today: dt.date) -> dict[str, int]:
     return ids
 
 
+def roster_claim_codes() -> tuple[str, ...]:
+    """The claims backed by a producer's roster rather than by evidence (women-led), sorted."""
+    return tuple(Claim.objects.filter(rule=Claim.Rule.WOMEN_LED).order_by("code").values_list("code", flat=True))
+
+
 def requirement_rule(requirement: Requirement) -> RequirementRule:
     return RequirementRule(requirement.code, frozenset(t.code for t in requirement.evidence_types.all()))
 

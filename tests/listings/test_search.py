@@ -10,16 +10,18 @@ import itertools
 import uuid
 from decimal import Decimal
 from typing import Any
+from unittest import mock
 
 import pytest
 from django.db import connection, transaction
 
 from accounts.models import Role
+from compliance import catalogue
 from core import clock
 from listings.models import Listing
 from listings.selectors import listings_visible, search
 from producers.models import Producer
-from tests.contract.test_query_counts import add_site, make_producer
+from tests.contract.test_query_counts import add_member_miner, add_site, add_visible_listings, make_producer
 from tests.factories import MembershipFactory
 
 pytestmark = pytest.mark.django_db
@@ -297,3 +299,28 @@ def test_the_migration_stops_with_the_sql_to_run_when_unaccent_may_not_be_create
     assert "superuser" in message
     assert "permission denied" in message
     assert migration.ensure_unaccent(connection) == "public"  # back as it was
+
+
+def test_a_women_led_claim_follows_the_producers_roster_the_same_day():
+    """Visibility asks each listing with a roster claim about its own producer's active roster (a correlated
+    query since b3a0563): more than half women, or an individual woman miner."""
+    add_visible_listings(None, 2)  # one of a cooperative, one of an individual woman miner
+    coop_listing = Listing.objects.get(producer__legal_kind="cooperative")
+    miner_listing = Listing.objects.get(producer__legal_kind="individual")
+    coop = coop_listing.producer
+
+    def visible() -> set[uuid.UUID]:
+        return set(listings_visible().values_list("pk", flat=True))
+
+    assert set(coop_listing.claim_rows.values_list("claim_id", flat=True)) == {"women_led"}
+    assert visible() == {coop_listing.pk, miner_listing.pk}  # one woman of one on each roster
+    add_member_miner(coop, "male")
+    add_member_miner(miner_listing.producer, "male")
+    add_member_miner(miner_listing.producer, "male")
+    assert visible() == {miner_listing.pk}  # one of two is not more than half; she is a woman miner
+    add_member_miner(coop, "female")
+    assert visible() == {coop_listing.pk, miner_listing.pk}  # two of three
+    coop.members.filter(sex="female").update(active=False)
+    assert visible() == {miner_listing.pk}  # only the active roster counts
+    with mock.patch.object(catalogue, "roster_claim_codes", return_value=()):
+        assert visible() == set()  # were women-led a claim of evidence, nothing would back it
