@@ -71,7 +71,7 @@ def member_miner_get(*, actor: Actor, producer: Producer, member_id: Any) -> Mem
     return member
 
 
-def _women_majority(members: QuerySet[MemberMiner]) -> QuerySet[MemberMiner]:
+def _women_majority(members: QuerySet[MemberMiner]) -> QuerySet[Any]:
     """The producers among these members' whose active roster is more than half women."""
     return (
         members.filter(active=True)
@@ -92,8 +92,8 @@ def women_led_producer_of(path: str) -> Q:
     query that needs it for a few rows reads those producers' rosters (by the producer index) instead of
     grouping every roster."""
     own_roster = MemberMiner.objects.filter(producer_id=OuterRef(f"{path}_id"))
-    return Q(**{f"{path}__legal_kind": "individual", f"{path}__holder_sex": "female"}) | Exists(
-        _women_majority(own_roster)
+    return Q(**{f"{path}__legal_kind": "individual", f"{path}__holder_sex": "female"}) | Q(
+        Exists(_women_majority(own_roster))
     )
 
 
