@@ -115,7 +115,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # Parallel workers per query (PostgreSQL's default is 2). With many requests at once on few cores they cost
     # more than they give: on the benchmark's two cores, 0 served 1.5 times the uncached searches at 100,000
     # listings (bench/README.md). Raise it for a database server with idle cores. PGOPTIONS still applies first.
-    _parallel = f"-c max_parallel_workers_per_gather={env_int('DATABASE_PARALLEL_WORKERS', 0)}"
+    _workers = env_int("DATABASE_PARALLEL_WORKERS", 0)
+    if _workers < 0:  # PostgreSQL would refuse every connection, and every request would be a 503
+        raise ImproperlyConfigured("DATABASE_PARALLEL_WORKERS must be 0 or more.")
+    _parallel = f"-c max_parallel_workers_per_gather={_workers}"
     DATABASES["default"].setdefault("OPTIONS", {})["options"] = " ".join(
         part for part in (os.environ.get("PGOPTIONS", ""), _parallel) if part
     )

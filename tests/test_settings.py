@@ -69,6 +69,15 @@ def test_postgresql_queries_run_without_parallel_workers_unless_asked():
     assert asked["pg_options"] == "-c jit=off -c max_parallel_workers_per_gather=2"  # PGOPTIONS kept, first
 
 
+def test_a_negative_number_of_parallel_workers_stops_the_start_with_a_clear_message():
+    result = read_settings(
+        DJANGO_SECRET_KEY="x" * 50, DATABASE_URL="postgres://u@db:5432/oro", DATABASE_PARALLEL_WORKERS="-1"
+    )
+
+    assert result.returncode != 0
+    assert "DATABASE_PARALLEL_WORKERS must be 0 or more" in result.stderr
+
+
 def _manage(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
     clean = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DATABASE_URL", "REDIS_URL"))}
     clean.update(env)
