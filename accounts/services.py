@@ -151,8 +151,7 @@ def organization_update(*, actor: Actor, organization: Organization, **fields: A
         organization.save(update_fields=[*changes, "updated_at"])
         audit_record(
             action="accounts.organization.updated",
-            actor=actor.user,
-            actor_organization=acting_organization(actor),
+            actor=actor,
             subject_organization=organization,
             target=organization,
             data=changes,
@@ -194,8 +193,7 @@ def membership_change_role(*, actor: Actor, membership: Membership, role: str) -
     membership.role = role
     audit_record(
         action="accounts.membership.role_changed",
-        actor=actor.user,
-        actor_organization=acting_organization(actor),
+        actor=actor,
         subject_organization=organization,
         target=membership,
         data={"user": str(membership.user_id), "from": previous, "to": role},
@@ -222,8 +220,7 @@ def membership_remove(*, actor: Actor, membership: Membership) -> None:
     membership.delete()
     audit_record(
         action="accounts.membership.removed",
-        actor=actor.user,
-        actor_organization=acting_organization(actor),
+        actor=actor,
         subject_organization=organization,
         target=organization,
         data={"membership": str(membership_id), "user": str(user.pk), "role": membership.role, "self": leaving_self},
@@ -319,8 +316,7 @@ def invitation_create(
     )
     audit_record(
         action="accounts.invitation.created",
-        actor=actor.user,
-        actor_organization=acting,
+        actor=actor,
         subject_organization=organization or acting,
         target=invitation,
         data={"kind": kind, "email": email, "role": role, "legal_name": invitation.legal_name},
@@ -345,8 +341,7 @@ def invitation_revoke(*, actor: Actor, invitation: Invitation) -> Invitation:
     invitation.revoked_at = now
     audit_record(
         action="accounts.invitation.revoked",
-        actor=actor.user,
-        actor_organization=acting_organization(actor),
+        actor=actor,
         subject_organization=invitation.organization or invitation.invited_by_organization,
         target=invitation,
         data={"email": invitation.email},

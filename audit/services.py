@@ -10,6 +10,7 @@ from django.db import connection, models, transaction
 
 from audit.models import GENESIS_HASH, AuditEvent
 from core import clock
+from core.actor import Actor
 from core.middleware import current_request_id
 
 # pg_advisory_xact_lock key for "the audit chain head" (any constant bigint; this one spells "audit").
@@ -36,22 +37,35 @@ def _as_json(data: dict[str, Any] | None) -> dict[str, Any]:
 def audit_record(
     *,
     action: str,
-    actor: Any = None,
+    actor: Actor | Any = None,
     actor_organization: Any = None,
     subject_organization: Any = None,
     target: models.Model | None = None,
     data: dict[str, Any] | None = None,
 ) -> AuditEvent:
-    """Append one event. `actor` and the organisations may be None (an anonymous failed login)."""
+    """Append one event.
+
+    `actor` is the request's `Actor`: the user and the organisation they act for are both taken from it. Events
+    with no acting organisation (sign-in, sign-up, a provider's webhook) pass the bare user, or None for an
+    anonymous failed login, with `actor_organization` when there is one. The subject organisation (whose trail
+    the event belongs to) defaults to the actor's.
+    """
+    if isinstance(actor, Actor):
+        if actor_organization is not None:
+            raise TypeError("an Actor carries its organisation: pass no actor_organization with it")
+        user, actor_organization_id = actor.user, actor.organization_id
+    else:
+        user, actor_organization_id = actor, getattr(actor_organization, "pk", None)
+    subject_organization_id = getattr(subject_organization, "pk", None) or actor_organization_id
     _lock_chain()
     head = AuditEvent.objects.order_by("-seq").values_list("seq", "hash").first()
     seq, prev_hash = (head[0] + 1, head[1]) if head else (1, GENESIS_HASH)
     event = AuditEvent(
         seq=seq,
         occurred_at=clock.now(),
-        actor=actor if actor is not None and getattr(actor, "is_authenticated", True) else None,
-        actor_organization=actor_organization,
-        subject_organization=subject_organization or actor_organization,
+        actor=user if user is not None and getattr(user, "is_authenticated", True) else None,
+        actor_organization_id=actor_organization_id,
+        subject_organization_id=subject_organization_id,
         action=action,
         target_type=target._meta.label_lower if target is not None else "",
         target_id=str(target.pk) if target is not None else "",

@@ -154,8 +154,7 @@ def _record_submission(
         )
     audit_record(
         action="compliance.evidence.submitted",
-        actor=actor.user,
-        actor_organization=organization,
+        actor=actor,
         target=evidence,
         data={
             "type": evidence_type.code,
@@ -221,8 +220,7 @@ def _record_decision(
     )
     audit_record(
         action=f"compliance.evidence.{action}",
-        actor=actor.user,
-        actor_organization=acting_organization(actor),
+        actor=actor,
         subject_organization=evidence.organization,
         target=evidence,
         data={
@@ -418,8 +416,7 @@ def kyc_transition(*, actor: Actor, organization: Organization, move: str, reaso
     organization.refresh_from_db()
     audit_record(
         action=f"compliance.kyc.{move}",
-        actor=actor.user,
-        actor_organization=acting_organization(actor),
+        actor=actor,
         subject_organization=organization,
         target=organization,
         data={"from": previous, "to": target, "reason": reason.strip(), "policy_version": standing.policy.version},

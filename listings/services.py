@@ -122,8 +122,7 @@ def listing_create(*, actor: Actor, producer: Producer, sites: list[Any], claims
     _set_claims(listing, claims)
     audit_record(
         action="listings.listing.created",
-        actor=actor.user,
-        actor_organization=acting_organization(actor),
+        actor=actor,
         subject_organization=producer.organization,
         target=listing,
         data={"quantity_grams": str(listing.quantity_grams), "fineness": str(listing.fineness), "claims": claims},
@@ -163,8 +162,7 @@ def listing_update(
         _set_claims(listing, claims)
     audit_record(
         action="listings.listing.updated",
-        actor=actor.user,
-        actor_organization=acting_organization(actor),
+        actor=actor,
         subject_organization=listing.producer.organization,
         target=listing,
         data={k: str(v) for k, v in changes.items()} | ({"claims": claims} if claims is not None else {}),
@@ -334,8 +332,7 @@ def listing_move(*, actor: Actor, listing: Listing, move: str) -> Listing:
         _notify_matching_requests(listing)
     audit_record(
         action=f"listings.listing.{move}",
-        actor=actor.user,
-        actor_organization=acting_organization(actor),
+        actor=actor,
         subject_organization=listing.producer.organization,
         target=listing,
         data={"from": previous, "to": target} | ({"volume_red_flag": excess} if excess else {}),
@@ -396,8 +393,7 @@ def sourcing_request_create(*, actor: Actor, **fields: Any) -> SourcingRequest:
     request = SourcingRequest.objects.create(buyer=buyer, created_by=actor.user, **values)
     audit_record(
         action="listings.sourcing_request.created",
-        actor=actor.user,
-        actor_organization=buyer,
+        actor=actor,
         target=request,
         data={"grams": str(request.grams), "min_fineness": str(request.min_fineness), "claims": request.claims},
     )
@@ -416,8 +412,7 @@ def sourcing_request_close(*, actor: Actor, request: SourcingRequest) -> Sourcin
     request.refresh_from_db()
     audit_record(
         action="listings.sourcing_request.closed",
-        actor=actor.user,
-        actor_organization=acting_organization(actor),
+        actor=actor,
         subject_organization=request.buyer,
         target=request,
         data={},
@@ -451,8 +446,7 @@ def listing_add_photos(*, actor: Actor, listing: Listing, files: list[Any]) -> l
             )
             audit_record(
                 action="listings.listing.photos_added",
-                actor=actor.user,
-                actor_organization=acting_organization(actor),
+                actor=actor,
                 subject_organization=listing.producer.organization,
                 target=listing,
                 data={"count": len(photos)},
@@ -483,8 +477,7 @@ def listing_reserve(*, actor: Actor, listing: Listing, grams: Decimal) -> Listin
         listing.refresh_from_db()
         audit_record(
             action="listings.listing.sold_out",
-            actor=actor.user,
-            actor_organization=acting_organization(actor),
+            actor=actor,
             subject_organization=listing.producer.organization,
             target=listing,
             data={"from": previous, "to": Status.CLOSED},
@@ -505,8 +498,7 @@ def listing_release(*, actor: Actor, listing: Listing, grams: Decimal) -> Listin
     if reopened:
         audit_record(
             action="listings.listing.reopened",
-            actor=actor.user,
-            actor_organization=acting_organization(actor),
+            actor=actor,
             subject_organization=listing.producer.organization,
             target=listing,
             data={"from": Status.CLOSED, "to": Status.PUBLISHED, "released_grams": str(grams)},

@@ -104,8 +104,7 @@ def producer_create(*, actor: Actor, **fields: Any) -> Producer:
     _save_identity(producer, organization, lambda: producer.save(force_insert=True))
     audit_record(
         action="producers.producer.created",
-        actor=actor.user,
-        actor_organization=organization,
+        actor=actor,
         target=producer,
         data={k: str(v) for k, v in values.items() if k not in ("dni",)},
     )
@@ -130,8 +129,7 @@ def producer_update(*, actor: Actor, producer: Producer, **fields: Any) -> Produ
     _save_identity(producer, producer.organization, lambda: producer.save(update_fields=[*changes, "updated_at"]))
     audit_record(
         action="producers.producer.updated",
-        actor=actor.user,
-        actor_organization=acting_organization(actor),
+        actor=actor,
         subject_organization=producer.organization,
         target=producer,
         data={k: str(v) for k, v in changes.items() if k != "dni"},
@@ -174,8 +172,7 @@ def producer_transition(*, actor: Actor, producer: Producer, move: str, reason: 
     producer.refresh_from_db()
     audit_record(
         action=f"producers.producer.{move}",
-        actor=actor.user,
-        actor_organization=acting_organization(actor),
+        actor=actor,
         subject_organization=producer.organization,
         target=producer,
         data={"from": previous, "to": target, "reason": reason.strip()},
@@ -234,8 +231,7 @@ def site_create(*, actor: Actor, producer: Producer, **fields: Any) -> Site:
         ) from None
     audit_record(
         action="producers.site.created",
-        actor=actor.user,
-        actor_organization=acting_organization(actor),
+        actor=actor,
         subject_organization=producer.organization,
         target=site,
         data={"concession_code": site.concession_code, "district": site.district},
@@ -267,8 +263,7 @@ def site_update(*, actor: Actor, site: Site, **fields: Any) -> Site:
     site.refresh_from_db()
     audit_record(
         action="producers.site.updated",
-        actor=actor.user,
-        actor_organization=acting_organization(actor),
+        actor=actor,
         subject_organization=site.producer.organization,
         target=site,
         data={k: str(v) for k, v in changes.items() if k != "geometry"} | {"geometry_changed": "geometry" in changes},
@@ -293,8 +288,7 @@ def site_review(*, actor: Actor, site: Site, move: str, reason: str = "") -> Sit
     organization = site.producer.organization
     audit_record(
         action=f"producers.site.{move}",
-        actor=actor.user,
-        actor_organization=acting_organization(actor),
+        actor=actor,
         subject_organization=organization,
         target=site,
         data={"to": target, "reason": reason.strip(), "concession_code": site.concession_code},
@@ -330,8 +324,7 @@ def member_miner_add(*, actor: Actor, producer: Producer, **fields: Any) -> Memb
         raise field_error("dni", "dni_taken", _("This DNI is already on the roster.")) from None
     audit_record(
         action="producers.member_miner.added",
-        actor=actor.user,
-        actor_organization=acting_organization(actor),
+        actor=actor,
         subject_organization=producer.organization,
         target=member,
         data={"sex": member.sex, "role": member.role},
@@ -359,8 +352,7 @@ def member_miner_update(*, actor: Actor, member: MemberMiner, **fields: Any) -> 
         raise field_error("dni", "dni_taken", _("This DNI is already on the roster.")) from None
     audit_record(
         action="producers.member_miner.updated",
-        actor=actor.user,
-        actor_organization=acting_organization(actor),
+        actor=actor,
         subject_organization=member.producer.organization,
         target=member,
         data={k: str(v) for k, v in changes.items() if k not in ("dni", "full_name")},
@@ -375,8 +367,7 @@ def member_miner_remove(*, actor: Actor, member: MemberMiner) -> None:
     member.delete()
     audit_record(
         action="producers.member_miner.removed",
-        actor=actor.user,
-        actor_organization=acting_organization(actor),
+        actor=actor,
         subject_organization=organization,
         target=organization,
         data={"member": str(member_id)},

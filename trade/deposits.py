@@ -28,7 +28,6 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from accounts.models import User
-from accounts.selectors import acting_organization
 from audit.services import audit_record
 from core.actor import Actor
 from core.errors import Conflict, NotFound, PermissionDenied, ServiceUnavailable
@@ -146,8 +145,7 @@ def _notify(
 def _audit(deposit: Deposit, action: str, *, actor: Actor | None = None, data: dict[str, Any]) -> None:
     audit_record(
         action=f"trade.deposit.{action}",
-        actor=actor.user if actor is not None else None,
-        actor_organization=acting_organization(actor) if actor is not None else None,
+        actor=actor,
         subject_organization=deposit.contract.producer.organization,
         target=deposit,
         data={"deposit": str(deposit.pk), "contract": str(deposit.contract_id), **data},

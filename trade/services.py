@@ -163,8 +163,7 @@ def inquiry_create(
     InquiryMessage.objects.create(inquiry=inquiry, author=actor.user, side=opened_by, body=message)
     audit_record(
         action="trade.inquiry.opened",
-        actor=actor.user,
-        actor_organization=acting_organization(actor),
+        actor=actor,
         subject_organization=_subject(inquiry, actor),
         target=inquiry,
         data={
@@ -199,8 +198,7 @@ def inquiry_post_message(*, actor: Actor, inquiry: Inquiry, body: str) -> Inquir
     Inquiry.objects.filter(pk=inquiry.pk).update(updated_at=timezone.now())
     audit_record(
         action="trade.inquiry.message_posted",
-        actor=actor.user,
-        actor_organization=acting_organization(actor),
+        actor=actor,
         subject_organization=_subject(inquiry, actor),
         target=inquiry,
         data={"message": str(message.pk), "side": side},
@@ -230,8 +228,7 @@ def inquiry_close(*, actor: Actor, inquiry: Inquiry) -> Inquiry:
     inquiry.refresh_from_db()
     audit_record(
         action="trade.inquiry.closed",
-        actor=actor.user,
-        actor_organization=acting_organization(actor),
+        actor=actor,
         subject_organization=_subject(inquiry, actor),
         target=inquiry,
         data={"from": Inquiry.State.OPEN, "to": Inquiry.State.CLOSED, "side": side},
@@ -316,8 +313,7 @@ def _add_version(
     )
     audit_record(
         action="trade.contract.proposed",
-        actor=actor.user,
-        actor_organization=acting_organization(actor),
+        actor=actor,
         subject_organization=_subject(contract, actor),
         target=contract,
         data={
@@ -405,8 +401,7 @@ def contract_propose(*, actor: Actor, contract: Contract, **terms: Any) -> Contr
 def _record_move(*, actor: Actor, contract: Contract, move: str, previous: str, data: dict[str, Any]) -> None:
     audit_record(
         action=f"trade.contract.{move}",
-        actor=actor.user,
-        actor_organization=acting_organization(actor),
+        actor=actor,
         subject_organization=_subject(contract, actor),
         target=contract,
         data={"from": previous, "to": contract.state, **data},

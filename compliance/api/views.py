@@ -230,7 +230,7 @@ class EvidenceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
             logger.error("Evidence file %s/%s failed its integrity check", pk, position)
             audit_record(
                 action="compliance.evidence.integrity_failed",
-                actor=request.user,
+                actor=actor,
                 subject_organization=file.evidence.organization,
                 target=file.evidence,
                 data={"position": file.position, "sha256": file.sha256},
