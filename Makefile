@@ -5,26 +5,31 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-thorough test-postgres lint format check schema messages demo clean
+.PHONY: deps run test test-thorough test-postgres lint format check schema messages demo clean
 
 $(STAMP): requirements.lock
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --require-hashes -r requirements.lock
 	@touch $(STAMP)
 
+deps: $(STAMP)  ## Create .venv and install the locked dependencies (what every other target does first)
+
 run: $(STAMP)  ## Serve the API with demo data on SQLite at http://127.0.0.1:$(PORT)
 	DJANGO_DEBUG=1 $(BIN)/python manage.py migrate --noinput
 	DJANGO_DEBUG=1 $(BIN)/python manage.py seed_demo
 	DJANGO_DEBUG=1 $(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
 
-test: $(STAMP)  ## The whole suite (SQLite unless DATABASE_URL says otherwise)
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+# pytest-xdist spreads the suite over every core; PYTEST_WORKERS=0 runs it in one process (easier to debug).
+PYTEST_WORKERS ?= auto
+
+test: $(STAMP)  ## The whole suite (SQLite unless DATABASE_URL says otherwise), on every core
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
 
 test-thorough: $(STAMP)  ## Schemathesis: 100 generated requests per operation and role (SQLite unless DATABASE_URL)
 	SCHEMATHESIS_EXAMPLES=$${SCHEMATHESIS_EXAMPLES:-100} $(BIN)/python -m pytest -p no:cacheprovider -n auto tests/contract/test_schemathesis.py $(PYTEST_ARGS)
 
 test-postgres: $(STAMP)
-	DATABASE_URL=$${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/test} $(BIN)/python -m pytest $(PYTEST_ARGS)
+	DATABASE_URL=$${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/test} $(BIN)/python -m pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
 
 lint: $(STAMP)  ## ruff (lint and format check) and mypy
 	$(BIN)/ruff check .

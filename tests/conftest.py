@@ -22,6 +22,7 @@ from rest_framework.test import APIClient
 
 from accounts.models import Organization, Role, User
 from audit.verification import verify_chain
+from tests.demo_data import demo_once  # noqa: F401  (fixture: the demo seeded once per module)
 from tests.factories import BuyerOrganizationFactory, MembershipFactory, OrganizationFactory, UserFactory
 
 # The fixtures through which a test reaches the database (pytest-django's, and the live server's).

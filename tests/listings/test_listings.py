@@ -7,7 +7,6 @@ import datetime as dt
 from unittest import mock
 
 import pytest
-from django.core.management import call_command
 from rest_framework.test import APIClient
 
 from accounts.models import User
@@ -29,8 +28,8 @@ def login(email: str, language: str = "es") -> APIClient:
 
 
 @pytest.fixture
-def demo(db):
-    call_command("seed_demo")
+def demo(demo_once, db):
+    """The demo, seeded once for this module (tests/demo_data.py); each test's writes are rolled back."""
 
 
 def offer(producer_name: str, **overrides):
