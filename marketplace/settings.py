@@ -64,7 +64,7 @@ INSTALLED_APPS = [
     "producers",
     "compliance",
     "listings",
-    "payments",  # the Stripe boundary: imports only core (DESIGN.md), used by trade
+    "payments",  # the Stripe boundary: imports only core (docs/architecture.md), used by trade
     "trade",
     "openapi",
     "marketplace",

@@ -1,4 +1,4 @@
-"""Seed the evidence catalogue, the requirements, policy version 1 and the claims from REQUIREMENTS.md.
+"""Seed the evidence catalogue, the requirements, policy version 1 and the claims from the catalogue and policy described in docs/domain.md.
 
 Idempotent: every row is written with update_or_create by its code (policies by subject and version), so
 running it on a database that already holds the catalogue updates the rows instead of duplicating them.
@@ -336,7 +336,7 @@ PRODUCER_TYPES = [
     ),
 ]
 
-# Buyer KYC (REQUIREMENTS.md rule 7), same tuple shape.
+# Buyer KYC (docs/domain.md, policy rule 7), same tuple shape.
 BUYER_TYPES = [
     (
         "KYC_COMPANY_REG",
@@ -589,7 +589,7 @@ REQUIREMENTS = [
     ),
 ]
 
-PRODUCER_CORE = [  # REQUIREMENTS.md rule 2 (legality core) and rule 3 (good-practice baseline)
+PRODUCER_CORE = [  # docs/domain.md, policy rule 2 (legality core) and rule 3 (good-practice baseline)
     "TAX_RUC",
     "FORMALIZATION",
     "MINING_RIGHT",
@@ -603,7 +603,7 @@ PRODUCER_CORE = [  # REQUIREMENTS.md rule 2 (legality core) and rule 3 (good-pra
 POLICY_VERSION = 1
 POLICY_EFFECTIVE_FROM = dt.date(2025, 1, 1)
 POLICY_NOTES = (
-    "Version 1, seeded from REQUIREMENTS.md: rule 2 (legality core, plus identity for individuals or the "
+    "Version 1, seeded from the documented policy: rule 2 (legality core, plus identity for individuals or the "
     "legal entity and member register for organisations), rule 3 (good-practice baseline) and rule 7 "
     "(buyer KYC before a contract or deposit)."
 )
@@ -613,7 +613,7 @@ POLICIES = {
     "buyer": ["KYC_COMPANY", "KYC_OWNERS", "KYC_SANCTIONS", "KYC_DUE_DILIGENCE"],
 }
 
-# (code, English, Spanish, assurance, rule, requirement codes, implied claim codes); REQUIREMENTS.md rule 4.
+# (code, English, Spanish, assurance, rule, requirement codes, implied claim codes); docs/domain.md, policy rule 4.
 CLAIMS = [
     (
         "mercury_free",
