@@ -1,6 +1,6 @@
 """The requirement catalogue and policy (data, editable by staff), evidence with its files and decisions.
 
-The catalogue is data seeded from the catalogue in docs/domain.md: rules change by decree, so nothing here is an `if` on a
+The catalogue is data (docs/domain.md describes it): rules change by decree, so nothing here is an `if` on a
 document code. A policy is versioned: a new version is a new row, effective from a date; decisions already
 taken stay as they were.
 """
