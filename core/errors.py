@@ -304,11 +304,13 @@ def server_error(request: HttpRequest) -> JsonResponse:
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-def documents_problems(*statuses: int) -> Callable[[F], F]:
-    """Declare the extra problem statuses (409, 422, 503...) a view method can answer, for the schema."""
+def documents_problems(*statuses: int, retry_after: tuple[int, ...] = ()) -> Callable[[F], F]:
+    """Declare the extra problem statuses (409, 422, 503...) a view method can answer, for the schema;
+    `retry_after` names those (besides 429 and 503, which always do) that may carry a `Retry-After` header."""
 
     def decorate(func: F) -> F:
         func.problem_statuses = tuple(statuses)  # type: ignore[attr-defined]
+        func.problem_retry_after = tuple(retry_after)  # type: ignore[attr-defined]
         return func
 
     return decorate

@@ -240,7 +240,7 @@ STRIPE_TIMEOUT_SECONDS = env_int("STRIPE_TIMEOUT_SECONDS", 10)
 STRIPE_MAX_NETWORK_RETRIES = env_int("STRIPE_MAX_NETWORK_RETRIES", 2)
 # Dotted path of the function that receives verified webhook events (payments.gateway.WebhookEvent); None
 # records them only. The trade app names its deposit handler here, so payments never imports trade.
-PAYMENTS_EVENT_HANDLER: str | None = "trade.deposits.handle_payment_event"
+PAYMENTS_EVENT_HANDLER: str | None = "trade.deposits.stripe_sync.handle_payment_event"
 
 # --- Security: secure cookies, HSTS and proxies through the environment ---------------------------
 SESSION_COOKIE_SECURE = env_bool("DJANGO_SECURE_COOKIES", not DEBUG)
