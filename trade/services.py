@@ -2,8 +2,8 @@
 
 Every move locks the contract row, checks the state, changes it with a compare-and-set update, writes one
 audit event in the same transaction and notifies the other side (the e-mails leave after commit). Locks are
-taken in one order everywhere: the contract, its deposit (cancelling), the listing (the reservation), then
-the audit chain.
+taken in one order everywhere: the inquiry (a message, starting a contract from it), the contract, its
+deposit (cancelling), the listing (the reservation), then the audit chain.
 """
 
 from __future__ import annotations
@@ -352,6 +352,10 @@ def _add_version(
 def contract_start(*, actor: Actor, inquiry: Inquiry, listing_id: Any = None, **terms: Any) -> Contract:
     """Either side's admin turns an open inquiry into a contract, proposing its first version."""
     side = _admin_side(actor, inquiry)
+    # Decide on the inquiry as it is now, not on the copy the caller read: a close that lands between that
+    # read and our insert must either wait for this contract (and come after it) or be seen here (409).
+    # Only the inquiry's row: see `_lock`.
+    inquiry = Inquiry.objects.select_for_update(of=("self",)).select_related("listing").get(pk=inquiry.pk)
     if inquiry.state != Inquiry.State.OPEN:
         raise Conflict(_("This inquiry is closed: start a new one."), code="inquiry_closed")
     listing = inquiry.listing
