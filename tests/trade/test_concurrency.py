@@ -138,6 +138,7 @@ def test_the_grams_that_sell_out_a_listing_are_signed_once_and_close_it_once(att
     assert AuditEvent.objects.filter(action="listings.listing.sold_out", target_id=str(listing.pk)).count() == 1
 
 
+@pytest.mark.postgres
 @pytest.mark.parametrize("attempt", range(3))
 def test_a_contract_started_while_the_other_side_closes_the_inquiry_never_follows_the_close(
     attempt, catalogue, trade, buyer, producer_admin, monkeypatch
