@@ -212,6 +212,21 @@ def problem_response(
 
 # Seconds a client is told to wait when the database is unavailable (a restart takes a few seconds).
 DATABASE_RETRY_AFTER = 5
+# ... and when it is up but busy: another transaction held what this one needed for too long.
+DATABASE_BUSY_RETRY_AFTER = 1
+# PostgreSQL's SQLSTATEs for a transaction that lost on a lock: serialization_failure, deadlock_detected,
+# lock_not_available (lock_timeout).
+_LOCK_SQLSTATES = frozenset({"40001", "40P01", "55P03"})
+
+
+def database_busy(exc: BaseException) -> bool:
+    """True when the database answered but gave up waiting on a lock: SQLite's one writer held the file
+    past the busy timeout ("database is locked"), or PostgreSQL gave up on a row lock. Not an outage."""
+    cause = exc.__cause__ or exc
+    if getattr(cause, "sqlstate", None) in _LOCK_SQLSTATES:
+        return True
+    message = str(cause).lower()
+    return "database is locked" in message or "database table is locked" in message
 
 
 def problem_exception_handler(exc: Exception, context: Mapping[str, Any]) -> Response | None:
@@ -264,9 +279,20 @@ def problem_exception_handler(exc: Exception, context: Mapping[str, Any]) -> Res
     if isinstance(exc, SuspiciousOperation):
         logger.warning("Suspicious request refused: %s", exc)
         return problem_response(400, "bad_request", _("The request was refused as malformed."))
+    if isinstance(exc, OperationalError) and database_busy(exc):
+        # Contention, not an outage: the transaction was rolled back, so it changed nothing, and the same
+        # request sent again in a moment meets the other writer's outcome (a 409 where it took the last grams).
+        logger.warning("Database busy: %s", exc)
+        return problem_response(
+            503,
+            "database_busy",
+            _("The service is busy with other changes to the same data. Nothing was changed: try again in a moment."),
+            extra={"retry_after": DATABASE_BUSY_RETRY_AFTER},
+            headers={"Retry-After": str(DATABASE_BUSY_RETRY_AFTER)},
+        )
     if isinstance(exc, (OperationalError, InterfaceError)):
-        # The database is unreachable, restarting, or gave up on a lock (deadlock, serialization): the request's
-        # transaction was rolled back, so it changed nothing and the same request can simply be sent again.
+        # The database is unreachable or restarting: the request's transaction was rolled back, so it changed
+        # nothing and the same request can simply be sent again.
         logger.error("Database unavailable: %s", exc, exc_info=exc)
         return problem_response(
             503,
@@ -304,11 +330,13 @@ def server_error(request: HttpRequest) -> JsonResponse:
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-def documents_problems(*statuses: int) -> Callable[[F], F]:
-    """Declare the extra problem statuses (409, 422, 503...) a view method can answer, for the schema."""
+def documents_problems(*statuses: int, retry_after: tuple[int, ...] = ()) -> Callable[[F], F]:
+    """Declare the extra problem statuses (409, 422, 503...) a view method can answer, for the schema;
+    `retry_after` names those (besides 429 and 503, which always do) that may carry a `Retry-After` header."""
 
     def decorate(func: F) -> F:
         func.problem_statuses = tuple(statuses)  # type: ignore[attr-defined]
+        func.problem_retry_after = tuple(retry_after)  # type: ignore[attr-defined]
         return func
 
     return decorate

@@ -7,6 +7,7 @@ production turns on PostgreSQL, Redis, secure cookies and HSTS through the envir
 from __future__ import annotations
 
 import os
+import tempfile
 from datetime import timedelta
 from pathlib import Path
 
@@ -123,9 +124,28 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
         part for part in (os.environ.get("PGOPTIONS", ""), _parallel) if part
     )
 elif DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    # Several threads (runserver, the concurrency tests) share one file: wait instead of failing.
-    DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
+    # Several threads (runserver, the concurrency tests) write to one file at once. SQLite has one writer at a
+    # time; lock contention is waiting, not an outage:
+    # - IMMEDIATE: a transaction takes the write lock when it begins, waiting up to `timeout` for it. The
+    #   default (DEFERRED) reads first and asks for the lock at its first write, which SQLite refuses at once
+    #   ("database is locked", no wait) when another writer got there meanwhile.
+    # - WAL: readers never wait for the writer, nor the writer for readers; synchronous=NORMAL is durable
+    #   across an application crash (a power cut may lose the last commits, never corrupt the file).
+    # - foreign_keys is on already (Django sets it on every connection).
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {
+            "transaction_mode": "IMMEDIATE",
+            "timeout": 20,
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        }
+    )
     DATABASES["default"]["CONN_MAX_AGE"] = 0
+    # Tests get a file of their own (one per process, so parallel runs never share one), not the in-memory
+    # database Django would make: its shared cache answers "table is locked" to a second writer at once,
+    # without waiting, and the tests of concurrent writers run real threads.
+    DATABASES["default"]["TEST"] = {
+        "NAME": str(Path(tempfile.gettempdir()) / f"oro-responsable-test-{os.getpid()}.sqlite3")
+    }
 
 # --- Cache (throttles, readiness): Redis when REDIS_URL is set -----------------------------------
 REDIS_URL = os.environ.get("REDIS_URL", "")
@@ -240,7 +260,7 @@ STRIPE_TIMEOUT_SECONDS = env_int("STRIPE_TIMEOUT_SECONDS", 10)
 STRIPE_MAX_NETWORK_RETRIES = env_int("STRIPE_MAX_NETWORK_RETRIES", 2)
 # Dotted path of the function that receives verified webhook events (payments.gateway.WebhookEvent); None
 # records them only. The trade app names its deposit handler here, so payments never imports trade.
-PAYMENTS_EVENT_HANDLER: str | None = "trade.deposits.handle_payment_event"
+PAYMENTS_EVENT_HANDLER: str | None = "trade.deposits.stripe_sync.handle_payment_event"
 
 # --- Security: secure cookies, HSTS and proxies through the environment ---------------------------
 SESSION_COOKIE_SECURE = env_bool("DJANGO_SECURE_COOKIES", not DEBUG)

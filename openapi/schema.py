@@ -35,7 +35,9 @@ class ProblemSerializer(serializers.Serializer):
     errors = ProblemFieldErrorSerializer(  # type: ignore[assignment]
         many=True, required=False, help_text="Field errors (validation)."
     )
-    retry_after = serializers.IntegerField(required=False, help_text="Seconds to wait (429, 503).")
+    retry_after = serializers.IntegerField(
+        required=False, help_text="Seconds to wait before retrying (429, 503, a momentary 409)."
+    )
 
 
 PROBLEM_DESCRIPTIONS = {
@@ -88,6 +90,11 @@ class ProblemAwareAutoSchema(AutoSchema):
                 del schema["required"]
         return schema
 
+    def _handler(self) -> Any:
+        return getattr(self.view, getattr(self.view, "action", None) or "", None) or getattr(
+            self.view, self.method.lower(), None
+        )
+
     def _problem_statuses(self) -> set[int]:
         statuses = {400, 406, 429}
         if self.view.get_authenticators() or any(type(p).__name__ != "AllowAny" for p in self.view.get_permissions()):
@@ -96,10 +103,7 @@ class ProblemAwareAutoSchema(AutoSchema):
             statuses.add(404)
         if self.method in ("POST", "PUT", "PATCH"):
             statuses |= {413, 415}
-        handler = getattr(self.view, getattr(self.view, "action", None) or "", None) or getattr(
-            self.view, self.method.lower(), None
-        )
-        statuses |= set(getattr(handler, "problem_statuses", ()))
+        statuses |= set(getattr(self._handler(), "problem_statuses", ()))
         return statuses
 
     def _get_response_bodies(self, direction: Any = "response") -> dict[str, Any]:
@@ -111,7 +115,7 @@ class ProblemAwareAutoSchema(AutoSchema):
                 continue
             body = self._get_response_for_code(ProblemSerializer, str(status), [PROBLEM_CONTENT_TYPE], direction)
             body["description"] = PROBLEM_DESCRIPTIONS[status]
-            if status in (429, 503):
+            if status in (429, 503) or status in getattr(self._handler(), "problem_retry_after", ()):
                 body["headers"] = {"Retry-After": {"schema": {"type": "integer"}, "description": "Seconds."}}
             if status == 401:
                 body["headers"] = {"WWW-Authenticate": {"schema": {"type": "string"}}}

@@ -14,6 +14,10 @@ postgres_only = pytest.mark.skipif(
     reason="row locks and concurrent writers mean something only on PostgreSQL (CI runs the suite there too)",
 )
 
+sqlite_only = pytest.mark.skipif(
+    connection.vendor != "sqlite", reason="SQLite's one writer at a time (the `make run` default)"
+)
+
 
 def run_at_once(count: int, work: Callable[[int], Any]) -> list[Any]:
     """Start `count` threads that call `work(i)` together; return results (or raised exceptions) in order."""

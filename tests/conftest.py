@@ -49,6 +49,21 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(skip)
 
 
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """Django deletes the SQLite test database's file but not the WAL files beside it: remove those too."""
+    from pathlib import Path
+
+    from django.conf import settings
+
+    database = settings.DATABASES["default"]
+    if database["ENGINE"] != "django.db.backends.sqlite3" or not database.get("TEST", {}).get("NAME"):
+        return
+    name = Path(database["TEST"]["NAME"])
+    for leftover in name.parent.glob(f"{name.name}*"):
+        if leftover.name.endswith(("-wal", "-shm")) and not leftover.with_name(leftover.name[:-4]).exists():
+            leftover.unlink(missing_ok=True)
+
+
 def _uses_database(item: pytest.Item) -> bool:
     fixtures = set(getattr(item, "fixturenames", ()))
     return item.get_closest_marker("django_db") is not None or bool(fixtures & DATABASE_FIXTURES)

@@ -14,14 +14,15 @@ from core.errors import NotFound
 from trade.models import Contract, ContractAcceptance, ContractVersion, Inquiry, InquiryMessage
 
 
-def _scope(actor: Actor) -> Q | None:
-    """None: everything. Otherwise the rows where the actor's organisation is one of the two parties."""
+def party_scope(actor: Actor, *, via: str = "") -> Q | None:
+    """None: everything. Otherwise the rows where the actor's organisation is one of the two parties; `via`
+    reaches the inquiry or contract from another model (`"contract__"` for deposits)."""
     if actor.is_staff or actor.is_reviewer:
         return None
     if actor.organization_kind == "buyer":
-        return Q(buyer_id=actor.organization_id)
+        return Q(**{f"{via}buyer_id": actor.organization_id})
     if actor.organization_kind == "producer":
-        return Q(producer_id=actor.organization_id)
+        return Q(**{f"{via}producer_id": actor.organization_id})
     return Q(pk__in=[])
 
 
@@ -29,7 +30,7 @@ def inquiries_for(*, actor: Actor) -> QuerySet[Inquiry]:
     inquiries = Inquiry.objects.select_related("buyer", "producer__organization")
     if actor.is_reviewer and not actor.is_staff:
         return inquiries.none()
-    scope = _scope(actor)
+    scope = party_scope(actor)
     return inquiries if scope is None else inquiries.filter(scope)
 
 
@@ -48,7 +49,7 @@ def contracts_for(*, actor: Actor) -> QuerySet[Contract]:
     contracts = Contract.objects.select_related("buyer", "producer__organization").prefetch_related(
         Prefetch("versions", queryset=ContractVersion.objects.select_related("proposed_by").order_by("number"))
     )
-    scope = _scope(actor)
+    scope = party_scope(actor)
     return contracts if scope is None else contracts.filter(scope)
 
 

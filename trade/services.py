@@ -2,8 +2,8 @@
 
 Every move locks the contract row, checks the state, changes it with a compare-and-set update, writes one
 audit event in the same transaction and notifies the other side (the e-mails leave after commit). Locks are
-taken in one order everywhere: the contract, its deposit (cancelling), the listing (the reservation), then
-the audit chain.
+taken in one order everywhere: the inquiry (a message, starting a contract from it), the contract, its
+deposit (cancelling), the listing (the reservation), then the audit chain.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from listings.selectors import listings_visible
 from listings.services import listing_release, listing_reserve
 from notifications.services import notify
 from producers.models import Producer, Site, Verification
-from trade.deposits import deposit_lock_for_cancel, deposit_on_contract_cancel
+from trade.deposits.cancel import deposit_lock_for_cancel, deposit_on_contract_cancel
 from trade.models import (
     TRANSITIONS,
     Contract,
@@ -76,6 +76,18 @@ def require_admin(actor: Actor) -> None:
 
 def require_contract_admin(actor: Actor, contract: Contract) -> None:
     _admin_side(actor, contract)
+
+
+def require_trader(actor: Actor) -> None:
+    """Inquiries and contracts are started by a buyer or a producer organisation."""
+    if actor.organization_kind not in ("buyer", "producer"):
+        raise PermissionDenied(code="not_party")
+
+
+def require_canceller(actor: Actor, contract: Contract) -> None:
+    """Either side's admin cancels a contract; staff settle disputes and cancel for either side."""
+    if not actor.is_staff:
+        require_contract_admin(actor, contract)
 
 
 def _subject(obj: Inquiry | Contract, actor: Actor) -> Organization:
@@ -248,7 +260,8 @@ def inquiry_close(*, actor: Actor, inquiry: Inquiry) -> Inquiry:
 def _check_terms(terms: dict[str, Any], listing: Listing) -> dict[str, Any]:
     """Business rules of one version of the terms (the serializer checked the shapes): the price matches
     its basis as on listings, the site is an approved one of the listing's producer, one deposit that is not
-    more than the gold is worth, a delivery date ahead, no more gold than is left."""
+    more than the gold is worth, a delivery date ahead; then no more gold than is left (409
+    `quantity_unavailable`, checked once the fields are valid)."""
     values: dict[str, Any] = {field: terms.get(field) for field in TERM_FIELDS}
     if values["price_basis"] == "fixed":
         if not values.get("price_per_fine_gram_minor"):
@@ -266,12 +279,6 @@ def _check_terms(terms: dict[str, Any], listing: Listing) -> dict[str, Any]:
     values["currency"] = values.get("currency") or "USD"
     values["premium_per_kg_fine_minor"] = values.get("premium_per_kg_fine_minor") or 0
     values["payment_terms"] = values.get("payment_terms") or ""
-    if values["quantity_grams"] > listing.available_grams:
-        raise field_error(
-            "quantity_grams",
-            "above_available",
-            _("Only %(grams)s g are left on this listing.") % {"grams": listing.available_grams},
-        )
     if values["delivery_date"] < clock.today_lima():
         raise field_error("delivery_date", "in_the_past", _("The delivery date has passed."))
     amount, percent = values.get("deposit_amount_minor"), values.get("deposit_percent_bp")
@@ -297,6 +304,12 @@ def _check_terms(terms: dict[str, Any], listing: Listing) -> dict[str, Any]:
             "origin_site", "not_an_approved_site", _("Name an approved site of the producer of this listing.")
         )
     values["origin_site"] = site
+    if values["quantity_grams"] > listing.available_grams:
+        # The same condition as signing more than is left (listing_reserve): the same 409, whatever the move.
+        raise Conflict(
+            _("Only %(grams)s g are left on this listing.") % {"grams": listing.available_grams},
+            code="quantity_unavailable",
+        )
     return values
 
 
@@ -339,6 +352,10 @@ def _add_version(
 def contract_start(*, actor: Actor, inquiry: Inquiry, listing_id: Any = None, **terms: Any) -> Contract:
     """Either side's admin turns an open inquiry into a contract, proposing its first version."""
     side = _admin_side(actor, inquiry)
+    # Decide on the inquiry as it is now, not on the copy the caller read: a close that lands between that
+    # read and our insert must either wait for this contract (and come after it) or be seen here (409).
+    # Only the inquiry's row: see `_lock`.
+    inquiry = Inquiry.objects.select_for_update(of=("self",)).select_related("listing").get(pk=inquiry.pk)
     if inquiry.state != Inquiry.State.OPEN:
         raise Conflict(_("This inquiry is closed: start a new one."), code="inquiry_closed")
     listing = inquiry.listing

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import psycopg
 import pytest
+from django.db import OperationalError
 from django.test import override_settings
 from rest_framework.throttling import SimpleRateThrottle
 
 from accounts.models import Organization, User
+from core.errors import problem_exception_handler
 from notifications.models import Notification
 from tests.factories import UserFactory
 
@@ -150,3 +153,32 @@ def test_a_database_that_cannot_be_reached_is_a_retryable_503_and_nothing_is_kep
     assert "base de datos" in body["detail"]
     assert not Notification.objects.exists()
     assert any(record.levelname == "ERROR" and "Database unavailable" in record.message for record in caplog.records)
+
+
+@pytest.mark.parametrize(
+    "cause",
+    [
+        psycopg.errors.DeadlockDetected("deadlock detected"),
+        psycopg.errors.SerializationFailure("could not serialize access due to concurrent update"),
+        psycopg.errors.LockNotAvailable("canceling statement due to lock timeout"),
+    ],
+)
+def test_a_transaction_that_lost_on_a_postgresql_lock_is_a_retryable_database_busy(cause):
+    try:
+        raise OperationalError(str(cause)) from cause  # as Django wraps psycopg's error
+    except OperationalError as wrapped:
+        response = problem_exception_handler(wrapped, {})
+
+    assert response is not None
+    assert (response.status_code, response.data["code"], response["Retry-After"]) == (503, "database_busy", "1")
+
+
+def test_a_refused_connection_is_still_an_unavailable_database_not_a_busy_one():
+    cause = psycopg.OperationalError('connection to server at "127.0.0.1", port 5432 failed: Connection refused')
+    try:
+        raise OperationalError(str(cause)) from cause
+    except OperationalError as wrapped:
+        response = problem_exception_handler(wrapped, {})
+
+    assert response is not None
+    assert (response.status_code, response.data["code"], response["Retry-After"]) == (503, "database_unavailable", "5")

@@ -140,6 +140,6 @@ def fake_stripe(settings: Any, monkeypatch: pytest.MonkeyPatch) -> FakeStripe:
     fake = FakeStripe()
     settings.STRIPE_SECRET_KEY = "sk_test_fake"
     settings.STRIPE_WEBHOOK_SECRET = WEBHOOK_SECRET
-    settings.PAYMENTS_EVENT_HANDLER = "trade.deposits.handle_payment_event"
-    monkeypatch.setattr("trade.deposits.gateway", lambda: fake)
+    settings.PAYMENTS_EVENT_HANDLER = "trade.deposits.stripe_sync.handle_payment_event"
+    monkeypatch.setattr("payments.gateway._gateway_for", lambda *configuration: fake)
     return fake

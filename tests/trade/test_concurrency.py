@@ -6,10 +6,12 @@ from __future__ import annotations
 
 import datetime as dt
 import importlib
+import threading
 from decimal import Decimal
 
 import pytest
 from django.apps import apps
+from rest_framework.test import APIClient
 
 from accounts.models import Organization
 from audit.models import AuditEvent
@@ -19,7 +21,8 @@ from listings.models import Listing
 from tests.concurrency import postgres_only, run_at_once
 from tests.conftest import make_client
 from tests.factories import BuyerOrganizationFactory, MembershipFactory, OrganizationFactory
-from tests.trade.helpers import make_compliant_producer, make_listing
+from tests.trade.helpers import CONTRACTS, INQUIRIES, ask, make_compliant_producer, make_listing, terms
+from trade import services
 from trade.models import Contract, ContractAcceptance, ContractVersion, Inquiry
 
 pytestmark = [postgres_only, pytest.mark.django_db(transaction=True)]
@@ -27,6 +30,13 @@ pytestmark = [postgres_only, pytest.mark.django_db(transaction=True)]
 BUYERS = 8
 EACH = Decimal("100")
 LEFT = Decimal("250")  # room for two contracts of 100 g, not three
+
+
+def same_caller(actor):
+    """A client of its own (threads must not share one) with the actor's token."""
+    client = APIClient()
+    client.credentials(**actor.client._credentials)
+    return client
 
 
 @pytest.fixture
@@ -126,3 +136,47 @@ def test_the_grams_that_sell_out_a_listing_are_signed_once_and_close_it_once(att
     listing.refresh_from_db()
     assert (listing.available_grams, listing.status, listing.close_reason) == (0, "closed", "sold_out")
     assert AuditEvent.objects.filter(action="listings.listing.sold_out", target_id=str(listing.pk)).count() == 1
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("attempt", range(3))
+def test_a_contract_started_while_the_other_side_closes_the_inquiry_never_follows_the_close(
+    attempt, catalogue, trade, buyer, producer_admin, monkeypatch
+):
+    """The cooperative starts a contract from the inquiry while the buyer closes it. The start holds (through
+    a hook on its terms check) until the close is done or 2 s passed. The start must decide on the inquiry as
+    it is, not on the copy it read first: either it comes first and the close after it, or it is refused."""
+    inquiry = ask(buyer, trade.listing)
+    checked, closed = threading.Event(), threading.Event()
+    check_terms = services._check_terms
+
+    def held_after_the_check(*arguments, **keywords):
+        values = check_terms(*arguments, **keywords)
+        checked.set()
+        closed.wait(timeout=2)
+        return values
+
+    monkeypatch.setattr(services, "_check_terms", held_after_the_check)
+    starter, closer = same_caller(producer_admin), same_caller(buyer)
+
+    def act(i):
+        if i == 0:
+            return starter.post(CONTRACTS, {"inquiry": inquiry["id"], **terms(trade.site)}, format="json")
+        assert checked.wait(timeout=10)
+        try:
+            return closer.post(f"{INQUIRIES}{inquiry['id']}/close/")
+        finally:
+            closed.set()
+
+    started, closing = run_at_once(2, act)
+
+    assert closing.status_code == 200, closing.content[:300]
+    assert Inquiry.objects.get(pk=inquiry["id"]).state == "closed"
+    assert started.status_code in (201, 409), started.content[:300]
+    if started.status_code == 409:
+        assert started.json()["code"] == "inquiry_closed"
+        assert not Contract.objects.exists()
+    else:
+        proposed = AuditEvent.objects.get(action="trade.contract.proposed")
+        closed_event = AuditEvent.objects.get(action="trade.inquiry.closed")
+        assert proposed.seq < closed_event.seq, "a contract was started on an inquiry already closed"

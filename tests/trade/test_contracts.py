@@ -146,9 +146,10 @@ def test_signing_more_than_is_left_is_refused(trade, proposed, buyer, producer_a
 
     assert table(proposed) == before
     assert available(trade.listing) == Decimal("200")
-    # Proposing more than is left is a field error, before anything is signed.
+    # Proposing more than is left is the same conflict, with the same code, before anything is signed.
     response = producer_admin.post(url(proposed, "propose"), terms(trade.site, quantity_grams="200.001"), format="json")
-    assert field_errors(response) == {"quantity_grams": "above_available"}
+    assert problem(response, 409, "quantity_unavailable")["detail"] == "Only 200.000 g are left on this listing."
+    assert table(proposed) == before
 
 
 def test_the_last_grams_close_the_listing_and_cancelling_offers_them_again(trade, buyer, producer_admin, staff):
@@ -238,7 +239,6 @@ def test_delivery_is_the_producers_and_completion_the_buyers(trade, buyer, produ
     [
         ({"quantity_grams": "-1"}, "quantity_grams", "min_value"),
         ({"quantity_grams": "9999999999"}, "quantity_grams", "max_value"),
-        ({"quantity_grams": "600"}, "quantity_grams", "above_available"),
         ({"fineness": "1000.1"}, "fineness", "max_value"),
         ({"fineness": "0"}, "fineness", "min_value"),
         ({"incoterm": "FOB"}, "incoterm", "invalid_choice"),
@@ -276,6 +276,21 @@ def test_bad_terms_are_refused_and_nothing_is_stored(trade, buyer, producer_admi
 
     assert field_errors(response) == {field: code}
     assert Contract.objects.count() == ContractVersion.objects.count() == 0
+
+
+def test_drafting_more_than_is_left_is_the_conflict_signing_it_would_be(trade, buyer, producer_admin):
+    inquiry = ask(buyer, trade.listing)
+
+    response = producer_admin.post(
+        CONTRACTS, {"inquiry": inquiry["id"], **terms(trade.site, quantity_grams="600")}, format="json"
+    )
+
+    assert problem(response, 409, "quantity_unavailable")["detail"] == "Only 500.000 g are left on this listing."
+    assert Contract.objects.count() == ContractVersion.objects.count() == 0
+    # A field error in the same terms is answered first: the body is read before the state is checked.
+    bad_date = terms(trade.site, quantity_grams="600", delivery_date="2020-01-01")
+    response = producer_admin.post(CONTRACTS, {"inquiry": inquiry["id"], **bad_date}, format="json")
+    assert field_errors(response) == {"delivery_date": "in_the_past"}
 
 
 def test_a_deposit_up_to_the_contract_value_is_accepted(trade, buyer, producer_admin):

@@ -3,11 +3,14 @@ delivers to the live server about a second after the buyer pays."""
 
 from __future__ import annotations
 
+import threading
 import time
 
 import pytest
+from rest_framework.test import APIClient
 
 from notifications.models import Notification
+from payments.gateway import StripeGateway
 from payments.models import ProviderEvent
 from tests.trade.deposit_helpers import (
     TEN_PERCENT_MINOR,
@@ -17,7 +20,7 @@ from tests.trade.deposit_helpers import (
     reseed_catalogue,
     signed_contract,
 )
-from tests.trade.helpers import CONTRACTS, ok
+from tests.trade.helpers import CONTRACTS, ok, problem
 from trade.models import Deposit, DepositRefund
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -111,3 +114,52 @@ def test_a_declined_card_fails_the_deposit_and_tells_the_buyer(
     assert (again["status"], again["payment_intent"]) == ("requires_payment", started["payment_intent"])
     # Stripe lets the buyer confirm the same intent with another card; localstripe answers 400 to a second
     # confirm, so that part is tested with the fake gateway (test_deposits.py).
+
+
+def test_a_second_deposit_request_while_the_first_is_at_stripe_answers_at_once_and_its_retry_the_same_payment(
+    trade, buyer, producer_admin, stripe_on_localstripe, monkeypatch
+):
+    stripe_on_localstripe.reset()
+    contract = signed_contract(trade, buyer, producer_admin)
+    at_stripe, let_go = threading.Event(), threading.Event()
+    create_at_localstripe = StripeGateway.create_payment_intent
+
+    def held_at_stripe(self, **arguments):
+        at_stripe.set()
+        assert let_go.wait(timeout=30)
+        return create_at_localstripe(self, **arguments)
+
+    monkeypatch.setattr(StripeGateway, "create_payment_intent", held_at_stripe)
+    first_client = APIClient()
+    first_client.credentials(**buyer.client._credentials)
+    in_spanish = APIClient()
+    in_spanish.credentials(**(buyer.client._credentials | {"HTTP_ACCEPT_LANGUAGE": "es"}))
+    answers: list = []
+    first = threading.Thread(target=lambda: answers.append(first_client.post(deposit_url(contract))))
+    first.start()
+    try:
+        assert at_stripe.wait(timeout=30)
+
+        started = time.monotonic()
+        second = in_spanish.post(deposit_url(contract))
+        waited = time.monotonic() - started
+
+        body = problem(second, 409, "deposit_in_progress")
+        assert (second["Retry-After"], body["retry_after"]) == ("1", 1)
+        assert body["detail"] == "Otra solicitud está preparando el pago de este depósito en este momento. " + (
+            "Inténtelo de nuevo en un momento."
+        )
+        assert waited < 1.0, waited
+        assert first.is_alive()  # the first request is still held inside its call to Stripe
+    finally:
+        let_go.set()
+        first.join(timeout=30)
+    created = ok(answers[0], 201)
+    retried = ok(buyer.post(deposit_url(contract)), 200)
+    assert (retried["id"], retried["payment_intent"], retried["client_secret"]) == (
+        created["id"],
+        created["payment_intent"],
+        created["client_secret"],
+    )
+    intents = stripe_on_localstripe.request("GET", "/v1/payment_intents")["data"]
+    assert [intent["id"] for intent in intents] == [created["payment_intent"]]

@@ -19,11 +19,11 @@ from rest_framework.response import Response
 from accounts.api.views import IDEMPOTENCY_HEADER
 from core.actor import Actor, get_actor
 from core.api import UUID_PATTERN
-from core.errors import PermissionDenied, documents_problems
+from core.errors import documents_problems
 from core.idempotency import idempotent
 from core.pagination import CursorPagination
 from core.permissions import ActsForOrganization
-from trade import deposits, selectors, services
+from trade import selectors, services
 from trade.api.serializers import (
     AcceptInputSerializer,
     CancelInputSerializer,
@@ -40,12 +40,11 @@ from trade.api.serializers import (
     InquirySerializer,
     TermsInputSerializer,
 )
+from trade.deposits.create import deposit_start
+from trade.deposits.refunds import deposit_refund
+from trade.deposits.release import deposit_release
+from trade.deposits.selectors import deposit_get, deposit_get_for_staff, deposit_of_contract
 from trade.models import Contract, ContractState, Deposit, Inquiry, InquiryMessage
-
-
-def _require_trader(actor: Actor) -> None:
-    if actor.organization_kind not in ("buyer", "producer"):
-        raise PermissionDenied(code="not_party")
 
 
 class InquiryFilter(django_filters.FilterSet):
@@ -82,7 +81,7 @@ class InquiryViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         """A buyer asks about a visible listing (or a verified producer); a producer answers an open sourcing
         request. The message starts the thread; the other side's people are notified."""
         actor = get_actor(request)
-        _require_trader(actor)
+        services.require_trader(actor)
         data = InquiryCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         inquiry = services.inquiry_create(actor=actor, **data.to_service())
@@ -186,9 +185,10 @@ class ContractViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
     @idempotent
     def create(self, request: Request) -> Response:
         """Start a contract from an open inquiry, proposing the first version of its terms (either side's
-        admin). An inquiry that is not yours to see is 404, as in a path."""
+        admin). An inquiry that is not yours to see is 404, as in a path; 409 `inquiry_closed`,
+        `listing_closed` or `quantity_unavailable` (more gold than is left on the listing)."""
         actor = get_actor(request)
-        _require_trader(actor)
+        services.require_trader(actor)
         services.require_admin(actor)
         data = ContractCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -200,7 +200,8 @@ class ContractViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
     @documents_problems(409)
     @action(detail=True, methods=["post"])
     def propose(self, request: Request, pk: str) -> Response:
-        """Propose the next version of the terms (either side's admin, while negotiating)."""
+        """Propose the next version of the terms (either side's admin, while negotiating); 409
+        `invalid_transition` or `quantity_unavailable` (more gold than is left on the listing)."""
         actor = get_actor(request)
         contract = self.get_object()
         services.require_contract_admin(actor, contract)
@@ -249,10 +250,7 @@ class ContractViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
     @action(detail=True, methods=["post"])
     def cancel(self, request: Request, pk: str) -> Response:
         """Call off a signed contract (either side's admin, or staff): its quantity goes back to the listing."""
-        actor = get_actor(request)
-        contract = self.get_object()
-        if not actor.is_staff:
-            services.require_contract_admin(actor, contract)
+        services.require_canceller(get_actor(request), self.get_object())
         data = CancelInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         return self._move(request, "cancel", data.validated_data["reason"])
@@ -277,7 +275,7 @@ class ContractViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         """The contract's deposit (the active one, else the latest) for both organisations, reviewers and
         staff; 404 when it has none. The client secret is only in the answer to POST."""
         actor = get_actor(request)
-        return Response(DepositSerializer(deposits.deposit_of_contract(actor=actor, contract=self.get_object())).data)
+        return Response(DepositSerializer(deposit_of_contract(actor=actor, contract=self.get_object())).data)
 
     @extend_schema(
         operation_id="contracts_deposit_create",
@@ -285,7 +283,7 @@ class ContractViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         responses={201: DepositStartedSerializer, 200: DepositStartedSerializer},
         parameters=[IDEMPOTENCY_HEADER],
     )
-    @documents_problems(409, 422, 503)
+    @documents_problems(409, 422, 503, retry_after=(409,))
     @deposit.mapping.post
     @idempotent
     def deposit_create(self, request: Request, pk: str) -> Response:
@@ -293,12 +291,12 @@ class ContractViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         PaymentIntent and answers its `client_secret` for Stripe.js (201); while a deposit is active the same
         one is answered (200). The amount comes from the signed terms. 409 `contract_not_signed`,
         `no_deposit_agreed`, `deposit_value_unknown` (a percentage of an LBMA price) or
-        `deposit_above_contract_value`; 503 `payments_not_configured` (nothing is stored) or
-        `payment_provider_unavailable` (retry after `Retry-After`: the deposit is kept and its payment is
-        created with the same idempotency key), or `deposit_payment_pending` while another request is still
-        creating the same deposit's payment."""
+        `deposit_above_contract_value`, or `deposit_in_progress` at once while another request is creating
+        the same deposit's payment at Stripe (retry after `Retry-After`: the retry gets the same deposit and
+        payment); 503 `payments_not_configured` (nothing is stored) or `payment_provider_unavailable` (retry
+        after `Retry-After`: the deposit is kept and its payment is created with the same idempotency key)."""
         actor = get_actor(request)
-        started = deposits.deposit_start(actor=actor, contract=self.get_object())
+        started = deposit_start(actor=actor, contract=self.get_object())
         body = DepositStartedSerializer(started.deposit).data | {"client_secret": started.client_secret}
         return Response(body, status=status.HTTP_201_CREATED if started.created else status.HTTP_200_OK)
 
@@ -313,14 +311,7 @@ class DepositViewSet(viewsets.GenericViewSet):
     lookup_value_regex = UUID_PATTERN
 
     def get_object(self) -> Deposit:
-        return deposits.deposit_get(actor=get_actor(self.request), deposit_id=self.kwargs["pk"])
-
-    def _staff_only(self) -> Any:
-        actor = get_actor(self.request)
-        deposit = self.get_object()
-        if not actor.is_staff:
-            raise PermissionDenied(code="not_staff")
-        return actor, deposit
+        return deposit_get_for_staff(actor=get_actor(self.request), deposit_id=self.kwargs["pk"])
 
     @extend_schema(request=DepositRefundInputSerializer, responses=DepositSerializer, parameters=[IDEMPOTENCY_HEADER])
     @documents_problems(409, 422, 503)
@@ -330,11 +321,11 @@ class DepositViewSet(viewsets.GenericViewSet):
         """Refund part (`amount_minor`) or all that is left of a held deposit to the buyer's card (staff).
         409 `deposit_not_held` or `refund_above_held` (nothing moves); 503 when Stripe cannot be reached
         (nothing moves either: retry)."""
-        actor, deposit = self._staff_only()
+        actor, deposit = get_actor(request), self.get_object()
         data = DepositRefundInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        deposits.deposit_refund(actor=actor, deposit=deposit, amount_minor=data.validated_data.get("amount_minor"))
-        return Response(DepositSerializer(deposits.deposit_get(actor=actor, deposit_id=deposit.pk)).data)
+        deposit_refund(actor=actor, deposit=deposit, amount_minor=data.validated_data.get("amount_minor"))
+        return Response(DepositSerializer(deposit_get(actor=actor, deposit_id=deposit.pk)).data)
 
     @extend_schema(request=DepositReleaseInputSerializer, responses=DepositSerializer)
     @documents_problems(409)
@@ -343,10 +334,10 @@ class DepositViewSet(viewsets.GenericViewSet):
         """Record that the held deposit was paid out to the producer by bank transfer (staff), once the
         contract is delivered or completed (409 `contract_not_delivered` before). Stripe does not pay out to
         Peru, so the payout happens outside it; `payout_reference` names the transfer."""
-        actor, deposit = self._staff_only()
+        actor, deposit = get_actor(request), self.get_object()
         data = DepositReleaseInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        deposit = deposits.deposit_release(
+        deposit = deposit_release(
             actor=actor, deposit=deposit, payout_reference=data.validated_data["payout_reference"]
         )
-        return Response(DepositSerializer(deposits.deposit_get(actor=actor, deposit_id=deposit.pk)).data)
+        return Response(DepositSerializer(deposit_get(actor=actor, deposit_id=deposit.pk)).data)

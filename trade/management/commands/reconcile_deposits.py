@@ -5,7 +5,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError
 
 from payments.gateway import payments_configured
-from trade.deposits import deposits_reconcile
+from trade.deposits.stripe_sync import deposits_reconcile
 
 
 class Command(BaseCommand):
