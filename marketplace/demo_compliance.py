@@ -207,7 +207,6 @@ def seed_compliance(orgs: dict[str, Organization], users: dict[str, User]) -> in
         concession_code="010203405",
         district="huepetuhe",
         geometry=HUEPETUHE,
-        area_hectares="12.50",
     )
     demo.roster(coop_admin, coop, women=23, men=4, first_dni=40100000)
     demo.verify(coop_admin, coop, [coop_site])

@@ -355,6 +355,8 @@ SPECTACULAR_SETTINGS = {
         "MembershipRoleEnum": "accounts.models.Role",
         "MemberMinerRoleEnum": "producers.models.MemberMiner.Role",
         "SexEnum": "producers.models.Sex",
+        "SourceCrsEnum": "producers.models.SourceCrs",
+        "ReferenceAreaKindEnum": "producers.models.ReferenceArea.Kind",
         "ListingStatusEnum": "listings.models.Status",
         "GoldFormEnum": "listings.models.Form",
         # The same choice sets serve trade (an inquiry's state, the side of a party): one name each.

@@ -120,6 +120,12 @@ class Producer(models.Model):
         return self.legal_kind == LegalKind.INDIVIDUAL
 
 
+class SourceCrs(models.TextChoices):
+    WGS84 = "EPSG:4326", _("WGS84 longitude and latitude (GeoJSON)")
+    UTM_19S = "EPSG:32719", _("UTM zone 19S, WGS84 datum")
+    UTM_19S_PSAD56 = "EPSG:24879", _("UTM zone 19S, PSAD56 datum (older concession maps)")
+
+
 class Site(models.Model):
     """A mining site. Its exact geometry is seen only by the producer, reviewers and buyers under contract."""
 
@@ -136,7 +142,13 @@ class Site(models.Model):
     geometry = models.JSONField()  # GeoJSON Point or Polygon, WGS84, validated inside Peru
     latitude = models.FloatField()  # centroid, for rounding and distance; never shown exactly to the public
     longitude = models.FloatField()
+    # a polygon's area measured in UTM zone 19S; sites stored before it was computed keep the declared one
     area_hectares = models.DecimalField(max_digits=10, decimal_places=2, null=True, blank=True)
+    source_crs = models.CharField(max_length=10, choices=SourceCrs.choices, default=SourceCrs.WGS84)
+    # Reference areas (protected areas, buffer zones) the site overlaps: [{kind, code, name, overlap_hectares}].
+    # A flagged site is approved only when a reviewer acknowledges the overlaps with a reason.
+    overlaps = models.JSONField(default=list, blank=True)
+    flagged = models.BooleanField(default=False)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
     review_reason = models.TextField(blank=True)
     reviewed_by = models.ForeignKey(
@@ -150,6 +162,9 @@ class Site(models.Model):
         ordering = ["created_at"]
         constraints = [
             models.UniqueConstraint(fields=["producer", "concession_code"], name="site_concession_unique"),
+            models.CheckConstraint(
+                condition=Q(source_crs__in=[c.value for c in SourceCrs]), name="site_source_crs_valid"
+            ),
             models.CheckConstraint(
                 condition=Q(status__in=["pending", "approved", "rejected"]), name="site_status_valid"
             ),
@@ -167,6 +182,39 @@ SITE_TRANSITIONS: dict[str, tuple[tuple[str, ...], str]] = {
     "approve": (("pending",), "approved"),
     "reject": (("pending",), "rejected"),
 }
+
+
+class ReferenceArea(models.Model):
+    """An official polygon a site is compared with, loaded by an operator (`load_reference_areas`)."""
+
+    class Kind(models.TextChoices):
+        PROTECTED_AREA = "protected_area", _("Protected natural area")  # no mining: a site there is flagged
+        BUFFER_ZONE = "buffer_zone", _("Buffer zone")  # around a protected area: a site there is flagged
+        CONCESSION = "concession", _("Mining concession")  # the cadastre, for reference
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    name = models.CharField(max_length=200)
+    code = models.CharField(max_length=60, blank=True)
+    source = models.CharField(max_length=200)  # who published it and when: "SERNANP 2025"
+    loaded_at = models.DateTimeField()
+    geometry = models.JSONField()  # GeoJSON Polygon or MultiPolygon, WGS84
+
+    class Meta:
+        ordering = ["kind", "name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(kind__in=["protected_area", "buffer_zone", "concession"]), name="reference_area_kind_valid"
+            ),
+        ]
+        indexes = [models.Index(fields=["kind"], name="reference_area_kind_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.get_kind_display()})"
+
+
+# Overlapping one of these flags a site for the reviewers.
+FLAGGING_KINDS = (ReferenceArea.Kind.PROTECTED_AREA, ReferenceArea.Kind.BUFFER_ZONE)
 
 
 class MemberMiner(models.Model):

@@ -9,7 +9,8 @@ from django.utils.translation import gettext_lazy as _
 
 from core.actor import Actor
 from core.errors import NotFound, PermissionDenied
-from producers.models import MemberMiner, Producer, Site, Verification
+from producers.geometry import stored_shape
+from producers.models import MemberMiner, Producer, ReferenceArea, Site, Verification
 
 
 def with_roster_figures(queryset: QuerySet[Producer]) -> QuerySet[Producer]:
@@ -109,3 +110,8 @@ def is_women_led(producer: Producer) -> bool:
         )
         women, total = counts["women"], counts["total"]
     return total > 0 and women * 2 > total
+
+
+def reference_area_shapes(*, kinds: tuple[str, ...]) -> list[tuple[ReferenceArea, Any]]:
+    """The reference areas of these kinds with their shapes, to compare sites with."""
+    return [(area, stored_shape(area.geometry)) for area in ReferenceArea.objects.filter(kind__in=kinds)]

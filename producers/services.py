@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -14,15 +15,18 @@ from accounts.selectors import acting_organization, is_member, organization_admi
 from audit.services import audit_record
 from core import clock
 from core.actor import Actor
-from core.errors import Conflict, PermissionDenied, field_error
+from core.errors import BadRequest, Conflict, PermissionDenied, field_error
 from notifications.services import notify
-from producers.geometry import validate_geometry
+from producers import selectors
+from producers.geometry import WGS84, overlap_hectares, reference_shape, site_geometry, stored_shape
 from producers.models import (
+    FLAGGING_KINDS,
     SITE_TRANSITIONS,
     VERIFICATION_TRANSITIONS,
     LegalKind,
     MemberMiner,
     Producer,
+    ReferenceArea,
     Site,
     Verification,
 )
@@ -205,16 +209,36 @@ def producer_transition(*, actor: Actor, producer: Producer, move: str, reason: 
 
 
 # --- Sites ----------------------------------------------------------------------------------------
+def site_overlaps(site_shape: Any, areas: list[tuple[ReferenceArea, Any]]) -> list[dict[str, Any]]:
+    """The reference areas (with their shapes) this site overlaps, as stored on the site."""
+    found = []
+    for area, area_shape in areas:
+        overlap = overlap_hectares(site_shape, area_shape)
+        if overlap is not None:
+            found.append({"kind": area.kind, "code": area.code, "name": area.name, "overlap_hectares": str(overlap)})
+    return found
+
+
 def _site_fields(fields: dict[str, Any]) -> dict[str, Any]:
-    values = {
-        k: v for k, v in fields.items() if k in ("name", "concession_code", "district", "geometry", "area_hectares")
-    }
+    values = {k: v for k, v in fields.items() if k in ("name", "concession_code", "district", "geometry")}
+    crs = fields.get("crs")
+    if crs is not None and "geometry" not in values:
+        raise field_error("crs", "geometry_required", _("Send the geometry together with its coordinate system."))
     if "geometry" in values:
         try:
-            latitude, longitude = validate_geometry(values["geometry"])
-        except Exception as exc:  # django ValidationError with a code
-            raise field_error("geometry", getattr(exc, "code", "invalid_geometry"), " ".join(exc.messages)) from None  # type: ignore[attr-defined]
-        values["latitude"], values["longitude"] = latitude, longitude
+            checked = site_geometry(values["geometry"], crs or WGS84)
+        except DjangoValidationError as exc:
+            raise field_error("geometry", exc.code or "invalid_geometry", " ".join(exc.messages)) from None
+        overlaps = site_overlaps(checked.shape, selectors.reference_area_shapes(kinds=FLAGGING_KINDS))
+        values |= {
+            "geometry": checked.geojson,
+            "source_crs": crs or WGS84,
+            "latitude": checked.latitude,
+            "longitude": checked.longitude,
+            "area_hectares": checked.area_hectares,
+            "overlaps": overlaps,
+            "flagged": bool(overlaps),
+        }
     return values
 
 
@@ -234,7 +258,12 @@ def site_create(*, actor: Actor, producer: Producer, **fields: Any) -> Site:
         actor=actor,
         subject_organization=producer.organization,
         target=site,
-        data={"concession_code": site.concession_code, "district": site.district},
+        data={
+            "concession_code": site.concession_code,
+            "district": site.district,
+            "source_crs": site.source_crs,
+            "overlaps": site.overlaps,
+        },
     )
     return site
 
@@ -266,32 +295,59 @@ def site_update(*, actor: Actor, site: Site, **fields: Any) -> Site:
         actor=actor,
         subject_organization=site.producer.organization,
         target=site,
-        data={k: str(v) for k, v in changes.items() if k != "geometry"} | {"geometry_changed": "geometry" in changes},
+        data={k: str(v) for k, v in changes.items() if k not in ("geometry", "overlaps")}
+        | {"geometry_changed": "geometry" in changes, "overlaps": site.overlaps},
     )
     return site
 
 
+def _overlap_conflict(site: Site) -> Conflict:
+    names = ", ".join(f"{o['name']} ({o['overlap_hectares']} ha)" for o in site.overlaps)
+    return Conflict(
+        _(
+            "The site overlaps %(areas)s. To approve it, acknowledge the overlap "
+            "(acknowledge_overlaps) and give the reason."
+        )
+        % {"areas": names},
+        code="site_overlaps_protected_area",
+        extra={"overlaps": site.overlaps},
+    )
+
+
 @transaction.atomic
-def site_review(*, actor: Actor, site: Site, move: str, reason: str = "") -> Site:
+def site_review(*, actor: Actor, site: Site, move: str, reason: str = "", acknowledge_overlaps: bool = False) -> Site:
+    """approve or reject. A flagged site (it overlaps a protected area or buffer zone) is approved only with
+    the overlaps acknowledged and a reason: the decision and its reason stay in the audit trail."""
     require_independent_reviewer(actor, site.producer_id)
     allowed_from, target = SITE_TRANSITIONS[move]
     if move == "reject" and not reason.strip():
         raise field_error("reason", "required", _("Give the reason: the producer will read it."))
     if site.status == target:
         return site
-    moved = Site.objects.filter(pk=site.pk, status__in=allowed_from).update(
+    acknowledged = acknowledge_overlaps and bool(reason.strip())
+    if move == "approve" and site.flagged and not acknowledged:
+        raise _overlap_conflict(site)
+    candidates = Site.objects.filter(pk=site.pk, status__in=allowed_from)
+    if move == "approve" and not acknowledged:
+        candidates = candidates.filter(flagged=False)  # a reload may have flagged it meanwhile
+    moved = candidates.update(
         status=target, review_reason=reason.strip(), reviewed_by=actor.user, reviewed_at=timezone.now()
     )
-    if not moved:
-        raise Conflict(_("This site was already reviewed."), code="invalid_transition")
     site.refresh_from_db()
+    if not moved:
+        if move == "approve" and site.flagged and site.status in allowed_from:
+            raise _overlap_conflict(site)
+        raise Conflict(_("This site was already reviewed."), code="invalid_transition")
     organization = site.producer.organization
+    data: dict[str, Any] = {"to": target, "reason": reason.strip(), "concession_code": site.concession_code}
+    if move == "approve" and site.flagged:
+        data["acknowledged_overlaps"] = site.overlaps
     audit_record(
         action=f"producers.site.{move}",
         actor=actor,
         subject_organization=organization,
         target=site,
-        data={"to": target, "reason": reason.strip(), "concession_code": site.concession_code},
+        data=data,
     )
     notify(
         recipients=organization_admins(organization_id=organization.pk),
@@ -301,6 +357,75 @@ def site_review(*, actor: Actor, site: Site, move: str, reason: str = "") -> Sit
         target=site,
     )
     return site
+
+
+# --- Reference areas ------------------------------------------------------------------------------
+def _feature_area(feature: Any, index: int) -> tuple[dict[str, Any], Any]:
+    where = _("Feature %(number)s") % {"number": index + 1}
+    if not isinstance(feature, dict) or feature.get("type") != "Feature":
+        raise BadRequest(_("%(where)s: not a GeoJSON Feature.") % {"where": where}, code="invalid_reference_file")
+    properties = feature.get("properties") or {}
+    name = str(properties.get("name") or "").strip()
+    if not name or len(name) > 200:
+        raise BadRequest(
+            _("%(where)s: its properties need a name (at most 200 characters).") % {"where": where},
+            code="invalid_reference_file",
+        )
+    try:
+        area_shape = reference_shape(feature.get("geometry"))
+    except DjangoValidationError as exc:
+        raise BadRequest(f"{where}: {' '.join(exc.messages)}", code="invalid_reference_file") from None
+    code = str(properties.get("code") or "").strip()[:60]
+    return {"name": name, "code": code, "geometry": feature["geometry"]}, area_shape
+
+
+@transaction.atomic
+def reference_areas_load(*, kind: str, collection: Any, source: str, actor: Actor | None = None) -> dict[str, Any]:
+    """Replace every reference area of this kind with the features of a GeoJSON FeatureCollection, then
+    recompute every site's overlaps. All or nothing: one bad feature refuses the whole file."""
+    if kind not in ReferenceArea.Kind.values:
+        raise BadRequest(_("Unknown kind of reference area."), code="invalid_reference_kind")
+    if not source.strip():
+        raise BadRequest(_("Say where the areas come from (the source)."), code="invalid_reference_file")
+    if not isinstance(collection, dict) or collection.get("type") != "FeatureCollection":
+        raise BadRequest(_("The file must be a GeoJSON FeatureCollection."), code="invalid_reference_file")
+    features = collection.get("features")
+    if not isinstance(features, list) or not features:
+        raise BadRequest(_("The FeatureCollection has no features."), code="invalid_reference_file")
+    parsed = [_feature_area(feature, index) for index, feature in enumerate(features)]
+    now = timezone.now()
+    replaced, _deleted = ReferenceArea.objects.filter(kind=kind).delete()
+    ReferenceArea.objects.bulk_create(
+        ReferenceArea(kind=kind, source=source.strip(), loaded_at=now, **values) for values, _shape in parsed
+    )
+    audit_record(
+        action="producers.reference_areas.loaded",
+        actor=actor,
+        data={"kind": kind, "source": source.strip(), "loaded": len(parsed), "replaced": replaced},
+    )
+    changed = sites_recheck_overlaps(actor=actor)
+    return {"kind": kind, "loaded": len(parsed), "replaced": replaced, "sites_changed": changed}
+
+
+@transaction.atomic
+def sites_recheck_overlaps(*, actor: Actor | None = None) -> int:
+    """Compare every site with the flagging reference areas again; audit each site whose findings change."""
+    areas = selectors.reference_area_shapes(kinds=FLAGGING_KINDS)
+    changed = 0
+    for site in Site.objects.select_for_update().select_related("producer__organization").order_by("pk"):
+        overlaps = site_overlaps(stored_shape(site.geometry), areas)
+        if overlaps == site.overlaps:
+            continue
+        Site.objects.filter(pk=site.pk).update(overlaps=overlaps, flagged=bool(overlaps), updated_at=timezone.now())
+        audit_record(
+            action="producers.site.overlaps_changed",
+            actor=actor,
+            subject_organization=site.producer.organization,
+            target=site,
+            data={"from": site.overlaps, "to": overlaps, "status": site.status},
+        )
+        changed += 1
+    return changed
 
 
 # --- Roster ---------------------------------------------------------------------------------------

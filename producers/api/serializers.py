@@ -13,7 +13,17 @@ from rest_framework import serializers
 from core.serializers import CoordinatesJSONField
 from core.validators import validate_dni, validate_ruc
 from producers.geometry import public_point
-from producers.models import District, LegalCategory, LegalKind, MemberMiner, Producer, Sex, Site
+from producers.models import (
+    District,
+    LegalCategory,
+    LegalKind,
+    MemberMiner,
+    Producer,
+    ReferenceArea,
+    Sex,
+    Site,
+    SourceCrs,
+)
 from producers.selectors import is_women_led
 
 
@@ -161,20 +171,44 @@ class SitePublicSerializer(serializers.ModelSerializer):
         return public_point(obj.latitude, obj.longitude)
 
 
+class SiteOverlapSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=ReferenceArea.Kind.choices)
+    code = serializers.CharField()
+    name = serializers.CharField()
+    overlap_hectares = serializers.DecimalField(
+        max_digits=12, decimal_places=2, help_text="Hectares of the site inside the area (0.00 for a point)."
+    )
+
+
 class SiteSerializer(SitePublicSerializer):
     """The public fields, plus the exact geometry and the review, which only the producer's people,
     reviewers and staff see (optional in the schema, like the producer's private fields)."""
 
     created_at = serializers.DateTimeField(required=False)
     updated_at = serializers.DateTimeField(required=False)
+    area_hectares = serializers.DecimalField(
+        max_digits=10,
+        decimal_places=2,
+        allow_null=True,
+        required=False,
+        help_text="A polygon's area, measured in UTM zone 19S (null for a point).",
+    )
+    overlaps = SiteOverlapSerializer(
+        many=True,
+        required=False,
+        help_text="Protected areas and buffer zones the site overlaps: a reviewer must acknowledge them to approve.",
+    )
 
     class Meta(SitePublicSerializer.Meta):
         private = [
             "concession_code",
             "geometry",
+            "source_crs",
             "latitude",
             "longitude",
             "area_hectares",
+            "flagged",
+            "overlaps",
             "review_reason",
             "reviewed_at",
             "created_at",
@@ -190,10 +224,20 @@ class SiteInputSerializer(serializers.Serializer):
     concession_code = serializers.RegexField(r"^[A-Za-z0-9\-./ ]{1,40}$", max_length=40)
     district = serializers.ChoiceField(choices=District.choices)
     geometry = CoordinatesJSONField(
-        help_text='GeoJSON Point or Polygon, WGS84: {"type": "Point", "coordinates": [longitude, latitude]}'
+        help_text='GeoJSON Point or Polygon in `crs`: {"type": "Point", "coordinates": [longitude, latitude]} in '
+        "WGS84, [easting, northing] in metres in UTM zone 19S. Stored in WGS84; it must lie in Madre de Dios."
     )
-    area_hectares = serializers.DecimalField(
-        max_digits=10, decimal_places=2, min_value=0, required=False, allow_null=True
+    crs = serializers.ChoiceField(
+        choices=SourceCrs.choices,
+        required=False,
+        help_text="The coordinate system of `geometry` (default EPSG:4326, WGS84 longitude/latitude).",
+    )
+
+
+class SiteApproveSerializer(ReasonSerializer):
+    acknowledge_overlaps = serializers.BooleanField(
+        default=False,
+        help_text="Required, with a reason, to approve a flagged site (it overlaps a protected area or buffer zone).",
     )
 
 

@@ -32,6 +32,7 @@ from producers.api.serializers import (
     ProducerPublicSerializer,
     ProducerUpdateSerializer,
     ReasonSerializer,
+    SiteApproveSerializer,
     SiteInputSerializer,
     SitePublicSerializer,
     SiteSerializer,
@@ -196,11 +197,29 @@ class _ProducerChild(viewsets.GenericViewSet):
         return selectors.producer_get(actor=get_actor(self.request), producer_id=self.kwargs["producer_pk"])
 
 
+class SiteFilter(django_filters.FilterSet):
+    flagged = django_filters.BooleanFilter(
+        method="filter_flagged",
+        help_text="Sites that overlap a protected area or buffer zone (the producer's people and reviewers).",
+    )
+
+    class Meta:
+        model = Site
+        fields = ["flagged"]
+
+    def filter_flagged(self, queryset: Any, name: str, value: bool) -> Any:
+        producer = self.request.parser_context["view"].get_producer()  # type: ignore[union-attr]
+        if not selectors.can_see_private(actor=get_actor(self.request), producer=producer):
+            return queryset  # the public sees approved sites only, never their findings
+        return queryset.filter(flagged=value)
+
+
 class SiteViewSet(_ProducerChild, mixins.ListModelMixin, mixins.RetrieveModelMixin):
     """A producer's mining sites. The public sees approved sites, located to about 0.1 degree."""
 
     queryset = Site.objects.none()
     serializer_class = SiteSerializer
+    filterset_class = SiteFilter
 
     def get_permissions(self) -> list[Any]:
         return [AllowAny()] if self.action in READ_ACTIONS else [ActsForOrganization()]
@@ -243,16 +262,18 @@ class SiteViewSet(_ProducerChild, mixins.ListModelMixin, mixins.RetrieveModelMix
     def _review(self, request: Request, move: str) -> Response:
         actor, site = get_actor(request), self.get_object()
         services.require_independent_reviewer(actor, site.producer_id)
-        data = ReasonSerializer(data=request.data)
+        data = (SiteApproveSerializer if move == "approve" else ReasonSerializer)(data=request.data)
         data.is_valid(raise_exception=True)
-        site = services.site_review(actor=actor, site=site, move=move, reason=data.validated_data["reason"])
+        site = services.site_review(actor=actor, site=site, move=move, **data.validated_data)
         return Response(SiteSerializer(site).data)
 
-    @extend_schema(request=ReasonSerializer, responses=SiteSerializer)
+    @extend_schema(request=SiteApproveSerializer, responses=SiteSerializer)
     @documents_problems(409)
     @action(detail=True, methods=["post"])
     def approve(self, request: Request, producer_pk: str, pk: str) -> Response:
-        """A reviewer approves the site: inside the mining corridor, not in a protected area."""
+        """A reviewer approves the site: inside the mining corridor, not in a protected area. A flagged site
+        (it overlaps a protected area or buffer zone) needs `acknowledge_overlaps` and a reason, otherwise 409
+        `site_overlaps_protected_area` names the areas."""
         return self._review(request, "approve")
 
     @extend_schema(request=ReasonSerializer, responses=SiteSerializer)

@@ -223,7 +223,6 @@ def cooperative_joins(
                 "concession_code": applicant.concession_code,
                 "district": "huepetuhe",
                 "geometry": HUEPETUHE_SITE,
-                "area_hectares": "12.50",
             },
             format="json",
         ),

@@ -1,13 +1,22 @@
-"""producers.geometry: GeoJSON Points and Polygons inside Peru, their centroid, and the public rounding."""
+"""producers.geometry: GeoJSON Points and Polygons inside Peru and Madre de Dios, their centroid, their area,
+reference areas and overlaps, and the public rounding. The HTTP side is in test_site_geometry_api.py."""
 
 from __future__ import annotations
 
 import math
+from decimal import Decimal
 
 import pytest
 from django.core.exceptions import ValidationError
 
-from producers.geometry import MAX_POLYGON_POINTS, public_point, validate_geometry
+from producers.geometry import (
+    MAX_POLYGON_POINTS,
+    madre_de_dios,
+    overlap_hectares,
+    public_point,
+    reference_shape,
+    site_geometry,
+)
 
 # A square of about 2 km by 2 km on the Huepetuhe river, counter-clockwise, [longitude, latitude].
 SQUARE = [[-70.52, -12.99], [-70.50, -12.99], [-70.50, -12.97], [-70.52, -12.97], [-70.52, -12.99]]
@@ -17,9 +26,14 @@ def polygon(ring: list[list[float]]) -> dict[str, object]:
     return {"type": "Polygon", "coordinates": [ring]}
 
 
-def refusal_code(geometry: object) -> str:
+def validate_geometry(geometry: object) -> tuple[float, float]:
+    checked = site_geometry(geometry)
+    return checked.latitude, checked.longitude
+
+
+def refusal_code(geometry: object, crs: str = "EPSG:4326") -> str:
     with pytest.raises(ValidationError) as caught:
-        validate_geometry(geometry)
+        site_geometry(geometry, crs)
     return str(caught.value.code)
 
 
@@ -60,9 +74,92 @@ def test_the_centroid_of_an_l_shape_is_weighted_by_area():
     assert latitude == pytest.approx(corner_lat + 5 / 6 * step)
 
 
-def test_the_corners_of_the_peru_box_are_inside():
-    assert validate_geometry({"type": "Point", "coordinates": [-81.4, -18.4]}) == (-18.4, -81.4)
-    assert validate_geometry({"type": "Point", "coordinates": [-68.6, 0.0]}) == (0.0, -68.6)
+@pytest.mark.parametrize(
+    "coordinates",
+    [
+        pytest.param([-81.4, -18.4], id="corner-of-the-peru-box"),
+        pytest.param([-68.6, 0.0], id="other-corner-of-the-peru-box"),
+        pytest.param([-77.03, -12.05], id="lima"),
+        pytest.param([-71.97, -13.53], id="cusco"),
+        pytest.param([-68.77, -11.03], id="cobija-bolivia-inside-the-peru-box"),
+    ],
+)
+def test_a_point_in_peru_but_outside_madre_de_dios_is_refused(coordinates):
+    assert refusal_code({"type": "Point", "coordinates": coordinates}) == "outside_madre_de_dios"
+
+
+@pytest.mark.parametrize(
+    "coordinates",
+    [
+        pytest.param([-69.19, -12.59], id="puerto-maldonado"),
+        pytest.param([-70.53, -12.99], id="huepetuhe"),
+        pytest.param([-70.36, -13.09], id="mazuko"),
+        pytest.param([-69.58, -10.95], id="inapari"),
+        pytest.param([-71.37, -12.84], id="salvacion"),
+        pytest.param([-69.54, -11.18], id="iberia"),
+    ],
+)
+def test_the_towns_of_madre_de_dios_are_inside_the_outline(coordinates):
+    assert madre_de_dios().contains(site_geometry({"type": "Point", "coordinates": coordinates}).shape)
+
+
+def test_a_polygon_area_is_measured_in_hectares_on_utm():
+    # 1 km by 1 km in UTM zone 19S: 100 ha exactly.
+    square = [[480000, 8565000], [481000, 8565000], [481000, 8566000], [480000, 8566000], [480000, 8565000]]
+
+    checked = site_geometry(polygon(square), "EPSG:32719")
+
+    assert checked.area_hectares == Decimal("100.00")
+
+
+def test_a_point_has_no_area():
+    assert site_geometry({"type": "Point", "coordinates": [-70.5, -13.0]}).area_hectares is None
+
+
+@pytest.mark.parametrize(
+    "coordinates",
+    [
+        pytest.param([165_999, 8_565_000], id="west-of-the-zone"),
+        pytest.param([834_001, 8_565_000], id="east-of-the-zone"),
+        pytest.param([480_000, -1], id="negative-northing"),
+        pytest.param([480_000, 10_000_001], id="north-of-the-false-northing"),
+        pytest.param([-70.5, -13.0], id="degrees-sent-as-utm"),
+    ],
+)
+def test_utm_coordinates_outside_zone_19s_are_refused(coordinates):
+    assert refusal_code({"type": "Point", "coordinates": coordinates}, "EPSG:32719") == "outside_utm_zone"
+
+
+def test_an_unknown_crs_is_refused():
+    assert refusal_code({"type": "Point", "coordinates": [-70.5, -13.0]}, "EPSG:3857") == "invalid_crs"
+
+
+def test_the_self_intersection_message_says_where():
+    bow_tie = [[-70.52, -12.99], [-70.50, -12.97], [-70.50, -12.99], [-70.52, -12.97], [-70.52, -12.99]]
+
+    with pytest.raises(ValidationError) as caught:
+        site_geometry(polygon(bow_tie))
+
+    assert caught.value.messages == [
+        "The polygon crosses itself (near -70.51 -12.98): draw its outline without crossing."
+    ]
+
+
+def test_overlap_is_measured_in_hectares_and_a_shared_edge_is_none():
+    area = reference_shape(polygon(SQUARE))
+    half = site_geometry(
+        polygon([[-70.51, -12.99], [-70.49, -12.99], [-70.49, -12.97], [-70.51, -12.97], [-70.51, -12.99]])
+    )
+    beside = site_geometry(
+        polygon([[-70.50, -12.99], [-70.48, -12.99], [-70.48, -12.97], [-70.50, -12.97], [-70.50, -12.99]])
+    )
+    whole = site_geometry(polygon(SQUARE))
+
+    assert overlap_hectares(half.shape, area) == (whole.area_hectares / 2).quantize(Decimal("0.01"))
+    assert overlap_hectares(beside.shape, area) is None
+    assert overlap_hectares(site_geometry({"type": "Point", "coordinates": [-70.51, -12.98]}).shape, area) == Decimal(
+        "0.00"
+    )
 
 
 @pytest.mark.parametrize(
@@ -72,7 +169,7 @@ def test_the_corners_of_the_peru_box_are_inside():
         pytest.param([-12.6, -69.2], id="latitude-first-in-madre-de-dios"),
         pytest.param([-70.5, 0.01], id="just-north-of-the-box"),
         pytest.param([-68.59, -12.0], id="just-east-of-the-box"),
-        pytest.param([-70.5, float("nan")], id="nan"),
+        pytest.param([-70.5, float("nan")], id="nan"),  # refused by the comparison with the box
         pytest.param([float("inf"), -12.0], id="infinity"),
     ],
 )

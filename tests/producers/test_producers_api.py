@@ -60,9 +60,12 @@ SITE_KEYS = {
     "concession_code",
     "district",
     "geometry",
+    "source_crs",
     "latitude",
     "longitude",
     "area_hectares",
+    "flagged",
+    "overlaps",
     "status",
     "review_reason",
     "reviewed_at",
@@ -167,7 +170,6 @@ def site_body(**overrides: Any) -> dict[str, Any]:
         "concession_code": "010203405",
         "district": "huepetuhe",
         "geometry": HUEPETUHE_POINT,
-        "area_hectares": "12.50",
         **overrides,
     }
 
@@ -878,7 +880,8 @@ def test_an_admin_adds_a_site_with_a_point(producer_admin, coop):
     assert response.status_code == 201, response.json()
     data = response.json()
     assert set(data) == SITE_KEYS
-    assert (data["status"], data["geometry"], data["area_hectares"]) == ("pending", HUEPETUHE_POINT, "12.50")
+    assert (data["status"], data["geometry"], data["area_hectares"]) == ("pending", HUEPETUHE_POINT, None)
+    assert (data["source_crs"], data["flagged"], data["overlaps"]) == ("EPSG:4326", False, [])
     assert (data["latitude"], data["longitude"]) == (-12.9876, -70.5123)
     site = Site.objects.get()
     assert (site.producer_id, site.concession_code, site.status) == (producer.pk, "010203405", "pending")
@@ -945,7 +948,7 @@ def test_a_bad_geometry_is_400(producer_admin, coop, geometry, code):
     [
         ({"district": "lima"}, "district"),
         ({"concession_code": "01;DROP"}, "concession_code"),
-        ({"area_hectares": "-1"}, "area_hectares"),
+        ({"crs": "EPSG:3857"}, "crs"),
         ({"name": ""}, "name"),
     ],
 )
