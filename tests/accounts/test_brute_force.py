@@ -17,6 +17,7 @@ from core.throttling import LoginFailuresPerAccount
 from tests.core.test_abuse import shared_redis  # noqa: F401  (fixture)
 from tests.core.test_health import UNREACHABLE_REDIS
 from tests.factories import PASSWORD, UserFactory
+from tests.problems import assert_problem
 
 pytestmark = pytest.mark.django_db
 
@@ -52,12 +53,10 @@ def login(anon: Any, email: str, password: str, address: str, **headers: str) ->
 
 
 def assert_throttled(response: Any, at_most: int) -> int:
-    assert response.status_code == 429, response.content[:500]
-    assert response["Content-Type"] == "application/problem+json"
+    body = assert_problem(response, 429, "throttled")
     wait = int(response["Retry-After"])
     assert 1 <= wait <= at_most
-    assert response.json()["code"] == "throttled"
-    assert response.json()["retry_after"] == wait
+    assert body["retry_after"] == wait
     return wait
 
 

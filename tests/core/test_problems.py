@@ -9,20 +9,9 @@ from rest_framework.throttling import SimpleRateThrottle
 from accounts.models import Organization, User
 from notifications.models import Notification
 from tests.factories import UserFactory
+from tests.problems import assert_problem
 
 pytestmark = [pytest.mark.django_db, pytest.mark.urls("tests.core.urls_with_failures")]
-
-PROBLEM_KEYS = {"type", "title", "status", "detail", "code"}
-
-
-def assert_problem(response, status, code):
-    assert response.status_code == status, response.content
-    assert response["Content-Type"] == "application/problem+json"
-    body = response.json()
-    assert set(body) >= PROBLEM_KEYS
-    assert (body["status"], body["code"]) == (status, code)
-    assert body["type"] == f"urn:oro-responsable:problem:{code}"
-    return body
 
 
 def test_an_unknown_address_is_a_404_problem(anon):

@@ -23,6 +23,7 @@ from listings.selectors import listings_visible, search
 from producers.models import Producer
 from tests.contract.test_query_counts import add_member_miner, add_site, add_visible_listings, make_producer
 from tests.factories import MembershipFactory
+from tests.problems import assert_problem
 
 pytestmark = pytest.mark.django_db
 
@@ -227,8 +228,7 @@ def test_numeric_filters_outside_what_is_stored_are_a_400(anon, make, query):
 
     response = anon.get(f"/api/v1/listings/?{query}")
 
-    assert response.status_code == 400, response.content
-    assert response["Content-Type"] == "application/problem+json"
+    assert_problem(response, 400, "validation_error")
     assert [error["field"] for error in response.json()["errors"]] == [query.split("=")[0]]
 
 

@@ -13,15 +13,9 @@ from rest_framework.throttling import SimpleRateThrottle
 from payments.gateway import WebhookEvent
 from payments.models import ProviderEvent
 from tests.payments.conftest import WEBHOOK_PATH, sign, stripe_event
+from tests.problems import assert_problem
 
 pytestmark = pytest.mark.django_db
-
-
-def assert_problem(response, status: int, code: str) -> None:
-    assert response.status_code == status, response.content
-    assert response["Content-Type"] == "application/problem+json"
-    body = response.json()
-    assert (body["status"], body["code"]) == (status, code)
 
 
 def test_a_signed_event_is_recorded_and_answered_200(deliver):

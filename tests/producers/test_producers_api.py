@@ -18,6 +18,7 @@ from core import clock
 from notifications.models import Notification
 from producers.models import MemberMiner, Producer, Site
 from tests.factories import MembershipFactory, OrganizationFactory, UserFactory, make_ruc
+from tests.problems import field_errors
 from tests.producers.factories import MemberMinerFactory, ProducerFactory, SiteFactory
 
 pytestmark = pytest.mark.django_db
@@ -116,12 +117,6 @@ def members_url(producer: Any, member: Any = None) -> str:
 def actions() -> list[str]:
     """Every audit event recorded so far, oldest first."""
     return list(AuditEvent.objects.order_by("seq").values_list("action", flat=True))
-
-
-def field_errors(response: Any) -> dict[str, str]:
-    body = response.json()
-    assert body["code"] == "validation_error", body
-    return {error["field"]: error["code"] for error in body["errors"]}
 
 
 def ids(response: Any) -> set[str]:

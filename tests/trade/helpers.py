@@ -30,19 +30,6 @@ def ok(response: Any, status: int = 200) -> Any:
     return response.json()
 
 
-def problem(response: Any, status: int, code: str) -> dict[str, Any]:
-    assert response.status_code == status, response.content[:1500]
-    assert response["Content-Type"] == "application/problem+json"
-    body = response.json()
-    assert body["code"] == code, body
-    return body
-
-
-def field_errors(response: Any) -> dict[str, str]:
-    body = problem(response, 400, "validation_error")
-    return {error["field"]: error["code"] for error in body["errors"]}
-
-
 def make_compliant_producer(organization: Organization) -> tuple[Producer, Site]:
     """A verified cooperative with an approved site and an approved item for every requirement of the
     organisation and individual policies, valid for 200 days."""
