@@ -7,11 +7,11 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from django.db import connection, connections
+from django.db import connections
 
-postgres_only = pytest.mark.skipif(
-    connection.vendor != "postgresql",
-    reason="row locks and concurrent writers mean something only on PostgreSQL (CI runs the suite there too)",
+# The `postgres` marker (see tests/conftest.py), with the reason every race test shares.
+postgres_only = pytest.mark.postgres(
+    reason="row locks and concurrent writers mean something only on PostgreSQL (CI runs the suite there too)"
 )
 
 

@@ -37,15 +37,19 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """`@pytest.mark.postgres` tests are skipped, with the reason, when the suite runs on SQLite."""
+    """`@pytest.mark.postgres` tests are skipped, with the reason, when the suite runs on SQLite: the one way to
+    mark a test PostgreSQL-only, so that `-m postgres` selects them all. `@pytest.mark.postgres(reason="...")`
+    says why in the skip."""
     from django.db import connection
 
     if connection.vendor == "postgresql":
         return
-    skip = pytest.mark.skip(reason=f"needs PostgreSQL; this run is on {connection.vendor} (set DATABASE_URL)")
     for item in items:
-        if item.get_closest_marker("postgres") is not None:
-            item.add_marker(skip)
+        marker = item.get_closest_marker("postgres")
+        if marker is not None:
+            why = f": {marker.kwargs['reason']}" if "reason" in marker.kwargs else ""
+            run_on = f"this run is on {connection.vendor} (set DATABASE_URL)"
+            item.add_marker(pytest.mark.skip(reason=f"needs PostgreSQL{why}; {run_on}"))
 
 
 def _uses_database(item: pytest.Item) -> bool:

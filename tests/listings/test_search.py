@@ -27,8 +27,7 @@ from tests.problems import assert_problem
 
 pytestmark = pytest.mark.django_db
 
-postgres_only = pytest.mark.skipif(
-    connection.vendor != "postgresql",
+postgres_only = pytest.mark.postgres(
     reason="the full-text index, stemming and EXPLAIN exist on PostgreSQL only (CI runs the suite there too)",
 )
 
