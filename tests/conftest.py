@@ -15,10 +15,12 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
+from django.conf import settings as django_settings
 from django.core.cache import cache
 from django.utils import translation
 from knox.models import AuthToken
 from rest_framework.test import APIClient
+from rest_framework.throttling import SimpleRateThrottle
 
 from accounts.models import Organization, Role, User
 from audit.verification import verify_chain
@@ -114,6 +116,30 @@ def _private_storage_in_tmp(settings: Any, tmp_path: Any) -> None:
 def _fresh_cache() -> None:
     """Throttle counters live in the cache: each test starts with none."""
     cache.clear()
+
+
+# What every throttle scope allows in a test that sets rates, unless the test names the scope.
+GENEROUS_RATE = "1000/min"
+
+
+@pytest.fixture
+def rates(monkeypatch: pytest.MonkeyPatch) -> Callable[..., dict[str, str]]:
+    """`rates(login="2/min")`: this test's throttle rates; every other configured scope gets GENEROUS_RATE.
+
+    DRF reads the rates once, when its throttle module is imported, so overriding settings would not reach
+    them: the class attribute is patched, and put back after the test. A scope that is not configured is a
+    mistake in the test, and fails it.
+    """
+
+    def set_rates(**overrides: str) -> dict[str, str]:
+        configured = django_settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]
+        unknown = sorted(overrides.keys() - configured.keys())
+        assert not unknown, f"no throttle scope is named {unknown}"
+        chosen = dict.fromkeys(configured, GENEROUS_RATE) | overrides
+        monkeypatch.setattr(SimpleRateThrottle, "THROTTLE_RATES", chosen)
+        return chosen
+
+    return set_rates
 
 
 @pytest.fixture(autouse=True)

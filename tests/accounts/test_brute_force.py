@@ -9,7 +9,6 @@ from typing import Any
 import pytest
 from django.test import override_settings
 from knox.models import AuthToken
-from rest_framework.throttling import SimpleRateThrottle
 
 from accounts.models import User
 from audit.models import AuditEvent
@@ -23,21 +22,6 @@ pytestmark = pytest.mark.django_db
 
 LOGIN = "/api/v1/auth/login/"
 SIGNUP = "/api/v1/auth/signup/"
-GENEROUS = {
-    "anon": "1000/min",
-    "user": "1000/min",
-    "signup": "1000/min",
-    "login": "1000/min",
-    "login_account": "1000/min",
-}
-
-
-@pytest.fixture
-def rates(monkeypatch: pytest.MonkeyPatch) -> Any:
-    def set_rates(**scopes: str) -> None:
-        monkeypatch.setattr(SimpleRateThrottle, "THROTTLE_RATES", {**GENEROUS, **scopes})
-
-    return set_rates
 
 
 @pytest.fixture

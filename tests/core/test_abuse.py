@@ -18,7 +18,6 @@ from django.conf import settings
 from django.core.cache import caches
 from django.test import override_settings
 from knox.models import AuthToken
-from rest_framework.throttling import SimpleRateThrottle
 
 from accounts.models import Invitation, Organization, User
 from audit.models import AuditEvent
@@ -190,8 +189,8 @@ def test_every_configured_scope_is_tested():
 
 
 @pytest.mark.parametrize("scope", list(SCOPES))
-def test_each_scope_answers_429_with_retry_after_and_changes_nothing(scope, request, monkeypatch):
-    monkeypatch.setattr(SimpleRateThrottle, "THROTTLE_RATES", {name: "1000/min" for name in SCOPES} | {scope: "2/hour"})
+def test_each_scope_answers_429_with_retry_after_and_changes_nothing(scope, request, rates):
+    rates(**{scope: "2/hour"})
     limited = SCOPES[scope](request)
     allowed = [limited.attempt(n).status_code for n in range(2)]
     assert allowed == ([401, 401] if scope == "login_account" else [s for s in allowed if s < 400])
@@ -203,18 +202,16 @@ def test_each_scope_answers_429_with_retry_after_and_changes_nothing(scope, requ
     assert AuditEvent.objects.count() == audit_before
 
 
-def test_a_scope_counts_per_user_not_for_everyone(buyer, other_buyer, monkeypatch):
-    monkeypatch.setattr(SimpleRateThrottle, "THROTTLE_RATES", {name: "1000/min" for name in SCOPES} | {"user": "1/min"})
+def test_a_scope_counts_per_user_not_for_everyone(buyer, other_buyer, rates):
+    rates(user="1/min")
     buyer.get("/api/v1/me/")
 
     assert_throttled(buyer.get("/api/v1/me/"), at_most=60)
     assert other_buyer.get("/api/v1/me/").status_code == 200
 
 
-def test_reading_invitations_does_not_use_up_the_budget_for_sending_them(buyer, monkeypatch):
-    monkeypatch.setattr(
-        SimpleRateThrottle, "THROTTLE_RATES", {name: "1000/min" for name in SCOPES} | {"invitations": "1/hour"}
-    )
+def test_reading_invitations_does_not_use_up_the_budget_for_sending_them(buyer, rates):
+    rates(invitations="1/hour")
 
     reads = [buyer.get("/api/v1/invitations/").status_code for _ in range(3)]
     sent = buyer.post("/api/v1/invitations/", {"email": "socia@refineria.example"}, format="json")
@@ -245,8 +242,8 @@ def shared_redis() -> Any:
         yield caches["default"]
 
 
-def test_counts_live_in_the_shared_cache_so_another_process_sees_them(buyer, shared_redis, monkeypatch):
-    monkeypatch.setattr(SimpleRateThrottle, "THROTTLE_RATES", {name: "1000/min" for name in SCOPES} | {"user": "2/min"})
+def test_counts_live_in_the_shared_cache_so_another_process_sees_them(buyer, shared_redis, rates):
+    rates(user="2/min")
     assert [buyer.get("/api/v1/me/").status_code for _ in range(2)] == [200, 200]
 
     # A new connection, as another app server would open, finds the two requests and refuses the third.
@@ -258,8 +255,8 @@ def test_counts_live_in_the_shared_cache_so_another_process_sees_them(buyer, sha
     caches["default"].delete(key)
 
 
-def test_every_scope_lets_requests_through_when_the_cache_is_down(anon, buyer, monkeypatch, caplog):
-    monkeypatch.setattr(SimpleRateThrottle, "THROTTLE_RATES", {name: "1/hour" for name in SCOPES})
+def test_every_scope_lets_requests_through_when_the_cache_is_down(anon, buyer, rates, caplog):
+    rates(**dict.fromkeys(SCOPES, "1/hour"))
 
     with override_settings(CACHES=UNREACHABLE_REDIS):
         statuses = [buyer.get("/api/v1/invitations/").status_code for _ in range(2)]

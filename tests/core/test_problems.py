@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 from django.test import override_settings
-from rest_framework.throttling import SimpleRateThrottle
 
 from accounts.models import Organization, User
 from notifications.models import Notification
@@ -102,10 +101,8 @@ def test_nan_and_infinity_are_refused(anon):
     assert_problem(response, 400, "malformed_request")
 
 
-def test_throttling_answers_429_with_retry_after(anon, monkeypatch):
-    monkeypatch.setattr(
-        SimpleRateThrottle, "THROTTLE_RATES", {"anon": "1000/min", "user": "1000/min", "login": "2/min"}
-    )
+def test_throttling_answers_429_with_retry_after(anon, rates):
+    rates(login="2/min")
 
     statuses = [anon.get("/test/throttled/").status_code for _ in range(3)]
     response = anon.get("/test/throttled/")
