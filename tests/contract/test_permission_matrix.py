@@ -45,7 +45,7 @@ from notifications.models import Notification
 from notifications.services import notify
 from producers.models import MemberMiner, Producer, Site, Verification
 from tests.conftest import ActorClient
-from tests.factories import InvitationFactory, MembershipFactory, UserFactory, make_ruc
+from tests.factories import DepositFactory, InvitationFactory, MembershipFactory, UserFactory, make_ruc
 from tests.problems import assert_problem
 from trade.models import Contract, ContractAcceptance, ContractVersion, Deposit, DepositRefund, Inquiry, InquiryMessage
 
@@ -498,9 +498,7 @@ def world(
         deposit_percent_bp=1000,
         origin_site=site,
     )
-    deposit = Deposit(contract=contract, amount_minor=100000, currency="USD", created_by=buyer.user)
-    deposit.idempotency_key = f"deposit:{deposit.pk}:create"
-    deposit.save()
+    deposit = DepositFactory(contract=contract, amount_minor=100000, currency="USD", created_by=buyer.user)
     return World(
         actors=actors,
         other_producer=other_producer,
