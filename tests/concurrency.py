@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 from django.db import connection, connections
 
-postgres_only = pytest.mark.skipif(
-    connection.vendor != "postgresql",
-    reason="row locks and concurrent writers mean something only on PostgreSQL (CI runs the suite there too)",
+# The `postgres` marker (see tests/conftest.py), with the reason every race test shares.
+postgres_only = pytest.mark.postgres(
+    reason="row locks and concurrent writers mean something only on PostgreSQL (CI runs the suite there too)"
 )
 
 sqlite_only = pytest.mark.skipif(

@@ -15,10 +15,12 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
+from django.conf import settings as django_settings
 from django.core.cache import cache
 from django.utils import translation
 from knox.models import AuthToken
 from rest_framework.test import APIClient
+from rest_framework.throttling import SimpleRateThrottle
 
 from accounts.models import Organization, Role, User
 from audit.verification import verify_chain
@@ -38,15 +40,19 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """`@pytest.mark.postgres` tests are skipped, with the reason, when the suite runs on SQLite."""
+    """`@pytest.mark.postgres` tests are skipped, with the reason, when the suite runs on SQLite: the one way to
+    mark a test PostgreSQL-only, so that `-m postgres` selects them all. `@pytest.mark.postgres(reason="...")`
+    says why in the skip."""
     from django.db import connection
 
     if connection.vendor == "postgresql":
         return
-    skip = pytest.mark.skip(reason=f"needs PostgreSQL; this run is on {connection.vendor} (set DATABASE_URL)")
     for item in items:
-        if item.get_closest_marker("postgres") is not None:
-            item.add_marker(skip)
+        marker = item.get_closest_marker("postgres")
+        if marker is not None:
+            why = f": {marker.kwargs['reason']}" if "reason" in marker.kwargs else ""
+            run_on = f"this run is on {connection.vendor} (set DATABASE_URL)"
+            item.add_marker(pytest.mark.skip(reason=f"needs PostgreSQL{why}; {run_on}"))
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:
@@ -126,6 +132,30 @@ def _private_storage_in_tmp(settings: Any, tmp_path: Any) -> None:
 def _fresh_cache() -> None:
     """Throttle counters live in the cache: each test starts with none."""
     cache.clear()
+
+
+# What every throttle scope allows in a test that sets rates, unless the test names the scope.
+GENEROUS_RATE = "1000/min"
+
+
+@pytest.fixture
+def rates(monkeypatch: pytest.MonkeyPatch) -> Callable[..., dict[str, str]]:
+    """`rates(login="2/min")`: this test's throttle rates; every other configured scope gets GENEROUS_RATE.
+
+    DRF reads the rates once, when its throttle module is imported, so overriding settings would not reach
+    them: the class attribute is patched, and put back after the test. A scope that is not configured is a
+    mistake in the test, and fails it.
+    """
+
+    def set_rates(**overrides: str) -> dict[str, str]:
+        configured = django_settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]
+        unknown = sorted(overrides.keys() - configured.keys())
+        assert not unknown, f"no throttle scope is named {unknown}"
+        chosen = dict.fromkeys(configured, GENEROUS_RATE) | overrides
+        monkeypatch.setattr(SimpleRateThrottle, "THROTTLE_RATES", chosen)
+        return chosen
+
+    return set_rates
 
 
 @pytest.fixture(autouse=True)

@@ -11,6 +11,7 @@ from knox.models import AuthToken
 from accounts.models import Membership, Organization, User
 from audit.models import AuditEvent
 from tests.factories import PASSWORD, UserFactory
+from tests.problems import assert_problem
 
 pytestmark = pytest.mark.django_db
 
@@ -142,9 +143,7 @@ def test_a_token_is_refused_after_logout(buyer):
     assert buyer.post("/api/v1/auth/logout/").status_code == 204
 
     response = buyer.get("/api/v1/me/")
-    assert response.status_code == 401
-    assert response.json()["code"] == "authentication_failed"
-    assert response["Content-Type"] == "application/problem+json"
+    assert_problem(response, 401, "authentication_failed")
 
 
 def test_logout_all_revokes_every_device(buyer, client_for):

@@ -9,7 +9,6 @@ from typing import Any
 import pytest
 from django.test import override_settings
 from knox.models import AuthToken
-from rest_framework.throttling import SimpleRateThrottle
 
 from accounts.models import User
 from audit.models import AuditEvent
@@ -17,26 +16,12 @@ from core.throttling import LoginFailuresPerAccount
 from tests.core.test_abuse import shared_redis  # noqa: F401  (fixture)
 from tests.core.test_health import UNREACHABLE_REDIS
 from tests.factories import PASSWORD, UserFactory
+from tests.problems import assert_problem
 
 pytestmark = pytest.mark.django_db
 
 LOGIN = "/api/v1/auth/login/"
 SIGNUP = "/api/v1/auth/signup/"
-GENEROUS = {
-    "anon": "1000/min",
-    "user": "1000/min",
-    "signup": "1000/min",
-    "login": "1000/min",
-    "login_account": "1000/min",
-}
-
-
-@pytest.fixture
-def rates(monkeypatch: pytest.MonkeyPatch) -> Any:
-    def set_rates(**scopes: str) -> None:
-        monkeypatch.setattr(SimpleRateThrottle, "THROTTLE_RATES", {**GENEROUS, **scopes})
-
-    return set_rates
 
 
 @pytest.fixture
@@ -52,12 +37,10 @@ def login(anon: Any, email: str, password: str, address: str, **headers: str) ->
 
 
 def assert_throttled(response: Any, at_most: int) -> int:
-    assert response.status_code == 429, response.content[:500]
-    assert response["Content-Type"] == "application/problem+json"
+    body = assert_problem(response, 429, "throttled")
     wait = int(response["Retry-After"])
     assert 1 <= wait <= at_most
-    assert response.json()["code"] == "throttled"
-    assert response.json()["retry_after"] == wait
+    assert body["retry_after"] == wait
     return wait
 
 

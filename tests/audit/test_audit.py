@@ -93,7 +93,7 @@ def test_a_rewritten_chain_with_recomputed_hash_is_caught_by_the_next_link():
     assert (report.ok, report.broken_at) == (False, 2)
 
 
-@pytest.mark.skipif(connection.vendor != "postgresql", reason="the trigger exists on PostgreSQL only")
+@pytest.mark.postgres(reason="the trigger exists on PostgreSQL only")
 def test_postgresql_refuses_updates_and_deletes_even_in_raw_sql():
     event = _events(1)[0]
 

@@ -149,21 +149,6 @@ def decide(
     return move(reviewer, evidence_id, action, body, **(headers or {}))
 
 
-def problem(response: Any, status: int, code: str) -> dict:
-    """Assert an RFC 9457 problem with this status and code; return its body."""
-    assert response.status_code == status, response.content[:2000]
-    assert response["Content-Type"].startswith("application/problem+json"), response["Content-Type"]
-    body = response.json()
-    assert (body["status"], body["code"]) == (status, code), body
-    return body
-
-
-def field_errors(response: Any, status: int = 400) -> dict[str, str]:
-    """{field: code} of a validation problem."""
-    body = problem(response, status, "validation_error")
-    return {error["field"]: error["code"] for error in body["errors"]}
-
-
 # --- Rows, for states the API reaches only over weeks ------------------------------------------------------
 def make_evidence(
     organization: Organization,

@@ -10,14 +10,12 @@ from compliance.files import make_test_image, make_test_pdf
 from compliance.models import Evidence, EvidenceFile
 from tests.compliance.helpers import (
     EVIDENCE_URL,
-    field_errors,
     image_upload,
     iso,
     make_producer,
     make_site,
     ok,
     pdf_upload,
-    problem,
     raw_upload,
     sha256,
     stored_files,
@@ -25,6 +23,7 @@ from tests.compliance.helpers import (
     upload,
     uploaded,
 )
+from tests.problems import assert_problem, field_errors
 
 pytestmark = pytest.mark.django_db
 
@@ -181,7 +180,7 @@ def test_a_file_that_is_not_what_it_claims_is_refused_and_nothing_is_stored(prod
 
     response = upload(producer_admin, "TAX_RUC", [raw_upload(name, content)])
 
-    body = problem(response, 400, code)
+    body = assert_problem(response, 400, code)
     assert name in body["detail"]  # says which file
     assert_nothing_stored(before)
 
@@ -191,7 +190,7 @@ def test_one_bad_file_among_good_ones_refuses_the_whole_upload(producer_admin):
 
     response = upload(producer_admin, "PPE_RECORD", [pdf_upload("bien.pdf"), raw_upload("mal.pdf", ELF)])
 
-    assert "mal.pdf" in problem(response, 400, "unsupported_file_type")["detail"]
+    assert "mal.pdf" in assert_problem(response, 400, "unsupported_file_type")["detail"]
     assert_nothing_stored(before)
 
 
@@ -203,7 +202,7 @@ def test_a_file_over_the_size_limit_is_413_and_nothing_is_stored(producer_admin,
 
     response = upload(producer_admin, "PPE_RECORD", [photo])
 
-    problem(response, 413, "file_too_large")
+    assert_problem(response, 413, "file_too_large")
     assert_nothing_stored(before)
 
 
@@ -214,7 +213,7 @@ def test_files_over_the_request_limit_are_413_and_nothing_is_stored(producer_adm
 
     response = upload(producer_admin, "PPE_RECORD", [one, pdf_upload("dos.pdf")])
 
-    problem(response, 413, "request_too_large")
+    assert_problem(response, 413, "request_too_large")
     assert_nothing_stored(before)
 
 
@@ -224,7 +223,7 @@ def test_too_many_files_are_refused_and_nothing_is_stored(producer_admin, settin
 
     response = upload(producer_admin, "PPE_RECORD", [pdf_upload(f"{n}.pdf") for n in range(3)])
 
-    problem(response, 400, "too_many_files")
+    assert_problem(response, 400, "too_many_files")
     assert_nothing_stored(before)
 
 
@@ -358,7 +357,7 @@ def test_any_member_of_the_organisation_can_upload(producer_member, buyer_member
 def test_anonymous_cannot_upload(anon):
     response = upload(anon, "TAX_RUC")
 
-    problem(response, 401, "not_authenticated")
+    assert_problem(response, 401, "not_authenticated")
     assert_nothing_stored(0)
 
 
@@ -419,15 +418,15 @@ def test_another_organisation_cannot_download_or_see_the_item(producer_admin, ot
     download = body["files"][0]["download"]
 
     for actor in (other_producer, buyer):
-        problem(actor.get(download), 404, "not_found")
-        problem(actor.get(f"{EVIDENCE_URL}{body['id']}/"), 404, "not_found")
-    problem(anon.get(download), 401, "not_authenticated")
+        assert_problem(actor.get(download), 404, "not_found")
+        assert_problem(actor.get(f"{EVIDENCE_URL}{body['id']}/"), 404, "not_found")
+    assert_problem(anon.get(download), 401, "not_authenticated")
 
 
 def test_a_position_out_of_range_is_404(producer_admin):
     body = uploaded(producer_admin, "REINFO")
 
-    problem(producer_admin.get(f"{EVIDENCE_URL}{body['id']}/files/2/"), 404, "not_found")
+    assert_problem(producer_admin.get(f"{EVIDENCE_URL}{body['id']}/files/2/"), 404, "not_found")
     assert producer_admin.get(f"{EVIDENCE_URL}{body['id']}/files/0/").status_code == 404
 
 
@@ -439,7 +438,7 @@ def test_a_file_changed_in_storage_is_never_served(producer_admin, reviewer):
 
     for actor in (producer_admin, reviewer):
         response = actor.get(body["files"][0]["download"])
-        problem(response, 500, "file_integrity_error")
+        assert_problem(response, 500, "file_integrity_error")
         assert forged not in response.content
 
     events = AuditEvent.objects.filter(action="compliance.evidence.integrity_failed", target_id=body["id"])
@@ -451,7 +450,7 @@ def test_a_file_missing_from_storage_is_an_integrity_error(producer_admin):
     body = uploaded(producer_admin, "REINFO")
     stored_path(EvidenceFile.objects.get(evidence_id=body["id"])).unlink()
 
-    problem(producer_admin.get(body["files"][0]["download"]), 500, "file_integrity_error")
+    assert_problem(producer_admin.get(body["files"][0]["download"]), 500, "file_integrity_error")
     assert AuditEvent.objects.filter(action="compliance.evidence.integrity_failed", target_id=body["id"]).exists()
 
 
@@ -465,7 +464,7 @@ def test_an_organisation_lists_and_reads_only_its_own_items(producer_admin, prod
     listed = ok(producer_member.get(EVIDENCE_URL))["results"]
     assert [item["id"] for item in listed] == [ours["id"]]
     assert ok(producer_member.get(f"{EVIDENCE_URL}{ours['id']}/"))["files"] == ours["files"]
-    problem(producer_member.get(f"{EVIDENCE_URL}{theirs['id']}/"), 404, "not_found")
+    assert_problem(producer_member.get(f"{EVIDENCE_URL}{theirs['id']}/"), 404, "not_found")
 
 
 @pytest.mark.parametrize("method", ["put", "patch", "delete"])
@@ -475,7 +474,7 @@ def test_evidence_cannot_be_edited_or_deleted(producer_admin, staff, method):
 
     for actor in (producer_admin, staff):
         response = getattr(actor, method)(url, {"document_number": "RUC-2", "status": "approved"}, format="json")
-        problem(response, 405, "method_not_allowed")
+        assert_problem(response, 405, "method_not_allowed")
 
     evidence = Evidence.objects.get(pk=body["id"])
     assert (evidence.document_number, evidence.status) == ("RUC-1", "submitted")

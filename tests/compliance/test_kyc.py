@@ -8,7 +8,8 @@ import pytest
 from accounts.models import Organization
 from audit.models import AuditEvent
 from notifications.models import Notification
-from tests.compliance.helpers import decide, field_errors, ok, problem, uploaded
+from tests.compliance.helpers import decide, ok, uploaded
+from tests.problems import assert_problem, field_errors
 
 pytestmark = pytest.mark.django_db
 
@@ -70,23 +71,23 @@ def test_reviewers_read_any_buyers_kyc_and_other_organisations_do_not(
 ):
     assert ok(buyer_member.get(kyc_url(buyer_org)))["policy"] == "buyer"
     assert ok(reviewer.get(kyc_url(buyer_org)))["policy"] == "buyer"
-    problem(other_buyer.get(kyc_url(buyer_org)), 404, "not_found")
-    problem(producer_admin.get(kyc_url(buyer_org)), 404, "not_found")
-    problem(anon.get(kyc_url(buyer_org)), 401, "not_authenticated")
+    assert_problem(other_buyer.get(kyc_url(buyer_org)), 404, "not_found")
+    assert_problem(producer_admin.get(kyc_url(buyer_org)), 404, "not_found")
+    assert_problem(anon.get(kyc_url(buyer_org)), 401, "not_authenticated")
 
 
 def test_a_producer_organisation_has_no_kyc(coop, producer_admin, reviewer):
     for actor in (producer_admin, reviewer):
-        problem(actor.get(kyc_url(coop)), 404, "not_found")
-    problem(reviewer.post(kyc_url(coop, "verify"), {}, format="json"), 404, "not_found")
-    problem(producer_admin.post(kyc_url(coop, "submit"), {}, format="json"), 404, "not_found")
+        assert_problem(actor.get(kyc_url(coop)), 404, "not_found")
+    assert_problem(reviewer.post(kyc_url(coop, "verify"), {}, format="json"), 404, "not_found")
+    assert_problem(producer_admin.post(kyc_url(coop, "submit"), {}, format="json"), 404, "not_found")
     assert kyc_status(coop) == ""
 
 
 def test_submitting_is_refused_until_every_kyc_document_is_uploaded(buyer, buyer_org):
     upload_kyc(buyer, ["KYC_COMPANY_REG", "KYC_UBO", "KYC_SANCTIONS"])
 
-    body = problem(buyer.post(kyc_url(buyer_org, "submit"), {}, format="json"), 409, "requirements_missing")
+    body = assert_problem(buyer.post(kyc_url(buyer_org, "submit"), {}, format="json"), 409, "requirements_missing")
 
     assert body["missing"] == ["KYC_DUE_DILIGENCE"]
     assert kyc_status(buyer_org) == "unverified"
@@ -118,7 +119,7 @@ def test_submitting_twice_is_a_no_op(buyer, buyer_org):
 def test_a_buyer_member_cannot_submit(buyer, buyer_member, buyer_org):
     upload_kyc(buyer)
 
-    problem(buyer_member.post(kyc_url(buyer_org, "submit"), {}, format="json"), 403, "not_admin")
+    assert_problem(buyer_member.post(kyc_url(buyer_org, "submit"), {}, format="json"), 403, "not_admin")
 
     assert kyc_status(buyer_org) == "unverified"
 
@@ -126,7 +127,7 @@ def test_a_buyer_member_cannot_submit(buyer, buyer_member, buyer_org):
 def test_another_buyer_cannot_submit_for_this_one(buyer, other_buyer, buyer_org):
     upload_kyc(buyer)
 
-    problem(other_buyer.post(kyc_url(buyer_org, "submit"), {}, format="json"), 404, "not_found")
+    assert_problem(other_buyer.post(kyc_url(buyer_org, "submit"), {}, format="json"), 404, "not_found")
 
     assert kyc_status(buyer_org) == "unverified"
 
@@ -138,7 +139,7 @@ def test_a_reviewer_verifies_only_when_every_document_is_approved(
     ok(buyer.post(kyc_url(buyer_org, "submit"), {}, format="json"))
     approve_all(reviewer, {k: v for k, v in items.items() if k != "KYC_SANCTIONS"})
 
-    body = problem(reviewer.post(kyc_url(buyer_org, "verify"), {}, format="json"), 409, "requirements_missing")
+    body = assert_problem(reviewer.post(kyc_url(buyer_org, "verify"), {}, format="json"), 409, "requirements_missing")
     assert body["missing"] == ["KYC_SANCTIONS"]
     assert kyc_status(buyer_org) == "submitted"
 
@@ -169,7 +170,7 @@ def test_verifying_twice_is_a_no_op(buyer, buyer_org, reviewer):
 def test_a_kyc_that_was_not_submitted_cannot_be_verified(buyer, buyer_org, reviewer):
     approve_all(reviewer, upload_kyc(buyer))
 
-    problem(reviewer.post(kyc_url(buyer_org, "verify"), {}, format="json"), 409, "invalid_transition")
+    assert_problem(reviewer.post(kyc_url(buyer_org, "verify"), {}, format="json"), 409, "invalid_transition")
 
     assert kyc_status(buyer_org) == "unverified"
 
@@ -180,10 +181,10 @@ def test_only_a_reviewer_verifies_or_rejects(buyer, buyer_member, buyer_org, rev
 
     for action in ("verify", "reject"):
         body = {"reason": "Todo en orden"}
-        problem(buyer.post(kyc_url(buyer_org, action), body, format="json"), 403, "not_reviewer")
-        problem(buyer_member.post(kyc_url(buyer_org, action), body, format="json"), 403, "not_reviewer")
-        problem(producer_admin.post(kyc_url(buyer_org, action), body, format="json"), 404, "not_found")
-        problem(anon.post(kyc_url(buyer_org, action), body, format="json"), 401, "not_authenticated")
+        assert_problem(buyer.post(kyc_url(buyer_org, action), body, format="json"), 403, "not_reviewer")
+        assert_problem(buyer_member.post(kyc_url(buyer_org, action), body, format="json"), 403, "not_reviewer")
+        assert_problem(producer_admin.post(kyc_url(buyer_org, action), body, format="json"), 404, "not_found")
+        assert_problem(anon.post(kyc_url(buyer_org, action), body, format="json"), 401, "not_authenticated")
 
     assert kyc_status(buyer_org) == "submitted"
 
@@ -214,8 +215,8 @@ def test_a_verified_kyc_cannot_be_rejected_or_submitted_again(buyer, buyer_org, 
     ok(reviewer.post(kyc_url(buyer_org, "verify"), {}, format="json"))
 
     late_rejection = reviewer.post(kyc_url(buyer_org, "reject"), {"reason": "Cambio de opinión"}, format="json")
-    problem(late_rejection, 409, "invalid_transition")
-    problem(buyer.post(kyc_url(buyer_org, "submit"), {}, format="json"), 409, "invalid_transition")
+    assert_problem(late_rejection, 409, "invalid_transition")
+    assert_problem(buyer.post(kyc_url(buyer_org, "submit"), {}, format="json"), 409, "invalid_transition")
 
     assert kyc_status(buyer_org) == "verified"
 

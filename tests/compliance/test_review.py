@@ -19,7 +19,6 @@ from tests.compliance.helpers import (
     add_reviewer,
     day,
     decide,
-    field_errors,
     image_upload,
     iso,
     make_evidence,
@@ -28,11 +27,11 @@ from tests.compliance.helpers import (
     move,
     ok,
     pdf_upload,
-    problem,
     today,
     uploaded,
 )
 from tests.factories import MembershipFactory, OrganizationFactory
+from tests.problems import assert_problem, field_errors
 
 pytestmark = pytest.mark.django_db
 
@@ -130,7 +129,7 @@ def test_a_bad_queue_filter_is_400_or_ignored_never_500(reviewer, queue, query):
     if query.startswith("ordering"):  # not in the allow-list: the default order
         assert ids(response) == [str(item.pk) for item in queue.values()]
     else:
-        problem(response, 400, "validation_error")
+        assert_problem(response, 400, "validation_error")
 
 
 def test_a_producer_sees_only_its_own_items(producer_admin, queue, other_producer):
@@ -138,13 +137,13 @@ def test_a_producer_sees_only_its_own_items(producer_admin, queue, other_produce
 
     assert ids(producer_admin.get(EVIDENCE_URL)) == ours
     assert ids(producer_admin.get(f"{EVIDENCE_URL}?organization={other_producer.organization.pk}")) == []
-    problem(producer_admin.get(f"{EVIDENCE_URL}{queue['theirs'].pk}/"), 404, "not_found")
+    assert_problem(producer_admin.get(f"{EVIDENCE_URL}{queue['theirs'].pk}/"), 404, "not_found")
     assert ok(producer_admin.get(f"{EVIDENCE_URL}{queue['claimed'].pk}/"))["status"] == "in_review"
 
 
 def test_a_buyer_sees_no_producer_evidence(buyer, queue):
     assert ids(buyer.get(EVIDENCE_URL)) == []
-    problem(buyer.get(f"{EVIDENCE_URL}{queue['submitted'].pk}/"), 404, "not_found")
+    assert_problem(buyer.get(f"{EVIDENCE_URL}{queue['submitted'].pk}/"), 404, "not_found")
 
 
 def test_the_queue_runs_the_same_queries_for_2_and_12_items(reviewer, coop, producer_admin, site):
@@ -185,10 +184,10 @@ def test_one_reviewer_at_a_time(producer_admin, reviewer, rosa):
     item = uploaded(producer_admin, "TAX_RUC")["id"]
     ok(move(reviewer, item, "claim"))
 
-    problem(move(rosa, item, "claim"), 409, "already_claimed")
+    assert_problem(move(rosa, item, "claim"), 409, "already_claimed")
 
     assert Evidence.objects.get(pk=item).claimed_by_id == reviewer.user.pk
-    problem(move(rosa, item, "approve"), 409, "not_claimed")
+    assert_problem(move(rosa, item, "approve"), 409, "not_claimed")
     assert status_of(item) == "in_review"
 
 
@@ -207,7 +206,7 @@ def test_a_decided_item_cannot_be_claimed(producer_admin, reviewer, rosa):
     item = uploaded(producer_admin, "TAX_RUC")["id"]
     ok(decide(reviewer, item, "approve"))
 
-    problem(move(rosa, item, "claim"), 409, "invalid_transition")
+    assert_problem(move(rosa, item, "claim"), 409, "invalid_transition")
     assert status_of(item) == "approved"
 
 
@@ -217,7 +216,7 @@ def test_a_decided_item_cannot_be_claimed(producer_admin, reviewer, rosa):
 def test_approving_without_a_claim_is_409_not_claimed(producer_admin, reviewer):
     item = uploaded(producer_admin, "TAX_RUC")["id"]
 
-    problem(move(reviewer, item, "approve"), 409, "not_claimed")
+    assert_problem(move(reviewer, item, "approve"), 409, "not_claimed")
 
     assert status_of(item) == "submitted"
     assert not EvidenceDecision.objects.filter(evidence_id=item).exists()
@@ -335,8 +334,8 @@ def test_some_types_need_a_second_different_reviewer(producer_admin, reviewer, r
     assert first["first_approved_by"] == str(reviewer.user.pk)
     assert first["claimed_by"] is None
     assert first["valid_until"] is None
-    problem(move(reviewer, item, "claim"), 409, "second_reviewer_required")
-    problem(move(reviewer, item, "approve"), 409, "not_claimed")
+    assert_problem(move(reviewer, item, "claim"), 409, "second_reviewer_required")
+    assert_problem(move(reviewer, item, "approve"), 409, "not_claimed")
     assert status_of(item) == "in_review"
 
     second = ok(decide(rosa, item, "approve"))
@@ -395,7 +394,7 @@ def test_a_correction_replaces_an_item_with_changes_requested_at_once(producer_a
     sharp = uploaded(producer_admin, "PPE_RECORD", [image_upload("nitida.jpg")], supersedes=blurred)
 
     assert (status_of(blurred), sharp["supersedes"]) == ("superseded", blurred)
-    problem(move(reviewer, blurred, "claim"), 409, "invalid_transition")
+    assert_problem(move(reviewer, blurred, "claim"), 409, "invalid_transition")
 
 
 def test_an_approval_of_another_type_or_site_does_not_supersede(producer_admin, reviewer, producer):
@@ -462,7 +461,7 @@ def test_an_item_claimed_by_another_reviewer_cannot_be_refused(producer_admin, r
     item = uploaded(producer_admin, "TAX_RUC")["id"]
     ok(move(reviewer, item, "claim"))
 
-    problem(move(rosa, item, "reject", {"reason": "No."}), 409, "not_claimed")
+    assert_problem(move(rosa, item, "reject", {"reason": "No."}), 409, "not_claimed")
 
     assert status_of(item) == "in_review"
 
@@ -485,7 +484,7 @@ def test_a_decided_item_cannot_be_decided_otherwise(producer_admin, reviewer, fi
 
     response = move(reviewer, item, then, {} if then == "approve" else {"reason": "Otro motivo"})
 
-    problem(response, 409, "invalid_transition")
+    assert_problem(response, 409, "invalid_transition")
     after = Evidence.objects.get(pk=item)
     assert (after.status, after.decision_reason, after.decided_at) == (
         decided.status,
@@ -535,7 +534,7 @@ def test_an_approved_item_is_revoked_with_a_reason(
 def test_only_an_approved_item_can_be_revoked(producer_admin, reviewer):
     item = uploaded(producer_admin, "TAX_RUC")["id"]
 
-    problem(move(reviewer, item, "revoke", {"reason": "Sin motivo"}), 409, "invalid_transition")
+    assert_problem(move(reviewer, item, "revoke", {"reason": "Sin motivo"}), 409, "invalid_transition")
 
     assert status_of(item) == "submitted"
 
@@ -561,7 +560,7 @@ def test_a_reviewer_never_decides_on_their_own_organisation(producer_admin, revi
 
     response = move(reviewer, item, action, {"reason": "Conflicto de interés"}, HTTP_X_ORGANIZATION=str(network.pk))
 
-    problem(response, 403, "own_organization")
+    assert_problem(response, 403, "own_organization")
     assert status_of(item) == "submitted"
     assert not EvidenceDecision.objects.filter(evidence_id=item).exists()
 
@@ -581,10 +580,10 @@ def test_producers_buyers_and_anonymous_cannot_decide(producer_admin, producer_m
     item = uploaded(producer_admin, "TAX_RUC", issue_date=iso(-5))["id"]
     body = {"reason": "Aprobado por mí"}
 
-    problem(move(producer_admin, item, action, body), 403, "not_reviewer")
-    problem(move(producer_member, item, action, body), 403, "not_reviewer")
-    problem(move(buyer, item, action, body), 404, "not_found")  # another organisation's item
-    problem(move(anon, item, action, body), 401, "not_authenticated")
+    assert_problem(move(producer_admin, item, action, body), 403, "not_reviewer")
+    assert_problem(move(producer_member, item, action, body), 403, "not_reviewer")
+    assert_problem(move(buyer, item, action, body), 404, "not_found")  # another organisation's item
+    assert_problem(move(anon, item, action, body), 401, "not_authenticated")
 
     assert status_of(item) == "submitted"
     assert not EvidenceDecision.objects.filter(evidence_id=item).exists()

@@ -3,16 +3,15 @@ test_permission_matrix.py)."""
 
 from __future__ import annotations
 
-import datetime as dt
-
 from django.utils import timezone
 
 from accounts.models import Organization, User
-from compliance.models import Evidence, Requirement
+from compliance.models import Requirement
 from compliance.standing import standings_refresh
 from core import clock
 from listings.models import Listing
 from tests.contract.test_permission_matrix import World
+from tests.factories import EvidenceFactory
 
 
 def approve_every_requirement(organization: Organization, subjects: list[str], submitted_by: User) -> None:
@@ -20,14 +19,12 @@ def approve_every_requirement(organization: Organization, subjects: list[str], s
     today = clock.today_lima()
     requirements = Requirement.objects.filter(policies__subject__in=subjects).distinct()
     for requirement in requirements.prefetch_related("evidence_types"):
-        Evidence.objects.create(
+        EvidenceFactory(
             organization=organization,
             evidence_type=requirement.evidence_types.first(),
             issue_date=today,
             submitted_by=submitted_by,
-            status="approved",
-            decided_at=timezone.now(),
-            valid_until=today + dt.timedelta(days=200),
+            approved=True,
         )
     standings_refresh(organization_ids=[organization.pk])
 

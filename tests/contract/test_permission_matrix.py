@@ -45,7 +45,8 @@ from notifications.models import Notification
 from notifications.services import notify
 from producers.models import MemberMiner, Producer, Site, Verification
 from tests.conftest import ActorClient
-from tests.factories import InvitationFactory, MembershipFactory, UserFactory, make_ruc
+from tests.factories import DepositFactory, InvitationFactory, MembershipFactory, UserFactory, make_ruc
+from tests.problems import assert_problem
 from trade.models import Contract, ContractAcceptance, ContractVersion, Deposit, DepositRefund, Inquiry, InquiryMessage
 
 pytestmark = pytest.mark.django_db
@@ -497,9 +498,7 @@ def world(
         deposit_percent_bp=1000,
         origin_site=site,
     )
-    deposit = Deposit(contract=contract, amount_minor=100000, currency="USD", created_by=buyer.user)
-    deposit.idempotency_key = f"deposit:{deposit.pk}:create"
-    deposit.save()
+    deposit = DepositFactory(contract=contract, amount_minor=100000, currency="USD", created_by=buyer.user)
     return World(
         actors=actors,
         other_producer=other_producer,
@@ -636,10 +635,10 @@ def send(actor: ActorClient, operation: tuple[str, str], url: str, body: dict[st
 def assert_problem_if_error(response: Any) -> None:
     if response.status_code >= 400:
         assert response["Content-Type"] == "application/problem+json", response.content
-        body = response.json()
-        assert body["status"] == response.status_code
-        assert isinstance(body.get("code"), str)
-        assert body["code"]
+        code = response.json().get("code")
+        assert isinstance(code, str)
+        assert code
+        assert_problem(response, response.status_code, code)
 
 
 def test_the_matrix_covers_every_operation_of_the_schema():
@@ -841,8 +840,7 @@ def test_another_organisation_gets_404_and_changes_nothing(operation, intruder, 
     response = send(actor, operation, url, with_fresh_files(body))
 
     assert response.status_code == 404, f"{method} {url} as {intruder}: {response.status_code} {response.content!r}"
-    assert response["Content-Type"] == "application/problem+json"
-    assert response.json()["code"] == "not_found"
+    assert_problem(response, 404, "not_found")
     after = snapshot()
     assert {name: len(rows) for name, rows in after.items()} == {name: len(rows) for name, rows in before.items()}
     assert after == before

@@ -35,6 +35,7 @@ from producers.models import MemberMiner, Producer, Site, Verification
 from tests.factories import (
     BuyerOrganizationFactory,
     InvitationFactory,
+    ListingFactory,
     MembershipFactory,
     OrganizationFactory,
     make_ruc,
@@ -229,27 +230,7 @@ def add_own_evidence(coop: Organization, count: int) -> None:
 
 
 def _listing(producer: Producer, site: Site, status: str, **fields: Any) -> Listing:
-    today = clock.today_lima()
-    listing = Listing.objects.create(
-        producer=producer,
-        form="dore",
-        quantity_grams=Decimal("100"),
-        available_grams=Decimal("100"),
-        min_order_grams=Decimal("10"),
-        fineness=Decimal("920"),
-        fineness_basis="xrf",
-        price_basis="lbma_pm",
-        lbma_adjustment_bp=-200,
-        incoterm="FCA",
-        incoterm_place="Puerto Maldonado",
-        valid_from=today,
-        valid_until=today + dt.timedelta(days=30),
-        title_es="Doré sin mercurio",
-        status=status,
-        created_by=producer.organization.memberships.first().user,
-        **fields,
-    )
-    listing.sites.set([site])
+    listing = ListingFactory(producer=producer, sites=[site], title_es="Doré sin mercurio", status=status, **fields)
     ListingClaim.objects.create(listing=listing, claim_id="women_led")
     return listing
 

@@ -26,6 +26,7 @@ from listings.models import ListingPhoto
 from listings.services import MAX_PHOTOS
 from tests.compliance.helpers import make_producer, stored_files
 from tests.conftest import ActorClient, make_client
+from tests.problems import assert_problem
 from tests.trade.helpers import make_approved_site, make_listing
 
 pytestmark = pytest.mark.django_db
@@ -130,15 +131,6 @@ def endpoint(request, producer_admin, settings, tmp_path) -> UploadEndpoint:
 
 def jpeg(name: str = "foto.jpg") -> SimpleUploadedFile:
     return SimpleUploadedFile(name, make_test_image("JPEG", (320, 240)), content_type="image/jpeg")
-
-
-def assert_problem(response: Any, status: int, code: str) -> dict[str, Any]:
-    assert response.status_code == status, response.content[:1000]
-    assert response["Content-Type"] == "application/problem+json"
-    body = response.json()
-    assert (body["status"], body["code"]) == (status, code)
-    assert body["detail"]
-    return body
 
 
 def refused_and_nothing_kept(endpoint: UploadEndpoint, files: list[Any], status: int, code: str) -> dict[str, Any]:

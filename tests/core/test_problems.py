@@ -6,26 +6,14 @@ import psycopg
 import pytest
 from django.db import OperationalError
 from django.test import override_settings
-from rest_framework.throttling import SimpleRateThrottle
 
 from accounts.models import Organization, User
 from core.errors import problem_exception_handler
 from notifications.models import Notification
 from tests.factories import UserFactory
+from tests.problems import assert_problem
 
 pytestmark = [pytest.mark.django_db, pytest.mark.urls("tests.core.urls_with_failures")]
-
-PROBLEM_KEYS = {"type", "title", "status", "detail", "code"}
-
-
-def assert_problem(response, status, code):
-    assert response.status_code == status, response.content
-    assert response["Content-Type"] == "application/problem+json"
-    body = response.json()
-    assert set(body) >= PROBLEM_KEYS
-    assert (body["status"], body["code"]) == (status, code)
-    assert body["type"] == f"urn:oro-responsable:problem:{code}"
-    return body
 
 
 def test_an_unknown_address_is_a_404_problem(anon):
@@ -116,10 +104,8 @@ def test_nan_and_infinity_are_refused(anon):
     assert_problem(response, 400, "malformed_request")
 
 
-def test_throttling_answers_429_with_retry_after(anon, monkeypatch):
-    monkeypatch.setattr(
-        SimpleRateThrottle, "THROTTLE_RATES", {"anon": "1000/min", "user": "1000/min", "login": "2/min"}
-    )
+def test_throttling_answers_429_with_retry_after(anon, rates):
+    rates(login="2/min")
 
     statuses = [anon.get("/test/throttled/").status_code for _ in range(3)]
     response = anon.get("/test/throttled/")

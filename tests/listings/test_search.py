@@ -4,11 +4,8 @@ fallback with the same API."""
 
 from __future__ import annotations
 
-import datetime as dt
 import importlib
-import itertools
 import uuid
-from decimal import Decimal
 from typing import Any
 from unittest import mock
 
@@ -17,43 +14,18 @@ from django.db import connection, transaction
 
 from accounts.models import Role
 from compliance import catalogue
-from core import clock
 from listings.models import Listing
 from listings.selectors import listings_visible, search
 from producers.models import Producer
 from tests.contract.test_query_counts import add_member_miner, add_site, add_visible_listings, make_producer
-from tests.factories import MembershipFactory
+from tests.factories import ListingFactory, MembershipFactory, member_of
+from tests.problems import assert_problem
 
 pytestmark = pytest.mark.django_db
 
-postgres_only = pytest.mark.skipif(
-    connection.vendor != "postgresql",
+postgres_only = pytest.mark.postgres(
     reason="the full-text index, stemming and EXPLAIN exist on PostgreSQL only (CI runs the suite there too)",
 )
-
-_serial = itertools.count()
-
-
-def _fields(producer: Producer, **texts: str) -> dict[str, Any]:
-    today = clock.today_lima()
-    return {
-        "producer": producer,
-        "form": "dore",
-        "quantity_grams": Decimal("100"),
-        "available_grams": Decimal("100"),
-        "min_order_grams": Decimal("10"),
-        "fineness": Decimal("920"),
-        "fineness_basis": "xrf",
-        "price_basis": "lbma_pm",
-        "lbma_adjustment_bp": -200,
-        "incoterm": "FCA",
-        "incoterm_place": "Puerto Maldonado",
-        "valid_from": today,
-        "valid_until": today + dt.timedelta(days=30),
-        "title_es": f"Lote {next(_serial)}",
-        "created_by": producer.organization.memberships.first().user,
-        **texts,
-    }
 
 
 @pytest.fixture
@@ -67,9 +39,7 @@ def make(producer: Producer) -> Any:
     site = add_site(producer)
 
     def make(**texts: str) -> Listing:
-        listing = Listing.objects.create(**_fields(producer, **texts))
-        listing.sites.set([site])
-        return listing
+        return ListingFactory(producer=producer, sites=[site], **texts)
 
     return make
 
@@ -196,9 +166,7 @@ def test_through_the_api_as_the_producer(producer_admin):
         {"title_es": "Pepitas de oro", "title_en": "Alluvial gold nuggets"},
         {"title_es": "Pepitas", "description_es": "Amalgamación con retorta"},
     ):
-        listing = Listing.objects.create(**_fields(producer, **texts))
-        listing.sites.set([site])
-        listings.append(listing)
+        listings.append(ListingFactory(producer=producer, sites=[site], **texts))
 
     def ids(query: str) -> list[str]:
         response = producer_admin.get(f"/api/v1/listings/?mine=true&{query}")
@@ -227,8 +195,7 @@ def test_numeric_filters_outside_what_is_stored_are_a_400(anon, make, query):
 
     response = anon.get(f"/api/v1/listings/?{query}")
 
-    assert response.status_code == 400, response.content
-    assert response["Content-Type"] == "application/problem+json"
+    assert_problem(response, 400, "validation_error")
     assert [error["field"] for error in response.json()["errors"]] == [query.split("=")[0]]
 
 
@@ -244,7 +211,11 @@ def test_numeric_filters_at_their_bounds_still_filter(anon, make):
 @postgres_only
 def test_explain_shows_the_gin_index(producer):
     site = add_site(producer)
-    rows = [Listing(**_fields(producer, description_es=f"Oro aluvial del lote {i}")) for i in range(2000)]
+    creator = member_of(producer.organization)
+    rows = [
+        ListingFactory.build(producer=producer, created_by=creator, description_es=f"Oro aluvial del lote {i}")
+        for i in range(2000)
+    ]
     rows[7].title_es = "Oro sin Mercurio"
     Listing.objects.bulk_create(rows)
     Listing.sites.through.objects.bulk_create(

@@ -18,7 +18,6 @@ from rest_framework.test import APIClient
 
 from compliance.models import Evidence
 from core import clock
-from core.throttling import AnonymousThrottle, UserThrottle
 from listings import search_cache
 from listings.models import Listing
 from notifications.models import Notification
@@ -179,8 +178,8 @@ def test_a_cache_backend_that_fails_leaves_search_answering_from_the_database(li
     assert response.json() == fresh(SEARCH, settings)
 
 
-@pytest.mark.skipif(connection.vendor != "postgresql", reason="threads against one SQLite file lock each other")
-def test_readers_at_full_speed_never_keep_a_listing_paused_before_they_asked(demo):
+@pytest.mark.postgres(reason="threads against one SQLite file lock each other")
+def test_readers_at_full_speed_never_keep_a_listing_paused_before_they_asked(demo, rates):
     """Writers pause listings one by one while four threads search without a pause, filling the cache.
     After each pause returns (committed), a search must not show that listing any more."""
     president = login("coop-admin@demo.test")
@@ -202,11 +201,7 @@ def test_readers_at_full_speed_never_keep_a_listing_paused_before_they_asked(dem
 
     readers = [threading.Thread(target=read) for _ in range(4)]
     # Anonymous clients count against both the anonymous and the user rates (DRF keys the latter by address).
-    unthrottled = [
-        mock.patch.object(cls, "allow_request", return_value=True) for cls in (AnonymousThrottle, UserThrottle)
-    ]
-    for patch in unthrottled:
-        patch.start()
+    rates(anon="100000/s", user="100000/s")
     for reader in readers:
         reader.start()
     try:
@@ -219,8 +214,6 @@ def test_readers_at_full_speed_never_keep_a_listing_paused_before_they_asked(dem
         stop.set()
         for reader in readers:
             reader.join()
-        for patch in unthrottled:
-            patch.stop()
 
 
 @pytest.mark.parametrize(

@@ -18,7 +18,7 @@ from core import clock
 from listings.models import Listing
 from producers.models import Producer, Site, Verification
 from tests.conftest import ActorClient
-from tests.factories import make_ruc
+from tests.factories import ListingFactory, make_ruc
 
 INQUIRIES = "/api/v1/inquiries/"
 CONTRACTS = "/api/v1/contracts/"
@@ -28,19 +28,6 @@ _serial = iter(range(10**6))
 def ok(response: Any, status: int = 200) -> Any:
     assert response.status_code == status, response.content[:1500]
     return response.json()
-
-
-def problem(response: Any, status: int, code: str) -> dict[str, Any]:
-    assert response.status_code == status, response.content[:1500]
-    assert response["Content-Type"] == "application/problem+json"
-    body = response.json()
-    assert body["code"] == code, body
-    return body
-
-
-def field_errors(response: Any) -> dict[str, str]:
-    body = problem(response, 400, "validation_error")
-    return {error["field"]: error["code"] for error in body["errors"]}
 
 
 def make_compliant_producer(organization: Organization) -> tuple[Producer, Site]:
@@ -93,28 +80,16 @@ def make_approved_site(producer: Producer, status: str = Site.Status.APPROVED) -
 
 
 def make_listing(producer: Producer, site: Site, grams: str = "500", status: str = "published") -> Listing:
-    today = clock.today_lima()
-    listing = Listing.objects.create(
+    return ListingFactory(
         producer=producer,
-        form="dore",
+        sites=[site],
         quantity_grams=Decimal(grams),
-        available_grams=Decimal(grams),
         min_order_grams=Decimal("1"),
-        fineness=Decimal("920"),
-        fineness_basis="xrf",
-        price_basis="lbma_pm",
-        lbma_adjustment_bp=-200,
-        incoterm="FCA",
-        incoterm_place="Puerto Maldonado",
-        valid_from=today,
-        valid_until=today + dt.timedelta(days=60),
+        valid_until=clock.today_lima() + dt.timedelta(days=60),
         title_es="Doré 920 sin mercurio",
         status=status,
         published_at=timezone.now() if status == "published" else None,
-        created_by=producer.organization.memberships.first().user,
     )
-    listing.sites.set([site])
-    return listing
 
 
 def verify_kyc(organization: Organization) -> None:

@@ -4,7 +4,6 @@ left, what is left never goes below zero, exactly as many contracts as fit are s
 
 from __future__ import annotations
 
-import datetime as dt
 import importlib
 import threading
 from decimal import Decimal
@@ -16,14 +15,20 @@ from rest_framework.test import APIClient
 from accounts.models import Organization
 from audit.models import AuditEvent
 from audit.verification import verify_chain
-from core import clock
 from listings.models import Listing
 from tests.concurrency import postgres_only, run_at_once
 from tests.conftest import make_client
-from tests.factories import BuyerOrganizationFactory, MembershipFactory, OrganizationFactory
+from tests.factories import (
+    BuyerOrganizationFactory,
+    ContractFactory,
+    ContractVersionFactory,
+    InquiryFactory,
+    MembershipFactory,
+    OrganizationFactory,
+)
 from tests.trade.helpers import CONTRACTS, INQUIRIES, ask, make_compliant_producer, make_listing, terms
 from trade import services
-from trade.models import Contract, ContractAcceptance, ContractVersion, Inquiry
+from trade.models import Contract, ContractAcceptance, Inquiry
 
 pytestmark = [postgres_only, pytest.mark.django_db(transaction=True)]
 
@@ -53,33 +58,9 @@ def buyers_with_a_proposal(count, listing, producer, site, president):
         buyer = MembershipFactory(
             organization=BuyerOrganizationFactory(kyc_status=Organization.KycStatus.VERIFIED), role="admin"
         )
-        inquiry = Inquiry.objects.create(
-            buyer=buyer.organization,
-            producer=producer,
-            listing=listing,
-            opened_by="buyer",
-            grams=EACH,
-            created_by=buyer.user,
-        )
-        contract = Contract.objects.create(
-            inquiry=inquiry, buyer=buyer.organization, producer=producer, listing=listing, created_by=president.user
-        )
-        ContractVersion.objects.create(
-            contract=contract,
-            number=1,
-            side="producer",
-            proposed_by=president.user,
-            proposed_by_organization=president.organization,
-            quantity_grams=EACH,
-            fineness=Decimal("920"),
-            price_basis="lbma_pm",
-            lbma_adjustment_bp=-200,
-            incoterm="FCA",
-            incoterm_place="Puerto Maldonado",
-            delivery_date=clock.today_lima() + dt.timedelta(days=30),
-            deposit_percent_bp=1000,
-            origin_site=site,
-        )
+        inquiry = InquiryFactory(buyer=buyer.organization, producer=producer, listing=listing, grams=EACH)
+        contract = ContractFactory(inquiry=inquiry, created_by=president.user)
+        ContractVersionFactory(contract=contract, proposed_by=president.user, quantity_grams=EACH, origin_site=site)
         contracts.append(contract)
         clients.append(make_client(buyer.user, buyer.organization))
     return contracts, clients

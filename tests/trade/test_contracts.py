@@ -17,13 +17,12 @@ from listings.models import Listing
 from notifications.models import Notification
 from producers.models import Producer, Site
 from tests.factories import OrganizationFactory
+from tests.problems import assert_problem, field_errors
 from tests.trade.helpers import (
     CONTRACTS,
     ask,
-    field_errors,
     make_approved_site,
     ok,
-    problem,
     start,
     terms,
 )
@@ -91,7 +90,9 @@ def test_from_inquiry_to_signed_contract_with_a_counter_proposal(trade, buyer, p
 def test_accepting_your_own_proposal_is_refused(trade, proposed, producer_admin):
     before = table(proposed)
 
-    problem(producer_admin.post(url(proposed, "accept"), {"version": 1}, format="json"), 409, "contract_own_proposal")
+    assert_problem(
+        producer_admin.post(url(proposed, "accept"), {"version": 1}, format="json"), 409, "contract_own_proposal"
+    )
 
     assert table(proposed) == before
 
@@ -100,7 +101,9 @@ def test_accepting_a_stale_version_is_refused(trade, proposed, buyer, producer_a
     ok(producer_admin.post(url(proposed, "propose"), terms(trade.site, quantity_grams="250"), format="json"), 201)
     before = table(proposed)
 
-    body = problem(buyer.post(url(proposed, "accept"), {"version": 1}, format="json"), 409, "contract_version_stale")
+    body = assert_problem(
+        buyer.post(url(proposed, "accept"), {"version": 1}, format="json"), 409, "contract_version_stale"
+    )
 
     assert body["latest_version"] == 2
     assert table(proposed) == before
@@ -112,9 +115,9 @@ def test_plain_members_read_but_neither_propose_nor_accept(trade, proposed, buye
     before = table(proposed)
 
     assert ok(buyer_member.get(url(proposed)))["id"] == proposed["id"]
-    problem(buyer_member.post(url(proposed, "accept"), {"version": 1}, format="json"), 403, "not_admin")
-    problem(producer_member.post(url(proposed, "propose"), terms(trade.site), format="json"), 403, "not_admin")
-    problem(buyer_member.post(url(proposed, "decline")), 403, "not_admin")
+    assert_problem(buyer_member.post(url(proposed, "accept"), {"version": 1}, format="json"), 403, "not_admin")
+    assert_problem(producer_member.post(url(proposed, "propose"), terms(trade.site), format="json"), 403, "not_admin")
+    assert_problem(buyer_member.post(url(proposed, "decline")), 403, "not_admin")
 
     assert table(proposed) == before
 
@@ -123,7 +126,7 @@ def test_signing_needs_a_kyc_verified_buyer(trade, proposed, buyer):
     type(buyer.organization).objects.filter(pk=buyer.organization.pk).update(kyc_status="submitted")
     before = table(proposed)
 
-    problem(buyer.post(url(proposed, "accept"), {"version": 1}, format="json"), 409, "buyer_kyc_not_verified")
+    assert_problem(buyer.post(url(proposed, "accept"), {"version": 1}, format="json"), 409, "buyer_kyc_not_verified")
 
     assert table(proposed) == before
 
@@ -132,7 +135,7 @@ def test_signing_needs_the_listing_offered_today(trade, proposed, buyer):
     Listing.objects.filter(pk=trade.listing.pk).update(status="paused")
     before = table(proposed)
 
-    problem(buyer.post(url(proposed, "accept"), {"version": 1}, format="json"), 409, "listing_not_visible")
+    assert_problem(buyer.post(url(proposed, "accept"), {"version": 1}, format="json"), 409, "listing_not_visible")
 
     assert table(proposed) == before
 
@@ -142,13 +145,13 @@ def test_signing_more_than_is_left_is_refused(trade, proposed, buyer, producer_a
     ok(buyer.post(url(second, "accept"), {"version": 1}, format="json"))  # 300 of 500 taken
     before = table(proposed)
 
-    problem(buyer.post(url(proposed, "accept"), {"version": 1}, format="json"), 409, "quantity_unavailable")
+    assert_problem(buyer.post(url(proposed, "accept"), {"version": 1}, format="json"), 409, "quantity_unavailable")
 
     assert table(proposed) == before
     assert available(trade.listing) == Decimal("200")
     # Proposing more than is left is the same conflict, with the same code, before anything is signed.
     response = producer_admin.post(url(proposed, "propose"), terms(trade.site, quantity_grams="200.001"), format="json")
-    assert problem(response, 409, "quantity_unavailable")["detail"] == "Only 200.000 g are left on this listing."
+    assert assert_problem(response, 409, "quantity_unavailable")["detail"] == "Only 200.000 g are left on this listing."
     assert table(proposed) == before
 
 
@@ -186,15 +189,17 @@ def test_a_withdrawn_listing_stays_closed_when_grams_come_back(trade, buyer, pro
 
 def test_decline_is_the_receiving_sides_and_withdraw_the_proposing_sides(trade, buyer, producer_admin):
     declined = start(producer_admin, ask(buyer, trade.listing), trade.site)
-    problem(producer_admin.post(url(declined, "decline")), 409, "contract_own_proposal")
-    problem(buyer.post(url(declined, "withdraw")), 409, "contract_not_your_proposal")
+    assert_problem(producer_admin.post(url(declined, "decline")), 409, "contract_own_proposal")
+    assert_problem(buyer.post(url(declined, "withdraw")), 409, "contract_not_your_proposal")
 
     assert ok(buyer.post(url(declined, "decline")))["state"] == "declined"
     assert ok(buyer.post(url(declined, "decline")))["state"] == "declined"  # repeated: no-op
     assert AuditEvent.objects.filter(action="trade.contract.decline", target_id=declined["id"]).count() == 1
-    problem(buyer.post(url(declined, "withdraw")), 409, "invalid_transition")
-    problem(buyer.post(url(declined, "accept"), {"version": 1}, format="json"), 409, "invalid_transition")
-    problem(producer_admin.post(url(declined, "propose"), terms(trade.site), format="json"), 409, "invalid_transition")
+    assert_problem(buyer.post(url(declined, "withdraw")), 409, "invalid_transition")
+    assert_problem(buyer.post(url(declined, "accept"), {"version": 1}, format="json"), 409, "invalid_transition")
+    assert_problem(
+        producer_admin.post(url(declined, "propose"), terms(trade.site), format="json"), 409, "invalid_transition"
+    )
 
     withdrawn = start(producer_admin, ask(buyer, trade.listing), trade.site)
     assert ok(producer_admin.post(url(withdrawn, "withdraw")))["state"] == "withdrawn"
@@ -205,19 +210,19 @@ def test_decline_is_the_receiving_sides_and_withdraw_the_proposing_sides(trade, 
 
 def test_delivery_is_the_producers_and_completion_the_buyers(trade, buyer, producer_admin):
     contract = start(producer_admin, ask(buyer, trade.listing), trade.site)
-    problem(producer_admin.post(url(contract, "mark-delivered")), 409, "invalid_transition")
-    problem(buyer.post(url(contract, "cancel"), {}, format="json"), 409, "invalid_transition")
+    assert_problem(producer_admin.post(url(contract, "mark-delivered")), 409, "invalid_transition")
+    assert_problem(buyer.post(url(contract, "cancel"), {}, format="json"), 409, "invalid_transition")
     ok(buyer.post(url(contract, "accept"), {"version": 1}, format="json"))
     ok(buyer.post(url(contract, "accept"), {"version": 1}, format="json"))  # repeated: the same answer
     assert ContractAcceptance.objects.count() == 2
     assert available(trade.listing) == Decimal("200")
 
-    problem(buyer.post(url(contract, "mark-delivered")), 403, "not_producer_side")
-    problem(buyer.post(url(contract, "complete")), 409, "invalid_transition")
+    assert_problem(buyer.post(url(contract, "mark-delivered")), 403, "not_producer_side")
+    assert_problem(buyer.post(url(contract, "complete")), 409, "invalid_transition")
     assert ok(producer_admin.post(url(contract, "mark-delivered")))["state"] == "delivered"
     assert ok(producer_admin.post(url(contract, "mark-delivered")))["state"] == "delivered"
-    problem(producer_admin.post(url(contract, "complete")), 403, "not_buyer_side")
-    problem(producer_admin.post(url(contract, "cancel"), {}, format="json"), 409, "invalid_transition")
+    assert_problem(producer_admin.post(url(contract, "complete")), 403, "not_buyer_side")
+    assert_problem(producer_admin.post(url(contract, "cancel"), {}, format="json"), 409, "invalid_transition")
 
     completed = ok(buyer.post(url(contract, "complete")))
     assert completed["state"] == "completed"
@@ -285,7 +290,7 @@ def test_drafting_more_than_is_left_is_the_conflict_signing_it_would_be(trade, b
         CONTRACTS, {"inquiry": inquiry["id"], **terms(trade.site, quantity_grams="600")}, format="json"
     )
 
-    assert problem(response, 409, "quantity_unavailable")["detail"] == "Only 500.000 g are left on this listing."
+    assert assert_problem(response, 409, "quantity_unavailable")["detail"] == "Only 500.000 g are left on this listing."
     assert Contract.objects.count() == ContractVersion.objects.count() == 0
     # A field error in the same terms is answered first: the body is read before the state is checked.
     bad_date = terms(trade.site, quantity_grams="600", delivery_date="2020-01-01")
@@ -326,10 +331,10 @@ def test_contracts_start_only_from_an_open_inquiry_of_your_own(
     inquiry = ask(buyer, trade.listing)
     for intruder in (other_buyer, other_producer):
         response = intruder.post(CONTRACTS, {"inquiry": inquiry["id"], **terms(trade.site)}, format="json")
-        problem(response, 404, "not_found")
+        assert_problem(response, 404, "not_found")
     ok(buyer.post(f"/api/v1/inquiries/{inquiry['id']}/close/"))
     response = producer_admin.post(CONTRACTS, {"inquiry": inquiry["id"], **terms(trade.site)}, format="json")
-    problem(response, 409, "inquiry_closed")
+    assert_problem(response, 409, "inquiry_closed")
     assert Contract.objects.count() == 0
 
 
@@ -343,10 +348,10 @@ def test_the_schema_documents_the_404_of_an_inquiry_not_yours():
 def test_another_organisations_contract_is_404_and_nothing_changes(trade, proposed, other_buyer, other_producer):
     before = table(proposed)
     for intruder in (other_buyer, other_producer):
-        problem(intruder.get(url(proposed)), 404, "not_found")
-        problem(intruder.post(url(proposed, "accept"), {"version": 1}, format="json"), 404, "not_found")
-        problem(intruder.post(url(proposed, "propose"), terms(trade.site), format="json"), 404, "not_found")
-        problem(intruder.post(url(proposed, "decline")), 404, "not_found")
+        assert_problem(intruder.get(url(proposed)), 404, "not_found")
+        assert_problem(intruder.post(url(proposed, "accept"), {"version": 1}, format="json"), 404, "not_found")
+        assert_problem(intruder.post(url(proposed, "propose"), terms(trade.site), format="json"), 404, "not_found")
+        assert_problem(intruder.post(url(proposed, "decline")), 404, "not_found")
         assert ok(intruder.get(CONTRACTS))["results"] == []
     assert table(proposed) == before
 
@@ -356,9 +361,9 @@ def test_reviewers_read_every_contract_and_move_none(trade, proposed, reviewer, 
     assert [c["id"] for c in ok(staff.get(CONTRACTS))["results"]] == [proposed["id"]]
     before = table(proposed)
 
-    problem(reviewer.post(url(proposed, "accept"), {"version": 1}, format="json"), 403, "not_party")
-    problem(staff.post(url(proposed, "accept"), {"version": 1}, format="json"), 403, "not_party")
-    problem(reviewer.post(url(proposed, "cancel"), {}, format="json"), 403, "not_party")
+    assert_problem(reviewer.post(url(proposed, "accept"), {"version": 1}, format="json"), 403, "not_party")
+    assert_problem(staff.post(url(proposed, "accept"), {"version": 1}, format="json"), 403, "not_party")
+    assert_problem(reviewer.post(url(proposed, "cancel"), {}, format="json"), 403, "not_party")
 
     assert table(proposed) == before
 
@@ -387,7 +392,7 @@ def test_idempotency_key_replays_the_start_and_the_acceptance(trade, buyer, prod
     assert first.status_code == again.status_code == 201
     assert again.json() == first.json()
     assert again["Idempotent-Replayed"] == "true"
-    problem(other, 422, "idempotency_key_reused")
+    assert_problem(other, 422, "idempotency_key_reused")
     assert Contract.objects.count() == 1
 
     contract = first.json()

@@ -14,6 +14,7 @@ from django.core.management import call_command
 from audit.models import AuditEvent
 from notifications.models import Notification
 from tests.contract.test_response_shapes import assert_conforms
+from tests.problems import assert_problem
 from tests.trade.deposit_helpers import (
     CONTRACT_VALUE_MINOR,
     TEN_PERCENT_MINOR,
@@ -23,7 +24,7 @@ from tests.trade.deposit_helpers import (
     release_url,
     signed_contract,
 )
-from tests.trade.helpers import CONTRACTS, ask, ok, problem, start
+from tests.trade.helpers import CONTRACTS, ask, ok, start
 from trade.models import ContractVersion, Deposit, DepositRefund
 
 pytestmark = pytest.mark.django_db
@@ -86,7 +87,7 @@ def test_both_sides_staff_and_reviewers_read_the_deposit_without_its_secret(
 
 
 def test_a_contract_without_deposit_answers_404(contract, buyer, fake_stripe):
-    problem(buyer.get(deposit_url(contract)), 404, "deposit_not_found")
+    assert_problem(buyer.get(deposit_url(contract)), 404, "deposit_not_found")
 
 
 def test_asking_again_answers_the_same_deposit_and_secret_and_no_second_intent(contract, buyer, fake_stripe):
@@ -112,7 +113,7 @@ def test_an_idempotency_key_replays_the_first_answer(contract, buyer, fake_strip
 def test_without_stripe_the_deposit_answers_503_and_stores_nothing(contract, buyer, settings):
     settings.STRIPE_SECRET_KEY = ""
 
-    problem(buyer.post(deposit_url(contract)), 503, "payments_not_configured")
+    assert_problem(buyer.post(deposit_url(contract)), 503, "payments_not_configured")
 
     assert Deposit.objects.count() == 0
     assert ok(buyer.get(CONTRACTS + contract["id"] + "/"))["state"] == "signed"  # the rest keeps working
@@ -121,7 +122,7 @@ def test_without_stripe_the_deposit_answers_503_and_stores_nothing(contract, buy
 def test_a_deposit_needs_a_signed_contract(trade, buyer, producer_admin, fake_stripe):
     negotiating = start(producer_admin, ask(buyer, trade.listing), trade.site)
 
-    problem(buyer.post(deposit_url(negotiating)), 409, "contract_not_signed")
+    assert_problem(buyer.post(deposit_url(negotiating)), 409, "contract_not_signed")
 
     assert Deposit.objects.count() == 0
     assert fake_stripe.calls == []
@@ -134,7 +135,7 @@ def test_a_percentage_of_an_lbma_price_is_refused_until_a_fixed_amount_is_agreed
         trade, buyer, producer_admin, price_basis="lbma_pm", price_per_fine_gram=None, lbma_adjustment_percent="-2.00"
     )
 
-    body = problem(buyer.post(deposit_url(lbma)), 409, "deposit_value_unknown")
+    body = assert_problem(buyer.post(deposit_url(lbma)), 409, "deposit_value_unknown")
 
     assert "fixed deposit amount" in body["detail"]
     assert Deposit.objects.count() == 0
@@ -163,7 +164,7 @@ def test_a_deposit_larger_than_the_contract_value_is_refused(contract, buyer, fa
         deposit_percent_bp=None, deposit_amount_minor=CONTRACT_VALUE_MINOR + 1
     )
 
-    body = problem(buyer.post(deposit_url(contract)), 409, "deposit_above_contract_value")
+    body = assert_problem(buyer.post(deposit_url(contract)), 409, "deposit_above_contract_value")
 
     assert "27048.00 USD" in body["detail"]
     assert Deposit.objects.count() == 0
@@ -173,7 +174,7 @@ def test_a_deposit_larger_than_the_contract_value_is_refused(contract, buyer, fa
 def test_no_deposit_agreed_is_a_conflict(trade, buyer, producer_admin, fake_stripe):
     none = signed_contract(trade, buyer, producer_admin, deposit_percent="0.00")
 
-    problem(buyer.post(deposit_url(none)), 409, "no_deposit_agreed")
+    assert_problem(buyer.post(deposit_url(none)), 409, "no_deposit_agreed")
 
 
 @pytest.mark.parametrize(
@@ -190,7 +191,7 @@ def test_no_deposit_agreed_is_a_conflict(trade, buyer, producer_admin, fake_stri
 def test_only_the_buyers_admin_pays_and_other_organisations_get_404(contract, fake_stripe, request, who, status, code):
     actor = request.getfixturevalue(who)
 
-    problem(actor.post(deposit_url(contract)), status, code)
+    assert_problem(actor.post(deposit_url(contract)), status, code)
 
     assert Deposit.objects.count() == 0
     assert fake_stripe.calls == []
@@ -199,9 +200,9 @@ def test_only_the_buyers_admin_pays_and_other_organisations_get_404(contract, fa
 def test_another_organisations_deposit_is_404_everywhere(paid, contract, other_buyer, other_producer):
     before = list(Deposit.objects.values())
     for intruder in (other_buyer, other_producer):
-        problem(intruder.get(deposit_url(contract)), 404, "not_found")
-        problem(intruder.post(refund_url(paid.pk), {"amount_minor": 1}, format="json"), 404, "not_found")
-        problem(intruder.post(release_url(paid.pk), {"payout_reference": "X"}, format="json"), 404, "not_found")
+        assert_problem(intruder.get(deposit_url(contract)), 404, "not_found")
+        assert_problem(intruder.post(refund_url(paid.pk), {"amount_minor": 1}, format="json"), 404, "not_found")
+        assert_problem(intruder.post(release_url(paid.pk), {"payout_reference": "X"}, format="json"), 404, "not_found")
     assert list(Deposit.objects.values()) == before
 
 
@@ -210,7 +211,7 @@ def test_stripe_down_answers_a_retryable_503_and_keeps_the_deposit_for_later(con
 
     response = buyer.post(deposit_url(contract))
 
-    problem(response, 503, "payment_provider_unavailable")
+    assert_problem(response, 503, "payment_provider_unavailable")
     assert int(response["Retry-After"]) >= 1
     deposit = Deposit.objects.get()
     assert (deposit.status, deposit.provider_intent_id, deposit.intent_claimed_at) == ("requires_payment", None, None)
@@ -287,7 +288,7 @@ def test_staff_refund_part_then_the_rest(paid, staff, fake_stripe):
 
 
 def test_a_refund_above_what_is_held_moves_nothing(paid, staff, fake_stripe):
-    body = problem(
+    body = assert_problem(
         staff.post(refund_url(paid.pk), {"amount_minor": TEN_PERCENT_MINOR + 1}, format="json"),
         409,
         "refund_above_held",
@@ -300,25 +301,25 @@ def test_a_refund_above_what_is_held_moves_nothing(paid, staff, fake_stripe):
 
 
 def test_a_refund_with_a_bad_amount_is_400(paid, staff):
-    problem(staff.post(refund_url(paid.pk), {"amount_minor": 0}, format="json"), 400, "validation_error")
+    assert_problem(staff.post(refund_url(paid.pk), {"amount_minor": 0}, format="json"), 400, "validation_error")
 
 
 def test_an_unpaid_deposit_cannot_be_refunded(contract, buyer, staff, fake_stripe):
     started = ok(buyer.post(deposit_url(contract)), 201)
 
-    problem(staff.post(refund_url(started["id"]), {}, format="json"), 409, "deposit_not_held")
+    assert_problem(staff.post(refund_url(started["id"]), {}, format="json"), 409, "deposit_not_held")
 
 
 def test_stripe_down_during_a_refund_keeps_it_pending_and_never_refunds_twice(paid, staff, fake_stripe):
     fake_stripe.down = True
 
-    problem(staff.post(refund_url(paid.pk), {}, format="json"), 503, "payment_provider_unavailable")
+    assert_problem(staff.post(refund_url(paid.pk), {}, format="json"), 503, "payment_provider_unavailable")
 
     # Stripe may have refunded before the answer was lost: the reservation stays, a retry finds nothing left.
     refund = DepositRefund.objects.get()
     assert refund.status == "pending"
     assert Deposit.objects.get().refunded_minor == paid.amount_minor
-    problem(staff.post(refund_url(paid.pk), {}, format="json"), 409, "refund_above_held")
+    assert_problem(staff.post(refund_url(paid.pk), {}, format="json"), 409, "refund_above_held")
 
     fake_stripe.down = False
     call_command("reconcile_deposits", stdout=io.StringIO())
@@ -332,8 +333,8 @@ def test_stripe_down_during_a_refund_keeps_it_pending_and_never_refunds_twice(pa
 def test_only_staff_refund_and_release(paid, request, who):
     actor = request.getfixturevalue(who)
 
-    problem(actor.post(refund_url(paid.pk), {"amount_minor": 1}, format="json"), 403, "not_staff")
-    problem(actor.post(release_url(paid.pk), {"payout_reference": "X"}, format="json"), 403, "not_staff")
+    assert_problem(actor.post(refund_url(paid.pk), {"amount_minor": 1}, format="json"), 403, "not_staff")
+    assert_problem(actor.post(release_url(paid.pk), {"payout_reference": "X"}, format="json"), 403, "not_staff")
 
     assert Deposit.objects.get().status == "held"
 
@@ -341,7 +342,7 @@ def test_only_staff_refund_and_release(paid, request, who):
 # --- Release ----------------------------------------------------------------------------------------
 def test_release_waits_for_the_delivery_then_pays_the_producer_out(paid, contract, staff, producer_admin, buyer):
     body = {"payout_reference": "CCI 002-193-001234567890-12 op. 77812"}
-    problem(staff.post(release_url(paid.pk), body, format="json"), 409, "contract_not_delivered")
+    assert_problem(staff.post(release_url(paid.pk), body, format="json"), 409, "contract_not_delivered")
 
     ok(producer_admin.post(f"{CONTRACTS}{contract['id']}/mark-delivered/"))
     released = ok(staff.post(release_url(paid.pk), body, format="json"))
@@ -351,12 +352,12 @@ def test_release_waits_for_the_delivery_then_pays_the_producer_out(paid, contrac
     assert released["payout_reference"] == body["payout_reference"]
     assert kinds("deposit_released") == PRODUCER_SIDE
     assert AuditEvent.objects.filter(action="trade.deposit.released").count() == 1
-    problem(staff.post(refund_url(paid.pk), {}, format="json"), 409, "deposit_not_held")
+    assert_problem(staff.post(refund_url(paid.pk), {}, format="json"), 409, "deposit_not_held")
 
 
 def test_release_needs_a_payout_reference(paid, staff):
-    problem(staff.post(release_url(paid.pk), {"payout_reference": ""}, format="json"), 400, "validation_error")
-    problem(staff.post(release_url(paid.pk), {}, format="json"), 400, "validation_error")
+    assert_problem(staff.post(release_url(paid.pk), {"payout_reference": ""}, format="json"), 400, "validation_error")
+    assert_problem(staff.post(release_url(paid.pk), {}, format="json"), 400, "validation_error")
 
 
 # --- Cancelling the contract ------------------------------------------------------------------------
@@ -408,7 +409,7 @@ def test_cancelling_before_payment_cancels_the_intent_and_the_deposit(
 
 def test_cancelling_before_the_intent_exists_cancels_the_deposit_at_once(contract, buyer, fake_stripe):
     fake_stripe.down = True
-    problem(buyer.post(deposit_url(contract)), 503, "payment_provider_unavailable")
+    assert_problem(buyer.post(deposit_url(contract)), 503, "payment_provider_unavailable")
 
     ok(buyer.post(f"{CONTRACTS}{contract['id']}/cancel/", {"reason": ""}, format="json"))
 
@@ -431,7 +432,7 @@ def test_reconcile_applies_what_a_lost_webhook_would_have_said(contract, buyer, 
 
 def test_reconcile_creates_a_missing_intent_with_the_same_key(contract, buyer, fake_stripe):
     fake_stripe.down = True
-    problem(buyer.post(deposit_url(contract)), 503, "payment_provider_unavailable")
+    assert_problem(buyer.post(deposit_url(contract)), 503, "payment_provider_unavailable")
     fake_stripe.down = False
     out = io.StringIO()
 
@@ -458,7 +459,7 @@ def test_stripe_unreachable_then_reconcile_creates_the_intent_at_localstripe(
 
     response = buyer.post(deposit_url(contract))
 
-    problem(response, 503, "payment_provider_unavailable")
+    assert_problem(response, 503, "payment_provider_unavailable")
     assert response["Retry-After"]
     deposit = Deposit.objects.get()
     assert (deposit.status, deposit.provider_intent_id) == ("requires_payment", None)
@@ -489,7 +490,7 @@ def test_stripe_hanging_answers_a_retryable_503_within_its_timeout_then_reconcil
         response = buyer.post(deposit_url(contract), HTTP_IDEMPOTENCY_KEY="pay-1")
         waited = time.monotonic() - started
 
-    problem(response, 503, "payment_provider_unavailable")
+    assert_problem(response, 503, "payment_provider_unavailable")
     assert int(response["Retry-After"]) >= 1
     assert waited < 1 + 10, "a configured timeout bounds the wait (generous: a loaded machine)"
     deposit = Deposit.objects.get()

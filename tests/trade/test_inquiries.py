@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import pytest
-from rest_framework.throttling import SimpleRateThrottle
 
 from audit.models import AuditEvent
 from listings.models import SourcingRequest
 from notifications.models import Notification
-from tests.trade.helpers import INQUIRIES, ask, field_errors, make_listing, ok, problem
+from tests.problems import assert_problem, field_errors
+from tests.trade.helpers import INQUIRIES, ask, make_listing, ok
 from trade.models import Inquiry, InquiryMessage
 
 pytestmark = pytest.mark.django_db
@@ -57,7 +57,7 @@ def test_either_side_closes_once_and_a_closed_inquiry_takes_no_messages(trade, b
     assert closed["state"] == again["state"] == "closed"
     assert AuditEvent.objects.filter(action="trade.inquiry.closed", target_id=inquiry["id"]).count() == 1
     assert Notification.objects.filter(kind="inquiry_closed", recipient__email="buyer@example.test").count() == 1
-    problem(buyer.post(messages_url(inquiry), {"body": "¿Hola?"}), 409, "inquiry_closed")
+    assert_problem(buyer.post(messages_url(inquiry), {"body": "¿Hola?"}), 409, "inquiry_closed")
     assert InquiryMessage.objects.filter(inquiry_id=inquiry["id"]).count() == 1
 
 
@@ -137,14 +137,14 @@ def test_a_producer_answers_an_open_sourcing_request_with_an_inquiry(trade, buye
 def test_others_and_the_networks_reviewers_get_404(trade, buyer, other_buyer, other_producer, reviewer, staff):
     inquiry = ask(buyer, trade.listing)
     for intruder in (other_buyer, other_producer, reviewer):
-        problem(intruder.get(f"{INQUIRIES}{inquiry['id']}/"), 404, "not_found")
-        problem(intruder.get(messages_url(inquiry)), 404, "not_found")
-        problem(intruder.post(messages_url(inquiry), {"body": "intruso"}), 404, "not_found")
-        problem(intruder.post(f"{INQUIRIES}{inquiry['id']}/close/"), 404, "not_found")
+        assert_problem(intruder.get(f"{INQUIRIES}{inquiry['id']}/"), 404, "not_found")
+        assert_problem(intruder.get(messages_url(inquiry)), 404, "not_found")
+        assert_problem(intruder.post(messages_url(inquiry), {"body": "intruso"}), 404, "not_found")
+        assert_problem(intruder.post(f"{INQUIRIES}{inquiry['id']}/close/"), 404, "not_found")
         assert ok(intruder.get(INQUIRIES))["results"] == []
 
     assert ok(staff.get(f"{INQUIRIES}{inquiry['id']}/"))["id"] == inquiry["id"]
-    problem(staff.post(messages_url(inquiry), {"body": "Soporte"}), 403, "not_party")
+    assert_problem(staff.post(messages_url(inquiry), {"body": "Soporte"}), 403, "not_party")
     assert Inquiry.objects.get().state == "open"
     assert InquiryMessage.objects.count() == 1
 
@@ -161,18 +161,16 @@ def test_the_list_filters_by_state_and_listing(trade, buyer, producer_admin):
     assert [i["id"] for i in by_listing] == [second["id"]]
 
 
-def test_asking_and_writing_are_throttled_but_reading_is_not(trade, buyer, monkeypatch):
-    monkeypatch.setattr(
-        SimpleRateThrottle, "THROTTLE_RATES", {"anon": "1000/min", "user": "1000/min", "inquiries": "2/min"}
-    )
+def test_asking_and_writing_are_throttled_but_reading_is_not(trade, buyer, rates):
+    rates(inquiries="2/min")
     inquiry = ask(buyer, trade.listing)
     ok(buyer.post(messages_url(inquiry), {"body": "¿Y el precio?"}), 201)
 
     third = buyer.post(messages_url(inquiry), {"body": "¿Hola?"})
     fourth = buyer.post(INQUIRIES, {"listing": str(trade.listing.pk), "grams": "1", "message": "?"}, format="json")
 
-    assert problem(third, 429, "throttled")["retry_after"] >= 1
-    problem(fourth, 429, "throttled")
+    assert assert_problem(third, 429, "throttled")["retry_after"] >= 1
+    assert_problem(fourth, 429, "throttled")
     assert [buyer.get(messages_url(inquiry)).status_code for _ in range(3)] == [200, 200, 200]
     assert ok(buyer.post(f"{INQUIRIES}{inquiry['id']}/close/"))["state"] == "closed"
     assert InquiryMessage.objects.count() == 2
