@@ -20,7 +20,7 @@ run: $(STAMP)  ## Serve the API with demo data on SQLite at http://127.0.0.1:$(P
 test: $(STAMP)  ## The whole suite (SQLite unless DATABASE_URL says otherwise)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-test-thorough: $(STAMP)  ## Schemathesis: 100 generated requests per operation and role (SQLite unless DATABASE_URL)
+test-thorough: $(STAMP)  ## Schemathesis: 100 generated requests per operation and role, every check, and the stateful run over the links (SQLite unless DATABASE_URL)
 	SCHEMATHESIS_THOROUGH=1 SCHEMATHESIS_EXAMPLES=$${SCHEMATHESIS_EXAMPLES:-100} $(BIN)/python -m pytest -p no:cacheprovider -n $${PYTEST_WORKERS:-auto} tests/contract/test_schemathesis.py $(PYTEST_ARGS)
 
 test-postgres: $(STAMP)

@@ -9,14 +9,24 @@ a PDF, a listing, a sourcing request, an inquiry, a contract and a deposit. Hypo
 whether the ids in the path are generated or those of the world's real objects (the matrix's HOME), so the
 requests reach the views' real work and not only their 404.
 
-Each response is checked for:
+Both generated phases run: coverage (boundary values and missing parts, valid and invalid) and fuzzing. Each
+response is checked for:
 - no server error (5xx);
 - a status code the schema documents for that operation;
 - a content type, headers and a body that conform to the schema for that status;
 - no authentication ignored: for a role with a token, a 2xx answer makes Schemathesis send the same request
   without the token and with an invalid one, and either must be refused (401/403).
 
-Every example runs in a savepoint that is rolled back, with a cleared cache: examples do not see each
+The thorough run (`make test-thorough`, SCHEMATHESIS_THOROUGH=1) adds every other check Schemathesis has: data the
+schema calls invalid is refused (4xx); data it calls valid is accepted (not 400, except for the rules a JSON
+schema cannot state, listed in RULES_THE_SCHEMA_CANNOT_STATE: ids that do not exist, check digits, rules between
+fields, a file's real content); a missing required header is refused; a method the schema does not list answers
+405 with `Allow`; a deleted resource is gone; a resource just created is there. It also runs the stateful phase
+for each role with a token: Schemathesis' state machine follows the schema's links (openapi/links.py) from a
+create to the reads and moves on what it created (evidence, listings, inquiries, contracts, deposits), up to
+SCHEMATHESIS_STATEFUL_STEPS (10) calls per scenario, SCHEMATHESIS_EXAMPLES scenarios per role.
+
+Every example (and every stateful scenario) runs in a savepoint that is rolled back, with a cleared cache: examples do not see each
 other's writes (a logout would otherwise revoke the token of the next hundred examples) and throttle counters
 never turn the run into 429s. The throttle rates are also raised for the whole test.
 
