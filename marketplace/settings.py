@@ -367,7 +367,8 @@ SPECTACULAR_SETTINGS = {
         "DepositStatusEnum": "trade.models.DepositStatus",
         "DepositRefundStatusEnum": "trade.models.DepositRefund.Status",
     },
-    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums"],
+    # OpenAPI links along the main journeys (create → read → act): openapi/links.py.
+    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "openapi.links.add_links"],
 }
 
 # --- Logging: plain text by default, JSON lines with DJANGO_LOG_FORMAT=json -----------------------

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
+from uuid import UUID
 
 import django_filters
 from rest_framework import mixins, viewsets
@@ -28,7 +29,7 @@ class AuditEventFilter(django_filters.FilterSet):
         model = AuditEvent
         fields: list[str] = []
 
-    def filter_organization(self, queryset: Any, name: str, value: Any) -> Any:
+    def filter_organization(self, queryset: Any, name: str, value: UUID) -> Any:  # the hint types the schema
         return queryset.visible_to_organization(value)
 
 

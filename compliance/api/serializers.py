@@ -135,6 +135,7 @@ class EvidenceInputSerializer(serializers.Serializer):
     files = serializers.ListField(
         child=serializers.FileField(allow_empty_file=True),
         allow_empty=False,
+        min_length=1,  # says so in the schema too (minItems)
         help_text="PDF, JPEG, PNG or WebP; decided by the content, not the name.",
     )
 

@@ -11,7 +11,7 @@ from django.db.models import Count, Exists, FloatField, OuterRef, Value
 from django.http import HttpResponse
 from django.utils.translation import gettext as _
 from django_filters.rest_framework import DjangoFilterBackend
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_field
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.filters import OrderingFilter
@@ -41,18 +41,21 @@ from listings.models import FinenessBasis, Form, Incoterm, Listing, ListingClaim
 from producers.models import District, LegalKind, Producer
 
 
+def bounded_number(*, maximum: int, decimal_places: int, **kwargs: Any) -> django_filters.NumberFilter:
+    """A number from 0 to `maximum` with `decimal_places`, and the schema says so (drf-spectacular would read the
+    stored field's type alone, an integer, and no bounds)."""
+    number = django_filters.NumberFilter(min_value=0, max_value=maximum, decimal_places=decimal_places, **kwargs)
+    return extend_schema_field({"type": "number", "minimum": 0, "maximum": maximum})(number)
+
+
 class ListingFilter(django_filters.FilterSet):
     form = django_filters.MultipleChoiceFilter(choices=Form.choices, distinct=False)
     # Bounded like the stored values (per mille with one decimal; grams to the milligram): a value the database
     # field cannot hold is a 400 for the query parameter, not an error while building the query.
-    fineness_min = django_filters.NumberFilter(
-        field_name="fineness", lookup_expr="gte", min_value=0, max_value=1000, decimal_places=1
-    )
-    fineness_max = django_filters.NumberFilter(
-        field_name="fineness", lookup_expr="lte", min_value=0, max_value=1000, decimal_places=1
-    )
-    min_available_grams = django_filters.NumberFilter(
-        field_name="available_grams", lookup_expr="gte", min_value=0, max_value=1_000_000_000, decimal_places=3
+    fineness_min = bounded_number(field_name="fineness", lookup_expr="gte", maximum=1000, decimal_places=1)
+    fineness_max = bounded_number(field_name="fineness", lookup_expr="lte", maximum=1000, decimal_places=1)
+    min_available_grams = bounded_number(
+        field_name="available_grams", lookup_expr="gte", maximum=1_000_000_000, decimal_places=3
     )
     price_basis = django_filters.ChoiceFilter(choices=PriceBasis.choices)
     fineness_basis = django_filters.ChoiceFilter(choices=FinenessBasis.choices)

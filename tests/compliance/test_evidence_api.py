@@ -3,7 +3,10 @@ byte-exact and only to those who may see them, refused when the stored file chan
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
+import yaml
 
 from audit.models import AuditEvent
 from compliance.files import make_test_image, make_test_pdf
@@ -234,6 +237,14 @@ def test_an_upload_without_files_is_refused(producer_admin):
 
     assert "files" in field_errors(response)
     assert_nothing_stored(before)
+
+
+def test_the_schema_says_an_upload_needs_a_file():
+    """Found by schemathesis: the server refuses an upload without files, but the schema allowed an empty list."""
+    schema = yaml.safe_load((Path(__file__).resolve().parents[2] / "openapi" / "schema.yaml").read_text())
+    files = schema["components"]["schemas"]["EvidenceInputRequest"]["properties"]["files"]
+
+    assert files["minItems"] == 1
 
 
 @pytest.mark.parametrize(

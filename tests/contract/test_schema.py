@@ -86,3 +86,114 @@ def test_fields_shown_to_some_readers_only_are_not_required():
     assert "buyer" in sourcing["properties"]
     assert "buyer" not in sourcing["required"]
     assert "id" in sourcing["required"]
+
+
+def _resolve(schema: dict, node: dict) -> dict:
+    while "$ref" in node:
+        node = schema["components"]["schemas"][node["$ref"].rsplit("/", 1)[1]]
+    if "allOf" in node and len(node["allOf"]) == 1:
+        return _resolve(schema, node["allOf"][0])
+    return node
+
+
+def _points_at_a_property(schema: dict, node: dict, pointer: str) -> bool:
+    for part in pointer.strip("/").split("/"):
+        node = _resolve(schema, node)
+        if part.isdigit():
+            if node.get("type") != "array":
+                return False
+            node = node["items"]
+        elif part in node.get("properties", {}):
+            node = node["properties"][part]
+        else:
+            return False
+    return True
+
+
+def _operations_by_id(schema: dict) -> dict[str, dict]:
+    return {operation["operationId"]: operation for ops in schema["paths"].values() for operation in ops.values()}
+
+
+def test_links_follow_the_main_journeys():
+    """Generated clients and the stateful fuzzing follow create → read → act through these links."""
+    schema = yaml.safe_load(SCHEMA_FILE.read_text())
+    operations = _operations_by_id(schema)
+
+    def targets(operation_id: str, status: str) -> set[str]:
+        links = operations[operation_id]["responses"][status].get("links", {})
+        return {link["operationId"] for link in links.values()}
+
+    assert targets("evidence_create", "201") == {
+        "evidence_retrieve",
+        "evidence_claim_create",
+        "evidence_approve_create",
+        "evidence_reject_create",
+        "evidence_request_changes_create",
+        "evidence_files_download",
+    }
+    assert {
+        "listings_retrieve",
+        "listings_partial_update",
+        "listings_publish_create",
+        "listings_pause_create",
+        "listings_resume_create",
+        "listings_withdraw_create",
+        "inquiries_create",
+    } == targets("listings_create", "201")
+    assert {"inquiries_retrieve", "inquiries_messages_list", "contracts_create"} <= targets("inquiries_create", "201")
+    assert {
+        "contracts_retrieve",
+        "contracts_propose_create",
+        "contracts_accept_create",
+        "contracts_decline_create",
+        "contracts_withdraw_create",
+        "contracts_cancel_create",
+        "contracts_mark_delivered_create",
+        "contracts_complete_create",
+        "contracts_deposit_create",
+    } <= targets("contracts_create", "201")
+    for status in ("200", "201"):
+        assert targets("contracts_deposit_create", status) == {
+            "contracts_deposit_retrieve",
+            "deposits_refund_create",
+            "deposits_release_create",
+        }
+    start_contract = operations["inquiries_create"]["responses"]["201"]["links"]["StartContract"]
+    assert start_contract["requestBody"] == {"inquiry": "$response.body#/id"}
+
+
+def test_every_link_names_a_real_operation_parameter_and_field():
+    schema = yaml.safe_load(SCHEMA_FILE.read_text())
+    operations = _operations_by_id(schema)
+    checked, problems = 0, []
+    for source_id, source in operations.items():
+        for status, response in source["responses"].items():
+            for name, link in response.get("links", {}).items():
+                checked += 1
+                where = f"{source_id} {status} {name}"
+                target = operations.get(link["operationId"])
+                if target is None:
+                    problems.append(f"{where}: no operation {link['operationId']}")
+                    continue
+                path_parameters = {p["name"] for p in target.get("parameters", []) if p["in"] == "path"}
+                if set(link.get("parameters", {})) != path_parameters:
+                    problems.append(f"{where}: fills {set(link.get('parameters', {}))}, needs {path_parameters}")
+                body = target.get("requestBody", {}).get("content", {}).get("application/json", {}).get("schema")
+                for field in link.get("requestBody", {}):
+                    if body is None or field not in _resolve(schema, body).get("properties", {}):
+                        problems.append(f"{where}: {link['operationId']} takes no body field {field}")
+                expressions = [*link.get("parameters", {}).values(), *link.get("requestBody", {}).values()]
+                response_body = response["content"]["application/json"]["schema"]
+                for expression in expressions:
+                    if expression.startswith("$response.body#"):
+                        if not _points_at_a_property(schema, response_body, expression.split("#", 1)[1]):
+                            problems.append(f"{where}: the response has no {expression}")
+                    elif expression.startswith("$request.path."):
+                        if expression.removeprefix("$request.path.") not in {
+                            p["name"] for p in source.get("parameters", []) if p["in"] == "path"
+                        }:
+                            problems.append(f"{where}: the request has no {expression}")
+                    else:
+                        problems.append(f"{where}: unexpected expression {expression}")
+    assert problems == []
+    assert checked >= 40

@@ -9,16 +9,26 @@ a PDF, a listing, a sourcing request, an inquiry, a contract and a deposit. Hypo
 whether the ids in the path are generated or those of the world's real objects (the matrix's HOME), so the
 requests reach the views' real work and not only their 404.
 
-Each response is checked for:
+Both generated phases run: coverage (boundary values and missing parts, valid and invalid) and fuzzing. Each
+response is checked for:
 - no server error (5xx);
 - a status code the schema documents for that operation;
 - a content type, headers and a body that conform to the schema for that status;
 - no authentication ignored: for a role with a token, a 2xx answer makes Schemathesis send the same request
   without the token and with an invalid one, and either must be refused (401/403).
 
-Every example runs in a savepoint that is rolled back, with a cleared cache: examples do not see each
-other's writes (a logout would otherwise revoke the token of the next hundred examples) and throttle counters
-never turn the run into 429s. The throttle rates are also raised for the whole test.
+The thorough run (`make test-thorough`, SCHEMATHESIS_THOROUGH=1) adds every other check Schemathesis has: data the
+schema calls invalid is refused (4xx); data it calls valid is accepted (not 400, except for the rules a JSON
+schema cannot state, listed in RULES_THE_SCHEMA_CANNOT_STATE: ids that do not exist, check digits, rules between
+fields, a file's real content); a missing required header is refused; a method the schema does not list answers
+405 with `Allow`; a deleted resource is gone; a resource just created is there. It also runs the stateful phase
+for each role with a token: Schemathesis' state machine follows the schema's links (openapi/links.py) from a
+create to the reads and moves on what it created (evidence, listings, inquiries, contracts, deposits), up to
+SCHEMATHESIS_STATEFUL_STEPS (10) calls per scenario, SCHEMATHESIS_EXAMPLES scenarios per role.
+
+Every example (and every stateful scenario) runs in a savepoint that is rolled back, with a cleared cache:
+examples do not see each other's writes (a logout would otherwise revoke the token of the next hundred
+examples) and throttle counters never turn the run into 429s. The throttle rates are also raised for the whole test.
 
 How many examples: SCHEMATHESIS_EXAMPLES per operation and role, 5 by default (the quick pass of `make test`),
 100 for `make test-thorough`. Runs are derandomized (the same examples each run, a seed derived from the
@@ -28,6 +38,7 @@ SCHEMATHESIS_DERANDOMIZE=0 to explore new examples locally (a failure prints how
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -44,12 +55,20 @@ from hypothesis import strategies as st
 from knox.models import AuthToken
 from rest_framework.throttling import SimpleRateThrottle
 from schemathesis.checks import not_a_server_error
+from schemathesis.core.parameters import ParameterLocation
 from schemathesis.specs.openapi.checks import (
+    allow_header_conformance,
     content_type_conformance,
+    ensure_resource_availability,
     ignored_auth,
+    missing_required_header,
+    negative_data_rejection,
+    positive_data_acceptance,
     response_headers_conformance,
     response_schema_conformance,
     status_code_conformance,
+    unsupported_method,
+    use_after_free,
 )
 
 from tests.contract import test_permission_matrix as matrix
@@ -64,8 +83,19 @@ _stripe_configured = matrix._stripe_configured
 SCHEMA_FILE = Path(__file__).resolve().parents[2] / "openapi" / "schema.yaml"
 EXAMPLES = int(os.environ.get("SCHEMATHESIS_EXAMPLES", "5"))
 DERANDOMIZE = os.environ.get("SCHEMATHESIS_DERANDOMIZE", "1") != "0"
+THOROUGH = os.environ.get("SCHEMATHESIS_THOROUGH", "0") == "1"
 ROLES = ("anonymous", "buyer_admin", "producer_admin", "reviewer", "staff")
-CHECKS = [
+AUTHENTICATED_ROLES = ROLES[1:]
+
+schema = schemathesis.openapi.from_path(SCHEMA_FILE)
+schema.app = WSGIHandler()  # requests go to Django in this process
+schema.config.update(base_url="http://localhost")  # localhost is in ALLOWED_HOSTS
+# Both generated phases, with valid and invalid data: the coverage phase's boundary and missing-part cases, then
+# Hypothesis' fuzzing. Explicit, so a change of Schemathesis' defaults does not quietly narrow the run.
+schema.config.phases.update(phases=["examples", "coverage", "fuzzing", "stateful"])
+
+# Does each answer keep the schema?
+CONFORMANCE = [
     not_a_server_error,
     status_code_conformance,
     content_type_conformance,
@@ -73,10 +103,81 @@ CHECKS = [
     response_schema_conformance,
     ignored_auth,
 ]
+# Codes of rules that a JSON schema cannot state: an id, token or signature that does not exist or is not the
+# caller's to use, a check digit, a rule between two fields, a place on the map, a file's real content. A 400 made
+# of these alone is the server's right answer to schema-valid data; any other 400 to schema-valid data is a
+# disagreement between the two.
+RULES_THE_SCHEMA_CANNOT_STATE = frozenset(
+    {
+        "does_not_exist",  # a referenced object (an evidence type's code...) that does not exist
+        "unknown_producer",
+        "invitation_invalid",
+        "invitation_expired",
+        "invitation_revoked",
+        "invitation_already_used",
+        "invalid_cursor",  # an opaque pagination cursor this server did not hand out
+        "webhook_signature_invalid",
+        "invalid_ruc",  # check digits
+        "invalid_dni",
+        "weak_password",
+        "before_issue",  # between two fields
+        "invalid_geometry",
+        "outside_peru",
+        "unsupported_file_type",  # a file's bytes, sniffed
+        "corrupt_file",
+        "empty_file",
+        "too_many_files",  # EVIDENCE_MAX_FILES, a setting of the deployment
+        "null_characters_not_allowed",  # text holds no NUL character (PostgreSQL cannot store one)
+    }
+)
+# The same, for a field error that depends on who asks: a producer answers a sourcing request, a buyer may not.
+RULES_OF_A_FIELD = frozenset({("sourcing_request", "required")})
+# Disagreements fixed in parallel, elsewhere: the schema does not state page_size's bounds, the X-Organization and
+# Idempotency-Key formats, nor the decimal strings' pattern and bounds. Remove at merge, with that fix.
+DECIMAL_FIELD_CODES = frozenset({"invalid", "min_value", "max_value", "max_digits", "max_decimal_places"})
+FIXED_ELSEWHERE = frozenset({"invalid_page_size", "invalid_organization_header", "invalid_idempotency_key"})
+# ... and `reason` is required by the server but optional in the schema (KYC reject, producer and site moves).
+FIELDS_FIXED_ELSEWHERE = frozenset({("reason", "required")})
 
-schema = schemathesis.openapi.from_path(SCHEMA_FILE)
-schema.app = WSGIHandler()  # requests go to Django in this process
-schema.config.update(base_url="http://localhost")  # localhost is in ALLOWED_HOSTS
+
+# Every field that the schema calls a decimal string.
+DECIMAL_FIELDS = frozenset(
+    name
+    for component in schema.raw_schema["components"]["schemas"].values()
+    for name, field in (component.get("properties") or {}).items()
+    if field.get("format") == "decimal"
+)
+
+
+def _forgiven(problem: dict[str, Any]) -> bool:
+    errors = problem.get("errors") or [{"code": problem.get("code"), "field": None}]
+    return all(
+        error.get("code") in RULES_THE_SCHEMA_CANNOT_STATE | FIXED_ELSEWHERE
+        or (error.get("field"), error.get("code")) in RULES_OF_A_FIELD | FIELDS_FIXED_ELSEWHERE
+        or (error.get("code") in DECIMAL_FIELD_CODES and str(error.get("field")).rsplit(".", 1)[-1] in DECIMAL_FIELDS)
+        for error in errors
+    )
+
+
+def valid_data_is_accepted(ctx: Any, response: Any, case: Any) -> bool | None:
+    """Schemathesis' positive data acceptance, forgiving a 400 that only names the rules above."""
+    if response.status_code == 400 and _forgiven(json.loads(response.content or b"{}")):
+        return None
+    return positive_data_acceptance(ctx, response, case)
+
+
+# Does the server agree with the schema about what is valid, and about which resources exist?
+STRICT = [
+    negative_data_rejection,
+    valid_data_is_accepted,
+    missing_required_header,
+    unsupported_method,
+    allow_header_conformance,
+    use_after_free,
+    ensure_resource_availability,
+]
+CHECKS = CONFORMANCE + STRICT if THOROUGH else CONFORMANCE
+STATEFUL_STEPS = int(os.environ.get("SCHEMATHESIS_STATEFUL_STEPS", "10"))
 
 
 @pytest.fixture
@@ -127,10 +228,52 @@ def test_the_api_keeps_its_schema(case: Any, data: Any, role: str, world: World,
     actor = world.actors[role]
     headers = {"Authorization": f"Token {tokens[role]}"} if role in tokens else {}
     path = case.operation.path
-    if "{" in path and data.draw(st.booleans(), label="ids of the world's real objects"):
+    # A case that is invalid in its path keeps its path: the server must refuse it as generated.
+    path_is_valid = case.meta is None or not case.meta.is_negative_at(ParameterLocation.PATH)
+    if "{" in path and path_is_valid and data.draw(st.booleans(), label="ids of the world's real objects"):
         home = HOME[path](world, actor.user or world.coop_admin)
         case.path_parameters = {**case.path_parameters, **{name: str(value) for name, value in home.items()}}
     cache.clear()
     with transaction.atomic():
         case.call_and_validate(headers=headers, checks=CHECKS)
         transaction.set_rollback(True)
+
+
+@pytest.mark.skipif(not THOROUGH, reason="the stateful phase runs in `make test-thorough`")
+@pytest.mark.django_db
+@pytest.mark.parametrize("role", AUTHENTICATED_ROLES)
+def test_the_journeys_keep_the_schema(role: str, world: World, tokens: dict[str, str]) -> None:
+    """Schemathesis' state machine follows the schema's links (create → read → act) as one role: a step's answer
+    fills the next step's ids, so the later steps of a journey act on what the earlier ones created."""
+    headers = {"Authorization": f"Token {tokens[role]}"}
+
+    class Journeys(schema.as_state_machine()):  # type: ignore[misc]
+        def setup(self) -> None:
+            # Each scenario starts from the world and leaves it as it found it, like one example above.
+            cache.clear()
+            self.savepoint = transaction.atomic()
+            self.savepoint.__enter__()
+
+        def teardown(self) -> None:
+            transaction.set_rollback(True)
+            self.savepoint.__exit__(None, None, None)
+
+        def get_call_kwargs(self, case: Any) -> dict[str, Any]:
+            return {"headers": headers}
+
+        def validate_response(self, response: Any, case: Any, additional_checks: Any = None, **kwargs: Any) -> None:
+            case.validate_response(
+                response, checks=CHECKS, headers=headers, transport_kwargs=kwargs, recorder=self.recorder
+            )
+
+    Journeys.run(
+        settings=settings(
+            max_examples=EXAMPLES,
+            stateful_step_count=STATEFUL_STEPS,
+            deadline=None,
+            derandomize=DERANDOMIZE,
+            database=None,
+            print_blob=True,
+            suppress_health_check=list(HealthCheck),
+        )
+    )

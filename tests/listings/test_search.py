@@ -6,10 +6,12 @@ from __future__ import annotations
 
 import importlib
 import uuid
+from pathlib import Path
 from typing import Any
 from unittest import mock
 
 import pytest
+import yaml
 from django.db import connection, transaction
 
 from accounts.models import Role
@@ -203,6 +205,22 @@ def test_numeric_filters_at_their_bounds_still_filter(anon, make):
     make(title_es="Doré sin mercurio")
 
     assert anon.get("/api/v1/listings/?fineness_min=0&fineness_max=1000&min_available_grams=0.001").status_code == 200
+
+
+def test_the_schema_states_the_numeric_filters_as_numbers_with_their_bounds():
+    """Found by schemathesis: the schema said integers without bounds, so 920.5 looked invalid and -1 valid."""
+    schema = yaml.safe_load((Path(__file__).resolve().parents[2] / "openapi" / "schema.yaml").read_text())
+    parameters = {p["name"]: p["schema"] for p in schema["paths"]["/api/v1/listings/"]["get"]["parameters"]}
+
+    assert parameters["fineness_min"] == {"type": "number", "minimum": 0, "maximum": 1000}
+    assert parameters["fineness_max"] == {"type": "number", "minimum": 0, "maximum": 1000}
+    assert parameters["min_available_grams"] == {"type": "number", "minimum": 0, "maximum": 1_000_000_000}
+
+
+def test_a_fineness_with_a_tenth_filters(anon, make):
+    make(title_es="Doré sin mercurio")
+
+    assert anon.get("/api/v1/listings/?fineness_min=900.5").status_code == 200
 
 
 # --- PostgreSQL: the index --------------------------------------------------------------------------
