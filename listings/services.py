@@ -130,11 +130,21 @@ def listing_create(*, actor: Actor, producer: Producer, sites: list[Any], claims
     return listing
 
 
+def _locked(listing: Listing) -> Listing:
+    """The listing read again with its row locked until the transaction ends (lock order: the listing row
+    before the audit chain)."""
+    return Listing.objects.select_for_update(of=("self",)).select_related("producer__organization").get(pk=listing.pk)
+
+
 @transaction.atomic
 def listing_update(
     *, actor: Actor, listing: Listing, sites: list[Any] | None = None, claims: list[str] | None = None, **fields: Any
 ) -> Listing:
+    """Edit a draft. The row is locked and its state read again under the lock: a publish that commits while
+    the edit runs either waits for it or makes it a 409, and only the edited columns are written, so an edit
+    never puts back a state (or anything else) it did not change."""
     require_producer_member(actor, listing.producer)
+    listing = _locked(listing)
     if listing.status != Status.DRAFT:
         raise Conflict(
             _("Only a draft can be edited: pause or withdraw the listing and draft a new one."),
@@ -146,16 +156,20 @@ def listing_update(
     merged = {field: changes.get(field, getattr(listing, field)) for field in EDITABLE}
     current_claims = list(listing.claim_rows.values_list("claim_id", flat=True)) if claims is None else claims
     _check(merged, current_claims)
+    written = set(changes)
     for field in changes:
         setattr(listing, field, merged[field])
     if "quantity_grams" in changes:
         listing.available_grams = listing.quantity_grams
+        written.add("available_grams")
     if "price_basis" in changes:
         listing.price_per_fine_gram_minor, listing.lbma_adjustment_bp = (
             merged["price_per_fine_gram_minor"],
             merged["lbma_adjustment_bp"],
         )
-    listing.save()
+        written |= {"price_per_fine_gram_minor", "lbma_adjustment_bp"}
+    if written:
+        listing.save(update_fields=sorted(written | {"updated_at"}))  # updated_at: auto_now
     if sites is not None:
         listing.sites.set(_sites(listing.producer, sites))
     if claims is not None:
@@ -294,6 +308,9 @@ def listing_move(*, actor: Actor, listing: Listing, move: str) -> Listing:
         require_independent_reviewer(actor, listing.producer_id)
     else:
         require_producer_admin(actor, listing.producer)
+    # The gate is judged on the row as it is now and stays so until this move commits: an edit of the draft
+    # (sites, window, claims) cannot slip in between the check and the move.
+    listing = _locked(listing)
     allowed_from, target = TRANSITIONS[move]
     if listing.status == target and move != "withdraw":
         return listing
@@ -406,10 +423,12 @@ def sourcing_request_close(*, actor: Actor, request: SourcingRequest) -> Sourcin
         raise PermissionDenied(_("Only the buyer who made this request can close it."), code="not_owner")
     if request.state == SourcingRequest.State.CLOSED:
         return request
-    SourcingRequest.objects.filter(pk=request.pk, state=SourcingRequest.State.OPEN).update(
+    closed = SourcingRequest.objects.filter(pk=request.pk, state=SourcingRequest.State.OPEN).update(
         state=SourcingRequest.State.CLOSED
     )
     request.refresh_from_db()
+    if not closed:
+        return request  # closed meanwhile by another request of the buyer's: that one recorded it
     audit_record(
         action="listings.sourcing_request.closed",
         actor=actor,
@@ -432,7 +451,8 @@ def listing_add_photos(*, actor: Actor, listing: Listing, files: list[Any]) -> l
     names = [store_photo(content, listing.pk) for content, _width, _height in encoded]
     try:
         with transaction.atomic():
-            Listing.objects.select_for_update().filter(pk=listing.pk).first()
+            if _locked(listing).status == Status.CLOSED:
+                raise Conflict(_("A closed listing takes no more photos."), code="listing_closed")
             start = listing.photos.count()
             if start + len(names) > MAX_PHOTOS:
                 raise field_error(
