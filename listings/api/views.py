@@ -7,9 +7,8 @@ from typing import Any
 import django_filters
 from django.conf import settings
 from django.core.files.storage import storages
-from django.db.models import Count, Exists, FloatField, OuterRef, Value
+from django.db.models import FloatField, Value
 from django.http import HttpResponse
-from django.utils.translation import gettext as _
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import mixins, status, viewsets
@@ -23,9 +22,9 @@ from rest_framework.response import Response
 from compliance.files import check_upload_length, check_uploads
 from core.actor import get_actor
 from core.api import UUID_PATTERN
-from core.errors import NotFound, PermissionDenied, documents_problems
+from core.errors import documents_problems
 from core.permissions import ActsForOrganization
-from listings import search_cache, selectors, services
+from listings import search_cache, selectors, services, sourcing
 from listings.api.serializers import (
     FacetsSerializer,
     ListingDetailSerializer,
@@ -36,9 +35,8 @@ from listings.api.serializers import (
     SourcingRequestInputSerializer,
     SourcingRequestSerializer,
 )
-from listings.matching import rank
-from listings.models import FinenessBasis, Form, Incoterm, Listing, ListingClaim, PriceBasis, SourcingRequest, Status
-from producers.models import District, LegalKind, Producer
+from listings.models import FinenessBasis, Form, Incoterm, Listing, PriceBasis, SourcingRequest, Status
+from producers.models import District, LegalKind
 
 
 class ListingFilter(django_filters.FilterSet):
@@ -73,9 +71,7 @@ class ListingFilter(django_filters.FilterSet):
         fields: list[str] = []
 
     def filter_claims(self, queryset: Any, name: str, value: str) -> Any:
-        for code in [c.strip() for c in value.split(",") if c.strip()][:10]:
-            queryset = queryset.filter(Exists(ListingClaim.objects.filter(listing_id=OuterRef("pk"), claim_id=code)))
-        return queryset
+        return selectors.with_claims(queryset, [c.strip() for c in value.split(",") if c.strip()][:10])
 
     def filter_text(self, queryset: Any, name: str, value: str) -> Any:
         return selectors.search(queryset, value[:200])
@@ -137,23 +133,15 @@ class ListingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
     @extend_schema(responses=ListingDetailSerializer)
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         """A listing; to its producer also whether buyers see it today and, if not, why."""
-        actor = get_actor(request)
         listing = self.get_object()
         body = dict(ListingSerializer(listing).data)
-        if actor.organization_id == listing.producer_id or actor.is_reviewer or actor.is_staff:
-            found = services.obstacles(listing) if listing.status in (Status.PUBLISHED, Status.HELD) else []
-            visible = listing.status == Status.PUBLISHED and not found
-            body["visible"] = visible
-            body["hidden_because"] = [o.as_dict() for o in found]
+        body |= selectors.listing_publication_state(actor=get_actor(request), listing=listing) or {}
         return Response(body)
 
     @extend_schema(request=ListingInputSerializer, responses={201: ListingSerializer})
     def create(self, request: Request) -> Response:
         actor = get_actor(request)
-        producer = Producer.objects.filter(pk=actor.organization_id).first()
-        if producer is None:
-            raise PermissionDenied(code="not_producer")
-        services.require_producer_member(actor, producer)
+        producer = selectors.acting_producer(actor=actor)
         data = ListingInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         listing = services.listing_create(actor=actor, producer=producer, **data.to_service())
@@ -167,8 +155,7 @@ class ListingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
     def partial_update(self, request: Request, pk: str) -> Response:
         """Edit a draft (any member of the producer; only admins publish)."""
         actor = get_actor(request)
-        listing = self.get_object()
-        services.require_producer_member(actor, listing.producer)
+        listing = selectors.listing_to_manage(actor=actor, listing_id=pk)
         data = ListingInputSerializer(data=request.data, partial=True)
         data.is_valid(raise_exception=True)
         values = data.to_service(partial=True)
@@ -183,27 +170,7 @@ class ListingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         return Response(search_cache.cached_answer(request.build_absolute_uri(), self._facets))
 
     def _facets(self) -> dict[str, Any]:
-        queryset = self.filter_queryset(selectors.listings_visible()).order_by()
-        ids = queryset.values("pk")
-
-        def counts(field: str) -> list[dict[str, Any]]:
-            rows = Listing.objects.filter(pk__in=ids).values(field).annotate(n=Count("pk")).order_by("-n", field)
-            return [{"value": row[field], "count": row["n"]} for row in rows]
-
-        claims = (
-            ListingClaim.objects.filter(listing_id__in=ids)
-            .values("claim_id")
-            .annotate(n=Count("pk"))
-            .order_by("-n", "claim_id")
-        )
-        return {
-            "total": Listing.objects.filter(pk__in=ids).count(),
-            "district": counts("producer__district"),
-            "form": counts("form"),
-            "claims": [{"value": row["claim_id"], "count": row["n"]} for row in claims],
-            "price_basis": counts("price_basis"),
-            "producer_kind": counts("producer__legal_kind"),
-        }
+        return selectors.listing_facets(self.filter_queryset(selectors.listings_visible()))
 
     def _move(self, request: Request, move: str) -> Response:
         actor = get_actor(request)
@@ -223,8 +190,7 @@ class ListingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
     def photos(self, request: Request, pk: str) -> Response:
         """Add photos (JPEG, PNG, WebP). They are re-encoded: no location or camera metadata is published."""
         actor = get_actor(request)
-        listing = self.get_object()
-        services.require_producer_member(actor, listing.producer)
+        listing = selectors.listing_to_manage(actor=actor, listing_id=pk)
         check_upload_length(request.META.get("CONTENT_LENGTH"), max_request_bytes=settings.EVIDENCE_MAX_REQUEST_BYTES)
         checked = check_uploads(
             request.FILES.getlist("files"),
@@ -243,10 +209,7 @@ class ListingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
     )
     @action(detail=True, methods=["get"], url_path=r"photos/(?P<position>[1-9][0-9]?)")
     def photo(self, request: Request, pk: str, position: str) -> HttpResponse:
-        listing = self.get_object()
-        photo = listing.photos.filter(position=int(position)).first()
-        if photo is None:
-            raise NotFound()
+        photo = selectors.listing_photo(actor=get_actor(request), listing_id=pk, position=int(position))
         with storages["default"].open(photo.file) as stored:
             response = HttpResponse(stored.read(), content_type="image/jpeg")
         response["Cache-Control"] = "public, max-age=3600"
@@ -295,18 +258,16 @@ class SourcingRequestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, v
         return selectors.sourcing_request_get(actor=get_actor(self.request), request_id=self.kwargs["pk"])
 
     def get_serializer_context(self) -> dict[str, Any]:
-        actor = get_actor(self.request)
-        show = actor.is_staff or actor.is_reviewer or actor.organization_kind == "buyer"
+        show = selectors.sees_buyer_identity(get_actor(self.request))
         return {**super().get_serializer_context(), "show_buyer": show}
 
     @extend_schema(request=SourcingRequestInputSerializer, responses={201: SourcingRequestSerializer})
     def create(self, request: Request) -> Response:
         actor = get_actor(request)
-        if actor.organization_kind != "buyer":
-            raise PermissionDenied(code="not_buyer")
+        selectors.require_buyer(actor)
         data = SourcingRequestInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        created = services.sourcing_request_create(actor=actor, **data.to_service())
+        created = sourcing.sourcing_request_create(actor=actor, **data.to_service())
         return Response(
             SourcingRequestSerializer(created, context={"show_buyer": True}).data, status=status.HTTP_201_CREATED
         )
@@ -314,18 +275,14 @@ class SourcingRequestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, v
     @extend_schema(request=None, responses=SourcingRequestSerializer)
     @action(detail=True, methods=["post"])
     def close(self, request: Request, pk: str) -> Response:
-        closed = services.sourcing_request_close(actor=get_actor(request), request=self.get_object())
+        closed = sourcing.sourcing_request_close(actor=get_actor(request), request=self.get_object())
         return Response(SourcingRequestSerializer(closed, context={"show_buyer": True}).data)
 
     @extend_schema(responses=MatchSerializer(many=True))
     @action(detail=True, methods=["get"], pagination_class=None)
     def matches(self, request: Request, pk: str) -> Response:
         """Visible listings ranked by fit, each with the criteria it meets (the buyer who asked)."""
-        actor = get_actor(request)
-        sourcing = self.get_object()
-        if not (actor.organization_id == sourcing.buyer_id or actor.is_reviewer or actor.is_staff):
-            raise PermissionDenied(_("Only the buyer who made this request sees its matches."), code="not_owner")
-        matches = rank(selectors.listings_visible(), sourcing)
+        matches = selectors.sourcing_request_matches(actor=get_actor(request), request=self.get_object())
         return Response(
             MatchSerializer(
                 [{"listing": m.listing, "score": m.score, "criteria": m.criteria} for m in matches], many=True
