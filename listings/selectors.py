@@ -27,7 +27,7 @@ from core.actor import Actor
 from core.errors import NotFound, PermissionDenied
 from listings.matching import Match, rank
 from listings.models import Listing, ListingClaim, ListingPhoto, SourcingRequest, Status
-from listings.visibility import obstacles, visible_listings
+from listings.visibility import HOLD_RELEASED_BY, obstacles, visible_listings, volume_hold
 from producers.models import Producer
 
 
@@ -102,6 +102,13 @@ def listing_publication_state(*, actor: Actor, listing: Listing) -> dict[str, An
         "visible": listing.status == Status.PUBLISHED and not found,
         "hidden_because": [o.as_dict() for o in found],
     }
+
+
+def listing_hold(listing: Listing) -> dict[str, str] | None:
+    """What holds a listing back from buyers after its publish, and who releases it; None when not held."""
+    if listing.status != Status.HELD:
+        return None
+    return volume_hold().as_dict() | {"released_by": HOLD_RELEASED_BY}
 
 
 def with_claims(queryset: QuerySet[Listing], codes: Iterable[str]) -> QuerySet[Listing]:

@@ -152,19 +152,26 @@ def obstacles(listing: Listing) -> list[Obstacle]:
             )
         )
     if listing.status == Status.HELD:
-        found.append(
-            Obstacle(
-                "volume_red_flag",
-                _(
-                    "More fine gold is offered than the latest production declaration "
-                    "supports: a reviewer checks it before buyers see the listing."
-                ),
-                _("Upload your latest semester production declaration (PROD_DECL) with its fine grams, or offer less."),
-            )
-        )
+        found.append(volume_hold())
     if listing.available_grams <= 0:
         found.append(Obstacle("sold_out", _("Nothing is left to sell."), _("Draft a new listing.")))
     return found
+
+
+def volume_hold() -> Obstacle:
+    """What holds a listing whose volume the latest production declaration does not support."""
+    return Obstacle(
+        "volume_red_flag",
+        _(
+            "More fine gold is offered than the latest production declaration "
+            "supports: a reviewer checks it before buyers see the listing."
+        ),
+        _("Upload your latest semester production declaration (PROD_DECL) with its fine grams, or offer less."),
+    )
+
+
+# Who lifts a hold: a reviewer of the network's technical support group (POST /listings/{id}/release/).
+HOLD_RELEASED_BY = "network_reviewer"
 
 
 def state_label(state: str) -> str:

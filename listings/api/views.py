@@ -10,9 +10,10 @@ from django.core.files.storage import storages
 from django.db.models import FloatField, Value
 from django.http import HttpResponse
 from django_filters.rest_framework import DjangoFilterBackend
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.exceptions import NotAuthenticated
 from rest_framework.filters import OrderingFilter
 from rest_framework.parsers import MultiPartParser
 from rest_framework.permissions import AllowAny
@@ -29,6 +30,7 @@ from listings.api.serializers import (
     FacetsSerializer,
     ListingDetailSerializer,
     ListingInputSerializer,
+    ListingPublishSerializer,
     ListingSerializer,
     MatchSerializer,
     PhotoUploadSerializer,
@@ -86,6 +88,57 @@ class RelevanceOrdering(OrderingFilter):
         return super().get_default_ordering(view)
 
 
+HELD_EXAMPLE = OpenApiExample(
+    "Held for a volume check",
+    response_only=True,
+    status_codes=["200"],
+    value={
+        "id": "7d0c6f8e-5b1a-4c3e-9f2d-2a6b8c9d0e1f",
+        "producer": "3f2b1c4d-8e9a-4b7c-a6d5-e4f3a2b1c0d9",
+        "producer_name": "Rosa Quispe Mamani",
+        "district": "huepetuhe",
+        "sites": ["0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d"],
+        "form": "dore",
+        "quantity_grams": "500.000",
+        "available_grams": "500.000",
+        "min_order_grams": "50.000",
+        "fineness": "920.0",
+        "fineness_basis": "xrf",
+        "fine_grams": "460.000",
+        "troy_ounces": "14.7893",
+        "karat": "22.08",
+        "processing_methods": ["sluice", "borax_smelting"],
+        "claims": [],
+        "price_basis": "lbma_pm",
+        "price_per_fine_gram": None,
+        "lbma_adjustment_percent": "-2.00",
+        "premium_per_kg_fine": None,
+        "incoterm": "FCA",
+        "incoterm_place": "Puerto Maldonado",
+        "valid_from": "2026-05-04",
+        "valid_until": "2026-07-03",
+        "title_es": "Doré 920 de Huepetuhe",
+        "title_en": "Doré 920 from Huepetuhe",
+        "description_es": "",
+        "description_en": "",
+        "status": "held",
+        "close_reason": "",
+        "published_at": None,
+        "created_at": "2026-05-04T14:03:11.120000Z",
+        "updated_at": "2026-05-04T14:05:42.870000Z",
+        "photos": [],
+        "hold": {
+            "code": "volume_red_flag",
+            "message": "More fine gold is offered than the latest production declaration supports: a reviewer "
+            "checks it before buyers see the listing.",
+            "what_to_do": "Upload your latest semester production declaration (PROD_DECL) with its fine grams, "
+            "or offer less.",
+            "released_by": "network_reviewer",
+        },
+    },
+)
+
+
 class ListingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """Visible listings for everyone (`mine=true`: your producer's own, in every state)."""
 
@@ -108,16 +161,30 @@ class ListingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
     def get_permissions(self) -> list[Any]:
         return [AllowAny()] if self.action in ("list", "retrieve", "facets", "photo") else [ActsForOrganization()]
 
-    @extend_schema(parameters=[OpenApiParameter("mine", bool, description="Your producer's own listings.")])
+    @extend_schema(
+        parameters=[
+            OpenApiParameter(
+                "mine",
+                bool,
+                description="Your producer's own listings, in every state. Needs a token: without one the answer "
+                "is 401 (`not_authenticated`), never the public catalogue.",
+            )
+        ]
+    )
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        if self._mine_asked() and not request.user.is_authenticated:
+            raise NotAuthenticated()
         if self._own_listings():
             return super().list(request, *args, **kwargs)
         # Every caller sees the same visible listings: the answer is kept until the catalogue changes.
         url = request.build_absolute_uri()
         return Response(search_cache.cached_answer(url, lambda: super(ListingViewSet, self).list(request).data))
 
+    def _mine_asked(self) -> bool:
+        return self.request.query_params.get("mine") in ("true", "1")
+
     def _own_listings(self) -> bool:
-        return self.request.query_params.get("mine") in ("true", "1") and bool(get_actor(self.request).organization_id)
+        return self._mine_asked() and bool(get_actor(self.request).organization_id)
 
     def get_queryset(self) -> Any:
         if self._own_listings():
@@ -177,12 +244,17 @@ class ListingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         listing = services.listing_move(actor=actor, listing=self.get_object(), move=move)
         return Response(ListingSerializer(selectors.listing_get(actor=actor, listing_id=listing.pk)).data)
 
-    @extend_schema(request=None, responses=ListingSerializer)
+    @extend_schema(request=None, responses=ListingPublishSerializer, examples=[HELD_EXAMPLE])
     @documents_problems(409)
     @action(detail=True, methods=["post"])
     def publish(self, request: Request, pk: str) -> Response:
-        """Offer the listing; 409 with every obstacle (code, message, what to do) while it may not be."""
-        return self._move(request, "publish")
+        """Offer the listing; 409 with every obstacle (code, message, what to do) while it may not be. A 200
+        can still hold it back from buyers: `status` is then `held` and `hold` says why and who releases it."""
+        actor = get_actor(request)
+        listing = services.listing_move(actor=actor, listing=self.get_object(), move="publish")
+        body = dict(ListingSerializer(selectors.listing_get(actor=actor, listing_id=listing.pk)).data)
+        body["hold"] = selectors.listing_hold(listing)
+        return Response(body)
 
     @extend_schema(request={"multipart/form-data": PhotoUploadSerializer}, responses={201: ListingSerializer})
     @documents_problems(409)
@@ -281,10 +353,6 @@ class SourcingRequestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, v
     @extend_schema(responses=MatchSerializer(many=True))
     @action(detail=True, methods=["get"], pagination_class=None)
     def matches(self, request: Request, pk: str) -> Response:
-        """Visible listings ranked by fit, each with the criteria it meets (the buyer who asked)."""
+        """Visible listings ranked by fit, each with the criteria it meets and why (the buyer who asked)."""
         matches = selectors.sourcing_request_matches(actor=get_actor(request), request=self.get_object())
-        return Response(
-            MatchSerializer(
-                [{"listing": m.listing, "score": m.score, "criteria": m.criteria} for m in matches], many=True
-            ).data
-        )
+        return Response(MatchSerializer(matches, many=True).data)
