@@ -1,15 +1,18 @@
 """Matching visible listings to a buyer's sourcing request: ranked by fit, with each criterion explained.
 
 Fineness, form and claims are hard criteria (a listing that fails one is not a match); quantity, price,
-Incoterm and the delivery window are soft: each one met adds to the score, and the answer says which.
+Incoterm and the delivery window are soft: each one met adds to the score, and the answer says which, each
+with a reason a buyer can read in its own language ("920.0‰ fine, at least 900.0‰ asked").
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from django.db.models import Exists, OuterRef, QuerySet
+from django.utils.translation import gettext as _
 
 from listings.models import Listing, ListingClaim, SourcingRequest
 
@@ -21,6 +24,7 @@ class Match:
     listing: Listing
     score: int
     criteria: dict[str, bool]
+    reasons: dict[str, str]
 
 
 def hard_filter(queryset: QuerySet[Listing], request: SourcingRequest) -> QuerySet[Listing]:
@@ -51,12 +55,72 @@ def criteria(listing: Listing, request: SourcingRequest) -> dict[str, bool]:
     }
 
 
+def _money(minor: int, currency: str) -> str:
+    return f"{currency} {Decimal(minor) / 100:.2f}"  # USD and PEN both have cents
+
+
+def reasons(listing: Listing, request: SourcingRequest, met: dict[str, bool]) -> dict[str, str]:
+    """Why each criterion of `criteria` is met or not, in the active language."""
+    figures = {
+        "offered": f"{listing.fineness:.1f}",
+        "asked": f"{request.min_fineness:.1f}",
+        "available": f"{listing.available_grams:.3f}",
+        "grams": f"{request.grams:.3f}",
+        "min": f"{listing.min_order_grams:.3f}",
+        "claims": ", ".join(request.claims),
+        "incoterm": listing.incoterm,
+        "asked_incoterm": request.incoterm,
+        "until": listing.valid_until.isoformat(),
+        "from": request.delivery_from.isoformat(),
+        "currency": listing.currency,
+        "asked_currency": request.currency,
+    }
+    if request.max_price_per_fine_gram_minor is not None:
+        figures["max"] = _money(request.max_price_per_fine_gram_minor, request.currency)
+    if listing.price_per_fine_gram_minor is not None:
+        figures["price"] = _money(listing.price_per_fine_gram_minor, listing.currency)
+    if request.max_price_per_fine_gram_minor is None:
+        price = _("No maximum price asked.")
+    elif listing.price_per_fine_gram_minor is None:
+        price = _("Priced on the LBMA Gold Price with an adjustment: compare it with your maximum at the fix.")
+    elif listing.currency != request.currency:
+        price = _("Priced in %(currency)s; your maximum is in %(asked_currency)s.")
+    elif met["price"]:
+        price = _("%(price)s per fine gram, at most %(max)s asked.")
+    else:
+        price = _("%(price)s per fine gram, above the %(max)s asked.")
+    if not request.incoterm:
+        incoterm = _("No Incoterm asked.")
+    elif met["incoterm"]:
+        incoterm = _("%(incoterm)s, as asked.")
+    else:
+        incoterm = _("%(incoterm)s offered, %(asked_incoterm)s asked.")
+    texts = {
+        "fineness": _("%(offered)s‰ fine, at least %(asked)s‰ asked.")
+        if met["fineness"]
+        else _("%(offered)s‰ fine, below the %(asked)s‰ asked."),
+        "claims": _("Makes every claim asked: %(claims)s.") if request.claims else _("No claim asked."),
+        "quantity": _("%(available)s g available, %(grams)s g asked.")
+        if met["quantity"]
+        else _("Only %(available)s g available, %(grams)s g asked."),
+        "min_order": _("Minimum order %(min)s g, within the %(grams)s g asked.")
+        if met["min_order"]
+        else _("Minimum order %(min)s g, above the %(grams)s g asked."),
+        "price": price,
+        "incoterm": incoterm,
+        "delivery_window": _("Offered until %(until)s; your delivery window opens %(from)s.")
+        if met["delivery_window"]
+        else _("Offered only until %(until)s, before your delivery window opens %(from)s."),
+    }
+    return {criterion: text % figures for criterion, text in texts.items()}
+
+
 def rank(candidates: QuerySet[Listing], request: SourcingRequest) -> list[Match]:
     listings = list(hard_filter(candidates, request).order_by("-fineness", "-created_at")[:CANDIDATES])
     matches = []
     for listing in listings:
         met = criteria(listing, request)
-        matches.append(Match(listing, sum(met.values()), met))
+        matches.append(Match(listing, sum(met.values()), met, reasons(listing, request, met)))
     return sorted(matches, key=lambda m: (-m.score, -m.listing.fineness, str(m.listing.pk)))
 
 

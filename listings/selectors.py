@@ -2,23 +2,56 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from django.db import connection
-from django.db.models import BooleanField, F, FloatField, Func, Prefetch, QuerySet, TextField, Value
+from django.db.models import (
+    BooleanField,
+    Count,
+    Exists,
+    F,
+    FloatField,
+    Func,
+    OuterRef,
+    Prefetch,
+    QuerySet,
+    TextField,
+    Value,
+)
 from django.db.models.functions import Cast, Concat
+from django.utils.translation import gettext as _
 
 from core import clock
 from core.actor import Actor
-from core.errors import NotFound
-from listings.models import Listing, ListingClaim, SourcingRequest
-from listings.visibility import visible_listings
+from core.errors import NotFound, PermissionDenied
+from listings.matching import Match, rank
+from listings.models import Listing, ListingClaim, ListingPhoto, SourcingRequest, Status
+from listings.visibility import HOLD_RELEASED_BY, obstacles, visible_listings, volume_hold
+from producers.models import Producer
 
 
 def _with_relations(queryset: QuerySet[Listing]) -> QuerySet[Listing]:
     return queryset.select_related("producer__organization").prefetch_related(
         "sites", "photos", Prefetch("claim_rows", queryset=ListingClaim.objects.order_by("claim_id"))
     )
+
+
+def require_producer_member(actor: Actor, producer: Producer) -> None:
+    """Members draft and edit; only admins publish, pause, resume and withdraw."""
+    if actor.is_staff:
+        return
+    if actor.organization_id != producer.pk:
+        raise PermissionDenied(_("Only the producer's own people manage its listings."), code="not_producer")
+
+
+def acting_producer(*, actor: Actor) -> Producer:
+    """The producer the caller acts for, whose listings it may draft."""
+    producer = Producer.objects.filter(pk=actor.organization_id).first()
+    if producer is None:
+        raise PermissionDenied(code="not_producer")
+    require_producer_member(actor, producer)
+    return producer
 
 
 def listings_visible() -> QuerySet[Listing]:
@@ -41,6 +74,72 @@ def listing_get(*, actor: Actor, listing_id: Any) -> Listing:
     if found is None:
         raise NotFound()
     return found
+
+
+def listing_to_manage(*, actor: Actor, listing_id: Any) -> Listing:
+    """A listing the caller may edit or add photos to: its producer's people (and staff). Anyone else who
+    may see it gets 403; who may not, 404."""
+    listing = listing_get(actor=actor, listing_id=listing_id)
+    require_producer_member(actor, listing.producer)
+    return listing
+
+
+def listing_photo(*, actor: Actor, listing_id: Any, position: int) -> ListingPhoto:
+    """A photo of a listing the caller may see."""
+    photo = listing_get(actor=actor, listing_id=listing_id).photos.filter(position=position).first()
+    if photo is None:
+        raise NotFound()
+    return photo
+
+
+def listing_publication_state(*, actor: Actor, listing: Listing) -> dict[str, Any] | None:
+    """For its producer, reviewers and staff: whether buyers see the listing today and, if not, why. None
+    for anyone else (buyers see only what is visible)."""
+    if not (actor.organization_id == listing.producer_id or actor.is_reviewer or actor.is_staff):
+        return None
+    found = obstacles(listing) if listing.status in (Status.PUBLISHED, Status.HELD) else []
+    return {
+        "visible": listing.status == Status.PUBLISHED and not found,
+        "hidden_because": [o.as_dict() for o in found],
+    }
+
+
+def listing_hold(listing: Listing) -> dict[str, str] | None:
+    """What holds a listing back from buyers after its publish, and who releases it; None when not held."""
+    if listing.status != Status.HELD:
+        return None
+    return volume_hold().as_dict() | {"released_by": HOLD_RELEASED_BY}
+
+
+def with_claims(queryset: QuerySet[Listing], codes: Iterable[str]) -> QuerySet[Listing]:
+    """Listings that make every claim in `codes`."""
+    for code in codes:
+        queryset = queryset.filter(Exists(ListingClaim.objects.filter(listing_id=OuterRef("pk"), claim_id=code)))
+    return queryset
+
+
+def listing_facets(listings: QuerySet[Listing]) -> dict[str, Any]:
+    """Counts of `listings` (already filtered) by district, form, claim, price basis and producer kind."""
+    ids = listings.order_by().values("pk")
+
+    def counts(field: str) -> list[dict[str, Any]]:
+        rows = Listing.objects.filter(pk__in=ids).values(field).annotate(n=Count("pk")).order_by("-n", field)
+        return [{"value": row[field], "count": row["n"]} for row in rows]
+
+    claims = (
+        ListingClaim.objects.filter(listing_id__in=ids)
+        .values("claim_id")
+        .annotate(n=Count("pk"))
+        .order_by("-n", "claim_id")
+    )
+    return {
+        "total": Listing.objects.filter(pk__in=ids).count(),
+        "district": counts("producer__district"),
+        "form": counts("form"),
+        "claims": [{"value": row["claim_id"], "count": row["n"]} for row in claims],
+        "price_basis": counts("price_basis"),
+        "producer_kind": counts("producer__legal_kind"),
+    }
 
 
 # Web-search syntax ("quoted phrase", -word, or), read with both dictionaries: a match in either counts.
@@ -126,3 +225,20 @@ def sourcing_request_get(*, actor: Actor, request_id: Any) -> SourcingRequest:
     if found is None:
         raise NotFound()
     return found
+
+
+def sees_buyer_identity(actor: Actor) -> bool:
+    """Producers browse open requests without knowing who asked; buyers, reviewers and staff see it."""
+    return actor.is_staff or actor.is_reviewer or actor.organization_kind == "buyer"
+
+
+def require_buyer(actor: Actor) -> None:
+    if actor.organization_kind != "buyer":
+        raise PermissionDenied(code="not_buyer")
+
+
+def sourcing_request_matches(*, actor: Actor, request: SourcingRequest) -> list[Match]:
+    """Visible listings ranked by fit, for the buyer who asked (and reviewers and staff)."""
+    if not (actor.organization_id == request.buyer_id or actor.is_reviewer or actor.is_staff):
+        raise PermissionDenied(_("Only the buyer who made this request sees its matches."), code="not_owner")
+    return rank(listings_visible(), request)

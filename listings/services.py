@@ -1,9 +1,10 @@
-"""Writes to listings: drafting, and the moves of the lifecycle with the publication gate."""
+"""Writes to listings: drafting, the moves of the lifecycle through the publication gate, photos, and the
+quantity that contracts take and give back. The gate itself (what keeps a listing from buyers) is read in
+`listings.visibility`; sourcing requests are written in `listings.sourcing`."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from django.core.files.storage import storages
@@ -12,27 +13,23 @@ from django.db.models import F, Value
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts.selectors import acting_organization, organization_admins
 from audit.services import audit_record
-from compliance.models import Claim, Evidence
-from compliance.selectors import standing_of
-from core import clock
+from compliance.models import Claim
 from core.actor import Actor
-from core.errors import Conflict, PermissionDenied, field_error
+from core.errors import Conflict, field_error
 from core.units import GramsField
-from listings.matching import matches_listing
 from listings.models import (
     MERCURY_METHODS,
     TRANSITIONS,
     Listing,
     ListingClaim,
     ListingPhoto,
-    MatchNotified,
-    SourcingRequest,
     Status,
 )
 from listings.photos import reencode, store_photo
-from notifications.services import notify
+from listings.selectors import require_producer_member
+from listings.sourcing import notify_matching_requests
+from listings.visibility import obstacles, volume_excess
 from producers.models import Producer, Site
 from producers.services import require_independent_reviewer, require_producer_admin
 
@@ -57,14 +54,6 @@ EDITABLE = (
     "description_es",
     "description_en",
 )
-
-
-def require_producer_member(actor: Actor, producer: Producer) -> None:
-    """Members draft and edit; only admins publish, pause, resume and withdraw."""
-    if actor.is_staff:
-        return
-    if actor.organization_id != producer.pk:
-        raise PermissionDenied(_("Only the producer's own people manage its listings."), code="not_producer")
 
 
 def _check(values: dict[str, Any], claims: list[str] | None) -> None:
@@ -130,11 +119,21 @@ def listing_create(*, actor: Actor, producer: Producer, sites: list[Any], claims
     return listing
 
 
+def _locked(listing: Listing) -> Listing:
+    """The listing read again with its row locked until the transaction ends (lock order: the listing row
+    before the audit chain)."""
+    return Listing.objects.select_for_update(of=("self",)).select_related("producer__organization").get(pk=listing.pk)
+
+
 @transaction.atomic
 def listing_update(
     *, actor: Actor, listing: Listing, sites: list[Any] | None = None, claims: list[str] | None = None, **fields: Any
 ) -> Listing:
+    """Edit a draft. The row is locked and its state read again under the lock: a publish that commits while
+    the edit runs either waits for it or makes it a 409, and only the edited columns are written, so an edit
+    never puts back a state (or anything else) it did not change."""
     require_producer_member(actor, listing.producer)
+    listing = _locked(listing)
     if listing.status != Status.DRAFT:
         raise Conflict(
             _("Only a draft can be edited: pause or withdraw the listing and draft a new one."),
@@ -146,16 +145,20 @@ def listing_update(
     merged = {field: changes.get(field, getattr(listing, field)) for field in EDITABLE}
     current_claims = list(listing.claim_rows.values_list("claim_id", flat=True)) if claims is None else claims
     _check(merged, current_claims)
+    written = set(changes)
     for field in changes:
         setattr(listing, field, merged[field])
     if "quantity_grams" in changes:
         listing.available_grams = listing.quantity_grams
+        written.add("available_grams")
     if "price_basis" in changes:
         listing.price_per_fine_gram_minor, listing.lbma_adjustment_bp = (
             merged["price_per_fine_gram_minor"],
             merged["lbma_adjustment_bp"],
         )
-    listing.save()
+        written |= {"price_per_fine_gram_minor", "lbma_adjustment_bp"}
+    if written:
+        listing.save(update_fields=sorted(written | {"updated_at"}))  # updated_at: auto_now
     if sites is not None:
         listing.sites.set(_sites(listing.producer, sites))
     if claims is not None:
@@ -170,130 +173,15 @@ def listing_update(
     return listing
 
 
-@dataclass(frozen=True)
-class Obstacle:
-    code: str
-    message: str
-    what_to_do: str
-
-    def as_dict(self) -> dict[str, str]:
-        return {"code": self.code, "message": self.message, "what_to_do": self.what_to_do}
-
-
-def obstacles(listing: Listing) -> list[Obstacle]:
-    """Everything that keeps a listing from being offered today, in the caller's language."""
-    today = clock.today_lima()
-    producer = listing.producer
-    found: list[Obstacle] = []
-    if producer.verification_status != "verified":
-        found.append(
-            Obstacle(
-                "producer_not_verified",
-                _("The network has not verified this producer."),
-                _("Submit the profile and wait for a reviewer's verification."),
-            )
-        )
-    for site in listing.sites.all():
-        if site.status != Site.Status.APPROVED:
-            found.append(
-                Obstacle(
-                    "site_not_approved",
-                    _("The site %(site)s is not approved.") % {"site": site.name},
-                    _("Wait for a reviewer to approve the site, or offer gold from another one."),
-                )
-            )
-    standing = standing_of(producer.organization, today)
-    requirements = {r.code: r for r in standing.policy.requirements.all()}
-    for result in standing.result.missing:
-        requirement = requirements[result.code]
-        found.append(
-            Obstacle(
-                result.code,
-                _("%(name)s: %(state)s.") % {"name": requirement.name, "state": _state_label(result.state)},
-                requirement.what_to_do,
-            )
-        )
-    held = {claim.code for claim in standing.result.claims}
-    for code in listing.claim_rows.values_list("claim_id", flat=True):
-        if code not in held:
-            claim = Claim.objects.get(pk=code)
-            found.append(
-                Obstacle(
-                    f"claim_{code}",
-                    _("The claim “%(claim)s” is not backed by approved evidence.") % {"claim": claim.name},
-                    _("Upload and get approved the evidence this claim needs, or remove the claim."),
-                )
-            )
-    if listing.valid_until < today:
-        found.append(
-            Obstacle(
-                "window_closed",
-                _("The listing's validity window has ended."),
-                _("Draft a new listing with a current window."),
-            )
-        )
-    if listing.status == Status.HELD:
-        found.append(
-            Obstacle(
-                "volume_red_flag",
-                _(
-                    "More fine gold is offered than the latest production declaration "
-                    "supports: a reviewer checks it before buyers see the listing."
-                ),
-                _("Upload your latest semester production declaration (PROD_DECL) with its fine grams, or offer less."),
-            )
-        )
-    if listing.available_grams <= 0:
-        found.append(Obstacle("sold_out", _("Nothing is left to sell."), _("Draft a new listing.")))
-    return found
-
-
-def _state_label(state: str) -> str:
-    return {
-        "missing": _("missing"),
-        "pending": _("waiting for review"),
-        "expired": _("lapsed"),
-    }.get(state, state)
-
-
-def volume_excess(listing: Listing) -> dict[str, str] | None:
-    """Plausibility (REQUIREMENTS.md, rule 5): the fine gold on offer, this listing included, must not exceed
-    the latest approved production declaration (its `fine_grams` attribute). None when plausible."""
-    today = clock.today_lima()
-    declaration = (
-        Evidence.objects.filter(
-            organization_id=listing.producer_id,
-            evidence_type_id="PROD_DECL",
-            status="approved",
-            valid_until__gte=today,
-        )
-        .order_by("-issue_date", "-created_at")
-        .first()
-    )
-    offered = sum(
-        (
-            other.fine_grams
-            for other in Listing.objects.filter(
-                producer_id=listing.producer_id, status__in=(Status.PUBLISHED, Status.PAUSED, Status.HELD)
-            ).exclude(pk=listing.pk)
-        ),
-        listing.fine_grams,
-    )
-    try:
-        declared = Decimal(str((declaration.attributes or {}).get("fine_grams"))) if declaration else None
-    except (InvalidOperation, ValueError):
-        declared = None
-    if declared is not None and offered <= declared:
-        return None
-    return {"offered_fine_grams": str(offered), "declared_fine_grams": str(declared) if declared is not None else ""}
-
-
 @transaction.atomic
 def listing_move(*, actor: Actor, listing: Listing, move: str) -> Listing:
     if move == "release":
         require_independent_reviewer(actor, listing.producer_id)
     else:
         require_producer_admin(actor, listing.producer)
+    # The gate is judged on the row as it is now and stays so until this move commits: an edit of the draft
+    # (sites, window, claims) cannot slip in between the check and the move.
+    listing = _locked(listing)
     allowed_from, target = TRANSITIONS[move]
     if listing.status == target and move != "withdraw":
         return listing
@@ -329,7 +217,7 @@ def listing_move(*, actor: Actor, listing: Listing, move: str) -> Listing:
     previous = listing.status
     listing.refresh_from_db()
     if target == Status.PUBLISHED:
-        _notify_matching_requests(listing)
+        notify_matching_requests(listing)
     audit_record(
         action=f"listings.listing.{move}",
         actor=actor,
@@ -338,86 +226,6 @@ def listing_move(*, actor: Actor, listing: Listing, move: str) -> Listing:
         data={"from": previous, "to": target} | ({"volume_red_flag": excess} if excess else {}),
     )
     return listing
-
-
-def _notify_matching_requests(listing: Listing) -> None:
-    """Tell each buyer whose open request this newly offered listing matches, once per (request, listing)."""
-    candidates = SourcingRequest.objects.filter(
-        state=SourcingRequest.State.OPEN, min_fineness__lte=listing.fineness
-    ).select_related("buyer")
-    for request in candidates:
-        if not matches_listing(listing, request):
-            continue
-        _notified, created = MatchNotified.objects.get_or_create(sourcing_request=request, listing=listing)
-        if created:
-            notify(
-                recipients=organization_admins(organization_id=request.buyer_id),
-                kind="sourcing_match",
-                params={
-                    "request": request.title,
-                    "listing": listing.title_en or listing.title_es,
-                    "producer": listing.producer.organization.legal_name,
-                },
-                organization=request.buyer,
-                target=listing,
-            )
-
-
-# --- Sourcing requests ----------------------------------------------------------------------------
-SOURCING_FIELDS = (
-    "title",
-    "grams",
-    "min_fineness",
-    "forms",
-    "claims",
-    "max_price_per_fine_gram_minor",
-    "currency",
-    "incoterm",
-    "delivery_from",
-    "delivery_until",
-    "notes",
-)
-
-
-@transaction.atomic
-def sourcing_request_create(*, actor: Actor, **fields: Any) -> SourcingRequest:
-    buyer = acting_organization(actor)
-    if buyer is None or buyer.kind != "buyer":
-        raise PermissionDenied(_("Sourcing requests are made by buyer organisations."), code="not_buyer")
-    values = {k: v for k, v in fields.items() if k in SOURCING_FIELDS}
-    if values["delivery_until"] < values["delivery_from"]:
-        raise field_error("delivery_until", "before_start", _("The delivery window ends before it starts."))
-    unknown = sorted(set(values.get("claims") or []) - set(Claim.objects.values_list("code", flat=True)))
-    if unknown:
-        raise field_error("claims", "unknown_claim", _("Unknown claims: %(codes)s.") % {"codes": ", ".join(unknown)})
-    request = SourcingRequest.objects.create(buyer=buyer, created_by=actor.user, **values)
-    audit_record(
-        action="listings.sourcing_request.created",
-        actor=actor,
-        target=request,
-        data={"grams": str(request.grams), "min_fineness": str(request.min_fineness), "claims": request.claims},
-    )
-    return request
-
-
-@transaction.atomic
-def sourcing_request_close(*, actor: Actor, request: SourcingRequest) -> SourcingRequest:
-    if actor.organization_id != request.buyer_id and not actor.is_staff:
-        raise PermissionDenied(_("Only the buyer who made this request can close it."), code="not_owner")
-    if request.state == SourcingRequest.State.CLOSED:
-        return request
-    SourcingRequest.objects.filter(pk=request.pk, state=SourcingRequest.State.OPEN).update(
-        state=SourcingRequest.State.CLOSED
-    )
-    request.refresh_from_db()
-    audit_record(
-        action="listings.sourcing_request.closed",
-        actor=actor,
-        subject_organization=request.buyer,
-        target=request,
-        data={},
-    )
-    return request
 
 
 MAX_PHOTOS = 8
@@ -432,7 +240,8 @@ def listing_add_photos(*, actor: Actor, listing: Listing, files: list[Any]) -> l
     names = [store_photo(content, listing.pk) for content, _width, _height in encoded]
     try:
         with transaction.atomic():
-            Listing.objects.select_for_update().filter(pk=listing.pk).first()
+            if _locked(listing).status == Status.CLOSED:
+                raise Conflict(_("A closed listing takes no more photos."), code="listing_closed")
             start = listing.photos.count()
             if start + len(names) > MAX_PHOTOS:
                 raise field_error(

@@ -3,7 +3,7 @@
 Visible = published, some quantity left, inside its validity window, the producer verified by the network
 and compliant today under the policy of its kind, and every claim of the listing backed today by the
 producer's evidence (or, for women-led, by its roster). `visible_listings` says it in one SQL query;
-`services.obstacles` says it in words, for the producer, from the compliance engine itself (tests keep the
+`obstacles` (below) says it in words, for the producer, from the compliance engine itself (tests keep the
 two in agreement).
 
 Compliance is read from the verdicts that `compliance.standing` stores whenever evidence is decided: the
@@ -15,13 +15,19 @@ per condition instead of judging every producer's evidence (bench/README.md has 
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.utils.translation import gettext as _
 
 from compliance import catalogue
-from compliance.models import ClaimStanding, OrganizationStanding
-from listings.models import Listing, ListingClaim
+from compliance.models import Claim, ClaimStanding, Evidence, OrganizationStanding
+from compliance.selectors import standing_of
+from core import clock
+from listings.models import Listing, ListingClaim, Status
+from producers.models import Site
 from producers.selectors import women_led_producer_of
 
 
@@ -80,3 +86,129 @@ def _visible_condition(
             producer__verification_status="verified",
         )
     )
+
+
+# --- The same gate in words, for the producer and its reviewers -------------------------------------
+@dataclass(frozen=True)
+class Obstacle:
+    code: str
+    message: str
+    what_to_do: str
+
+    def as_dict(self) -> dict[str, str]:
+        return {"code": self.code, "message": self.message, "what_to_do": self.what_to_do}
+
+
+def obstacles(listing: Listing) -> list[Obstacle]:
+    """Everything that keeps a listing from being offered today, in the caller's language."""
+    today = clock.today_lima()
+    producer = listing.producer
+    found: list[Obstacle] = []
+    if producer.verification_status != "verified":
+        found.append(
+            Obstacle(
+                "producer_not_verified",
+                _("The network has not verified this producer."),
+                _("Submit the profile and wait for a reviewer's verification."),
+            )
+        )
+    for site in listing.sites.all():
+        if site.status != Site.Status.APPROVED:
+            found.append(
+                Obstacle(
+                    "site_not_approved",
+                    _("The site %(site)s is not approved.") % {"site": site.name},
+                    _("Wait for a reviewer to approve the site, or offer gold from another one."),
+                )
+            )
+    standing = standing_of(producer.organization, today)
+    requirements = {r.code: r for r in standing.policy.requirements.all()}
+    for result in standing.result.missing:
+        requirement = requirements[result.code]
+        found.append(
+            Obstacle(
+                result.code,
+                _("%(name)s: %(state)s.") % {"name": requirement.name, "state": state_label(result.state)},
+                requirement.what_to_do,
+            )
+        )
+    held = {claim.code for claim in standing.result.claims}
+    for code in listing.claim_rows.values_list("claim_id", flat=True):
+        if code not in held:
+            claim = Claim.objects.get(pk=code)
+            found.append(
+                Obstacle(
+                    f"claim_{code}",
+                    _("The claim “%(claim)s” is not backed by approved evidence.") % {"claim": claim.name},
+                    _("Upload and get approved the evidence this claim needs, or remove the claim."),
+                )
+            )
+    if listing.valid_until < today:
+        found.append(
+            Obstacle(
+                "window_closed",
+                _("The listing's validity window has ended."),
+                _("Draft a new listing with a current window."),
+            )
+        )
+    if listing.status == Status.HELD:
+        found.append(volume_hold())
+    if listing.available_grams <= 0:
+        found.append(Obstacle("sold_out", _("Nothing is left to sell."), _("Draft a new listing.")))
+    return found
+
+
+def volume_hold() -> Obstacle:
+    """What holds a listing whose volume the latest production declaration does not support."""
+    return Obstacle(
+        "volume_red_flag",
+        _(
+            "More fine gold is offered than the latest production declaration "
+            "supports: a reviewer checks it before buyers see the listing."
+        ),
+        _("Upload your latest semester production declaration (PROD_DECL) with its fine grams, or offer less."),
+    )
+
+
+# Who lifts a hold: a reviewer of the network's technical support group (POST /listings/{id}/release/).
+HOLD_RELEASED_BY = "network_reviewer"
+
+
+def state_label(state: str) -> str:
+    return {
+        "missing": _("missing"),
+        "pending": _("waiting for review"),
+        "expired": _("lapsed"),
+    }.get(state, state)
+
+
+def volume_excess(listing: Listing) -> dict[str, str] | None:
+    """Plausibility (REQUIREMENTS.md, rule 5): the fine gold on offer, this listing included, must not exceed
+    the latest approved production declaration (its `fine_grams` attribute). None when plausible."""
+    today = clock.today_lima()
+    declaration = (
+        Evidence.objects.filter(
+            organization_id=listing.producer_id,
+            evidence_type_id="PROD_DECL",
+            status="approved",
+            valid_until__gte=today,
+        )
+        .order_by("-issue_date", "-created_at")
+        .first()
+    )
+    offered = sum(
+        (
+            other.fine_grams
+            for other in Listing.objects.filter(
+                producer_id=listing.producer_id, status__in=(Status.PUBLISHED, Status.PAUSED, Status.HELD)
+            ).exclude(pk=listing.pk)
+        ),
+        listing.fine_grams,
+    )
+    try:
+        declared = Decimal(str((declaration.attributes or {}).get("fine_grams"))) if declaration else None
+    except (InvalidOperation, ValueError):
+        declared = None
+    if declared is not None and offered <= declared:
+        return None
+    return {"offered_fine_grams": str(offered), "declared_fine_grams": str(declared) if declared is not None else ""}

@@ -8,7 +8,7 @@ from typing import Any
 
 from accounts.models import Organization, User
 from core import clock
-from listings import services
+from listings import services, sourcing
 from listings.models import Listing, SourcingRequest
 from marketplace.demo_compliance import actor_for
 from producers.models import Producer, Site
@@ -141,7 +141,7 @@ def seed_listings(orgs: dict[str, Organization], users: dict[str, User]) -> int:
     exporter = actor_for(users["buyer2@demo.test"], orgs["exporter"])
     if not SourcingRequest.objects.filter(buyer=orgs["exporter"]).exists():
         today = clock.today_lima()
-        services.sourcing_request_create(
+        sourcing.sourcing_request_create(
             actor=exporter,
             title="2 kg por trimestre, 900‰ o más, sin mercurio",
             grams=Decimal("2000"),

@@ -188,6 +188,26 @@ class ListingDetailSerializer(ListingSerializer):
         read_only_fields = ListingSerializer.Meta.fields
 
 
+class HoldSerializer(ObstacleSerializer):
+    released_by = serializers.ChoiceField(
+        choices=["network_reviewer"],
+        help_text="Who lifts the hold: a reviewer of the network's technical support group "
+        "(`POST /api/v1/listings/{id}/release/`).",
+    )
+
+
+class ListingPublishSerializer(ListingSerializer):
+    """The listing after `publish`. `status` is `held` when more fine gold is offered than the producer's
+    latest production declaration supports: buyers do not see it until a network reviewer releases it, and
+    `hold` says so in the caller's language (null when the listing is not held)."""
+
+    hold = HoldSerializer(allow_null=True)
+
+    class Meta(ListingSerializer.Meta):
+        fields = [*ListingSerializer.Meta.fields, "hold"]
+        read_only_fields = ListingSerializer.Meta.fields
+
+
 class SourcingRequestSerializer(serializers.ModelSerializer):
     """A buyer's standing need. Who has it (`buyer`) is shown to buyers, reviewers and staff only: producers
     browsing open requests see the need, not who has it."""
@@ -258,6 +278,12 @@ class MatchSerializer(serializers.Serializer):
     score = serializers.IntegerField(help_text="How many criteria the listing meets.")
     criteria = serializers.DictField(
         child=serializers.BooleanField(), help_text="Each criterion of the request and whether the listing meets it."
+    )
+    reasons = serializers.DictField(
+        child=serializers.CharField(),
+        help_text="For each criterion, why it is met or not, with the figures compared, in the language asked "
+        "for (Accept-Language): `fineness`, `claims`, `quantity`, `min_order`, `price`, `incoterm`, "
+        "`delivery_window`.",
     )
 
 

@@ -7,13 +7,13 @@ from typing import Any
 import django_filters
 from django.conf import settings
 from django.core.files.storage import storages
-from django.db.models import Count, Exists, FloatField, OuterRef, Value
+from django.db.models import FloatField, Value
 from django.http import HttpResponse
-from django.utils.translation import gettext as _
 from django_filters.rest_framework import DjangoFilterBackend
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_field
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_field
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.exceptions import NotAuthenticated
 from rest_framework.filters import OrderingFilter
 from rest_framework.parsers import MultiPartParser
 from rest_framework.permissions import AllowAny
@@ -23,22 +23,22 @@ from rest_framework.response import Response
 from compliance.files import check_upload_length, check_uploads
 from core.actor import get_actor
 from core.api import UUID_PATTERN
-from core.errors import NotFound, PermissionDenied, documents_problems
+from core.errors import documents_problems
 from core.permissions import ActsForOrganization
-from listings import search_cache, selectors, services
+from listings import search_cache, selectors, services, sourcing
 from listings.api.serializers import (
     FacetsSerializer,
     ListingDetailSerializer,
     ListingInputSerializer,
+    ListingPublishSerializer,
     ListingSerializer,
     MatchSerializer,
     PhotoUploadSerializer,
     SourcingRequestInputSerializer,
     SourcingRequestSerializer,
 )
-from listings.matching import rank
-from listings.models import FinenessBasis, Form, Incoterm, Listing, ListingClaim, PriceBasis, SourcingRequest, Status
-from producers.models import District, LegalKind, Producer
+from listings.models import FinenessBasis, Form, Incoterm, Listing, PriceBasis, SourcingRequest, Status
+from producers.models import District, LegalKind
 
 
 def bounded_number(*, maximum: int, decimal_places: int, **kwargs: Any) -> django_filters.NumberFilter:
@@ -76,9 +76,7 @@ class ListingFilter(django_filters.FilterSet):
         fields: list[str] = []
 
     def filter_claims(self, queryset: Any, name: str, value: str) -> Any:
-        for code in [c.strip() for c in value.split(",") if c.strip()][:10]:
-            queryset = queryset.filter(Exists(ListingClaim.objects.filter(listing_id=OuterRef("pk"), claim_id=code)))
-        return queryset
+        return selectors.with_claims(queryset, [c.strip() for c in value.split(",") if c.strip()][:10])
 
     def filter_text(self, queryset: Any, name: str, value: str) -> Any:
         return selectors.search(queryset, value[:200])
@@ -91,6 +89,57 @@ class RelevanceOrdering(OrderingFilter):
         if view.request.query_params.get("q"):
             return ["-relevance", "-created_at"]
         return super().get_default_ordering(view)
+
+
+HELD_EXAMPLE = OpenApiExample(
+    "Held for a volume check",
+    response_only=True,
+    status_codes=["200"],
+    value={
+        "id": "7d0c6f8e-5b1a-4c3e-9f2d-2a6b8c9d0e1f",
+        "producer": "3f2b1c4d-8e9a-4b7c-a6d5-e4f3a2b1c0d9",
+        "producer_name": "Rosa Quispe Mamani",
+        "district": "huepetuhe",
+        "sites": ["0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d"],
+        "form": "dore",
+        "quantity_grams": "500.000",
+        "available_grams": "500.000",
+        "min_order_grams": "50.000",
+        "fineness": "920.0",
+        "fineness_basis": "xrf",
+        "fine_grams": "460.000",
+        "troy_ounces": "14.7893",
+        "karat": "22.08",
+        "processing_methods": ["sluice", "borax_smelting"],
+        "claims": [],
+        "price_basis": "lbma_pm",
+        "price_per_fine_gram": None,
+        "lbma_adjustment_percent": "-2.00",
+        "premium_per_kg_fine": None,
+        "incoterm": "FCA",
+        "incoterm_place": "Puerto Maldonado",
+        "valid_from": "2026-05-04",
+        "valid_until": "2026-07-03",
+        "title_es": "Doré 920 de Huepetuhe",
+        "title_en": "Doré 920 from Huepetuhe",
+        "description_es": "",
+        "description_en": "",
+        "status": "held",
+        "close_reason": "",
+        "published_at": None,
+        "created_at": "2026-05-04T14:03:11.120000Z",
+        "updated_at": "2026-05-04T14:05:42.870000Z",
+        "photos": [],
+        "hold": {
+            "code": "volume_red_flag",
+            "message": "More fine gold is offered than the latest production declaration supports: a reviewer "
+            "checks it before buyers see the listing.",
+            "what_to_do": "Upload your latest semester production declaration (PROD_DECL) with its fine grams, "
+            "or offer less.",
+            "released_by": "network_reviewer",
+        },
+    },
+)
 
 
 class ListingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
@@ -115,16 +164,30 @@ class ListingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
     def get_permissions(self) -> list[Any]:
         return [AllowAny()] if self.action in ("list", "retrieve", "facets", "photo") else [ActsForOrganization()]
 
-    @extend_schema(parameters=[OpenApiParameter("mine", bool, description="Your producer's own listings.")])
+    @extend_schema(
+        parameters=[
+            OpenApiParameter(
+                "mine",
+                bool,
+                description="Your producer's own listings, in every state. Needs a token: without one the answer "
+                "is 401 (`not_authenticated`), never the public catalogue.",
+            )
+        ]
+    )
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        if self._mine_asked() and not request.user.is_authenticated:
+            raise NotAuthenticated()
         if self._own_listings():
             return super().list(request, *args, **kwargs)
         # Every caller sees the same visible listings: the answer is kept until the catalogue changes.
         url = request.build_absolute_uri()
         return Response(search_cache.cached_answer(url, lambda: super(ListingViewSet, self).list(request).data))
 
+    def _mine_asked(self) -> bool:
+        return self.request.query_params.get("mine") in ("true", "1")
+
     def _own_listings(self) -> bool:
-        return self.request.query_params.get("mine") in ("true", "1") and bool(get_actor(self.request).organization_id)
+        return self._mine_asked() and bool(get_actor(self.request).organization_id)
 
     def get_queryset(self) -> Any:
         if self._own_listings():
@@ -140,23 +203,15 @@ class ListingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
     @extend_schema(responses=ListingDetailSerializer)
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         """A listing; to its producer also whether buyers see it today and, if not, why."""
-        actor = get_actor(request)
         listing = self.get_object()
         body = dict(ListingSerializer(listing).data)
-        if actor.organization_id == listing.producer_id or actor.is_reviewer or actor.is_staff:
-            found = services.obstacles(listing) if listing.status in (Status.PUBLISHED, Status.HELD) else []
-            visible = listing.status == Status.PUBLISHED and not found
-            body["visible"] = visible
-            body["hidden_because"] = [o.as_dict() for o in found]
+        body |= selectors.listing_publication_state(actor=get_actor(request), listing=listing) or {}
         return Response(body)
 
     @extend_schema(request=ListingInputSerializer, responses={201: ListingSerializer})
     def create(self, request: Request) -> Response:
         actor = get_actor(request)
-        producer = Producer.objects.filter(pk=actor.organization_id).first()
-        if producer is None:
-            raise PermissionDenied(code="not_producer")
-        services.require_producer_member(actor, producer)
+        producer = selectors.acting_producer(actor=actor)
         data = ListingInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         listing = services.listing_create(actor=actor, producer=producer, **data.to_service())
@@ -170,8 +225,7 @@ class ListingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
     def partial_update(self, request: Request, pk: str) -> Response:
         """Edit a draft (any member of the producer; only admins publish)."""
         actor = get_actor(request)
-        listing = self.get_object()
-        services.require_producer_member(actor, listing.producer)
+        listing = selectors.listing_to_manage(actor=actor, listing_id=pk)
         data = ListingInputSerializer(data=request.data, partial=True)
         data.is_valid(raise_exception=True)
         values = data.to_service(partial=True)
@@ -186,39 +240,24 @@ class ListingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         return Response(search_cache.cached_answer(request.build_absolute_uri(), self._facets))
 
     def _facets(self) -> dict[str, Any]:
-        queryset = self.filter_queryset(selectors.listings_visible()).order_by()
-        ids = queryset.values("pk")
-
-        def counts(field: str) -> list[dict[str, Any]]:
-            rows = Listing.objects.filter(pk__in=ids).values(field).annotate(n=Count("pk")).order_by("-n", field)
-            return [{"value": row[field], "count": row["n"]} for row in rows]
-
-        claims = (
-            ListingClaim.objects.filter(listing_id__in=ids)
-            .values("claim_id")
-            .annotate(n=Count("pk"))
-            .order_by("-n", "claim_id")
-        )
-        return {
-            "total": Listing.objects.filter(pk__in=ids).count(),
-            "district": counts("producer__district"),
-            "form": counts("form"),
-            "claims": [{"value": row["claim_id"], "count": row["n"]} for row in claims],
-            "price_basis": counts("price_basis"),
-            "producer_kind": counts("producer__legal_kind"),
-        }
+        return selectors.listing_facets(self.filter_queryset(selectors.listings_visible()))
 
     def _move(self, request: Request, move: str) -> Response:
         actor = get_actor(request)
         listing = services.listing_move(actor=actor, listing=self.get_object(), move=move)
         return Response(ListingSerializer(selectors.listing_get(actor=actor, listing_id=listing.pk)).data)
 
-    @extend_schema(request=None, responses=ListingSerializer)
+    @extend_schema(request=None, responses=ListingPublishSerializer, examples=[HELD_EXAMPLE])
     @documents_problems(409)
     @action(detail=True, methods=["post"])
     def publish(self, request: Request, pk: str) -> Response:
-        """Offer the listing; 409 with every obstacle (code, message, what to do) while it may not be."""
-        return self._move(request, "publish")
+        """Offer the listing; 409 with every obstacle (code, message, what to do) while it may not be. A 200
+        can still hold it back from buyers: `status` is then `held` and `hold` says why and who releases it."""
+        actor = get_actor(request)
+        listing = services.listing_move(actor=actor, listing=self.get_object(), move="publish")
+        body = dict(ListingSerializer(selectors.listing_get(actor=actor, listing_id=listing.pk)).data)
+        body["hold"] = selectors.listing_hold(listing)
+        return Response(body)
 
     @extend_schema(request={"multipart/form-data": PhotoUploadSerializer}, responses={201: ListingSerializer})
     @documents_problems(409)
@@ -226,8 +265,7 @@ class ListingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
     def photos(self, request: Request, pk: str) -> Response:
         """Add photos (JPEG, PNG, WebP). They are re-encoded: no location or camera metadata is published."""
         actor = get_actor(request)
-        listing = self.get_object()
-        services.require_producer_member(actor, listing.producer)
+        listing = selectors.listing_to_manage(actor=actor, listing_id=pk)
         check_upload_length(request.META.get("CONTENT_LENGTH"), max_request_bytes=settings.EVIDENCE_MAX_REQUEST_BYTES)
         checked = check_uploads(
             request.FILES.getlist("files"),
@@ -246,10 +284,7 @@ class ListingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
     )
     @action(detail=True, methods=["get"], url_path=r"photos/(?P<position>[1-9][0-9]?)")
     def photo(self, request: Request, pk: str, position: str) -> HttpResponse:
-        listing = self.get_object()
-        photo = listing.photos.filter(position=int(position)).first()
-        if photo is None:
-            raise NotFound()
+        photo = selectors.listing_photo(actor=get_actor(request), listing_id=pk, position=int(position))
         with storages["default"].open(photo.file) as stored:
             response = HttpResponse(stored.read(), content_type="image/jpeg")
         response["Cache-Control"] = "public, max-age=3600"
@@ -298,18 +333,16 @@ class SourcingRequestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, v
         return selectors.sourcing_request_get(actor=get_actor(self.request), request_id=self.kwargs["pk"])
 
     def get_serializer_context(self) -> dict[str, Any]:
-        actor = get_actor(self.request)
-        show = actor.is_staff or actor.is_reviewer or actor.organization_kind == "buyer"
+        show = selectors.sees_buyer_identity(get_actor(self.request))
         return {**super().get_serializer_context(), "show_buyer": show}
 
     @extend_schema(request=SourcingRequestInputSerializer, responses={201: SourcingRequestSerializer})
     def create(self, request: Request) -> Response:
         actor = get_actor(request)
-        if actor.organization_kind != "buyer":
-            raise PermissionDenied(code="not_buyer")
+        selectors.require_buyer(actor)
         data = SourcingRequestInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        created = services.sourcing_request_create(actor=actor, **data.to_service())
+        created = sourcing.sourcing_request_create(actor=actor, **data.to_service())
         return Response(
             SourcingRequestSerializer(created, context={"show_buyer": True}).data, status=status.HTTP_201_CREATED
         )
@@ -317,20 +350,12 @@ class SourcingRequestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, v
     @extend_schema(request=None, responses=SourcingRequestSerializer)
     @action(detail=True, methods=["post"])
     def close(self, request: Request, pk: str) -> Response:
-        closed = services.sourcing_request_close(actor=get_actor(request), request=self.get_object())
+        closed = sourcing.sourcing_request_close(actor=get_actor(request), request=self.get_object())
         return Response(SourcingRequestSerializer(closed, context={"show_buyer": True}).data)
 
     @extend_schema(responses=MatchSerializer(many=True))
     @action(detail=True, methods=["get"], pagination_class=None)
     def matches(self, request: Request, pk: str) -> Response:
-        """Visible listings ranked by fit, each with the criteria it meets (the buyer who asked)."""
-        actor = get_actor(request)
-        sourcing = self.get_object()
-        if not (actor.organization_id == sourcing.buyer_id or actor.is_reviewer or actor.is_staff):
-            raise PermissionDenied(_("Only the buyer who made this request sees its matches."), code="not_owner")
-        matches = rank(selectors.listings_visible(), sourcing)
-        return Response(
-            MatchSerializer(
-                [{"listing": m.listing, "score": m.score, "criteria": m.criteria} for m in matches], many=True
-            ).data
-        )
+        """Visible listings ranked by fit, each with the criteria it meets and why (the buyer who asked)."""
+        matches = selectors.sourcing_request_matches(actor=get_actor(request), request=self.get_object())
+        return Response(MatchSerializer(matches, many=True).data)

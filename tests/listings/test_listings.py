@@ -156,7 +156,8 @@ def test_a_member_edits_a_draft_but_a_published_listing_is_not_edited(demo):
     )
     assert edited.status_code == 200, edited.json()
     assert (edited.json()["quantity_grams"], edited.json()["available_grams"]) == ("450.000", "450.000")
-    assert president.post(f"/api/v1/listings/{listing['id']}/publish/").status_code == 200
+    published = president.post(f"/api/v1/listings/{listing['id']}/publish/")
+    assert (published.status_code, published.json()["status"], published.json()["hold"]) == (200, "published", None)
 
     late = member.patch(f"/api/v1/listings/{listing['id']}/", {"title_es": "Otro"}, format="json")
     assert (late.status_code, late.json()["code"]) == (409, "listing_not_draft")
@@ -187,6 +188,14 @@ def test_more_gold_than_the_production_declaration_holds_the_listing_for_review(
 
     assert held.status_code == 200
     assert held.json()["status"] == "held"
+    assert held.json()["hold"] == {
+        "code": "volume_red_flag",
+        "message": "Se ofrece más oro fino del que respalda la última declaración de producción: el equipo revisor "
+        "lo verifica antes de que los compradores vean la oferta.",
+        "what_to_do": "Suba su última declaración semestral de producción (PROD_DECL) con sus gramos finos, u "
+        "ofrezca menos.",
+        "released_by": "network_reviewer",
+    }
     assert listing["id"] not in [r["id"] for r in anon.get("/api/v1/listings/").json()["results"]]
     own = rosa.get(f"/api/v1/listings/{listing['id']}/").json()
     assert "volume_red_flag" in {item["code"] for item in own["hidden_because"]}
@@ -219,3 +228,13 @@ def test_without_an_approved_production_declaration_a_listing_is_held(demo):
 
     assert response.json()["status"] == "held"
     assert reviewer.get(f"/api/v1/listings/{listing['id']}/").json()["visible"] is False
+
+
+def test_asking_for_your_own_listings_without_a_token_is_401_not_the_public_catalogue(anon):
+    response = anon.get("/api/v1/listings/?mine=true")
+
+    assert response.status_code == 401
+    assert response["Content-Type"] == "application/problem+json"
+    assert response["WWW-Authenticate"] == "Token"
+    assert response.json()["code"] == "not_authenticated"
+    assert anon.get("/api/v1/listings/?mine=false").status_code == 200  # the catalogue itself stays public
