@@ -159,6 +159,26 @@ def organization_update(*, actor: Actor, organization: Organization, **fields: A
     return organization
 
 
+def organization_kyc_set(*, organization: Organization, allowed_from: tuple[str, ...], to: str) -> bool:
+    """Move a buyer's KYC status, compare-and-set: False when it was no longer in `allowed_from`.
+
+    The decision (who may, on which evidence) and its audit event belong to compliance's `kyc_transition`,
+    which calls this inside its transaction; the status is written only here."""
+    moved = Organization.objects.filter(
+        pk=organization.pk, kind=Organization.Kind.BUYER, kyc_status__in=allowed_from
+    ).update(kyc_status=to, updated_at=timezone.now())
+    if moved:
+        organization.kyc_status = to
+    return bool(moved)
+
+
+def organization_tax_id_set(*, organization: Organization, tax_id: str) -> None:
+    """Set the tax id a producer profile's RUC gives its organisation (producers call this inside their
+    audited transaction). Raises IntegrityError when another organisation of the country holds it."""
+    Organization.objects.filter(pk=organization.pk).update(tax_id=tax_id, updated_at=timezone.now())
+    organization.tax_id = tax_id
+
+
 def require_admin_of(actor: Actor, organization: Organization) -> None:
     if actor.is_staff:
         return

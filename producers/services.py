@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import Organization
 from accounts.selectors import acting_organization, is_member, organization_admins
+from accounts.services import organization_tax_id_set
 from audit.services import audit_record
 from core import clock
 from core.actor import Actor
@@ -88,7 +89,7 @@ def _save_identity(producer: Producer, organization: Organization, save: Any) ->
     try:
         with transaction.atomic():
             save()
-            Organization.objects.filter(pk=organization.pk).update(tax_id=producer.ruc, updated_at=timezone.now())
+            organization_tax_id_set(organization=organization, tax_id=producer.ruc)
     except IntegrityError:
         raise field_error("ruc", "ruc_taken", _("Another producer is registered with this RUC.")) from None
 
