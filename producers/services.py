@@ -115,6 +115,9 @@ def producer_create(*, actor: Actor, **fields: Any) -> Producer:
 @transaction.atomic
 def producer_update(*, actor: Actor, producer: Producer, **fields: Any) -> Producer:
     require_producer_admin(actor, producer)
+    # Decide on the row as it is now, and hold it: a submission or a verification committed since the caller
+    # loaded its copy locks the identity, and must not be undone by saving that copy.
+    producer = Producer.objects.select_for_update(of=("self",)).select_related("organization").get(pk=producer.pk)
     changes = {k: v for k, v in fields.items() if k in PROFILE_FIELDS and getattr(producer, k) != v}
     if not changes:
         return producer
