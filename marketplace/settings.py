@@ -334,6 +334,7 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "OrganizationKindEnum": "accounts.models.Organization.Kind",
         "InvitationKindEnum": "accounts.models.Invitation.Kind",
+        "InvitationStatusEnum": "accounts.api.serializers.INVITATION_STATUSES",
         "MembershipRoleEnum": "accounts.models.Role",
         "MemberMinerRoleEnum": "producers.models.MemberMiner.Role",
         "SexEnum": "producers.models.Sex",

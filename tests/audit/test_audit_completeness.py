@@ -368,6 +368,8 @@ WRITES: dict[tuple[str, str], Write] = {
         body=lambda w: {"email": "elena@mujeresdeoro.example", "role": "member"}, status=201),
     ("POST", "/api/v1/invitations/{id}/revoke/"): Write(
         "producer_admin", ("accounts.invitation.revoked",), arrange=lambda w: {"id": invitation(w)}),
+    ("POST", "/api/v1/invitations/{id}/resend/"): Write(
+        "producer_admin", ("accounts.invitation.resent",), arrange=lambda w: {"id": invitation(w)}),
     ("POST", "/api/v1/invitations/accept/"): Write(
         "anonymous", ("accounts.invitation.accepted",), arrange=lambda w: {"invitation": invitation(w)},
         body=lambda w: {"token": INVITATION_TOKEN, "password": "Elena-oro-limpio-42", "full_name": "Elena Choque"},
