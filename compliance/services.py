@@ -22,7 +22,6 @@ from accounts.selectors import acting_organization, organization_admins
 from accounts.services import organization_kyc_set
 from audit.services import audit_record
 from compliance import catalogue
-from compliance.files import CheckedFile, store
 from compliance.models import (
     EVIDENCE_TRANSITIONS,
     NO_EXPIRY,
@@ -39,6 +38,7 @@ from compliance.standing import standings_refresh
 from core import clock
 from core.actor import Actor
 from core.errors import Conflict, PermissionDenied, field_error
+from core.uploads import CheckedFile, store
 from notifications.services import notify
 from producers.models import Site
 from producers.services import require_independent_reviewer

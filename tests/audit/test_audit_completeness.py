@@ -33,10 +33,10 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from accounts.models import Organization, Role
 from audit.models import AuditEvent
-from compliance.files import make_test_image, make_test_pdf
 from core import clock
 from listings.models import Listing, SourcingRequest
 from listings.models import Status as ListingStatus
+from marketplace.demo_files import make_test_image, make_test_pdf
 from notifications.services import notify
 from producers.models import MemberMiner, Producer, Site, Verification
 from tests.conftest import ActorClient

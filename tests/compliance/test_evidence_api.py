@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 
 from audit.models import AuditEvent
-from compliance.files import make_test_image, make_test_pdf
 from compliance.models import Evidence, EvidenceFile
+from marketplace.demo_files import make_test_image, make_test_pdf
 from tests.compliance.helpers import (
     EVIDENCE_URL,
     field_errors,

@@ -36,11 +36,12 @@ from drf_spectacular.generators import SchemaGenerator
 from accounts.models import Invitation, Membership, Organization, Role, User
 from audit.models import AuditEvent
 from audit.services import audit_record
-from compliance.files import check_upload, make_test_image, make_test_pdf, store
 from compliance.models import Evidence, EvidenceDecision, EvidenceFile
 from core import clock
+from core.uploads import check_upload, store
 from listings.models import Listing, ListingPhoto, SourcingRequest
 from listings.photos import reencode, store_photo
+from marketplace.demo_files import make_test_image, make_test_pdf
 from notifications.models import Notification
 from notifications.services import notify
 from producers.models import MemberMiner, Producer, Site, Verification
