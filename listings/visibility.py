@@ -22,7 +22,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from compliance import catalogue
 from compliance.models import ClaimStanding, OrganizationStanding
 from listings.models import Listing, ListingClaim
-from producers.selectors import women_led_producer_of
+from producers.selectors import verified_condition, women_led_producer_of
 
 
 def _compliant_under(policy_id: int | None, today: dt.date) -> Q:
@@ -77,6 +77,6 @@ def _visible_condition(
             available_grams__gt=0,
             valid_from__lte=today,
             valid_until__gte=today,
-            producer__verification_status="verified",
         )
+        & verified_condition("producer")
     )

@@ -119,6 +119,11 @@ class Producer(models.Model):
     def is_individual(self) -> bool:
         return self.legal_kind == LegalKind.INDIVIDUAL
 
+    @property
+    def is_verified(self) -> bool:
+        """The network vouches for the producer today: the one definition (`verified_condition` in SQL)."""
+        return self.verification_status == Verification.VERIFIED
+
 
 class Site(models.Model):
     """A mining site. Its exact geometry is seen only by the producer, reviewers and buyers under contract."""

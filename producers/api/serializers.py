@@ -14,7 +14,7 @@ from core.serializers import CoordinatesJSONField
 from core.validators import validate_dni, validate_ruc
 from producers.geometry import public_point
 from producers.models import District, LegalCategory, LegalKind, MemberMiner, Producer, Sex, Site
-from producers.selectors import is_women_led
+from producers.selectors import shows_women_led
 
 
 def _django_validator(validator: Any) -> Any:
@@ -74,7 +74,7 @@ class ProducerPublicSerializer(serializers.ModelSerializer):
         return self.context.get("standing", {}).get(obj.pk, {"compliant": False, "compliant_until": None, "badges": []})
 
     def get_women_led(self, obj: Producer) -> bool:
-        return obj.verification_status == "verified" and is_women_led(obj)
+        return shows_women_led(obj)
 
     def get_compliant(self, obj: Producer) -> bool:
         return bool(self._standing(obj)["compliant"])
