@@ -111,7 +111,7 @@ def test_every_admin_change_is_refused_or_audited(superuser_client: Client) -> N
     registry = admin.site._registry
     assert registry, "no admin registered"
     outcomes: dict[str, str] = {}
-    for model, model_admin in registry.items():
+    for model in registry:
         row = _row_of(model)
         url = reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_change", args=[row.pk])
         page = superuser_client.get(url)
@@ -137,7 +137,6 @@ def test_every_admin_change_is_refused_or_audited(superuser_client: Client) -> N
                 f"{model._meta.label}: the admin saved without an audit event"
             )
             outcomes[model._meta.label] = "audited"
-        assert type(model_admin).__name__  # every registered admin was walked
 
     assert outcomes == {
         "auth.Group": "audited",
