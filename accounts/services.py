@@ -6,6 +6,7 @@ Each function checks, writes, records one audit event in the same transaction an
 from __future__ import annotations
 
 import hashlib
+import logging
 import secrets
 from dataclasses import dataclass
 from typing import Any
@@ -26,6 +27,8 @@ from audit.services import audit_record
 from core.actor import Actor
 from core.errors import BadRequest, Conflict, NotAuthenticated, PermissionDenied, field_error
 from notifications.services import notify
+
+logger = logging.getLogger(__name__)
 
 
 def _email_taken(email: str) -> bool:
@@ -159,6 +162,26 @@ def organization_update(*, actor: Actor, organization: Organization, **fields: A
     return organization
 
 
+def organization_kyc_set(*, organization: Organization, allowed_from: tuple[str, ...], to: str) -> bool:
+    """Move a buyer's KYC status, compare-and-set: False when it was no longer in `allowed_from`.
+
+    The decision (who may, on which evidence) and its audit event belong to compliance's `kyc_transition`,
+    which calls this inside its transaction; the status is written only here."""
+    moved = Organization.objects.filter(
+        pk=organization.pk, kind=Organization.Kind.BUYER, kyc_status__in=allowed_from
+    ).update(kyc_status=to, updated_at=timezone.now())
+    if moved:
+        organization.kyc_status = to
+    return bool(moved)
+
+
+def organization_tax_id_set(*, organization: Organization, tax_id: str) -> None:
+    """Set the tax id a producer profile's RUC gives its organisation (producers call this inside their
+    audited transaction). Raises IntegrityError when another organisation of the country holds it."""
+    Organization.objects.filter(pk=organization.pk).update(tax_id=tax_id, updated_at=timezone.now())
+    organization.tax_id = tax_id
+
+
 def require_admin_of(actor: Actor, organization: Organization) -> None:
     if actor.is_staff:
         return
@@ -239,6 +262,15 @@ def _hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+@dataclass(frozen=True)
+class IssuedInvitation:
+    """An invitation and the one copy of its token (only its hash is stored), for the e-mail."""
+
+    invitation: Invitation
+    token: str
+    language: str
+
+
 def _send_invitation_email(*, invitation: Invitation, token: str, language: str) -> None:
     with translation.override(language):
         if invitation.kind == Invitation.Kind.PRODUCER_ORGANIZATION:
@@ -260,6 +292,17 @@ def _send_invitation_email(*, invitation: Invitation, token: str, language: str)
     send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [invitation.email])
 
 
+def invitation_email_send(*, issued: IssuedInvitation) -> bool:
+    """E-mail the invitation; call it once the invitation is committed. A mail server that fails is logged
+    and answered False, never raised: the invitation stands, and `invitation_resend` issues a new token."""
+    try:
+        _send_invitation_email(invitation=issued.invitation, token=issued.token, language=issued.language)
+    except Exception:  # SMTP refusals, timeouts, DNS: whatever the backend raises
+        logger.exception("Could not e-mail invitation %s", issued.invitation.pk)
+        return False
+    return True
+
+
 @transaction.atomic
 def invitation_create(
     *,
@@ -270,8 +313,11 @@ def invitation_create(
     legal_name: str = "",
     country: str = "PE",
     message: str = "",
-) -> Invitation:
-    """Producer organisations are invited by the network's reviewers; members by their organisation's admin."""
+) -> IssuedInvitation:
+    """Producer organisations are invited by the network's reviewers; members by their organisation's admin.
+
+    The caller e-mails the token with `invitation_email_send` after this has committed (the view does, with
+    ATOMIC_REQUESTS off), so that it can tell the inviter whether the e-mail left."""
     email = email.strip().lower()
     acting = acting_organization(actor)
     if acting is None:
@@ -321,9 +367,42 @@ def invitation_create(
         target=invitation,
         data={"kind": kind, "email": email, "role": role, "legal_name": invitation.legal_name},
     )
-    language = translation.get_language() or settings.LANGUAGE_CODE
-    transaction.on_commit(lambda: _send_invitation_email(invitation=invitation, token=token, language=language))
-    return invitation
+    return IssuedInvitation(
+        invitation=invitation, token=token, language=translation.get_language() or settings.LANGUAGE_CODE
+    )
+
+
+@transaction.atomic
+def invitation_resend(*, actor: Actor, invitation: Invitation) -> IssuedInvitation:
+    """Issue a new token (the old one stops working) and a new expiry, for an invitation whose e-mail was
+    lost or never sent. The inviting organisation's admins, the network's reviewers and staff may."""
+    if not (
+        actor.is_staff
+        or actor.is_reviewer
+        or (actor.is_org_admin and actor.organization_id == invitation.invited_by_organization_id)
+    ):
+        raise PermissionDenied(_("Only an administrator can resend invitations."), code="not_admin")
+    token = secrets.token_urlsafe(32)
+    expires_at = timezone.now() + settings.INVITATION_TTL
+    reissued = Invitation.objects.filter(pk=invitation.pk, accepted_at__isnull=True, revoked_at__isnull=True).update(
+        token_hash=_hash_token(token), expires_at=expires_at
+    )
+    if not reissued:
+        invitation.refresh_from_db()
+        if invitation.revoked_at is not None:
+            raise Conflict(_("This invitation was revoked."), code="invitation_revoked")
+        raise Conflict(_("This invitation was already used."), code="invitation_already_used")
+    invitation.refresh_from_db()
+    audit_record(
+        action="accounts.invitation.resent",
+        actor=actor,
+        subject_organization=invitation.organization or invitation.invited_by_organization,
+        target=invitation,
+        data={"email": invitation.email, "expires_at": expires_at},
+    )
+    return IssuedInvitation(
+        invitation=invitation, token=token, language=translation.get_language() or settings.LANGUAGE_CODE
+    )
 
 
 @transaction.atomic

@@ -1,5 +1,7 @@
 """Staff keep the catalogue and the policy here. A policy in force is never edited: a change is a new
-version, effective from a date, so that decisions taken under the old one stay as they were."""
+version, effective from a date, so that decisions taken under the old one stay as they were. Every save
+is audited (audit/admin_mixins.py) and recomputes the stored standings in the same transaction; evidence is
+read-only."""
 
 from __future__ import annotations
 
@@ -11,12 +13,13 @@ from django.db import transaction
 from django.db.models import Max, QuerySet
 from django.http import HttpRequest
 
+from audit.admin_mixins import AuditedAdmin, ReadOnlyAdmin, admin_audit
 from compliance.models import Claim, Evidence, EvidenceDecision, EvidenceFile, EvidenceType, Policy, Requirement
 from compliance.standing import standings_refresh
 from core import clock
 
 
-class RefreshesStandings(admin.ModelAdmin):
+class RefreshesStandings(AuditedAdmin):
     """A change to the catalogue or to a policy can change every organisation's verdict: the stored
     standings are recomputed in the same transaction as the change."""
 
@@ -34,7 +37,9 @@ class RefreshesStandings(admin.ModelAdmin):
 
 
 @admin.register(EvidenceType)
-class EvidenceTypeAdmin(admin.ModelAdmin):
+class EvidenceTypeAdmin(RefreshesStandings):
+    """A type's validity rule decides when evidence lapses, so a change recomputes the standings too."""
+
     list_display = ["code", "name_en", "area", "subject", "validity", "validity_days", "needs_second_review"]
     list_filter = ["area", "subject", "validity", "needs_second_review"]
     search_fields = ["code", "name_en", "name_es"]
@@ -91,6 +96,7 @@ class PolicyAdmin(RefreshesStandings):
                 notes=f"Copied from version {policy.version}.",
             )
             copy.requirements.set(policy.requirements.all())
+            admin_audit(request, copy, "added", ["copied_from_version"])
             standings_refresh()
             messages.success(request, f"{policy.subject} v{copy.version} created, effective {tomorrow}.")
 
@@ -118,19 +124,10 @@ class EvidenceDecisionInline(admin.TabularInline):
 
 
 @admin.register(Evidence)
-class EvidenceAdmin(admin.ModelAdmin):
+class EvidenceAdmin(ReadOnlyAdmin, admin.ModelAdmin):
     """Read-only: evidence is immutable, and decisions go through the API so they are audited."""
 
     list_display = ["evidence_type", "organization", "document_number", "status", "valid_until", "created_at"]
     list_filter = ["status", "evidence_type__area", "evidence_type"]
     search_fields = ["document_number", "organization__legal_name"]
     inlines = [EvidenceFileInline, EvidenceDecisionInline]
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False

@@ -18,7 +18,7 @@ from core import clock
 from core.actor import Actor
 from core.errors import NotFound
 from producers.models import Producer
-from producers.selectors import is_women_led, with_roster_figures, women_led_condition
+from producers.selectors import shows_women_led, with_roster_figures, women_led_condition
 
 
 def fact(item: Evidence) -> EvidenceFact:
@@ -56,7 +56,7 @@ def _evaluate(
         today,
         claims=cache["claims"] if producer else (),
         requirement_rules=cache["rules"],
-        women_led=bool(producer and producer.verification_status == "verified" and is_women_led(producer)),
+        women_led=bool(producer and shows_women_led(producer)),
     )
     return Standing(policy, result, {item.pk: item for item in items})
 

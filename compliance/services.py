@@ -19,9 +19,9 @@ from django.utils.translation import gettext as _
 
 from accounts.models import Organization
 from accounts.selectors import acting_organization, organization_admins
+from accounts.services import organization_kyc_set
 from audit.services import audit_record
 from compliance import catalogue
-from compliance.files import CheckedFile, store
 from compliance.models import (
     EVIDENCE_TRANSITIONS,
     NO_EXPIRY,
@@ -38,6 +38,7 @@ from compliance.standing import standings_refresh
 from core import clock
 from core.actor import Actor
 from core.errors import Conflict, PermissionDenied, field_error
+from core.uploads import CheckedFile, store
 from notifications.services import notify
 from producers.models import Site
 from producers.services import require_independent_reviewer
@@ -404,15 +405,13 @@ def kyc_transition(*, actor: Actor, organization: Organization, move: str, reaso
             code="requirements_missing",
             extra={"missing": [r.code for r in standing.result.missing]},
         )
-    if not Organization.objects.filter(pk=organization.pk, kyc_status__in=allowed_from).update(
-        kyc_status=target, updated_at=timezone.now()
-    ):
+    previous = organization.kyc_status
+    if not organization_kyc_set(organization=organization, allowed_from=allowed_from, to=target):
         raise Conflict(
             _("The KYC is %(status)s: it cannot be moved that way.")
             % {"status": Organization.KycStatus(organization.kyc_status).label},
             code="invalid_transition",
         )
-    previous = organization.kyc_status
     organization.refresh_from_db()
     audit_record(
         action=f"compliance.kyc.{move}",

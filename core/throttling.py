@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -47,6 +48,17 @@ class FailureThrottle(throttling.SimpleRateThrottle):
 
     num_requests: int
     duration: int
+
+    def parse_rate(self, rate: str | None) -> tuple[int | None, int | None]:
+        """DRF's `n/s`, `n/min`, `n/hour`, `n/day`, and a window of several units: `5/15min`, `20/2hour`."""
+        if rate is None:
+            return None, None
+        count, period = rate.split("/")
+        match = re.fullmatch(r"\s*(\d*)\s*([smhd])[a-z]*\s*", period)
+        if match is None:
+            raise ValueError(f"not a throttle rate: {rate!r}")
+        units = int(match.group(1) or 1)
+        return int(count), units * {"s": 1, "m": 60, "h": 3600, "d": 86400}[match.group(2)]
 
     def _window_key(self, request: Any, view: Any) -> str | None:
         key = self.get_cache_key(request, view)

@@ -11,7 +11,7 @@ from django.core.files.storage import storages
 from django.utils.translation import gettext as _
 from PIL import Image, ImageOps
 
-from compliance.files import CheckedFile, FileRejected
+from core.uploads import CheckedFile, FileRejected
 
 MAX_SIDE = 2048
 QUALITY = 85

@@ -28,7 +28,7 @@ from compliance.selectors import standing_of
 from core import clock
 from listings.models import Listing, ListingClaim, Status
 from producers.models import Site
-from producers.selectors import women_led_producer_of
+from producers.selectors import verified_condition, women_led_producer_of
 
 
 def _compliant_under(policy_id: int | None, today: dt.date) -> Q:
@@ -83,8 +83,8 @@ def _visible_condition(
             available_grams__gt=0,
             valid_from__lte=today,
             valid_until__gte=today,
-            producer__verification_status="verified",
         )
+        & verified_condition("producer")
     )
 
 

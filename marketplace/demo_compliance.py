@@ -18,10 +18,11 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from accounts.models import Membership, Organization, User
 from compliance import services as compliance
-from compliance.files import CheckedFile, check_upload, make_test_image, make_test_pdf
 from compliance.models import Evidence, EvidenceType
 from core import clock
 from core.actor import Actor
+from core.uploads import CheckedFile, check_upload
+from marketplace.demo_files import make_test_image, make_test_pdf
 from producers import services as producers
 from producers.models import MemberMiner, Producer, Site
 

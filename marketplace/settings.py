@@ -300,9 +300,11 @@ REST_FRAMEWORK = {
         "anon": os.environ.get("THROTTLE_ANON", "120/min"),
         "user": os.environ.get("THROTTLE_USER", "600/min"),
         "signup": os.environ.get("THROTTLE_SIGNUP", "10/hour"),
-        "login": os.environ.get("THROTTLE_LOGIN", "10/min"),
+        # Logins per client address. Generous: a cooperative's members often share one carrier-grade NAT
+        # address (mobile data in Madre de Dios); guessing one password is bounded per account below.
+        "login": os.environ.get("THROTTLE_LOGIN", "60/min"),
         # Failed logins per e-mail address, whatever client they come from (fixed windows, not a lockout).
-        "login_account": os.environ.get("THROTTLE_LOGIN_ACCOUNT", "10/hour"),
+        "login_account": os.environ.get("THROTTLE_LOGIN_ACCOUNT", "5/15min"),
         "invitations": os.environ.get("THROTTLE_INVITATIONS", "30/hour"),
         "uploads": os.environ.get("THROTTLE_UPLOADS", "60/hour"),
         "inquiries": os.environ.get("THROTTLE_INQUIRIES", "30/hour"),  # new inquiries and messages in threads
@@ -352,6 +354,7 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "OrganizationKindEnum": "accounts.models.Organization.Kind",
         "InvitationKindEnum": "accounts.models.Invitation.Kind",
+        "InvitationStatusEnum": "accounts.api.serializers.INVITATION_STATUSES",
         "MembershipRoleEnum": "accounts.models.Role",
         "MemberMinerRoleEnum": "producers.models.MemberMiner.Role",
         "SexEnum": "producers.models.Sex",

@@ -12,7 +12,7 @@ from django.db import models, transaction
 from django.utils import timezone, translation
 
 from audit.services import audit_record
-from notifications.kinds import KINDS, render
+from notifications.kinds import KINDS, check_params, render
 from notifications.models import Notification
 
 logger = logging.getLogger(__name__)
@@ -27,9 +27,8 @@ def notify(
     target: models.Model | None = None,
 ) -> list[Notification]:
     """Create one notification per distinct recipient; e-mail them once the transaction commits."""
-    if kind not in KINDS:
-        raise ValueError(f"unknown notification kind {kind!r}")
     params = {key: str(value) for key, value in (params or {}).items()}
+    check_params(kind, params, allow_extra=True)  # a text left with a hole fails here, at the call site
     seen: set[Any] = set()
     created = []
     for user in recipients:

@@ -119,6 +119,11 @@ class Producer(models.Model):
     def is_individual(self) -> bool:
         return self.legal_kind == LegalKind.INDIVIDUAL
 
+    @property
+    def is_verified(self) -> bool:
+        """The network vouches for the producer today: the one definition (`verified_condition` in SQL)."""
+        return self.verification_status == Verification.VERIFIED
+
 
 class SourceCrs(models.TextChoices):
     WGS84 = "EPSG:4326", _("WGS84 longitude and latitude (GeoJSON)")

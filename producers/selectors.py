@@ -31,7 +31,7 @@ def producers_for(*, actor: Actor) -> QuerySet[Producer]:
     producers = with_roster_figures(Producer.objects.select_related("organization"))
     if actor.is_staff or actor.is_reviewer:
         return producers
-    visible = Q(verification_status=Verification.VERIFIED)
+    visible = verified_condition()
     if actor.organization_id is not None:
         visible |= Q(pk=actor.organization_id)
     return producers.filter(visible)
@@ -83,9 +83,22 @@ def _women_majority(members: QuerySet[MemberMiner]) -> QuerySet[Any]:
     )
 
 
+def verified_condition(path: str = "") -> Q:
+    """`Producer.is_verified` as a filter, on producers or on rows that reach one through `path`."""
+    prefix = f"{path}__" if path else ""
+    return Q(**{f"{prefix}verification_status": Verification.VERIFIED})
+
+
 def women_led_condition() -> Q:
     """`is_women_led` as a filter on producers, for thousands of them in one query."""
-    return Q(legal_kind="individual", holder_sex="female") | Q(pk__in=_women_majority(MemberMiner.objects.all()))
+    return Q(legal_kind="individual", holder_sex="female") | (
+        ~Q(legal_kind="individual") & Q(pk__in=_women_majority(MemberMiner.objects.all()))
+    )
+
+
+def women_led_badge_condition() -> Q:
+    """`shows_women_led` as a filter: what the directory's `women_led` filter and badge mean."""
+    return verified_condition() & women_led_condition()
 
 
 def women_led_producer_of(path: str) -> Q:
@@ -93,8 +106,8 @@ def women_led_producer_of(path: str) -> Q:
     query that needs it for a few rows reads those producers' rosters (by the producer index) instead of
     grouping every roster."""
     own_roster = MemberMiner.objects.filter(producer_id=OuterRef(f"{path}_id"))
-    return Q(**{f"{path}__legal_kind": "individual", f"{path}__holder_sex": "female"}) | Q(
-        Exists(_women_majority(own_roster))
+    return Q(**{f"{path}__legal_kind": "individual", f"{path}__holder_sex": "female"}) | (
+        ~Q(**{f"{path}__legal_kind": "individual"}) & Q(Exists(_women_majority(own_roster)))
     )
 
 
@@ -115,3 +128,8 @@ def is_women_led(producer: Producer) -> bool:
 def reference_area_shapes(*, kinds: tuple[str, ...]) -> list[tuple[ReferenceArea, Any]]:
     """The reference areas of these kinds with their shapes, to compare sites with."""
     return [(area, stored_shape(area.geometry)) for area in ReferenceArea.objects.filter(kind__in=kinds)]
+
+
+def shows_women_led(producer: Producer) -> bool:
+    """The women-led badge (and the claims that rest on it): a verified producer that is women-led."""
+    return producer.is_verified and is_women_led(producer)

@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import Organization
 from accounts.selectors import acting_organization, is_member, organization_admins
+from accounts.services import organization_tax_id_set
 from audit.services import audit_record
 from core import clock
 from core.actor import Actor
@@ -92,7 +93,7 @@ def _save_identity(producer: Producer, organization: Organization, save: Any) ->
     try:
         with transaction.atomic():
             save()
-            Organization.objects.filter(pk=organization.pk).update(tax_id=producer.ruc, updated_at=timezone.now())
+            organization_tax_id_set(organization=organization, tax_id=producer.ruc)
     except IntegrityError:
         raise field_error("ruc", "ruc_taken", _("Another producer is registered with this RUC.")) from None
 
@@ -118,6 +119,9 @@ def producer_create(*, actor: Actor, **fields: Any) -> Producer:
 @transaction.atomic
 def producer_update(*, actor: Actor, producer: Producer, **fields: Any) -> Producer:
     require_producer_admin(actor, producer)
+    # Decide on the row as it is now, and hold it: a submission or a verification committed since the caller
+    # loaded its copy locks the identity, and must not be undone by saving that copy.
+    producer = Producer.objects.select_for_update(of=("self",)).select_related("organization").get(pk=producer.pk)
     changes = {k: v for k, v in fields.items() if k in PROFILE_FIELDS and getattr(producer, k) != v}
     if not changes:
         return producer

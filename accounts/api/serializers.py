@@ -74,8 +74,11 @@ class MemberSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+INVITATION_STATUSES = ["pending", "accepted", "revoked", "expired"]
+
+
 class InvitationSerializer(serializers.ModelSerializer):
-    status = serializers.ChoiceField(choices=["pending", "accepted", "revoked", "expired"], read_only=True)
+    status = serializers.ChoiceField(choices=INVITATION_STATUSES, read_only=True)
     invited_by = serializers.EmailField(source="invited_by.email", read_only=True)
 
     class Meta:
@@ -96,6 +99,17 @@ class InvitationSerializer(serializers.ModelSerializer):
             "accepted_at",
             "revoked_at",
         ]
+        read_only_fields = fields
+
+
+class InvitationSentSerializer(InvitationSerializer):
+    email_sent = serializers.BooleanField(
+        help_text="Whether the e-mail with the token left. When false the invitation stands: resend it."
+    )
+    email_message = serializers.CharField(help_text="Empty when the e-mail left; otherwise what to do.")
+
+    class Meta(InvitationSerializer.Meta):
+        fields = [*InvitationSerializer.Meta.fields, "email_sent", "email_message"]
         read_only_fields = fields
 
 

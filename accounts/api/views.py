@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any, cast
 
 import django_filters
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from knox.auth import TokenAuthentication
 from rest_framework import mixins, status, viewsets
@@ -21,6 +22,7 @@ from accounts.api.serializers import (
     AcceptResultSerializer,
     InvitationAcceptSerializer,
     InvitationCreateSerializer,
+    InvitationSentSerializer,
     InvitationSerializer,
     LoginInputSerializer,
     MemberSerializer,
@@ -235,6 +237,13 @@ class MemberViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
+def _sent(issued: services.IssuedInvitation) -> Any:
+    """The invitation, and whether its e-mail left (it is sent now: the invitation is committed)."""
+    sent = services.invitation_email_send(issued=issued)
+    message = "" if sent else _("The invitation was saved but its e-mail could not be sent. Resend it later.")
+    return {**InvitationSerializer(issued.invitation).data, "email_sent": sent, "email_message": message}
+
+
 class InvitationFilter(django_filters.FilterSet):
     kind = django_filters.ChoiceFilter(
         choices=[("member", "member"), ("producer_organization", "producer_organization")]
@@ -264,15 +273,24 @@ class InvitationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
         return selectors.invitations_for(actor=get_actor(self.request))
 
     @extend_schema(
-        request=InvitationCreateSerializer, responses={201: InvitationSerializer}, parameters=[IDEMPOTENCY_HEADER]
+        request=InvitationCreateSerializer, responses={201: InvitationSentSerializer}, parameters=[IDEMPOTENCY_HEADER]
     )
     @documents_problems(409, 422)
     @idempotent
     def create(self, request: Request) -> Response:
         data = InvitationCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        invitation = services.invitation_create(actor=get_actor(request), **data.validated_data)
-        return Response(InvitationSerializer(invitation).data, status=status.HTTP_201_CREATED)
+        issued = services.invitation_create(actor=get_actor(request), **data.validated_data)
+        return Response(_sent(issued), status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=None, responses=InvitationSentSerializer)
+    @documents_problems(409)
+    @action(detail=True, methods=["post"])
+    def resend(self, request: Request, pk: str | None = None) -> Response:
+        """Send the invitation again with a new token and a new expiry: the old token stops working. For an
+        e-mail that was lost, or that the mail server refused (`email_sent: false`)."""
+        issued = services.invitation_resend(actor=get_actor(request), invitation=self.get_object())
+        return Response(_sent(issued))
 
     @extend_schema(request=None, responses=InvitationSerializer)
     @documents_problems(409)

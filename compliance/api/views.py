@@ -38,7 +38,6 @@ from compliance.api.serializers import (
     OptionalReasonSerializer,
     RequirementSerializer,
 )
-from compliance.files import FileIntegrityError, check_upload_length, check_uploads, read_verified
 from compliance.models import NO_EXPIRY, Area, Evidence, EvidenceStatus, Policy, Requirement
 from compliance.policy import EXPIRING_SOON_DAYS
 from core import clock
@@ -46,6 +45,7 @@ from core.actor import Actor, get_actor
 from core.api import UUID_PATTERN
 from core.errors import IntegrityFailure, NotFound, PermissionDenied, documents_problems, field_error
 from core.permissions import ActsForOrganization
+from core.uploads import FileIntegrityError, check_upload_length, check_uploads, read_verified
 from producers.models import Site
 from producers.selectors import producer_get
 

@@ -20,11 +20,11 @@ from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from compliance.files import check_upload_length, check_uploads
 from core.actor import get_actor
 from core.api import UUID_PATTERN
 from core.errors import documents_problems
 from core.permissions import ActsForOrganization
+from core.uploads import check_upload_length, check_uploads
 from listings import search_cache, selectors, services, sourcing
 from listings.api.serializers import (
     FacetsSerializer,

@@ -24,7 +24,7 @@ from producers.models import (
     Site,
     SourceCrs,
 )
-from producers.selectors import is_women_led
+from producers.selectors import shows_women_led
 
 
 def _django_validator(validator: Any) -> Any:
@@ -84,7 +84,7 @@ class ProducerPublicSerializer(serializers.ModelSerializer):
         return self.context.get("standing", {}).get(obj.pk, {"compliant": False, "compliant_until": None, "badges": []})
 
     def get_women_led(self, obj: Producer) -> bool:
-        return obj.verification_status == "verified" and is_women_led(obj)
+        return shows_women_led(obj)
 
     def get_compliant(self, obj: Producer) -> bool:
         return bool(self._standing(obj)["compliant"])

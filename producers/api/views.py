@@ -9,7 +9,6 @@ from __future__ import annotations
 from typing import Any
 
 import django_filters
-from django.db.models import Q
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
@@ -60,17 +59,8 @@ class ProducerFilter(django_filters.FilterSet):
         return queryset.filter(provider("PRODUCERS_HOLDING")(codes)) if codes else queryset
 
     def filter_women_led(self, queryset: Any, name: str, value: bool) -> Any:
-        women_led = Q(legal_kind="individual", holder_sex="female") | (
-            ~Q(legal_kind="individual") & Q(women_count__gt=0) & Q(members_count__lt=2 * models_f("women_count"))
-        )
-        women_led &= Q(verification_status=Verification.VERIFIED)
+        women_led = selectors.women_led_badge_condition()
         return queryset.filter(women_led) if value else queryset.exclude(women_led)
-
-
-def models_f(name: str) -> Any:
-    from django.db.models import F
-
-    return F(name)
 
 
 def _serialize_producers(producers: list[Producer], actor: Any, many: bool) -> Any:

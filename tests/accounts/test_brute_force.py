@@ -214,3 +214,51 @@ def test_the_account_count_holds_in_redis_shared_by_every_app_server(anon, rates
 
     assert statuses == [200, 200, 200, 401, 401]  # successes were given back, failures kept
     assert_throttled(refused, at_most=3600)
+
+
+# --- The rates we ship: a shared address (carrier-grade NAT) and one attacked account ------------------------
+@pytest.fixture
+def shipped_rates(rates: Any, settings: Any) -> dict[str, str]:
+    """The default rates of marketplace/settings.py for signing in, with only the unrelated scopes lifted."""
+    shipped = settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]
+    rates(login=shipped["login"], login_account=shipped["login_account"])
+    return shipped
+
+
+def test_the_shipped_rates_are_sixty_a_minute_per_address_and_five_failures_per_account_in_fifteen_minutes(
+    shipped_rates,
+):
+    assert (shipped_rates["login"], shipped_rates["login_account"]) == ("60/min", "5/15min")
+    assert LoginFailuresPerAccount().parse_rate("5/15min") == (5, 900)
+    assert LoginFailuresPerAccount().parse_rate("20/2hour") == (20, 7200)
+    assert LoginFailuresPerAccount().parse_rate("10/hour") == (10, 3600)
+
+
+def test_forty_members_behind_one_shared_address_all_sign_in(anon, shipped_rates, clock):
+    members = [UserFactory(email=f"socia{n}@coop.test") for n in range(40)]
+
+    statuses = [login(anon, member.email, PASSWORD, "181.65.0.1").status_code for member in members]
+
+    assert statuses == [200] * 40
+    assert AuthToken.objects.count() == 40
+
+
+def test_one_account_hammered_from_many_addresses_is_stopped_after_five_failures(anon, shipped_rates, clock):
+    UserFactory(email="ana@example.test")
+
+    guesses = [login(anon, "ana@example.test", f"guess-{n}", f"203.0.113.{n}").status_code for n in range(5)]
+    sixth = login(anon, "ana@example.test", PASSWORD, "198.51.100.7")
+
+    assert guesses == [401] * 5
+    assert_throttled(sixth, at_most=900)
+    clock[0] += 900  # the fifteen-minute window ends: the owner signs in
+    assert login(anon, "ana@example.test", PASSWORD, "198.51.100.7").status_code == 200
+
+
+def test_one_address_spraying_many_accounts_is_slowed_at_sixty_a_minute(anon, shipped_rates, clock):
+    answers = [login(anon, f"nobody{n}@example.test", "Password1", "203.0.113.66").status_code for n in range(60)]
+    sixty_first = login(anon, "nobody60@example.test", "Password1", "203.0.113.66")
+
+    assert answers == [401] * 60
+    assert_throttled(sixty_first, at_most=60)
+    assert AuditEvent.objects.filter(action="accounts.login.failed").count() == 60

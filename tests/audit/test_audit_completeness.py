@@ -33,10 +33,10 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from accounts.models import Organization, Role
 from audit.models import AuditEvent
-from compliance.files import make_test_image, make_test_pdf
 from core import clock
 from listings.models import Listing, SourcingRequest
 from listings.models import Status as ListingStatus
+from marketplace.demo_files import make_test_image, make_test_pdf
 from notifications.services import notify
 from producers.models import MemberMiner, Producer, Site, Verification
 from tests.conftest import ActorClient
@@ -368,6 +368,8 @@ WRITES: dict[tuple[str, str], Write] = {
         body=lambda w: {"email": "elena@mujeresdeoro.example", "role": "member"}, status=201),
     ("POST", "/api/v1/invitations/{id}/revoke/"): Write(
         "producer_admin", ("accounts.invitation.revoked",), arrange=lambda w: {"id": invitation(w)}),
+    ("POST", "/api/v1/invitations/{id}/resend/"): Write(
+        "producer_admin", ("accounts.invitation.resent",), arrange=lambda w: {"id": invitation(w)}),
     ("POST", "/api/v1/invitations/accept/"): Write(
         "anonymous", ("accounts.invitation.accepted",), arrange=lambda w: {"invitation": invitation(w)},
         body=lambda w: {"token": INVITATION_TOKEN, "password": "Elena-oro-limpio-42", "full_name": "Elena Choque"},

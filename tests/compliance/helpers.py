@@ -16,10 +16,11 @@ from django.core.files.storage import storages
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from accounts.models import Organization, Role
-from compliance.files import check_upload, make_test_image, make_test_pdf, store
 from compliance.models import Evidence, EvidenceFile, EvidenceType
 from compliance.standing import standings_refresh
 from core import clock
+from core.uploads import check_upload, store
+from marketplace.demo_files import make_test_image, make_test_pdf
 from producers.models import Producer, Site
 from tests.conftest import ActorClient, make_client
 from tests.factories import MembershipFactory, UserFactory, make_ruc

@@ -9,8 +9,8 @@ import pytest
 import yaml
 
 from audit.models import AuditEvent
-from compliance.files import make_test_image, make_test_pdf
 from compliance.models import Evidence, EvidenceFile
+from marketplace.demo_files import make_test_image, make_test_pdf
 from tests.compliance.helpers import (
     EVIDENCE_URL,
     image_upload,

@@ -15,19 +15,18 @@ from django.core.files.uploadedfile import SimpleUploadedFile, TemporaryUploaded
 from django.utils.functional import Promise
 from PIL import ExifTags, Image, ImageFile
 
-from compliance.files import (
+from core.uploads import (
     ALLOWED_TYPES,
     CheckedFile,
     FileIntegrityError,
     FileRejected,
     check_upload,
     check_uploads,
-    make_test_image,
-    make_test_pdf,
     read_verified,
     sanitize_name,
     store,
 )
+from marketplace.demo_files import make_test_image, make_test_pdf
 
 MAX_BYTES = 1_000_000
 MAX_PIXELS = 10_000_000

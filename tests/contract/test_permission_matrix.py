@@ -36,11 +36,12 @@ from drf_spectacular.generators import SchemaGenerator
 from accounts.models import Invitation, Membership, Organization, Role, User
 from audit.models import AuditEvent
 from audit.services import audit_record
-from compliance.files import check_upload, make_test_image, make_test_pdf, store
 from compliance.models import Evidence, EvidenceDecision, EvidenceFile
 from core import clock
+from core.uploads import check_upload, store
 from listings.models import Listing, ListingPhoto, SourcingRequest
 from listings.photos import reencode, store_photo
+from marketplace.demo_files import make_test_image, make_test_pdf
 from notifications.models import Notification
 from notifications.services import notify
 from producers.models import MemberMiner, Producer, Site, Verification
@@ -59,6 +60,7 @@ MEMBERS = "/api/v1/organizations/{organization_pk}/members/"
 MEMBER = "/api/v1/organizations/{organization_pk}/members/{id}/"
 INVITATION = "/api/v1/invitations/{id}/"
 INVITATION_REVOKE = "/api/v1/invitations/{id}/revoke/"
+INVITATION_RESEND = "/api/v1/invitations/{id}/resend/"
 NOTIFICATION = "/api/v1/notifications/{id}/"
 NOTIFICATION_READ = "/api/v1/notifications/{id}/read/"
 AUDIT_EVENT = "/api/v1/audit-events/{seq}/"
@@ -186,6 +188,7 @@ MATRIX: dict[tuple[str, str], tuple[int, ...]] = {
     ("POST",   "/api/v1/invitations/"):                (401, 400, 403, 400, 403, 400, 400),
     ("GET",    INVITATION):                            (401, 404, 403, 200, 403, 404, 200),
     ("POST",   INVITATION_REVOKE):                     (401, 404, 403, 200, 403, 404, 200),
+    ("POST",   INVITATION_RESEND):                     (401, 404, 403, 200, 403, 404, 200),
     ("POST",   "/api/v1/invitations/accept/"):         (400, 400, 400, 400, 400, 400, 400),
     ("GET",    "/api/v1/notifications/"):              (401, 200, 200, 200, 200, 200, 200),
     ("GET",    NOTIFICATION):                          (401, 200, 200, 200, 200, 200, 200),
@@ -533,6 +536,7 @@ HOME: dict[str, Callable[[World, User], dict[str, Any]]] = {
     MEMBER: lambda world, owner: {"organization_pk": world.coop.pk, "id": world.coop_member.pk},
     INVITATION: lambda world, owner: {"id": world.invitation.pk},
     INVITATION_REVOKE: lambda world, owner: {"id": world.invitation.pk},
+    INVITATION_RESEND: lambda world, owner: {"id": world.invitation.pk},
     NOTIFICATION: lambda world, owner: {"id": world.notifications[owner.pk].pk},
     NOTIFICATION_READ: lambda world, owner: {"id": world.notifications[owner.pk].pk},
     AUDIT_EVENT: lambda world, owner: {"seq": world.audit_event.seq},

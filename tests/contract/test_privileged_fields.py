@@ -39,9 +39,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import Invitation, Organization
-from compliance.files import make_test_pdf
 from compliance.models import Evidence
 from core import clock
+from marketplace.demo_files import make_test_pdf
 from producers.models import Producer, Site
 from tests.conftest import ActorClient
 from tests.contract import test_permission_matrix as matrix

@@ -25,11 +25,12 @@ from drf_spectacular.generators import SchemaGenerator
 
 from accounts.models import Organization, Role
 from audit.services import audit_record
-from compliance.files import CheckedFile, check_upload, make_test_pdf, store
 from compliance.models import Evidence, EvidenceFile, EvidenceType, Requirement
 from compliance.standing import standings_refresh
 from core import clock
+from core.uploads import CheckedFile, check_upload, store
 from listings.models import Listing, ListingClaim, SourcingRequest
+from marketplace.demo_files import make_test_pdf
 from notifications.services import notify
 from producers.models import MemberMiner, Producer, Site, Verification
 from tests.factories import (

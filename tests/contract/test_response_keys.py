@@ -34,7 +34,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
 from audit.services import audit_record
-from compliance.files import make_test_image
+from marketplace.demo_files import make_test_image
 from tests.contract import test_permission_matrix as matrix
 from tests.contract.helpers import approve_every_requirement, offer_the_listing
 from tests.contract.test_permission_matrix import MATRIX, ROLES, World, home_url, schema_operations, send

@@ -20,10 +20,10 @@ from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from audit.models import AuditEvent
-from compliance.files import make_test_image, make_test_pdf
 from compliance.models import Evidence, EvidenceFile
 from listings.models import ListingPhoto
 from listings.services import MAX_PHOTOS
+from marketplace.demo_files import make_test_image, make_test_pdf
 from tests.compliance.helpers import make_producer, stored_files
 from tests.conftest import ActorClient, make_client
 from tests.problems import assert_problem

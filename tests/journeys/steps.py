@@ -23,8 +23,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from rest_framework.test import APIClient
 
-from compliance.files import make_test_image, make_test_pdf
 from core import clock
+from marketplace.demo_files import make_test_image, make_test_pdf
 from notifications.models import Notification
 
 DEMO_PASSWORD = "oro-limpio-2026"  # every user of `manage.py seed_demo`

@@ -11,8 +11,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from PIL import Image
 
-from compliance.files import make_test_image, make_test_pdf
 from listings.models import ListingPhoto
+from marketplace.demo_files import make_test_image, make_test_pdf
 from tests.listings.test_listings import login, offer
 
 pytestmark = pytest.mark.django_db
