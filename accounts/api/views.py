@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any, cast
 
 import django_filters
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import extend_schema
 from knox.auth import TokenAuthentication
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
@@ -35,26 +35,12 @@ from accounts.api.serializers import (
 )
 from accounts.models import Invitation, Membership, Organization, User
 from core.actor import get_actor
-from core.api import UUID_PATTERN
+from core.api import IDEMPOTENCY_HEADER, ORGANIZATION_HEADER, UUID_PATTERN
 from core.errors import NotAuthenticated, documents_problems
+from core.filters import StrictFilterSet
 from core.idempotency import idempotent
 from core.permissions import ActsForOrganization, IsOrganizationAdminOrReviewer
 from core.throttling import LoginFailuresPerAccount
-
-ORGANIZATION_HEADER = OpenApiParameter(
-    "X-Organization",
-    str,
-    OpenApiParameter.HEADER,
-    required=False,
-    description="Id of the organisation the request acts for; needed when you belong to several.",
-)
-IDEMPOTENCY_HEADER = OpenApiParameter(
-    "Idempotency-Key",
-    str,
-    OpenApiParameter.HEADER,
-    required=False,
-    description="Retries with the same key get the first answer; the same key with another body is 422.",
-)
 
 
 def _user(request: Request) -> User:
@@ -164,7 +150,7 @@ class MeView(APIView):
         return self._render(services.user_update(user=_user(request), **data.validated_data))
 
 
-class OrganizationFilter(django_filters.FilterSet):
+class OrganizationFilter(StrictFilterSet):
     class Meta:
         model = Organization
         fields = ["kind", "kyc_status", "country"]
@@ -235,7 +221,7 @@ class MemberViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class InvitationFilter(django_filters.FilterSet):
+class InvitationFilter(StrictFilterSet):
     kind = django_filters.ChoiceFilter(
         choices=[("member", "member"), ("producer_organization", "producer_organization")]
     )

@@ -11,11 +11,12 @@ from audit.api.serializers import AuditEventSerializer
 from audit.models import AuditEvent
 from audit.selectors import audit_events_for
 from core.actor import get_actor
+from core.filters import StrictFilterSet
 from core.pagination import CursorPagination
 from core.permissions import IsOrganizationAdminOrReviewer
 
 
-class AuditEventFilter(django_filters.FilterSet):
+class AuditEventFilter(StrictFilterSet):
     action = django_filters.CharFilter(field_name="action")
     action_prefix = django_filters.CharFilter(field_name="action", lookup_expr="startswith")
     target_type = django_filters.CharFilter(field_name="target_type")

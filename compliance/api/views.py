@@ -18,7 +18,6 @@ from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.filters import OrderingFilter
 from rest_framework.parsers import MultiPartParser
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
@@ -45,6 +44,7 @@ from core import clock
 from core.actor import Actor, get_actor
 from core.api import UUID_PATTERN
 from core.errors import IntegrityFailure, NotFound, PermissionDenied, documents_problems, field_error
+from core.filters import StrictBooleanFilter, StrictFilterSet, StrictOrderingFilter
 from core.permissions import ActsForOrganization
 from producers.models import Site
 from producers.selectors import producer_get
@@ -122,15 +122,15 @@ class RequirementViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
         return {**super().get_serializer_context(), "policies_in_force": in_force}
 
 
-class EvidenceFilter(django_filters.FilterSet):
+class EvidenceFilter(StrictFilterSet):
     status = django_filters.MultipleChoiceFilter(choices=EvidenceStatus.choices)
     evidence_type = django_filters.CharFilter(field_name="evidence_type_id")
     area = django_filters.ChoiceFilter(field_name="evidence_type__area", choices=Area.choices)
     organization = django_filters.UUIDFilter(field_name="organization_id")
-    expiring_soon = django_filters.BooleanFilter(
+    expiring_soon = StrictBooleanFilter(
         method="filter_expiring_soon", label=f"Approved and lapsing within {EXPIRING_SOON_DAYS} days"
     )
-    unclaimed = django_filters.BooleanFilter(field_name="claimed_by", lookup_expr="isnull")
+    unclaimed = StrictBooleanFilter(field_name="claimed_by", lookup_expr="isnull")
 
     class Meta:
         model = Evidence
@@ -151,7 +151,7 @@ class EvidenceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
     serializer_class = EvidenceSerializer
     permission_classes = [ActsForOrganization]
     filterset_class = EvidenceFilter
-    filter_backends = [DjangoFilterBackend, OrderingFilter]
+    filter_backends = [DjangoFilterBackend, StrictOrderingFilter]
     ordering_fields = ["created_at"]
     ordering = ["created_at"]  # the queue: oldest first
     lookup_value_regex = UUID_PATTERN

@@ -14,7 +14,6 @@ from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.filters import OrderingFilter
 from rest_framework.parsers import MultiPartParser
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
@@ -24,6 +23,7 @@ from compliance.files import check_upload_length, check_uploads
 from core.actor import get_actor
 from core.api import UUID_PATTERN
 from core.errors import NotFound, PermissionDenied, documents_problems
+from core.filters import StrictFilterSet, StrictOrderingFilter, query_bool
 from core.permissions import ActsForOrganization
 from listings import search_cache, selectors, services
 from listings.api.serializers import (
@@ -41,7 +41,7 @@ from listings.models import FinenessBasis, Form, Incoterm, Listing, ListingClaim
 from producers.models import District, LegalKind, Producer
 
 
-class ListingFilter(django_filters.FilterSet):
+class ListingFilter(StrictFilterSet):
     form = django_filters.MultipleChoiceFilter(choices=Form.choices, distinct=False)
     # Bounded like the stored values (per mille with one decimal; grams to the milligram): a value the database
     # field cannot hold is a 400 for the query parameter, not an error while building the query.
@@ -81,7 +81,7 @@ class ListingFilter(django_filters.FilterSet):
         return selectors.search(queryset, value[:200])
 
 
-class RelevanceOrdering(OrderingFilter):
+class RelevanceOrdering(StrictOrderingFilter):
     """With words to search and no `ordering`, the best match comes first."""
 
     def get_default_ordering(self, view: Any) -> Any:
@@ -121,7 +121,7 @@ class ListingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         return Response(search_cache.cached_answer(url, lambda: super(ListingViewSet, self).list(request).data))
 
     def _own_listings(self) -> bool:
-        return self.request.query_params.get("mine") in ("true", "1") and bool(get_actor(self.request).organization_id)
+        return bool(query_bool(self.request, "mine")) and bool(get_actor(self.request).organization_id)
 
     def get_queryset(self) -> Any:
         if self._own_listings():

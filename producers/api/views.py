@@ -21,6 +21,7 @@ from core.actor import get_actor
 from core.api import UUID_PATTERN
 from core.errors import documents_problems
 from core.extensions import provider
+from core.filters import StrictBooleanFilter, StrictFilterSet
 from core.permissions import ActsForOrganization
 from producers import selectors, services
 from producers.api.serializers import (
@@ -42,11 +43,11 @@ from producers.models import District, LegalKind, MemberMiner, Producer, Site, V
 READ_ACTIONS = ("list", "retrieve")
 
 
-class ProducerFilter(django_filters.FilterSet):
+class ProducerFilter(StrictFilterSet):
     district = django_filters.ChoiceFilter(choices=District.choices)
     legal_kind = django_filters.ChoiceFilter(choices=LegalKind.choices)
     verification_status = django_filters.ChoiceFilter(choices=Verification.choices)
-    women_led = django_filters.BooleanFilter(method="filter_women_led", label="Women-led (roster or a woman miner)")
+    women_led = StrictBooleanFilter(method="filter_women_led", label="Women-led (roster or a woman miner)")
     name = django_filters.CharFilter(field_name="organization__legal_name", lookup_expr="icontains")
     claims = django_filters.CharFilter(method="filter_claims", help_text="Comma-separated badges: all must hold today.")
 
