@@ -290,6 +290,7 @@ REST_FRAMEWORK = {
         "inquiries": os.environ.get("THROTTLE_INQUIRIES", "30/hour"),  # new inquiries and messages in threads
         "proposals": os.environ.get("THROTTLE_PROPOSALS", "30/hour"),  # contracts started and terms proposed
         "deposits": os.environ.get("THROTTLE_DEPOSITS", "10/hour"),  # deposit attempts (each may call Stripe)
+        "audit_verify": os.environ.get("THROTTLE_AUDIT_VERIFY", "30/min"),  # each recomputes many hashes
     },
     "NUM_PROXIES": NUM_PROXIES,
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
@@ -305,6 +306,8 @@ IDEMPOTENCY_KEY_TTL = timedelta(hours=env_int("IDEMPOTENCY_KEY_TTL_HOURS", 24))
 # A key claimed longer ago than this and still in progress was left by a dead request: a retry takes it over.
 # Keep it above gunicorn's timeout (GUNICORN_TIMEOUT), the longest a request may run.
 IDEMPOTENCY_IN_PROGRESS_LEASE = timedelta(seconds=env_int("IDEMPOTENCY_IN_PROGRESS_SECONDS", 120))
+# The most audit events one `audit-events/verify/` request recomputes; longer chains are verified range by range.
+AUDIT_VERIFY_MAX_EVENTS = env_int("AUDIT_VERIFY_MAX_EVENTS", 10_000)
 INVITATION_TTL = timedelta(days=env_int("INVITATION_TTL_DAYS", 7))
 
 REST_KNOX = {

@@ -124,7 +124,8 @@ DEPOSIT_RELEASE = "/api/v1/deposits/{id}/release/"
 # - staff act for no organisation and may do everything.
 # - a role that may never do an operation gets 403 whatever the body: the role is checked before the body
 #   is validated (a plain member sending an invitation or changing a role, a reviewer changing a role).
-# - audit events: organisation admins read their own organisation's, reviewers and staff everything.
+# - audit events: organisation admins read their own organisation's, reviewers and staff everything; only
+#   reviewers and staff verify the chain (it spans every organisation): 403 for everybody else.
 # Producers (coop's profile is verified, with one approved site, one member miner on its roster):
 # - the directory, the public profile and approved sites are public; everything else needs a token (401).
 # - a producer profile is created by the admin of a producer organisation for that organisation: buyers, plain
@@ -193,6 +194,7 @@ MATRIX: dict[tuple[str, str], tuple[int, ...]] = {
     ("GET",    "/api/v1/notifications/unread-count/"): (401, 200, 200, 200, 200, 200, 200),
     ("GET",    "/api/v1/audit-events/"):               (401, 200, 403, 200, 403, 200, 200),
     ("GET",    AUDIT_EVENT):                           (401, 404, 403, 200, 403, 200, 200),
+    ("GET",    "/api/v1/audit-events/verify/"):        (401, 403, 403, 403, 403, 200, 200),
     #                                                   anon buyA buyM proA proM  rev staff
     ("GET",    "/api/v1/producers/"):                  (200, 200, 200, 200, 200, 200, 200),
     ("POST",   "/api/v1/producers/"):                  (401, 403, 403, 400, 403, 403, 403),
