@@ -209,9 +209,10 @@ class MemberViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         services.require_admin_of(get_actor(request), membership.organization)
         data = MemberUpdateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        membership = services.membership_change_role(
-            actor=get_actor(request), membership=membership, role=data.validated_data["role"]
-        )
+        if "role" in data.validated_data:  # an empty PATCH changes nothing, like PATCH me/ or organizations/{id}/
+            membership = services.membership_change_role(
+                actor=get_actor(request), membership=membership, role=data.validated_data["role"]
+            )
         return Response(MemberSerializer(membership).data)
 
     @extend_schema(responses={204: None})

@@ -7,14 +7,15 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from audit.models import AuditEvent
+from core.serializers import CharField, EmailField, ModelSerializer
 
 
-class AuditEventSerializer(serializers.ModelSerializer):
+class AuditEventSerializer(ModelSerializer):
     """An event of the trail. Reviewers and staff read every actor's e-mail; an organisation reads the
     e-mail of its own people only: the other party's people appear by their organisation (and user id),
     not by their address (JOURNEYS.md 7: neither side sees the other's private data)."""
 
-    actor_email = serializers.EmailField(
+    actor_email = EmailField(
         source="actor.email",
         default=None,
         read_only=True,
@@ -80,7 +81,7 @@ class ChainVerificationSerializer(serializers.Serializer):
     last_seq = serializers.IntegerField(
         allow_null=True, help_text="Last intact event checked (the end of the range when ok); null if none."
     )
-    head_hash = serializers.CharField(
+    head_hash = CharField(
         allow_null=True,
         help_text="Hash of the last intact event checked: the next range's first event must link to it (its "
         "prev_hash). For an empty range, the hash the range's first event must link to; null when unknown.",
@@ -92,7 +93,7 @@ class ChainVerificationSerializer(serializers.Serializer):
         help_text="Why `broken_at` fails: a missing event, a prev_hash that is not the previous event's hash, or "
         "content that does not hash to the stored hash. Null if ok.",
     )
-    detail = serializers.CharField(allow_null=True, help_text="The reason in words, in the language asked for.")
+    detail = CharField(allow_null=True, help_text="The reason in words, in the language asked for.")
     chain_head_seq = serializers.IntegerField(help_text="Seq of the newest event of the whole chain (0 if empty).")
     next_from_seq = serializers.IntegerField(
         allow_null=True, help_text="Where to continue to verify the rest of the chain; null when the range reached it."

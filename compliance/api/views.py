@@ -16,7 +16,7 @@ from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework import mixins, status, viewsets
+from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.parsers import MultiPartParser
 from rest_framework.permissions import AllowAny
@@ -34,6 +34,7 @@ from compliance.api.serializers import (
     DecisionReasonSerializer,
     EvidenceInputSerializer,
     EvidenceSerializer,
+    KycRejectSerializer,
     OptionalReasonSerializer,
     RequirementSerializer,
 )
@@ -334,6 +335,7 @@ class KycMoveView(APIView):
 
     permission_classes = [ActsForOrganization]
     move = ""
+    reason_serializer: type[serializers.Serializer] = OptionalReasonSerializer
 
     @extend_schema(request=OptionalReasonSerializer, responses=ComplianceSerializer)
     @documents_problems(409)
@@ -347,8 +349,19 @@ class KycMoveView(APIView):
                 raise PermissionDenied(_("Only an administrator of this organisation can do this."), code="not_admin")
         else:
             services.require_independent_reviewer(actor, organization.pk)
-        data = OptionalReasonSerializer(data=request.data)
+        data = self.reason_serializer(data=request.data)
         data.is_valid(raise_exception=True)
         reason = data.validated_data["reason"]
         organization = services.kyc_transition(actor=actor, organization=organization, move=self.move, reason=reason)
         return Response(ComplianceSerializer(compliance_body(organization, organization.kyc_status)).data)
+
+
+class KycRejectView(KycMoveView):
+    """reject (a reviewer): the buyer reads the reason, so it is required."""
+
+    reason_serializer = KycRejectSerializer
+
+    @extend_schema(request=KycRejectSerializer, responses=ComplianceSerializer)
+    @documents_problems(409)
+    def post(self, request: Request, organization_pk: str) -> Response:
+        return super().post(request, organization_pk)

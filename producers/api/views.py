@@ -33,6 +33,7 @@ from producers.api.serializers import (
     ProducerPublicSerializer,
     ProducerUpdateSerializer,
     ReasonSerializer,
+    RequiredReasonSerializer,
     SiteInputSerializer,
     SitePublicSerializer,
     SiteSerializer,
@@ -140,7 +141,8 @@ class ProducerViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
             services.require_producer_admin(actor, producer)
         else:
             services.require_independent_reviewer(actor, producer.pk)
-        data = ReasonSerializer(data=request.data)
+        serializer = RequiredReasonSerializer if move in services.REASON_REQUIRED else ReasonSerializer
+        data = serializer(data=request.data)
         data.is_valid(raise_exception=True)
         services.producer_transition(actor=actor, producer=producer, move=move, reason=data.validated_data["reason"])
         return Response(_serialize_producers([self.get_object()], actor, many=False))
@@ -159,19 +161,19 @@ class ProducerViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         """The network vouches for this producer (a reviewer who does not belong to it)."""
         return self._move(request, "verify")
 
-    @extend_schema(request=ReasonSerializer, responses=ProducerPrivateSerializer)
+    @extend_schema(request=RequiredReasonSerializer, responses=ProducerPrivateSerializer)
     @documents_problems(409)
     @action(detail=True, methods=["post"], url_path="request-changes")
     def request_changes(self, request: Request, id: str) -> Response:
         return self._move(request, "request_changes")
 
-    @extend_schema(request=ReasonSerializer, responses=ProducerPrivateSerializer)
+    @extend_schema(request=RequiredReasonSerializer, responses=ProducerPrivateSerializer)
     @documents_problems(409)
     @action(detail=True, methods=["post"])
     def reject(self, request: Request, id: str) -> Response:
         return self._move(request, "reject")
 
-    @extend_schema(request=ReasonSerializer, responses=ProducerPrivateSerializer)
+    @extend_schema(request=RequiredReasonSerializer, responses=ProducerPrivateSerializer)
     @documents_problems(409)
     @action(detail=True, methods=["post"])
     def suspend(self, request: Request, id: str) -> Response:
@@ -183,7 +185,7 @@ class ProducerViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
     def reinstate(self, request: Request, id: str) -> Response:
         return self._move(request, "reinstate")
 
-    @extend_schema(request=ReasonSerializer, responses=ProducerPrivateSerializer)
+    @extend_schema(request=RequiredReasonSerializer, responses=ProducerPrivateSerializer)
     @documents_problems(409)
     @action(detail=True, methods=["post"])
     def revoke(self, request: Request, id: str) -> Response:
@@ -244,7 +246,7 @@ class SiteViewSet(_ProducerChild, mixins.ListModelMixin, mixins.RetrieveModelMix
     def _review(self, request: Request, move: str) -> Response:
         actor, site = get_actor(request), self.get_object()
         services.require_independent_reviewer(actor, site.producer_id)
-        data = ReasonSerializer(data=request.data)
+        data = (RequiredReasonSerializer if move == "reject" else ReasonSerializer)(data=request.data)
         data.is_valid(raise_exception=True)
         site = services.site_review(actor=actor, site=site, move=move, reason=data.validated_data["reason"])
         return Response(SiteSerializer(site).data)
@@ -256,7 +258,7 @@ class SiteViewSet(_ProducerChild, mixins.ListModelMixin, mixins.RetrieveModelMix
         """A reviewer approves the site: inside the mining corridor, not in a protected area."""
         return self._review(request, "approve")
 
-    @extend_schema(request=ReasonSerializer, responses=SiteSerializer)
+    @extend_schema(request=RequiredReasonSerializer, responses=SiteSerializer)
     @documents_problems(409)
     @action(detail=True, methods=["post"])
     def reject(self, request: Request, producer_pk: str, pk: str) -> Response:
