@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from typing import Any, NoReturn
 
 from django.conf import settings
@@ -15,6 +16,16 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 
 GENESIS_HASH = "0" * 64
+
+# How new actions are named: `<app>.<entity>.<event>`, all snake_case, where the event ends with a past
+# participle (what happened, not what to do): `accounts.invitation.accepted`, `accounts.membership.role_changed`,
+# `trade.deposit.payment_held`, `accounts.buyer.signed_up`, `listings.listing.sold_out`. Names recorded before
+# this rule keep their spelling (stored rows and the clients that filter on them rely on it):
+# tests/audit/test_action_names.py lists them.
+ACTION_PATTERN = re.compile(
+    r"^(?P<app>[a-z]+)\.(?P<entity>[a-z]+(?:_[a-z]+)*)\."
+    r"(?P<event>(?:[a-z]+_)*(?:[a-z]+ed|sent|read|held|paid|sold|withdrawn|made|done)(?:_up|_out)?)$"
+)
 
 
 class AuditEventIsAppendOnly(Exception):
@@ -49,7 +60,7 @@ class AuditEvent(models.Model):
     subject_organization = models.ForeignKey(
         "accounts.Organization", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
-    action = models.CharField(max_length=80)  # "<app>.<entity>.<verb>", e.g. "accounts.invitation.accepted"
+    action = models.CharField(max_length=80)  # ACTION_PATTERN, e.g. "accounts.invitation.accepted"
     target_type = models.CharField(max_length=80, blank=True)  # "accounts.organization"
     target_id = models.CharField(max_length=64, blank=True)
     data = models.JSONField(default=dict, encoder=DjangoJSONEncoder)

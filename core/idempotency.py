@@ -34,7 +34,10 @@ from core.errors import BadRequest, Conflict, Unprocessable
 from core.models import IdempotencyRecord
 
 HEADER = "Idempotency-Key"
-_VALID_KEY = re.compile(r"^[\x21-\x7e]{1,255}$")
+KEY_MAX_LENGTH = 255
+# Visible ASCII (0x21-0x7E), as the schema documents the header.
+KEY_PATTERN = rf"^[\x21-\x7e]{{1,{KEY_MAX_LENGTH}}}$"
+_VALID_KEY = re.compile(KEY_PATTERN)
 
 
 def _fingerprint(request: Request) -> str:
@@ -74,7 +77,7 @@ def idempotent(view_method: Callable[..., Response]) -> Callable[..., Response]:
         key = request.headers.get(HEADER)
         if key is None:
             return view_method(self, request, *args, **kwargs)
-        if not _VALID_KEY.match(key):
+        if not _VALID_KEY.fullmatch(key):
             raise BadRequest(
                 _("Idempotency-Key must be 1 to 255 visible ASCII characters."), code="invalid_idempotency_key"
             )

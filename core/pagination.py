@@ -42,6 +42,14 @@ class CursorPagination(pagination.CursorPagination):
             )
         return size
 
+    def get_schema_operation_parameters(self, view: Any) -> list[dict[str, Any]]:
+        parameters = super().get_schema_operation_parameters(view)
+        for parameter in parameters:
+            if parameter["name"] == self.page_size_query_param:
+                parameter["description"] = f"Results per page, 1 to {self.max_page_size} ({self.page_size} if absent)."
+                parameter["schema"] = {**parameter["schema"], "minimum": 1, "maximum": self.max_page_size}
+        return parameters
+
     def decode_cursor(self, request: Request) -> pagination.Cursor | None:
         encoded = request.query_params.get(self.cursor_query_param)
         if encoded is None:

@@ -1,12 +1,21 @@
-"""Serializer fields for the value types: money as `{amount_minor, currency}`, grams as decimal strings."""
+"""Serializer fields for the value types (money as `{amount_minor, currency}`, grams as decimal strings) and the
+strict text fields every serializer of the API uses.
+
+DRF's CharField takes a number for a string (`{"full_name": 12345}` is stored as "12345"), so a client that sends
+the wrong type is never told. Here a text field takes only a JSON string: anything else is the field's
+`invalid` error. `ModelSerializer` maps the models' text fields to these; serializers declare them by name.
+"""
 
 from __future__ import annotations
 
 from decimal import Decimal
 from typing import Any
 
+from django.db import models
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
+from rest_framework.fields import empty
 
 from core.money import Currency, Money
 from core.units import GRAM_PLACES
@@ -61,3 +70,63 @@ class ExactJSONField(serializers.JSONField):
 
     def to_internal_value(self, data: Any) -> Any:
         return super().to_internal_value(_plain_json(data, str))
+
+
+NOT_A_STRING = _("Send this value as a string.")
+
+
+class _OnlyStrings:
+    """Refuses a value that is not a string (a number, a boolean, a list) instead of converting it."""
+
+    def to_internal_value(self, data: Any) -> Any:
+        if not isinstance(data, str):
+            raise serializers.ValidationError(str(NOT_A_STRING), code="invalid")
+        return super().to_internal_value(data)  # type: ignore[misc]
+
+
+class CharField(_OnlyStrings, serializers.CharField):
+    pass
+
+
+class EmailField(_OnlyStrings, serializers.EmailField):
+    pass
+
+
+class URLField(_OnlyStrings, serializers.URLField):
+    pass
+
+
+class SlugField(_OnlyStrings, serializers.SlugField):
+    pass
+
+
+class RegexField(_OnlyStrings, serializers.RegexField):
+    pass
+
+
+# The API's ModelSerializer: the models' text fields become the strict fields above. (No docstring: the schema
+# would show it as the description of every serializer built on it.)
+class ModelSerializer(serializers.ModelSerializer):
+    serializer_field_mapping = {
+        **serializers.ModelSerializer.serializer_field_mapping,
+        models.CharField: CharField,
+        models.TextField: CharField,
+        models.EmailField: EmailField,
+        models.URLField: URLField,
+        models.SlugField: SlugField,
+    }
+
+
+class ReasonField(CharField):
+    """A reason someone will read: required, and missing, empty or only spaces all answer the `required` error
+    with `message` (which says who reads it), as the services refuse a blank reason."""
+
+    def __init__(self, *, message: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("max_length", 2000)
+        super().__init__(**kwargs)
+        self.error_messages["required"] = message
+
+    def run_validation(self, data: Any = empty) -> Any:
+        if isinstance(data, str) and not data.strip():
+            self.fail("required")
+        return super().run_validation(data)

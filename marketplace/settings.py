@@ -73,11 +73,13 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "core.middleware.RequestIdMiddleware",
+    "core.http.PrivateResponsesMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
+    "core.http.ApiProblemPagesMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -310,6 +312,7 @@ REST_FRAMEWORK = {
         "inquiries": os.environ.get("THROTTLE_INQUIRIES", "30/hour"),  # new inquiries and messages in threads
         "proposals": os.environ.get("THROTTLE_PROPOSALS", "30/hour"),  # contracts started and terms proposed
         "deposits": os.environ.get("THROTTLE_DEPOSITS", "10/hour"),  # deposit attempts (each may call Stripe)
+        "audit_verify": os.environ.get("THROTTLE_AUDIT_VERIFY", "30/min"),  # each recomputes many hashes
     },
     "NUM_PROXIES": NUM_PROXIES,
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
@@ -325,6 +328,8 @@ IDEMPOTENCY_KEY_TTL = timedelta(hours=env_int("IDEMPOTENCY_KEY_TTL_HOURS", 24))
 # A key claimed longer ago than this and still in progress was left by a dead request: a retry takes it over.
 # Keep it above gunicorn's timeout (GUNICORN_TIMEOUT), the longest a request may run.
 IDEMPOTENCY_IN_PROGRESS_LEASE = timedelta(seconds=env_int("IDEMPOTENCY_IN_PROGRESS_SECONDS", 120))
+# The most audit events one `audit-events/verify/` request recomputes; longer chains are verified range by range.
+AUDIT_VERIFY_MAX_EVENTS = env_int("AUDIT_VERIFY_MAX_EVENTS", 10_000)
 INVITATION_TTL = timedelta(days=env_int("INVITATION_TTL_DAYS", 7))
 
 REST_KNOX = {

@@ -70,6 +70,16 @@ def _reads_a_blank_model_field(field: Any) -> bool:
     return isinstance(model_field, models.CharField) and model_field.blank
 
 
+def decimal_pattern(field: serializers.DecimalField) -> str:
+    """A decimal string as the server writes it: at least one digit, at most the field's digits on each side of the
+    point, a sign only where negatives are allowed. drf-spectacular's own pattern also matches "" and "-"."""
+    places = field.decimal_places or 0
+    whole = max((field.max_digits or 30) - places, 1)
+    sign = "" if field.min_value is not None and field.min_value >= 0 else "-?"
+    fraction = rf"(?:\.\d{{1,{places}}})?" if places else ""
+    return rf"^{sign}\d{{1,{whole}}}{fraction}$"
+
+
 class ProblemAwareAutoSchema(AutoSchema):
     def _map_serializer_field(self, field: Any, direction: Any, bypass_extensions: bool = False) -> Any:
         """An organisation's optional e-mail address, web site or buyer type reads "" when nobody gave one: the
@@ -77,7 +87,10 @@ class ProblemAwareAutoSchema(AutoSchema):
         allow blank already do. The field is read-only, so the flag changes nothing but the schema."""
         if not getattr(field, "allow_blank", True) and _reads_a_blank_model_field(field):
             field.allow_blank = True
-        return super()._map_serializer_field(field, direction, bypass_extensions)
+        schema = super()._map_serializer_field(field, direction, bypass_extensions)
+        if isinstance(field, serializers.DecimalField) and "pattern" in schema:
+            schema["pattern"] = decimal_pattern(field)
+        return schema
 
     def _map_basic_serializer(self, serializer: Any, direction: Any) -> Any:
         """Read-only fields are documented as always present, except those a serializer lists in

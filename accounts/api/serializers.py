@@ -10,18 +10,19 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from accounts.models import Invitation, Language, Membership, Organization, Role, User
+from core.serializers import CharField, EmailField, ModelSerializer, RegexField, URLField
 from core.validators import is_valid_ruc
 
 
 # --- Output ---------------------------------------------------------------------------------------
-class OrganizationSummarySerializer(serializers.ModelSerializer):
+class OrganizationSummarySerializer(ModelSerializer):
     class Meta:
         model = Organization
         fields = ["id", "kind", "legal_name", "country"]
         read_only_fields = fields
 
 
-class OrganizationSerializer(serializers.ModelSerializer):
+class OrganizationSerializer(ModelSerializer):
     class Meta:
         model = Organization
         fields = [
@@ -41,7 +42,7 @@ class OrganizationSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class MyMembershipSerializer(serializers.ModelSerializer):
+class MyMembershipSerializer(ModelSerializer):
     organization = OrganizationSummarySerializer(read_only=True)
 
     class Meta:
@@ -50,7 +51,7 @@ class MyMembershipSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class UserSerializer(serializers.ModelSerializer):
+class UserSerializer(ModelSerializer):
     class Meta:
         model = User
         fields = ["id", "email", "full_name", "preferred_language", "is_staff", "date_joined"]
@@ -65,7 +66,7 @@ class MeSerializer(UserSerializer):
         read_only_fields = fields
 
 
-class MemberSerializer(serializers.ModelSerializer):
+class MemberSerializer(ModelSerializer):
     user = UserSerializer(read_only=True)
 
     class Meta:
@@ -77,9 +78,9 @@ class MemberSerializer(serializers.ModelSerializer):
 INVITATION_STATUSES = ["pending", "accepted", "revoked", "expired"]
 
 
-class InvitationSerializer(serializers.ModelSerializer):
+class InvitationSerializer(ModelSerializer):
     status = serializers.ChoiceField(choices=INVITATION_STATUSES, read_only=True)
-    invited_by = serializers.EmailField(source="invited_by.email", read_only=True)
+    invited_by = EmailField(source="invited_by.email", read_only=True)
 
     class Meta:
         model = Invitation
@@ -114,7 +115,7 @@ class InvitationSentSerializer(InvitationSerializer):
 
 
 class TokenSerializer(serializers.Serializer):
-    token = serializers.CharField(help_text="Send as `Authorization: Token <token>`.")
+    token = CharField(help_text="Send as `Authorization: Token <token>`.")
     expiry = serializers.DateTimeField()
     user = MeSerializer()
 
@@ -139,12 +140,12 @@ def _check_password(password: str, user: User | None = None) -> str:
 
 
 class BuyerOrganizationInputSerializer(serializers.Serializer):
-    legal_name = serializers.CharField(max_length=200)
-    country = serializers.RegexField(r"^[A-Z]{2}$", help_text="ISO 3166-1 alpha-2, e.g. PE, CH")
-    tax_id = serializers.CharField(max_length=40, required=False, allow_blank=True, default="")
+    legal_name = CharField(max_length=200)
+    country = RegexField(r"^[A-Z]{2}$", help_text="ISO 3166-1 alpha-2, e.g. PE, CH")
+    tax_id = CharField(max_length=40, required=False, allow_blank=True, default="")
     buyer_type = serializers.ChoiceField(choices=Organization.BuyerType.choices)
-    contact_phone = serializers.CharField(max_length=40, required=False, allow_blank=True, default="")
-    website = serializers.URLField(required=False, allow_blank=True, default="")
+    contact_phone = CharField(max_length=40, required=False, allow_blank=True, default="")
+    website = URLField(required=False, allow_blank=True, default="")
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         attrs["tax_id"] = attrs["tax_id"].strip()
@@ -159,9 +160,9 @@ class BuyerOrganizationInputSerializer(serializers.Serializer):
 class SignupInputSerializer(serializers.Serializer):
     """Sign-up of a buyer organisation. There is no role here: the first user is always its admin."""
 
-    email = serializers.EmailField(max_length=254)
-    password = serializers.CharField(write_only=True, max_length=128, style={"input_type": "password"})
-    full_name = serializers.CharField(max_length=200)
+    email = EmailField(max_length=254)
+    password = CharField(write_only=True, max_length=128, style={"input_type": "password"})
+    full_name = CharField(max_length=200)
     preferred_language = serializers.ChoiceField(choices=Language.choices, default=Language.ES)
     organization = BuyerOrganizationInputSerializer()
 
@@ -175,36 +176,36 @@ class SignupInputSerializer(serializers.Serializer):
 
 
 class LoginInputSerializer(serializers.Serializer):
-    email = serializers.EmailField(max_length=254)
-    password = serializers.CharField(max_length=128, style={"input_type": "password"})
+    email = EmailField(max_length=254)
+    password = CharField(max_length=128, style={"input_type": "password"})
 
 
 class MeUpdateSerializer(serializers.Serializer):
-    full_name = serializers.CharField(max_length=200, required=False)
+    full_name = CharField(max_length=200, required=False)
     preferred_language = serializers.ChoiceField(choices=Language.choices, required=False)
 
 
 class OrganizationUpdateSerializer(serializers.Serializer):
-    contact_email = serializers.EmailField(required=False, allow_blank=True)
-    contact_phone = serializers.CharField(max_length=40, required=False, allow_blank=True)
-    website = serializers.URLField(required=False, allow_blank=True)
+    contact_email = EmailField(required=False, allow_blank=True)
+    contact_phone = CharField(max_length=40, required=False, allow_blank=True)
+    website = URLField(required=False, allow_blank=True)
 
 
 class MemberUpdateSerializer(serializers.Serializer):
-    role = serializers.ChoiceField(choices=Role.choices)
+    role = serializers.ChoiceField(choices=Role.choices, required=False, help_text="Absent: nothing changes.")
 
 
 class InvitationCreateSerializer(serializers.Serializer):
     kind = serializers.ChoiceField(choices=Invitation.Kind.choices, default=Invitation.Kind.MEMBER)
-    email = serializers.EmailField(max_length=254)
+    email = EmailField(max_length=254)
     role = serializers.ChoiceField(choices=Role.choices, default=Role.MEMBER)
-    legal_name = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
-    country = serializers.RegexField(r"^[A-Z]{2}$", required=False, default="PE")
-    message = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+    legal_name = CharField(max_length=200, required=False, allow_blank=True, default="")
+    country = RegexField(r"^[A-Z]{2}$", required=False, default="PE")
+    message = CharField(max_length=2000, required=False, allow_blank=True, default="")
 
 
 class InvitationAcceptSerializer(serializers.Serializer):
-    token = serializers.CharField(max_length=100)
-    password = serializers.CharField(max_length=128, write_only=True, style={"input_type": "password"})
-    full_name = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+    token = CharField(max_length=100)
+    password = CharField(max_length=128, write_only=True, style={"input_type": "password"})
+    full_name = CharField(max_length=200, required=False, allow_blank=True, default="")
     preferred_language = serializers.ChoiceField(choices=Language.choices, default=Language.ES)

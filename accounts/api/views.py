@@ -6,7 +6,7 @@ from typing import Any, cast
 
 import django_filters
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import extend_schema
 from knox.auth import TokenAuthentication
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
@@ -37,26 +37,12 @@ from accounts.api.serializers import (
 )
 from accounts.models import Invitation, Membership, Organization, User
 from core.actor import get_actor
-from core.api import UUID_PATTERN
+from core.api import IDEMPOTENCY_HEADER, ORGANIZATION_HEADER, UUID_PATTERN
 from core.errors import NotAuthenticated, documents_problems
+from core.filters import StrictFilterSet
 from core.idempotency import idempotent
 from core.permissions import ActsForOrganization, IsOrganizationAdminOrReviewer
 from core.throttling import LoginFailuresPerAccount
-
-ORGANIZATION_HEADER = OpenApiParameter(
-    "X-Organization",
-    str,
-    OpenApiParameter.HEADER,
-    required=False,
-    description="Id of the organisation the request acts for; needed when you belong to several.",
-)
-IDEMPOTENCY_HEADER = OpenApiParameter(
-    "Idempotency-Key",
-    str,
-    OpenApiParameter.HEADER,
-    required=False,
-    description="Retries with the same key get the first answer; the same key with another body is 422.",
-)
 
 
 def _user(request: Request) -> User:
@@ -166,7 +152,7 @@ class MeView(APIView):
         return self._render(services.user_update(user=_user(request), **data.validated_data))
 
 
-class OrganizationFilter(django_filters.FilterSet):
+class OrganizationFilter(StrictFilterSet):
     class Meta:
         model = Organization
         fields = ["kind", "kyc_status", "country"]
@@ -225,9 +211,10 @@ class MemberViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         services.require_admin_of(get_actor(request), membership.organization)
         data = MemberUpdateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        membership = services.membership_change_role(
-            actor=get_actor(request), membership=membership, role=data.validated_data["role"]
-        )
+        if "role" in data.validated_data:  # an empty PATCH changes nothing, like PATCH me/ or organizations/{id}/
+            membership = services.membership_change_role(
+                actor=get_actor(request), membership=membership, role=data.validated_data["role"]
+            )
         return Response(MemberSerializer(membership).data)
 
     @extend_schema(responses={204: None})
@@ -244,7 +231,7 @@ def _sent(issued: services.IssuedInvitation) -> Any:
     return {**InvitationSerializer(issued.invitation).data, "email_sent": sent, "email_message": message}
 
 
-class InvitationFilter(django_filters.FilterSet):
+class InvitationFilter(StrictFilterSet):
     kind = django_filters.ChoiceFilter(
         choices=[("member", "member"), ("producer_organization", "producer_organization")]
     )

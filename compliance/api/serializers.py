@@ -10,14 +10,14 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from compliance.models import NO_EXPIRY, Evidence, EvidenceFile, EvidenceType, Requirement
-from core.serializers import ExactJSONField
+from core.serializers import CharField, ExactJSONField, ModelSerializer, ReasonField
 
 
 def _no_expiry_as_null(value: dt.date | None) -> dt.date | None:
     return None if value is None or value == NO_EXPIRY else value
 
 
-class EvidenceTypeSerializer(serializers.ModelSerializer):
+class EvidenceTypeSerializer(ModelSerializer):
     class Meta:
         model = EvidenceType
         fields = [
@@ -37,7 +37,7 @@ class EvidenceTypeSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class RequirementSerializer(serializers.ModelSerializer):
+class RequirementSerializer(ModelSerializer):
     evidence_types = EvidenceTypeSerializer(many=True, read_only=True)
     policies = serializers.SerializerMethodField(help_text="Subjects whose policy in force requires it.")
 
@@ -51,7 +51,7 @@ class RequirementSerializer(serializers.ModelSerializer):
         return sorted(subject for subject, codes in in_force.items() if obj.code in codes)
 
 
-class EvidenceFileSerializer(serializers.ModelSerializer):
+class EvidenceFileSerializer(ModelSerializer):
     download = serializers.SerializerMethodField()
 
     class Meta:
@@ -63,10 +63,10 @@ class EvidenceFileSerializer(serializers.ModelSerializer):
         return f"/api/v1/evidence/{obj.evidence_id}/files/{obj.position}/"
 
 
-class EvidenceSerializer(serializers.ModelSerializer):
+class EvidenceSerializer(ModelSerializer):
     files = EvidenceFileSerializer(many=True, read_only=True)
     evidence_type_name = serializers.SerializerMethodField()
-    area = serializers.CharField(source="evidence_type.area", read_only=True)
+    area = CharField(source="evidence_type.area", read_only=True)
     valid_until = serializers.SerializerMethodField()
 
     class Meta:
@@ -125,11 +125,11 @@ class EvidenceInputSerializer(serializers.Serializer):
 
     evidence_type = serializers.SlugRelatedField(slug_field="code", queryset=EvidenceType.objects.all())
     site = serializers.UUIDField(required=False, allow_null=True)
-    document_number = serializers.CharField(max_length=80, required=False, allow_blank=True, default="")
-    issuer = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+    document_number = CharField(max_length=80, required=False, allow_blank=True, default="")
+    issuer = CharField(max_length=200, required=False, allow_blank=True, default="")
     issue_date = serializers.DateField()
     expiry_date = serializers.DateField(required=False, allow_null=True, default=None)
-    notes = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+    notes = CharField(max_length=2000, required=False, allow_blank=True, default="")
     attributes = JSONObjectField(required=False, default=dict)
     supersedes = serializers.UUIDField(required=False, allow_null=True)
     files = serializers.ListField(
@@ -154,40 +154,44 @@ class ApproveSerializer(serializers.Serializer):
         default=None,
         help_text="Defaults to the type's validity rule, capped by the expiry.",
     )
-    reason = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+    reason = CharField(max_length=2000, required=False, allow_blank=True, default="")
 
 
 class DecisionReasonSerializer(serializers.Serializer):
-    reason = serializers.CharField(max_length=2000)
+    reason = CharField(max_length=2000)
 
 
 class OptionalReasonSerializer(serializers.Serializer):
-    reason = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+    reason = CharField(max_length=2000, required=False, allow_blank=True, default="")
+
+
+class KycRejectSerializer(serializers.Serializer):
+    reason = ReasonField(message=_("Give the reason: the buyer will read it."))
 
 
 class RequirementStateSerializer(serializers.Serializer):
-    code = serializers.CharField()
-    name = serializers.CharField()
+    code = CharField()
+    name = CharField()
     state = serializers.ChoiceField(choices=["met", "expiring_soon", "pending", "expired", "missing"])
     valid_until = serializers.DateField(allow_null=True)
     evidence = serializers.ListField(child=serializers.UUIDField())
-    message = serializers.CharField(help_text="What this state means, in the caller's language.")
-    what_to_do = serializers.CharField()
+    message = CharField(help_text="What this state means, in the caller's language.")
+    what_to_do = CharField()
 
 
 class ClaimStateSerializer(serializers.Serializer):
-    code = serializers.CharField()
-    assurance = serializers.CharField()
+    code = CharField()
+    assurance = CharField()
     valid_until = serializers.DateField(allow_null=True)
 
 
 class ComplianceSerializer(serializers.Serializer):
     organization = serializers.UUIDField()
-    policy = serializers.CharField()
+    policy = CharField()
     policy_version = serializers.IntegerField()
     today = serializers.DateField()
     compliant = serializers.BooleanField()
     valid_until = serializers.DateField(allow_null=True)
-    verification_status = serializers.CharField(allow_null=True)
+    verification_status = CharField(allow_null=True)
     requirements = RequirementStateSerializer(many=True)
     claims = ClaimStateSerializer(many=True)

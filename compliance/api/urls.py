@@ -15,6 +15,6 @@ urlpatterns = [
     path(f"{ORG}/kyc/", views.KycView.as_view(), name="kyc"),
     path(f"{ORG}/kyc/submit/", views.KycMoveView.as_view(move="submit"), name="kyc-submit"),
     path(f"{ORG}/kyc/verify/", views.KycMoveView.as_view(move="verify"), name="kyc-verify"),
-    path(f"{ORG}/kyc/reject/", views.KycMoveView.as_view(move="reject"), name="kyc-reject"),
+    path(f"{ORG}/kyc/reject/", views.KycRejectView.as_view(move="reject"), name="kyc-reject"),
     *router.urls,
 ]

@@ -16,9 +16,8 @@ from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework import mixins, status, viewsets
+from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.filters import OrderingFilter
 from rest_framework.parsers import MultiPartParser
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
@@ -35,6 +34,7 @@ from compliance.api.serializers import (
     DecisionReasonSerializer,
     EvidenceInputSerializer,
     EvidenceSerializer,
+    KycRejectSerializer,
     OptionalReasonSerializer,
     RequirementSerializer,
 )
@@ -44,6 +44,7 @@ from core import clock
 from core.actor import Actor, get_actor
 from core.api import UUID_PATTERN
 from core.errors import IntegrityFailure, NotFound, PermissionDenied, documents_problems, field_error
+from core.filters import StrictBooleanFilter, StrictFilterSet, StrictOrderingFilter
 from core.permissions import ActsForOrganization
 from core.uploads import FileIntegrityError, check_upload_length, check_uploads, read_verified
 from producers.models import Site
@@ -122,15 +123,15 @@ class RequirementViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
         return {**super().get_serializer_context(), "policies_in_force": in_force}
 
 
-class EvidenceFilter(django_filters.FilterSet):
+class EvidenceFilter(StrictFilterSet):
     status = django_filters.MultipleChoiceFilter(choices=EvidenceStatus.choices)
     evidence_type = django_filters.CharFilter(field_name="evidence_type_id")
     area = django_filters.ChoiceFilter(field_name="evidence_type__area", choices=Area.choices)
     organization = django_filters.UUIDFilter(field_name="organization_id")
-    expiring_soon = django_filters.BooleanFilter(
+    expiring_soon = StrictBooleanFilter(
         method="filter_expiring_soon", label=f"Approved and lapsing within {EXPIRING_SOON_DAYS} days"
     )
-    unclaimed = django_filters.BooleanFilter(field_name="claimed_by", lookup_expr="isnull")
+    unclaimed = StrictBooleanFilter(field_name="claimed_by", lookup_expr="isnull")
 
     class Meta:
         model = Evidence
@@ -151,7 +152,7 @@ class EvidenceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
     serializer_class = EvidenceSerializer
     permission_classes = [ActsForOrganization]
     filterset_class = EvidenceFilter
-    filter_backends = [DjangoFilterBackend, OrderingFilter]
+    filter_backends = [DjangoFilterBackend, StrictOrderingFilter]
     ordering_fields = ["created_at"]
     ordering = ["created_at"]  # the queue: oldest first
     lookup_value_regex = UUID_PATTERN
@@ -334,6 +335,7 @@ class KycMoveView(APIView):
 
     permission_classes = [ActsForOrganization]
     move = ""
+    reason_serializer: type[serializers.Serializer] = OptionalReasonSerializer
 
     @extend_schema(request=OptionalReasonSerializer, responses=ComplianceSerializer)
     @documents_problems(409)
@@ -347,8 +349,19 @@ class KycMoveView(APIView):
                 raise PermissionDenied(_("Only an administrator of this organisation can do this."), code="not_admin")
         else:
             services.require_independent_reviewer(actor, organization.pk)
-        data = OptionalReasonSerializer(data=request.data)
+        data = self.reason_serializer(data=request.data)
         data.is_valid(raise_exception=True)
         reason = data.validated_data["reason"]
         organization = services.kyc_transition(actor=actor, organization=organization, move=self.move, reason=reason)
         return Response(ComplianceSerializer(compliance_body(organization, organization.kyc_status)).data)
+
+
+class KycRejectView(KycMoveView):
+    """reject (a reviewer): the buyer reads the reason, so it is required."""
+
+    reason_serializer = KycRejectSerializer
+
+    @extend_schema(request=KycRejectSerializer, responses=ComplianceSerializer)
+    @documents_problems(409)
+    def post(self, request: Request, organization_pk: str) -> Response:
+        return super().post(request, organization_pk)

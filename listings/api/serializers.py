@@ -6,14 +6,14 @@ from typing import Any
 from rest_framework import serializers
 
 from core.money import Currency, Money
-from core.serializers import GramsField, MoneyField
+from core.serializers import CharField, GramsField, ModelSerializer, MoneyField
 from listings.models import FinenessBasis, Form, Incoterm, Listing, PriceBasis, ProcessingMethod, SourcingRequest
 
 
-class ListingSerializer(serializers.ModelSerializer):
+class ListingSerializer(ModelSerializer):
     producer = serializers.UUIDField(source="producer_id", read_only=True)
-    producer_name = serializers.CharField(source="producer.organization.legal_name", read_only=True)
-    district = serializers.CharField(source="producer.district", read_only=True)
+    producer_name = CharField(source="producer.organization.legal_name", read_only=True)
+    district = CharField(source="producer.district", read_only=True)
     sites = serializers.SerializerMethodField()
     claims = serializers.SerializerMethodField()
     quantity_grams = GramsField(read_only=True)
@@ -134,7 +134,7 @@ class ListingInputSerializer(serializers.Serializer):
     processing_methods = serializers.ListField(
         child=serializers.ChoiceField(choices=ProcessingMethod.choices), max_length=10, default=list
     )
-    claims = serializers.ListField(child=serializers.CharField(max_length=30), max_length=10, default=list)
+    claims = serializers.ListField(child=CharField(max_length=30), max_length=10, default=list)
     price_basis = serializers.ChoiceField(choices=PriceBasis.choices)
     price_per_fine_gram = MoneyField(required=False, allow_null=True, default=None)
     lbma_adjustment_percent = serializers.DecimalField(
@@ -150,13 +150,13 @@ class ListingInputSerializer(serializers.Serializer):
         min_value=0, max_value=10**9, default=0, help_text="US cents per kilogram of fine gold."
     )
     incoterm = serializers.ChoiceField(choices=Incoterm.choices)
-    incoterm_place = serializers.CharField(max_length=120)
+    incoterm_place = CharField(max_length=120)
     valid_from = serializers.DateField()
     valid_until = serializers.DateField()
-    title_es = serializers.CharField(max_length=160)
-    title_en = serializers.CharField(max_length=160, required=False, allow_blank=True, default="")
-    description_es = serializers.CharField(max_length=5000, required=False, allow_blank=True, default="")
-    description_en = serializers.CharField(max_length=5000, required=False, allow_blank=True, default="")
+    title_es = CharField(max_length=160)
+    title_en = CharField(max_length=160, required=False, allow_blank=True, default="")
+    description_es = CharField(max_length=5000, required=False, allow_blank=True, default="")
+    description_en = CharField(max_length=5000, required=False, allow_blank=True, default="")
 
     def to_service(self, partial: bool = False) -> dict[str, Any]:
         """The service's arguments: money as minor units, the LBMA adjustment as basis points."""
@@ -172,9 +172,9 @@ class ListingInputSerializer(serializers.Serializer):
 
 
 class ObstacleSerializer(serializers.Serializer):
-    code = serializers.CharField()
-    message = serializers.CharField()
-    what_to_do = serializers.CharField()
+    code = CharField()
+    message = CharField()
+    what_to_do = CharField()
 
 
 class ListingDetailSerializer(ListingSerializer):
@@ -208,7 +208,7 @@ class ListingPublishSerializer(ListingSerializer):
         read_only_fields = ListingSerializer.Meta.fields
 
 
-class SourcingRequestSerializer(serializers.ModelSerializer):
+class SourcingRequestSerializer(ModelSerializer):
     """A buyer's standing need. Who has it (`buyer`) is shown to buyers, reviewers and staff only: producers
     browsing open requests see the need, not who has it."""
 
@@ -252,18 +252,18 @@ class SourcingRequestSerializer(serializers.ModelSerializer):
 
 
 class SourcingRequestInputSerializer(serializers.Serializer):
-    title = serializers.CharField(max_length=160)
+    title = CharField(max_length=160)
     grams = GramsField()
     min_fineness = serializers.DecimalField(
         max_digits=5, decimal_places=1, min_value=Decimal("0"), max_value=Decimal("1000")
     )
     forms = serializers.ListField(child=serializers.ChoiceField(choices=Form.choices), max_length=4, default=list)
-    claims = serializers.ListField(child=serializers.CharField(max_length=30), max_length=10, default=list)
+    claims = serializers.ListField(child=CharField(max_length=30), max_length=10, default=list)
     max_price_per_fine_gram = MoneyField(required=False, allow_null=True, default=None)
     incoterm = serializers.ChoiceField(choices=Incoterm.choices, required=False, allow_blank=True, default="")
     delivery_from = serializers.DateField()
     delivery_until = serializers.DateField()
-    notes = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+    notes = CharField(max_length=2000, required=False, allow_blank=True, default="")
 
     def to_service(self) -> dict[str, Any]:
         data = dict(self.validated_data)
@@ -288,7 +288,7 @@ class MatchSerializer(serializers.Serializer):
 
 
 class FacetCountSerializer(serializers.Serializer):
-    value = serializers.CharField()
+    value = CharField()
     count = serializers.IntegerField()
 
 

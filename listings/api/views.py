@@ -14,7 +14,6 @@ from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiRespo
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotAuthenticated
-from rest_framework.filters import OrderingFilter
 from rest_framework.parsers import MultiPartParser
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
@@ -23,6 +22,7 @@ from rest_framework.response import Response
 from core.actor import get_actor
 from core.api import UUID_PATTERN
 from core.errors import documents_problems
+from core.filters import StrictFilterSet, StrictOrderingFilter, query_bool
 from core.permissions import ActsForOrganization
 from core.uploads import check_upload_length, check_uploads
 from listings import search_cache, selectors, services, sourcing
@@ -48,7 +48,7 @@ def bounded_number(*, maximum: int, decimal_places: int, **kwargs: Any) -> djang
     return extend_schema_field({"type": "number", "minimum": 0, "maximum": maximum})(number)
 
 
-class ListingFilter(django_filters.FilterSet):
+class ListingFilter(StrictFilterSet):
     form = django_filters.MultipleChoiceFilter(choices=Form.choices, distinct=False)
     # Bounded like the stored values (per mille with one decimal; grams to the milligram): a value the database
     # field cannot hold is a 400 for the query parameter, not an error while building the query.
@@ -82,7 +82,7 @@ class ListingFilter(django_filters.FilterSet):
         return selectors.search(queryset, value[:200])
 
 
-class RelevanceOrdering(OrderingFilter):
+class RelevanceOrdering(StrictOrderingFilter):
     """With words to search and no `ordering`, the best match comes first."""
 
     def get_default_ordering(self, view: Any) -> Any:
@@ -184,7 +184,7 @@ class ListingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         return Response(search_cache.cached_answer(url, lambda: super(ListingViewSet, self).list(request).data))
 
     def _mine_asked(self) -> bool:
-        return self.request.query_params.get("mine") in ("true", "1")
+        return bool(query_bool(self.request, "mine"))
 
     def _own_listings(self) -> bool:
         return self._mine_asked() and bool(get_actor(self.request).organization_id)

@@ -4,11 +4,12 @@ from typing import Any
 
 from rest_framework import serializers
 
+from core.serializers import ModelSerializer
 from notifications.kinds import render
 from notifications.models import Notification
 
 
-class NotificationSerializer(serializers.ModelSerializer):
+class NotificationSerializer(ModelSerializer):
     title = serializers.SerializerMethodField()
     body = serializers.SerializerMethodField()
     is_read = serializers.SerializerMethodField()

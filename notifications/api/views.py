@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import django_filters
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, viewsets
 from rest_framework.decorators import action
@@ -13,13 +12,14 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from core.api import UUID_PATTERN
+from core.filters import StrictBooleanFilter, StrictFilterSet
 from notifications import selectors, services
 from notifications.api.serializers import MarkedReadSerializer, NotificationSerializer, UnreadCountSerializer
 from notifications.models import Notification
 
 
-class NotificationFilter(django_filters.FilterSet):
-    unread = django_filters.BooleanFilter(field_name="read_at", lookup_expr="isnull", label="Only unread")
+class NotificationFilter(StrictFilterSet):
+    unread = StrictBooleanFilter(field_name="read_at", lookup_expr="isnull", label="Only unread")
 
     class Meta:
         model = Notification

@@ -2,11 +2,13 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
+from core.serializers import CharField
+
 WEBHOOK_OUTCOMES = ["processed", "ignored", "duplicate"]
 
 
 class WebhookReceiptSerializer(serializers.Serializer):
-    event_id = serializers.CharField(help_text="The id of the event received (evt_...).")
+    event_id = CharField(help_text="The id of the event received (evt_...).")
     outcome = serializers.ChoiceField(
         choices=WEBHOOK_OUTCOMES,
         help_text=(

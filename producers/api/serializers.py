@@ -7,10 +7,11 @@ import datetime as dt
 from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from core.serializers import CoordinatesJSONField
+from core.serializers import CharField, CoordinatesJSONField, ModelSerializer, ReasonField, RegexField
 from core.validators import validate_dni, validate_ruc
 from producers.geometry import public_point
 from producers.models import (
@@ -44,14 +45,14 @@ def validate_optional_dni(value: str) -> None:
 
 
 class BadgeSerializer(serializers.Serializer):
-    code = serializers.CharField()
-    assurance = serializers.CharField()
+    code = CharField()
+    assurance = CharField()
     valid_until = serializers.DateField(allow_null=True)
 
 
-class ProducerPublicSerializer(serializers.ModelSerializer):
+class ProducerPublicSerializer(ModelSerializer):
     id = serializers.UUIDField(source="pk", read_only=True)
-    legal_name = serializers.CharField(source="organization.legal_name", read_only=True)
+    legal_name = CharField(source="organization.legal_name", read_only=True)
     women_led = serializers.SerializerMethodField()
     women_count = serializers.IntegerField(read_only=True)
     members_count = serializers.IntegerField(read_only=True)
@@ -133,8 +134,8 @@ class ProducerPrivateSerializer(ProducerPublicSerializer):
 class ProducerInputSerializer(serializers.Serializer):
     legal_kind = serializers.ChoiceField(choices=LegalKind.choices)
     legal_category = serializers.ChoiceField(choices=LegalCategory.choices)
-    ruc = serializers.CharField(max_length=11, validators=[_django_validator(validate_ruc)])
-    dni = serializers.CharField(
+    ruc = CharField(max_length=11, validators=[_django_validator(validate_ruc)])
+    dni = CharField(
         max_length=8,
         required=False,
         allow_blank=True,
@@ -142,11 +143,11 @@ class ProducerInputSerializer(serializers.Serializer):
         validators=[_django_validator(validate_optional_dni)],
     )
     holder_sex = serializers.ChoiceField(choices=Sex.choices, required=False, allow_blank=True, default="")
-    reinfo_code = serializers.CharField(max_length=40, required=False, allow_blank=True, default="")
+    reinfo_code = CharField(max_length=40, required=False, allow_blank=True, default="")
     district = serializers.ChoiceField(choices=District.choices)
-    contact_phone = serializers.CharField(max_length=40, required=False, allow_blank=True, default="")
-    description_es = serializers.CharField(max_length=4000, required=False, allow_blank=True, default="")
-    description_en = serializers.CharField(max_length=4000, required=False, allow_blank=True, default="")
+    contact_phone = CharField(max_length=40, required=False, allow_blank=True, default="")
+    description_es = CharField(max_length=4000, required=False, allow_blank=True, default="")
+    description_en = CharField(max_length=4000, required=False, allow_blank=True, default="")
 
 
 class ProducerUpdateSerializer(ProducerInputSerializer):
@@ -155,10 +156,16 @@ class ProducerUpdateSerializer(ProducerInputSerializer):
 
 
 class ReasonSerializer(serializers.Serializer):
-    reason = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+    reason = CharField(max_length=2000, required=False, allow_blank=True, default="")
 
 
-class SitePublicSerializer(serializers.ModelSerializer):
+class RequiredReasonSerializer(serializers.Serializer):
+    """Moves the producer must be told the reason for (reject, request changes, suspend, revoke; reject a site)."""
+
+    reason = ReasonField(message=_("Give the reason: the producer will read it."))
+
+
+class SitePublicSerializer(ModelSerializer):
     approximate_location = serializers.SerializerMethodField()
 
     class Meta:
@@ -220,8 +227,8 @@ class SiteSerializer(SitePublicSerializer):
 
 
 class SiteInputSerializer(serializers.Serializer):
-    name = serializers.CharField(max_length=120)
-    concession_code = serializers.RegexField(r"^[A-Za-z0-9\-./ ]{1,40}$", max_length=40)
+    name = CharField(max_length=120)
+    concession_code = RegexField(r"^[A-Za-z0-9\-./ ]{1,40}$", max_length=40)
     district = serializers.ChoiceField(choices=District.choices)
     geometry = CoordinatesJSONField(
         help_text='GeoJSON Point or Polygon in `crs`: {"type": "Point", "coordinates": [longitude, latitude]} in '
@@ -246,7 +253,7 @@ class SiteUpdateSerializer(SiteInputSerializer):
         super().__init__(*args, partial=True, **kwargs)
 
 
-class MemberMinerSerializer(serializers.ModelSerializer):
+class MemberMinerSerializer(ModelSerializer):
     class Meta:
         model = MemberMiner
         fields = ["id", "full_name", "dni", "birth_year", "sex", "role", "active", "created_at"]
@@ -254,8 +261,8 @@ class MemberMinerSerializer(serializers.ModelSerializer):
 
 
 class MemberMinerInputSerializer(serializers.Serializer):
-    full_name = serializers.CharField(max_length=200)
-    dni = serializers.CharField(max_length=8, validators=[_django_validator(validate_dni)])
+    full_name = CharField(max_length=200)
+    dni = CharField(max_length=8, validators=[_django_validator(validate_dni)])
     birth_year = serializers.IntegerField(min_value=1900, max_value=2100)
     sex = serializers.ChoiceField(choices=Sex.choices)
     role = serializers.ChoiceField(choices=MemberMiner.Role.choices, default=MemberMiner.Role.MEMBER)

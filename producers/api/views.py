@@ -20,6 +20,7 @@ from core.actor import get_actor
 from core.api import UUID_PATTERN
 from core.errors import documents_problems
 from core.extensions import provider
+from core.filters import StrictBooleanFilter, StrictFilterSet
 from core.permissions import ActsForOrganization
 from producers import selectors, services
 from producers.api.serializers import (
@@ -31,6 +32,7 @@ from producers.api.serializers import (
     ProducerPublicSerializer,
     ProducerUpdateSerializer,
     ReasonSerializer,
+    RequiredReasonSerializer,
     SiteApproveSerializer,
     SiteInputSerializer,
     SitePublicSerializer,
@@ -42,11 +44,11 @@ from producers.models import District, LegalKind, MemberMiner, Producer, Site, V
 READ_ACTIONS = ("list", "retrieve")
 
 
-class ProducerFilter(django_filters.FilterSet):
+class ProducerFilter(StrictFilterSet):
     district = django_filters.ChoiceFilter(choices=District.choices)
     legal_kind = django_filters.ChoiceFilter(choices=LegalKind.choices)
     verification_status = django_filters.ChoiceFilter(choices=Verification.choices)
-    women_led = django_filters.BooleanFilter(method="filter_women_led", label="Women-led (roster or a woman miner)")
+    women_led = StrictBooleanFilter(method="filter_women_led", label="Women-led (roster or a woman miner)")
     name = django_filters.CharFilter(field_name="organization__legal_name", lookup_expr="icontains")
     claims = django_filters.CharFilter(method="filter_claims", help_text="Comma-separated badges: all must hold today.")
 
@@ -130,7 +132,8 @@ class ProducerViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
             services.require_producer_admin(actor, producer)
         else:
             services.require_independent_reviewer(actor, producer.pk)
-        data = ReasonSerializer(data=request.data)
+        serializer = RequiredReasonSerializer if move in services.REASON_REQUIRED else ReasonSerializer
+        data = serializer(data=request.data)
         data.is_valid(raise_exception=True)
         services.producer_transition(actor=actor, producer=producer, move=move, reason=data.validated_data["reason"])
         return Response(_serialize_producers([self.get_object()], actor, many=False))
@@ -149,19 +152,19 @@ class ProducerViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         """The network vouches for this producer (a reviewer who does not belong to it)."""
         return self._move(request, "verify")
 
-    @extend_schema(request=ReasonSerializer, responses=ProducerPrivateSerializer)
+    @extend_schema(request=RequiredReasonSerializer, responses=ProducerPrivateSerializer)
     @documents_problems(409)
     @action(detail=True, methods=["post"], url_path="request-changes")
     def request_changes(self, request: Request, id: str) -> Response:
         return self._move(request, "request_changes")
 
-    @extend_schema(request=ReasonSerializer, responses=ProducerPrivateSerializer)
+    @extend_schema(request=RequiredReasonSerializer, responses=ProducerPrivateSerializer)
     @documents_problems(409)
     @action(detail=True, methods=["post"])
     def reject(self, request: Request, id: str) -> Response:
         return self._move(request, "reject")
 
-    @extend_schema(request=ReasonSerializer, responses=ProducerPrivateSerializer)
+    @extend_schema(request=RequiredReasonSerializer, responses=ProducerPrivateSerializer)
     @documents_problems(409)
     @action(detail=True, methods=["post"])
     def suspend(self, request: Request, id: str) -> Response:
@@ -173,7 +176,7 @@ class ProducerViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
     def reinstate(self, request: Request, id: str) -> Response:
         return self._move(request, "reinstate")
 
-    @extend_schema(request=ReasonSerializer, responses=ProducerPrivateSerializer)
+    @extend_schema(request=RequiredReasonSerializer, responses=ProducerPrivateSerializer)
     @documents_problems(409)
     @action(detail=True, methods=["post"])
     def revoke(self, request: Request, id: str) -> Response:
@@ -187,7 +190,7 @@ class _ProducerChild(viewsets.GenericViewSet):
         return selectors.producer_get(actor=get_actor(self.request), producer_id=self.kwargs["producer_pk"])
 
 
-class SiteFilter(django_filters.FilterSet):
+class SiteFilter(StrictFilterSet):
     flagged = django_filters.BooleanFilter(
         method="filter_flagged",
         help_text="Sites that overlap a protected area or buffer zone (the producer's people and reviewers).",
@@ -252,7 +255,8 @@ class SiteViewSet(_ProducerChild, mixins.ListModelMixin, mixins.RetrieveModelMix
     def _review(self, request: Request, move: str) -> Response:
         actor, site = get_actor(request), self.get_object()
         services.require_independent_reviewer(actor, site.producer_id)
-        data = (SiteApproveSerializer if move == "approve" else ReasonSerializer)(data=request.data)
+        serializer = {"approve": SiteApproveSerializer, "reject": RequiredReasonSerializer}.get(move, ReasonSerializer)
+        data = serializer(data=request.data)
         data.is_valid(raise_exception=True)
         site = services.site_review(actor=actor, site=site, move=move, **data.validated_data)
         return Response(SiteSerializer(site).data)
@@ -266,7 +270,7 @@ class SiteViewSet(_ProducerChild, mixins.ListModelMixin, mixins.RetrieveModelMix
         `site_overlaps_protected_area` names the areas."""
         return self._review(request, "approve")
 
-    @extend_schema(request=ReasonSerializer, responses=SiteSerializer)
+    @extend_schema(request=RequiredReasonSerializer, responses=SiteSerializer)
     @documents_problems(409)
     @action(detail=True, methods=["post"])
     def reject(self, request: Request, producer_pk: str, pk: str) -> Response:

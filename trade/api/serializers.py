@@ -7,7 +7,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from core.money import Currency, Money
-from core.serializers import GramsField, MoneyField, MoneySerializer
+from core.serializers import CharField, GramsField, ModelSerializer, MoneyField, MoneySerializer
 from listings.models import Incoterm, PriceBasis
 from trade.models import Contract, ContractAcceptance, ContractVersion, Deposit, DepositRefund, Inquiry, InquiryMessage
 
@@ -20,11 +20,11 @@ def _percent(basis_points: int | None) -> str | None:
     return None if basis_points is None else str((Decimal(basis_points) / 100).quantize(Decimal("0.01")))
 
 
-class InquirySerializer(serializers.ModelSerializer):
+class InquirySerializer(ModelSerializer):
     buyer = serializers.UUIDField(source="buyer_id", read_only=True)
-    buyer_name = serializers.CharField(source="buyer.legal_name", read_only=True)
+    buyer_name = CharField(source="buyer.legal_name", read_only=True)
     producer = serializers.UUIDField(source="producer_id", read_only=True)
-    producer_name = serializers.CharField(source="producer.organization.legal_name", read_only=True)
+    producer_name = CharField(source="producer.organization.legal_name", read_only=True)
     listing = serializers.UUIDField(source="listing_id", read_only=True, allow_null=True)
     sourcing_request = serializers.UUIDField(source="sourcing_request_id", read_only=True, allow_null=True)
     grams = GramsField(read_only=True)
@@ -63,7 +63,7 @@ class InquiryCreateSerializer(serializers.Serializer):
     sourcing_request = serializers.UUIDField(
         required=False, allow_null=True, default=None, help_text="Producers: the open sourcing request answered."
     )
-    message = serializers.CharField(max_length=5000)
+    message = CharField(max_length=5000)
     grams = GramsField()
     target_price_per_fine_gram = MoneyField(required=False, allow_null=True, default=None)
 
@@ -81,9 +81,9 @@ class InquiryCreateSerializer(serializers.Serializer):
         }
 
 
-class InquiryMessageSerializer(serializers.ModelSerializer):
+class InquiryMessageSerializer(ModelSerializer):
     author = serializers.UUIDField(source="author_id", read_only=True)
-    author_name = serializers.CharField(source="author.full_name", read_only=True)
+    author_name = CharField(source="author.full_name", read_only=True)
 
     class Meta:
         model = InquiryMessage
@@ -92,12 +92,12 @@ class InquiryMessageSerializer(serializers.ModelSerializer):
 
 
 class InquiryMessageInputSerializer(serializers.Serializer):
-    body = serializers.CharField(max_length=5000)
+    body = CharField(max_length=5000)
 
 
-class ContractVersionSerializer(serializers.ModelSerializer):
+class ContractVersionSerializer(ModelSerializer):
     proposed_by = serializers.UUIDField(source="proposed_by_id", read_only=True)
-    proposed_by_name = serializers.CharField(source="proposed_by.full_name", read_only=True)
+    proposed_by_name = CharField(source="proposed_by.full_name", read_only=True)
     proposed_by_organization = serializers.UUIDField(source="proposed_by_organization_id", read_only=True)
     quantity_grams = GramsField(read_only=True)
     fineness = serializers.DecimalField(max_digits=5, decimal_places=1, read_only=True)
@@ -152,10 +152,10 @@ class ContractVersionSerializer(serializers.ModelSerializer):
         return _percent(obj.deposit_percent_bp)
 
 
-class ContractAcceptanceSerializer(serializers.ModelSerializer):
+class ContractAcceptanceSerializer(ModelSerializer):
     organization = serializers.UUIDField(source="organization_id", read_only=True)
     user = serializers.UUIDField(source="user_id", read_only=True)
-    user_name = serializers.CharField(source="user.full_name", read_only=True)
+    user_name = CharField(source="user.full_name", read_only=True)
     version = serializers.IntegerField(source="version.number", read_only=True)
 
     class Meta:
@@ -164,12 +164,12 @@ class ContractAcceptanceSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class ContractSerializer(serializers.ModelSerializer):
+class ContractSerializer(ModelSerializer):
     inquiry = serializers.UUIDField(source="inquiry_id", read_only=True)
     buyer = serializers.UUIDField(source="buyer_id", read_only=True)
-    buyer_name = serializers.CharField(source="buyer.legal_name", read_only=True)
+    buyer_name = CharField(source="buyer.legal_name", read_only=True)
     producer = serializers.UUIDField(source="producer_id", read_only=True)
-    producer_name = serializers.CharField(source="producer.organization.legal_name", read_only=True)
+    producer_name = CharField(source="producer.organization.legal_name", read_only=True)
     listing = serializers.UUIDField(source="listing_id", read_only=True)
     latest_version = serializers.SerializerMethodField()
     signed_version = serializers.SerializerMethodField()
@@ -243,7 +243,7 @@ class TermsInputSerializer(serializers.Serializer):
         min_value=0, max_value=10**9, default=0, help_text="US cents per kilogram of fine gold."
     )
     incoterm = serializers.ChoiceField(choices=Incoterm.choices)
-    incoterm_place = serializers.CharField(max_length=120)
+    incoterm_place = CharField(max_length=120)
     delivery_date = serializers.DateField()
     deposit_amount = MoneyField(
         required=False, allow_null=True, default=None, help_text="A fixed deposit (or give deposit_percent)."
@@ -258,7 +258,7 @@ class TermsInputSerializer(serializers.Serializer):
         default=None,
         help_text="A deposit as a percentage of the contract value (or give deposit_amount).",
     )
-    payment_terms = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+    payment_terms = CharField(max_length=2000, required=False, allow_blank=True, default="")
     origin_site = serializers.UUIDField(help_text="An approved site of the listing's producer.")
 
     def to_service(self) -> dict[str, Any]:
@@ -295,10 +295,10 @@ class AcceptInputSerializer(serializers.Serializer):
 
 
 class CancelInputSerializer(serializers.Serializer):
-    reason = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+    reason = CharField(max_length=2000, required=False, allow_blank=True, default="")
 
 
-class DepositRefundSerializer(serializers.ModelSerializer):
+class DepositRefundSerializer(ModelSerializer):
     amount = serializers.SerializerMethodField()
 
     class Meta:
@@ -311,11 +311,11 @@ class DepositRefundSerializer(serializers.ModelSerializer):
         return Money(obj.amount_minor, obj.deposit.currency).as_dict()
 
 
-class DepositSerializer(serializers.ModelSerializer):
+class DepositSerializer(ModelSerializer):
     contract = serializers.UUIDField(source="contract_id", read_only=True)
     amount = serializers.SerializerMethodField()
     refunded = serializers.SerializerMethodField()
-    payment_intent = serializers.CharField(
+    payment_intent = CharField(
         source="provider_intent_id",
         read_only=True,
         allow_null=True,
@@ -351,7 +351,7 @@ class DepositSerializer(serializers.ModelSerializer):
 
 
 class DepositStartedSerializer(DepositSerializer):
-    client_secret = serializers.CharField(
+    client_secret = CharField(
         read_only=True,
         allow_null=True,
         help_text="Give it to Stripe.js in the buyer's browser to confirm the card payment. Keep it secret.",
@@ -372,6 +372,6 @@ class DepositRefundInputSerializer(serializers.Serializer):
 
 
 class DepositReleaseInputSerializer(serializers.Serializer):
-    payout_reference = serializers.CharField(
+    payout_reference = CharField(
         max_length=200, help_text="The reference of the bank transfer that paid the deposit out to the producer."
     )

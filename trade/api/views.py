@@ -16,10 +16,10 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from accounts.api.views import IDEMPOTENCY_HEADER
 from core.actor import Actor, get_actor
-from core.api import UUID_PATTERN
+from core.api import IDEMPOTENCY_HEADER, UUID_PATTERN
 from core.errors import documents_problems
+from core.filters import StrictFilterSet
 from core.idempotency import idempotent
 from core.pagination import CursorPagination
 from core.permissions import ActsForOrganization
@@ -47,7 +47,7 @@ from trade.deposits.selectors import deposit_get, deposit_get_for_staff, deposit
 from trade.models import Contract, ContractState, Deposit, Inquiry, InquiryMessage
 
 
-class InquiryFilter(django_filters.FilterSet):
+class InquiryFilter(StrictFilterSet):
     state = django_filters.ChoiceFilter(choices=Inquiry.State.choices)
     listing = django_filters.UUIDFilter(field_name="listing_id")
 
@@ -133,7 +133,7 @@ class InquiryMessageViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         return Response(body, status=status.HTTP_201_CREATED)
 
 
-class ContractFilter(django_filters.FilterSet):
+class ContractFilter(StrictFilterSet):
     state = django_filters.MultipleChoiceFilter(choices=ContractState.choices, distinct=False)
     listing = django_filters.UUIDFilter(field_name="listing_id")
     inquiry = django_filters.UUIDFilter(field_name="inquiry_id")
