@@ -183,7 +183,7 @@ def state_label(state: str) -> str:
 
 
 def volume_excess(listing: Listing) -> dict[str, str] | None:
-    """Plausibility (REQUIREMENTS.md, rule 5): the fine gold on offer, this listing included, must not exceed
+    """Plausibility (docs/domain.md, policy rule 5): the fine gold on offer, this listing included, must not exceed
     the latest approved production declaration (its `fine_grams` attribute). None when plausible."""
     today = clock.today_lima()
     declaration = (

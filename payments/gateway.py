@@ -5,7 +5,7 @@ values (frozen dataclasses of str and int), never Stripe objects, and raise the 
 never Stripe's. Amounts are integer minor units; currency codes go out lowercase (as Stripe wants them) and
 come back uppercase (ISO 4217, as the rest of the API writes them).
 
-Stripe is never called inside an open database transaction (DESIGN.md, "Deposit"): a call can take
+Stripe is never called inside an open database transaction (docs/architecture.md, conventions): a call can take
 seconds, and a transaction that rolls back after Stripe charged a card forgets money that moved. The gateway
 refuses such a call with a `RuntimeError` (a programming error, not a client's).
 """

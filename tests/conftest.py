@@ -1,4 +1,4 @@
-"""Named actors, each an API client with its own token and organisation, as STYLE.md describes.
+"""Named actors, each an API client with its own token and organisation, as docs/architecture.md describes.
 
 `buyer` (admin of a Swiss refiner), `buyer_member`, `other_buyer`, `producer_admin` (president of a
 cooperative), `producer_member`, `other_producer`, `reviewer` (the network), `staff`, `anon`.

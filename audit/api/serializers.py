@@ -13,7 +13,7 @@ from core.serializers import CharField, EmailField, ModelSerializer
 class AuditEventSerializer(ModelSerializer):
     """An event of the trail. Reviewers and staff read every actor's e-mail; an organisation reads the
     e-mail of its own people only: the other party's people appear by their organisation (and user id),
-    not by their address (JOURNEYS.md 7: neither side sees the other's private data)."""
+    not by their address (journey 7 in docs/journeys.md: neither side sees the other's private data)."""
 
     actor_email = EmailField(
         source="actor.email",

@@ -7,8 +7,9 @@ order, with the first one about the object the call changed. A new operation fai
 `test_every_write_operation_of_the_schema_has_a_row` until it has a row.
 
 Most rows append one event. A row that appends more says why in `why`: an operation whose outcome is
-known only after a network call records its intent and then its outcome (STYLE.md: "commit the intent
-first, call, then record the outcome"), so that a crash between the two leaves a trail that says so.
+known only after a network call records its intent and then its outcome (docs/architecture.md, conventions:
+the intent is committed first, then the call, then its outcome is recorded), so that a crash between the
+two leaves a trail that says so.
 
 A refused call (400, 401, 403, 404, 409) appends nothing: `test_a_refused_write_appends_no_event` sends the
 permission matrix's refused calls (tests/contract/test_permission_matrix.py) and counts. The one refusal

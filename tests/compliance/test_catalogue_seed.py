@@ -1,4 +1,4 @@
-"""The data migration seeds the catalogue of REQUIREMENTS.md: evidence types, requirements, policy v1, claims."""
+"""The data migration seeds the catalogue of docs/domain.md: evidence types, requirements, policy v1, claims."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ pytestmark = pytest.mark.django_db
 
 SEED_MODULE = "compliance.migrations.0002_seed_catalogue"
 
-# The evidence table of REQUIREMENTS.md, code -> Spanish name, copied here so the test does not trust the migration.
+# The evidence catalogue (docs/domain.md), code -> Spanish name, copied here so the test does not trust the migration.
 TABLE_ES = {
     "ID_DNI": "Documento Nacional de Identidad",
     "TAX_RUC": "Ficha RUC",

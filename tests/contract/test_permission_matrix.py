@@ -5,8 +5,8 @@ that belongs to the cooperative `coop` (see HOME; buyer KYC is the one exception
 organisation of `buyer`), sends the request as one role and checks the status. Write operations send an
 empty body (JSON, or multipart where the schema documents only multipart, as for the evidence upload), so a
 role that may act gets a 400 (or the operation's natural success when every field is optional) and nothing
-changes; a role that may not gets 403, another organisation's object is 404 and no token is 401 (DESIGN.md,
-"API conventions").
+changes; a role that may not gets 403, another organisation's object is 404 and no token is 401 (docs/architecture.md,
+"Conventions every app keeps").
 
 In the matrix's world coop's producer profile is verified, so the public directory shows it: it shows the
 public profile and approved site to everybody, and keeps the roster, the compliance answer and the evidence
@@ -135,7 +135,7 @@ DEPOSIT_RELEASE = "/api/v1/deposits/{id}/release/"
 # - a producer profile is created by the admin of a producer organisation for that organisation: buyers, plain
 #   members, reviewers and staff (who act for no organisation) may never create one (403, before the body).
 # - profile, sites and roster are kept by the producer's admins (and staff): plain members, reviewers and
-#   buyers get 403 on writes to what they may see. DESIGN.md lets "producer (member or admin)" keep them;
+#   buyers get 403 on writes to what they may see. The design lets "producer (member or admin)" keep them;
 #   the code reads it as admin-only, consistent with "the admin manages" elsewhere, and so does this table.
 # - verification moves and site decisions are the reviewers' (and staff's); `submit` is the admin's.
 #   `{}` is enough for verify, reinstate and site approve (the reason is optional): on a verified profile

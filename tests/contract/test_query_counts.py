@@ -1,4 +1,4 @@
-"""Every list endpoint runs the same number of queries whatever the number of rows (DESIGN.md, "Performance").
+"""Every list endpoint runs the same number of queries whatever the number of rows (docs/architecture.md, conventions).
 
 Each case lists with a few rows, adds ten more, lists again and compares. Every row has its own related
 objects (another user, another organisation), so an N+1 on a relation shows as a difference.

@@ -14,8 +14,8 @@ Keys are dotted paths; a list's items are `[]`: `results[].latest_version.price_
 Free-form objects (an audit event's `data`, a notification's `params`) are followed too: what they carry
 is as much an answer as any other field.
 
-To change the snapshot deliberately, after checking that every new key is meant for that role (DESIGN.md,
-"Who uses it"): `UPDATE_RESPONSE_KEYS=1 .venv/bin/python -m pytest tests/contract/test_response_keys.py
+To change the snapshot deliberately, after checking that every new key is meant for that role (the roles in the README,
+"What it is, and for whom"): `UPDATE_RESPONSE_KEYS=1 .venv/bin/python -m pytest tests/contract/test_response_keys.py
 tests/contract/test_privileged_fields.py` (the second records the answers to valid write bodies), then
 review the diff of response_keys.json like code (docs/security.md). Each test rewrites only its own entry, so running a
 subset updates only that subset.

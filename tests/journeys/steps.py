@@ -1,4 +1,4 @@
-"""The steps of the seven journeys of JOURNEYS.md, each a function over the HTTP API.
+"""The steps of the seven journeys of docs/journeys.md, each a function over the HTTP API.
 
 The per-journey tests call them on their own worlds (demo data, or a cooperative that joins from scratch);
 `test_all_journeys.py` calls them in order on one world, where the cooperative that joins in journey 1 is
@@ -314,7 +314,7 @@ def evidence_goes_in(
         ("SITE_VISIT", [pdf("informe-campo.pdf", "Informe de verificacion de campo")], {"site": site_id}),
         ("CERT_FAIRMINED", [pdf("fairmined.pdf", "Certificado Fairmined")], {"expiry_date": fairmined_expiry}),
         # The semester production declaration: what makes the volumes it will offer plausible (an offer of
-        # more fine gold than declared is held for a reviewer, REQUIREMENTS.md rule 5).
+        # more fine gold than declared is held for a reviewer, docs/domain.md, policy rule 5).
         (
             "PROD_DECL",
             [pdf("declaracion-produccion.pdf", "Declaracion semestral")],

@@ -1,4 +1,4 @@
-"""The seven journeys of JOURNEYS.md in one test, in order, on one world, through the HTTP API.
+"""The seven journeys of docs/journeys.md in one test, in order, on one world, through the HTTP API.
 
 The cooperative of Huepetuhe that joins in journey 1 is the one whose evidence is reviewed in 2 (its REINFO
 record issued twenty days ago, so that it lapses first), whose offer goes live in 3 (refused while its

@@ -1,4 +1,4 @@
-"""Journeys 1 and 2 of JOURNEYS.md through the HTTP API only, with real PDF and image files.
+"""Journeys 1 and 2 of docs/journeys.md through the HTTP API only, with real PDF and image files.
 
 1. A cooperative joins the network: invitation, profile, site, roster of 23 women and 4 men, submission,
    verification by a reviewer, and "women-led" on its public profile.

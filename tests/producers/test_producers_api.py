@@ -1,7 +1,7 @@
 """The producers API over HTTP: profile, directory, verification, mining sites and the member roster.
 
 Each test checks what a user sees (status and body) and what the database holds afterwards, including the
-audit trail: every write records exactly one event, every refusal none (DESIGN.md, "Domain model").
+audit trail: every write records exactly one event, every refusal none (docs/architecture.md, conventions).
 """
 
 from __future__ import annotations
@@ -77,7 +77,7 @@ PUBLIC_SITE_KEYS = {"id", "name", "district", "approximate_location", "status"}
 MEMBER_KEYS = {"id", "full_name", "dni", "birth_year", "sex", "role", "active", "created_at"}
 
 STATES = ("draft", "submitted", "verified", "changes_requested", "rejected", "suspended", "revoked")
-# The verification lifecycle as DESIGN.md draws it: move -> (states it starts from, state it leads to).
+# The verification lifecycle as the design draws it: move -> (states it starts from, state it leads to).
 MOVES: dict[str, tuple[tuple[str, ...], str]] = {
     "submit": (("draft", "changes_requested", "rejected"), "submitted"),
     "verify": (("submitted",), "verified"),
