@@ -5,7 +5,8 @@ record the audit event. Use it for anything with a rule or a state (organisation
 listings...).
 
 `AuditedAdmin`: staff keep plain data here (the requirement catalogue, the policy, user accounts) and each
-save or delete records an audit event in the admin's own transaction, naming the fields that changed (never
+save or delete records an audit event (`<app>.<model>.admin_<verb>`, e.g. `accounts.user.admin_changed`)
+in the admin's own transaction, naming the fields that changed (never
 their values: a password hash has no place in the trail).
 
 tests/core/test_admin.py walks every registered admin and fails on one that saves without either.
@@ -37,7 +38,7 @@ class ReadOnlyAdmin:
 
 def admin_audit(request: HttpRequest, obj: Model, verb: str, fields: list[str]) -> None:
     audit_record(
-        action=f"admin.{obj._meta.label_lower}.{verb}",
+        action=f"{obj._meta.app_label}.{obj._meta.model_name}.admin_{verb}",
         actor=request.user,
         target=obj,
         data={"fields": sorted(fields), "object": str(obj)[:200]},

@@ -24,7 +24,7 @@ GENESIS_HASH = "0" * 64
 # tests/audit/test_action_names.py lists them.
 ACTION_PATTERN = re.compile(
     r"^(?P<app>[a-z]+)\.(?P<entity>[a-z]+(?:_[a-z]+)*)\."
-    r"(?P<event>(?:[a-z]+_)*(?:[a-z]+ed|sent|read|held|paid|sold|withdrawn|made|done)(?:_up|_out)?)$"
+    r"(?P<event>(?:[a-z]+_)*(?:[a-z]+ed|[a-z]*sent|read|held|paid|sold|withdrawn|made|done)(?:_up|_out)?)$"
 )
 
 

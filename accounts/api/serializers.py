@@ -107,7 +107,7 @@ class InvitationSentSerializer(InvitationSerializer):
     email_sent = serializers.BooleanField(
         help_text="Whether the e-mail with the token left. When false the invitation stands: resend it."
     )
-    email_message = serializers.CharField(help_text="Empty when the e-mail left; otherwise what to do.")
+    email_message = CharField(help_text="Empty when the e-mail left; otherwise what to do.")
 
     class Meta(InvitationSerializer.Meta):
         fields = [*InvitationSerializer.Meta.fields, "email_sent", "email_message"]

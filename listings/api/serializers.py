@@ -280,7 +280,7 @@ class MatchSerializer(serializers.Serializer):
         child=serializers.BooleanField(), help_text="Each criterion of the request and whether the listing meets it."
     )
     reasons = serializers.DictField(
-        child=serializers.CharField(),
+        child=CharField(),
         help_text="For each criterion, why it is met or not, with the figures compared, in the language asked "
         "for (Accept-Language): `fineness`, `claims`, `quantity`, `min_order`, `price`, `incoterm`, "
         "`delivery_window`.",

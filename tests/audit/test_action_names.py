@@ -17,7 +17,7 @@ from compliance.models import EVIDENCE_TRANSITIONS
 from compliance.services import KYC_TRANSITIONS
 from listings.models import TRANSITIONS as LISTING_TRANSITIONS
 from producers.models import SITE_TRANSITIONS, VERIFICATION_TRANSITIONS
-from trade.deposits import INTENT_STATUS_TO_DEPOSIT
+from trade.deposits.stripe_sync import INTENT_STATUS_TO_DEPOSIT
 from trade.models import TRANSITIONS as CONTRACT_TRANSITIONS
 from trade.models import DepositStatus
 
@@ -97,10 +97,10 @@ def _literal_keywords(function: str, keyword: str) -> set[str]:
 
 
 def _deposit_events() -> set[str]:
-    """`_audit(deposit, "released", ...)` in trade/deposits.py, and `"payment_" + target` for each status a
+    """`audit_deposit(deposit, "released", ...)` in trade/deposits/, and `"payment_" + target` for each status a
     PaymentIntent moves a deposit to."""
     events = set()
-    for call in _calls("_audit"):
+    for call in _calls("audit_deposit"):
         event = call.args[1]
         if isinstance(event, ast.Constant):
             events.add(event.value)
@@ -126,6 +126,22 @@ def _templates() -> dict[str, set[str]]:
         # Accepting the last version records `signed` (a literal `_record_move(move="signed")`), not `accept`.
         "trade.contract.{}": (set(CONTRACT_TRANSITIONS) - {"accept"}) | _literal_keywords("_record_move", "move"),
         "trade.deposit.{}": _deposit_events(),
+        # audit/admin_mixins.py: each model kept in the admin with AuditedAdmin, and what the admin did to it.
+        "{}.{}.admin_{}": _admin_events(),
+    }
+
+
+def _admin_events() -> set[tuple[str, str, str]]:
+    from django.contrib import admin
+
+    from audit.admin_mixins import AuditedAdmin
+
+    verbs = ("added", "changed", "deleted", "password_changed")
+    return {
+        (model._meta.app_label, model._meta.model_name, verb)
+        for model, model_admin in admin.site._registry.items()
+        if isinstance(model_admin, AuditedAdmin)
+        for verb in verbs
     }
 
 
@@ -146,7 +162,11 @@ def _action_arguments() -> tuple[set[str], set[str]]:
 
 def emitted_actions() -> set[str]:
     literals, _ = _action_arguments()
-    expanded = {template.format(value) for template, values in _templates().items() for value in values}
+    expanded = {
+        template.format(*value) if isinstance(value, tuple) else template.format(value)
+        for template, values in _templates().items()
+        for value in values
+    }
     return literals | expanded
 
 

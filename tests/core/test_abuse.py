@@ -170,6 +170,12 @@ def deposits_scope(request: Any) -> Scope:
     return Scope(attempt=lambda n: buyer.post(deposit_url(contract)), stored=lambda: list(stripe.calls))
 
 
+def audit_verify_scope(request: Any) -> Scope:
+    """Each verification recomputes many hashes: a reviewer may not run it in a loop."""
+    reviewer = request.getfixturevalue("reviewer")
+    return Scope(attempt=lambda n: reviewer.get("/api/v1/audit-events/verify/"), stored=lambda: None)
+
+
 SCOPES: dict[str, Callable[[Any], Scope]] = {
     "anon": anon_scope,
     "user": user_scope,
@@ -181,6 +187,7 @@ SCOPES: dict[str, Callable[[Any], Scope]] = {
     "inquiries": inquiries_scope,
     "proposals": proposals_scope,
     "deposits": deposits_scope,
+    "audit_verify": audit_verify_scope,
 }
 
 

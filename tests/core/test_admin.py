@@ -133,7 +133,7 @@ def test_every_admin_change_is_refused_or_audited(superuser_client: Client) -> N
             errors = answer.context["adminform"].form.errors if answer.status_code == 200 else None
             assert answer.status_code == 302, f"{model._meta.label}: {answer.status_code} {errors}"
             audited = AuditEvent.objects.filter(seq__gt=events_before, target_id=str(row.pk))
-            assert [e.action for e in audited] == [f"admin.{model._meta.label_lower}.changed"], (
+            assert [e.action for e in audited] == [f"{model._meta.app_label}.{model._meta.model_name}.admin_changed"], (
                 f"{model._meta.label}: the admin saved without an audit event"
             )
             outcomes[model._meta.label] = "audited"
@@ -175,7 +175,7 @@ def test_a_user_edited_in_the_admin_is_audited_with_the_fields_not_their_values(
     event = AuditEvent.objects.order_by("-seq").first()
     assert event is not None
     ops = User.objects.get(email="ops@example.test")
-    assert (event.action, event.target_id, event.actor_id) == ("admin.accounts.user.changed", str(user.pk), ops.pk)
+    assert (event.action, event.target_id, event.actor_id) == ("accounts.user.admin_changed", str(user.pk), ops.pk)
     assert {"full_name", "is_staff"} <= set(event.data["fields"])
     assert "Ana Huamán" not in str(event.data)
 
@@ -189,4 +189,4 @@ def test_a_password_set_in_the_admin_is_audited(superuser_client: Client) -> Non
     assert User.objects.get(pk=user.pk).check_password("oro-limpio-2027")
     event = AuditEvent.objects.order_by("-seq").first()
     assert event is not None
-    assert (event.action, event.data["fields"]) == ("admin.accounts.user.password_changed", ["password"])
+    assert (event.action, event.data["fields"]) == ("accounts.user.admin_password_changed", ["password"])

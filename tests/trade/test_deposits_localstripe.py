@@ -12,6 +12,7 @@ from rest_framework.test import APIClient
 from notifications.models import Notification
 from payments.gateway import StripeGateway
 from payments.models import ProviderEvent
+from tests.problems import assert_problem
 from tests.trade.deposit_helpers import (
     TEN_PERCENT_MINOR,
     deposit_url,
@@ -20,7 +21,7 @@ from tests.trade.deposit_helpers import (
     reseed_catalogue,
     signed_contract,
 )
-from tests.trade.helpers import CONTRACTS, ok, problem
+from tests.trade.helpers import CONTRACTS, ok
 from trade.models import Deposit, DepositRefund
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -144,7 +145,7 @@ def test_a_second_deposit_request_while_the_first_is_at_stripe_answers_at_once_a
         second = in_spanish.post(deposit_url(contract))
         waited = time.monotonic() - started
 
-        body = problem(second, 409, "deposit_in_progress")
+        body = assert_problem(second, 409, "deposit_in_progress")
         assert (second["Retry-After"], body["retry_after"]) == ("1", 1)
         assert body["detail"] == "Otra solicitud está preparando el pago de este depósito en este momento. " + (
             "Inténtelo de nuevo en un momento."
