@@ -180,8 +180,8 @@ class SitePublicSerializer(ModelSerializer):
 
 class SiteOverlapSerializer(serializers.Serializer):
     kind = serializers.ChoiceField(choices=ReferenceArea.Kind.choices)
-    code = serializers.CharField()
-    name = serializers.CharField()
+    code = CharField()
+    name = CharField()
     overlap_hectares = serializers.DecimalField(
         max_digits=12, decimal_places=2, help_text="Hectares of the site inside the area (0.00 for a point)."
     )
