@@ -9,10 +9,10 @@ import json
 
 import pytest
 from django.core.management import CommandError, call_command
-from django.db import connection
 
 from audit.models import AuditEvent
 from audit.services import audit_record
+from tests.audit.test_audit import _tamper
 from tests.conftest import make_client
 
 pytestmark = pytest.mark.django_db
@@ -22,15 +22,6 @@ URL = "/api/v1/audit-events/verify/"
 
 def _events(n):
     return [audit_record(action="tests.event.recorded", data={"i": i, "name": "Señora Quispe"}) for i in range(n)]
-
-
-def _tamper(sql, params):
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute("SET session_replication_role = replica")
-        cursor.execute(sql, params)
-        if connection.vendor == "postgresql":
-            cursor.execute("SET session_replication_role = DEFAULT")
 
 
 def test_a_reviewer_verifies_the_whole_chain(reviewer):
