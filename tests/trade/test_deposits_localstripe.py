@@ -7,6 +7,7 @@ import threading
 import time
 
 import pytest
+from django.db import connection
 from rest_framework.test import APIClient
 
 from notifications.models import Notification
@@ -136,7 +137,14 @@ def test_a_second_deposit_request_while_the_first_is_at_stripe_answers_at_once_a
     in_spanish = APIClient()
     in_spanish.credentials(**(buyer.client._credentials | {"HTTP_ACCEPT_LANGUAGE": "es"}))
     answers: list = []
-    first = threading.Thread(target=lambda: answers.append(first_client.post(deposit_url(contract))))
+
+    def first_request() -> None:
+        try:
+            answers.append(first_client.post(deposit_url(contract)))
+        finally:
+            connection.close()  # the thread's own connection: left open it keeps the test database from being dropped
+
+    first = threading.Thread(target=first_request)
     first.start()
     try:
         assert at_stripe.wait(timeout=30)
@@ -150,7 +158,7 @@ def test_a_second_deposit_request_while_the_first_is_at_stripe_answers_at_once_a
         assert body["detail"] == "Otra solicitud está preparando el pago de este depósito en este momento. " + (
             "Inténtelo de nuevo en un momento."
         )
-        assert waited < 1.0, waited
+        assert waited < 3.0, waited  # the old code polled for up to 5 s before answering
         assert first.is_alive()  # the first request is still held inside its call to Stripe
     finally:
         let_go.set()
