@@ -229,7 +229,7 @@ def test_the_api_keeps_its_schema(case: Any, data: Any, role: str, world: World,
         transaction.set_rollback(True)
 
 
-@pytest.mark.skipif(not THOROUGH, reason="the stateful phase runs in `make test-thorough`")
+@pytest.mark.skipif(not THOROUGH, reason="the stateful run is opt-in: SCHEMATHESIS_THOROUGH=1 make test-thorough")
 @pytest.mark.django_db
 @pytest.mark.parametrize("role", AUTHENTICATED_ROLES)
 def test_the_journeys_keep_the_schema(role: str, world: World, tokens: dict[str, str]) -> None:
