@@ -17,7 +17,8 @@ response is checked for:
 - no authentication ignored: for a role with a token, a 2xx answer makes Schemathesis send the same request
   without the token and with an invalid one, and either must be refused (401/403).
 
-The thorough run (`make test-thorough`, SCHEMATHESIS_THOROUGH=1) adds every other check Schemathesis has: data the
+The strict run (`SCHEMATHESIS_THOROUGH=1 make test-thorough`; not yet in CI, as it still finds disagreements such
+as an empty date-time filter taken as absent) adds every other check Schemathesis has: data the
 schema calls invalid is refused (4xx); data it calls valid is accepted (not 400, except for the rules a JSON
 schema cannot state, listed in RULES_THE_SCHEMA_CANNOT_STATE: ids that do not exist, check digits, rules between
 fields, a file's real content); a missing required header is refused; a method the schema does not list answers
