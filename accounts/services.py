@@ -329,7 +329,9 @@ def invitation_create(
                 _("Only the network's reviewers invite producer organisations."), code="not_reviewer"
             )
         if not legal_name.strip():
-            raise field_error("legal_name", "required", _("Name the producer organisation to create."))
+            raise field_error(
+                "legal_name", "required_for_producer_invitation", _("Name the producer organisation to create.")
+            )
         organization, role = None, Role.ADMIN
         pending = Invitation.objects.filter(kind=kind, email=email, legal_name=legal_name)
     else:
@@ -465,7 +467,7 @@ def invitation_accept(
     created_user = user is None
     if user is None:
         if not full_name.strip():
-            raise field_error("full_name", "required", _("Tell us your full name."))
+            raise field_error("full_name", "required_for_new_account", _("Tell us your full name."))
         try:
             password_validation.validate_password(password, User(email=invitation.email, full_name=full_name))
         except DjangoValidationError as exc:

@@ -80,9 +80,11 @@ def evidence_submit(
     if site is not None and site.producer_id != organization.pk:
         raise field_error("site", "not_your_site", _("This site is not one of yours."))
     if evidence_type.site_specific and site is None:
-        raise field_error("site", "required", _("Say which of your sites this document is about."))
+        raise field_error("site", "required_by_evidence_type", _("Say which of your sites this document is about."))
     if evidence_type.validity == EvidenceType.Validity.DOCUMENT_EXPIRY and expiry_date is None:
-        raise field_error("expiry_date", "required", _("Give the expiry date printed on the document."))
+        raise field_error(
+            "expiry_date", "required_by_evidence_type", _("Give the expiry date printed on the document.")
+        )
     if expiry_date is not None and expiry_date < issue_date:
         raise field_error("expiry_date", "before_issue", _("The expiry date is before the issue date."))
     if issue_date > clock.today_lima():

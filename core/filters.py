@@ -15,8 +15,12 @@ from django import forms
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema_field
 from rest_framework.exceptions import ErrorDetail, ValidationError
 from rest_framework.filters import OrderingFilter
+
+from core.decimals import decimal_pattern
+from core.serializers import DECIMAL_TEXT
 
 TRUE_VALUES = frozenset({"true", "1"})
 FALSE_VALUES = frozenset({"false", "0"})
@@ -33,9 +37,9 @@ def parse_bool(raw: str) -> bool:
 
 
 def query_bool(request: Any, name: str) -> bool | None:
-    """A boolean query parameter read outside a filterset: None when absent or empty, 400 when unreadable."""
+    """A boolean query parameter read outside a filterset: None when absent, 400 when empty or unreadable."""
     raw = request.query_params.get(name)
-    if raw is None or raw == "":
+    if raw is None:
         return None
     try:
         return parse_bool(raw)
@@ -64,13 +68,59 @@ class StrictBooleanFilter(django_filters.BooleanFilter):
     field_class = StrictBooleanField
 
 
+class DecimalTextField(forms.DecimalField):
+    """A decimal query value written as the API writes decimals (`core.serializers.DecimalField`): "1e3", " 5"
+    and "007" are refused rather than read in a way the client did not mean."""
+
+    def to_python(self, value: Any) -> Any:
+        if value not in self.empty_values and not DECIMAL_TEXT.fullmatch(str(value)):
+            raise DjangoValidationError(self.error_messages["invalid"], code="invalid")
+        return super().to_python(value)
+
+
+class DecimalTextFilter(django_filters.NumberFilter):
+    field_class = DecimalTextField
+
+
+def bounded_decimal(*, maximum: int, decimal_places: int, **kwargs: Any) -> DecimalTextFilter:
+    """A decimal from 0 to `maximum` with `decimal_places`, and the schema says so: a decimal string whose pattern
+    holds the bounds (drf-spectacular would read the stored field's type alone, and no bounds)."""
+    number = DecimalTextFilter(min_value=0, max_value=maximum, decimal_places=decimal_places, **kwargs)
+    pattern = decimal_pattern(min_value=0, max_value=maximum, places=decimal_places, max_digits=None)
+    return extend_schema_field({"type": "string", "format": "decimal", "pattern": pattern})(number)  # type: ignore[no-any-return]
+
+
+# Filters whose value is free text: an empty value is a value there ("" searches for everything).
+_TEXT_FILTERS = (django_filters.CharFilter,)
+
+
 class StrictFilterSet(django_filters.FilterSet):
-    """The base of every filterset: boolean filters, declared or generated from the model, are strict."""
+    """The base of every filterset: boolean filters, declared or generated from the model, are strict, and a
+    parameter given with no value (`?until=`) is refused unless the filter takes free text: the schema says
+    what a date, a number, an id or a choice looks like, and "" is none of them."""
 
     FILTER_DEFAULTS = {
         **django_filters.FilterSet.FILTER_DEFAULTS,
         models.BooleanField: {"filter_class": StrictBooleanFilter},
     }
+
+    def get_form_class(self) -> Any:
+        base = super().get_form_class()
+        text = {name for name, declared in self.filters.items() if isinstance(declared, _TEXT_FILTERS)}
+
+        class NoBlankValues(base):  # type: ignore[misc, valid-type]
+            def clean(self) -> Any:
+                cleaned = super().clean()
+                for name in self.fields:
+                    if name in text or name not in self.data or name in self._errors:
+                        continue
+                    values = self.data.getlist(name) if hasattr(self.data, "getlist") else [self.data.get(name)]
+                    if any(value == "" for value in values):
+                        message = _("Give a value, or leave the parameter out.")
+                        self.add_error(name, DjangoValidationError(message, code="blank"))
+                return cleaned
+
+        return NoBlankValues
 
     @classmethod
     def get_filters(cls) -> dict[str, Any]:

@@ -8,6 +8,7 @@ the wrong type is never told. Here a text field takes only a JSON string: anythi
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 from typing import Any
 
@@ -17,6 +18,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.fields import empty
 
+from core.decimals import decimal_pattern
 from core.money import Currency, Money
 from core.units import GRAM_PLACES
 
@@ -39,12 +41,48 @@ class MoneyField(serializers.Field):
         return Money(inner.validated_data["amount_minor"], inner.validated_data["currency"])
 
 
-class GramsField(serializers.DecimalField):
+# A decimal as the API writes it: digits without leading zeros, a point and decimals, a sign where negative. The
+# field's places, digits and bounds are checked after this shape (their own error codes).
+DECIMAL_TEXT = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?")
+
+
+class DecimalField(serializers.DecimalField):
+    """A decimal sent as a JSON string ("480.000"), never as a JSON number: a float cannot hold a weight exactly,
+    and the schema says string. The text must have the shape the schema's pattern states (`core.decimals`):
+    "1e3", " 5", "007" and "+5" are refused rather than read in some way the client did not mean."""
+
+    @property
+    def pattern(self) -> str:
+        return decimal_pattern(
+            min_value=self.min_value,
+            max_value=self.max_value,
+            places=self.decimal_places or 0,
+            max_digits=self.max_digits,
+        )
+
+    def to_internal_value(self, data: Any) -> Decimal:
+        if not isinstance(data, str):
+            message = _('Send the number as a string, like "480.000".')
+            raise serializers.ValidationError(message, code="invalid")
+        if not DECIMAL_TEXT.fullmatch(data):
+            message = _(
+                'Write the number with digits and a point, like "480.000" (no spaces, exponents or leading zeros).'
+            )
+            raise serializers.ValidationError(message, code="invalid")
+        if data.startswith("-") and self.min_value is not None and self.min_value >= 0:  # "-0" too
+            self.fail("min_value", min_value=self.min_value)
+        return super().to_internal_value(data)  # type: ignore[no-any-return]
+
+
+class GramsField(DecimalField):
     """Grams with milligram precision, written as a decimal string ("500.000")."""
 
     def __init__(self, **kwargs: Any) -> None:
-        kwargs.setdefault("min_value", GRAM_PLACES)
-        kwargs.setdefault("max_value", Decimal("1000000000"))
+        if kwargs.get("read_only"):  # what the server writes: 0 when sold out, never negative
+            kwargs.setdefault("min_value", Decimal(0))
+        else:
+            kwargs.setdefault("min_value", GRAM_PLACES)
+            kwargs.setdefault("max_value", Decimal("1000000000"))
         super().__init__(max_digits=13, decimal_places=3, coerce_to_string=True, **kwargs)
 
 

@@ -63,11 +63,17 @@ def _check(values: dict[str, Any], claims: list[str] | None) -> None:
         raise field_error("valid_until", "before_start", _("The validity window ends before it starts."))
     if values["price_basis"] == "fixed":
         if not values.get("price_per_fine_gram_minor"):
-            raise field_error("price_per_fine_gram_minor", "required", _("A fixed price needs a price per fine gram."))
+            raise field_error(
+                "price_per_fine_gram", "required_by_price_basis", _("A fixed price needs a price per fine gram.")
+            )
         values["lbma_adjustment_bp"] = None
     else:
         if values.get("lbma_adjustment_bp") is None:
-            raise field_error("lbma_adjustment_bp", "required", _("An LBMA price needs its adjustment in percent."))
+            raise field_error(
+                "lbma_adjustment_percent",
+                "required_by_price_basis",
+                _("An LBMA price needs its adjustment in percent."),
+            )
         if values.get("currency", "USD") != "USD":
             raise field_error("currency", "lbma_in_usd", _("The LBMA Gold Price is in US dollars."))
         values["price_per_fine_gram_minor"] = None

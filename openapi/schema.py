@@ -14,6 +14,7 @@ from django.db import models
 from drf_spectacular.openapi import AutoSchema
 from rest_framework import serializers
 
+from core.decimals import decimal_pattern as core_decimal_pattern
 from core.errors import PROBLEM_CONTENT_TYPE
 
 
@@ -71,13 +72,14 @@ def _reads_a_blank_model_field(field: Any) -> bool:
 
 
 def decimal_pattern(field: serializers.DecimalField) -> str:
-    """A decimal string as the server writes it: at least one digit, at most the field's digits on each side of the
-    point, a sign only where negatives are allowed. drf-spectacular's own pattern also matches "" and "-"."""
-    places = field.decimal_places or 0
-    whole = max((field.max_digits or 30) - places, 1)
-    sign = "" if field.min_value is not None and field.min_value >= 0 else "-?"
-    fraction = rf"(?:\.\d{{1,{places}}})?" if places else ""
-    return rf"^{sign}\d{{1,{whole}}}{fraction}$"
+    """The decimal strings the field accepts, bounds included (`core.decimals`): drf-spectacular's own pattern also
+    matches "" and "-", and says nothing of the minimum and maximum."""
+    return core_decimal_pattern(
+        min_value=field.min_value,
+        max_value=field.max_value,
+        places=field.decimal_places or 0,
+        max_digits=field.max_digits,
+    )
 
 
 class ProblemAwareAutoSchema(AutoSchema):

@@ -63,11 +63,11 @@ def _check_identity(fields: dict[str, Any]) -> None:
         if not ruc.startswith("10"):
             raise field_error("ruc", "ruc_kind_mismatch", _("An individual miner's RUC starts with 10."))
         if not dni:
-            raise field_error("dni", "required", _("An individual miner gives her DNI."))
+            raise field_error("dni", "required_for_individual", _("An individual miner gives her DNI."))
         if ruc[2:10] != dni:
             raise field_error("dni", "dni_ruc_mismatch", _("The DNI must be the one embedded in the RUC."))
         if not fields.get("holder_sex"):
-            raise field_error("holder_sex", "required", _("Say whether the miner is a woman or a man."))
+            raise field_error("holder_sex", "required_for_individual", _("Say whether the miner is a woman or a man."))
     else:
         if not ruc.startswith("20"):
             raise field_error("ruc", "ruc_kind_mismatch", _("An organisation's RUC starts with 20."))

@@ -133,7 +133,7 @@ def inquiry_create(
                 raise field_error("producer", "unknown_producer", _("No verified producer has this id."))
             producer = found
         else:
-            raise field_error("listing", "required", _("Name the listing or the producer you ask."))
+            raise field_error("listing", "listing_or_producer_required", _("Name the listing or the producer you ask."))
         buyer = acting_organization(actor)
         opened_by = Side.BUYER
     elif actor.organization_kind == "producer":
@@ -143,7 +143,9 @@ def inquiry_create(
         producer = own
         if sourcing_request_id is None:
             raise field_error(
-                "sourcing_request", "required", _("Producers start an inquiry by answering a sourcing request.")
+                "sourcing_request",
+                "required_for_producers",
+                _("Producers start an inquiry by answering a sourcing request."),
             )
         sourcing_request = SourcingRequest.objects.filter(
             pk=sourcing_request_id, state=SourcingRequest.State.OPEN
@@ -265,12 +267,16 @@ def _check_terms(terms: dict[str, Any], listing: Listing) -> dict[str, Any]:
     values: dict[str, Any] = {field: terms.get(field) for field in TERM_FIELDS}
     if values["price_basis"] == "fixed":
         if not values.get("price_per_fine_gram_minor"):
-            raise field_error("price_per_fine_gram", "required", _("A fixed price needs a price per fine gram."))
+            raise field_error(
+                "price_per_fine_gram", "required_by_price_basis", _("A fixed price needs a price per fine gram.")
+            )
         values["lbma_adjustment_bp"] = None
     else:
         if values.get("lbma_adjustment_bp") is None:
             raise field_error(
-                "lbma_adjustment_percent", "required", _("An LBMA price needs its adjustment in percent.")
+                "lbma_adjustment_percent",
+                "required_by_price_basis",
+                _("An LBMA price needs its adjustment in percent."),
             )
         if (values.get("currency") or "USD") != "USD":
             raise field_error("price_per_fine_gram", "lbma_in_usd", _("The LBMA Gold Price is in US dollars."))
@@ -364,7 +370,7 @@ def contract_start(*, actor: Actor, inquiry: Inquiry, listing_id: Any = None, **
         if listing is None:
             raise field_error("listing", "not_this_producer", _("Name a listing of the producer of this inquiry."))
     if listing is None:
-        raise field_error("listing", "required", _("Name the listing the gold comes from."))
+        raise field_error("listing", "inquiry_has_no_listing", _("Name the listing the gold comes from."))
     if listing.status == ListingStatus.CLOSED:
         raise Conflict(_("This listing is closed."), code="listing_closed")
     values = _check_terms(terms, listing)

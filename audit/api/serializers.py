@@ -65,7 +65,11 @@ class ChainVerifyQuerySerializer(serializers.Serializer):
         last = attrs.get("to_seq", first + limit - 1)
         if last < first:
             raise serializers.ValidationError(
-                {"to_seq": [serializers.ErrorDetail(str(_("to_seq must not be below from_seq.")), code="invalid")]}
+                {
+                    "to_seq": [
+                        serializers.ErrorDetail(str(_("to_seq must not be below from_seq.")), code="range_reversed")
+                    ]
+                }
             )
         if last - first + 1 > limit:
             message = _("At most %(limit)d events per request: ask for a shorter range.") % {"limit": limit}

@@ -121,17 +121,17 @@ class JSONObjectField(ExactJSONField):
 
 
 class EvidenceInputSerializer(serializers.Serializer):
-    """Multipart form: the fields below and one or more `files`."""
+    """Multipart form: the fields below and one or more `files`. A form has no null: leave a field out for none."""
 
     evidence_type = serializers.SlugRelatedField(slug_field="code", queryset=EvidenceType.objects.all())
-    site = serializers.UUIDField(required=False, allow_null=True)
+    site = serializers.UUIDField(required=False, default=None)
     document_number = CharField(max_length=80, required=False, allow_blank=True, default="")
     issuer = CharField(max_length=200, required=False, allow_blank=True, default="")
     issue_date = serializers.DateField()
-    expiry_date = serializers.DateField(required=False, allow_null=True, default=None)
+    expiry_date = serializers.DateField(required=False, default=None)
     notes = CharField(max_length=2000, required=False, allow_blank=True, default="")
     attributes = JSONObjectField(required=False, default=dict)
-    supersedes = serializers.UUIDField(required=False, allow_null=True)
+    supersedes = serializers.UUIDField(required=False, default=None)
     files = serializers.ListField(
         child=serializers.FileField(allow_empty_file=True),
         allow_empty=False,

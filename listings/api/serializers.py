@@ -6,7 +6,7 @@ from typing import Any
 from rest_framework import serializers
 
 from core.money import Currency, Money
-from core.serializers import CharField, GramsField, ModelSerializer, MoneyField
+from core.serializers import CharField, DecimalField, GramsField, ModelSerializer, MoneyField
 from listings.models import FinenessBasis, Form, Incoterm, Listing, PriceBasis, ProcessingMethod, SourcingRequest
 
 
@@ -19,10 +19,10 @@ class ListingSerializer(ModelSerializer):
     quantity_grams = GramsField(read_only=True)
     available_grams = GramsField(read_only=True)
     min_order_grams = GramsField(read_only=True)
-    fineness = serializers.DecimalField(max_digits=5, decimal_places=1, read_only=True)
+    fineness = DecimalField(max_digits=5, decimal_places=1, read_only=True)
     fine_grams = GramsField(read_only=True)
-    troy_ounces = serializers.DecimalField(max_digits=14, decimal_places=4, read_only=True)
-    karat = serializers.DecimalField(max_digits=5, decimal_places=2, read_only=True)
+    troy_ounces = DecimalField(max_digits=14, decimal_places=4, read_only=True)
+    karat = DecimalField(max_digits=5, decimal_places=2, read_only=True)
     price_per_fine_gram = serializers.SerializerMethodField()
     premium_per_kg_fine = serializers.SerializerMethodField()
     lbma_adjustment_percent = serializers.SerializerMethodField()
@@ -127,9 +127,7 @@ class ListingInputSerializer(serializers.Serializer):
     form = serializers.ChoiceField(choices=Form.choices)
     quantity_grams = GramsField()
     min_order_grams = GramsField()
-    fineness = serializers.DecimalField(
-        max_digits=5, decimal_places=1, min_value=Decimal("1"), max_value=Decimal("1000")
-    )
+    fineness = DecimalField(max_digits=5, decimal_places=1, min_value=Decimal("1"), max_value=Decimal("1000"))
     fineness_basis = serializers.ChoiceField(choices=FinenessBasis.choices)
     processing_methods = serializers.ListField(
         child=serializers.ChoiceField(choices=ProcessingMethod.choices), max_length=10, default=list
@@ -137,7 +135,7 @@ class ListingInputSerializer(serializers.Serializer):
     claims = serializers.ListField(child=CharField(max_length=30), max_length=10, default=list)
     price_basis = serializers.ChoiceField(choices=PriceBasis.choices)
     price_per_fine_gram = MoneyField(required=False, allow_null=True, default=None)
-    lbma_adjustment_percent = serializers.DecimalField(
+    lbma_adjustment_percent = DecimalField(
         max_digits=5,
         decimal_places=2,
         min_value=Decimal("-50"),
@@ -213,7 +211,7 @@ class SourcingRequestSerializer(ModelSerializer):
     browsing open requests see the need, not who has it."""
 
     grams = GramsField(read_only=True)
-    min_fineness = serializers.DecimalField(max_digits=5, decimal_places=1, read_only=True)
+    min_fineness = DecimalField(max_digits=5, decimal_places=1, read_only=True)
     max_price_per_fine_gram = serializers.SerializerMethodField()
     buyer = serializers.UUIDField(source="buyer_id", read_only=True, required=False)
 
@@ -254,9 +252,7 @@ class SourcingRequestSerializer(ModelSerializer):
 class SourcingRequestInputSerializer(serializers.Serializer):
     title = CharField(max_length=160)
     grams = GramsField()
-    min_fineness = serializers.DecimalField(
-        max_digits=5, decimal_places=1, min_value=Decimal("0"), max_value=Decimal("1000")
-    )
+    min_fineness = DecimalField(max_digits=5, decimal_places=1, min_value=Decimal("0"), max_value=Decimal("1000"))
     forms = serializers.ListField(child=serializers.ChoiceField(choices=Form.choices), max_length=4, default=list)
     claims = serializers.ListField(child=CharField(max_length=30), max_length=10, default=list)
     max_price_per_fine_gram = MoneyField(required=False, allow_null=True, default=None)

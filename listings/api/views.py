@@ -10,7 +10,7 @@ from django.core.files.storage import storages
 from django.db.models import FloatField, Value
 from django.http import HttpResponse
 from django_filters.rest_framework import DjangoFilterBackend
-from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_field
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotAuthenticated
@@ -22,7 +22,7 @@ from rest_framework.response import Response
 from core.actor import get_actor
 from core.api import UUID_PATTERN
 from core.errors import documents_problems
-from core.filters import StrictFilterSet, StrictOrderingFilter, query_bool
+from core.filters import StrictFilterSet, StrictOrderingFilter, bounded_decimal, query_bool
 from core.permissions import ActsForOrganization
 from core.uploads import check_upload_length, check_uploads
 from listings import search_cache, selectors, services, sourcing
@@ -41,20 +41,13 @@ from listings.models import FinenessBasis, Form, Incoterm, Listing, PriceBasis, 
 from producers.models import District, LegalKind
 
 
-def bounded_number(*, maximum: int, decimal_places: int, **kwargs: Any) -> django_filters.NumberFilter:
-    """A number from 0 to `maximum` with `decimal_places`, and the schema says so (drf-spectacular would read the
-    stored field's type alone, an integer, and no bounds)."""
-    number = django_filters.NumberFilter(min_value=0, max_value=maximum, decimal_places=decimal_places, **kwargs)
-    return extend_schema_field({"type": "number", "minimum": 0, "maximum": maximum})(number)
-
-
 class ListingFilter(StrictFilterSet):
     form = django_filters.MultipleChoiceFilter(choices=Form.choices, distinct=False)
     # Bounded like the stored values (per mille with one decimal; grams to the milligram): a value the database
     # field cannot hold is a 400 for the query parameter, not an error while building the query.
-    fineness_min = bounded_number(field_name="fineness", lookup_expr="gte", maximum=1000, decimal_places=1)
-    fineness_max = bounded_number(field_name="fineness", lookup_expr="lte", maximum=1000, decimal_places=1)
-    min_available_grams = bounded_number(
+    fineness_min = bounded_decimal(field_name="fineness", lookup_expr="gte", maximum=1000, decimal_places=1)
+    fineness_max = bounded_decimal(field_name="fineness", lookup_expr="lte", maximum=1000, decimal_places=1)
+    min_available_grams = bounded_decimal(
         field_name="available_grams", lookup_expr="gte", maximum=1_000_000_000, decimal_places=3
     )
     price_basis = django_filters.ChoiceFilter(choices=PriceBasis.choices)

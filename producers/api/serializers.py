@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from core.serializers import CharField, CoordinatesJSONField, ModelSerializer, ReasonField, RegexField
+from core.serializers import CharField, CoordinatesJSONField, DecimalField, ModelSerializer, ReasonField, RegexField
 from core.validators import validate_dni, validate_ruc
 from producers.geometry import public_point
 from producers.models import (
@@ -182,7 +182,7 @@ class SiteOverlapSerializer(serializers.Serializer):
     kind = serializers.ChoiceField(choices=ReferenceArea.Kind.choices)
     code = CharField()
     name = CharField()
-    overlap_hectares = serializers.DecimalField(
+    overlap_hectares = DecimalField(
         max_digits=12, decimal_places=2, help_text="Hectares of the site inside the area (0.00 for a point)."
     )
 
@@ -193,7 +193,7 @@ class SiteSerializer(SitePublicSerializer):
 
     created_at = serializers.DateTimeField(required=False)
     updated_at = serializers.DateTimeField(required=False)
-    area_hectares = serializers.DecimalField(
+    area_hectares = DecimalField(
         max_digits=10,
         decimal_places=2,
         allow_null=True,

@@ -95,7 +95,7 @@ def test_a_range_over_the_limit_is_refused(reviewer, settings):
     [
         ("from_seq=0", "from_seq", "min_value"),
         ("from_seq=abc", "from_seq", "invalid"),
-        ("from_seq=5&to_seq=4", "to_seq", "invalid"),
+        ("from_seq=5&to_seq=4", "to_seq", "range_reversed"),
     ],
 )
 def test_a_bad_range_is_a_field_error(reviewer, query, field, code):

@@ -252,8 +252,8 @@ def test_the_schema_says_an_upload_needs_a_file():
     [
         ("CERT_FAIRTRADE", {"issue_date": iso(-10), "expiry_date": iso(-11)}, "expiry_date", "before_issue"),
         ("TAX_RUC", {"issue_date": iso(1)}, "issue_date", "in_future"),
-        ("CERT_FAIRTRADE", {"issue_date": iso(-10)}, "expiry_date", "required"),
-        ("ID_DNI", {"issue_date": iso(-10)}, "expiry_date", "required"),
+        ("CERT_FAIRTRADE", {"issue_date": iso(-10)}, "expiry_date", "required_by_evidence_type"),
+        ("ID_DNI", {"issue_date": iso(-10)}, "expiry_date", "required_by_evidence_type"),
         ("NOT_A_TYPE", {}, "evidence_type", "does_not_exist"),
         ("KYC_COMPANY_REG", {}, "evidence_type", "wrong_subject"),
         ("TAX_RUC", {"issue_date": "28/11/2026"}, "issue_date", "invalid"),
@@ -286,7 +286,7 @@ def test_a_site_document_without_a_site_is_refused(producer_admin, producer):
 
     response = upload(producer_admin, "SITE_GEO")
 
-    assert field_errors(response).get("site") == "required"
+    assert field_errors(response).get("site") == "required_by_evidence_type"
     assert_nothing_stored(before)
 
 

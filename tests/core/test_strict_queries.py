@@ -8,6 +8,7 @@ from django_filters.rest_framework import DjangoFilterBackend
 from rest_framework.filters import OrderingFilter
 
 from core.filters import StrictFilterSet, StrictOrderingFilter
+from tests.problems import assert_problem
 
 pytestmark = pytest.mark.django_db
 
@@ -68,9 +69,42 @@ def test_the_boolean_error_is_in_spanish_when_asked(anon):
     assert response.json()["errors"] == [{"field": "women_led", "code": "invalid", "message": "Use true o false."}]
 
 
-@pytest.mark.parametrize("value", ["true", "false", "1", "0", "TRUE", ""])
+@pytest.mark.parametrize("value", ["true", "false", "1", "0", "TRUE"])
 def test_a_boolean_filter_reads_true_false_one_zero(anon, value):
     assert anon.get(f"/api/v1/producers/?women_led={value}").status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("url", "field"),
+    [
+        ("/api/v1/producers/?women_led=", "women_led"),
+        ("/api/v1/listings/?fineness_min=", "fineness_min"),
+        ("/api/v1/listings/?form=", "form"),
+        ("/api/v1/listings/?form=dore&form=", "form"),
+        ("/api/v1/listings/?producer=", "producer"),
+        ("/api/v1/audit-events/?until=", "until"),
+        ("/api/v1/listings/?mine=", "mine"),
+    ],
+)
+def test_a_parameter_given_without_a_value_is_refused_not_read_as_absent(staff, url, field):
+    """The schema says what a date, a number, an id, a choice or a boolean looks like, and "" is none of them: a
+    client that sends `?until=` has lost a value on the way, and answering as if it had asked nothing misleads it."""
+    response = staff.client.get(url)
+
+    assert_problem(response, 400, "validation_error")
+    assert [error["field"] for error in response.json()["errors"]] == [field]
+
+
+def test_free_text_may_be_empty(anon):
+    assert anon.get("/api/v1/listings/?q=").status_code == 200
+
+
+@pytest.mark.parametrize("value", ["1e3", " 900", "0900", "900.55", "-1", "1000.1"])
+def test_a_decimal_filter_takes_the_written_form_of_the_schema_only(anon, value):
+    response = anon.get("/api/v1/listings/", {"fineness_min": value})
+
+    assert_problem(response, 400, "validation_error")
+    assert [error["field"] for error in response.json()["errors"]] == ["fineness_min"]
 
 
 @pytest.mark.parametrize(

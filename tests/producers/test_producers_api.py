@@ -261,13 +261,15 @@ def test_an_organisation_sending_a_dni_and_sex_keeps_neither(producer_admin, coo
             id="association-10",
         ),
         pytest.param(lambda: individual_body(dni="12345678"), "dni", "dni_ruc_mismatch", id="dni-not-in-ruc"),
-        pytest.param(lambda: individual_body(dni=""), "dni", "required", id="individual-without-dni"),
+        pytest.param(lambda: individual_body(dni=""), "dni", "required_for_individual", id="individual-without-dni"),
         pytest.param(lambda: individual_body(dni="1234567"), "dni", "invalid_dni", id="seven-digit-dni"),
-        pytest.param(lambda: individual_body(holder_sex=""), "holder_sex", "required", id="no-holder-sex"),
+        pytest.param(
+            lambda: individual_body(holder_sex=""), "holder_sex", "required_for_individual", id="no-holder-sex"
+        ),
         pytest.param(
             lambda: {k: v for k, v in individual_body().items() if k != "holder_sex"},
             "holder_sex",
-            "required",
+            "required_for_individual",
             id="holder-sex-missing",
         ),
         pytest.param(lambda: individual_body(holder_sex="other"), "holder_sex", "invalid_choice", id="bad-sex"),

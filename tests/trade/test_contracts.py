@@ -247,7 +247,7 @@ def test_delivery_is_the_producers_and_completion_the_buyers(trade, buyer, produ
         ({"fineness": "1000.1"}, "fineness", "max_value"),
         ({"fineness": "0"}, "fineness", "min_value"),
         ({"incoterm": "FOB"}, "incoterm", "invalid_choice"),
-        ({"price_basis": "fixed", "lbma_adjustment_percent": None}, "price_per_fine_gram", "required"),
+        ({"price_basis": "fixed", "lbma_adjustment_percent": None}, "price_per_fine_gram", "required_by_price_basis"),
         (
             {"price_basis": "fixed", "price_per_fine_gram": {"amount_minor": 9800, "currency": "EUR"}},
             "price_per_fine_gram.currency",

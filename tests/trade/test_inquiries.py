@@ -74,7 +74,7 @@ def test_either_side_closes_once_and_a_closed_inquiry_takes_no_messages(trade, b
             "target_price_per_fine_gram.currency",
             "invalid_choice",
         ),
-        ({"listing": None}, "listing", "required"),
+        ({"listing": None}, "listing", "listing_or_producer_required"),
     ],
 )
 def test_bad_inquiries_are_refused_and_nothing_is_stored(trade, buyer, change, field, code):
@@ -130,7 +130,7 @@ def test_a_producer_answers_an_open_sourcing_request_with_an_inquiry(trade, buye
     SourcingRequest.objects.filter(pk=request.pk).update(state="closed")
     assert field_errors(producer_admin.post(INQUIRIES, body, format="json")) == {"sourcing_request": "not_open"}
     assert field_errors(producer_admin.post(INQUIRIES, {**body, "sourcing_request": None}, format="json")) == {
-        "sourcing_request": "required"
+        "sourcing_request": "required_for_producers"
     }
 
 

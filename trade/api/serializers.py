@@ -7,7 +7,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from core.money import Currency, Money
-from core.serializers import CharField, GramsField, ModelSerializer, MoneyField, MoneySerializer
+from core.serializers import CharField, DecimalField, GramsField, ModelSerializer, MoneyField, MoneySerializer
 from listings.models import Incoterm, PriceBasis
 from trade.models import Contract, ContractAcceptance, ContractVersion, Deposit, DepositRefund, Inquiry, InquiryMessage
 
@@ -100,7 +100,7 @@ class ContractVersionSerializer(ModelSerializer):
     proposed_by_name = CharField(source="proposed_by.full_name", read_only=True)
     proposed_by_organization = serializers.UUIDField(source="proposed_by_organization_id", read_only=True)
     quantity_grams = GramsField(read_only=True)
-    fineness = serializers.DecimalField(max_digits=5, decimal_places=1, read_only=True)
+    fineness = DecimalField(max_digits=5, decimal_places=1, read_only=True)
     price_per_fine_gram = serializers.SerializerMethodField()
     lbma_adjustment_percent = serializers.SerializerMethodField()
     premium_per_kg_fine = serializers.SerializerMethodField()
@@ -225,12 +225,10 @@ class TermsInputSerializer(serializers.Serializer):
     AM or PM fix in USD adjusted by a percentage; plus a premium in US cents per kilogram of fine gold."""
 
     quantity_grams = GramsField()
-    fineness = serializers.DecimalField(
-        max_digits=5, decimal_places=1, min_value=Decimal("1"), max_value=Decimal("1000")
-    )
+    fineness = DecimalField(max_digits=5, decimal_places=1, min_value=Decimal("1"), max_value=Decimal("1000"))
     price_basis = serializers.ChoiceField(choices=PriceBasis.choices)
     price_per_fine_gram = MoneyField(required=False, allow_null=True, default=None)
-    lbma_adjustment_percent = serializers.DecimalField(
+    lbma_adjustment_percent = DecimalField(
         max_digits=5,
         decimal_places=2,
         min_value=Decimal("-50"),
@@ -248,7 +246,7 @@ class TermsInputSerializer(serializers.Serializer):
     deposit_amount = MoneyField(
         required=False, allow_null=True, default=None, help_text="A fixed deposit (or give deposit_percent)."
     )
-    deposit_percent = serializers.DecimalField(
+    deposit_percent = DecimalField(
         max_digits=5,
         decimal_places=2,
         min_value=Decimal("0"),
