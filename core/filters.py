@@ -145,10 +145,10 @@ class StrictOrderingFilter(OrderingFilter):
 
     def get_ordering(self, request: Any, queryset: Any, view: Any) -> Any:
         raw = request.query_params.get(self.ordering_param)
-        if raw:
+        if raw is not None:
             allowed = self.allowed_orderings(view)
-            terms = [term.strip() for term in raw.split(",") if term.strip()]
-            unknown = [term for term in terms if term not in allowed]
+            terms = raw.split(",")
+            unknown = [term or '""' for term in terms if term not in allowed]
             if unknown:
                 message = _("Unknown ordering: %(values)s. Use one of: %(allowed)s.") % {
                     "values": ", ".join(unknown),

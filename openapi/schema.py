@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.exceptions import FieldDoesNotExist
+from django.core.validators import RegexValidator
 from django.db import models
 from drf_spectacular.openapi import AutoSchema
 from rest_framework import serializers
@@ -82,6 +83,24 @@ def decimal_pattern(field: serializers.DecimalField) -> str:
     )
 
 
+# A text the server trims before it checks it must hold something else than spaces: "\u001e" or " " is blank to the
+# server (Python's str.strip), so the schema says so. Python's \s already holds the separators \x1c-\x1f and \x85;
+# JavaScript's does not, hence the explicit class.
+NOT_ONLY_SPACES = r"[^\s\x1c-\x1f\x85]"
+
+
+def _trimmed_text_that_must_not_be_blank(field: Any, schema: dict[str, Any]) -> bool:
+    return (
+        isinstance(field, serializers.CharField)
+        and not field.read_only
+        and not field.allow_blank
+        and field.trim_whitespace
+        and schema.get("type") == "string"
+        and not {"pattern", "format", "enum"} & set(schema)
+        and not any(isinstance(validator, RegexValidator) for validator in field.validators)  # has its own pattern
+    )
+
+
 class ProblemAwareAutoSchema(AutoSchema):
     def _map_serializer_field(self, field: Any, direction: Any, bypass_extensions: bool = False) -> Any:
         """An organisation's optional e-mail address, web site or buyer type reads "" when nobody gave one: the
@@ -92,6 +111,10 @@ class ProblemAwareAutoSchema(AutoSchema):
         schema = super()._map_serializer_field(field, direction, bypass_extensions)
         if isinstance(field, serializers.DecimalField) and "pattern" in schema:
             schema["pattern"] = decimal_pattern(field)
+        if _trimmed_text_that_must_not_be_blank(field, schema):
+            schema["pattern"] = NOT_ONLY_SPACES
+        if isinstance(field, serializers.FileField) and not field.read_only:
+            schema["minLength"] = 1  # an empty part is no file: the server refuses it (or the form drops it)
         return schema
 
     def _map_basic_serializer(self, serializer: Any, direction: Any) -> Any:

@@ -259,3 +259,28 @@ def test_a_decimal_pattern_takes_what_the_server_writes():
     # Out of bounds (nothing, more than a tonne), too precise, or not written as the server writes numbers.
     for value in ("0", "0.000", "1000000000.001", "1.0005", "-1", "0500", "1e3", " 1"):
         assert not re.search(grams["pattern"], value), value
+
+
+# --- text that is only spaces ------------------------------------------------------------------------
+@pytest.mark.parametrize("value", [" ", "\u001e", "\t\n", "\x85"])
+def test_text_of_spaces_alone_is_blank_to_the_server_and_to_the_schema(anon, value):
+    """The server trims text before checking it is not blank; the schema's pattern says the same, so a client
+    generated from it never sends a name the server reads as empty."""
+    pattern = request_schema("post", "/api/v1/auth/signup/")["properties"]["full_name"]["pattern"]
+    body = {"email": "ana@example.org", "password": "a long enough secret 42", "full_name": value}
+
+    response = anon.post("/api/v1/auth/signup/", body, format="json")
+
+    assert not re.search(pattern, value)
+    assert response.status_code == 400
+    assert {"field": "full_name", "code": "blank"} in [
+        {k: e[k] for k in ("field", "code")} for e in response.json()["errors"]
+    ]
+    assert re.search(pattern, "Ana")
+
+
+def test_an_uploaded_file_must_have_content_in_the_schema_too():
+    ref = schema()["paths"]["/api/v1/evidence/"]["post"]["requestBody"]["content"]["multipart/form-data"]["schema"]
+    files = schema()["components"]["schemas"][ref["$ref"].rsplit("/", 1)[1]]["properties"]["files"]
+
+    assert files["items"]["minLength"] == 1
