@@ -145,7 +145,7 @@ class StrictOrderingFilter(OrderingFilter):
 
     def get_ordering(self, request: Any, queryset: Any, view: Any) -> Any:
         raw = request.query_params.get(self.ordering_param)
-        if raw is not None:
+        if raw is not None:  # "" too: an empty list of terms, which the schema (minItems 1) does not allow
             allowed = self.allowed_orderings(view)
             terms = raw.split(",")
             unknown = [term or '""' for term in terms if term not in allowed]
@@ -164,7 +164,11 @@ class StrictOrderingFilter(OrderingFilter):
                 "required": False,
                 "in": "query",
                 "description": "Order of the results: one or more of these, comma-separated; `-` for descending.",
-                "schema": {"type": "array", "items": {"type": "string", "enum": self.allowed_orderings(view)}},
+                "schema": {
+                    "type": "array",
+                    "minItems": 1,
+                    "items": {"type": "string", "enum": self.allowed_orderings(view)},
+                },
                 "style": "form",
                 "explode": False,
             }

@@ -35,10 +35,11 @@ class CursorPagination(pagination.CursorPagination):
         except ValueError:
             size = 0
         if not 1 <= size <= self.max_page_size:
+            message = _("page_size must be a whole number from 1 to %(max)d.") % {"max": self.max_page_size}
             raise BadRequest(
-                _("page_size must be a whole number from 1 to %(max)d.") % {"max": self.max_page_size},
+                message,
                 code="invalid_page_size",
-                errors=[{"field": "page_size", "code": "invalid_page_size", "message": str(raw)}],
+                errors=[{"field": "page_size", "code": "invalid_page_size", "message": str(message)}],
             )
         return size
 

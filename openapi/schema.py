@@ -92,6 +92,7 @@ NOT_ONLY_SPACES = r"[^\s\x1c-\x1f\x85]"
 def _trimmed_text_that_must_not_be_blank(field: Any, schema: dict[str, Any]) -> bool:
     return (
         isinstance(field, serializers.CharField)
+        and field.parent is not None  # a field of a serializer, not one drf-spectacular made for a related field
         and not field.read_only
         and not field.allow_blank
         and field.trim_whitespace
@@ -111,7 +112,7 @@ class ProblemAwareAutoSchema(AutoSchema):
         schema = super()._map_serializer_field(field, direction, bypass_extensions)
         if isinstance(field, serializers.DecimalField) and "pattern" in schema:
             schema["pattern"] = decimal_pattern(field)
-        if _trimmed_text_that_must_not_be_blank(field, schema):
+        if direction == "request" and _trimmed_text_that_must_not_be_blank(field, schema):
             schema["pattern"] = NOT_ONLY_SPACES
         if isinstance(field, serializers.FileField) and not field.read_only:
             schema["minLength"] = 1  # an empty part is no file: the server refuses it (or the form drops it)

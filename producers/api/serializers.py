@@ -226,11 +226,25 @@ class SiteSerializer(SitePublicSerializer):
         extra_kwargs = {name: {"required": False} for name in private}
 
 
+@extend_schema_field(
+    {
+        "type": "object",
+        "properties": {
+            "type": {"type": "string", "enum": ["Point", "Polygon"]},
+            "coordinates": {"type": "array", "minItems": 1},
+        },
+        "required": ["type", "coordinates"],
+    }
+)
+class GeoJSONGeometryField(CoordinatesJSONField):
+    """A GeoJSON geometry object; the schema says its shape, the server checks its coordinates (`geometry.py`)."""
+
+
 class SiteInputSerializer(serializers.Serializer):
     name = CharField(max_length=120)
     concession_code = RegexField(r"^[A-Za-z0-9\-./ ]{1,40}$", max_length=40)
     district = serializers.ChoiceField(choices=District.choices)
-    geometry = CoordinatesJSONField(
+    geometry = GeoJSONGeometryField(
         help_text='GeoJSON Point or Polygon in `crs`: {"type": "Point", "coordinates": [longitude, latitude]} in '
         "WGS84, [easting, northing] in metres in UTM zone 19S. Stored in WGS84; it must lie in Madre de Dios."
     )

@@ -17,15 +17,15 @@ response is checked for:
 - no authentication ignored: for a role with a token, a 2xx answer makes Schemathesis send the same request
   without the token and with an invalid one, and either must be refused (401/403).
 
-The strict run (`SCHEMATHESIS_THOROUGH=1 make test-thorough`; not yet in CI, as it still finds disagreements such
-as an empty date-time filter taken as absent) adds every other check Schemathesis has: data the
-schema calls invalid is refused (4xx); data it calls valid is accepted (not 400, except for the rules a JSON
-schema cannot state, each with a code of its own (see SCHEMA_CODES): ids that do not exist, check digits, rules between
-fields, a file's real content); a missing required header is refused; a method the schema does not list answers
-405 with `Allow`; a deleted resource is gone; a resource just created is there. It also runs the stateful phase
-for each role with a token: Schemathesis' state machine follows the schema's links (openapi/links.py) from a
-create to the reads and moves on what it created (evidence, listings, inquiries, contracts, deposits), up to
-SCHEMATHESIS_STATEFUL_STEPS (10) calls per scenario, SCHEMATHESIS_EXAMPLES scenarios per role.
+`make test-thorough` (SCHEMATHESIS_THOROUGH=1, its default; also in CI) adds every other check Schemathesis has:
+data the schema calls invalid is refused (4xx); data it calls valid is accepted (not 400, except for the rules a
+JSON schema cannot state, each with a code of its own (see SCHEMA_CODES): ids that do not exist, check digits,
+rules between fields, a file's real content); a missing required header is refused; a method the schema does not
+list answers 405 with `Allow`; a deleted resource is gone; a resource just created is there. It also runs the
+stateful phase for each role with a token: Schemathesis' state machine follows the schema's links
+(openapi/links.py) from a create to the reads and moves on what it created (evidence, listings, inquiries,
+contracts, deposits), up to SCHEMATHESIS_STATEFUL_STEPS (10) calls per scenario, SCHEMATHESIS_EXAMPLES scenarios
+per role.
 
 Every example (and every stateful scenario) runs in a savepoint that is rolled back, with a cleared cache:
 examples do not see each other's writes (a logout would otherwise revoke the token of the next hundred
@@ -228,7 +228,7 @@ def test_the_api_keeps_its_schema(case: Any, data: Any, role: str, world: World,
         transaction.set_rollback(True)
 
 
-@pytest.mark.skipif(not THOROUGH, reason="the stateful run is opt-in: SCHEMATHESIS_THOROUGH=1 make test-thorough")
+@pytest.mark.skipif(not THOROUGH, reason="the stateful run belongs to the thorough run: make test-thorough")
 @pytest.mark.django_db
 @pytest.mark.parametrize("role", AUTHENTICATED_ROLES)
 def test_the_journeys_keep_the_schema(role: str, world: World, tokens: dict[str, str]) -> None:

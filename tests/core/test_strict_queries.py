@@ -188,7 +188,11 @@ def test_the_schema_lists_the_allowed_orderings():
     schema = SchemaGenerator().get_schema(request=None, public=True)
     [parameter] = [p for p in schema["paths"]["/api/v1/evidence/"]["get"]["parameters"] if p["name"] == "ordering"]
 
-    assert parameter["schema"] == {"type": "array", "items": {"type": "string", "enum": ["created_at", "-created_at"]}}
+    assert parameter["schema"] == {
+        "type": "array",
+        "minItems": 1,
+        "items": {"type": "string", "enum": ["created_at", "-created_at"]},
+    }
     assert (parameter["style"], parameter["explode"]) == ("form", False)
 
 
