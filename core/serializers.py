@@ -152,6 +152,7 @@ class ModelSerializer(serializers.ModelSerializer):
         models.EmailField: EmailField,
         models.URLField: URLField,
         models.SlugField: SlugField,
+        models.DecimalField: DecimalField,
     }
 
 

@@ -25,8 +25,16 @@ LENIENT_TEXT_FIELDS = (
     serializers.URLField,
     serializers.SlugField,
     serializers.RegexField,
+    serializers.DecimalField,  # a decimal is text too: "480.000" (core.decimals)
 )
-STRICT_TEXT_FIELDS = (strict.CharField, strict.EmailField, strict.URLField, strict.SlugField, strict.RegexField)
+STRICT_TEXT_FIELDS = (
+    strict.CharField,
+    strict.EmailField,
+    strict.URLField,
+    strict.SlugField,
+    strict.RegexField,
+    strict.DecimalField,
+)
 
 
 @functools.cache
