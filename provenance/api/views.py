@@ -33,7 +33,7 @@ from core.filters import StrictFilterSet
 from core.idempotency import idempotent
 from core.parsers import ExactJSONParser
 from core.permissions import ActsForOrganization
-from core.uploads import FileIntegrityError, check_upload, check_upload_length, read_verified
+from core.uploads import CheckedFile, FileIntegrityError, check_upload_length, check_uploads, read_verified
 from provenance import selectors, services
 from provenance.api.serializers import (
     AssayInputSerializer,
@@ -83,6 +83,17 @@ class LotFilter(StrictFilterSet):
         if month is None:
             raise field_error("month", "invalid", _("A month is written YYYY-MM."))
         return queryset.filter(pk__in=Lot.objects.filter(sources__month=month).values("pk"))
+
+
+def _one_file(files: list[Any]) -> CheckedFile:
+    """The one file of the part, through the hardened upload checks (type from the bytes, size, pixels)."""
+    return check_uploads(
+        files,
+        max_files=1,
+        max_file_bytes=settings.EVIDENCE_MAX_FILE_BYTES,
+        max_request_bytes=settings.EVIDENCE_MAX_REQUEST_BYTES,
+        max_pixels=settings.IMAGE_MAX_PIXELS,
+    )[0]
 
 
 def _file_response(content: bytes, content_type: str, name: str) -> HttpResponse:
@@ -163,10 +174,8 @@ class LotViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gene
         data = AssayInputSerializer(data={**fields, "file": request.FILES.get("file")})
         data.is_valid(raise_exception=True)
         values = dict(data.validated_data)
-        checked = check_upload(
-            values.pop("file"), max_bytes=settings.EVIDENCE_MAX_FILE_BYTES, max_pixels=settings.IMAGE_MAX_PIXELS
-        )
-        services.assay_add(actor=actor, lot=lot, file=checked, **values)
+        values.pop("file")
+        services.assay_add(actor=actor, lot=lot, file=_one_file(request.FILES.getlist("file")), **values)
         return self._detail(lot, status.HTTP_201_CREATED)
 
     @extend_schema(
@@ -222,12 +231,9 @@ class LotViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gene
         data = CustodyInputSerializer(data=payload)
         data.is_valid(raise_exception=True)
         values = dict(data.validated_data)
-        document = values.pop("document", None)
-        checked = (
-            check_upload(document, max_bytes=settings.EVIDENCE_MAX_FILE_BYTES, max_pixels=settings.IMAGE_MAX_PIXELS)
-            if document is not None
-            else None
-        )
+        values.pop("document", None)
+        documents = request.FILES.getlist("document")
+        checked = _one_file(documents) if documents else None
         services.custody_record(actor=actor, lot=lot, document=checked, **values)
         return self._detail(lot, status.HTTP_201_CREATED)
 
