@@ -51,7 +51,7 @@ def parse_production(field: str, entries: Any, *, allow_zero: bool = False) -> d
     months: dict[dt.date, Decimal] = {}
     this_month = clock.today_lima().replace(day=1)
     for index, entry in enumerate(entries):
-        where = f"{field}[{index}]"
+        where = f"{field}.{index}"
         if not isinstance(entry, dict) or set(entry) != {"month", "grams"}:
             raise _invalid(where, "invalid", _('Each month is {"month": "YYYY-MM", "grams": "0.000"}.'))
         month = parse_month(entry["month"])

@@ -81,7 +81,7 @@ def _check_sources(
     checked: list[tuple[Site, dt.date, Decimal]] = []
     seen: set[tuple[Any, dt.date]] = set()
     for index, source in enumerate(sources):
-        where = f"sources[{index}]"
+        where = f"sources.{index}"
         site = sites.get(source["site"])
         if site is None:
             raise field_error(f"{where}.site", "not_your_site", _("This site is not one of yours."))

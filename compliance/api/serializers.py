@@ -142,18 +142,18 @@ class ProductionMonthSerializer(serializers.Serializer):
 
 
 @extend_schema_field(ProductionMonthSerializer(many=True))
-class ProductionField(ExactJSONField):
+class ProductionField(serializers.JSONField):
     """`[{"month": "2026-04", "grams": "2100.000"}]`, also as a JSON string inside a multipart form. The
-    service checks the months and grams (compliance.production)."""
+    service checks the months and grams (compliance.production): grams are strings, never JSON numbers."""
 
     def to_internal_value(self, data: Any) -> Any:
         if isinstance(data, str):
             try:
-                data = json.loads(data, parse_float=str, parse_int=str)
+                data = json.loads(data)
             except ValueError:
                 raise serializers.ValidationError(_("Send a JSON list."), code="invalid") from None
         data = super().to_internal_value(data)
-        if not isinstance(data, list) or len(json.dumps(data)) > 2000:
+        if not isinstance(data, list) or len(json.dumps(data, default=str)) > 2000:
             raise serializers.ValidationError(_("Send a JSON list of at most 2,000 characters."), code="invalid")
         return data
 
