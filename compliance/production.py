@@ -103,6 +103,7 @@ def declared_by_site_month(site_ids: Iterable[Any], months: Sequence[dt.date] | 
     declared: dict[Any, Decimal] = {}
     ordered = rows.order_by("site_id", "month", "-evidence__decided_at", "-evidence__created_at")
     for site_id, month, confirmed in ordered.values_list("site_id", "month", "confirmed_grams"):
+        assert confirmed is not None  # filtered above
         declared.setdefault((site_id, month), confirmed)
     return declared
 

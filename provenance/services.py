@@ -401,6 +401,7 @@ def _record_custody(
     document: CheckedFile | None,
     name: str,
 ) -> CustodyEvent:
+    assert actor.organization_id is not None  # a member of the producer (require_producer_member)
     locked = Lot.objects.select_for_update().get(pk=lot.pk)  # decide on the trail as it is under the lock
     trail = list(locked.custody.order_by("seq"))
     last = trail[-1]

@@ -67,7 +67,7 @@ def contract_get(*, actor: Actor, contract_id: Any) -> Contract:
     return found
 
 
-def producers_in_inquiry_with(buyer_organization_id: Any) -> QuerySet[Inquiry]:
+def producers_in_inquiry_with(buyer_organization_id: Any) -> QuerySet[Inquiry, Any]:
     """The ids of the producers a buyer organisation has an inquiry with, open or closed (a query, not a
     list, so callers filter with it in SQL). Named by the PRODUCER_COUNTERPARTIES setting: provenance and
     producers, earlier in the layer order, show these producers' lots, mass balance and exact sites to it."""

@@ -156,7 +156,7 @@ class LotInputSerializer(serializers.Serializer):
     processing_methods = serializers.ListField(
         child=serializers.ChoiceField(choices=LotMethod.choices), min_length=1, max_length=10
     )
-    sources = LotSourceInputSerializer(many=True, allow_empty=False, max_length=20)
+    sources = LotSourceInputSerializer(many=True, allow_empty=False, max_length=20)  # type: ignore[call-arg]
     seal_number = CharField(max_length=40, required=False, allow_blank=True, default="")
     place = CharField(max_length=200, required=False, allow_blank=True, default="")
     notes = CharField(max_length=2000, required=False, allow_blank=True, default="")
