@@ -368,9 +368,11 @@ SPECTACULAR_SETTINGS = {
         "ReferenceAreaKindEnum": "producers.models.ReferenceArea.Kind",
         "ListingStatusEnum": "listings.models.Status",
         "GoldFormEnum": "provenance.models.Form",
+        "ProcessingMethodsEnum": "provenance.models.ProcessingMethod",
         "LotFormEnum": "provenance.models.LotForm",
         "LotProcessingMethodEnum": "provenance.models.LotMethod",
         "CustodyKindEnum": "provenance.models.CustodyKind",
+        "AssayMethodEnum": "provenance.models.AssayMethod",
         # The same choice sets serve trade (an inquiry's state, the side of a party): one name each.
         "SourcingStateEnum": "listings.models.SourcingRequest.State",
         "SubjectEnum": "compliance.models.EvidenceType.Subject",

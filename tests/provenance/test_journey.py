@@ -137,3 +137,14 @@ def test_a_site_month_without_declaration_has_nothing_to_give(producer_admin) ->
     site = approved_site(producer_admin.organization)
     refused = assert_problem(record_lot(producer_admin, lot_body(site, "1.000")), 409, "mass_balance_exceeded")
     assert (refused["declared_grams"], refused["left_grams"]) == ("0.000", "0.000")
+
+
+def test_a_retried_lot_with_the_same_idempotency_key_is_recorded_once(producer_admin):
+    site = approved_site(producer_admin.organization)
+    declare_row(site, last_month(), "1000.000")
+    first = ok(record_lot(producer_admin, lot_body(site, "600.000"), HTTP_IDEMPOTENCY_KEY="lote-1"), 201)
+    again = ok(record_lot(producer_admin, lot_body(site, "600.000"), HTTP_IDEMPOTENCY_KEY="lote-1"), 201)
+    assert again["id"] == first["id"]
+    assert Lot.objects.count() == 1
+    other_body = record_lot(producer_admin, lot_body(site, "300.000"), HTTP_IDEMPOTENCY_KEY="lote-1")
+    assert other_body.status_code == 422
