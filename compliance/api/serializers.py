@@ -11,7 +11,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from compliance.models import NO_EXPIRY, DeclaredProduction, Evidence, EvidenceFile, EvidenceType, Requirement
-from core.serializers import CharField, ExactJSONField, GramsField, ModelSerializer, ReasonField
+from core.serializers import CharField, ExactJSONField, GramsField, ModelSerializer, MonthField, ReasonField
 
 
 def _no_expiry_as_null(value: dt.date | None) -> dt.date | None:
@@ -65,7 +65,7 @@ class EvidenceFileSerializer(ModelSerializer):
 
 
 class DeclaredProductionSerializer(ModelSerializer):
-    month = serializers.DateField(format="%Y-%m", help_text="YYYY-MM")
+    month = MonthField()
     declared_grams = GramsField(read_only=True)
     confirmed_grams = GramsField(read_only=True, allow_null=True, help_text="Set by the reviewer who approved it.")
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from rest_framework import serializers
 
-from core.serializers import CharField, GramsField, ModelSerializer, RegexField
+from core.serializers import CharField, GramsField, ModelSerializer, MonthField, RegexField
 from provenance.models import (
     AssayCertificate,
     AssayMethod,
@@ -29,7 +29,7 @@ def _fineness_field(**kwargs: Any) -> serializers.DecimalField:
 
 class LotSourceSerializer(ModelSerializer):
     site_name = CharField(source="site.name", read_only=True)
-    month = serializers.DateField(format="%Y-%m", help_text="YYYY-MM")
+    month = MonthField()
     grams = GramsField(read_only=True)
 
     class Meta:
@@ -189,7 +189,7 @@ class CustodyInputSerializer(serializers.Serializer):
 class MassBalanceRowSerializer(serializers.Serializer):
     site = serializers.UUIDField(source="site.pk")
     site_name = CharField(source="site.name")
-    month = serializers.DateField(format="%Y-%m", help_text="YYYY-MM")
+    month = MonthField()
     declared_grams = GramsField(min_value=None, help_text="Confirmed by a reviewer; 0 with no declaration.")
     used_grams = GramsField(min_value=None, help_text="Every lot ever recorded against this site and month.")
     committed_forward_grams = GramsField(min_value=None, help_text="Sold forward and not yet delivered (0 for now).")
