@@ -135,3 +135,31 @@ def test_a_legacy_declaration_without_months_counts_for_nothing(producer_admin, 
     ok(decide(reviewer, item["id"], "approve"))
     assert_problem(record_lot(producer_admin, lot_body(site, "1.000")), 409, "mass_balance_exceeded")
     assert ok(producer_admin.get(LOTS))["results"] == []
+
+
+def test_the_data_migration_gives_old_declarations_their_site_when_there_is_one(producer_admin, other_producer):
+    import importlib
+
+    from django.apps import apps
+
+    from compliance.models import EvidenceType
+    from tests.compliance.helpers import make_evidence
+
+    one_site = approved_site(producer_admin.organization)
+    approved_site(other_producer.organization, name="A", code="011111111")
+    approved_site(other_producer.organization, name="B", code="022222222")
+    old = [
+        make_evidence(organization, "PROD_DECL", submitted_by=client.user)
+        for organization, client in (
+            (producer_admin.organization, producer_admin),
+            (other_producer.organization, other_producer),
+        )
+    ]
+    EvidenceType.objects.filter(pk="PROD_DECL").update(site_specific=False, declares_production=False)
+
+    migration = importlib.import_module("compliance.migrations.0005_production_declarations")
+    migration.production_declarations_per_site(apps, None)
+
+    assert [Evidence.objects.get(pk=item.pk).site_id for item in old] == [one_site.pk, None]
+    assert EvidenceType.objects.filter(pk="PROD_DECL", site_specific=True, declares_production=True).exists()
+    assert not DeclaredProduction.objects.exists()  # no months: they count for nothing in the balance
