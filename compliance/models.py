@@ -18,6 +18,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Organization
+from core.units import GramsField
 
 # "No expiry" is stored as the last representable day, so "latest valid until" is a plain MAX in SQL.
 NO_EXPIRY = dt.date(9999, 12, 31)
@@ -71,6 +72,9 @@ class EvidenceType(Bilingual):
     validity_days = models.PositiveIntegerField(null=True, blank=True)
     needs_second_review = models.BooleanField(default=False)
     site_specific = models.BooleanField(default=False)  # the item names one of the producer's sites
+    # The item carries grams produced per month at its site (PROD_DECL): the reviewer confirms them, and
+    # the mass balance counts the confirmed grams (docs/provenance.md).
+    declares_production = models.BooleanField(default=False)
     reviewer_checks_es = models.TextField(blank=True)
     reviewer_checks_en = models.TextField(blank=True)
 
@@ -285,6 +289,34 @@ class EvidenceDecision(models.Model):
 
     def __str__(self) -> str:
         return f"{self.action} {self.evidence_id}"
+
+
+class DeclaredProduction(models.Model):
+    """Grams a production declaration says its site produced in one calendar month, and the grams the
+    reviewer confirmed when approving it (null until then). The mass balance counts the confirmed grams of
+    the most recently approved item still approved for the site and month."""
+
+    evidence = models.ForeignKey(Evidence, on_delete=models.PROTECT, related_name="production")
+    site = models.ForeignKey("producers.Site", on_delete=models.PROTECT, related_name="declared_production")
+    month = models.DateField()  # the first day of the month
+    declared_grams = GramsField()
+    confirmed_grams = GramsField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["month"]
+        constraints = [
+            models.UniqueConstraint(fields=["evidence", "month"], name="declared_production_month_once"),
+            models.CheckConstraint(condition=Q(declared_grams__gt=0), name="declared_production_positive"),
+            models.CheckConstraint(
+                condition=Q(confirmed_grams__isnull=True)
+                | (Q(confirmed_grams__gte=0) & Q(confirmed_grams__lte=F("declared_grams"))),
+                name="declared_production_confirmed_at_most_declared",
+            ),
+        ]
+        indexes = [models.Index(fields=["site", "month"], name="declared_production_site_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.site_id} {self.month:%Y-%m}: {self.confirmed_grams or self.declared_grams} g"
 
 
 class ReminderSent(models.Model):

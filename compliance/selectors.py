@@ -83,7 +83,7 @@ def standings_of_producers(producers: Iterable[Producer], today: dt.date | None 
 def evidence_for(*, actor: Actor) -> QuerySet[Evidence]:
     """Reviewers and staff see every item (the queue); an organisation sees its own."""
     items = Evidence.objects.select_related("evidence_type", "organization", "site").prefetch_related(
-        Prefetch("files", queryset=EvidenceFile.objects.order_by("position"))
+        Prefetch("files", queryset=EvidenceFile.objects.order_by("position")), "production"
     )
     if actor.is_staff or actor.is_reviewer:
         return items

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from decimal import Decimal
 from typing import Any
 
 from django.core.files.storage import storages
@@ -26,6 +27,7 @@ from compliance.models import (
     EVIDENCE_TRANSITIONS,
     NO_EXPIRY,
     PENDING_STATUSES,
+    DeclaredProduction,
     Evidence,
     EvidenceDecision,
     EvidenceFile,
@@ -33,6 +35,7 @@ from compliance.models import (
     EvidenceType,
     ReminderSent,
 )
+from compliance.production import check_confirmation, covered_only_by, parse_production
 from compliance.selectors import standing_of
 from compliance.standing import standings_refresh
 from core import clock
@@ -55,6 +58,17 @@ def _file_hashes(evidence: Evidence) -> list[dict[str, Any]]:
     return [{"position": f.position, "sha256": f.sha256} for f in evidence.files.order_by("position")]
 
 
+def _declared_months(evidence_type: EvidenceType, production: Any) -> dict[dt.date, Decimal]:
+    """A production declaration needs its months; any other type refuses them."""
+    if not evidence_type.declares_production:
+        if production is not None:
+            raise field_error("production", "not_allowed", _("Only a production declaration carries months."))
+        return {}
+    if production is None:
+        raise field_error("production", "required", _("Give the grams produced in each month you declare."))
+    return parse_production("production", production)
+
+
 # --- Upload ---------------------------------------------------------------------------------------
 def evidence_submit(
     *,
@@ -69,6 +83,7 @@ def evidence_submit(
     notes: str = "",
     attributes: dict[str, Any] | None = None,
     supersedes: Evidence | None = None,
+    production: Any = None,
 ) -> Evidence:
     """Store the files first (outside the transaction), then record the item; remove the files if that fails."""
     organization = acting_organization(actor)
@@ -93,6 +108,7 @@ def evidence_submit(
         supersedes.organization_id != organization.pk or supersedes.evidence_type_id != evidence_type.pk
     ):
         raise field_error("supersedes", "not_same_type", _("A correction replaces an item of the same type of yours."))
+    months = _declared_months(evidence_type, production)
     storage = storages["evidence"]
     stored = [store(checked, storage=storage, prefix=str(organization.pk)) for checked in files]
     try:
@@ -110,6 +126,7 @@ def evidence_submit(
             notes=notes,
             attributes=attributes or {},
             supersedes=supersedes,
+            months=months,
         )
     except BaseException:
         for name in stored:
@@ -126,6 +143,7 @@ def _record_submission(
     files: Sequence[CheckedFile],
     stored: list[str],
     supersedes: Evidence | None,
+    months: dict[dt.date, Decimal],
     **fields: Any,
 ) -> Evidence:
     evidence = Evidence.objects.create(
@@ -134,6 +152,10 @@ def _record_submission(
         submitted_by=actor.user,
         supersedes=supersedes,
         **fields,
+    )
+    DeclaredProduction.objects.bulk_create(
+        DeclaredProduction(evidence=evidence, site=evidence.site, month=month, declared_grams=amount)
+        for month, amount in months.items()
     )
     EvidenceFile.objects.bulk_create(
         EvidenceFile(
@@ -165,6 +187,7 @@ def _record_submission(
             "files": [{"sha256": f.sha256, "size": f.size, "content_type": f.content_type} for f in files],
             "supersedes": str(supersedes.pk) if supersedes else None,
             "superseded_now": superseded,
+            **({"production": {f"{m:%Y-%m}": str(g) for m, g in months.items()}} if months else {}),
         },
     )
     return evidence
@@ -211,6 +234,7 @@ def _record_decision(
     reason: str = "",
     valid_until: dt.date | None = None,
     notify_status: str | None = None,
+    confirmed: dict[str, str] | None = None,
 ) -> None:
     hashes = _file_hashes(evidence)
     EvidenceDecision.objects.create(
@@ -231,6 +255,7 @@ def _record_decision(
             "reason": reason,
             "valid_until": valid_until.isoformat() if valid_until else None,
             "file_hashes": hashes,
+            **({"confirmed_production": confirmed} if confirmed else {}),
         },
     )
     if action in ("approve", "revoke"):
@@ -279,15 +304,40 @@ def evidence_claim(*, actor: Actor, evidence: Evidence) -> Evidence:
     return evidence
 
 
+def _confirmed_months(evidence: Evidence, confirmed_production: Any) -> dict[dt.date, Decimal]:
+    """A production declaration is approved with the grams the reviewer confirms for each declared month."""
+    if not evidence.evidence_type.declares_production:
+        if confirmed_production is not None:
+            raise field_error(
+                "confirmed_production", "not_allowed", _("Only a production declaration has grams to confirm.")
+            )
+        return {}
+    declared = {row.month: row.declared_grams for row in evidence.production.all()}
+    if not declared:
+        return {}  # recorded before declarations carried months: it counts for nothing in the balance
+    if confirmed_production is None:
+        raise field_error("confirmed_production", "required", _("Confirm the grams of each declared month to approve."))
+    confirmed = parse_production("confirmed_production", confirmed_production, allow_zero=True)
+    check_confirmation(declared, confirmed)
+    return confirmed
+
+
 @transaction.atomic
 def evidence_approve(
-    *, actor: Actor, evidence: Evidence, valid_until: dt.date | None = None, reason: str = ""
+    *,
+    actor: Actor,
+    evidence: Evidence,
+    valid_until: dt.date | None = None,
+    reason: str = "",
+    confirmed_production: Any = None,
 ) -> Evidence:
     """Approve with the validity it grants (the type's rule by default, never past the document's expiry).
-    Where the type asks for two reviewers, the first approval waits for a second, different reviewer."""
+    Where the type asks for two reviewers, the first approval waits for a second, different reviewer. A
+    production declaration also needs the grams the reviewer confirms for each declared month."""
     require_independent_reviewer(actor, evidence.organization_id)
     if evidence.status == EvidenceStatus.APPROVED:
         return evidence
+    confirmed = _confirmed_months(evidence, confirmed_production)
     if evidence.status in PENDING_STATUSES and evidence.claimed_by_id != actor.user.pk:
         raise Conflict(_("Claim this item before deciding on it."), code="not_claimed")
     evidence_type = evidence.evidence_type
@@ -325,6 +375,8 @@ def evidence_approve(
         extra={"valid_until": granted},
         claimed_by_actor=True,
     )
+    for month, amount in confirmed.items():
+        DeclaredProduction.objects.filter(evidence=evidence, month=month).update(confirmed_grams=amount)
     # The newest approved item of a type replaces the older ones (of the same site, for site documents).
     same_site = Q(site_id=evidence.site_id) if evidence.site_id else Q(site__isnull=True)
     older = Evidence.objects.filter(
@@ -333,9 +385,18 @@ def evidence_approve(
         evidence_type_id=evidence.evidence_type_id,
         status=EvidenceStatus.APPROVED,
     ).exclude(pk=evidence.pk)
+    if evidence.evidence_type.declares_production:
+        # Another month's declaration keeps counting: only items whose months this one covers are replaced.
+        older = older.filter(covered_only_by(confirmed))
     older.update(status=EvidenceStatus.SUPERSEDED)
     _record_decision(
-        actor=actor, evidence=evidence, action="approve", reason=reason, valid_until=granted, notify_status="approved"
+        actor=actor,
+        evidence=evidence,
+        action="approve",
+        reason=reason,
+        valid_until=granted,
+        notify_status="approved",
+        confirmed={f"{m:%Y-%m}": str(g) for m, g in confirmed.items()},
     )
     return evidence
 

@@ -169,3 +169,15 @@ class ReasonField(CharField):
         if isinstance(data, str) and not data.strip():
             self.fail("required")
         return super().run_validation(data)
+
+
+@extend_schema_field({"type": "string", "pattern": r"^\d{4}-(0[1-9]|1[0-2])$", "example": "2026-04"})
+class MonthField(serializers.Field):
+    """A calendar month, read-only: the first day of the month stored, `YYYY-MM` shown."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("read_only", True)
+        super().__init__(**kwargs)
+
+    def to_representation(self, value: Any) -> str:
+        return f"{value:%Y-%m}"

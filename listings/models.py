@@ -14,32 +14,13 @@ from django.utils.translation import gettext_lazy as _
 from core.money import Currency
 from core.units import FinenessField, GramsField, fine_grams, karat, troy_ounces
 from producers.models import Producer, Site
-
-
-class Form(models.TextChoices):
-    DORE = "dore", _("Doré (borax-smelted bar)")
-    NUGGET = "nugget", _("Nugget")
-    FLAKE_DUST = "flake_dust", _("Flakes and dust")
-    GRAVITY_CONCENTRATE = "gravity_concentrate", _("Gravity concentrate")
+from provenance.models import Form  # the vocabularies of gold forms and methods live in provenance
 
 
 class FinenessBasis(models.TextChoices):
     FIELD_ESTIMATE = "field_estimate", _("Field estimate")
     XRF = "xrf", _("XRF reading")
     LAB_ASSAY = "lab_assay", _("Laboratory assay")
-
-
-class ProcessingMethod(models.TextChoices):
-    SLUICE = "sluice", _("Sluice")
-    SHAKING_TABLE = "shaking_table", _("Shaking table")
-    CENTRIFUGE = "centrifuge", _("Centrifuge")
-    PANNING = "panning", _("Panning")
-    BORAX_SMELTING = "borax_smelting", _("Borax smelting")
-    MAGNETIC_SEPARATION = "magnetic_separation", _("Magnetic separation")
-    AMALGAMATION_WITH_RETORT = "amalgamation_with_retort", _("Amalgamation with retort (never mercury-free)")
-
-
-MERCURY_METHODS = frozenset({ProcessingMethod.AMALGAMATION_WITH_RETORT})
 
 
 class PriceBasis(models.TextChoices):

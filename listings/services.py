@@ -19,7 +19,6 @@ from core.actor import Actor
 from core.errors import Conflict, field_error
 from core.units import GramsField
 from listings.models import (
-    MERCURY_METHODS,
     TRANSITIONS,
     Listing,
     ListingClaim,
@@ -32,6 +31,7 @@ from listings.sourcing import notify_matching_requests
 from listings.visibility import obstacles, volume_excess
 from producers.models import Producer, Site
 from producers.services import require_independent_reviewer, require_producer_admin
+from provenance.models import MERCURY_METHODS
 
 EDITABLE = (
     "form",

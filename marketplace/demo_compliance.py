@@ -44,7 +44,16 @@ BASELINE = [
     "PPE_RECORD",
     "HG_DECL",
 ]
-SITE_TYPES = {"MINING_RIGHT", "SITE_GEO", "IGAFOM", "HG_FREE_PROCESS", "SITE_VISIT", "CLOSURE_EVID", "ANP_COMPAT"}
+SITE_TYPES = {
+    "PROD_DECL",
+    "MINING_RIGHT",
+    "SITE_GEO",
+    "IGAFOM",
+    "HG_FREE_PROCESS",
+    "SITE_VISIT",
+    "CLOSURE_EVID",
+    "ANP_COMPAT",
+}
 PHOTO_TYPES = {"PPE_RECORD", "HG_FREE_PROCESS", "CLOSURE_EVID"}
 
 
@@ -124,6 +133,7 @@ class DemoCompliance:
         reason: str = "",
         attributes: dict[str, Any] | None = None,
         supersedes: Evidence | None = None,
+        production: list[dict[str, str]] | None = None,
     ) -> Evidence:
         assert owner.organization_id is not None
         existing = Evidence.objects.filter(
@@ -147,6 +157,7 @@ class DemoCompliance:
             attributes=attributes or {},
             supersedes=supersedes,
             issuer=evidence_type.issuer[:200],
+            production=production,
         )
         if outcome == "submit":
             return item
@@ -155,13 +166,22 @@ class DemoCompliance:
             return item
         if outcome in ("reject", "request_changes"):
             return compliance.evidence_refuse(actor=self.reviewer, evidence=item, move=outcome, reason=reason)
-        item = compliance.evidence_approve(actor=self.reviewer, evidence=item)
+        item = compliance.evidence_approve(actor=self.reviewer, evidence=item, confirmed_production=production)
         if evidence_type.needs_second_review:
             item = compliance.evidence_claim(actor=self.second, evidence=item)
             item = compliance.evidence_approve(actor=self.second, evidence=item)
         if outcome == "revoke":
             item = compliance.evidence_revoke(actor=self.reviewer, evidence=item, reason=reason)
         return item
+
+    def production(self, grams_a_month: str) -> list[dict[str, str]]:
+        """The last six months (this one included), the same grams each."""
+        month = self.today.replace(day=1)
+        months = []
+        for _ in range(6):
+            months.append({"month": f"{month:%Y-%m}", "grams": grams_a_month})
+            month = (month - dt.timedelta(days=1)).replace(day=1)
+        return months[::-1]
 
     def baseline(
         self, owner: Actor, site: Site, prefix: str, skip: tuple[str, ...] = (), reinfo_issued_days_ago: int = 12
@@ -220,7 +240,14 @@ def seed_compliance(orgs: dict[str, Organization], users: dict[str, User]) -> in
     )
     # One item in each other state.
     demo.evidence(coop_admin, "CRAFT_REPORT", number="HUE-CRAFT-2026", outcome="submit")
-    demo.evidence(coop_admin, "PROD_DECL", number="HUE-PROD-2026-S2", attributes={"fine_grams": "2500.000"})
+    demo.evidence(
+        coop_admin,
+        "PROD_DECL",
+        number="HUE-PROD-2026-S2",
+        site=coop_site,
+        attributes={"fine_grams": "2500.000"},
+        production=demo.production("500.000"),
+    )
     demo.evidence(coop_admin, "LOT_ASSAY", number="HUE-LOTE-17", outcome="claim")
     demo.evidence(
         coop_admin,
@@ -274,7 +301,14 @@ def seed_compliance(orgs: dict[str, Organization], users: dict[str, User]) -> in
     demo.baseline(assoc_admin, assoc_site, "CAN", skip=("OHS_TRAINING",))
     demo.evidence(assoc_admin, "ORG_SUNARP", number="CAN-ORG_SUNARP")
     demo.evidence(assoc_admin, "ORG_MEMBERS", number="CAN-ORG_MEMBERS", attributes={"women": 9, "men": 3})
-    demo.evidence(assoc_admin, "PROD_DECL", number="CAN-PROD-2026-S2", attributes={"fine_grams": "1200.000"})
+    demo.evidence(
+        assoc_admin,
+        "PROD_DECL",
+        number="CAN-PROD-2026-S2",
+        site=assoc_site,
+        attributes={"fine_grams": "1200.000"},
+        production=demo.production("220.000"),
+    )
     demo.evidence(
         assoc_admin,
         "HG_FREE_PROCESS",
@@ -305,7 +339,14 @@ def seed_compliance(orgs: dict[str, Organization], users: dict[str, User]) -> in
     demo.verify(miner_admin, miner, [miner_site])
     demo.baseline(miner_admin, miner_site, "RQM", reinfo_issued_days_ago=25)
     demo.evidence(miner_admin, "ID_DNI", number="DNI-45278123", expiry_in_days=1500)
-    demo.evidence(miner_admin, "PROD_DECL", number="RQM-PROD-2026-S2", attributes={"fine_grams": "300.000"})
+    demo.evidence(
+        miner_admin,
+        "PROD_DECL",
+        number="RQM-PROD-2026-S2",
+        site=miner_site,
+        attributes={"fine_grams": "300.000"},
+        production=demo.production("60.000"),
+    )
 
     # The Peruvian exporter: KYC verified by a reviewer, through the same machinery.
     exporter_admin = actor_for(users["buyer2@demo.test"], orgs["exporter"])

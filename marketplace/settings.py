@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "accounts",
     "producers",
     "compliance",
+    "provenance",
     "listings",
     "payments",  # the Stripe boundary: imports only core (docs/architecture.md), used by trade
     "trade",
@@ -366,7 +367,12 @@ SPECTACULAR_SETTINGS = {
         "SourceCrsEnum": "producers.models.SourceCrs",
         "ReferenceAreaKindEnum": "producers.models.ReferenceArea.Kind",
         "ListingStatusEnum": "listings.models.Status",
-        "GoldFormEnum": "listings.models.Form",
+        "GoldFormEnum": "provenance.models.Form",
+        "ProcessingMethodsEnum": "provenance.models.ProcessingMethod",
+        "LotFormEnum": "provenance.models.LotForm",
+        "LotProcessingMethodEnum": "provenance.models.LotMethod",
+        "CustodyKindEnum": "provenance.models.CustodyKind",
+        "AssayMethodEnum": "provenance.models.AssayMethod",
         # The same choice sets serve trade (an inquiry's state, the side of a party): one name each.
         "SourcingStateEnum": "listings.models.SourcingRequest.State",
         "SubjectEnum": "compliance.models.EvidenceType.Subject",
@@ -405,4 +411,7 @@ LOGGING = {
 }
 ACTOR_RESOLVER = "accounts.acting.resolve_actor"
 PRODUCER_STANDING = "compliance.selectors.producer_public_standing"
+# The producers a buyer organisation has an inquiry with (trade, below producers and provenance): they may
+# see those producers' lots, mass balance and exact site geometry.
+PRODUCER_COUNTERPARTIES = "trade.selectors.producers_in_inquiry_with"
 PRODUCERS_HOLDING = "compliance.selectors.producers_holding"

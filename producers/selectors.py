@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from core.actor import Actor
 from core.errors import NotFound, PermissionDenied
+from core.extensions import provider
 from producers.geometry import stored_shape
 from producers.models import MemberMiner, Producer, ReferenceArea, Site, Verification
 
@@ -24,6 +25,15 @@ def with_roster_figures(queryset: QuerySet[Producer]) -> QuerySet[Producer]:
 def can_see_private(*, actor: Actor, producer: Producer) -> bool:
     """The producer's own people, reviewers and staff see everything; others see the public profile."""
     return actor.is_staff or actor.is_reviewer or actor.organization_id == producer.pk
+
+
+def is_counterparty(*, actor: Actor, producer: Producer) -> bool:
+    """A buyer organisation with an inquiry with this producer (trade answers, through the
+    PRODUCER_COUNTERPARTIES setting): it sees the exact geometry of the producer's sites."""
+    if actor.organization_kind != "buyer" or actor.organization_id is None:
+        return False
+    producer_ids = provider("PRODUCER_COUNTERPARTIES")(actor.organization_id)
+    return bool(producer_ids.filter(producer_id=producer.pk).exists())
 
 
 def producers_for(*, actor: Actor) -> QuerySet[Producer]:

@@ -75,3 +75,30 @@ def test_the_demo_trade_has_a_thread_a_negotiation_and_a_signed_contract():
     assert signed.acceptances.count() == 2
     assert (signed.listing.quantity_grams, signed.listing.available_grams) == (Decimal("400"), Decimal("250"))
     assert Contract.objects.count() == 2
+
+
+def test_the_demo_has_lots_with_assays_custody_and_a_mass_balance():
+    call_command("seed_demo")
+    call_command("seed_demo")
+
+    from provenance.models import Lot
+    from provenance.selectors import mass_balance
+
+    lot = Lot.objects.get(code="L-0412")
+    assert (lot.fineness_in_force(), lot.fine_grams) == (Decimal("921.4"), Decimal("442.272"))
+    assert [(e.kind, e.weight_grams) for e in lot.custody.order_by("seq")][-1] == (
+        "received_by_buyer",
+        Decimal("479.2"),
+    )
+    sponge = Lot.objects.get(code="CAN-07")
+    assert sponge.fineness_in_force() == Decimal("880.0")  # an XRF reading never sets it
+    month = (clock.today_lima().replace(day=1) - dt.timedelta(days=1)).replace(day=1)
+    rows = mass_balance(producer=lot.producer, today=clock.today_lima())
+    assert len(rows) == 6  # one declaration per demo site-month, the last six
+    [april] = [row for row in rows if row.month == month]
+    assert (april.declared_grams, april.used_grams, april.left_grams) == (
+        Decimal("500.000"),
+        Decimal("480.000"),
+        Decimal("20.000"),
+    )
+    assert Lot.objects.count() == 2

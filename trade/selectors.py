@@ -65,3 +65,10 @@ def contract_get(*, actor: Actor, contract_id: Any) -> Contract:
     if found is None:
         raise NotFound()
     return found
+
+
+def producers_in_inquiry_with(buyer_organization_id: Any) -> QuerySet[Inquiry, Any]:
+    """The ids of the producers a buyer organisation has an inquiry with, open or closed (a query, not a
+    list, so callers filter with it in SQL). Named by the PRODUCER_COUNTERPARTIES setting: provenance and
+    producers, earlier in the layer order, show these producers' lots, mass balance and exact sites to it."""
+    return Inquiry.objects.filter(buyer_id=buyer_organization_id).values("producer_id")

@@ -7,10 +7,11 @@ import json
 from typing import Any
 
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from compliance.models import NO_EXPIRY, Evidence, EvidenceFile, EvidenceType, Requirement
-from core.serializers import CharField, ExactJSONField, ModelSerializer, ReasonField
+from compliance.models import NO_EXPIRY, DeclaredProduction, Evidence, EvidenceFile, EvidenceType, Requirement
+from core.serializers import CharField, ExactJSONField, GramsField, ModelSerializer, MonthField, ReasonField
 
 
 def _no_expiry_as_null(value: dt.date | None) -> dt.date | None:
@@ -63,11 +64,25 @@ class EvidenceFileSerializer(ModelSerializer):
         return f"/api/v1/evidence/{obj.evidence_id}/files/{obj.position}/"
 
 
+class DeclaredProductionSerializer(ModelSerializer):
+    month = MonthField()
+    declared_grams = GramsField(read_only=True)
+    confirmed_grams = GramsField(read_only=True, allow_null=True, help_text="Set by the reviewer who approved it.")
+
+    class Meta:
+        model = DeclaredProduction
+        fields = ["month", "declared_grams", "confirmed_grams"]
+        read_only_fields = fields
+
+
 class EvidenceSerializer(ModelSerializer):
     files = EvidenceFileSerializer(many=True, read_only=True)
     evidence_type_name = serializers.SerializerMethodField()
     area = CharField(source="evidence_type.area", read_only=True)
     valid_until = serializers.SerializerMethodField()
+    production = DeclaredProductionSerializer(
+        many=True, read_only=True, help_text="Production declarations: the grams declared and confirmed per month."
+    )
 
     class Meta:
         model = Evidence
@@ -95,6 +110,7 @@ class EvidenceSerializer(ModelSerializer):
             "decision_reason",
             "valid_until",
             "files",
+            "production",
         ]
         read_only_fields = fields
 
@@ -120,6 +136,28 @@ class JSONObjectField(ExactJSONField):
         return data
 
 
+class ProductionMonthSerializer(serializers.Serializer):
+    month = CharField(help_text="YYYY-MM")
+    grams = CharField(help_text='Grams with at most three decimals, as a string: "2100.000".')
+
+
+@extend_schema_field(ProductionMonthSerializer(many=True))
+class ProductionField(serializers.JSONField):
+    """`[{"month": "2026-04", "grams": "2100.000"}]`, also as a JSON string inside a multipart form. The
+    service checks the months and grams (compliance.production): grams are strings, never JSON numbers."""
+
+    def to_internal_value(self, data: Any) -> Any:
+        if isinstance(data, str):
+            try:
+                data = json.loads(data)
+            except ValueError:
+                raise serializers.ValidationError(_("Send a JSON list."), code="invalid") from None
+        data = super().to_internal_value(data)
+        if not isinstance(data, list) or len(json.dumps(data, default=str)) > 2000:
+            raise serializers.ValidationError(_("Send a JSON list of at most 2,000 characters."), code="invalid")
+        return data
+
+
 class EvidenceInputSerializer(serializers.Serializer):
     """Multipart form: the fields below and one or more `files`. A form has no null: leave a field out for none."""
 
@@ -132,6 +170,10 @@ class EvidenceInputSerializer(serializers.Serializer):
     notes = CharField(max_length=2000, required=False, allow_blank=True, default="")
     attributes = JSONObjectField(required=False, default=dict)
     supersedes = serializers.UUIDField(required=False, default=None)
+    production = ProductionField(
+        required=False,
+        help_text="Production declarations only: the grams the site produced in each month (1 to 6 months).",
+    )
     files = serializers.ListField(
         child=serializers.FileField(allow_empty_file=True),
         allow_empty=False,
@@ -155,6 +197,11 @@ class ApproveSerializer(serializers.Serializer):
         help_text="Defaults to the type's validity rule, capped by the expiry.",
     )
     reason = CharField(max_length=2000, required=False, allow_blank=True, default="")
+    confirmed_production = ProductionField(
+        required=False,
+        help_text="Production declarations only (required for them): the grams confirmed for each declared "
+        "month, at most the declared grams.",
+    )
 
 
 class DecisionReasonSerializer(serializers.Serializer):

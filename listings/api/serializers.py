@@ -7,7 +7,8 @@ from rest_framework import serializers
 
 from core.money import Currency, Money
 from core.serializers import CharField, DecimalField, GramsField, ModelSerializer, MoneyField
-from listings.models import FinenessBasis, Form, Incoterm, Listing, PriceBasis, ProcessingMethod, SourcingRequest
+from listings.models import FinenessBasis, Incoterm, Listing, PriceBasis, SourcingRequest
+from provenance.models import Form, ProcessingMethod
 
 
 class ListingSerializer(ModelSerializer):

@@ -178,6 +178,15 @@ class SitePublicSerializer(ModelSerializer):
         return public_point(obj.latitude, obj.longitude)
 
 
+class SiteForCounterpartySerializer(SitePublicSerializer):
+    """The public fields and the exact geometry: what a buyer with an inquiry with the producer sees, to
+    check where the gold comes from (never the review or the findings)."""
+
+    class Meta(SitePublicSerializer.Meta):
+        fields = [*SitePublicSerializer.Meta.fields, "geometry"]
+        read_only_fields = fields
+
+
 class SiteOverlapSerializer(serializers.Serializer):
     kind = serializers.ChoiceField(choices=ReferenceArea.Kind.choices)
     code = CharField()

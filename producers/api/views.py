@@ -34,6 +34,7 @@ from producers.api.serializers import (
     ReasonSerializer,
     RequiredReasonSerializer,
     SiteApproveSerializer,
+    SiteForCounterpartySerializer,
     SiteInputSerializer,
     SitePublicSerializer,
     SiteSerializer,
@@ -220,9 +221,10 @@ class SiteViewSet(_ProducerChild, mixins.ListModelMixin, mixins.RetrieveModelMix
     def get_serializer_class(self) -> Any:
         if getattr(self, "swagger_fake_view", False):
             return SiteSerializer
-        if self.action in READ_ACTIONS and not selectors.can_see_private(
-            actor=get_actor(self.request), producer=self.get_producer()
-        ):
+        actor, producer = get_actor(self.request), self.get_producer()
+        if self.action in READ_ACTIONS and not selectors.can_see_private(actor=actor, producer=producer):
+            if selectors.is_counterparty(actor=actor, producer=producer):
+                return SiteForCounterpartySerializer
             return SitePublicSerializer
         return SiteSerializer
 

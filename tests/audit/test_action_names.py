@@ -17,12 +17,24 @@ from compliance.models import EVIDENCE_TRANSITIONS
 from compliance.services import KYC_TRANSITIONS
 from listings.models import TRANSITIONS as LISTING_TRANSITIONS
 from producers.models import SITE_TRANSITIONS, VERIFICATION_TRANSITIONS
+from provenance.services import CUSTODY_VERBS
 from trade.deposits.stripe_sync import INTENT_STATUS_TO_DEPOSIT
 from trade.models import TRANSITIONS as CONTRACT_TRANSITIONS
 from trade.models import DepositStatus
 
 ROOT = Path(__file__).resolve().parents[2]
-APPS = ("core", "audit", "notifications", "accounts", "producers", "compliance", "listings", "payments", "trade")
+APPS = (
+    "core",
+    "audit",
+    "notifications",
+    "accounts",
+    "producers",
+    "compliance",
+    "provenance",
+    "listings",
+    "payments",
+    "trade",
+)
 
 # Names recorded before the pattern was written down. Stored events keep these names, and clients filter the
 # trail by them (`?action=`, `?action_prefix=`): renaming would split one kind of event into two names across
@@ -126,6 +138,8 @@ def _templates() -> dict[str, set[str]]:
         # Accepting the last version records `signed` (a literal `_record_move(move="signed")`), not `accept`.
         "trade.contract.{}": (set(CONTRACT_TRANSITIONS) - {"accept"}) | _literal_keywords("_record_move", "move"),
         "trade.deposit.{}": _deposit_events(),
+        # A custody event records the verb of its kind (`recorded` is the lot's own event).
+        "provenance.custody.{}": set(CUSTODY_VERBS.values()),
         # audit/admin_mixins.py: each model kept in the admin with AuditedAdmin, and what the admin did to it.
         "{}.{}.admin_{}": _admin_events(),
     }

@@ -31,6 +31,7 @@ from typing import Any
 import pytest
 import yaml
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
 
 from accounts.models import Organization, Role
 from audit.models import AuditEvent
@@ -43,6 +44,7 @@ from producers.models import MemberMiner, Producer, Site, Verification
 from tests.conftest import ActorClient
 from tests.factories import PASSWORD, InvitationFactory, MembershipFactory, UserFactory
 from tests.localstripe_server import localstripe, stripe_on_localstripe  # noqa: F401  (fixtures)
+from tests.provenance.helpers import declare_row, last_month, lot_body
 from tests.trade.deposit_helpers import FIXED_PRICE, deliver_event
 from tests.trade.helpers import (
     CONTRACTS,
@@ -133,6 +135,14 @@ def approved_evidence(w: World) -> str:
     evidence_id = claimed_evidence(w)
     ok(w.actors["reviewer"].post(f"/api/v1/evidence/{evidence_id}/approve/", {}, format="json"))
     return evidence_id
+
+
+def recorded_lot(w: World) -> str:
+    """A 480 g lot of coop's, recorded through the API against a confirmed declaration of last month."""
+    declare_row(w.site, last_month(), "1000.000")
+    return str(
+        ok(w.actors["producer_admin"].post("/api/v1/lots/", lot_body(w.site, "480.000"), format="json"), 201)["id"]
+    )
 
 
 def kyc_uploaded(w: World, approved: bool = False) -> None:
@@ -465,6 +475,20 @@ WRITES: dict[tuple[str, str], Write] = {
                            ok(w.actors["buyer_admin"].post(KYC.format(**kyc_path(w)) + "submit/", {}, format="json")),
                            kyc_path(w))[3],
         body=reason("Falta el registro de beneficiarios finales."), target=lambda w, p, body: p["organization_pk"]),
+    # --- provenance: lots, their assays and custody.
+    ("POST", "/api/v1/lots/"): Write(
+        "producer_admin", ("provenance.lot.recorded",), status=201,
+        arrange=lambda w: (declare_row(w.site, last_month(), "1000.000"), {})[1],
+        body=lambda w: lot_body(w.site, "480.000")),
+    ("POST", "/api/v1/lots/{id}/assays/"): Write(
+        "producer_admin", ("provenance.assay.added",), arrange=lambda w: {"id": recorded_lot(w)}, multipart=True,
+        status=201,
+        body=lambda w: {"laboratory": "Laboratorio Regional", "method": "fire_assay", "au_per_mille": "921.4",
+                        "ag_per_mille": "61.2", "certificate_number": "LR-0412",
+                        "assayed_on": clock.today_lima().isoformat(), "file": pdf_upload("ensayo.pdf")}),
+    ("POST", "/api/v1/lots/{id}/custody-events/"): Write(
+        "producer_admin", ("provenance.custody.sealed",), arrange=lambda w: {"id": recorded_lot(w)}, status=201,
+        body=lambda w: {"kind": "sealed", "occurred_at": timezone.now().isoformat(), "seal_number": "004417"}),
     # --- listings and sourcing requests.
     ("POST", "/api/v1/listings/"): Write("producer_admin", ("listings.listing.created",), body=offer, status=201),
     ("PATCH", LISTING): Write(

@@ -158,7 +158,9 @@ def test_site_specific_and_second_review_flags() -> None:
         "CLOSURE_EVID",
         "SITE_VISIT",
         "HG_FREE_PROCESS",
+        "PROD_DECL",  # since compliance/0005: a declaration is per site and month
     }
+    assert codes(EvidenceType.objects.filter(declares_production=True)) == {"PROD_DECL"}
     assert codes(EvidenceType.objects.filter(needs_second_review=True)) == {"SITE_GEO", "SITE_VISIT", "CERT_FAIRMINED"}
 
 

@@ -45,6 +45,7 @@ from marketplace.demo_files import make_test_image, make_test_pdf
 from notifications.models import Notification
 from notifications.services import notify
 from producers.models import MemberMiner, Producer, Site, Verification
+from provenance.models import AssayCertificate, CustodyEvent, Lot, LotSource
 from tests.conftest import ActorClient
 from tests.factories import DepositFactory, InvitationFactory, MembershipFactory, UserFactory, make_ruc
 from tests.problems import assert_problem
@@ -117,6 +118,11 @@ CONTRACT_COMPLETE = "/api/v1/contracts/{id}/complete/"
 CONTRACT_DEPOSIT = "/api/v1/contracts/{id}/deposit/"
 DEPOSIT_REFUND = "/api/v1/deposits/{id}/refund/"
 DEPOSIT_RELEASE = "/api/v1/deposits/{id}/release/"
+LOT = "/api/v1/lots/{id}/"
+LOT_ASSAYS = "/api/v1/lots/{id}/assays/"
+LOT_ASSAY_FILE = "/api/v1/lots/{id}/assays/{position}/file/"
+LOT_CUSTODY = "/api/v1/lots/{id}/custody-events/"
+MASS_BALANCE = "/api/v1/producers/{producer_pk}/mass-balance/"
 
 # Expected status per role, in the order of ROLES. Notes on the rows that are not obvious:
 # - sign-up, login and invitation acceptance ignore any token: `{}` is a 400 for everybody.
@@ -170,6 +176,10 @@ DEPOSIT_RELEASE = "/api/v1/deposits/{id}/release/"
 #   so that is 409; everybody else 403 (staff and reviewers are not the buyer).
 # - refund and release are staff's (403 for everybody else, before the body): the deposit is not held, so a
 #   refund is 409; a release without `payout_reference` is 400.
+# Provenance (home: coop's lot with one fire assay and its PDF; the buyer has an inquiry with coop, so its
+# people read coop's lots and mass balance, as the network's reviewers and staff do; other organisations 404):
+# - only a producer's members record lots, assays and custody events (`{}` is a 400 for them); buyers,
+#   reviewers and staff (who act for no producer) get 403 before the body is read.
 # fmt: off
 MATRIX: dict[tuple[str, str], tuple[int, ...]] = {
     #                                                   anon buyA buyM proA proM  rev staff
@@ -283,6 +293,14 @@ MATRIX: dict[tuple[str, str], tuple[int, ...]] = {
     ("POST",   CONTRACT_DEPOSIT):                      (401, 409, 403, 403, 403, 403, 403),
     ("POST",   DEPOSIT_REFUND):                        (401, 403, 403, 403, 403, 403, 409),
     ("POST",   DEPOSIT_RELEASE):                       (401, 403, 403, 403, 403, 403, 400),
+    #                                                   anon buyA buyM proA proM  rev staff
+    ("GET",    "/api/v1/lots/"):                       (401, 200, 200, 200, 200, 200, 200),
+    ("POST",   "/api/v1/lots/"):                       (401, 403, 403, 400, 400, 403, 403),
+    ("GET",    LOT):                                   (401, 200, 200, 200, 200, 200, 200),
+    ("POST",   LOT_ASSAYS):                            (401, 403, 403, 400, 400, 403, 403),
+    ("GET",    LOT_ASSAY_FILE):                        (401, 200, 200, 200, 200, 200, 200),
+    ("POST",   LOT_CUSTODY):                           (401, 403, 403, 400, 400, 403, 403),
+    ("GET",    MASS_BALANCE):                          (401, 200, 200, 200, 200, 200, 200),
 }
 # fmt: on
 
@@ -328,6 +346,7 @@ class World:
     inquiry: Inquiry  # open, asked by `buyer` about coop's listing, with one message
     contract: Contract  # negotiating, from that inquiry; its only version proposed by coop's admin
     deposit: Deposit  # on that contract, waiting for payment, with no PaymentIntent
+    lot: Lot  # coop's, from its site, with one fire assay (a real PDF at position 1)
 
     @property
     def coop_admin(self) -> User:
@@ -505,6 +524,7 @@ def world(
         origin_site=site,
     )
     deposit = DepositFactory(contract=contract, amount_minor=100000, currency="USD", created_by=buyer.user)
+    lot = add_lot(producer, site, producer_admin.user)
     return World(
         actors=actors,
         other_producer=other_producer,
@@ -524,7 +544,53 @@ def world(
         inquiry=inquiry,
         contract=contract,
         deposit=deposit,
+        lot=lot,
     )
+
+
+def add_lot(producer: Producer, site: Site, admin: User) -> Lot:
+    """coop's lot L-0412 (480 g of doré from its site, last month), recorded, with one fire assay and its PDF."""
+    month = (clock.today_lima().replace(day=1) - dt.timedelta(days=1)).replace(day=1)
+    lot = Lot.objects.create(
+        producer=producer,
+        code="L-0412",
+        form="dore",
+        gross_grams=Decimal("480"),
+        declared_fineness=Decimal("920"),
+        production_from=month,
+        production_to=month + dt.timedelta(days=14),
+        processing_methods=["borax_smelting", "shaking_table"],
+        recorded_by=admin,
+    )
+    LotSource.objects.create(lot=lot, site=site, month=month, grams=Decimal("480"))
+    CustodyEvent.objects.create(
+        lot=lot,
+        seq=1,
+        kind="recorded",
+        occurred_at=timezone.now(),
+        organization_id=producer.pk,
+        user=admin,
+        weight_grams=Decimal("480"),
+    )
+    upload = SimpleUploadedFile("ensayo.pdf", make_test_pdf("Ensayo al fuego"), content_type="application/pdf")
+    checked = check_upload(upload, max_bytes=settings.EVIDENCE_MAX_FILE_BYTES, max_pixels=settings.IMAGE_MAX_PIXELS)
+    AssayCertificate.objects.create(
+        lot=lot,
+        position=1,
+        laboratory="Laboratorio Regional",
+        method="fire_assay",
+        au_per_mille=Decimal("921.4"),
+        ag_per_mille=Decimal("61.2"),
+        certificate_number="LR-0412",
+        assayed_on=month + dt.timedelta(days=20),
+        recorded_by=admin,
+        file=store(checked, storage=storages["evidence"], prefix=f"lots/{producer.pk}"),
+        sha256=checked.sha256,
+        size=checked.size,
+        content_type=checked.content_type,
+        original_name=checked.original_name,
+    )
+    return lot
 
 
 # The home object each path parameter names. Everything is coop's: the organisation itself, a plain member
@@ -616,6 +682,9 @@ HOME: dict[str, Callable[[World, User], dict[str, Any]]] = {
     },
     DEPOSIT_REFUND: lambda world, owner: {"id": world.deposit.pk},
     DEPOSIT_RELEASE: lambda world, owner: {"id": world.deposit.pk},
+    **{path: lambda world, owner: {"id": world.lot.pk} for path in (LOT, LOT_ASSAYS, LOT_CUSTODY)},
+    LOT_ASSAY_FILE: lambda world, owner: {"id": world.lot.pk, "position": 1},
+    MASS_BALANCE: lambda world, owner: {"producer_pk": world.producer.pk},
 }
 
 
@@ -755,6 +824,22 @@ INTRUDER_BODIES: dict[tuple[str, str], list[dict[str, Any]]] = {
     ("POST", DEPOSIT_REFUND): [{"amount_minor": 1}, {"amount_minor": -1}],
     ("POST", DEPOSIT_RELEASE): [{"payout_reference": "Transferencia de un intruso"}, {"payout_reference": ""}],
     ("POST", CONTRACT_CANCEL): [{"reason": "Cancelado por un intruso."}, {"reason": "x" * 2001}],
+    ("POST", LOT_ASSAYS): [
+        {
+            "laboratory": "Laboratorio Intruso",
+            "method": "fire_assay",
+            "au_per_mille": "999.9",
+            "ag_per_mille": "0.0",
+            "certificate_number": "X-1",
+            "assayed_on": "2026-01-01",
+            "file": SimpleUploadedFile("x.pdf", make_test_pdf("Intruso"), content_type="application/pdf"),
+        },
+        {"method": "alchemy"},
+    ],
+    ("POST", LOT_CUSTODY): [
+        {"kind": "sealed", "occurred_at": "2026-01-01T00:00:00Z", "seal_number": "INTRUSO"},
+        {"kind": "teleported"},
+    ],
     ("POST", CONTRACT_PROPOSE): [
         {
             "quantity_grams": "1.000",
@@ -792,6 +877,10 @@ SNAPSHOT_MODELS = (
     ContractAcceptance,
     Deposit,
     DepositRefund,
+    Lot,
+    LotSource,
+    AssayCertificate,
+    CustodyEvent,
 )
 
 

@@ -62,6 +62,8 @@ from tests.contract.test_permission_matrix import (
     KYC_VERIFY,
     LISTING,
     LISTING_PHOTOS,
+    LOT_ASSAYS,
+    LOT_CUSTODY,
     MATRIX,
     MEMBER,
     MINER,
@@ -88,6 +90,7 @@ from tests.contract.test_permission_matrix import (
 )
 from tests.contract.test_response_keys import VALID_BODY, assert_keys_match_the_snapshot, entry, load_snapshot
 from tests.factories import PASSWORD, make_ruc
+from tests.provenance.helpers import declare_row, last_month, lot_body
 from tests.trade import deposit_helpers
 from trade.models import Contract, ContractVersion, Deposit, Inquiry
 
@@ -113,6 +116,7 @@ EVIDENCE_LIST = "/api/v1/evidence/"
 INQUIRIES = "/api/v1/inquiries/"
 CONTRACTS = "/api/v1/contracts/"
 WEBHOOK = "/api/v1/payments/stripe/webhook/"
+LOTS = "/api/v1/lots/"
 
 # Names a client never sets, wherever they appear (the schema adds every response-only field of each
 # operation to these).
@@ -693,6 +697,18 @@ WRITES: dict[tuple[str, str], Write] = {
     ("POST", DEPOSIT_RELEASE): Write(
         lambda world, role: {"payout_reference": "BCP-TRANSF-0001"}, prepare=_deposit_held_and_delivered
     ),
+    ("POST", LOTS): Write(
+        lambda world, role: lot_body(world.site, "100.000", code="L-0500"),
+        prepare=lambda world, role: (declare_row(world.site, last_month(), "5000.000"), None)[1],
+    ),
+    ("POST", LOT_ASSAYS): Write(
+        lambda world, role: {"laboratory": "Laboratorio Regional", "method": "fire_assay", "au_per_mille": "921.4",
+                             "ag_per_mille": "61.2", "certificate_number": "LR-0413",
+                             "assayed_on": clock.today_lima().isoformat(), "file": _pdf_upload()}
+    ),
+    ("POST", LOT_CUSTODY): Write(
+        lambda world, role: {"kind": "sealed", "occurred_at": timezone.now().isoformat(), "seal_number": "004417"}
+    ),
 }
 # fmt: on
 
@@ -727,7 +743,18 @@ def _cases() -> list[Any]:
 
 # --- What the database holds -------------------------------------------------------------------------
 def tracked_models() -> list[Any]:
-    own = {"accounts", "audit", "notifications", "producers", "compliance", "listings", "trade", "payments", "knox"}
+    own = {
+        "accounts",
+        "audit",
+        "notifications",
+        "producers",
+        "compliance",
+        "provenance",
+        "listings",
+        "trade",
+        "payments",
+        "knox",
+    }
     return [model for model in apps.get_models() if model._meta.app_label in own and not model._meta.proxy]
 
 

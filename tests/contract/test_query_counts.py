@@ -33,6 +33,7 @@ from listings.models import Listing, ListingClaim, SourcingRequest
 from marketplace.demo_files import make_test_pdf
 from notifications.services import notify
 from producers.models import MemberMiner, Producer, Site, Verification
+from provenance.models import AssayCertificate, CustodyEvent, Lot, LotSource
 from tests.factories import (
     BuyerOrganizationFactory,
     InvitationFactory,
@@ -308,6 +309,84 @@ def add_inquiries_for(buyer: Organization) -> Callable[[Organization, int], None
     return add
 
 
+def add_lot(producer: Producer, site: Site) -> Lot:
+    """A lot from `site` recorded by a new member of its producer, with a fire assay and a custody event by
+    another new member: every row has its own people."""
+    recorder = MembershipFactory(organization=producer.organization, role=Role.MEMBER).user
+    sealer = MembershipFactory(organization=producer.organization, role=Role.MEMBER).user
+    month = (clock.today_lima().replace(day=1) - dt.timedelta(days=1)).replace(day=1)
+    lot = Lot.objects.create(
+        producer=producer,
+        code=f"L-{next(_serial)}",
+        form="dore",
+        gross_grams=Decimal("100"),
+        declared_fineness=Decimal("920"),
+        production_from=month,
+        production_to=month,
+        processing_methods=["shaking_table"],
+        recorded_by=recorder,
+    )
+    LotSource.objects.create(lot=lot, site=site, month=month, grams=Decimal("100"))
+    for seq, kind, user in ((1, "recorded", recorder), (2, "sealed", sealer)):
+        CustodyEvent.objects.create(
+            lot=lot, seq=seq, kind=kind, occurred_at=timezone.now(), organization_id=producer.pk, user=user
+        )
+    AssayCertificate.objects.create(
+        lot=lot,
+        position=1,
+        laboratory="Laboratorio Regional",
+        method="fire_assay",
+        au_per_mille=Decimal("921.4"),
+        ag_per_mille=Decimal("61.2"),
+        certificate_number=f"LR-{lot.code}",
+        assayed_on=month,
+        recorded_by=sealer,
+    )
+    return lot
+
+
+def add_own_lots(coop: Organization, count: int) -> None:
+    producer = coop_producer(coop)
+    for _ in range(count):
+        add_lot(producer, add_site(producer))
+
+
+def add_others_lots(coop: Organization, count: int) -> None:
+    for _ in range(count):
+        admin = MembershipFactory(organization=OrganizationFactory(), role=Role.ADMIN)
+        producer = make_producer(admin.organization)
+        add_lot(producer, add_site(producer))
+
+
+def add_counterparties_lots(buyer: Organization) -> Callable[[Organization, int], None]:
+    """Lots of producers `buyer` has an inquiry with, each its own producer."""
+
+    def add(coop: Organization, count: int) -> None:
+        for _ in range(count):
+            admin = MembershipFactory(organization=OrganizationFactory(), role=Role.ADMIN)
+            producer = make_producer(admin.organization)
+            site = add_site(producer)
+            asker = MembershipFactory(organization=buyer, role=Role.MEMBER).user
+            _inquiry(buyer, producer, _listing(producer, site, "published"), asker)
+            add_lot(producer, site)
+
+    return add
+
+
+def add_sites_seen_by(buyer: Organization) -> Callable[[Organization, int], None]:
+    """coop's sites, listed by a buyer with an inquiry with coop (who sees their exact geometry)."""
+
+    def add(coop: Organization, count: int) -> None:
+        producer = coop_producer(coop)
+        if not Inquiry.objects.filter(buyer=buyer, producer=producer).exists():
+            asker = MembershipFactory(organization=buyer, role=Role.MEMBER).user
+            _inquiry(buyer, producer, _listing(producer, add_site(producer), "published"), asker)
+        for _ in range(count):
+            add_site(producer)
+
+    return add
+
+
 def coop_inquiry(coop: Organization) -> Inquiry:
     """An inquiry to coop from its own buyer organisation, made on first use."""
     inquiry = Inquiry.objects.filter(producer_id=coop.pk).first()
@@ -400,6 +479,12 @@ LIST_CASES = [
     ListCase("/api/v1/inquiries/{inquiry_pk}/messages/", "producer_member", lambda actor, coop: add_messages),
     ListCase("/api/v1/contracts/", "producer_admin", lambda actor, coop: add_contracts),
     ListCase("/api/v1/contracts/", "staff", lambda actor, coop: add_contracts),
+    ListCase("/api/v1/lots/", "producer_admin", lambda actor, coop: add_own_lots),
+    ListCase("/api/v1/lots/", "reviewer", lambda actor, coop: add_others_lots),
+    ListCase("/api/v1/lots/", "buyer", lambda actor, coop: add_counterparties_lots(actor.organization)),
+    ListCase(
+        "/api/v1/producers/{producer_pk}/sites/", "buyer", lambda actor, coop: add_sites_seen_by(actor.organization)
+    ),
 ]
 
 

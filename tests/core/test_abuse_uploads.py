@@ -1,4 +1,5 @@
-"""Hostile uploads on every upload endpoint of the API (evidence files, listing photos): each is refused with a
+"""Hostile uploads on every upload endpoint of the API (evidence files, listing photos, lot assay certificates and
+custody documents): each is refused with a
 clear problem (413 for sizes) and leaves nothing behind, no row, no audit event, no file in storage.
 
 `UPLOAD_ENDPOINTS` names every operation of the committed schema that takes multipart/form-data; a new one
@@ -7,10 +8,12 @@ fails `test_every_upload_endpoint_of_the_schema_is_covered` until it is added he
 
 from __future__ import annotations
 
+import datetime as dt
 import struct
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -18,12 +21,15 @@ import pytest
 import yaml
 from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
 
 from audit.models import AuditEvent
 from compliance.models import Evidence, EvidenceFile
+from core import clock
 from listings.models import ListingPhoto
 from listings.services import MAX_PHOTOS
 from marketplace.demo_files import make_test_image, make_test_pdf
+from provenance.models import AssayCertificate, CustodyEvent, Lot
 from tests.compliance.helpers import make_producer, stored_files
 from tests.conftest import ActorClient, make_client
 from tests.problems import assert_problem
@@ -113,20 +119,99 @@ def photos_endpoint(producer_admin: ActorClient, media: Path) -> UploadEndpoint:
     return UploadEndpoint(post=post, stored=stored, max_files=MAX_PHOTOS)
 
 
+def _lot_of(producer_admin: ActorClient) -> Lot:
+    producer = make_producer(producer_admin.organization)
+    today = clock.today_lima()
+    lot = Lot.objects.create(
+        producer=producer,
+        code="L-0412",
+        form="dore",
+        gross_grams=Decimal("480"),
+        declared_fineness=Decimal("920"),
+        production_from=today,
+        production_to=today,
+        processing_methods=["shaking_table"],
+        recorded_by=producer_admin.user,
+    )
+    CustodyEvent.objects.create(
+        lot=lot,
+        seq=1,
+        kind="recorded",
+        occurred_at=timezone.now() - dt.timedelta(hours=1),
+        organization_id=producer.pk,
+        user=producer_admin.user,
+        weight_grams=Decimal("480"),
+    )
+    return lot
+
+
+def assay_endpoint(producer_admin: ActorClient, media: Path) -> UploadEndpoint:
+    lot = _lot_of(producer_admin)
+
+    def post(files: list[Any]) -> Any:
+        data = {
+            "laboratory": "Laboratorio Regional",
+            "method": "fire_assay",
+            "au_per_mille": "921.4",
+            "ag_per_mille": "61.2",
+            "certificate_number": "LR-0412",
+            "assayed_on": clock.today_lima().isoformat(),
+            "file": files,
+        }
+        return producer_admin.post(f"/api/v1/lots/{lot.pk}/assays/", data, format="multipart")
+
+    def stored() -> tuple[int, list[Path]]:
+        return AssayCertificate.objects.count(), stored_files()
+
+    return UploadEndpoint(post=post, stored=stored, max_files=1)
+
+
+def custody_document_endpoint(producer_admin: ActorClient, media: Path) -> UploadEndpoint:
+    lot = _lot_of(producer_admin)
+
+    def post(files: list[Any]) -> Any:
+        data = {"kind": "sealed", "occurred_at": timezone.now().isoformat(), "seal_number": "004417", "document": files}
+        return producer_admin.post(f"/api/v1/lots/{lot.pk}/custody-events/", data, format="multipart")
+
+    def stored() -> tuple[int, list[Path]]:
+        return CustodyEvent.objects.filter(seq__gt=1).count(), stored_files()
+
+    return UploadEndpoint(post=post, stored=stored, max_files=1)
+
+
 UPLOAD_ENDPOINTS: dict[tuple[str, str], Callable[[ActorClient, Path], UploadEndpoint]] = {
     ("post", "/api/v1/evidence/"): evidence_endpoint,
     ("post", "/api/v1/listings/{id}/photos/"): photos_endpoint,
+    ("post", "/api/v1/lots/{id}/assays/"): assay_endpoint,
+    ("post", "/api/v1/lots/{id}/custody-events/"): custody_document_endpoint,
+}
+# Endpoints that take several files in one request; the others take one file (more is `too_many_files`).
+MULTI_FILE = [("post", "/api/v1/evidence/"), ("post", "/api/v1/listings/{id}/photos/")]
+IDS = {
+    ("post", "/api/v1/evidence/"): "evidence",
+    ("post", "/api/v1/listings/{id}/photos/"): "listing-photos",
+    ("post", "/api/v1/lots/{id}/assays/"): "lot-assay",
+    ("post", "/api/v1/lots/{id}/custody-events/"): "custody-document",
 }
 
 
-@pytest.fixture(params=list(UPLOAD_ENDPOINTS), ids=["evidence", "listing-photos"])
-def endpoint(request, producer_admin, settings, tmp_path) -> UploadEndpoint:
+def _endpoint(request: Any, producer_admin: ActorClient, settings: Any, tmp_path: Path) -> UploadEndpoint:
     media = tmp_path / "media"
     settings.STORAGES = {
         **settings.STORAGES,
         "default": {"BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": str(media)}},
     }
     return UPLOAD_ENDPOINTS[request.param](producer_admin, media)
+
+
+@pytest.fixture(params=list(UPLOAD_ENDPOINTS), ids=[IDS[key] for key in UPLOAD_ENDPOINTS])
+def endpoint(request, producer_admin, settings, tmp_path) -> UploadEndpoint:
+    return _endpoint(request, producer_admin, settings, tmp_path)
+
+
+@pytest.fixture(params=MULTI_FILE, ids=[IDS[key] for key in MULTI_FILE])
+def multi_file_endpoint(request, producer_admin, settings, tmp_path) -> UploadEndpoint:
+    return _endpoint(request, producer_admin, settings, tmp_path)
 
 
 def jpeg(name: str = "foto.jpg") -> SimpleUploadedFile:
@@ -175,10 +260,12 @@ def test_a_hostile_file_is_refused_and_nothing_is_kept(endpoint, case):
 
 
 @pytest.mark.parametrize("case", ["pdf-html-polyglot", "truncated-jpeg"])
-def test_one_hostile_file_after_good_ones_refuses_them_all(endpoint, case):
+def test_one_hostile_file_after_good_ones_refuses_them_all(multi_file_endpoint, case):
     name, content, status, code = HOSTILE_FILES[case]
 
-    refused_and_nothing_kept(endpoint, [jpeg("a.jpg"), jpeg("b.jpg"), SimpleUploadedFile(name, content)], status, code)
+    refused_and_nothing_kept(
+        multi_file_endpoint, [jpeg("a.jpg"), jpeg("b.jpg"), SimpleUploadedFile(name, content)], status, code
+    )
 
 
 def test_a_file_over_the_size_limit_is_413_and_nothing_is_kept(endpoint, settings):
@@ -188,11 +275,11 @@ def test_a_file_over_the_size_limit_is_413_and_nothing_is_kept(endpoint, setting
     refused_and_nothing_kept(endpoint, [photo], 413, "file_too_large")
 
 
-def test_files_over_the_request_limit_together_are_413_and_nothing_is_kept(endpoint, settings):
+def test_files_over_the_request_limit_together_are_413_and_nothing_is_kept(multi_file_endpoint, settings):
     first, second = jpeg("a.jpg"), jpeg("b.jpg")
     settings.EVIDENCE_MAX_REQUEST_BYTES = first.size + second.size - 1
 
-    refused_and_nothing_kept(endpoint, [first, second], 413, "request_too_large")
+    refused_and_nothing_kept(multi_file_endpoint, [first, second], 413, "request_too_large")
 
 
 def test_a_body_declared_over_the_request_limit_is_413_before_it_is_read(endpoint, settings):

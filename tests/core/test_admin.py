@@ -154,6 +154,8 @@ def test_every_admin_change_is_refused_or_audited(superuser_client: Client) -> N
         "compliance.Claim": "audited",
         "compliance.Policy": "audited",
         "compliance.Evidence": "refused",
+        "provenance.Lot": "refused",
+        "provenance.MassBalancePolicy": "audited",
         "listings.Listing": "refused",
         "listings.SourcingRequest": "refused",
         "payments.ProviderEvent": "refused",

@@ -318,7 +318,11 @@ def evidence_goes_in(
         (
             "PROD_DECL",
             [pdf("declaracion-produccion.pdf", "Declaracion semestral")],
-            {"attributes": '{"fine_grams": "2500.000"}'},
+            {
+                "attributes": '{"fine_grams": "2500.000"}',
+                "site": site_id,
+                "production": json.dumps([{"month": f"{today:%Y-%m}", "grams": "2100.000"}]),
+            },
         ),
     ]
     ids: dict[str, str] = {}
@@ -359,7 +363,9 @@ def evidence_goes_in(
     for evidence_type, evidence_id in ids.items():
         if evidence_type == "PPE_RECORD":
             continue
-        body = ok(decide(lucia, evidence_id))
+        # The production declaration: the reviewer confirms the grams of its month.
+        confirm = {"confirmed_production": [{"month": f"{today:%Y-%m}", "grams": "2100.000"}]}
+        body = ok(decide(lucia, evidence_id, **(confirm if evidence_type == "PROD_DECL" else {})))
         if evidence_type in ("SITE_GEO", "SITE_VISIT", "CERT_FAIRMINED"):  # a second reviewer must approve
             assert body["status"] == "in_review"
             assert lucia.post(f"/api/v1/evidence/{evidence_id}/claim/").json()["code"] == "second_reviewer_required"

@@ -5,6 +5,7 @@ fallback with the same API."""
 from __future__ import annotations
 
 import importlib
+import re
 import uuid
 from pathlib import Path
 from typing import Any
@@ -207,14 +208,20 @@ def test_numeric_filters_at_their_bounds_still_filter(anon, make):
     assert anon.get("/api/v1/listings/?fineness_min=0&fineness_max=1000&min_available_grams=0.001").status_code == 200
 
 
-def test_the_schema_states_the_numeric_filters_as_numbers_with_their_bounds():
-    """Found by schemathesis: the schema said integers without bounds, so 920.5 looked invalid and -1 valid."""
+def test_the_schema_states_the_numeric_filters_as_decimals_with_their_bounds():
+    """Found by schemathesis: the schema said integers without bounds, so 920.5 looked invalid and -1 valid; then a
+    number, so 900.55 looked valid. A decimal string whose pattern holds the bounds and the places says it all."""
     schema = yaml.safe_load((Path(__file__).resolve().parents[2] / "openapi" / "schema.yaml").read_text())
     parameters = {p["name"]: p["schema"] for p in schema["paths"]["/api/v1/listings/"]["get"]["parameters"]}
 
-    assert parameters["fineness_min"] == {"type": "number", "minimum": 0, "maximum": 1000}
-    assert parameters["fineness_max"] == {"type": "number", "minimum": 0, "maximum": 1000}
-    assert parameters["min_available_grams"] == {"type": "number", "minimum": 0, "maximum": 1_000_000_000}
+    for name, good, bad in [
+        ("fineness_min", ["0", "920.5", "1000"], ["-1", "920.55", "1000.1"]),
+        ("fineness_max", ["0", "920.5", "1000"], ["-1", "920.55", "1000.1"]),
+        ("min_available_grams", ["0", "0.001", "1000000000"], ["-1", "0.0001", "1000000000.001"]),
+    ]:
+        assert (parameters[name]["type"], parameters[name]["format"]) == ("string", "decimal")
+        assert all(re.search(parameters[name]["pattern"], value) for value in good), name
+        assert not any(re.search(parameters[name]["pattern"], value) for value in bad), name
 
 
 def test_a_fineness_with_a_tenth_filters(anon, make):

@@ -2,7 +2,8 @@
 
 The network with its reviewer, two cooperatives and one individual woman miner of Madre de Dios, a Peruvian
 exporter and a Swiss refiner, with producer profiles, sites, rosters and evidence in every state
-(`marketplace/demo_compliance.py`), listings (`marketplace/demo_listings.py`) and trade between the exporter
+(`marketplace/demo_compliance.py`), lots with assays and custody (`marketplace/demo_provenance.py`), listings
+(`marketplace/demo_listings.py`) and trade between the exporter
 and the cooperative (`marketplace/demo_trade.py`). Every account's password is DEMO_PASSWORD (default in the README).
 """
 
@@ -19,6 +20,7 @@ from accounts.models import Membership, Organization, Role, User
 from audit.services import audit_record
 from marketplace.demo_compliance import seed_compliance
 from marketplace.demo_listings import seed_listings
+from marketplace.demo_provenance import seed_provenance
 from marketplace.demo_trade import seed_trade
 
 DEFAULT_PASSWORD = "oro-limpio-2026"
@@ -138,6 +140,7 @@ class Command(BaseCommand):
                 )
                 created += was_created
         created += seed_compliance(organizations, users)
+        created += seed_provenance(organizations, users)
         created += seed_listings(organizations, users)
         created += seed_trade(organizations, users)
         if created:
