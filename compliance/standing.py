@@ -149,6 +149,12 @@ def standings_refresh(*, organization_ids: Iterable[Any] | None = None, today: d
     return len(ids)
 
 
+def site_added(*, organization_id: Any) -> None:
+    """A producer added a site (settings.SITE_ADDED): its verdicts are stored in the same transaction, so
+    the check (`standings_disagreeing`) never finds a site without them."""
+    standings_refresh(organization_ids=[organization_id])
+
+
 def standings_disagreeing(*, today: dt.date | None = None) -> list[Any]:
     """Organisations whose stored verdicts differ from the engine's today (an empty list when all agree)."""
     today = today or clock.today_lima()

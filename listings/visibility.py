@@ -1,15 +1,19 @@
 """Which listings buyers see, computed at query time: a lapse hides a listing the same day, with no job.
 
-Visible = published, some quantity left, inside its validity window, the producer verified by the network
-and compliant today under the policy of its kind, and every claim of the listing backed today by the
-producer's evidence (or, for women-led, by its roster). `visible_listings` says it in one SQL query;
-`obstacles` (below) says it in words, for the producer, from the compliance engine itself (tests keep the
-two in agreement).
+Visible = published, some quantity left, inside its validity window, the producer verified by the network,
+and, for every site the listing names (at least one), the site approved and its origin (the producer at that
+site) compliant today under the policy of the producer's kind; every claim of the listing backed today at
+every one of its sites (or, for women-led, by the producer's roster). An origin is judged by the site rule
+(`compliance.policy.facts_for_site`): a concession title or environmental instrument counts only for the site
+it names, the producer's other items for all its sites. `visible_listings` says it in one SQL query;
+`obstacles` (below) says it in words, for the producer, from the compliance engine itself, naming the site
+when what is missed is a site's (tests keep the two in agreement).
 
-Compliance is read from the verdicts that `compliance.standing` stores whenever evidence is decided: the
-last day each organisation is compliant under each policy, and until when each claim holds. Comparing
-those dates with today is what makes a lapse take effect the same day; the query reads one small index
-per condition instead of judging every producer's evidence (bench/README.md has the figures).
+Compliance is read from the verdicts that `compliance.standing` stores whenever evidence is decided or a
+site added: the last day each origin is compliant under each policy (`SiteStanding`), and until when each
+claim holds there (`SiteClaimStanding`). Comparing those dates with today is what makes a lapse take effect
+the same day; the query reads one small index per condition instead of judging every producer's evidence
+(bench/README.md has the figures).
 """
 
 from __future__ import annotations

@@ -406,3 +406,4 @@ LOGGING = {
 ACTOR_RESOLVER = "accounts.acting.resolve_actor"
 PRODUCER_STANDING = "compliance.selectors.producer_public_standing"
 PRODUCERS_HOLDING = "compliance.selectors.producers_holding"
+SITE_ADDED = "compliance.standing.site_added"  # a new site's verdict is stored with the site

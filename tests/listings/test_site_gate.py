@@ -10,6 +10,8 @@ from typing import Any
 from unittest import mock
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from compliance.models import Evidence, EvidenceType, SiteClaimStanding, SiteStanding
 from compliance.standing import standings_disagreeing, standings_refresh
@@ -186,3 +188,43 @@ def test_the_stored_site_verdicts_agree_with_the_engine_and_the_check_sees_a_tam
 
 def test_env_cert_is_granted_per_site():
     assert EvidenceType.objects.get(pk="ENV_CERT").site_specific
+
+
+def test_a_new_site_has_its_verdict_stored_with_it(two_sites, producer_admin):
+    """Adding a site stores its origin's verdict in the same request (the check finds nothing to mend):
+    not compliant, its site-specific requirements unmet, while the organisation-level claims it already
+    backs (Fairmined, certified for the producer) are stored for it."""
+    producer, _site_a, _site_b = two_sites
+    approved(producer, "CERT_FAIRMINED", site=None, days=200)
+    standings_refresh(organization_ids=[producer.pk])
+    response = producer_admin.post(
+        f"/api/v1/producers/{producer.pk}/sites/",
+        {
+            "name": "Huepetuhe-7",
+            "concession_code": "010209999",
+            "district": "huepetuhe",
+            "geometry": {"type": "Point", "coordinates": [-70.51, -12.98]},
+        },
+        format="json",
+    )
+    assert response.status_code == 201, response.content[:2000]
+    site = response.json()["id"]
+    assert SiteStanding.objects.filter(site_id=site).values_list("compliant_until", flat=True).first() is None
+    assert SiteStanding.objects.filter(site_id=site).exists()
+    assert set(SiteClaimStanding.objects.filter(site_id=site).values_list("claim_id", flat=True)) == {"fairmined"}
+    assert standings_disagreeing() == []
+
+
+def test_refreshing_one_organisation_costs_the_same_queries_whatever_its_sites(two_sites):
+    producer, _site_a, _site_b = two_sites
+
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            standings_refresh(organization_ids=[producer.pk])
+        return len(captured.captured_queries)
+
+    with_two = queries()
+    for _ in range(4):
+        make_approved_site(producer)
+    assert queries() == with_two
+    assert SiteStanding.objects.filter(site__producer=producer).values("site").distinct().count() == 6
