@@ -17,6 +17,7 @@ from compliance.models import Evidence, EvidenceType, SiteClaimStanding, SiteSta
 from compliance.standing import standings_disagreeing, standings_refresh
 from core import clock
 from listings.models import Listing
+from listings.visibility import obstacles, visible_listings
 from producers.models import Producer, Site
 from tests.journeys.steps import offer_body
 from tests.problems import assert_problem
@@ -228,3 +229,27 @@ def test_refreshing_one_organisation_costs_the_same_queries_whatever_its_sites(t
         make_approved_site(producer)
     assert queries() == with_two
     assert SiteStanding.objects.filter(site__producer=producer).values("site").distinct().count() == 6
+
+
+def test_the_gate_and_its_words_agree_on_every_mix_of_sites(two_sites, producer_admin):
+    """visible_listings (SQL, stored verdicts) and obstacles (the engine) say the same, today and after A's
+    title lapses, for listings from A, from B and from both, with no claim, with one the producer holds
+    (Fairmined, certified for the producer as a whole) and with one it does not (mercury-free)."""
+    producer, site_a, site_b = two_sites
+    approved(producer, "CERT_FAIRMINED", site=None, days=200)
+    standings_refresh(organization_ids=[producer.pk])
+    ids = [
+        draft(producer_admin, *sites, claims=claims)
+        for sites in [(site_a,), (site_b,), (site_a, site_b)]
+        for claims in ([], ["fairmined"], ["mercury_free"])
+    ]
+    Listing.objects.filter(pk__in=ids).update(status="published")
+    offered = []
+    for day in (clock.today_lima(), clock.today_lima() + dt.timedelta(days=A_TITLE_DAYS + 1)):
+        with mock.patch.object(clock, "today_lima", return_value=day):
+            in_sql = visible_listings(Listing.objects.filter(pk__in=ids), day).values_list("pk", flat=True)
+            visible = {str(pk) for pk in in_sql}
+            clear = {str(listing.pk) for listing in Listing.objects.filter(pk__in=ids) if not obstacles(listing)}
+        assert visible == clear, day
+        offered.append(visible)
+    assert offered == [set(ids[:2]), set()]  # from A, without a claim or Fairmined; after the lapse, nothing
