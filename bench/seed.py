@@ -413,7 +413,7 @@ class Seeder:
         if not policy_requirements["individual"] or not claim_requirements.get("mercury_free"):
             sys.exit("the compliance catalogue is missing: did the migrations run?")
 
-        def item(index: int, type_code: str, state: str, **extra: Any) -> Evidence:
+        def item(index: int, type_code: str, state: str, site: Any = None, **extra: Any) -> Evidence:
             issued = today - dt.timedelta(days=rng.randint(1, 300))
             if state == "approved":
                 if validity[type_code] in ("no_expiry", "until_changed", "per_lot"):
@@ -424,13 +424,12 @@ class Seeder:
                 until = today - dt.timedelta(days=rng.randint(1, 90))
             else:
                 until = None
-            site = self.sites[index][0] if type_code in site_specific and self.sites[index] else None
             return Evidence(
                 id=make_uuid(rng),
                 organization_id=self.producer_ids[index],
                 evidence_type_id=type_code,
                 site_id=site,
-                document_number=f"DOC-{index:05d}-{type_code}",
+                document_number=f"DOC-{index:05d}-{type_code}" + (f"-{str(site)[:8]}" if site else ""),
                 issue_date=issued,
                 status="approved" if state == "lapsed" else state,
                 submitted_by_id=self.admin_ids[index],
@@ -438,6 +437,13 @@ class Seeder:
                 valid_until=until,
                 **extra,
             )
+
+        def items(index: int, type_code: str, state: str, **extra: Any) -> Iterator[Evidence]:
+            """One item, or for a type granted per site one naming each approved site (gold is judged by
+            origin: a title backs only its own site's listings)."""
+            sites = self.sites[index] if type_code in site_specific and self.sites[index] else [None]
+            for site in sites:
+                yield item(index, type_code, state, site, **extra)
 
         def generate() -> Iterator[Evidence]:
             for index in range(self.producer_count):
@@ -454,25 +460,25 @@ class Seeder:
                     type_code = rng.choice(types_of[code])
                     if code == broken and state == "missing":
                         if rng.random() < 0.5:
-                            yield item(index, type_code, rng.choice(["submitted", "in_review", "rejected"]))
+                            yield from items(index, type_code, rng.choice(["submitted", "in_review", "rejected"]))
                         continue
                     if code == broken and state == "lapsed":
-                        yield item(index, type_code, "lapsed")
+                        yield from items(index, type_code, "lapsed")
                         continue
                     if rng.random() < 0.1:  # an older item this one replaced
-                        yield item(index, type_code, "superseded")
-                    yield item(index, type_code, "approved")
+                        yield from items(index, type_code, "superseded")
+                    yield from items(index, type_code, "approved")
                 # The items that back claims.
                 mercury_free = rng.random() < 0.5
                 fairmined = rng.random() < 0.15
                 ecological = fairmined and rng.random() < 0.5
                 if mercury_free:
                     for code in claim_requirements["mercury_free"]:
-                        yield item(index, rng.choice(types_of[code]), "approved")
+                        yield from items(index, rng.choice(types_of[code]), "approved")
                 if fairmined:
                     for code in claim_requirements["fairmined"]:
                         attributes = {"ecological": True} if ecological else {}
-                        yield item(index, rng.choice(types_of[code]), "approved", attributes=attributes)
+                        yield from items(index, rng.choice(types_of[code]), "approved", attributes=attributes)
                 self.mercury_free.append(mercury_free)
                 self.fairmined.append(fairmined)
                 self.ecological.append(ecological)
@@ -668,9 +674,9 @@ def main(argv: list[str] | None = None) -> None:
     call_command("migrate", verbosity=0, interactive=False)
     if args.reuse and already_seeded(args.producers, args.listings):
         print(f"{name} already holds {args.producers} producers and {args.listings} listings: reused")
-        from compliance.models import OrganizationStanding
+        from compliance.models import SiteStanding
 
-        if not OrganizationStanding.objects.exists():  # seeded before the stored verdicts existed
+        if not SiteStanding.objects.exists():  # seeded before the stored (per-site) verdicts existed
             refresh_standings()
             analyze()
         report(name)

@@ -88,3 +88,8 @@ def default_valid_until(evidence_type: EvidenceType, issue_date: dt.date, expiry
     else:  # no expiry, until the facts change, one lot
         until = NO_EXPIRY
     return min(until, expiry_date) if expiry_date else until
+
+
+def site_specific_type_codes() -> frozenset[str]:
+    """The evidence types granted for one site: their items count only for the site they name."""
+    return frozenset(EvidenceType.objects.filter(site_specific=True).values_list("code", flat=True))

@@ -380,3 +380,49 @@ class ClaimStanding(models.Model):
 
     def __str__(self) -> str:
         return f"{self.organization_id}: {self.claim_id} until {self.holds_until}"
+
+
+class SiteStanding(models.Model):
+    """The engine's verdict for one origin (the site's producer, at this site) under one policy: what the
+    listing gate reads. Judged by the site rule (`compliance.policy.facts_for_site`): the organisation's
+    items that are not site-specific count for every site, a site-specific item only for the site it names,
+    so the verdict includes the organisation-level requirements. Refreshed with the organisation's
+    `OrganizationStanding`, for every site whatever its status (the gate checks the site's approval)."""
+
+    site = models.ForeignKey("producers.Site", on_delete=models.CASCADE, related_name="standings")
+    policy = models.ForeignKey(Policy, on_delete=models.CASCADE, related_name="+")
+    compliant_until = models.DateField(null=True, blank=True)
+    refreshed_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["site", "policy"], name="site_standing_one_per_policy"),
+        ]
+        indexes = [
+            models.Index(fields=["policy", "compliant_until", "site"], name="site_standing_policy_until_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"site {self.site_id} under policy {self.policy_id}: compliant until {self.compliant_until}"
+
+
+class SiteClaimStanding(models.Model):
+    """Until when the evidence that counts for one origin (by the site rule) backs a claim (NO_EXPIRY for
+    no end). A table of its own rather than a site on `ClaimStanding`: that one answers for an organisation
+    (every item, wherever it names), this one for an origin, and each keeps a plain unique key and the
+    narrow index the gate reads (claim, until, site)."""
+
+    site = models.ForeignKey("producers.Site", on_delete=models.CASCADE, related_name="claim_standings")
+    claim = models.ForeignKey(Claim, on_delete=models.CASCADE, related_name="+")
+    holds_until = models.DateField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["site", "claim"], name="site_claim_standing_unique"),
+        ]
+        indexes = [
+            models.Index(fields=["claim", "holds_until", "site"], name="site_claim_standing_until_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"site {self.site_id}: {self.claim_id} until {self.holds_until}"

@@ -1,9 +1,16 @@
 """The compliance engine: one pure function of (policy, evidence, today), and its SQL twin.
 
-`evaluate` answers, for one organisation: compliant or not, until when (`valid_until`, the day the first
+`evaluate` answers, for one organisation (or one origin: an organisation at one of its sites, when given the
+items `facts_for_site` keeps): compliant or not, until when (`valid_until`, the day the first
 required item lapses), every requirement with its state and the evidence behind it, and the claims that
 hold with their assurance level. `annotate_compliance` gives the same `compliant` and `valid_until` for
-many organisations in one query; a property-based test keeps the two in agreement.
+many organisations in one query, `annotate_site_compliance` for many sites; a property-based test keeps the
+SQL and the engine in agreement.
+
+The site rule: gold comes from an origin, an organisation at one site. For site S an item counts when its
+type is not site-specific (the RUC, the REINFO registration, the roster...) or when it names S (the
+concession title, the environmental instrument, the closure plan...). A title approved for site A never
+backs gold from site B.
 
 An item counts ("is valid") when it is approved and its `valid_until` is today or later. Superseded,
 revoked, rejected items never count; submitted and in-review items make a requirement `pending`.
@@ -42,6 +49,8 @@ class EvidenceFact:
     status: str
     valid_until: dt.date | None = None
     attributes: Mapping[str, Any] = field(default_factory=dict)
+    site_id: Any = None  # the site the item names (items of site-specific types must name one)
+    site_specific: bool = False  # its type is granted for one site (a concession title, an IGAFOM...)
 
 
 @dataclass(frozen=True)
@@ -91,6 +100,15 @@ class ComplianceResult:
     @property
     def missing(self) -> tuple[RequirementResult, ...]:
         return tuple(r for r in self.requirements if r.state not in SATISFIED)
+
+
+def facts_for_site(evidence: Iterable[EvidenceFact], site_id: Any) -> tuple[EvidenceFact, ...]:
+    """The items that count for an origin (the organisation, one of its sites): those of types that are not
+    site-specific, and those of site-specific types that name this site. With `site_id=None` (an
+    organisation judged without a site, a buyer) only the items that are not site-specific count."""
+    return tuple(
+        item for item in evidence if not item.site_specific or (site_id is not None and item.site_id == site_id)
+    )
 
 
 def _is_valid(item: EvidenceFact, today: dt.date) -> bool:
@@ -181,29 +199,34 @@ def _later(a: dt.date | None, b: dt.date | None) -> dt.date | None:
 
 
 # --- The SQL twin ---------------------------------------------------------------------------------
-def requirement_valid_until(rule: RequirementRule, today: dt.date, organization_ref: str = "pk") -> Subquery:
-    """Latest valid_until of the organisation's valid items for one requirement (NULL when none)."""
+def requirement_valid_until(
+    rule: RequirementRule, today: dt.date, organization_ref: str = "pk", site_ref: str | None = None
+) -> Subquery:
+    """Latest valid_until of the organisation's valid items for one requirement (NULL when none). With
+    `site_ref`, the origin's: items of site-specific types count only when they name that site
+    (`facts_for_site`)."""
     from compliance.models import Evidence
 
-    latest = (
-        Evidence.objects.filter(
-            organization_id=OuterRef(organization_ref),
-            evidence_type_id__in=sorted(rule.type_codes),
-            status="approved",
-            valid_until__gte=today,
-        )
-        .values("organization_id")
-        .annotate(latest=Max("valid_until"))
-        .values("latest")
+    valid = Evidence.objects.filter(
+        organization_id=OuterRef(organization_ref),
+        evidence_type_id__in=sorted(rule.type_codes),
+        status="approved",
+        valid_until__gte=today,
     )
+    if site_ref is not None:
+        valid = valid.filter(Q(evidence_type__site_specific=False) | Q(site_id=OuterRef(site_ref)))
+    latest = valid.values("organization_id").annotate(latest=Max("valid_until")).values("latest")
     return Subquery(latest, output_field=models.DateField())
 
 
-def compliance_expressions(policy: PolicyRule, today: dt.date, organization_ref: str = "pk") -> dict[str, Any]:
+def compliance_expressions(
+    policy: PolicyRule, today: dt.date, organization_ref: str = "pk", site_ref: str | None = None
+) -> dict[str, Any]:
     """Annotations for a queryset: `req_<code>` per requirement, `compliance_valid_until` (NULL unless
-    compliant) and `is_compliant`, for the organisations whose id is `organization_ref`."""
+    compliant) and `is_compliant`, for the organisations whose id is `organization_ref` (and, with
+    `site_ref`, for the origins: that organisation at the site whose id is `site_ref`)."""
     annotations: dict[str, Any] = {
-        f"req_{rule.code.lower()}": requirement_valid_until(rule, today, organization_ref)
+        f"req_{rule.code.lower()}": requirement_valid_until(rule, today, organization_ref, site_ref)
         for rule in policy.requirements
     }
     names = list(annotations)
@@ -228,3 +251,10 @@ def compliance_expressions(policy: PolicyRule, today: dt.date, organization_ref:
 
 def annotate_compliance(queryset: models.QuerySet[Any], policy: PolicyRule, today: dt.date) -> models.QuerySet[Any]:
     return queryset.annotate(**compliance_expressions(policy, today))
+
+
+def annotate_site_compliance(
+    queryset: models.QuerySet[Any], policy: PolicyRule, today: dt.date
+) -> models.QuerySet[Any]:
+    """The same for sites: each site's origin (its producer, the site) judged by the site rule."""
+    return queryset.annotate(**compliance_expressions(policy, today, organization_ref="producer_id", site_ref="pk"))

@@ -1,5 +1,8 @@
-"""The stored verdicts that search reads: `OrganizationStanding` and `ClaimStanding`, refreshed from the
-engine whenever the approved evidence of an organisation changes.
+"""The stored verdicts that search reads, refreshed from the engine whenever the approved evidence of an
+organisation changes: per organisation (`OrganizationStanding`, `ClaimStanding`: every item counts, the
+verdict buyers' KYC and reports read) and per origin, an organisation at one of its sites
+(`SiteStanding`, `SiteClaimStanding`: by the site rule, `compliance.policy.facts_for_site`; the listing gate
+reads these). A refresh writes the rows of every site of the organisation, whatever the site's status.
 
 Why stored: judging every producer's evidence on every search costs a pass over all valid evidence per
 requirement set (hundreds of milliseconds at 10,000 producers, see bench/README.md). Why still correct
@@ -17,6 +20,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import transaction
@@ -24,11 +28,20 @@ from django.utils import timezone
 
 from accounts.models import Organization
 from compliance import catalogue
-from compliance.models import NO_EXPIRY, Claim, ClaimStanding, Evidence, OrganizationStanding, Policy
-from compliance.policy import ClaimRule, PolicyRule, RequirementRule, evaluate
+from compliance.models import (
+    NO_EXPIRY,
+    Claim,
+    ClaimStanding,
+    Evidence,
+    OrganizationStanding,
+    Policy,
+    SiteClaimStanding,
+    SiteStanding,
+)
+from compliance.policy import ClaimRule, PolicyRule, RequirementRule, evaluate, facts_for_site
 from compliance.selectors import fact
 from core import clock
-from producers.models import Producer
+from producers.models import Producer, Site
 
 _CHUNK = 2000
 
@@ -47,44 +60,61 @@ class _Catalogue:
         # Roster-backed claims are judged at query time; the others come from evidence alone.
         self.claims: tuple[ClaimRule, ...] = tuple(c for c in catalogue.claim_rules() if c.rule != Claim.Rule.WOMEN_LED)
         self.rules: dict[str, RequirementRule] = catalogue.all_requirement_rules()
+        self.site_specific = catalogue.site_specific_type_codes()
 
 
-def _rows(
-    organizations: list[Organization], today: dt.date, known: _Catalogue
-) -> tuple[list[OrganizationStanding], list[ClaimStanding]]:
-    legal_kinds = dict(
-        Producer.objects.filter(pk__in=[o.pk for o in organizations]).values_list("organization_id", "legal_kind")
-    )
+@dataclass
+class _Rows:
+    standings: list[OrganizationStanding] = field(default_factory=list)
+    claims: list[ClaimStanding] = field(default_factory=list)
+    site_standings: list[SiteStanding] = field(default_factory=list)
+    site_claims: list[SiteClaimStanding] = field(default_factory=list)
+
+
+def _rows(organizations: list[Organization], today: dt.date, known: _Catalogue) -> _Rows:
+    """Every stored verdict of these organisations, in three queries whatever their number."""
+    ids = [o.pk for o in organizations]
+    legal_kinds = dict(Producer.objects.filter(pk__in=ids).values_list("organization_id", "legal_kind"))
+    sites: dict[Any, list[Any]] = defaultdict(list)
+    for producer_id, site_id in (
+        Site.objects.filter(producer_id__in=ids).order_by("pk").values_list("producer_id", "pk")
+    ):
+        sites[producer_id].append(site_id)
     evidence: dict[Any, list[Evidence]] = defaultdict(list)
-    for item in Evidence.objects.filter(organization_id__in=[o.pk for o in organizations], status="approved").only(
-        "id", "organization_id", "evidence_type_id", "status", "valid_until", "attributes"
+    for item in Evidence.objects.filter(organization_id__in=ids, status="approved").only(
+        "id", "organization_id", "evidence_type_id", "site_id", "status", "valid_until", "attributes"
     ):
         evidence[item.organization_id].append(item)
     now = timezone.now()
-    standings: list[OrganizationStanding] = []
-    claims: list[ClaimStanding] = []
+    rows = _Rows()
     for organization in organizations:
-        facts = [fact(item) for item in evidence[organization.pk]]
+        facts = [fact(item, known.site_specific) for item in evidence[organization.pk]]
         subject = catalogue.policy_subject(organization, legal_kinds.get(organization.pk))
+        is_producer = organization.kind == Organization.Kind.PRODUCER
         for index, (policy, rule) in enumerate(known.policies[subject]):
-            is_producer = organization.kind == Organization.Kind.PRODUCER
-            result = evaluate(
-                rule,
-                facts,
-                today,
-                claims=known.claims if index == 0 and is_producer else (),
-                requirement_rules=known.rules,
-            )
-            standings.append(
+            claims = known.claims if index == 0 and is_producer else ()
+            result = evaluate(rule, facts, today, claims=claims, requirement_rules=known.rules)
+            rows.standings.append(
                 OrganizationStanding(
                     organization=organization, policy=policy, compliant_until=result.valid_until, refreshed_at=now
                 )
             )
-            claims.extend(
+            rows.claims.extend(
                 ClaimStanding(organization=organization, claim_id=held.code, holds_until=held.valid_until or NO_EXPIRY)
                 for held in result.claims
             )
-    return standings, claims
+            for site_id in sites[organization.pk]:
+                origin = evaluate(
+                    rule, facts_for_site(facts, site_id), today, claims=claims, requirement_rules=known.rules
+                )
+                rows.site_standings.append(
+                    SiteStanding(site_id=site_id, policy=policy, compliant_until=origin.valid_until, refreshed_at=now)
+                )
+                rows.site_claims.extend(
+                    SiteClaimStanding(site_id=site_id, claim_id=held.code, holds_until=held.valid_until or NO_EXPIRY)
+                    for held in origin.claims
+                )
+    return rows
 
 
 def _chunks(ids: list[Any]) -> Iterator[list[Any]]:
@@ -107,12 +137,22 @@ def standings_refresh(*, organization_ids: Iterable[Any] | None = None, today: d
     ids = list(organizations.order_by("pk").select_for_update().values_list("pk", flat=True))
     for chunk in _chunks(ids):
         batch = list(Organization.objects.filter(pk__in=chunk).order_by("pk"))
-        standings, claims = _rows(batch, today, known)
+        rows = _rows(batch, today, known)
         OrganizationStanding.objects.filter(organization_id__in=chunk).delete()
         ClaimStanding.objects.filter(organization_id__in=chunk).delete()
-        OrganizationStanding.objects.bulk_create(standings, batch_size=_CHUNK)
-        ClaimStanding.objects.bulk_create(claims, batch_size=_CHUNK)
+        SiteStanding.objects.filter(site__producer_id__in=chunk).delete()
+        SiteClaimStanding.objects.filter(site__producer_id__in=chunk).delete()
+        OrganizationStanding.objects.bulk_create(rows.standings, batch_size=_CHUNK)
+        ClaimStanding.objects.bulk_create(rows.claims, batch_size=_CHUNK)
+        SiteStanding.objects.bulk_create(rows.site_standings, batch_size=_CHUNK)
+        SiteClaimStanding.objects.bulk_create(rows.site_claims, batch_size=_CHUNK)
     return len(ids)
+
+
+def site_added(*, organization_id: Any) -> None:
+    """A producer added a site (settings.SITE_ADDED): its verdicts are stored in the same transaction, so
+    the check (`standings_disagreeing`) never finds a site without them."""
+    standings_refresh(organization_ids=[organization_id])
 
 
 def standings_disagreeing(*, today: dt.date | None = None) -> list[Any]:
@@ -121,7 +161,11 @@ def standings_disagreeing(*, today: dt.date | None = None) -> list[Any]:
     known = _Catalogue(today)
 
     def as_sets(
-        standings: Iterable[OrganizationStanding], claims: Iterable[ClaimStanding]
+        standings: Iterable[OrganizationStanding],
+        claims: Iterable[ClaimStanding],
+        site_standings: Iterable[SiteStanding],
+        site_claims: Iterable[SiteClaimStanding],
+        owners: dict[Any, Any],
     ) -> dict[Any, set[tuple[Any, ...]]]:
         found: dict[Any, set[tuple[Any, ...]]] = defaultdict(set)
         for standing in standings:
@@ -129,6 +173,15 @@ def standings_disagreeing(*, today: dt.date | None = None) -> list[Any]:
                 found[standing.organization_id].add(("policy", standing.policy_id, standing.compliant_until))
         for claim in claims:
             found[claim.organization_id].add(("claim", claim.claim_id, claim.holds_until))
+        for site_standing in site_standings:
+            if site_standing.compliant_until is not None:
+                found[owners.get(site_standing.site_id)].add(
+                    ("site", site_standing.site_id, site_standing.policy_id, site_standing.compliant_until)
+                )
+        for site_claim in site_claims:
+            found[owners.get(site_claim.site_id)].add(
+                ("site_claim", site_claim.site_id, site_claim.claim_id, site_claim.holds_until)
+            )
         return found
 
     disagreeing = []
@@ -138,10 +191,15 @@ def standings_disagreeing(*, today: dt.date | None = None) -> list[Any]:
         .values_list("pk", flat=True)
     )
     for chunk in _chunks(ids):
-        expected = as_sets(*_rows(list(Organization.objects.filter(pk__in=chunk).order_by("pk")), today, known))
+        owners = dict(Site.objects.filter(producer_id__in=chunk).values_list("pk", "producer_id"))
+        rows = _rows(list(Organization.objects.filter(pk__in=chunk).order_by("pk")), today, known)
+        expected = as_sets(rows.standings, rows.claims, rows.site_standings, rows.site_claims, owners)
         stored = as_sets(
             OrganizationStanding.objects.filter(organization_id__in=chunk),
             ClaimStanding.objects.filter(organization_id__in=chunk),
+            SiteStanding.objects.filter(site__producer_id__in=chunk),
+            SiteClaimStanding.objects.filter(site__producer_id__in=chunk),
+            owners,
         )
         disagreeing += [pk for pk in chunk if expected.get(pk, set()) != stored.get(pk, set())]
     return disagreeing

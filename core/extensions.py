@@ -1,7 +1,9 @@
 """Functions an earlier app calls but a later app provides, named in settings (like AUTH_USER_MODEL).
 
 The producers app shows badges and compliance that the compliance app (after it in the layer order)
-computes: `PRODUCER_STANDING` names that function, so no app imports a later one.
+computes: `PRODUCER_STANDING` names that function, so no app imports a later one. Likewise
+`PRODUCERS_HOLDING` (the directory's claim filter) and `SITE_ADDED` (a new site's compliance verdict is
+stored by the compliance app when the producers app creates the site).
 """
 
 from __future__ import annotations

@@ -104,7 +104,7 @@ def listing_publication_state(*, actor: Actor, listing: Listing) -> dict[str, An
     }
 
 
-def listing_hold(listing: Listing) -> dict[str, str] | None:
+def listing_hold(listing: Listing) -> dict[str, str | None] | None:
     """What holds a listing back from buyers after its publish, and who releases it; None when not held."""
     if listing.status != Status.HELD:
         return None

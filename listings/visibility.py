@@ -1,15 +1,19 @@
 """Which listings buyers see, computed at query time: a lapse hides a listing the same day, with no job.
 
-Visible = published, some quantity left, inside its validity window, the producer verified by the network
-and compliant today under the policy of its kind, and every claim of the listing backed today by the
-producer's evidence (or, for women-led, by its roster). `visible_listings` says it in one SQL query;
-`obstacles` (below) says it in words, for the producer, from the compliance engine itself (tests keep the
-two in agreement).
+Visible = published, some quantity left, inside its validity window, the producer verified by the network,
+and, for every site the listing names (at least one), the site approved and its origin (the producer at that
+site) compliant today under the policy of the producer's kind; every claim of the listing backed today at
+every one of its sites (or, for women-led, by the producer's roster). An origin is judged by the site rule
+(`compliance.policy.facts_for_site`): a concession title or environmental instrument counts only for the site
+it names, the producer's other items for all its sites. `visible_listings` says it in one SQL query;
+`obstacles` (below) says it in words, for the producer, from the compliance engine itself, naming the site
+when what is missed is a site's (tests keep the two in agreement).
 
-Compliance is read from the verdicts that `compliance.standing` stores whenever evidence is decided: the
-last day each organisation is compliant under each policy, and until when each claim holds. Comparing
-those dates with today is what makes a lapse take effect the same day; the query reads one small index
-per condition instead of judging every producer's evidence (bench/README.md has the figures).
+Compliance is read from the verdicts that `compliance.standing` stores whenever evidence is decided or a
+site added: the last day each origin is compliant under each policy (`SiteStanding`), and until when each
+claim holds there (`SiteClaimStanding`). Comparing those dates with today is what makes a lapse take effect
+the same day; the query reads one small index per condition instead of judging every producer's evidence
+(bench/README.md has the figures).
 """
 
 from __future__ import annotations
@@ -18,24 +22,34 @@ import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
+from typing import Any
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils.translation import gettext as _
 
 from compliance import catalogue
-from compliance.models import Claim, ClaimStanding, Evidence, OrganizationStanding
-from compliance.selectors import standing_of
+from compliance.models import Claim, Evidence, SiteClaimStanding, SiteStanding
+from compliance.selectors import Standing, origin_standing, origin_standings
 from core import clock
 from listings.models import Listing, ListingClaim, Status
 from producers.models import Site
 from producers.selectors import verified_condition, women_led_producer_of
 
+ListingSite = Listing.sites.through
 
-def _compliant_under(policy_id: int | None, today: dt.date) -> Q:
+
+def _origins_compliant_under(policy_id: int | None, today: dt.date) -> Q:
+    """Every site of the listing approved and its origin (the producer at that site) compliant today under
+    the policy, and the listing names at least one site."""
     if policy_id is None:
         return Q(pk__in=[])  # no policy in force: nobody is compliant (the gate says why)
-    standing = OrganizationStanding.objects.filter(policy_id=policy_id, compliant_until__gte=today)
-    return Q(producer_id__in=standing.values("organization_id"))
+    lacking = ListingSite.objects.filter(listing_id=OuterRef("pk")).filter(
+        ~Q(site__status=Site.Status.APPROVED)
+        | ~Exists(
+            SiteStanding.objects.filter(site_id=OuterRef("site_id"), policy_id=policy_id, compliant_until__gte=today)
+        )
+    )
+    return Exists(ListingSite.objects.filter(listing_id=OuterRef("pk"))) & ~Exists(lacking)
 
 
 def visible_listings(queryset: QuerySet[Listing], today: dt.date) -> QuerySet[Listing]:
@@ -56,22 +70,22 @@ def _visible_condition(
     subquery PostgreSQL misjudged how many claims need evidence and merged every listing's claims, sorted
     (bench/README.md: the page query at 100,000 listings went from 113-125 ms to 78-84 ms)."""
     individual = Q(producer__legal_kind="individual")
-    compliant = (individual & _compliant_under(individual_policy, today)) | (
-        ~individual & _compliant_under(organization_policy, today)
+    compliant = (individual & _origins_compliant_under(individual_policy, today)) | (
+        ~individual & _origins_compliant_under(organization_policy, today)
     )
-    # A claim of the listing that the producer's evidence does not back today (roster claims aside).
+    # A claim of the listing that the evidence of one of the listing's origins does not back today (roster
+    # claims aside): a claim must hold for every site the gold comes from.
+    site_without_claim = ListingSite.objects.filter(listing_id=OuterRef("listing_id")).exclude(
+        Exists(
+            SiteClaimStanding.objects.filter(
+                site_id=OuterRef("site_id"), claim_id=OuterRef(OuterRef("claim_id")), holds_until__gte=today
+            )
+        )
+    )
     unbacked = (
         ListingClaim.objects.filter(listing_id=OuterRef("pk"))
         .exclude(claim_id__in=roster_claims)
-        .exclude(
-            Exists(
-                ClaimStanding.objects.filter(
-                    organization_id=OuterRef(OuterRef("producer_id")),
-                    claim_id=OuterRef("claim_id"),
-                    holds_until__gte=today,
-                )
-            )
-        )
+        .filter(Exists(site_without_claim))
     )
     claims_roster = ListingClaim.objects.filter(claim_id__in=roster_claims).values("listing_id")
     return (
@@ -94,13 +108,31 @@ class Obstacle:
     code: str
     message: str
     what_to_do: str
+    site: str | None = None  # the site whose origin misses it; None for what the producer as a whole misses
 
-    def as_dict(self) -> dict[str, str]:
-        return {"code": self.code, "message": self.message, "what_to_do": self.what_to_do}
+    def as_dict(self) -> dict[str, str | None]:
+        return {"code": self.code, "message": self.message, "what_to_do": self.what_to_do, "site": self.site}
+
+
+def _site_level_codes(requirements: dict[str, Any]) -> tuple[set[str], set[str]]:
+    """The requirements and claims that are judged site by site: those an item of a site-specific type can
+    satisfy (the others have the same answer at every site: they are the producer's as a whole)."""
+    per_site = {
+        code
+        for code, requirement in requirements.items()
+        if any(t.site_specific for t in requirement.evidence_types.all())
+    }
+    claims = set()
+    for claim in Claim.objects.prefetch_related("requirements__evidence_types", "implies"):
+        if any(t.site_specific for r in claim.requirements.all() for t in r.evidence_types.all()):
+            claims.add(claim.code)
+            claims.update(other.code for other in claim.implies.all())  # the claims it implies vary too
+    return per_site, claims
 
 
 def obstacles(listing: Listing) -> list[Obstacle]:
-    """Everything that keeps a listing from being offered today, in the caller's language."""
+    """Everything that keeps a listing from being offered today, in the caller's language. The gold comes
+    from the listing's sites: what an origin (the producer at one site) misses is named with the site."""
     today = clock.today_lima()
     producer = listing.producer
     found: list[Obstacle] = []
@@ -112,37 +144,56 @@ def obstacles(listing: Listing) -> list[Obstacle]:
                 _("Submit the profile and wait for a reviewer's verification."),
             )
         )
-    for site in listing.sites.all():
+    sites = list(listing.sites.order_by("name"))
+    for site in sites:
         if site.status != Site.Status.APPROVED:
             found.append(
                 Obstacle(
                     "site_not_approved",
                     _("The site %(site)s is not approved.") % {"site": site.name},
                     _("Wait for a reviewer to approve the site, or offer gold from another one."),
+                    str(site.pk),
                 )
             )
-    standing = standing_of(producer.organization, today)
-    requirements = {r.code: r for r in standing.policy.requirements.all()}
-    for result in standing.result.missing:
-        requirement = requirements[result.code]
-        found.append(
-            Obstacle(
-                result.code,
-                _("%(name)s: %(state)s.") % {"name": requirement.name, "state": state_label(result.state)},
-                requirement.what_to_do,
-            )
-        )
-    held = {claim.code for claim in standing.result.claims}
-    for code in listing.claim_rows.values_list("claim_id", flat=True):
-        if code not in held:
-            claim = Claim.objects.get(pk=code)
+    judged = origin_standings(producer, today, sites)
+    origins: list[tuple[Site | None, Standing]] = list(judged.sites) or [(None, origin_standing(producer, None, today))]
+    requirements = {r.code: r for r in judged.whole.policy.requirements.prefetch_related("evidence_types")}
+    per_site, per_site_claims = _site_level_codes(requirements)
+    said: set[str] = set()  # what the producer as a whole misses is said once
+
+    def add(code: str, site: Site | None, message: str, what_to_do: str, varies: bool) -> None:
+        if site is not None and varies:
             found.append(
                 Obstacle(
-                    f"claim_{code}",
-                    _("The claim “%(claim)s” is not backed by approved evidence.") % {"claim": claim.name},
-                    _("Upload and get approved the evidence this claim needs, or remove the claim."),
+                    code, _("Site %(site)s: %(what)s") % {"site": site.name, "what": message}, what_to_do, str(site.pk)
                 )
             )
+        elif code not in said:
+            said.add(code)
+            found.append(Obstacle(code, message, what_to_do))
+
+    listed_claims = list(listing.claim_rows.values_list("claim_id", flat=True))
+    for origin_site, standing in origins:
+        for result in standing.result.missing:
+            requirement = requirements[result.code]
+            add(
+                result.code,
+                origin_site,
+                _("%(name)s: %(state)s.") % {"name": requirement.name, "state": state_label(result.state)},
+                requirement.what_to_do,
+                result.code in per_site,
+            )
+        held = {claim.code for claim in standing.result.claims}
+        for code in listed_claims:
+            if code not in held:
+                claim = Claim.objects.get(pk=code)
+                add(
+                    f"claim_{code}",
+                    origin_site,
+                    _("The claim “%(claim)s” is not backed by approved evidence.") % {"claim": claim.name},
+                    _("Upload and get approved the evidence this claim needs, or remove the claim."),
+                    code in per_site_claims,
+                )
     if listing.valid_until < today:
         found.append(
             Obstacle(

@@ -44,16 +44,6 @@ BASELINE = [
     "PPE_RECORD",
     "HG_DECL",
 ]
-SITE_TYPES = {
-    "PROD_DECL",
-    "MINING_RIGHT",
-    "SITE_GEO",
-    "IGAFOM",
-    "HG_FREE_PROCESS",
-    "SITE_VISIT",
-    "CLOSURE_EVID",
-    "ANP_COMPAT",
-}
 PHOTO_TYPES = {"PPE_RECORD", "HG_FREE_PROCESS", "CLOSURE_EVID"}
 
 
@@ -153,7 +143,7 @@ class DemoCompliance:
             document_number=number,
             issue_date=self.today - dt.timedelta(days=issued_days_ago),
             expiry_date=expiry,
-            site=site if code in SITE_TYPES else None,
+            site=site if evidence_type.site_specific else None,  # site-specific items name their site
             attributes=attributes or {},
             supersedes=supersedes,
             issuer=evidence_type.issuer[:200],

@@ -415,3 +415,4 @@ PRODUCER_STANDING = "compliance.selectors.producer_public_standing"
 # see those producers' lots, mass balance and exact site geometry.
 PRODUCER_COUNTERPARTIES = "trade.selectors.producers_in_inquiry_with"
 PRODUCERS_HOLDING = "compliance.selectors.producers_holding"
+SITE_ADDED = "compliance.standing.site_added"  # a new site's verdict is stored with the site

@@ -17,6 +17,7 @@ from audit.services import audit_record
 from core import clock
 from core.actor import Actor
 from core.errors import BadRequest, Conflict, PermissionDenied, field_error
+from core.extensions import provider
 from notifications.services import notify
 from producers import selectors
 from producers.geometry import WGS84, overlap_hectares, reference_shape, site_geometry, stored_shape
@@ -269,6 +270,9 @@ def site_create(*, actor: Actor, producer: Producer, **fields: Any) -> Site:
             "overlaps": site.overlaps,
         },
     )
+    # A new origin: the compliance app stores its verdict now (the producer's items that are not
+    # site-specific already count for it), in this transaction.
+    provider("SITE_ADDED")(organization_id=producer.pk)
     return site
 
 

@@ -232,13 +232,42 @@ class ClaimStateSerializer(serializers.Serializer):
     valid_until = serializers.DateField(allow_null=True)
 
 
+class OriginSiteSerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+    name = CharField()
+    status = serializers.ChoiceField(choices=["pending", "approved", "rejected"])
+
+
+class SiteComplianceSerializer(serializers.Serializer):
+    site = OriginSiteSerializer()
+    compliant = serializers.BooleanField(
+        help_text="The origin (the producer at this site) meets the policy: the producer's items that are not "
+        "site-specific count, and the site-specific ones that name this site. Listings from the site are "
+        "offered only when it is also approved."
+    )
+    valid_until = serializers.DateField(allow_null=True)
+    requirements = RequirementStateSerializer(many=True)
+
+
 class ComplianceSerializer(serializers.Serializer):
     organization = serializers.UUIDField()
     policy = CharField()
     policy_version = serializers.IntegerField()
     today = serializers.DateField()
-    compliant = serializers.BooleanField()
+    compliant = serializers.BooleanField(
+        help_text="A buyer: its KYC policy is met. A producer: at least one of its approved sites is compliant "
+        "(see `sites`)."
+    )
     valid_until = serializers.DateField(allow_null=True)
     verification_status = CharField(allow_null=True)
-    requirements = RequirementStateSerializer(many=True)
-    claims = ClaimStateSerializer(many=True)
+    requirements = RequirementStateSerializer(
+        many=True,
+        help_text="Requirement by requirement, counting every item of the organisation wherever it names; a "
+        "producer's listings are judged site by site (`sites`).",
+    )
+    claims = ClaimStateSerializer(
+        many=True, help_text="A producer's claims held at at least one approved site (women-led: from the roster)."
+    )
+    sites = SiteComplianceSerializer(
+        many=True, help_text="A producer's sites, each judged by the site rule (empty for a buyer)."
+    )

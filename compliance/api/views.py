@@ -47,7 +47,7 @@ from core.errors import IntegrityFailure, NotFound, PermissionDenied, documents_
 from core.filters import StrictBooleanFilter, StrictFilterSet, StrictOrderingFilter
 from core.permissions import ActsForOrganization
 from core.uploads import FileIntegrityError, check_upload_length, check_uploads, read_verified
-from producers.models import Site
+from producers.models import Producer, Site
 from producers.selectors import producer_get
 
 logger = logging.getLogger(__name__)
@@ -66,39 +66,63 @@ def _state_message(state: str, until: dt.date | None) -> str:
     )
 
 
-def compliance_body(organization: Organization, verification_status: str | None) -> dict[str, Any]:
-    today = clock.today_lima()
-    standing = selectors.standing_of(organization, today)
+def _requirements(standing: selectors.Standing) -> list[dict[str, Any]]:
     requirements = {r.code: r for r in standing.policy.requirements.all()}
-    result = standing.result
+    return [
+        {
+            "code": r.code,
+            "name": requirements[r.code].name,
+            "state": r.state,
+            "valid_until": None if r.valid_until in (None, NO_EXPIRY) else r.valid_until,
+            "evidence": list(r.evidence_ids),
+            "message": _state_message(r.state, r.valid_until),
+            "what_to_do": requirements[r.code].what_to_do,
+        }
+        for r in standing.result.requirements
+    ]
+
+
+def _shown(day: dt.date | None) -> dt.date | None:
+    return None if day in (None, NO_EXPIRY) else day
+
+
+def compliance_body(organization: Organization, verification_status: str | None) -> dict[str, Any]:
+    """The engine's answer. For a buyer, the organisation's. For a producer, origin by origin (`sites`:
+    each site judged by the site rule), and as a whole: `requirements` counts every item wherever it names,
+    while `compliant`, `valid_until` and `claims` are the origins' (compliant when at least one approved site
+    is, until the last day one is; a claim when at least one approved site backs it)."""
+    today = clock.today_lima()
+    producer = Producer.objects.filter(pk=organization.pk).first()
+    if producer is None:
+        standing = selectors.standing_of(organization, today)
+        compliant, valid_until, claims, sites = standing.result.compliant, standing.result.valid_until, None, []
+    else:
+        judged = selectors.origin_standings(producer, today)
+        standing = judged.whole
+        compliant, valid_until, claims = judged.compliant, judged.valid_until, judged.claims
+        sites = [
+            {
+                "site": {"id": site.pk, "name": site.name, "status": site.status},
+                "compliant": origin.result.compliant,
+                "valid_until": _shown(origin.result.valid_until),
+                "requirements": _requirements(origin),
+            }
+            for site, origin in judged.sites
+        ]
     return {
         "organization": organization.pk,
         "policy": standing.policy.subject,
         "policy_version": standing.policy.version,
         "today": today,
-        "compliant": result.compliant,
-        "valid_until": None if result.valid_until in (None, NO_EXPIRY) else result.valid_until,
+        "compliant": compliant,
+        "valid_until": _shown(valid_until),
         "verification_status": verification_status,
-        "requirements": [
-            {
-                "code": r.code,
-                "name": requirements[r.code].name,
-                "state": r.state,
-                "valid_until": None if r.valid_until in (None, NO_EXPIRY) else r.valid_until,
-                "evidence": list(r.evidence_ids),
-                "message": _state_message(r.state, r.valid_until),
-                "what_to_do": requirements[r.code].what_to_do,
-            }
-            for r in result.requirements
-        ],
+        "requirements": _requirements(standing),
         "claims": [
-            {
-                "code": c.code,
-                "assurance": c.assurance,
-                "valid_until": None if c.valid_until in (None, NO_EXPIRY) else c.valid_until,
-            }
-            for c in result.claims
+            {"code": c.code, "assurance": c.assurance, "valid_until": _shown(c.valid_until)}
+            for c in (standing.result.claims if claims is None else claims)
         ],
+        "sites": sites,
     }
 
 

@@ -174,6 +174,11 @@ class ObstacleSerializer(serializers.Serializer):
     code = CharField()
     message = CharField()
     what_to_do = CharField()
+    site = serializers.UUIDField(
+        allow_null=True,
+        help_text="The listing's site whose origin (the producer at that site) misses it; null for what the "
+        "producer misses as a whole.",
+    )
 
 
 class ListingDetailSerializer(ListingSerializer):

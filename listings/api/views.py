@@ -129,6 +129,7 @@ HELD_EXAMPLE = OpenApiExample(
             "checks it before buyers see the listing.",
             "what_to_do": "Upload your latest semester production declaration (PROD_DECL) with its fine grams, "
             "or offer less.",
+            "site": None,
             "released_by": "network_reviewer",
         },
     },

@@ -150,10 +150,13 @@ def test_validity_mapping(code: str, validity: str, days: int | None) -> None:
 
 
 def test_site_specific_and_second_review_flags() -> None:
+    # Granted for one site: the title, the environmental instrument (IGAFOM or certification, migration 0005),
+    # the closure plan, protected-area compatibility... The REINFO registration is the miner's, for every site.
     assert codes(EvidenceType.objects.filter(site_specific=True)) == {
         "SITE_GEO",
         "MINING_RIGHT",
         "IGAFOM",
+        "ENV_CERT",
         "ANP_COMPAT",
         "CLOSURE_EVID",
         "SITE_VISIT",
@@ -161,6 +164,7 @@ def test_site_specific_and_second_review_flags() -> None:
         "PROD_DECL",  # since compliance/0005: a declaration is per site and month
     }
     assert codes(EvidenceType.objects.filter(declares_production=True)) == {"PROD_DECL"}
+    assert not EvidenceType.objects.get(code="REINFO").site_specific
     assert codes(EvidenceType.objects.filter(needs_second_review=True)) == {"SITE_GEO", "SITE_VISIT", "CERT_FAIRMINED"}
 
 

@@ -1,5 +1,7 @@
 """The SQL twin agrees with the engine: for any evidence, `annotate_compliance` gives the same `compliant`
-and `valid_until` as `evaluate`, for every organisation, under every seeded policy, in one query."""
+and `valid_until` as `evaluate`, for every organisation, under every seeded policy, in one query; and
+`annotate_site_compliance` the same as `evaluate` on `facts_for_site`, for every origin (an organisation at
+one of its sites), with items naming any site or none."""
 
 from __future__ import annotations
 
@@ -16,8 +18,10 @@ from hypothesis import strategies as st
 from accounts.models import Organization, User
 from compliance import catalogue
 from compliance.models import NO_EXPIRY, Evidence, EvidenceStatus, Policy
-from compliance.policy import PolicyRule, annotate_compliance, evaluate
+from compliance.policy import PolicyRule, annotate_compliance, annotate_site_compliance, evaluate, facts_for_site
 from compliance.selectors import fact
+from producers.models import Producer, Site
+from tests.factories import make_ruc
 
 pytestmark = pytest.mark.django_db
 
@@ -159,3 +163,132 @@ def test_the_annotation_is_one_query_for_twenty_organisations():
         sorted((compliant, until) for _pk, compliant, until in rows) == [(False, None)] * 10 + [(True, NO_EXPIRY)] * 10
     )
     delete_world(user, org_ids)
+
+
+# --- The site rule: origins (an organisation at one of its sites) -----------------------------------------
+SiteRow = tuple[str, str, dt.date | None, int | None]  # ... and the index of the site the item names (or none)
+
+
+def origin_evidence(rule: PolicyRule, today: dt.date, sites: int) -> st.SearchStrategy[list[SiteRow]]:
+    """`organisation_evidence`, each item naming one of the `sites` or none, whatever its type: items of
+    site-specific types on the wrong site or on none, organisation-level items naming a site."""
+    named = st.integers(0, sites - 1)
+    site = st.one_of(named, named, st.none())  # mostly a site, so that origins are often compliant
+    return organisation_evidence(rule, today).flatmap(
+        lambda rows: (
+            st.tuples(*[site.map(lambda s, row=row: (*row, s)) for row in rows]).map(list) if rows else st.just([])
+        )
+    )
+
+
+def create_sited_world(orgs: list[tuple[int, list[SiteRow]]], today: dt.date) -> tuple[User, list[Any], list[Any]]:
+    user = User.objects.create(email=f"{uuid.uuid4().hex}@example.test", full_name="Revisora")
+    organizations = Organization.objects.bulk_create(
+        [Organization(kind=Organization.Kind.PRODUCER, legal_name=f"Org {n}", country="PE") for n in range(len(orgs))]
+    )
+    producers = Producer.objects.bulk_create(
+        [
+            Producer(
+                organization=o, legal_kind="cooperative", legal_category="REINFO", ruc=make_ruc(), district="huepetuhe"
+            )
+            for o in organizations
+        ]
+    )
+    sites: list[list[Site]] = []
+    for producer, (count, _rows) in zip(producers, orgs, strict=True):
+        sites.append(
+            Site.objects.bulk_create(
+                [
+                    Site(
+                        producer=producer,
+                        name=f"Playa {n}",
+                        concession_code=f"0102{n:05d}",
+                        district="huepetuhe",
+                        geometry={"type": "Point", "coordinates": [-70.51, -12.98]},
+                        latitude=-12.98,
+                        longitude=-70.51,
+                    )
+                    for n in range(count)
+                ]
+            )
+        )
+    Evidence.objects.bulk_create(
+        [
+            Evidence(
+                organization=organization,
+                evidence_type_id=type_code,
+                site=None if index is None else own_sites[index],
+                status=status,
+                valid_until=until,
+                issue_date=today - dt.timedelta(days=400),
+                submitted_by=user,
+            )
+            for organization, own_sites, (_count, rows) in zip(organizations, sites, orgs, strict=True)
+            for type_code, status, until, index in rows
+        ]
+    )
+    return user, [o.pk for o in organizations], [site.pk for own in sites for site in own]
+
+
+def sited_orgs(rule: PolicyRule, today: dt.date) -> st.SearchStrategy[list[tuple[int, list[SiteRow]]]]:
+    one = st.integers(1, 3).flatmap(lambda n: st.tuples(st.just(n), origin_evidence(rule, today, n)))
+    return st.lists(one, min_size=1, max_size=4)
+
+
+@settings(
+    max_examples=150,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(data=st.data(), today=st.dates(min_value=dt.date(2025, 1, 1), max_value=dt.date(2030, 12, 31)))
+def test_the_site_annotation_agrees_with_the_engine_on_every_origin(data, today):
+    producer_policies = [p for p in seeded_policies() if p.subject != Policy.Subject.BUYER]
+    rule = catalogue.policy_rule(data.draw(st.sampled_from(producer_policies), label="policy"))
+    orgs = data.draw(
+        sited_orgs(rule, today), label="(sites, evidence (type, status, valid_until, site)) per organisation"
+    )
+    user, org_ids, site_ids = create_sited_world(orgs, today)
+    try:
+        site_specific = catalogue.site_specific_type_codes()
+        facts: dict[Any, list[Any]] = {pk: [] for pk in org_ids}
+        for evidence in Evidence.objects.filter(organization_id__in=org_ids):
+            facts[evidence.organization_id].append(fact(evidence, site_specific))
+        annotated = {
+            row["id"]: row
+            for row in annotate_site_compliance(Site.objects.filter(pk__in=site_ids), rule, today).values()
+        }
+        assert set(annotated) == set(site_ids)
+        for site_id, row in annotated.items():
+            result = evaluate(rule, facts_for_site(facts[row["producer_id"]], site_id), today)
+            event(f"compliant={result.compliant}")
+            engine = (result.compliant, result.valid_until, {r.code: r.valid_until for r in result.requirements})
+            sql = (
+                row["is_compliant"],
+                row["compliance_valid_until"],
+                {r.code: row[f"req_{r.code.lower()}"] for r in rule.requirements},
+            )
+            assert sql == engine, f"site {site_ids.index(site_id)}: SQL {sql} != engine {engine}"
+    finally:
+        Evidence.objects.filter(organization_id__in=org_ids).delete()
+        Site.objects.filter(pk__in=site_ids).delete()
+        Producer.objects.filter(pk__in=org_ids).delete()
+        Organization.objects.filter(pk__in=org_ids).delete()
+        user.delete()
+
+
+def test_a_title_for_one_site_backs_only_that_site():
+    """The example the rule was written for, spelt out: site A's concession title, nothing for B."""
+    today = dt.date(2026, 3, 16)
+    rule = seeded_rule(Policy.Subject.ORGANIZATION)
+    everything = [(code, "approved", NO_EXPIRY, 0) for code in type_codes(rule)]
+    _user, org_ids, (site_a, site_b) = create_sited_world([(2, everything)], today)
+    rows = dict(
+        annotate_site_compliance(Site.objects.filter(pk__in=[site_a, site_b]), rule, today).values_list(
+            "pk", "is_compliant"
+        )
+    )
+    assert rows == {site_a: True, site_b: False}
+    facts = [fact(e, catalogue.site_specific_type_codes()) for e in Evidence.objects.filter(organization_id=org_ids[0])]
+    missing_at_b = {r.code for r in evaluate(rule, facts_for_site(facts, site_b), today).missing}
+    assert missing_at_b == {"MINING_RIGHT", "SITE_GEO", "ENVIRONMENTAL_INSTRUMENT"}
+    assert evaluate(rule, facts, today).compliant  # judged as a whole, as before the site rule

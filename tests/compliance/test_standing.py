@@ -14,14 +14,31 @@ from django.core.management import CommandError, call_command
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
+from accounts.models import Organization
 from compliance import catalogue
-from compliance.models import Claim, ClaimStanding, Evidence, OrganizationStanding, Policy, Requirement
-from compliance.policy import evaluate
+from compliance.models import (
+    Claim,
+    ClaimStanding,
+    Evidence,
+    OrganizationStanding,
+    Policy,
+    Requirement,
+    SiteClaimStanding,
+    SiteStanding,
+)
+from compliance.policy import evaluate, facts_for_site
 from compliance.selectors import fact
 from compliance.standing import standings_disagreeing, standings_refresh
 from core import clock
+from producers.models import Producer, Site
 from tests.compliance.helpers import add_reviewer, make_evidence, make_producer
-from tests.compliance.test_engine_agreement import create_world, delete_world, organisation_evidence
+from tests.compliance.test_engine_agreement import (
+    create_sited_world,
+    create_world,
+    delete_world,
+    organisation_evidence,
+    sited_orgs,
+)
 from tests.concurrency import postgres_only, run_at_once
 from tests.factories import MembershipFactory, OrganizationFactory
 
@@ -58,6 +75,50 @@ def test_a_stored_verdict_answers_like_the_engine_on_every_later_day(data, refre
         OrganizationStanding.objects.filter(organization_id__in=org_ids).delete()
         ClaimStanding.objects.filter(organization_id__in=org_ids).delete()
         delete_world(user, org_ids)
+
+
+@pytest.mark.django_db
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    data=st.data(),
+    refreshed_on=st.dates(min_value=SEEDED_FROM, max_value=dt.date(2030, 12, 31)),
+    days_later=st.one_of(st.integers(0, 3), st.integers(0, 900)),
+)
+def test_a_stored_site_verdict_answers_like_the_engine_on_every_later_day(data, refreshed_on, days_later):
+    """The same for origins: each site's stored verdict and claims are the engine's on `facts_for_site`."""
+    policy = catalogue.policy_in_force("organization", refreshed_on)
+    rule = catalogue.policy_rule(policy)
+    claims = tuple(c for c in catalogue.claim_rules() if c.rule != Claim.Rule.WOMEN_LED)
+    orgs = data.draw(sited_orgs(rule, refreshed_on), label="(sites, evidence with sites) per organisation")
+    user, org_ids, site_ids = create_sited_world(orgs, refreshed_on)
+    try:
+        standings_refresh(organization_ids=org_ids, today=refreshed_on)
+        day = refreshed_on + dt.timedelta(days=days_later)
+        site_specific = catalogue.site_specific_type_codes()
+        for site in Site.objects.filter(pk__in=site_ids):
+            facts = [fact(item, site_specific) for item in Evidence.objects.filter(organization_id=site.producer_id)]
+            engine = evaluate(
+                rule,
+                facts_for_site(facts, site.pk),
+                day,
+                claims=claims,
+                requirement_rules=catalogue.all_requirement_rules(),
+            )
+            until = SiteStanding.objects.get(site=site, policy=policy).compliant_until
+            held = set(
+                SiteClaimStanding.objects.filter(site=site, holds_until__gte=day).values_list("claim", flat=True)
+            )
+            event(f"compliant={engine.compliant}")
+            assert (until is not None and until >= day) == engine.compliant
+            assert held == {claim.code for claim in engine.claims}
+    finally:
+        OrganizationStanding.objects.filter(organization_id__in=org_ids).delete()
+        ClaimStanding.objects.filter(organization_id__in=org_ids).delete()
+        Evidence.objects.filter(organization_id__in=org_ids).delete()
+        Site.objects.filter(pk__in=site_ids).delete()
+        Producer.objects.filter(pk__in=org_ids).delete()
+        Organization.objects.filter(pk__in=org_ids).delete()
+        user.delete()
 
 
 @pytest.fixture

@@ -10,22 +10,28 @@ from compliance.models import Requirement
 from compliance.standing import standings_refresh
 from core import clock
 from listings.models import Listing
+from producers.models import Site
 from tests.contract.test_permission_matrix import World
 from tests.factories import EvidenceFactory
 
 
 def approve_every_requirement(organization: Organization, subjects: list[str], submitted_by: User) -> None:
-    """An approved item, valid for 200 days, for every requirement of these subjects' policies."""
+    """An approved item, valid for 200 days, for every requirement of these subjects' policies (for a type
+    granted per site, one item naming each of the organisation's sites)."""
     today = clock.today_lima()
     requirements = Requirement.objects.filter(policies__subject__in=subjects).distinct()
+    sites = list(Site.objects.filter(producer_id=organization.pk))
     for requirement in requirements.prefetch_related("evidence_types"):
-        EvidenceFactory(
-            organization=organization,
-            evidence_type=requirement.evidence_types.first(),
-            issue_date=today,
-            submitted_by=submitted_by,
-            approved=True,
-        )
+        evidence_type = requirement.evidence_types.first()
+        for site in sites if evidence_type.site_specific else [None]:
+            EvidenceFactory(
+                organization=organization,
+                evidence_type=evidence_type,
+                site=site,
+                issue_date=today,
+                submitted_by=submitted_by,
+                approved=True,
+            )
     standings_refresh(organization_ids=[organization.pk])
 
 

@@ -240,7 +240,7 @@ def _listing(producer: Producer, site: Site, status: str, **fields: Any) -> List
 def add_visible_listings(coop: Organization, count: int) -> None:
     """Published listings of compliant, verified producers (individuals and organisations): each its own
     organisation, every requirement of both policies met by an approved item, a woman on the roster, an
-    approved site."""
+    approved site (the items of site-specific types name it)."""
     policy = (
         Requirement.objects.filter(policies__subject__in=["organization", "individual"])
         .distinct()
@@ -254,13 +254,15 @@ def add_visible_listings(coop: Organization, count: int) -> None:
         Evidence.objects.bulk_create(
             Evidence(
                 organization=admin.organization,
-                evidence_type=requirement.evidence_types.first(),
+                evidence_type=evidence_type,
+                site=site if evidence_type.site_specific else None,
                 issue_date=clock.today_lima(),
                 submitted_by=admin.user,
                 status="approved",
                 valid_until=clock.today_lima() + dt.timedelta(days=200),
             )
             for requirement in policy
+            for evidence_type in [requirement.evidence_types.first()]
         )
         standings_refresh(organization_ids=[admin.organization.pk])  # what the approving service does
         _listing(producer, site, "published")

@@ -194,6 +194,7 @@ def test_more_gold_than_the_production_declaration_holds_the_listing_for_review(
         "lo verifica antes de que los compradores vean la oferta.",
         "what_to_do": "Suba su última declaración semestral de producción (PROD_DECL) con sus gramos finos, u "
         "ofrezca menos.",
+        "site": None,
         "released_by": "network_reviewer",
     }
     assert listing["id"] not in [r["id"] for r in anon.get("/api/v1/listings/").json()["results"]]

@@ -157,7 +157,7 @@ def test_the_data_migration_gives_old_declarations_their_site_when_there_is_one(
     ]
     EvidenceType.objects.filter(pk="PROD_DECL").update(site_specific=False, declares_production=False)
 
-    migration = importlib.import_module("compliance.migrations.0005_production_declarations")
+    migration = importlib.import_module("compliance.migrations.0006_production_declarations")
     migration.production_declarations_per_site(apps, None)
 
     assert [Evidence.objects.get(pk=item.pk).site_id for item in old] == [one_site.pk, None]

@@ -53,13 +53,15 @@ def make_compliant_producer(organization: Organization) -> tuple[Producer, Site]
     Evidence.objects.bulk_create(
         Evidence(
             organization=organization,
-            evidence_type=requirement.evidence_types.first(),
+            evidence_type=evidence_type,
+            site=site if evidence_type.site_specific else None,  # a site's title backs only that site
             issue_date=clock.today_lima(),
             submitted_by=admin.user,
             status="approved",
             valid_until=clock.today_lima() + dt.timedelta(days=200),
         )
         for requirement in requirements
+        for evidence_type in [requirement.evidence_types.first()]
     )
     standings_refresh(organization_ids=[organization.pk])  # what the approving service does
     return producer, site

@@ -25,7 +25,7 @@ def back(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('compliance', '0003_standing'),
+        ('compliance', '0005_env_cert_per_site'),
         ('producers', '0002_site_crs_overlaps_reference_areas'),
     ]
 
