@@ -7,13 +7,12 @@ the two. Two round trips to PostgreSQL per request, both through a plain psycopg
 1. the policies in force today and the roster-backed claims, in one query (the API reads them on every
    request too, since a policy may change between two requests);
 2. the page: the same visibility as `listings.visibility.visible_listings`, with the same structure as the
-   SQL Django generates for it (the stored verdicts of `compliance.standing` compared with today: the
-   producer's under the policy of its kind, each claim of the listing backed by a claim verdict, women-led
-   by the roster), the same filters, the stored `search_document` with its GIN index, ordered as the API
-   orders a search
-   (`ts_rank` of the same document and query, best first, then the newest first; without `q` every rank is
-   0 and only `created_at DESC` counts), one row more than the page to know whether a next page exists;
-   sites, claims and photo positions as arrays in the same row.
+   SQL Django generates for it (the stored verdicts of `compliance.standing` compared with today, per site:
+   every site of the listing approved and compliant under the policy of the producer's kind, each claim of the
+   listing backed at every site, women-led by the roster), the same filters, the stored `search_document` with
+   its GIN index, ordered as the API orders a search (`ts_rank` of the same document and query, best first, then
+   the newest first; without `q` every rank is 0 and only `created_at DESC` counts), one row more than the page
+   to know whether a next page exists; sites, claims and photo positions as arrays in the same row.
 
 Then the fields are formatted as the API formats them (grams as strings with three decimals, fineness with
 one, fine grams, troy ounces, karat, money as `{amount_minor, currency}`, datetimes in America/Lima) and
@@ -106,17 +105,22 @@ WOMEN_LED_ROSTER = (
 
 
 def visibility_sql(catalogue: Catalogue) -> str:
-    """The WHERE clause of `listings.visibility.visible_listings`, for the listing `l` of producer `p`:
-    the stored verdicts of `compliance.standing` compared with today (the producer's under the policy of
-    its kind; each claim of the listing backed by a claim verdict, roster claims by the producer's roster)."""
+    """The WHERE clause of `listings.visibility.visible_listings`, for the listing `l` of producer `p`: the stored
+    verdicts of `compliance.standing` compared with today, per origin (the producer at one site): the listing
+    names a site, and every one of its sites is approved and compliant under the policy of the producer's kind;
+    each claim of the listing backed at every one of its sites, roster claims by the producer's roster."""
 
     def compliant(policy_id: int | None) -> str:
         if policy_id is None:
             return "FALSE"
-        return (
-            "l.producer_id IN (SELECT s.organization_id FROM compliance_organizationstanding s"  # noqa: S608 - an int
-            f" WHERE s.policy_id = {int(policy_id)} AND s.compliant_until >= %(today)s)"
+        lacking = (
+            "SELECT 1 FROM listings_listing_sites ls JOIN producers_site st ON st.id = ls.site_id"  # noqa: S608 - an int
+            " WHERE ls.listing_id = l.id AND (st.status <> 'approved' OR NOT EXISTS ("
+            "SELECT 1 FROM compliance_sitestanding ss WHERE ss.site_id = ls.site_id"
+            f" AND ss.policy_id = {int(policy_id)} AND ss.compliant_until >= %(today)s))"
         )
+        named = "EXISTS (SELECT 1 FROM listings_listing_sites ls WHERE ls.listing_id = l.id)"
+        return f"({named} AND NOT EXISTS ({lacking}))"
 
     roster = _in_list(catalogue.roster_claims) or "NULL"
     return "\n  AND ".join(
@@ -130,8 +134,9 @@ def visibility_sql(catalogue: Catalogue) -> str:
             f" OR (p.legal_kind <> 'individual' AND {compliant(catalogue.policy['organization'])}))",
             "NOT EXISTS (SELECT 1 FROM listings_listingclaim lc"  # noqa: S608 - codes quoted by _literal
             f" WHERE lc.listing_id = l.id AND lc.claim_id NOT IN ({roster})"
-            " AND NOT EXISTS (SELECT 1 FROM compliance_claimstanding cs WHERE cs.organization_id = l.producer_id"
-            " AND cs.claim_id = lc.claim_id AND cs.holds_until >= %(today)s))",
+            " AND EXISTS (SELECT 1 FROM listings_listing_sites ls WHERE ls.listing_id = l.id"
+            " AND NOT EXISTS (SELECT 1 FROM compliance_siteclaimstanding cs WHERE cs.site_id = ls.site_id"
+            " AND cs.claim_id = lc.claim_id AND cs.holds_until >= %(today)s)))",
             f"(l.id NOT IN (SELECT lc.listing_id FROM listings_listingclaim lc WHERE lc.claim_id IN ({roster}))"  # noqa: S608
             " OR (p.legal_kind = 'individual' AND p.holder_sex = 'female')"
             f" OR EXISTS ({WOMEN_LED_ROSTER}))",

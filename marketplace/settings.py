@@ -379,6 +379,7 @@ SPECTACULAR_SETTINGS = {
         "ContractStateEnum": "trade.models.ContractState",
         "WebhookOutcomeEnum": "payments.api.serializers.WEBHOOK_OUTCOMES",
         "DepositStatusEnum": "trade.models.DepositStatus",
+        "SiteStatusEnum": "producers.models.Site.Status",
         "DepositRefundStatusEnum": "trade.models.DepositRefund.Status",
     },
     # OpenAPI links along the main journeys (create → read → act): openapi/links.py.

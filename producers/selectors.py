@@ -59,6 +59,12 @@ def sites_of(*, actor: Actor, producer: Producer) -> QuerySet[Site]:
     return sites if can_see_private(actor=actor, producer=producer) else sites.filter(status=Site.Status.APPROVED)
 
 
+def sites_for_review() -> QuerySet[Site]:
+    """Every producer's sites, oldest first: the reviewers' view across producers (the view lets in only the
+    network's reviewers and staff)."""
+    return Site.objects.select_related("producer__organization").order_by("created_at", "id")
+
+
 def site_get(*, actor: Actor, producer: Producer, site_id: Any) -> Site:
     site = sites_of(actor=actor, producer=producer).filter(pk=site_id).first()
     if site is None:

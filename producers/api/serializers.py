@@ -235,6 +235,18 @@ class SiteSerializer(SitePublicSerializer):
         extra_kwargs = {name: {"required": False} for name in private}
 
 
+class SiteForReviewSerializer(SiteSerializer):
+    """A site in the reviewers' list across producers: the site and whose it is."""
+
+    producer = serializers.UUIDField(source="producer_id", read_only=True)
+    producer_name = CharField(source="producer.organization.legal_name", read_only=True)
+
+    class Meta(SiteSerializer.Meta):
+        fields = ["producer", "producer_name", *SiteSerializer.Meta.fields]
+        read_only_fields = fields
+        extra_kwargs: dict[str, Any] = {}
+
+
 @extend_schema_field(
     {
         "type": "object",

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 import django_filters
+from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
@@ -20,8 +21,8 @@ from core.actor import get_actor
 from core.api import UUID_PATTERN
 from core.errors import documents_problems
 from core.extensions import provider
-from core.filters import StrictBooleanFilter, StrictFilterSet
-from core.permissions import ActsForOrganization
+from core.filters import StrictBooleanFilter, StrictFilterSet, StrictOrderingFilter
+from core.permissions import ActsForOrganization, IsReviewerOrStaff
 from producers import selectors, services
 from producers.api.serializers import (
     MemberMinerInputSerializer,
@@ -35,6 +36,7 @@ from producers.api.serializers import (
     RequiredReasonSerializer,
     SiteApproveSerializer,
     SiteForCounterpartySerializer,
+    SiteForReviewSerializer,
     SiteInputSerializer,
     SitePublicSerializer,
     SiteSerializer,
@@ -277,6 +279,34 @@ class SiteViewSet(_ProducerChild, mixins.ListModelMixin, mixins.RetrieveModelMix
     @action(detail=True, methods=["post"])
     def reject(self, request: Request, producer_pk: str, pk: str) -> Response:
         return self._review(request, "reject")
+
+
+class SiteReviewFilter(StrictFilterSet):
+    status = django_filters.MultipleChoiceFilter(choices=Site.Status.choices, distinct=False)
+    flagged = StrictBooleanFilter(help_text="Sites that overlap a protected area or buffer zone.")
+    district = django_filters.MultipleChoiceFilter(choices=District.choices, distinct=False)
+    producer = django_filters.UUIDFilter(field_name="producer_id")
+
+    class Meta:
+        model = Site
+        fields = ["status", "flagged", "district", "producer"]
+
+
+class SiteReviewViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+    """Every producer's sites, oldest first, for the network's reviewers and staff: the sites waiting for a
+    decision (`?status=submitted`), and those that overlap a protected area (`?flagged=true`), whoever they
+    belong to. Decisions are taken on the producer's site (`/producers/{producer_pk}/sites/{id}/approve/`)."""
+
+    queryset = Site.objects.none()
+    serializer_class = SiteForReviewSerializer
+    filterset_class = SiteReviewFilter
+    permission_classes = [IsReviewerOrStaff]
+    filter_backends = [DjangoFilterBackend, StrictOrderingFilter]
+    ordering_fields = ["created_at"]
+    ordering = ["created_at"]  # the queue: oldest first
+
+    def get_queryset(self) -> Any:
+        return selectors.sites_for_review()
 
 
 class MemberMinerViewSet(_ProducerChild, mixins.ListModelMixin, mixins.RetrieveModelMixin):

@@ -143,7 +143,8 @@ MASS_BALANCE = "/api/v1/producers/{producer_pk}/mass-balance/"
 # - profile, sites and roster are kept by the producer's admins (and staff): plain members, reviewers and
 #   buyers get 403 on writes to what they may see. The design lets "producer (member or admin)" keep them;
 #   the code reads it as admin-only, consistent with "the admin manages" elsewhere, and so does this table.
-# - verification moves and site decisions are the reviewers' (and staff's); `submit` is the admin's.
+# - verification moves and site decisions are the reviewers' (and staff's); `submit` is the admin's. The list
+#   of every producer's sites (the reviewers' queue) is theirs alone: 403 for every organisation's people.
 #   `{}` is enough for verify, reinstate and site approve (the reason is optional): on a verified profile
 #   and an approved site they are no-ops (200); the moves that need a reason answer 400. Submitting a
 #   verified profile is a 409, and so is changing an approved site (it is locked: add a new one).
@@ -225,6 +226,7 @@ MATRIX: dict[tuple[str, str], tuple[int, ...]] = {
     ("GET",    COMPLIANCE):                            (401, 404, 404, 200, 200, 200, 200),
     ("GET",    SITES):                                 (200, 200, 200, 200, 200, 200, 200),
     ("POST",   SITES):                                 (401, 403, 403, 400, 403, 403, 400),
+    ("GET",    "/api/v1/sites/"):                      (401, 403, 403, 403, 403, 200, 200),
     ("GET",    SITE):                                  (200, 200, 200, 200, 200, 200, 200),
     ("PATCH",  SITE):                                  (401, 403, 403, 409, 403, 403, 409),
     ("POST",   SITE_APPROVE):                          (401, 403, 403, 403, 403, 200, 200),

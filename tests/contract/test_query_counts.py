@@ -209,6 +209,12 @@ def add_sites(coop: Organization, count: int) -> None:
         add_site(producer)
 
 
+def add_sites_of_other_producers(coop: Organization, count: int) -> None:
+    for _ in range(count):
+        admin = MembershipFactory(organization=OrganizationFactory(), role=Role.ADMIN)
+        add_site(make_producer(admin.organization))
+
+
 def add_roster(coop: Organization, count: int) -> None:
     producer = coop_producer(coop)
     for index in range(count):
@@ -472,6 +478,7 @@ LIST_CASES = [
     ListCase("/api/v1/producers/{producer_pk}/sites/", "producer_admin", lambda actor, coop: add_sites),
     ListCase("/api/v1/producers/{producer_pk}/sites/", "anon", lambda actor, coop: add_sites),
     ListCase("/api/v1/producers/{producer_pk}/members/", "producer_admin", lambda actor, coop: add_roster),
+    ListCase("/api/v1/sites/", "reviewer", lambda actor, coop: add_sites_of_other_producers),
     ListCase("/api/v1/evidence/", "reviewer", lambda actor, coop: add_queue),
     ListCase("/api/v1/evidence/", "producer_admin", lambda actor, coop: add_own_evidence),
     ListCase("/api/v1/listings/", "anon", lambda actor, coop: add_visible_listings),
