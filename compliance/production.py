@@ -25,7 +25,8 @@ from core.errors import BadRequest
 from core.units import grams
 
 MAX_MONTHS = 6
-MONTH_PATTERN = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+MONTH_REGEX = r"^([1-9]\d{3})-(0[1-9]|1[0-2])$"  # YYYY-MM from year 1000: the schema publishes it too
+MONTH_PATTERN = re.compile(MONTH_REGEX)
 
 
 def parse_month(value: Any) -> dt.date | None:

@@ -372,6 +372,7 @@ SPECTACULAR_SETTINGS = {
         "LotFormEnum": "provenance.models.LotForm",
         "LotProcessingMethodEnum": "provenance.models.LotMethod",
         "CustodyKindEnum": "provenance.models.CustodyKind",
+        "CustodyNextKindEnum": "provenance.models.NEXT_CUSTODY_KINDS",
         "AssayMethodEnum": "provenance.models.AssayMethod",
         # The same choice sets serve trade (an inquiry's state, the side of a party): one name each.
         "SourcingStateEnum": "listings.models.SourcingRequest.State",

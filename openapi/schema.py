@@ -99,6 +99,18 @@ def _trimmed_text_that_must_not_be_blank(field: Any, schema: dict[str, Any]) -> 
         and schema.get("type") == "string"
         and not {"pattern", "format", "enum"} & set(schema)
         and not any(isinstance(validator, RegexValidator) for validator in field.validators)  # has its own pattern
+        and not _takes_files(field.parent)
+    )
+
+
+def _takes_files(serializer: Any) -> bool:
+    """A serializer that takes files is read from a multipart form. Its text fields get no pattern: Schemathesis
+    cannot make a form field break an unanchored pattern (it sends a matching value as the breaking one), and the
+    server refuses blank text there all the same."""
+    fields = getattr(serializer, "fields", {})
+    return any(
+        isinstance(field, serializers.FileField) or isinstance(getattr(field, "child", None), serializers.FileField)
+        for field in fields.values()
     )
 
 

@@ -1,10 +1,12 @@
 """Read-only: the profile, its identity (the RUC is the organisation's tax id), the verification, the sites
-and the roster change only through the API's services, which check the rules and record the audit event."""
+and the roster change only through the API's services, which check the rules and record the audit event; the
+reference areas (protected areas, buffer zones, concessions) only through `manage.py load_reference_areas`, which
+compares every site again."""
 
 from django.contrib import admin
 
 from audit.admin_mixins import ReadOnlyAdmin
-from producers.models import MemberMiner, Producer, Site
+from producers.models import MemberMiner, Producer, ReferenceArea, Site
 
 
 class SiteInline(ReadOnlyAdmin, admin.TabularInline):
@@ -36,3 +38,10 @@ class MemberMinerAdmin(ReadOnlyAdmin, admin.ModelAdmin):
     list_display = ["full_name", "producer", "sex", "role", "active"]
     list_filter = ["sex", "role", "active"]
     search_fields = ["full_name", "dni"]
+
+
+@admin.register(ReferenceArea)
+class ReferenceAreaAdmin(ReadOnlyAdmin, admin.ModelAdmin):
+    list_display = ["name", "kind", "code", "source", "loaded_at"]
+    list_filter = ["kind", "source"]
+    search_fields = ["name", "code"]

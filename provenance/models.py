@@ -200,6 +200,8 @@ class CustodyKind(models.TextChoices):
 
 
 CUSTODY_ORDER: tuple[str, ...] = tuple(CustodyKind.values)
+# What a member records after the lot itself (`recorded` comes with the lot).
+NEXT_CUSTODY_KINDS = [choice for choice in CustodyKind.choices if choice[0] != CustodyKind.RECORDED]
 CUSTODY_OPTIONAL = frozenset({CustodyKind.EXPORTED.value})
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from decimal import Decimal
 from typing import Any
 
 from django.utils.translation import gettext_lazy as _
@@ -149,13 +150,14 @@ class ProductionField(serializers.JSONField):
     def to_internal_value(self, data: Any) -> Any:
         if isinstance(data, str):
             try:
-                data = json.loads(data)
+                data = json.loads(data, parse_float=Decimal)
             except ValueError:
                 raise serializers.ValidationError(_("Send a JSON list."), code="invalid") from None
-        data = super().to_internal_value(data)
         if not isinstance(data, list) or len(json.dumps(data, default=str)) > 2000:
             raise serializers.ValidationError(_("Send a JSON list of at most 2,000 characters."), code="invalid")
-        return data
+        # Each entry's month and grams, as the schema names them; other keys are ignored as a serializer ignores
+        # unknown fields (a number among them is never turned into JSON again).
+        return [{k: v for k, v in e.items() if k in ("month", "grams")} if isinstance(e, dict) else e for e in data]
 
 
 class EvidenceInputSerializer(serializers.Serializer):

@@ -9,10 +9,10 @@ from rest_framework import serializers
 
 from core.serializers import CharField, DecimalField, GramsField, ModelSerializer, MonthField, RegexField
 from provenance.models import (
+    NEXT_CUSTODY_KINDS,
     AssayCertificate,
     AssayMethod,
     CustodyEvent,
-    CustodyKind,
     Lot,
     LotForm,
     LotMethod,
@@ -156,7 +156,7 @@ class LotInputSerializer(serializers.Serializer):
     processing_methods = serializers.ListField(
         child=serializers.ChoiceField(choices=LotMethod.choices), min_length=1, max_length=10
     )
-    sources = LotSourceInputSerializer(many=True, allow_empty=False, max_length=20)  # type: ignore[call-arg]
+    sources = serializers.ListField(child=LotSourceInputSerializer(), min_length=1, max_length=20)
     seal_number = CharField(max_length=40, required=False, allow_blank=True, default="")
     place = CharField(max_length=200, required=False, allow_blank=True, default="")
     notes = CharField(max_length=2000, required=False, allow_blank=True, default="")
@@ -175,14 +175,19 @@ class AssayInputSerializer(serializers.Serializer):
 
 
 class CustodyInputSerializer(serializers.Serializer):
-    """JSON, or a multipart form with an optional `document` (PDF or image)."""
+    """The next event of the chain of custody, in JSON (a document comes with the form below)."""
 
-    kind = serializers.ChoiceField(choices=[c for c in CustodyKind.choices if c[0] != CustodyKind.RECORDED])
+    kind = serializers.ChoiceField(choices=NEXT_CUSTODY_KINDS)
     occurred_at = serializers.DateTimeField()
     place = CharField(max_length=200, required=False, allow_blank=True, default="")
     weight_grams = GramsField(required=False, allow_null=True, default=None)
     seal_number = CharField(max_length=40, required=False, allow_blank=True, default="")
     notes = CharField(max_length=2000, required=False, allow_blank=True, default="")
+
+
+class CustodyFormSerializer(CustodyInputSerializer):
+    """The same as a multipart form, with an optional `document` (PDF or image)."""
+
     document = serializers.FileField(required=False, allow_null=True, allow_empty_file=True, default=None)
 
 

@@ -15,7 +15,8 @@ from django.http import HttpResponse, QueryDict
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django_filters.rest_framework import DjangoFilterBackend
-from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_field
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.parsers import MultiPartParser
@@ -24,7 +25,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from audit.services import audit_record
-from compliance.production import parse_month
+from compliance.production import MONTH_REGEX, parse_month
 from core import clock
 from core.actor import get_actor
 from core.api import IDEMPOTENCY_HEADER, UUID_PATTERN
@@ -37,6 +38,7 @@ from core.uploads import CheckedFile, FileIntegrityError, check_upload_length, c
 from provenance import selectors, services
 from provenance.api.serializers import (
     AssayInputSerializer,
+    CustodyFormSerializer,
     CustodyInputSerializer,
     LotInputSerializer,
     LotSerializer,
@@ -66,10 +68,17 @@ CUSTODY_EXAMPLE = {
 }
 
 
+MONTH_SCHEMA = {"type": "string", "pattern": MONTH_REGEX}
+
+
 class LotFilter(StrictFilterSet):
     producer = django_filters.UUIDFilter(field_name="producer_id")
-    site = django_filters.UUIDFilter(method="filter_site", help_text="Lots with grams from this site.")
-    month = django_filters.CharFilter(method="filter_month", help_text="YYYY-MM: lots with grams from this month.")
+    site = extend_schema_field(OpenApiTypes.UUID)(
+        django_filters.UUIDFilter(method="filter_site", help_text="Lots with grams from this site.")
+    )
+    month = extend_schema_field(MONTH_SCHEMA)(
+        django_filters.Filter(method="filter_month", help_text="YYYY-MM: lots with grams from this month.")
+    )
 
     class Meta:
         model = Lot
@@ -207,7 +216,7 @@ class LotViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gene
         return _file_response(content, assay.content_type, assay.original_name)
 
     @extend_schema(
-        request={"application/json": CustodyInputSerializer, "multipart/form-data": CustodyInputSerializer},
+        request={"application/json": CustodyInputSerializer, "multipart/form-data": CustodyFormSerializer},
         responses={201: LotSerializer},
         parameters=[IDEMPOTENCY_HEADER],
         examples=[OpenApiExample("Received at the refinery", value=CUSTODY_EXAMPLE, request_only=True)],
@@ -224,15 +233,16 @@ class LotViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gene
         lot = self.get_object()
         services.require_producer_member(actor, lot.producer_id)
         check_upload_length(request.META.get("CONTENT_LENGTH"), max_request_bytes=settings.EVIDENCE_MAX_REQUEST_BYTES)
-        payload = request.data
+        payload: Any = request.data
+        form = isinstance(payload, QueryDict)
         if isinstance(payload, QueryDict):
             payload = {key: value for key, value in payload.items() if key != "document"}
             payload["document"] = request.FILES.get("document")
-        data = CustodyInputSerializer(data=payload)
+        data = (CustodyFormSerializer if form else CustodyInputSerializer)(data=payload)
         data.is_valid(raise_exception=True)
         values = dict(data.validated_data)
         values.pop("document", None)
-        documents = request.FILES.getlist("document")
+        documents = request.FILES.getlist("document") if form else []
         checked = _one_file(documents) if documents else None
         services.custody_record(actor=actor, lot=lot, document=checked, **values)
         return self._detail(lot, status.HTTP_201_CREATED)
@@ -244,9 +254,9 @@ class MassBalanceView(APIView):
     @extend_schema(
         responses=MassBalanceSerializer,
         parameters=[
-            OpenApiParameter("site", str, description="One of the producer's sites (id)."),
-            OpenApiParameter("from", str, description="YYYY-MM, the first month shown."),
-            OpenApiParameter("to", str, description="YYYY-MM, the last month shown."),
+            OpenApiParameter("site", OpenApiTypes.UUID, description="One of the producer's sites (id)."),
+            OpenApiParameter("from", MONTH_SCHEMA, description="YYYY-MM, the first month shown."),
+            OpenApiParameter("to", MONTH_SCHEMA, description="YYYY-MM, the last month shown."),
         ],
         operation_id="producers_mass_balance_retrieve",
     )

@@ -21,6 +21,7 @@ from django.forms import BaseForm, MultiWidget
 from django.forms.formsets import BaseFormSet
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 from knox.models import AuthToken
 
 from accounts.models import User
@@ -28,6 +29,7 @@ from audit.models import AuditEvent
 from compliance.models import Policy
 from core import clock
 from payments.models import ProviderEvent
+from producers.models import ReferenceArea
 from tests.factories import InvitationFactory, OrganizationFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -52,6 +54,13 @@ def _extra_rows() -> None:
         effective_from=clock.today_lima() + dt.timedelta(days=30),
     )
     future.requirements.set(latest.requirements.all())
+    ReferenceArea.objects.create(
+        kind=ReferenceArea.Kind.PROTECTED_AREA,
+        name="Reserva de prueba",
+        source="test",
+        loaded_at=timezone.now(),
+        geometry={"type": "Polygon", "coordinates": [[[-70.0, -12.0], [-69.9, -12.0], [-69.9, -11.9], [-70.0, -12.0]]]},
+    )
 
 
 def _row_of(model: type[Model]) -> Model:
@@ -148,6 +157,7 @@ def test_every_admin_change_is_refused_or_audited(superuser_client: Client) -> N
         "accounts.Invitation": "refused",
         "producers.Producer": "refused",
         "producers.Site": "refused",
+        "producers.ReferenceArea": "refused",
         "producers.MemberMiner": "refused",
         "compliance.EvidenceType": "audited",
         "compliance.Requirement": "audited",

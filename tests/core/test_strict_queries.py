@@ -41,7 +41,7 @@ def test_every_ordered_list_refuses_unknown_orderings():
         view for view in _views() if any(issubclass(b, OrderingFilter) for b in getattr(view, "filter_backends", ()))
     ]
 
-    assert {view.__name__ for view in ordered} == {"ListingViewSet", "EvidenceViewSet"}
+    assert {view.__name__ for view in ordered} == {"ListingViewSet", "EvidenceViewSet", "SiteReviewViewSet"}
     assert all(
         issubclass(backend, StrictOrderingFilter)
         for view in ordered

@@ -304,3 +304,22 @@ def test_exported_may_come_between_carrier_and_receipt(producer_admin, lot):
         ok(custody(producer_admin, lot["id"], kind, seal_number="004417" if kind == "sealed" else ""), 201)
     answer = ok(custody(producer_admin, lot["id"], "received_by_buyer", weight_grams="479.200"), 201)
     assert [e["kind"] for e in answer["custody"]][-2:] == ["exported", "received_by_buyer"]
+
+
+@pytest.mark.parametrize("month", ["0000-04", "2026-13", "2026-4", ""])
+def test_a_month_filter_that_is_no_month_is_400_never_a_server_error(producer_admin, site, month):
+    """Found by Schemathesis: year 0 matched the old pattern and the date could not be built."""
+    assert_problem(producer_admin.client.get(LOTS, {"month": month}), 400, "validation_error")
+    balance = f"/api/v1/producers/{producer_admin.organization.pk}/mass-balance/"
+    assert_problem(producer_admin.client.get(balance, {"from": month}), 400, "validation_error")
+
+
+def test_a_json_custody_event_takes_no_document_and_ignores_one(producer_admin, lot):
+    """A document comes with the multipart form; in JSON the key is unknown and ignored, as other unknown keys."""
+    response = producer_admin.client.post(
+        f"{LOTS}{lot['id']}/custody-events/",
+        {"kind": "sealed", "seal_number": "004417", "occurred_at": timezone.now().isoformat(), "document": "x"},
+        format="json",
+    )
+
+    assert ok(response, 201)["custody"][-1]["kind"] == "sealed"
