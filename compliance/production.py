@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 from compliance.models import DeclaredProduction, EvidenceStatus
 from core import clock
 from core.errors import BadRequest
+from core.serializers import DECIMAL_TEXT
 from core.units import grams
 
 MAX_MONTHS = 6
@@ -62,7 +63,7 @@ def parse_production(field: str, entries: Any, *, allow_zero: bool = False) -> d
             raise _invalid(f"{where}.month", "in_future", _("This month has not happened yet."))
         if month in months:
             raise _invalid(f"{where}.month", "duplicate", _("Each month appears once."))
-        if not isinstance(entry["grams"], str):
+        if not isinstance(entry["grams"], str) or not DECIMAL_TEXT.fullmatch(entry["grams"]):
             raise _invalid(f"{where}.grams", "invalid", _('Grams are a decimal string, such as "2100.000".'))
         try:
             amount = grams(entry["grams"])

@@ -12,6 +12,8 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from compliance.models import NO_EXPIRY, DeclaredProduction, Evidence, EvidenceFile, EvidenceType, Requirement
+from compliance.production import MAX_MONTHS, MONTH_REGEX
+from core.decimals import decimal_pattern
 from core.serializers import CharField, ExactJSONField, GramsField, ModelSerializer, MonthField, ReasonField
 
 
@@ -137,12 +139,27 @@ class JSONObjectField(ExactJSONField):
         return data
 
 
-class ProductionMonthSerializer(serializers.Serializer):
-    month = CharField(help_text="YYYY-MM")
-    grams = CharField(help_text='Grams with at most three decimals, as a string: "2100.000".')
+PRODUCTION_SCHEMA = {
+    "type": "array",
+    "minItems": 1,
+    "maxItems": MAX_MONTHS,
+    "items": {
+        "type": "object",
+        "properties": {
+            "month": {"type": "string", "pattern": MONTH_REGEX, "description": "YYYY-MM"},
+            "grams": {
+                "type": "string",
+                "format": "decimal",
+                "pattern": decimal_pattern(min_value=0, max_value=10**9, places=3, max_digits=13),
+                "description": 'Grams with at most three decimals, as a string: "2100.000".',
+            },
+        },
+        "required": ["month", "grams"],
+    },
+}
 
 
-@extend_schema_field(ProductionMonthSerializer(many=True))
+@extend_schema_field(PRODUCTION_SCHEMA)
 class ProductionField(serializers.JSONField):
     """`[{"month": "2026-04", "grams": "2100.000"}]`, also as a JSON string inside a multipart form. The
     service checks the months and grams (compliance.production): grams are strings, never JSON numbers."""
@@ -153,11 +170,14 @@ class ProductionField(serializers.JSONField):
                 data = json.loads(data, parse_float=Decimal)
             except ValueError:
                 raise serializers.ValidationError(_("Send a JSON list."), code="invalid") from None
-        if not isinstance(data, list) or len(json.dumps(data, default=str)) > 2000:
+        if not isinstance(data, list):
             raise serializers.ValidationError(_("Send a JSON list of at most 2,000 characters."), code="invalid")
         # Each entry's month and grams, as the schema names them; other keys are ignored as a serializer ignores
-        # unknown fields (a number among them is never turned into JSON again).
-        return [{k: v for k, v in e.items() if k in ("month", "grams")} if isinstance(e, dict) else e for e in data]
+        # unknown fields (a number among them is never turned into JSON again), and only then is the size checked.
+        data = [{k: v for k, v in e.items() if k in ("month", "grams")} if isinstance(e, dict) else e for e in data]
+        if len(json.dumps(data, default=str)) > 2000:
+            raise serializers.ValidationError(_("Send a JSON list of at most 2,000 characters."), code="invalid")
+        return data
 
 
 class EvidenceInputSerializer(serializers.Serializer):
