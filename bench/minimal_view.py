@@ -63,6 +63,14 @@ SELECT l.id, l.producer_id, o.legal_name, p.district,
           WHERE ls.listing_id = l.id ORDER BY s.created_at, s.id) AS sites,
     ARRAY(SELECT c.claim_id FROM listings_listingclaim c WHERE c.listing_id = l.id ORDER BY c.claim_id) AS claims,
     ARRAY(SELECT ph.position FROM listings_listingphoto ph WHERE ph.listing_id = l.id ORDER BY ph.position) AS photos,
+    COALESCE((SELECT json_agg(json_build_object(
+        'id', lt.id, 'code', lt.code, 'form', lt.form, 'gross', lt.gross_grams, 'declared', lt.declared_fineness,
+        'fire', (SELECT a.au_per_mille FROM provenance_assaycertificate a
+                 WHERE a.lot_id = lt.id AND a.method = 'fire_assay' ORDER BY a.position DESC LIMIT 1),
+        'from', lt.production_from, 'to', lt.production_to, 'live', ll.live) ORDER BY lt.code, ll.id)
+      FROM listings_listinglot ll JOIN provenance_lot lt ON lt.id = ll.lot_id WHERE ll.listing_id = l.id),
+      '[]'::json) AS lots,
+    l.kind, l.monthly_capacity_grams,
     l.form, l.quantity_grams, l.available_grams, l.min_order_grams, l.fineness, l.fineness_basis,
     l.processing_methods, l.price_basis, l.currency, l.price_per_fine_gram_minor, l.lbma_adjustment_bp,
     l.premium_per_kg_fine_minor, l.incoterm, l.incoterm_place, l.valid_from, l.valid_until,
@@ -156,8 +164,25 @@ def _datetime(value: dt.datetime | None) -> str | None:
     return None if value is None else value.astimezone(LIMA).isoformat()
 
 
+def _lot(lot: dict[str, Any]) -> dict[str, Any]:
+    """A spot listing's lot as the API summarises it: the fineness in force is the latest fire assay's."""
+    tenths = lot["fire"] if lot["fire"] is not None else lot["declared"]
+    return {
+        "id": str(lot["id"]),
+        "code": lot["code"],
+        "form": lot["form"],
+        "gross_grams": str(_grams(lot["gross"])),
+        "fineness": str((Decimal(tenths) * TENTH).quantize(TENTH)),
+        "fire_assayed": lot["fire"] is not None,
+        "production_from": lot["from"],
+        "production_to": lot["to"],
+        "live": lot["live"],
+    }
+
+
 def _row(row: tuple[Any, ...]) -> dict[str, Any]:
-    (id_, producer, legal_name, district, sites, claims, photos, form, quantity, available, minimum, fineness_tenths,
+    (id_, producer, legal_name, district, sites, claims, photos, lots, kind, capacity, form, quantity, available,
+     minimum, fineness_tenths,
      fineness_basis, methods, price_basis, currency, price, lbma_bp, premium, incoterm, place, valid_from,
      valid_until, title_es, title_en, description_es, description_en, status, close_reason, published_at,
      created_at, updated_at) = row  # fmt: skip
@@ -168,11 +193,14 @@ def _row(row: tuple[Any, ...]) -> dict[str, Any]:
         "producer": str(producer),
         "producer_name": legal_name,
         "district": district,
+        "kind": kind,
         "sites": [str(site) for site in sites],
+        "lots": [_lot(lot) for lot in (json.loads(lots) if isinstance(lots, str) else lots)],
         "form": form,
         "quantity_grams": str(_grams(quantity)),
         "available_grams": str(available_grams),
         "min_order_grams": str(_grams(minimum)),
+        "monthly_capacity_grams": None if capacity is None else str(_grams(capacity)),
         "fineness": str(fineness),
         "fineness_basis": fineness_basis,
         "fine_grams": str((available_grams * fineness / 1000).quantize(GRAM, rounding=ROUND_HALF_UP)),

@@ -537,6 +537,7 @@ class Seeder:
                     form=form,
                     quantity_grams=grams_from_mg(quantity),
                     available_grams=grams_from_mg(available),
+                    monthly_capacity_grams=grams_from_mg(quantity),  # forward, as every migrated listing
                     min_order_grams=grams_from_mg(minimum),
                     fineness=fineness,
                     fineness_basis=rng.choice(["field_estimate", "xrf", "xrf", "lab_assay"]),

@@ -3,7 +3,8 @@
 The producers app shows badges and compliance that the compliance app (after it in the layer order)
 computes: `PRODUCER_STANDING` names that function, so no app imports a later one. Likewise
 `PRODUCERS_HOLDING` (the directory's claim filter) and `SITE_ADDED` (a new site's compliance verdict is
-stored by the compliance app when the producers app creates the site).
+stored by the compliance app when the producers app creates the site). Trade answers for listings and
+provenance through `PRODUCER_COUNTERPARTIES`, `LOTS_UNDER_CONTRACT`, `LOT_BUYER` and `FORWARD_COMMITMENTS`.
 """
 
 from __future__ import annotations

@@ -39,9 +39,14 @@ class Incoterm(models.TextChoices):
     DDP = "DDP", "DDP"
 
 
+class Kind(models.TextChoices):
+    SPOT = "spot", _("Spot: recorded lots")  # quantity, fineness, form, methods and sites come from the lots
+    FORWARD = "forward", _("Forward: future production of named sites")  # with a monthly capacity
+
+
 class Status(models.TextChoices):
     DRAFT = "draft", _("Draft")  # being written; nobody else sees it
-    HELD = "held", _("Held for review")  # more fine gold than the production declaration supports
+    HELD = "held", _("Held for review")  # a forward capacity above what the sites declared producing
     PUBLISHED = "published", _("Published")  # offered; visible while the producer is compliant
     PAUSED = "paused", _("Paused")  # taken off the market for a while by the producer
     CLOSED = "closed", _("Closed")  # withdrawn or sold out, for good
@@ -60,11 +65,13 @@ TRANSITIONS: dict[str, tuple[tuple[str, ...], str]] = {
 class Listing(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     producer = models.ForeignKey(Producer, on_delete=models.PROTECT, related_name="listings")
+    kind = models.CharField(max_length=8, choices=Kind.choices, default=Kind.FORWARD)
     sites = models.ManyToManyField(Site, related_name="listings")
     form = models.CharField(max_length=24, choices=Form.choices)
     quantity_grams = GramsField()  # offered in total
     available_grams = GramsField()  # not yet under contract
     min_order_grams = GramsField()
+    monthly_capacity_grams = GramsField(null=True, blank=True)  # forward: what the sites can deliver a month
     fineness = FinenessField()  # per mille, one decimal
     fineness_basis = models.CharField(max_length=16, choices=FinenessBasis.choices)
     processing_methods = models.JSONField(default=list)
@@ -114,6 +121,16 @@ class Listing(models.Model):
                 name="listing_price_matches_basis",
             ),
             models.CheckConstraint(condition=Q(premium_per_kg_fine_minor__gte=0), name="listing_premium_not_negative"),
+            models.CheckConstraint(
+                condition=(Q(kind="spot") & Q(monthly_capacity_grams__isnull=True))
+                | (
+                    Q(kind="forward")
+                    & Q(monthly_capacity_grams__isnull=False)
+                    & Q(monthly_capacity_grams__gt=0)
+                    & Q(monthly_capacity_grams__lte=F("quantity_grams"))
+                ),
+                name="listing_capacity_matches_kind",
+            ),
         ]
         indexes = [
             models.Index(fields=["status", "valid_until"], name="listing_status_validity_idx"),
@@ -135,6 +152,25 @@ class Listing(models.Model):
     @property
     def karat(self) -> Decimal:
         return karat(self.fineness)
+
+
+class ListingLot(models.Model):
+    """A recorded lot that a spot listing offers. `live` while the listing may still sell it: a lot is in at
+    most one live listing (the database says so); withdrawing the listing lets its lots go."""
+
+    listing = models.ForeignKey(Listing, on_delete=models.CASCADE, related_name="listing_lots")
+    lot = models.ForeignKey("provenance.Lot", on_delete=models.PROTECT, related_name="listing_rows")
+    live = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(fields=["listing", "lot"], name="listing_lot_once"),
+            models.UniqueConstraint(fields=["lot"], condition=Q(live=True), name="lot_in_one_live_listing"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.listing_id} {self.lot_id}"
 
 
 class ListingClaim(models.Model):

@@ -26,14 +26,23 @@ from core import clock
 from core.actor import Actor
 from core.errors import NotFound, PermissionDenied
 from listings.matching import Match, rank
-from listings.models import Listing, ListingClaim, ListingPhoto, SourcingRequest, Status
+from listings.models import Listing, ListingClaim, ListingLot, ListingPhoto, SourcingRequest, Status
 from listings.visibility import HOLD_RELEASED_BY, obstacles, visible_listings, volume_hold
 from producers.models import Producer
+from provenance.models import AssayCertificate
 
 
 def _with_relations(queryset: QuerySet[Listing]) -> QuerySet[Listing]:
     return queryset.select_related("producer__organization").prefetch_related(
-        "sites", "photos", Prefetch("claim_rows", queryset=ListingClaim.objects.order_by("claim_id"))
+        "sites",
+        "photos",
+        Prefetch("claim_rows", queryset=ListingClaim.objects.order_by("claim_id")),
+        Prefetch(
+            "listing_lots",
+            queryset=ListingLot.objects.select_related("lot")
+            .prefetch_related(Prefetch("lot__assays", queryset=AssayCertificate.objects.order_by("position")))
+            .order_by("lot__code", "id"),
+        ),
     )
 
 

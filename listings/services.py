@@ -18,8 +18,10 @@ from compliance.models import Claim
 from core.actor import Actor
 from core.errors import Conflict, field_error
 from core.units import GramsField
+from listings.lots import DERIVED_FROM_LOTS, attach, derived_from, let_go, offerable_lots
 from listings.models import (
     TRANSITIONS,
+    Kind,
     Listing,
     ListingClaim,
     ListingPhoto,
@@ -37,6 +39,7 @@ EDITABLE = (
     "form",
     "quantity_grams",
     "min_order_grams",
+    "monthly_capacity_grams",
     "fineness",
     "fineness_basis",
     "processing_methods",
@@ -57,6 +60,15 @@ EDITABLE = (
 
 
 def _check(values: dict[str, Any], claims: list[str] | None) -> None:
+    if values.get("kind", Kind.FORWARD) == Kind.FORWARD:
+        if values.get("monthly_capacity_grams") is None:
+            values["monthly_capacity_grams"] = values["quantity_grams"]  # all of it in any one month
+        if values["monthly_capacity_grams"] > values["quantity_grams"]:
+            raise field_error(
+                "monthly_capacity_grams",
+                "above_quantity",
+                _("The monthly capacity is more than the whole quantity offered."),
+            )
     if values["min_order_grams"] > values["quantity_grams"]:
         raise field_error("min_order_grams", "above_quantity", _("The minimum order is larger than the quantity."))
     if values["valid_until"] < values["valid_from"]:
@@ -104,23 +116,83 @@ def _set_claims(listing: Listing, claims: list[str]) -> None:
     )
 
 
+def _refuse_missing(values: dict[str, Any], names: tuple[str, ...], code: str, message: str) -> None:
+    missing = [name for name in names if values.get(name) is None]
+    if missing:
+        raise field_error(missing[0], code, message)
+
+
+FORWARD_REQUIRED = ("form", "quantity_grams", "min_order_grams", "fineness", "fineness_basis")
+
+
+def _spot_values(
+    producer: Producer, values: dict[str, Any], given: dict[str, Any], listing: Listing | None = None
+) -> tuple[list[Any], list[Site]]:
+    """A spot listing's lots, and its fields read from them (into `values`)."""
+    sent = [name for name in DERIVED_FROM_LOTS if given.get(name) not in (None, [])]
+    if sent:
+        raise field_error(
+            sent[0],
+            "derived_from_lots",
+            _("A spot listing takes this from its lots: leave out %(fields)s.") % {"fields": ", ".join(sent)},
+        )
+    lots = offerable_lots(producer=producer, lot_ids=given.get("lots") or [], listing=listing)
+    derived, sites = derived_from(lots)
+    values.update(derived)
+    values["monthly_capacity_grams"] = None
+    if values.get("min_order_grams") is None:
+        values["min_order_grams"] = min(lot.gross_grams for lot in lots)  # one whole lot
+    return lots, sites
+
+
 @transaction.atomic
-def listing_create(*, actor: Actor, producer: Producer, sites: list[Any], claims: list[str], **fields: Any) -> Listing:
+def listing_create(
+    *,
+    actor: Actor,
+    producer: Producer,
+    claims: list[str],
+    kind: str = Kind.FORWARD,
+    sites: list[Any] | None = None,
+    lots: list[Any] | None = None,
+    **fields: Any,
+) -> Listing:
+    """Draft a spot listing of recorded lots, or a forward listing of the named sites' future production."""
     require_producer_member(actor, producer)
     values = {k: v for k, v in fields.items() if k in EDITABLE}
+    values["kind"] = kind
+    chosen_lots: list[Any] = []
+    if kind == Kind.SPOT:
+        chosen_lots, chosen = _spot_values(producer, values, {**fields, "sites": sites, "lots": lots})
+    else:
+        if lots:
+            raise field_error("lots", "lots_on_forward", _("A forward listing offers future production, not lots."))
+        _refuse_missing(
+            {**values, "sites": sites or None},
+            ("sites", *FORWARD_REQUIRED),
+            "required_for_forward",
+            _("A forward listing needs this field."),
+        )
+        chosen = _sites(producer, sites or [])
     _check(values, claims)
-    chosen = _sites(producer, sites)
     listing = Listing.objects.create(
         producer=producer, available_grams=values["quantity_grams"], created_by=actor.user, **values
     )
     listing.sites.set(chosen)
+    if chosen_lots:
+        attach(listing, chosen_lots)
     _set_claims(listing, claims)
     audit_record(
         action="listings.listing.created",
         actor=actor,
         subject_organization=producer.organization,
         target=listing,
-        data={"quantity_grams": str(listing.quantity_grams), "fineness": str(listing.fineness), "claims": claims},
+        data={
+            "kind": kind,
+            "quantity_grams": str(listing.quantity_grams),
+            "fineness": str(listing.fineness),
+            "claims": claims,
+        }
+        | ({"lots": [lot.code for lot in chosen_lots]} if chosen_lots else {}),
     )
     return listing
 
@@ -133,11 +205,17 @@ def _locked(listing: Listing) -> Listing:
 
 @transaction.atomic
 def listing_update(
-    *, actor: Actor, listing: Listing, sites: list[Any] | None = None, claims: list[str] | None = None, **fields: Any
+    *,
+    actor: Actor,
+    listing: Listing,
+    sites: list[Any] | None = None,
+    claims: list[str] | None = None,
+    lots: list[Any] | None = None,
+    **fields: Any,
 ) -> Listing:
     """Edit a draft. The row is locked and its state read again under the lock: a publish that commits while
     the edit runs either waits for it or makes it a 409, and only the edited columns are written, so an edit
-    never puts back a state (or anything else) it did not change."""
+    never puts back a state (or anything else) it did not change. A spot draft's fields follow its lots."""
     require_producer_member(actor, listing.producer)
     listing = _locked(listing)
     if listing.status != Status.DRAFT:
@@ -145,10 +223,31 @@ def listing_update(
             _("Only a draft can be edited: pause or withdraw the listing and draft a new one."),
             code="listing_not_draft",
         )
+    if fields.pop("kind", listing.kind) != listing.kind:
+        raise field_error("kind", "kind_fixed", _("A listing stays spot or forward: draft a new one instead."))
+    chosen_lots: list[Any] | None = None
+    if listing.kind == Kind.SPOT:
+        derived: dict[str, Any] = {"min_order_grams": fields.get("min_order_grams", listing.min_order_grams)}
+        current = list(listing.listing_lots.values_list("lot_id", flat=True))
+        chosen_lots, chosen_sites = _spot_values(
+            listing.producer, derived, {**fields, "sites": sites, "lots": current if lots is None else lots}, listing
+        )
+        derived.pop("monthly_capacity_grams")
+        fields |= derived
+        sites = [site.pk for site in chosen_sites] if lots is not None else None
+    elif lots:
+        raise field_error("lots", "lots_on_forward", _("A forward listing offers future production, not lots."))
     changes = {k: v for k, v in fields.items() if k in EDITABLE and getattr(listing, k) != v}
-    if not changes and sites is None and claims is None:
+    if (
+        listing.kind == Kind.FORWARD
+        and "quantity_grams" in changes
+        and "monthly_capacity_grams" not in fields
+        and listing.monthly_capacity_grams == listing.quantity_grams
+    ):
+        changes["monthly_capacity_grams"] = changes["quantity_grams"]  # the default follows the quantity
+    if not changes and sites is None and claims is None and lots is None:
         return listing
-    merged = {field: changes.get(field, getattr(listing, field)) for field in EDITABLE}
+    merged = {field: changes.get(field, getattr(listing, field)) for field in EDITABLE} | {"kind": listing.kind}
     current_claims = list(listing.claim_rows.values_list("claim_id", flat=True)) if claims is None else claims
     _check(merged, current_claims)
     written = set(changes)
@@ -167,6 +266,8 @@ def listing_update(
         listing.save(update_fields=sorted(written | {"updated_at"}))  # updated_at: auto_now
     if sites is not None:
         listing.sites.set(_sites(listing.producer, sites))
+    if lots is not None and chosen_lots is not None:
+        attach(listing, chosen_lots)
     if claims is not None:
         _set_claims(listing, claims)
     audit_record(
@@ -174,7 +275,9 @@ def listing_update(
         actor=actor,
         subject_organization=listing.producer.organization,
         target=listing,
-        data={k: str(v) for k, v in changes.items()} | ({"claims": claims} if claims is not None else {}),
+        data={k: str(v) for k, v in changes.items()}
+        | ({"claims": claims} if claims is not None else {})
+        | ({"lots": [lot.code for lot in chosen_lots]} if lots is not None and chosen_lots is not None else {}),
     )
     return listing
 
@@ -207,7 +310,11 @@ def listing_move(*, actor: Actor, listing: Listing, move: str) -> Listing:
                 code="publication_refused",
                 extra={"missing": [o.as_dict() for o in found]},
             )
-    excess = volume_excess(listing) if move == "publish" else None
+    excess = None
+    if move == "publish" and listing.kind == Kind.FORWARD:
+        # The producer's row serializes its publishes: two forward listings cannot both take the last grams.
+        Producer.objects.select_for_update().filter(pk=listing.producer_id).values_list("pk", flat=True).first()
+        excess = volume_excess(listing)
     if excess is not None:
         target = Status.HELD  # a reviewer looks at the volume before buyers do
     updates: dict[str, Any] = {"status": target, "updated_at": timezone.now()}
@@ -222,6 +329,8 @@ def listing_move(*, actor: Actor, listing: Listing, move: str) -> Listing:
         )
     previous = listing.status
     listing.refresh_from_db()
+    if move == "withdraw":
+        let_go(listing)
     if target == Status.PUBLISHED:
         notify_matching_requests(listing)
     audit_record(

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from functools import lru_cache
 from typing import Any
 
@@ -28,12 +28,14 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils.translation import gettext as _
 
 from compliance import catalogue
-from compliance.models import Claim, Evidence, SiteClaimStanding, SiteStanding
+from compliance.models import Claim, SiteClaimStanding, SiteStanding
+from compliance.production import declared_by_site_month
 from compliance.selectors import Standing, origin_standing, origin_standings
 from core import clock
-from listings.models import Listing, ListingClaim, Status
+from listings.models import Kind, Listing, ListingClaim, Status
 from producers.models import Site
 from producers.selectors import verified_condition, women_led_producer_of
+from provenance.selectors import allowed_grams, tolerance_bp
 
 ListingSite = Listing.sites.through
 
@@ -210,14 +212,14 @@ def obstacles(listing: Listing) -> list[Obstacle]:
 
 
 def volume_hold() -> Obstacle:
-    """What holds a listing whose volume the latest production declaration does not support."""
+    """What holds a forward listing whose monthly capacity the sites' declared production does not support."""
     return Obstacle(
         "volume_red_flag",
         _(
-            "More fine gold is offered than the latest production declaration "
-            "supports: a reviewer checks it before buyers see the listing."
+            "More gold a month is offered than its sites declared producing in their best month of the last "
+            "year: a reviewer checks it before buyers see the listing."
         ),
-        _("Upload your latest semester production declaration (PROD_DECL) with its fine grams, or offer less."),
+        _("Have your monthly production declarations (PROD_DECL) for these sites confirmed, or offer less a month."),
     )
 
 
@@ -233,33 +235,44 @@ def state_label(state: str) -> str:
     }.get(state, state)
 
 
+BASIS_MONTHS = 12  # a forward capacity is judged against the best month declared in the last year
+
+
+def _recent_months(today: dt.date) -> list[dt.date]:
+    month = today.replace(day=1)
+    months = []
+    for _index in range(BASIS_MONTHS):
+        months.append(month)
+        month = (month - dt.timedelta(days=1)).replace(day=1)
+    return months
+
+
 def volume_excess(listing: Listing) -> dict[str, str] | None:
-    """Plausibility (docs/domain.md, policy rule 5): the fine gold on offer, this listing included, must not exceed
-    the latest approved production declaration (its `fine_grams` attribute). None when plausible."""
-    today = clock.today_lima()
-    declaration = (
-        Evidence.objects.filter(
-            organization_id=listing.producer_id,
-            evidence_type_id="PROD_DECL",
-            status="approved",
-            valid_until__gte=today,
-        )
-        .order_by("-issue_date", "-created_at")
-        .first()
-    )
-    offered = sum(
-        (
-            other.fine_grams
-            for other in Listing.objects.filter(
-                producer_id=listing.producer_id, status__in=(Status.PUBLISHED, Status.PAUSED, Status.HELD)
-            ).exclude(pk=listing.pk)
-        ),
-        listing.fine_grams,
-    )
-    try:
-        declared = Decimal(str((declaration.attributes or {}).get("fine_grams"))) if declaration else None
-    except (InvalidOperation, ValueError):
-        declared = None
-    if declared is not None and offered <= declared:
+    """Plausibility of a forward offer (docs/provenance.md): the monthly capacity of the producer's live forward
+    listings, this one included, must not exceed what their sites declared producing in their best month of the
+    last twelve (each site's highest confirmed grams, added up over the sites, with the mass-balance tolerance).
+    None when plausible, and always for a spot listing: its lots passed the mass balance when recorded.
+
+    Called under the producer's row lock (`listing_move`), so two publishes cannot both fit the last grams."""
+    if listing.kind != Kind.FORWARD:
         return None
-    return {"offered_fine_grams": str(offered), "declared_fine_grams": str(declared) if declared is not None else ""}
+    today = clock.today_lima()
+    live = list(
+        Listing.objects.filter(
+            producer_id=listing.producer_id,
+            kind=Kind.FORWARD,
+            status__in=(Status.PUBLISHED, Status.PAUSED, Status.HELD),
+        )
+        .exclude(pk=listing.pk)
+        .prefetch_related("sites")
+    )
+    site_ids = {site.pk for site in listing.sites.all()} | {site.pk for other in live for site in other.sites.all()}
+    best: dict[Any, Decimal] = {}
+    for (site_id, _month), grams in declared_by_site_month(site_ids, _recent_months(today)).items():
+        best[site_id] = max(best.get(site_id, Decimal(0)), grams)
+    declared = allowed_grams(sum(best.values(), Decimal("0.000")), tolerance_bp(today))
+    capacities = [other.monthly_capacity_grams or Decimal(0) for other in live]
+    offered = sum(capacities, listing.monthly_capacity_grams or Decimal(0))
+    if offered <= declared:
+        return None
+    return {"offered_monthly_grams": f"{offered:.3f}", "declared_monthly_grams": f"{declared:.3f}"}

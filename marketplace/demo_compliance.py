@@ -236,7 +236,7 @@ def seed_compliance(orgs: dict[str, Organization], users: dict[str, User]) -> in
         number="HUE-PROD-2026-S2",
         site=coop_site,
         attributes={"fine_grams": "2500.000"},
-        production=demo.production("500.000"),
+        production=demo.production("2100.000"),
     )
     demo.evidence(coop_admin, "LOT_ASSAY", number="HUE-LOTE-17", outcome="claim")
     demo.evidence(
@@ -335,7 +335,7 @@ def seed_compliance(orgs: dict[str, Organization], users: dict[str, User]) -> in
         number="RQM-PROD-2026-S2",
         site=miner_site,
         attributes={"fine_grams": "300.000"},
-        production=demo.production("60.000"),
+        production=demo.production("300.000"),
     )
 
     # The Peruvian exporter: KYC verified by a reviewer, through the same machinery.

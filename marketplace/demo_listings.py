@@ -12,6 +12,7 @@ from listings import services, sourcing
 from listings.models import Listing, SourcingRequest
 from marketplace.demo_compliance import actor_for
 from producers.models import Producer, Site
+from provenance.models import Lot
 
 
 def _offer(producer: Producer, title_es: str, title_en: str, **fields: Any) -> dict[str, Any]:
@@ -74,6 +75,7 @@ def seed_listings(orgs: dict[str, Organization], users: dict[str, User]) -> int:
                 "Gold flakes, paused until next season",
                 form="flake_dust",
                 fineness=Decimal("880"),
+                monthly_capacity_grams=Decimal("100"),
                 claims=["mercury_free"],
             ),
         ),
@@ -93,6 +95,23 @@ def seed_listings(orgs: dict[str, Organization], users: dict[str, User]) -> int:
             ),
         ),
     ]
+    lot = Lot.objects.filter(producer=coop, code="L-0412").first()
+    if lot is not None and not lot.listing_rows.exists():
+        # A spot listing offers the recorded lot: its grams, fineness, form, methods and site are the lot's.
+        spot = _offer(
+            coop,
+            "Lote L-0412: doré 921,4 ‰ con ensayo al fuego, sin mercurio",
+            "Lot L-0412: fire-assayed 921.4 ‰ doré, mercury-free",
+            kind="spot",
+            lots=[lot.pk],
+            claims=["mercury_free"],
+            description_es="Un lingote de 480 g de Playa Huepetuhe Alto, precintado (004417), con su ensayo.",
+            description_en="One 480 g bar from Playa Huepetuhe Alto, sealed (004417), with its assay certificate.",
+        )
+        for derived in ("sites", "form", "quantity_grams", "min_order_grams", "fineness", "fineness_basis"):
+            del spot[derived]
+        del spot["processing_methods"]
+        specs.append((coop_admin, coop, "publish", spot))
     miner_admin = actor_for(users["miner@demo.test"], orgs["miner"])
     miner = Producer.objects.get(pk=orgs["miner"].pk)
     specs.append(

@@ -57,21 +57,17 @@ def seed_provenance(orgs: dict[str, Organization], users: dict[str, User]) -> in
             file=_certificate("LRMD-2026-0412.pdf"),
         )
         now = timezone.now()
-        for kind, place, seal, weight in (
-            ("sealed", "Planta de beneficio, Huepetuhe", "004417", None),
-            ("handed_to_carrier", "Puerto Maldonado", "", None),
-            ("received_by_buyer", "Refinería, Lima", "", Decimal("479.200")),
-        ):
-            services.custody_record(
-                actor=coop_admin,
-                lot=lot,
-                kind=kind,
-                occurred_at=now,
-                place=place,
-                seal_number=seal,
-                weight_grams=weight,
-            )
-        created += 5
+        # Sealed at the plant and offered (demo_listings.py): the carrier and the refinery's receipt come
+        # once a buyer signs for it.
+        services.custody_record(
+            actor=coop_admin,
+            lot=lot,
+            kind="sealed",
+            occurred_at=now,
+            place="Planta de beneficio, Huepetuhe",
+            seal_number="004417",
+        )
+        created += 3
     assoc_admin = actor_for(users["candelaria-admin@demo.test"], orgs["association"])
     if not Lot.objects.filter(producer_id=orgs["association"].pk, code="CAN-07").exists():
         site = Site.objects.filter(producer_id=orgs["association"].pk).order_by("created_at").first()

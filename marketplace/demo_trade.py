@@ -86,6 +86,7 @@ def seed_trade(orgs: dict[str, Organization], users: dict[str, User]) -> int:
             "Mercury-free gold flakes, 850, Huepetuhe",
             form="flake_dust",
             quantity_grams=Decimal("400"),
+            monthly_capacity_grams=Decimal("200"),
             fineness=Decimal("850"),
             claims=["mercury_free"],
         ),

@@ -367,10 +367,9 @@ SPECTACULAR_SETTINGS = {
         "SourceCrsEnum": "producers.models.SourceCrs",
         "ReferenceAreaKindEnum": "producers.models.ReferenceArea.Kind",
         "ListingStatusEnum": "listings.models.Status",
+        "ListingKindEnum": "listings.models.Kind",
         "GoldFormEnum": "provenance.models.Form",
         "ProcessingMethodsEnum": "provenance.models.ProcessingMethod",
-        "LotFormEnum": "provenance.models.LotForm",
-        "LotProcessingMethodEnum": "provenance.models.LotMethod",
         "CustodyKindEnum": "provenance.models.CustodyKind",
         "CustodyNextKindEnum": "provenance.models.NEXT_CUSTODY_KINDS",
         "AssayMethodEnum": "provenance.models.AssayMethod",
@@ -418,3 +417,8 @@ PRODUCER_STANDING = "compliance.selectors.producer_public_standing"
 PRODUCER_COUNTERPARTIES = "trade.selectors.producers_in_inquiry_with"
 PRODUCERS_HOLDING = "compliance.selectors.producers_holding"
 SITE_ADDED = "compliance.standing.site_added"  # a new site's verdict is stored with the site
+# Trade answers for listings and provenance: which lots are sold, which buyer records a lot's receipt, and the
+# grams sold forward per site and month of delivery (the mass balance shows them).
+LOTS_UNDER_CONTRACT = "trade.selectors.lots_under_contract"
+LOT_BUYER = "trade.selectors.lot_buyer"
+FORWARD_COMMITMENTS = "trade.selectors.forward_commitments"

@@ -1,8 +1,8 @@
 """Lots (physical batches of gold), where they came from, their assays, their chain of custody, and the
 mass-balance policy (docs/provenance.md).
 
-The vocabularies of gold forms and processing methods live here, below listings: a listing offers gold in
-one of the listing forms, a lot is recorded in any of the lot forms (the listing forms and sponge).
+The vocabularies of gold forms and processing methods live here, below listings, which offer gold in the
+same words.
 """
 
 from __future__ import annotations
@@ -24,16 +24,8 @@ from producers.models import Producer, Site
 
 
 class Form(models.TextChoices):
-    """The forms a listing offers (the listing API's enum: adding one here changes it)."""
-
-    DORE = "dore", _("Doré (borax-smelted bar)")
-    NUGGET = "nugget", _("Nugget")
-    FLAKE_DUST = "flake_dust", _("Flakes and dust")
-    GRAVITY_CONCENTRATE = "gravity_concentrate", _("Gravity concentrate")
-
-
-class LotForm(models.TextChoices):
-    """What a lot is: the listing forms, and sponge (retorted or burnt-off gold not yet melted)."""
+    """What gold is offered and recorded as: one vocabulary for lots and listings (a spot listing takes its
+    form from its lots)."""
 
     DORE = "dore", _("Doré (borax-smelted bar)")
     SPONGE = "sponge", _("Sponge")
@@ -43,19 +35,7 @@ class LotForm(models.TextChoices):
 
 
 class ProcessingMethod(models.TextChoices):
-    """The methods a listing names (the listing API's enum)."""
-
-    SLUICE = "sluice", _("Sluice")
-    SHAKING_TABLE = "shaking_table", _("Shaking table")
-    CENTRIFUGE = "centrifuge", _("Centrifuge")
-    PANNING = "panning", _("Panning")
-    BORAX_SMELTING = "borax_smelting", _("Borax smelting")
-    MAGNETIC_SEPARATION = "magnetic_separation", _("Magnetic separation")
-    AMALGAMATION_WITH_RETORT = "amalgamation_with_retort", _("Amalgamation with retort (never mercury-free)")
-
-
-class LotMethod(models.TextChoices):
-    """How a lot's gold was recovered: the listing methods, and cyanidation (a controlled chemical)."""
+    """How the gold was recovered, for lots and listings alike."""
 
     SLUICE = "sluice", _("Sluice")
     SHAKING_TABLE = "shaking_table", _("Shaking table")
@@ -91,7 +71,7 @@ class Lot(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     producer = models.ForeignKey(Producer, on_delete=models.PROTECT, related_name="lots")
     code = models.CharField(max_length=40)  # the producer's own: "L-0412"
-    form = models.CharField(max_length=24, choices=LotForm.choices)
+    form = models.CharField(max_length=24, choices=Form.choices)
     gross_grams = GramsField()
     declared_fineness = FinenessField()
     production_from = models.DateField()

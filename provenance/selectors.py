@@ -55,12 +55,17 @@ def readable_producer(*, actor: Actor, producer_id: Any) -> Producer:
     return producer
 
 
-def lots_for(*, actor: Actor) -> QuerySet[Lot]:
-    lots = Lot.objects.select_related("producer__organization", "recorded_by").prefetch_related(
+def lot_relations(lots: QuerySet[Lot]) -> QuerySet[Lot]:
+    """What the lot's representation reads: its sources, assays and custody trail."""
+    return lots.select_related("producer__organization", "recorded_by").prefetch_related(
         Prefetch("sources", queryset=LotSource.objects.select_related("site").order_by("id")),
         Prefetch("assays", queryset=AssayCertificate.objects.order_by("position")),
         Prefetch("custody", queryset=CustodyEvent.objects.select_related("organization", "user").order_by("seq")),
     )
+
+
+def lots_for(*, actor: Actor) -> QuerySet[Lot]:
+    lots = lot_relations(Lot.objects.all())
     scope = visible_producers(actor)
     return lots if scope is None else lots.filter(scope)
 
@@ -122,17 +127,19 @@ def mass_balance(
     month_from: dt.date | None = None,
     month_to: dt.date | None = None,
 ) -> list[BalanceRow]:
-    """Per site and month with a confirmed declaration or a lot: declared, used by lots, committed by forward
-    sales (none yet: the field is there so clients need not change), left (never below zero)."""
+    """Per site and month with a confirmed declaration, a lot or a forward sale: declared, used by lots, sold
+    forward for delivery that month and not yet delivered by named lots (trade answers, through
+    FORWARD_COMMITMENTS), and left: declared × (1 + tolerance) − used − committed, never below zero."""
     sites = {site.pk: site for site in Site.objects.filter(producer=producer).order_by("name", "id")}
     if site_id is not None:
         sites = {pk: site for pk, site in sites.items() if str(pk) == str(site_id)}
     declared = declared_by_site_month(sites)
     used = used_by_site_month(list(sites))
+    committed = provider("FORWARD_COMMITMENTS")(list(sites))
     tolerance = tolerance_bp(today)
     keys = {
         key
-        for key in (*declared, *used)
+        for key in (*declared, *used, *committed)
         if (month_from is None or key[1] >= month_from) and (month_to is None or key[1] <= month_to)
     }
     order = {pk: index for index, pk in enumerate(sites)}
@@ -140,7 +147,7 @@ def mass_balance(
     for site_key, month in sorted(keys, key=lambda key: (order[key[0]], key[1])):
         declared_grams = declared.get((site_key, month), Decimal("0.000"))
         used_grams = used.get((site_key, month), Decimal("0.000"))
-        committed = Decimal("0.000")
-        left = max(allowed_grams(declared_grams, tolerance) - used_grams - committed, Decimal("0.000"))
-        rows.append(BalanceRow(sites[site_key], month, declared_grams, used_grams, committed, left))
+        forward = committed.get((site_key, month), Decimal("0.000"))
+        left = max(allowed_grams(declared_grams, tolerance) - used_grams - forward, Decimal("0.000"))
+        rows.append(BalanceRow(sites[site_key], month, declared_grams, used_grams, forward, left))
     return rows

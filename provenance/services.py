@@ -24,6 +24,7 @@ from compliance.production import declared_by_site_month, parse_month
 from core import clock
 from core.actor import Actor
 from core.errors import BadRequest, Conflict, PermissionDenied, field_error
+from core.extensions import provider
 from core.uploads import CheckedFile, store
 from producers.models import Producer, Site
 from provenance.models import (
@@ -333,6 +334,34 @@ def _record_assay(*, actor: Actor, lot: Lot, name: str, file: CheckedFile, **fie
 
 
 # --- Custody --------------------------------------------------------------------------------------
+def require_custody_writer(actor: Actor, lot: Lot) -> None:
+    """Before the body is read: the producer's members, or the buyer whose contract delivers the lot (which
+    records the receipt only: `require_custody_recorder`)."""
+    if actor.organization_kind == "buyer" and actor.organization_id == provider("LOT_BUYER")(lot.pk):
+        return
+    require_producer_member(actor, lot.producer_id)
+
+
+def require_custody_recorder(actor: Actor, lot: Lot, kind: str) -> None:
+    """The producer's members record the lot's custody; its receipt is recorded by the buyer whose contract
+    delivers the lot (trade answers which, through LOT_BUYER), and by the producer only for a lot no contract
+    here delivers (sold elsewhere)."""
+    if kind == CustodyKind.RECEIVED_BY_BUYER:
+        buyer_id = provider("LOT_BUYER")(lot.pk)
+        if buyer_id is not None:
+            if actor.organization_id != buyer_id:
+                raise PermissionDenied(
+                    _("The buyer whose contract delivers this lot records its receipt."), code="receipt_by_buyer"
+                )
+            return
+    if actor.organization_kind == "buyer":
+        raise PermissionDenied(
+            _("The buyer records the lot's receipt; the producer records the rest of its custody."),
+            code="not_producer_member",
+        )
+    require_producer_member(actor, lot.producer_id)
+
+
 def _next_kinds(last: str) -> tuple[str, ...]:
     """The kinds that may follow `last`: the next one, or the one after an optional next one."""
     following = CUSTODY_ORDER[CUSTODY_ORDER.index(last) + 1 :]
@@ -358,8 +387,7 @@ def custody_record(
 ) -> CustodyEvent:
     """The next event of the lot's chain of custody; an optional document is stored first, removed if the
     event is refused."""
-    # Until a buyer under contract can record the receipt, the producer's members record every event.
-    require_producer_member(actor, lot.producer_id)
+    require_custody_recorder(actor, lot, kind)
     if occurred_at > timezone.now():
         raise field_error("occurred_at", "in_future", _("This event cannot have happened in the future."))
     if kind == CustodyKind.RECEIVED_BY_BUYER and weight_grams is None:
@@ -401,7 +429,7 @@ def _record_custody(
     document: CheckedFile | None,
     name: str,
 ) -> CustodyEvent:
-    assert actor.organization_id is not None  # a member of the producer (require_producer_member)
+    assert actor.organization_id is not None  # a member of the producer, or the buyer (require_custody_recorder)
     locked = Lot.objects.select_for_update().get(pk=lot.pk)  # decide on the trail as it is under the lock
     trail = list(locked.custody.order_by("seq"))
     last = trail[-1]

@@ -114,6 +114,7 @@ class ListingFactory(factory.django.DjangoModelFactory):
     form = "dore"
     quantity_grams = Decimal("100")
     available_grams = factory.SelfAttribute("quantity_grams")
+    monthly_capacity_grams = factory.SelfAttribute("quantity_grams")  # forward, all of it in any month
     min_order_grams = Decimal("10")
     fineness = Decimal("920")
     fineness_basis = "xrf"

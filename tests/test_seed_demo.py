@@ -86,19 +86,31 @@ def test_the_demo_has_lots_with_assays_custody_and_a_mass_balance():
 
     lot = Lot.objects.get(code="L-0412")
     assert (lot.fineness_in_force(), lot.fine_grams) == (Decimal("921.4"), Decimal("442.272"))
-    assert [(e.kind, e.weight_grams) for e in lot.custody.order_by("seq")][-1] == (
-        "received_by_buyer",
-        Decimal("479.2"),
+    assert [e.kind for e in lot.custody.order_by("seq")] == ["recorded", "sealed"]
+    # Offered on its own in a published spot listing that takes its figures from the lot.
+    spot = lot.listing_rows.get(live=True).listing
+    assert (spot.kind, spot.status, spot.quantity_grams, spot.fineness, spot.fineness_basis) == (
+        "spot",
+        "published",
+        Decimal("480.000"),
+        Decimal("921.4"),
+        "lab_assay",
     )
     sponge = Lot.objects.get(code="CAN-07")
     assert sponge.fineness_in_force() == Decimal("880.0")  # an XRF reading never sets it
     month = (clock.today_lima().replace(day=1) - dt.timedelta(days=1)).replace(day=1)
     rows = mass_balance(producer=lot.producer, today=clock.today_lima())
-    assert len(rows) == 6  # one declaration per demo site-month, the last six
+    declared = [row for row in rows if row.declared_grams]
+    assert len(declared) == 6  # one declaration per demo site-month, the last six
     [april] = [row for row in rows if row.month == month]
     assert (april.declared_grams, april.used_grams, april.left_grams) == (
-        Decimal("500.000"),
+        Decimal("2100.000"),
         Decimal("480.000"),
-        Decimal("20.000"),
+        Decimal("1620.000"),
     )
+    # The signed forward contract for 150 g of flakes is committed in its month of delivery.
+    assert [(row.month, row.committed_forward_grams) for row in rows if row.committed_forward_grams] == [
+        (delivery.replace(day=1), Decimal("150.000"))
+        for delivery in Contract.objects.filter(state="signed").values_list("signed_version__delivery_date", flat=True)
+    ]
     assert Lot.objects.count() == 2

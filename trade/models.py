@@ -205,6 +205,9 @@ class ContractVersion(models.Model):
     deposit_percent_bp = models.IntegerField(null=True, blank=True)  # of the contract value: 1000 = 10 %
     payment_terms = models.TextField(max_length=2000, blank=True)
     origin_site = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="+")
+    # Spot listings: the recorded lots this version sells (part of the signed terms). Forward: none here;
+    # the producer names the lots once they are recorded (ContractLot).
+    lots = models.ManyToManyField("provenance.Lot", blank=True, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -267,6 +270,28 @@ class ContractAcceptance(models.Model):
 
     def __str__(self) -> str:
         return f"{self.contract_id} {self.side}"
+
+
+class ContractLot(models.Model):
+    """A lot a contract delivers: the signed version's lots (spot) written at signing, or a lot the producer
+    names for a forward contract once it is recorded. A lot is delivered by at most one contract that is not
+    cancelled (the partial unique index); a cancelled contract lets its lots go (`released`)."""
+
+    contract = models.ForeignKey(Contract, on_delete=models.PROTECT, related_name="lot_rows")
+    lot = models.ForeignKey("provenance.Lot", on_delete=models.PROTECT, related_name="contract_rows")
+    named_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    named_at = models.DateTimeField()
+    released = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["named_at", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["contract", "lot"], name="contract_lot_once"),
+            models.UniqueConstraint(fields=["lot"], condition=Q(released=False), name="lot_in_one_contract"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.contract_id} {self.lot_id}"
 
 
 class DepositStatus(models.TextChoices):

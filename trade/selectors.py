@@ -5,13 +5,27 @@ producer. Anybody else gets 404."""
 
 from __future__ import annotations
 
+import datetime as dt
+from collections import defaultdict
+from decimal import Decimal
 from typing import Any
 
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Prefetch, Q, QuerySet, Sum
 
 from core.actor import Actor
 from core.errors import NotFound
-from trade.models import Contract, ContractAcceptance, ContractVersion, Inquiry, InquiryMessage
+from provenance.models import Lot
+from provenance.selectors import lot_relations
+from trade.deliveries import LIVE_STATES
+from trade.models import (
+    Contract,
+    ContractAcceptance,
+    ContractLot,
+    ContractState,
+    ContractVersion,
+    Inquiry,
+    InquiryMessage,
+)
 
 
 def party_scope(actor: Actor, *, via: str = "") -> Q | None:
@@ -47,7 +61,12 @@ def messages_of(*, inquiry: Inquiry) -> QuerySet[InquiryMessage]:
 
 def contracts_for(*, actor: Actor) -> QuerySet[Contract]:
     contracts = Contract.objects.select_related("buyer", "producer__organization").prefetch_related(
-        Prefetch("versions", queryset=ContractVersion.objects.select_related("proposed_by").order_by("number"))
+        Prefetch(
+            "versions",
+            queryset=ContractVersion.objects.select_related("proposed_by")
+            .prefetch_related(Prefetch("lots", queryset=Lot.objects.order_by("code")))
+            .order_by("number"),
+        )
     )
     scope = party_scope(actor)
     return contracts if scope is None else contracts.filter(scope)
@@ -67,8 +86,57 @@ def contract_get(*, actor: Actor, contract_id: Any) -> Contract:
     return found
 
 
+def contract_lots(*, contract: Contract) -> QuerySet[Lot]:
+    """The lots a contract delivers (not let go by a cancellation), as `lots_for` shows them."""
+    delivered = ContractLot.objects.filter(contract=contract, released=False).values("lot_id")
+    return lot_relations(Lot.objects.filter(pk__in=delivered)).order_by("code")
+
+
 def producers_in_inquiry_with(buyer_organization_id: Any) -> QuerySet[Inquiry, Any]:
     """The ids of the producers a buyer organisation has an inquiry with, open or closed (a query, not a
     list, so callers filter with it in SQL). Named by the PRODUCER_COUNTERPARTIES setting: provenance and
     producers, earlier in the layer order, show these producers' lots, mass balance and exact sites to it."""
     return Inquiry.objects.filter(buyer_id=buyer_organization_id).values("producer_id")
+
+
+def lots_under_contract(lot_ids: Any) -> QuerySet[ContractLot, Any]:
+    """The ids among `lot_ids` that a contract delivers (not cancelled). Named by LOTS_UNDER_CONTRACT: a spot
+    listing (listings, before trade) may not offer a lot already sold."""
+    return ContractLot.objects.filter(lot_id__in=list(lot_ids), released=False).values_list("lot_id", flat=True)
+
+
+def lot_buyer(lot_id: Any) -> Any:
+    """The buyer organisation whose contract delivers the lot, or None. Named by LOT_BUYER: that buyer, and
+    only it, records the lot's receipt (provenance, before trade)."""
+    return (
+        ContractLot.objects.filter(lot_id=lot_id, released=False, contract__state__in=LIVE_STATES)
+        .values_list("contract__buyer_id", flat=True)
+        .first()
+    )
+
+
+def forward_commitments(site_ids: Any) -> dict[tuple[Any, dt.date], Decimal]:
+    """(origin site, month of delivery) → grams sold forward and not yet delivered: each signed forward
+    contract's quantity less the gross grams of the lots named for it (never below 0). Named by
+    FORWARD_COMMITMENTS: the mass balance (provenance) shows them."""
+    contracts = (
+        Contract.objects.filter(
+            state=ContractState.SIGNED,
+            listing__kind="forward",
+            signed_version__origin_site_id__in=list(site_ids),
+        )
+        .select_related("signed_version")
+        .annotate(
+            delivered=Sum("lot_rows__lot__gross_grams", filter=Q(lot_rows__released=False)),
+        )
+    )
+    committed: dict[tuple[Any, dt.date], Decimal] = defaultdict(lambda: Decimal("0.000"))
+    for contract in contracts:
+        version = contract.signed_version
+        assert version is not None  # signed
+        outstanding = version.quantity_grams - Decimal(contract.delivered or 0)
+        if outstanding > 0:
+            committed[(version.origin_site_id, version.delivery_date.replace(day=1))] += outstanding.quantize(
+                Decimal("0.001")
+            )
+    return dict(committed)

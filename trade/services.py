@@ -27,6 +27,7 @@ from listings.selectors import listings_visible
 from listings.services import listing_release, listing_reserve
 from notifications.services import notify
 from producers.models import Producer, Site, Verification
+from trade import deliveries
 from trade.deposits.cancel import deposit_lock_for_cancel, deposit_on_contract_cancel
 from trade.models import (
     TRANSITIONS,
@@ -316,12 +317,19 @@ def _check_terms(terms: dict[str, Any], listing: Listing) -> dict[str, Any]:
             _("Only %(grams)s g are left on this listing.") % {"grams": listing.available_grams},
             code="quantity_unavailable",
         )
+    values["lots"] = deliveries.terms_lots(
+        listing=listing, lot_ids=terms.get("lots"), quantity=values["quantity_grams"], fineness=values["fineness"]
+    )
+    deliveries.check_monthly_capacity(
+        listing=listing, quantity=values["quantity_grams"], delivery_date=values["delivery_date"]
+    )
     return values
 
 
 def _add_version(
     *, actor: Actor, contract: Contract, side: str, number: int, values: dict[str, Any]
 ) -> ContractVersion:
+    lots = values.pop("lots", [])
     version = ContractVersion.objects.create(
         contract=contract,
         number=number,
@@ -330,6 +338,7 @@ def _add_version(
         proposed_by_organization=_organization_of_side(contract, side),
         **values,
     )
+    version.lots.set(lots)
     audit_record(
         action="trade.contract.proposed",
         actor=actor,
@@ -341,7 +350,8 @@ def _add_version(
             "quantity_grams": str(version.quantity_grams),
             "price_basis": version.price_basis,
             "delivery_date": version.delivery_date.isoformat(),
-        },
+        }
+        | ({"lots": [lot.code for lot in lots]} if lots else {}),
     )
     other = Side.PRODUCER if side == Side.BUYER else Side.BUYER
     notify(
@@ -483,6 +493,7 @@ def contract_accept(*, actor: Actor, contract: Contract, version: int) -> Contra
     if not Site.objects.filter(pk=latest.origin_site_id, status=Site.Status.APPROVED).exists():
         raise Conflict(_("The origin site is no longer approved."), code="site_not_approved")
     listing_reserve(actor=actor, listing=contract.listing, grams=latest.quantity_grams)
+    deliveries.on_signing(actor=actor, contract=contract, version=latest)
     now = timezone.now()
     digest = terms_hash(contract, latest)
     allowed_from, target = TRANSITIONS["accept"]
@@ -555,6 +566,8 @@ def contract_move(*, actor: Actor, contract: Contract, move: str, reason: str = 
             )
         data["version"] = latest.number
     deposit = deposit_lock_for_cancel(contract=contract) if move == "cancel" else None
+    if move == "mark_delivered":
+        deliveries.require_cover(contract)
     now = timezone.now()
     stamp = {"mark_delivered": "delivered_at", "complete": "completed_at"}.get(move, "ended_at")
     if not Contract.objects.filter(pk=contract.pk, state__in=allowed_from).update(
@@ -567,8 +580,22 @@ def contract_move(*, actor: Actor, contract: Contract, move: str, reason: str = 
         listing_release(actor=actor, listing=contract.listing, grams=grams)
         deposit_on_contract_cancel(actor=actor, deposit=deposit)
         data |= {"released_grams": str(grams), "reason": reason}
+        released_lots = deliveries.on_cancel(contract)
+        if released_lots:
+            data["released_lots"] = released_lots
     previous = contract.state
     contract.refresh_from_db()
     _record_move(actor=actor, contract=contract, move=move, previous=previous, data=data)
     _notify_move(actor=actor, contract=contract, kind=f"contract_{target}", params={"reason": reason})
     return contract
+
+
+def require_lots_namer(actor: Actor, contract: Contract) -> None:
+    if _admin_side(actor, contract) != Side.PRODUCER:
+        raise PermissionDenied(_("The producer names the lots it delivers."), code="not_producer_side")
+
+
+def contract_lots_name(*, actor: Actor, contract: Contract, lots: list[Any]) -> list[Any]:
+    """The producer's admin names the recorded lots that deliver a signed forward contract."""
+    require_lots_namer(actor, contract)
+    return deliveries.contract_name_lots(actor=actor, contract=contract, lot_ids=lots)

@@ -3,7 +3,8 @@ hashed at signing.
 
 The canonical document is JSON with sorted keys, no insignificant whitespace, UTF-8, grams and fineness as
 decimal strings with their fixed places, money and basis points as integers, dates in ISO 8601. It names the
-contract, the version, both parties and every term, so the hash pins who agreed to what.
+contract, the version, both parties and every term (with a spot sale's lots, by id and code), so the hash
+pins who agreed to what.
 """
 
 from __future__ import annotations
@@ -48,7 +49,7 @@ def fixed_value_minor(terms: dict[str, Any]) -> int | None:
 
 
 def canonical_document(contract: Contract, version: ContractVersion) -> dict[str, Any]:
-    terms = {
+    terms: dict[str, Any] = {
         "quantity_grams": str(version.quantity_grams),
         "fineness": str(version.fineness),
         "price_basis": version.price_basis,
@@ -64,6 +65,9 @@ def canonical_document(contract: Contract, version: ContractVersion) -> dict[str
         "payment_terms": version.payment_terms,
         "origin_site": str(version.origin_site_id),
     }
+    lots = [{"id": str(lot.pk), "code": lot.code} for lot in version.lots.order_by("code", "id")]
+    if lots:  # spot sales name their lots; documents without lots hash as they always did
+        terms["lots"] = lots
     return {
         "contract": str(contract.pk),
         "version": version.number,

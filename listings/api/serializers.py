@@ -3,12 +3,34 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from core.money import Currency, Money
 from core.serializers import CharField, DecimalField, GramsField, ModelSerializer, MoneyField
-from listings.models import FinenessBasis, Incoterm, Listing, PriceBasis, SourcingRequest
+from listings.models import FinenessBasis, Incoterm, Kind, Listing, ListingLot, PriceBasis, SourcingRequest
 from provenance.models import Form, ProcessingMethod
+
+
+class OfferedLotSerializer(serializers.Serializer):
+    """A lot a spot listing offers, as anyone may see it: what it is, not where it is or who holds it (the
+    lot's sources, assays and custody are for the producer, reviewers and buyers under an inquiry)."""
+
+    id = serializers.UUIDField(source="lot.pk")
+    code = CharField(source="lot.code")
+    form = serializers.ChoiceField(source="lot.form", choices=Form.choices)
+    gross_grams = GramsField(source="lot.gross_grams")
+    fineness = serializers.SerializerMethodField()
+    fire_assayed = serializers.SerializerMethodField()
+    production_from = serializers.DateField(source="lot.production_from")
+    production_to = serializers.DateField(source="lot.production_to")
+    live = serializers.BooleanField(help_text="Still offered by this listing (false once it was withdrawn).")
+
+    def get_fineness(self, row: ListingLot) -> str:
+        return f"{row.lot.fineness_in_force():.1f}"
+
+    def get_fire_assayed(self, row: ListingLot) -> bool:
+        return any(assay.method == "fire_assay" for assay in row.lot.assays.all())
 
 
 class ListingSerializer(ModelSerializer):
@@ -20,6 +42,10 @@ class ListingSerializer(ModelSerializer):
     quantity_grams = GramsField(read_only=True)
     available_grams = GramsField(read_only=True)
     min_order_grams = GramsField(read_only=True)
+    monthly_capacity_grams = GramsField(
+        read_only=True, allow_null=True, help_text="Forward listings: what the sites can deliver in one month."
+    )
+    lots = serializers.SerializerMethodField()
     fineness = DecimalField(max_digits=5, decimal_places=1, read_only=True)
     fine_grams = GramsField(read_only=True)
     troy_ounces = DecimalField(max_digits=14, decimal_places=4, read_only=True)
@@ -36,11 +62,14 @@ class ListingSerializer(ModelSerializer):
             "producer",
             "producer_name",
             "district",
+            "kind",
             "sites",
+            "lots",
             "form",
             "quantity_grams",
             "available_grams",
             "min_order_grams",
+            "monthly_capacity_grams",
             "fineness",
             "fineness_basis",
             "fine_grams",
@@ -103,6 +132,11 @@ class ListingSerializer(ModelSerializer):
     def get_sites(self, obj: Listing) -> list[str]:
         return [str(site.pk) for site in obj.sites.all()]
 
+    @extend_schema_field(OfferedLotSerializer(many=True))
+    def get_lots(self, obj: Listing) -> list[dict[str, Any]]:
+        """Spot listings: the recorded lots offered (empty for forward listings)."""
+        return OfferedLotSerializer(obj.listing_lots.all(), many=True).data  # type: ignore[return-value]
+
     def get_photos(self, obj: Listing) -> list[str]:
         return [f"/api/v1/listings/{obj.pk}/photos/{photo.position}/" for photo in obj.photos.all()]
 
@@ -124,14 +158,24 @@ class ListingSerializer(ModelSerializer):
 
 
 class ListingInputSerializer(serializers.Serializer):
-    sites = serializers.ListField(child=serializers.UUIDField(), min_length=1, max_length=20)
-    form = serializers.ChoiceField(choices=Form.choices)
-    quantity_grams = GramsField()
-    min_order_grams = GramsField()
-    fineness = DecimalField(max_digits=5, decimal_places=1, min_value=Decimal("1"), max_value=Decimal("1000"))
-    fineness_basis = serializers.ChoiceField(choices=FinenessBasis.choices)
+    """A spot listing names its `lots` and takes its sites, form, quantity, fineness and methods from them
+    (sending those is 400 `derived_from_lots`). A forward listing names its `sites`, `form`, `quantity_grams`,
+    `min_order_grams`, `fineness` and `fineness_basis` (400 `required_for_forward` without them) and may give a
+    `monthly_capacity_grams` (by default its whole quantity)."""
+
+    kind = serializers.ChoiceField(choices=Kind.choices, default=Kind.FORWARD)
+    lots = serializers.ListField(child=serializers.UUIDField(), min_length=1, max_length=20, required=False)
+    sites = serializers.ListField(child=serializers.UUIDField(), min_length=1, max_length=20, required=False)
+    form = serializers.ChoiceField(choices=Form.choices, required=False)
+    quantity_grams = GramsField(required=False)
+    min_order_grams = GramsField(required=False, help_text="Spot listings: by default the smallest lot.")
+    monthly_capacity_grams = GramsField(required=False, help_text="Forward listings only.")
+    fineness = DecimalField(
+        max_digits=5, decimal_places=1, min_value=Decimal("1"), max_value=Decimal("1000"), required=False
+    )
+    fineness_basis = serializers.ChoiceField(choices=FinenessBasis.choices, required=False)
     processing_methods = serializers.ListField(
-        child=serializers.ChoiceField(choices=ProcessingMethod.choices), max_length=10, default=list
+        child=serializers.ChoiceField(choices=ProcessingMethod.choices), max_length=10, required=False
     )
     claims = serializers.ListField(child=CharField(max_length=30), max_length=10, default=list)
     price_basis = serializers.ChoiceField(choices=PriceBasis.choices)

@@ -13,10 +13,10 @@ from provenance.models import (
     AssayCertificate,
     AssayMethod,
     CustodyEvent,
+    Form,
     Lot,
-    LotForm,
-    LotMethod,
     LotSource,
+    ProcessingMethod,
 )
 
 MONTH_REGEX = r"^\d{4}-(0[1-9]|1[0-2])$"
@@ -148,13 +148,13 @@ class LotSourceInputSerializer(serializers.Serializer):
 
 class LotInputSerializer(serializers.Serializer):
     code = CharField(max_length=40, help_text="Your own code for the lot, unique among your lots.")
-    form = serializers.ChoiceField(choices=LotForm.choices)
+    form = serializers.ChoiceField(choices=Form.choices)
     gross_grams = GramsField()
     declared_fineness = _fineness_field(min_value=Decimal("0.1"))
     production_from = serializers.DateField()
     production_to = serializers.DateField()
     processing_methods = serializers.ListField(
-        child=serializers.ChoiceField(choices=LotMethod.choices), min_length=1, max_length=10
+        child=serializers.ChoiceField(choices=ProcessingMethod.choices), min_length=1, max_length=10
     )
     sources = serializers.ListField(child=LotSourceInputSerializer(), min_length=1, max_length=20)
     seal_number = CharField(max_length=40, required=False, allow_blank=True, default="")
@@ -197,8 +197,13 @@ class MassBalanceRowSerializer(serializers.Serializer):
     month = MonthField()
     declared_grams = GramsField(min_value=None, help_text="Confirmed by a reviewer; 0 with no declaration.")
     used_grams = GramsField(min_value=None, help_text="Every lot ever recorded against this site and month.")
-    committed_forward_grams = GramsField(min_value=None, help_text="Sold forward and not yet delivered (0 for now).")
-    left_grams = GramsField(min_value=None, help_text="What may still leave: never below 0.")
+    committed_forward_grams = GramsField(
+        min_value=None,
+        help_text="Sold forward from this site for delivery this month, less the lots already named for those sales.",
+    )
+    left_grams = GramsField(
+        min_value=None, help_text="Declared (with the tolerance) less used and committed forward: never below 0."
+    )
 
 
 class MassBalanceSerializer(serializers.Serializer):

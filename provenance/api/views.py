@@ -227,11 +227,12 @@ class LotViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gene
     def custody_events(self, request: Request, pk: str) -> Response:
         """The next event of the chain of custody: sealed, handed to the carrier, exported (optional),
         received by the buyer (with the weight measured). Out of order: 409 `custody_out_of_order`; a weight
-        above the last one: 400 `custody_weight_grows`. For now the producer's members record every event,
-        the receipt too."""
+        above the last one: 400 `custody_weight_grows`. The producer's members record the events; the receipt
+        is recorded by the buyer whose signed contract delivers the lot (403 `receipt_by_buyer` for anybody
+        else), or by the producer when no contract here delivers it."""
         actor = get_actor(request)
         lot = self.get_object()
-        services.require_producer_member(actor, lot.producer_id)
+        services.require_custody_writer(actor, lot)
         check_upload_length(request.META.get("CONTENT_LENGTH"), max_request_bytes=settings.EVIDENCE_MAX_REQUEST_BYTES)
         payload: Any = request.data
         form = isinstance(payload, QueryDict)

@@ -44,7 +44,7 @@ from producers.models import MemberMiner, Producer, Site, Verification
 from tests.conftest import ActorClient
 from tests.factories import PASSWORD, InvitationFactory, MembershipFactory, UserFactory
 from tests.localstripe_server import localstripe, stripe_on_localstripe  # noqa: F401  (fixtures)
-from tests.provenance.helpers import declare_row, last_month, lot_body
+from tests.provenance.helpers import declare_row, deliver_lot, last_month, lot_body
 from tests.trade.deposit_helpers import FIXED_PRICE, deliver_event
 from tests.trade.helpers import (
     CONTRACTS,
@@ -176,8 +176,22 @@ def signed_contract(w: World, **overrides: Any) -> str:
     return contract_id
 
 
-def delivered_contract(w: World, **overrides: Any) -> str:
+def signed_with_lots(w: World, **overrides: Any) -> str:
+    """Signed, and its lot recorded and named for it: ready to be marked delivered."""
     contract_id = signed_contract(w, **overrides)
+    deliver_lot(w.actors["producer_admin"], {"id": contract_id}, w.site)
+    return contract_id
+
+
+def signed_and_a_lot(w: World) -> dict[str, Any]:
+    """A signed forward contract and a lot recorded from its origin site, not yet named for it."""
+    contract_id = signed_contract(w)
+    w.made["lot"] = recorded_lot(w)
+    return {"id": contract_id}
+
+
+def delivered_contract(w: World, **overrides: Any) -> str:
+    contract_id = signed_with_lots(w, **overrides)
     ok(w.actors["producer_admin"].post(f"{CONTRACTS}{contract_id}/mark-delivered/"))
     return contract_id
 
@@ -196,6 +210,7 @@ def held_deposit(w: World, *, delivered: bool = False) -> str:
     assert deliver_event("payment_intent.succeeded", deposit["payment_intent"]).status_code == 200
     assert Deposit.objects.get(pk=deposit["id"]).status == "held"
     if delivered:
+        deliver_lot(w.actors["producer_admin"], {"id": w.made["contract"]}, w.site)
         ok(w.actors["producer_admin"].post(f"{CONTRACTS}{w.made['contract']}/mark-delivered/"))
     return deposit["id"]
 
@@ -543,7 +558,10 @@ WRITES: dict[tuple[str, str], Write] = {
         "buyer_admin", ("trade.contract.cancel",), arrange=contract(signed_contract),
         body=reason("Ya no necesitamos el oro.")),
     ("POST", CONTRACT + "mark-delivered/"): Write(
-        "producer_admin", ("trade.contract.mark_delivered",), arrange=contract(signed_contract)),
+        "producer_admin", ("trade.contract.mark_delivered",), arrange=contract(signed_with_lots)),
+    ("POST", CONTRACT + "lots/"): Write(
+        "producer_admin", ("trade.contract.lots_named",), arrange=signed_and_a_lot, status=201,
+        body=lambda w: {"lots": [w.made["lot"]]}),
     ("POST", CONTRACT + "complete/"): Write(
         "buyer_admin", ("trade.contract.complete",), arrange=contract(delivered_contract)),
     ("POST", CONTRACT + "deposit/"): Write(

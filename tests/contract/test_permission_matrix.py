@@ -39,7 +39,7 @@ from audit.services import audit_record
 from compliance.models import Evidence, EvidenceDecision, EvidenceFile
 from core import clock
 from core.uploads import check_upload, store
-from listings.models import Listing, ListingPhoto, SourcingRequest
+from listings.models import Listing, ListingLot, ListingPhoto, SourcingRequest
 from listings.photos import reencode, store_photo
 from marketplace.demo_files import make_test_image, make_test_pdf
 from notifications.models import Notification
@@ -49,7 +49,16 @@ from provenance.models import AssayCertificate, CustodyEvent, Lot, LotSource
 from tests.conftest import ActorClient
 from tests.factories import DepositFactory, InvitationFactory, MembershipFactory, UserFactory, make_ruc
 from tests.problems import assert_problem
-from trade.models import Contract, ContractAcceptance, ContractVersion, Deposit, DepositRefund, Inquiry, InquiryMessage
+from trade.models import (
+    Contract,
+    ContractAcceptance,
+    ContractLot,
+    ContractVersion,
+    Deposit,
+    DepositRefund,
+    Inquiry,
+    InquiryMessage,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -116,6 +125,7 @@ CONTRACT_CANCEL = "/api/v1/contracts/{id}/cancel/"
 CONTRACT_MARK_DELIVERED = "/api/v1/contracts/{id}/mark-delivered/"
 CONTRACT_COMPLETE = "/api/v1/contracts/{id}/complete/"
 CONTRACT_DEPOSIT = "/api/v1/contracts/{id}/deposit/"
+CONTRACT_LOTS = "/api/v1/contracts/{id}/lots/"
 DEPOSIT_REFUND = "/api/v1/deposits/{id}/refund/"
 DEPOSIT_RELEASE = "/api/v1/deposits/{id}/release/"
 LOT = "/api/v1/lots/{id}/"
@@ -171,6 +181,8 @@ MASS_BALANCE = "/api/v1/producers/{producer_pk}/mass-balance/"
 # - the latest version is coop's: the buyer declines it (200) and cannot withdraw it (409); coop withdraws
 #   it (200) and cannot decline it (409). Cancel, mark-delivered and complete need a signed or delivered
 #   contract (409); mark-delivered is the producer's and complete the buyer's (403 for the other side).
+# - the lots a contract delivers are read like the contract; only the producer's admin names them (`{}` is a
+#   400 for it, checked before the contract's state), everybody else 403 before the body is read.
 # Deposits (home: a deposit waiting for payment on that contract; Stripe has a key, and every request below is
 # refused before Stripe would be called):
 # - both organisations, reviewers and staff read it. Only the buyer's admin pays: the contract is not signed,
@@ -293,6 +305,8 @@ MATRIX: dict[tuple[str, str], tuple[int, ...]] = {
     ("POST",   CONTRACT_COMPLETE):                     (401, 409, 403, 403, 403, 403, 403),
     ("GET",    CONTRACT_DEPOSIT):                      (401, 200, 200, 200, 200, 200, 200),
     ("POST",   CONTRACT_DEPOSIT):                      (401, 409, 403, 403, 403, 403, 403),
+    ("GET",    CONTRACT_LOTS):                         (401, 200, 200, 200, 200, 200, 200),
+    ("POST",   CONTRACT_LOTS):                         (401, 403, 403, 400, 403, 403, 403),
     ("POST",   DEPOSIT_REFUND):                        (401, 403, 403, 403, 403, 403, 409),
     ("POST",   DEPOSIT_RELEASE):                       (401, 403, 403, 403, 403, 403, 400),
     #                                                   anon buyA buyM proA proM  rev staff
@@ -462,6 +476,7 @@ def world(
         form="dore",
         quantity_grams=Decimal("500"),
         available_grams=Decimal("500"),
+        monthly_capacity_grams=Decimal("500"),
         min_order_grams=Decimal("100"),
         fineness=Decimal("920"),
         fineness_basis="xrf",
@@ -527,6 +542,9 @@ def world(
     )
     deposit = DepositFactory(contract=contract, amount_minor=100000, currency="USD", created_by=buyer.user)
     lot = add_lot(producer, site, producer_admin.user)
+    # The contract's lots answer with what it delivers: one row, written as signing or naming writes it, so
+    # that the answer has keys to check (the contract itself is still negotiating).
+    ContractLot.objects.create(contract=contract, lot=lot, named_by=producer_admin.user, named_at=timezone.now())
     return World(
         actors=actors,
         other_producer=other_producer,
@@ -680,6 +698,7 @@ HOME: dict[str, Callable[[World, User], dict[str, Any]]] = {
             CONTRACT_MARK_DELIVERED,
             CONTRACT_COMPLETE,
             CONTRACT_DEPOSIT,
+            CONTRACT_LOTS,
         )
     },
     DEPOSIT_REFUND: lambda world, owner: {"id": world.deposit.pk},
@@ -842,6 +861,7 @@ INTRUDER_BODIES: dict[tuple[str, str], list[dict[str, Any]]] = {
         {"kind": "sealed", "occurred_at": "2026-01-01T00:00:00Z", "seal_number": "INTRUSO"},
         {"kind": "teleported"},
     ],
+    ("POST", CONTRACT_LOTS): [{"lots": ["00000000-0000-0000-0000-000000000000"]}, {"lots": []}],
     ("POST", CONTRACT_PROPOSE): [
         {
             "quantity_grams": "1.000",
@@ -883,6 +903,8 @@ SNAPSHOT_MODELS = (
     LotSource,
     AssayCertificate,
     CustodyEvent,
+    ContractLot,
+    ListingLot,
 )
 
 

@@ -49,6 +49,7 @@ from tests.contract.helpers import approve_every_requirement, offer_the_listing,
 from tests.contract.test_permission_matrix import (
     CONTRACT_ACCEPT,
     CONTRACT_CANCEL,
+    CONTRACT_LOTS,
     CONTRACT_PROPOSE,
     DEPOSIT_REFUND,
     DEPOSIT_RELEASE,
@@ -92,7 +93,7 @@ from tests.contract.test_response_keys import VALID_BODY, assert_keys_match_the_
 from tests.factories import PASSWORD, make_ruc
 from tests.provenance.helpers import declare_row, last_month, lot_body
 from tests.trade import deposit_helpers
-from trade.models import Contract, ContractVersion, Deposit, Inquiry
+from trade.models import Contract, ContractLot, ContractVersion, Deposit, Inquiry
 
 pytestmark = pytest.mark.django_db
 
@@ -544,6 +545,12 @@ def _contract_signed(world: World, role: str) -> None:
     listing.save(update_fields=["available_grams"])
 
 
+def _signed_lot_unnamed(world: World, role: str) -> None:
+    """Signed, and the world's lot not yet named for it: the producer names it."""
+    _contract_signed(world, role)
+    ContractLot.objects.filter(contract=world.contract).delete()
+
+
 def _deposit_held(world: World, role: str) -> None:
     _contract_signed(world, role)
     Deposit.objects.filter(pk=world.deposit.pk).update(
@@ -709,6 +716,7 @@ WRITES: dict[tuple[str, str], Write] = {
     ("POST", LOT_CUSTODY): Write(
         lambda world, role: {"kind": "sealed", "occurred_at": timezone.now().isoformat(), "seal_number": "004417"}
     ),
+    ("POST", CONTRACT_LOTS): Write(lambda world, role: {"lots": [str(world.lot.pk)]}, prepare=_signed_lot_unnamed),
 }
 # fmt: on
 

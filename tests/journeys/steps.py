@@ -26,6 +26,8 @@ from rest_framework.test import APIClient
 from core import clock
 from marketplace.demo_files import make_test_image, make_test_pdf
 from notifications.models import Notification
+from producers.models import Site
+from tests.provenance.helpers import deliver_lot
 
 DEMO_PASSWORD = "oro-limpio-2026"  # every user of `manage.py seed_demo`
 HUEPETUHE_SITE = {
@@ -523,7 +525,7 @@ def responsible_gold_found(refiner: APIClient) -> dict[str, Any]:
     listing = spanish[0]
     assert listing["claims"] == ["fairmined", "mercury_free"]
     facets = ok(refiner.get("/api/v1/listings/facets/?fineness_min=900"))
-    assert {"value": "huepetuhe", "count": 1} in facets["district"]
+    assert {"value": "huepetuhe", "count": 2} in facets["district"]  # this doré and lot L-0412 (921.4 ‰)
     assert {"value": "dore", "count": facets["total"]} in facets["form"]
 
     detail = ok(refiner.get(f"/api/v1/listings/{listing['id']}/"))
@@ -555,9 +557,13 @@ def sourcing_request_saved(refiner: APIClient, listing: dict[str, Any], producer
         201,
     )
     matches = ok(refiner.get(f"/api/v1/sourcing-requests/{request['id']}/matches/"))
-    assert [m["listing"]["id"] for m in matches] == [listing["id"]]
-    assert matches[0]["criteria"]["fineness"] is True
-    assert matches[0]["criteria"]["quantity"] is False  # 500 g offered, 2 kg wanted: said, not hidden
+    # The Fairmined doré and lot L-0412 (mercury-free, 921.4 ‰) both match; the finer lot ranks first.
+    assert [m["listing"]["title_en"] for m in matches] == [
+        "Lot L-0412: fire-assayed 921.4 ‰ doré, mercury-free",
+        listing["title_en"],
+    ]
+    assert matches[1]["criteria"]["fineness"] is True
+    assert matches[1]["criteria"]["quantity"] is False  # 500 g offered, 2 kg wanted: said, not hidden
     browsing = ok(producer.get("/api/v1/sourcing-requests/"))["results"]
     assert request["id"] in {r["id"] for r in browsing}
     assert all("buyer" not in r for r in browsing)
@@ -594,6 +600,7 @@ def next_week_offer(site_id: str, **overrides: Any) -> dict[str, Any]:
             "valid_until": (next_week + dt.timedelta(days=60)).isoformat(),
             "title_es": "Doré 950 de Laberinto, sin mercurio",
             "title_en": "Mercury-free doré 950, Laberinto",
+            "monthly_capacity_grams": "200.000",  # within the 220 g a month its site declared
             **overrides,
         },
     )
@@ -741,7 +748,9 @@ def question_to_contract_to_deposit(
     told = set(Notification.objects.filter(kind="deposit_paid").values_list("recipient__email", flat=True))
     assert {parties.refiner_email, parties.cooperative_email} <= told
 
-    # The cooperative delivers, the refiner confirms: completed.
+    # The cooperative records the lot that delivers this forward sale (its month's production confirmed as
+    # rows here: journey 8 walks the declaration), names it for the contract, delivers; the refiner confirms.
+    deliver_lot(cooperative, signed, Site.objects.get(pk=site), grams="300.000", fineness="920.0")
     assert ok(cooperative.post(url + "mark-delivered/"))["state"] == "delivered"
     assert ok(refiner.post(url + "complete/"))["state"] == "completed"
 
@@ -762,6 +771,7 @@ CONTRACT_TRAIL_OF_JOURNEY_5 = [
     "trade.contract.proposed",
     "trade.contract.proposed",
     "trade.contract.signed",
+    "trade.contract.lots_named",
     "trade.contract.mark_delivered",
     "trade.contract.complete",
 ]

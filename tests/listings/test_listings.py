@@ -179,9 +179,9 @@ def test_pause_resume_and_withdraw(demo):
     assert (refused.status_code, refused.json()["code"]) == (409, "invalid_transition")
 
 
-def test_more_gold_than_the_production_declaration_holds_the_listing_for_review(demo):
+def test_more_gold_a_month_than_the_sites_declared_holds_the_listing_for_review(demo):
     rosa, reviewer, anon = login("miner@demo.test"), login("reviewer@demo.test"), APIClient()
-    # Rosa declared 300 fine grams for the semester; 108.6 are already on offer.
+    # Rosa's site declared 300 g in each of its last months; 120 g a month are already on offer.
     listing = rosa.post("/api/v1/listings/", offer("Rosa Quispe", claims=[]), format="json").json()
 
     held = rosa.post(f"/api/v1/listings/{listing['id']}/publish/")
@@ -190,10 +190,10 @@ def test_more_gold_than_the_production_declaration_holds_the_listing_for_review(
     assert held.json()["status"] == "held"
     assert held.json()["hold"] == {
         "code": "volume_red_flag",
-        "message": "Se ofrece más oro fino del que respalda la última declaración de producción: el equipo revisor "
-        "lo verifica antes de que los compradores vean la oferta.",
-        "what_to_do": "Suba su última declaración semestral de producción (PROD_DECL) con sus gramos finos, u "
-        "ofrezca menos.",
+        "message": "Se ofrece más oro al mes del que sus sitios declararon producir en su mejor mes del último "
+        "año: el equipo revisor lo verifica antes de que los compradores vean la oferta.",
+        "what_to_do": "Haga confirmar las declaraciones mensuales de producción (PROD_DECL) de estos sitios, u "
+        "ofrezca menos al mes.",
         "site": None,
         "released_by": "network_reviewer",
     }
@@ -201,7 +201,7 @@ def test_more_gold_than_the_production_declaration_holds_the_listing_for_review(
     own = rosa.get(f"/api/v1/listings/{listing['id']}/").json()
     assert "volume_red_flag" in {item["code"] for item in own["hidden_because"]}
     flag = AuditEvent.objects.get(action="listings.listing.publish", target_id=listing["id"]).data["volume_red_flag"]
-    assert flag == {"offered_fine_grams": "568.600", "declared_fine_grams": "300.000"}
+    assert flag == {"offered_monthly_grams": "620.000", "declared_monthly_grams": "300.000"}
 
     assert rosa.post(f"/api/v1/listings/{listing['id']}/release/").status_code == 403  # not her call
     released = reviewer.post(f"/api/v1/listings/{listing['id']}/release/")

@@ -21,6 +21,7 @@ from listings.visibility import obstacles, visible_listings
 from producers.models import Producer, Site
 from tests.journeys.steps import offer_body
 from tests.problems import assert_problem
+from tests.provenance.helpers import declare_row
 from tests.trade.helpers import make_approved_site, make_compliant_producer
 
 pytestmark = pytest.mark.django_db
@@ -60,7 +61,8 @@ def two_sites(coop, producer_admin) -> tuple[Producer, Site, Site]:
     for item in Evidence.objects.filter(organization=coop, site=site_a).exclude(evidence_type_id="MINING_RIGHT"):
         approved(producer, item.evidence_type_id, site=site_b, days=200)
     approved(producer, "MINING_RIGHT", site=site_b, days=-1)
-    approved(producer, "PROD_DECL", site=None, days=200, fine_grams="100000")
+    for site in (site_a, site_b):
+        declare_row(site, clock.today_lima().replace(day=1), "100000.000")
     standings_refresh(organization_ids=[coop.pk])  # what the approving service does
     site_a.refresh_from_db()
     site_b.refresh_from_db()

@@ -14,6 +14,7 @@ from accounts.models import Organization
 from compliance.models import DeclaredProduction
 from core import clock
 from producers.models import Producer, Site
+from provenance.selectors import used_by_site_month
 from tests.compliance.helpers import decide, make_evidence, make_producer, make_site, ok, pdf_upload, upload
 from tests.conftest import ActorClient
 
@@ -95,3 +96,49 @@ def custody(actor: ActorClient, lot_id: Any, kind: str, minutes_ago: int = 0, **
     return actor.post(
         f"{LOTS}{lot_id}/custody-events/", {"kind": kind, "occurred_at": at.isoformat(), **fields}, format="json"
     )
+
+
+def deliver_lot(
+    producer: Any, contract: dict, site: Site, grams: str = "300.000", fineness: str = "920.0", code: str = ""
+) -> dict:
+    """What a producer does before marking a forward contract delivered: the month's production declared and
+    confirmed for the origin site, a lot recorded from it, and the lot named for the contract (over HTTP)."""
+    used = used_by_site_month([site.pk], [last_month()]).get((site.pk, last_month()), Decimal(0))
+    declare_row(site, last_month(), f"{used + Decimal(grams):.3f}")
+    body = lot_body(site, grams, code=code or f"D-{contract['id'][:8]}", declared_fineness=fineness)
+    lot = record_lot(producer, body)
+    assert lot.status_code == 201, lot.content[:1500]
+    named = producer.post(f"/api/v1/contracts/{contract['id']}/lots/", {"lots": [lot.json()["id"]]}, format="json")
+    assert named.status_code == 201, named.content[:1500]
+    return lot.json()
+
+
+def fire_assay_of_l0412(month: dt.date) -> dict:
+    """The regional laboratory's fire assay of the journey's lot: Au 921.4 ‰, Ag 61.2 ‰, with its certificate."""
+    return {
+        "laboratory": "Laboratorio Regional de Madre de Dios",
+        "method": "fire_assay",
+        "au_per_mille": "921.4",
+        "ag_per_mille": "61.2",
+        "certificate_number": "LRMD-2026-0412",
+        "assayed_on": month.replace(day=20).isoformat(),
+        "file": pdf_upload("ensayo-L-0412.pdf", "Certificado de ensayo al fuego"),
+    }
+
+
+def spot_body(*lot_ids: str, **overrides: Any) -> dict:
+    """A spot listing of recorded lots: everything but what it reads from them."""
+    today = clock.today_lima()
+    return {
+        "kind": "spot",
+        "lots": list(lot_ids),
+        "claims": [],
+        "price_basis": "lbma_pm",
+        "lbma_adjustment_percent": "-2.00",
+        "incoterm": "FCA",
+        "incoterm_place": "Puerto Maldonado",
+        "valid_from": today.isoformat(),
+        "valid_until": (today + dt.timedelta(days=60)).isoformat(),
+        "title_es": "Lote de doré sin mercurio",
+        **overrides,
+    }

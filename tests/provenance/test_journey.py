@@ -10,7 +10,7 @@ import pytest
 
 from audit.models import AuditEvent
 from provenance.models import Lot
-from tests.compliance.helpers import ok, pdf_upload
+from tests.compliance.helpers import ok
 from tests.conftest import make_client
 from tests.problems import assert_problem
 from tests.provenance.helpers import (
@@ -19,6 +19,7 @@ from tests.provenance.helpers import (
     custody,
     declare,
     declare_row,
+    fire_assay_of_l0412,
     last_month,
     lot_body,
     record_lot,
@@ -51,15 +52,7 @@ def test_declaration_lot_assay_refusal_and_custody(producer_admin, reviewer, buy
     assert [event["kind"] for event in lot["custody"]] == ["recorded"]
 
     # The regional laboratory's fire assay: Au 921.4 ‰, Ag 61.2 ‰, with its certificate.
-    assay = {
-        "laboratory": "Laboratorio Regional de Madre de Dios",
-        "method": "fire_assay",
-        "au_per_mille": "921.4",
-        "ag_per_mille": "61.2",
-        "certificate_number": "LRMD-2026-0412",
-        "assayed_on": april.replace(day=20).isoformat(),
-        "file": pdf_upload("ensayo-L-0412.pdf", "Certificado de ensayo al fuego"),
-    }
+    assay = fire_assay_of_l0412(april)
     lot = ok(producer_admin.post(f"{LOTS}{lot['id']}/assays/", assay, format="multipart"), 201)
     assert (lot["fineness"], lot["fine_grams"]) == ("921.4", "442.272")
     download = producer_admin.get(lot["assays"][0]["download"])

@@ -18,6 +18,7 @@ from notifications.models import Notification
 from producers.models import Producer, Site
 from tests.factories import OrganizationFactory
 from tests.problems import assert_problem, field_errors
+from tests.provenance.helpers import deliver_lot
 from tests.trade.helpers import (
     CONTRACTS,
     ask,
@@ -219,6 +220,10 @@ def test_delivery_is_the_producers_and_completion_the_buyers(trade, buyer, produ
 
     assert_problem(buyer.post(url(contract, "mark-delivered")), 403, "not_producer_side")
     assert_problem(buyer.post(url(contract, "complete")), 409, "invalid_transition")
+    # A forward sale is delivered by recorded lots holding its fine gold: named first, then marked delivered.
+    refused = assert_problem(producer_admin.post(url(contract, "mark-delivered")), 409, "lots_do_not_cover")
+    assert (refused["lots_fine_grams"], refused["contract_fine_grams"]) == ("0.000", "276.000")
+    deliver_lot(producer_admin, contract, trade.site)
     assert ok(producer_admin.post(url(contract, "mark-delivered")))["state"] == "delivered"
     assert ok(producer_admin.post(url(contract, "mark-delivered")))["state"] == "delivered"
     assert_problem(producer_admin.post(url(contract, "complete")), 403, "not_buyer_side")
@@ -233,6 +238,7 @@ def test_delivery_is_the_producers_and_completion_the_buyers(trade, buyer, produ
     assert actions == [
         "trade.contract.proposed",
         "trade.contract.signed",
+        "trade.contract.lots_named",
         "trade.contract.mark_delivered",
         "trade.contract.complete",
     ]

@@ -15,6 +15,7 @@ from audit.models import AuditEvent
 from notifications.models import Notification
 from tests.contract.test_response_shapes import assert_conforms
 from tests.problems import assert_problem
+from tests.provenance.helpers import deliver_lot
 from tests.trade.deposit_helpers import (
     CONTRACT_VALUE_MINOR,
     TEN_PERCENT_MINOR,
@@ -340,10 +341,11 @@ def test_only_staff_refund_and_release(paid, request, who):
 
 
 # --- Release ----------------------------------------------------------------------------------------
-def test_release_waits_for_the_delivery_then_pays_the_producer_out(paid, contract, staff, producer_admin, buyer):
+def test_release_waits_for_the_delivery_then_pays_the_producer_out(paid, contract, trade, staff, producer_admin, buyer):
     body = {"payout_reference": "CCI 002-193-001234567890-12 op. 77812"}
     assert_problem(staff.post(release_url(paid.pk), body, format="json"), 409, "contract_not_delivered")
 
+    deliver_lot(producer_admin, contract, trade.site)
     ok(producer_admin.post(f"{CONTRACTS}{contract['id']}/mark-delivered/"))
     released = ok(staff.post(release_url(paid.pk), body, format="json"))
     again = ok(staff.post(release_url(paid.pk), body, format="json"))
@@ -549,12 +551,13 @@ def test_the_events_of_one_payment_in_any_order_end_held_with_one_paid_notificat
     assert AuditEvent.objects.filter(action="trade.deposit.payment_held").count() == 1
 
 
-def test_deposit_responses_conform_to_the_schema(paid, contract, buyer, staff, producer_admin):
+def test_deposit_responses_conform_to_the_schema(paid, contract, trade, buyer, staff, producer_admin):
     assert_conforms(ok(buyer.get(deposit_url(contract))), "get", "/api/v1/contracts/{id}/deposit/")
     assert_conforms(ok(buyer.post(deposit_url(contract)), 200), "post", "/api/v1/contracts/{id}/deposit/")
     refunded = ok(staff.post(refund_url(paid.pk), {"amount_minor": 100}, format="json"))
     assert refunded["refunds"][0]["amount"] == {"amount_minor": 100, "currency": "USD"}
     assert_conforms(refunded, "post", "/api/v1/deposits/{id}/refund/")
+    deliver_lot(producer_admin, contract, trade.site)
     ok(producer_admin.post(f"{CONTRACTS}{contract['id']}/mark-delivered/"))
     released = ok(staff.post(release_url(paid.pk), {"payout_reference": "BCP 1"}, format="json"))
     assert_conforms(released, "post", "/api/v1/deposits/{id}/release/")

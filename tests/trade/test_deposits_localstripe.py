@@ -14,6 +14,7 @@ from notifications.models import Notification
 from payments.gateway import StripeGateway
 from payments.models import ProviderEvent
 from tests.problems import assert_problem
+from tests.provenance.helpers import deliver_lot
 from tests.trade.deposit_helpers import (
     TEN_PERCENT_MINOR,
     deposit_url,
@@ -90,6 +91,7 @@ def test_a_deposit_is_paid_held_partly_refunded_and_released(
     assert (at_stripe["amount"], at_stripe["payment_intent"], at_stripe["status"]) == (70480, intent_id, "succeeded")
 
     # The gold is delivered and confirmed; staff record the payout of the rest to the cooperative.
+    deliver_lot(producer_admin, contract, trade.site)
     ok(producer_admin.post(f"{CONTRACTS}{contract['id']}/mark-delivered/"))
     ok(buyer.post(f"{CONTRACTS}{contract['id']}/complete/"))
     released = ok(staff.post(release_url(deposit.pk), {"payout_reference": "BCP op. 00077812"}, format="json"))

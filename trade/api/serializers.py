@@ -107,6 +107,7 @@ class ContractVersionSerializer(ModelSerializer):
     deposit_amount = serializers.SerializerMethodField()
     deposit_percent = serializers.SerializerMethodField()
     origin_site = serializers.UUIDField(source="origin_site_id", read_only=True)
+    lots = serializers.SerializerMethodField()
 
     class Meta:
         model = ContractVersion
@@ -129,9 +130,15 @@ class ContractVersionSerializer(ModelSerializer):
             "deposit_percent",
             "payment_terms",
             "origin_site",
+            "lots",
             "created_at",
         ]
         read_only_fields = fields
+
+    @extend_schema_field(serializers.ListField(child=serializers.UUIDField()))
+    def get_lots(self, obj: ContractVersion) -> list[str]:
+        """Spot sales: the lots these terms sell (empty for a forward sale: its lots are named later)."""
+        return [str(lot.pk) for lot in obj.lots.all()]
 
     @extend_schema_field(MoneySerializer(allow_null=True))
     def get_price_per_fine_gram(self, obj: ContractVersion) -> dict[str, Any] | None:
@@ -258,6 +265,14 @@ class TermsInputSerializer(serializers.Serializer):
     )
     payment_terms = CharField(max_length=2000, required=False, allow_blank=True, default="")
     origin_site = serializers.UUIDField(help_text="An approved site of the listing's producer.")
+    lots = serializers.ListField(
+        child=serializers.UUIDField(),
+        min_length=1,
+        max_length=20,
+        required=False,
+        help_text="Spot listings: the listing's lots this contract sells (required there; 400 "
+        "`forward_lots_come_later` on a forward listing, whose lots the producer names once recorded).",
+    )
 
     def to_service(self) -> dict[str, Any]:
         data = dict(self.validated_data)
@@ -286,6 +301,12 @@ class ContractCreateSerializer(TermsInputSerializer):
         data.pop("inquiry")
         data["listing_id"] = data.pop("listing")
         return data
+
+
+class ContractLotsInputSerializer(serializers.Serializer):
+    lots = serializers.ListField(
+        child=serializers.UUIDField(), min_length=1, max_length=20, help_text="Recorded lots of the producer."
+    )
 
 
 class AcceptInputSerializer(serializers.Serializer):

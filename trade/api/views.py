@@ -23,12 +23,14 @@ from core.filters import StrictFilterSet
 from core.idempotency import idempotent
 from core.pagination import CursorPagination
 from core.permissions import ActsForOrganization
+from provenance.api.serializers import LotSerializer
 from trade import selectors, services
 from trade.api.serializers import (
     AcceptInputSerializer,
     CancelInputSerializer,
     ContractCreateSerializer,
     ContractDetailSerializer,
+    ContractLotsInputSerializer,
     ContractSerializer,
     DepositRefundInputSerializer,
     DepositReleaseInputSerializer,
@@ -268,6 +270,36 @@ class ContractViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
     def complete(self, request: Request, pk: str) -> Response:
         """The buyer's admin confirms the delivery: the contract is completed."""
         return self._move(request, "complete")
+
+    @extend_schema(operation_id="contracts_lots_list", request=None, responses=LotSerializer(many=True))
+    @action(detail=True, methods=["get"], url_path="lots", pagination_class=None)
+    def lots(self, request: Request, pk: str) -> Response:
+        """The lots the contract delivers, with their sources, assays and custody trail, for both parties,
+        reviewers and staff (empty until a spot contract is signed or a forward one has lots named)."""
+        contract = self.get_object()
+        return Response(LotSerializer(selectors.contract_lots(contract=contract), many=True).data)
+
+    @extend_schema(
+        operation_id="contracts_lots_create",
+        request=ContractLotsInputSerializer,
+        responses={201: LotSerializer(many=True)},
+    )
+    @documents_problems(409)
+    @lots.mapping.post
+    def lots_create(self, request: Request, pk: str) -> Response:
+        """Name the recorded lots that deliver a signed forward contract (the producer's admin): the
+        producer's own, from the contract's origin site, not offered in a listing. 409 `lots_fixed_by_terms`
+        (a spot contract: its lots are in the signed terms), `contract_not_signed`, `lot_already_listed` or
+        `lot_under_contract`. Answers every lot the contract delivers."""
+        actor = get_actor(request)
+        contract = self.get_object()
+        services.require_lots_namer(actor, contract)
+        data = ContractLotsInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        services.contract_lots_name(actor=actor, contract=contract, lots=data.validated_data["lots"])
+        return Response(
+            LotSerializer(selectors.contract_lots(contract=contract), many=True).data, status=status.HTTP_201_CREATED
+        )
 
     @extend_schema(operation_id="contracts_deposit_retrieve", request=None, responses=DepositSerializer)
     @action(detail=True, methods=["get"], url_path="deposit")
