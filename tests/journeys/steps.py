@@ -315,8 +315,8 @@ def evidence_goes_in(
         ("HG_FREE_PROCESS", [photo("mesa-vibratoria.jpg"), photo("fundicion-borax.png", "PNG")], {"site": site_id}),
         ("SITE_VISIT", [pdf("informe-campo.pdf", "Informe de verificacion de campo")], {"site": site_id}),
         ("CERT_FAIRMINED", [pdf("fairmined.pdf", "Certificado Fairmined")], {"expiry_date": fairmined_expiry}),
-        # The semester production declaration: what makes the volumes it will offer plausible (an offer of
-        # more fine gold than declared is held for a reviewer, docs/domain.md, policy rule 5).
+        # The production declaration, grams per month: what makes the monthly capacity it will offer plausible
+        # (more a month than its site's best month is held for a reviewer, docs/provenance.md).
         (
             "PROD_DECL",
             [pdf("declaracion-produccion.pdf", "Declaracion semestral")],
@@ -515,9 +515,9 @@ def kyc_verified(refiner: APIClient, refiner_id: str, reviewers: tuple[APIClient
     assert verified["verification_status"] == "verified"
 
 
-def responsible_gold_found(refiner: APIClient) -> dict[str, Any]:
-    """Search in Spanish and in English at 900 or more, Fairmined; the facets; the listing and the producer's
-    public profile with its badges. Returns the one listing found."""
+def responsible_gold_found(refiner: APIClient, huepetuhe_offers: int = 1) -> dict[str, Any]:
+    """Search in Spanish and in English at 900 or more, Fairmined; the facets (`huepetuhe_offers` at 900 or
+    more there); the listing and the producer's public profile with its badges. Returns the one listing found."""
     spanish = ok(refiner.get("/api/v1/listings/?q=oro sin mercurio&fineness_min=900&claims=fairmined"))["results"]
     english = ok(refiner.get("/api/v1/listings/?q=mercury-free doré&fineness_min=900&claims=fairmined"))["results"]
     assert [row["id"] for row in spanish] == [row["id"] for row in english]
@@ -525,7 +525,7 @@ def responsible_gold_found(refiner: APIClient) -> dict[str, Any]:
     listing = spanish[0]
     assert listing["claims"] == ["fairmined", "mercury_free"]
     facets = ok(refiner.get("/api/v1/listings/facets/?fineness_min=900"))
-    assert {"value": "huepetuhe", "count": 2} in facets["district"]  # this doré and lot L-0412 (921.4 ‰)
+    assert {"value": "huepetuhe", "count": huepetuhe_offers} in facets["district"]
     assert {"value": "dore", "count": facets["total"]} in facets["form"]
 
     detail = ok(refiner.get(f"/api/v1/listings/{listing['id']}/"))
@@ -536,9 +536,12 @@ def responsible_gold_found(refiner: APIClient) -> dict[str, Any]:
     return listing
 
 
-def sourcing_request_saved(refiner: APIClient, listing: dict[str, Any], producer: APIClient) -> dict[str, Any]:
-    """2 kg a quarter at 900 or more, mercury-free: the matches come back ranked and explained, and
-    producers browse open requests without learning who asked."""
+def sourcing_request_saved(
+    refiner: APIClient, listing: dict[str, Any], producer: APIClient, finer_first: tuple[str, ...] = ()
+) -> dict[str, Any]:
+    """2 kg a quarter at 900 or more, mercury-free: the matches come back ranked and explained (`finer_first`:
+    the titles of finer offers that rank before `listing`), and producers browse open requests without
+    learning who asked."""
     today = clock.today_lima()
     request = ok(
         refiner.post(
@@ -557,13 +560,10 @@ def sourcing_request_saved(refiner: APIClient, listing: dict[str, Any], producer
         201,
     )
     matches = ok(refiner.get(f"/api/v1/sourcing-requests/{request['id']}/matches/"))
-    # The Fairmined doré and lot L-0412 (mercury-free, 921.4 ‰) both match; the finer lot ranks first.
-    assert [m["listing"]["title_en"] for m in matches] == [
-        "Lot L-0412: fire-assayed 921.4 ‰ doré, mercury-free",
-        listing["title_en"],
-    ]
-    assert matches[1]["criteria"]["fineness"] is True
-    assert matches[1]["criteria"]["quantity"] is False  # 500 g offered, 2 kg wanted: said, not hidden
+    assert [m["listing"]["title_en"] for m in matches] == [*finer_first, listing["title_en"]]
+    match = matches[len(finer_first)]
+    assert match["criteria"]["fineness"] is True
+    assert match["criteria"]["quantity"] is False  # 500 g offered, 2 kg wanted: said, not hidden
     browsing = ok(producer.get("/api/v1/sourcing-requests/"))["results"]
     assert request["id"] in {r["id"] for r in browsing}
     assert all("buyer" not in r for r in browsing)

@@ -19,6 +19,7 @@ from tests.journeys.steps import (
     upload,
 )
 
+L_0412_TITLE = "Lot L-0412: fire-assayed 921.4 ‰ doré, mercury-free"
 pytestmark = pytest.mark.django_db
 
 
@@ -30,9 +31,10 @@ def test_a_refiner_finds_responsible_gold():
     refiner_id = me["memberships"][0]["organization"]["id"]
 
     kyc_verified(refiner, refiner_id, reviewers)
-    listing = responsible_gold_found(refiner)
+    listing = responsible_gold_found(refiner, huepetuhe_offers=2)  # this doré and the demo's lot L-0412
     candelaria = login("candelaria-admin@demo.test")
-    request = sourcing_request_saved(refiner, listing, candelaria)
+    # Lot L-0412 (mercury-free, 921.4 ‰) matches too, and ranks first: finer gold.
+    request = sourcing_request_saved(refiner, listing, candelaria, finer_first=(L_0412_TITLE,))
 
     # A week later another cooperative completes its evidence and publishes a matching offer.
     coop = ok(candelaria.get("/api/v1/me/"))["memberships"][0]["organization"]["id"]

@@ -5,18 +5,17 @@ recorded after the publish, and the stored title is the last edit recorded)."""
 
 from __future__ import annotations
 
-import datetime as dt
 import importlib
 
 import pytest
 from django.apps import apps
 
 from audit.models import AuditEvent
-from compliance.models import Evidence
 from core import clock
 from tests.concurrency import run_at_once
 from tests.conftest import make_client
 from tests.factories import MembershipFactory, OrganizationFactory
+from tests.provenance.helpers import declare_row
 from tests.trade.helpers import make_compliant_producer, make_listing
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
@@ -36,15 +35,8 @@ def test_an_edit_running_while_the_listing_is_published_never_undoes_the_publish
     president = MembershipFactory(organization=coop, role="admin")
     member = MembershipFactory(organization=coop, role="member")
     producer, site = make_compliant_producer(coop)
-    Evidence.objects.create(  # a declaration that covers every round's listing: publishing gives `published`
-        organization=coop,
-        evidence_type_id="PROD_DECL",
-        issue_date=clock.today_lima(),
-        submitted_by=president.user,
-        status="approved",
-        valid_until=clock.today_lima() + dt.timedelta(days=180),
-        attributes={"fine_grams": "1000000.000"},
-    )
+    # A month declared far above every round's listing: publishing gives `published`, never `held`.
+    declare_row(site, clock.today_lima().replace(day=1), "1000000.000", submitted_by=president.user)
     publisher = make_client(president.user, coop)
     editor = make_client(member.user, coop)
 
