@@ -218,12 +218,17 @@ def contract_name_lots(*, actor: Actor, contract: Contract, lot_ids: Sequence[An
             code="lot_already_listed",
             extra={"lot": str(listed.lot_id), "lot_code": listed.lot.code},
         )
-    _taken(lots)
-    _write_rows(actor=actor, contract=contract, lots=lots)
-    audit_record(
-        action="trade.contract.lots_named",
-        actor=actor,
-        target=contract,
-        data={"lots": [lot.code for lot in lots], "fine_grams": _grams(fine_of(lots))},
-    )
+    # Naming a lot this contract already delivers again changes nothing (a retried request gets the same
+    # answer); only the new ones are written and audited.
+    named = set(ContractLot.objects.filter(contract=contract, released=False).values_list("lot_id", flat=True))
+    new = [lot for lot in lots if lot.pk not in named]
+    if new:
+        _taken(new, contract)
+        _write_rows(actor=actor, contract=contract, lots=new)
+        audit_record(
+            action="trade.contract.lots_named",
+            actor=actor,
+            target=contract,
+            data={"lots": [lot.code for lot in new], "fine_grams": _grams(fine_of(new))},
+        )
     return delivered_lots(contract)

@@ -232,6 +232,7 @@ def test_a_forward_sale_fits_the_monthly_capacity_and_is_delivered_by_named_lots
     lot = ok(record_lot(producer_admin, lot_body(trade.site, "300.000", code="F")), 201)
     named = ok(producer_admin.post(url, {"lots": [lot["id"]]}, format="json"), 201)
     assert [row["code"] for row in named] == ["F"]
+    assert ok(producer_admin.post(url, {"lots": [lot["id"]]}, format="json"), 201) == named  # a retry: the same
     assert AuditEvent.objects.filter(action="trade.contract.lots_named", target_id=first["id"]).count() == 1
     balance = ok(producer_admin.get(f"/api/v1/producers/{trade.producer.pk}/mass-balance/?site={trade.site.pk}"))
     assert all(r["committed_forward_grams"] == "0.000" for r in balance["rows"])
