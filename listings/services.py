@@ -313,7 +313,9 @@ def listing_move(*, actor: Actor, listing: Listing, move: str) -> Listing:
     excess = None
     if move == "publish" and listing.kind == Kind.FORWARD:
         # The producer's row serializes its publishes: two forward listings cannot both take the last grams.
-        Producer.objects.select_for_update().filter(pk=listing.producer_id).values_list("pk", flat=True).first()
+        # FOR NO KEY UPDATE: rows that point at the producer (a new listing, an audit event) need not wait.
+        producer_row = Producer.objects.select_for_update(no_key=True).filter(pk=listing.producer_id)
+        list(producer_row.values_list("pk", flat=True))
         excess = volume_excess(listing)
     if excess is not None:
         target = Status.HELD  # a reviewer looks at the volume before buyers do
