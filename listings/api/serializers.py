@@ -33,6 +33,21 @@ class OfferedLotSerializer(serializers.Serializer):
         return any(assay.method == "fire_assay" for assay in row.lot.assays.all())
 
 
+def offered_lot(row: ListingLot) -> dict[str, Any]:
+    lot = row.lot
+    return {
+        "id": str(lot.pk),
+        "code": lot.code,
+        "form": lot.form,
+        "gross_grams": f"{lot.gross_grams:.3f}",
+        "fineness": f"{lot.fineness_in_force():.1f}",
+        "fire_assayed": any(assay.method == "fire_assay" for assay in lot.assays.all()),
+        "production_from": lot.production_from.isoformat(),
+        "production_to": lot.production_to.isoformat(),
+        "live": row.live,
+    }
+
+
 class ListingSerializer(ModelSerializer):
     producer = serializers.UUIDField(source="producer_id", read_only=True)
     producer_name = CharField(source="producer.organization.legal_name", read_only=True)
@@ -134,8 +149,10 @@ class ListingSerializer(ModelSerializer):
 
     @extend_schema_field(OfferedLotSerializer(many=True))
     def get_lots(self, obj: Listing) -> list[dict[str, Any]]:
-        """Spot listings: the recorded lots offered (empty for forward listings)."""
-        return OfferedLotSerializer(obj.listing_lots.all(), many=True).data  # type: ignore[return-value]
+        """Spot listings: the recorded lots offered (empty for forward listings). Search renders thousands of
+        listings: the summary is built without a serializer per row; tests/listings/test_serializers.py checks
+        that it is what OfferedLotSerializer gives."""
+        return [offered_lot(row) for row in obj.listing_lots.all()]
 
     def get_photos(self, obj: Listing) -> list[str]:
         return [f"/api/v1/listings/{obj.pk}/photos/{photo.position}/" for photo in obj.photos.all()]

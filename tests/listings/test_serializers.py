@@ -7,7 +7,7 @@ from django.core.management import call_command
 from django.utils import timezone
 from rest_framework import serializers
 
-from listings.api.serializers import ListingSerializer
+from listings.api.serializers import ListingSerializer, OfferedLotSerializer, offered_lot
 from listings.models import Listing, ListingPhoto
 from listings.selectors import _with_relations
 
@@ -30,3 +30,7 @@ def test_every_demo_listing_renders_as_drf_would():
     assert any(row["photos"] for row in fast)
     assert any(row["published_at"] for row in fast)
     assert any(row["lbma_adjustment_percent"] for row in fast)
+    # A spot listing's lots: the hand-built summary is what the declared serializer gives.
+    rows = [row for listing in listings for row in listing.listing_lots.all()]
+    assert rows, "the demo offers lot L-0412 in a spot listing"
+    assert [offered_lot(row) for row in rows] == [dict(OfferedLotSerializer(row).data) for row in rows]
