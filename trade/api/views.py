@@ -272,7 +272,7 @@ class ContractViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         return self._move(request, "complete")
 
     @extend_schema(operation_id="contracts_lots_list", request=None, responses=LotSerializer(many=True))
-    @action(detail=True, methods=["get"], url_path="lots", pagination_class=None)
+    @action(detail=True, methods=["get"], url_path="lots", pagination_class=None, filter_backends=[])
     def lots(self, request: Request, pk: str) -> Response:
         """The lots the contract delivers, with their sources, assays and custody trail, for both parties,
         reviewers and staff (empty until a spot contract is signed or a forward one has lots named)."""
