@@ -220,7 +220,24 @@ CONTRACT_EXAMPLE = {
     "created_at": "2026-11-30T16:40:00-05:00",
     "updated_at": "2026-12-02T09:00:00-05:00",
     "versions": [_VERSION],
-    "acceptances": [],
+    "acceptances": [
+        {
+            "side": "buyer",
+            "organization": "2b0c1d3e-4f5a-4b6c-9d7e-8f9a0b1c2d3e",
+            "user": "3c1d2e4f-5a6b-4c7d-8e9f-0a1b2c3d4e5f",
+            "user_name": "Anna Keller",
+            "version": 2,
+            "accepted_at": "2026-12-01T10:15:00-05:00",
+        },
+        {
+            "side": "producer",
+            "organization": "8a9b0c1d-2e3f-4a5b-8c6d-7e8f9a0b1c2d",
+            "user": "4e5f6a7b-8c9d-4e0f-9a1b-2c3d4e5f6a7b",
+            "user_name": "Rosa Quispe Mamani",
+            "version": 2,
+            "accepted_at": "2026-12-02T09:00:00-05:00",
+        },
+    ],
     "compliance_alerts": [
         {"evidence_id": _RUC, "type": "TAX_RUC", "event": "superseded", "at": "2026-12-10T11:02:00-05:00"}
     ],
@@ -260,7 +277,7 @@ class ContractViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         responses=ContractDetailSerializer,
         examples=[
             OpenApiExample(
-                "Signed; an item behind it superseded since",
+                "Signed, with a compliance alert",
                 value=CONTRACT_EXAMPLE,
                 response_only=True,
                 description="Each version keeps the compliance snapshot of the day it was proposed (here one "
