@@ -56,7 +56,7 @@ def test_gold_you_can_trace_to_its_pit(two_sites, producer_admin, reviewer, buye
     body = lot_body(huepetuhe_2, "480.000", seal_number="004417", place="Planta Huepetuhe")
     lot = ok(record_lot(producer_admin, body), 201)
     assay = fire_assay_of_l0412(april)
-    certificate = ok(producer_admin.post(f"{LOTS}{lot['id']}/assays/", assay, format="multipart"), 201)
+    assayed = ok(producer_admin.post(f"{LOTS}{lot['id']}/assays/", assay, format="multipart"), 201)
 
     # She offers the lot: the listing's figures are the lot's.
     listing = ok(producer_admin.post(LISTINGS, spot_body(lot["id"], title_es="Lote L-0412"), format="json"), 201)
@@ -110,7 +110,7 @@ def test_gold_you_can_trace_to_its_pit(two_sites, producer_admin, reviewer, buye
         {
             "id": lot["id"],
             "code": "L-0412",
-            "assays": [{"position": 1, "method": "fire_assay", "sha256": certificate["sha256"]}],
+            "assays": [{"position": 1, "method": "fire_assay", "sha256": assayed["assays"][0]["sha256"]}],
         }
     ]
     signed = ok(producer_admin.post(f"{CONTRACTS}{contract['id']}/accept/", {"version": 1}, format="json"))
