@@ -377,11 +377,11 @@ def compliance_snapshot(
     sites: list[dict[str, Any]] = []
     for site_id in sorted({str(pk) for pk in site_ids}):
         counted = tuple(item for item in facts if not item.site_specific or str(item.site_id) == site_id)
-        requirements = [
+        requirements: list[dict[str, Any]] = [
             {"code": rule.code, "evidence": _satisfying(rule, counted, today)}
             for rule in sorted(policy_rule.requirements, key=lambda r: r.code)
         ]
-        site_claims = []
+        site_claims: list[dict[str, Any]] = []
         for code in codes:
             roster = code in claims and claims[code].rule == Claim.Rule.WOMEN_LED
             evidence = [] if roster or code not in claims else _claim_evidence(code, claims, rules, counted, today)

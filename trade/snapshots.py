@@ -113,8 +113,8 @@ def evidence_withdrawn(*, evidence_ids: Sequence[Any], event: str) -> int:
         contracts[version.contract_id] = version.contract
     told = 0
     for contract_id, contract in contracts.items():
-        version = accepted_version(contract, versions[contract_id])
-        named = sorted(set(snapshot_evidence_ids(version.compliance_snapshot)) & set(items)) if version else []
+        accepted = accepted_version(contract, versions[contract_id])
+        named = sorted(set(snapshot_evidence_ids(accepted.compliance_snapshot)) & set(items)) if accepted else []
         for pk in named:
             _organization_id, name_es, name_en = items[pk]
             for organization in (contract.buyer, contract.producer.organization):

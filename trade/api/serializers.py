@@ -323,7 +323,7 @@ class ContractDetailSerializer(ContractSerializer):
     def get_compliance_alerts(self, obj: Contract) -> list[dict[str, Any]]:
         """The items of the accepted snapshot (the signed version's; the latest one's while negotiating)
         revoked or superseded since, with when; empty for a declined, withdrawn or cancelled contract."""
-        return ComplianceAlertSerializer(compliance_alerts(obj), many=True).data
+        return list(ComplianceAlertSerializer(compliance_alerts(obj), many=True).data)
 
 
 class TermsInputSerializer(serializers.Serializer):
