@@ -138,7 +138,7 @@ def compliance_body(organization: Organization, verification_status: str | None)
 
 
 class EvidenceTypePagination(CursorPagination):
-    ordering = ("area", "code")
+    ordering = "code"
 
 
 class EvidenceTypeFilter(StrictFilterSet):
