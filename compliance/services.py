@@ -123,13 +123,11 @@ def evidence_submit(
             raise field_error(
                 "no_expiry",
                 "no_expiry_not_allowed",
-                _("This type of document cannot be recorded as never expiring: give its expiry date."),
+                _("This type of document cannot be recorded as never expiring."),
             )
     if evidence_type.validity == EvidenceType.Validity.DOCUMENT_EXPIRY and expiry_date is None and not no_expiry:
         raise field_error(
-            "expiry_date",
-            "required_by_evidence_type",
-            _("Give the expiry date printed on the document, or no_expiry if it says it never expires."),
+            "expiry_date", "required_by_evidence_type", _("Give the expiry date printed on the document.")
         )
     _check_member_counts(attributes or {})
     if expiry_date is not None and expiry_date < issue_date:

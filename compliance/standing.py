@@ -10,7 +10,9 @@ the same day: the engine counts an item while `valid_until >= today`, so for fix
 a date, the last compliant day, and readers compare it with today. A lapse needs no job.
 
 What changes a verdict: an approval (which may supersede older items), a revocation, a policy version
-added or edited, the catalogue edited. The services and the admin call `standings_refresh` in the same
+added or edited, the catalogue edited, a producer's identity changed (an individual woman miner's identity
+backs the women-led claim), a deadline set by law coming into force (`validity_deadlines_apply` moves the items
+granted the earlier deadline). The services and the admin call `standings_refresh` in the same
 transaction as the change; `manage.py refresh_standings` recomputes everything and, with `--check`,
 proves the stored rows agree with the engine.
 """

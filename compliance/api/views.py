@@ -160,7 +160,7 @@ class EvidenceTypeFilter(StrictFilterSet):
 
 
 @extend_schema_view(
-    list=extend_schema(
+    retrieve=extend_schema(
         examples=[
             OpenApiExample(
                 "IGAFOM",

@@ -11,7 +11,7 @@ from unittest import mock
 
 import pytest
 
-from compliance.models import Evidence
+from compliance.models import ClaimStanding, Evidence
 from compliance.standing import standings_refresh
 from core import clock
 from producers.models import Producer
@@ -141,3 +141,18 @@ def test_every_badge_names_its_evidence_types_and_assurance(anon, reviewer):
 
     assert badges["fairmined"]["assurance"] == "third_party_certified"
     assert badges["fairmined"]["evidence_types"] == ["CERT_FAIRMINED"]
+
+
+def test_an_identity_change_refreshes_the_stored_verdict(producer_admin, coop, reviewer):
+    producer = ProducerFactory(organization=coop, individual=True)  # a draft: her identity may still change
+    SiteFactory(producer=producer, approved=True)
+    make_evidence(
+        coop, "ID_DNI", submitted_by=reviewer.user, status="approved", valid_until=today() + dt.timedelta(days=300)
+    )
+
+    def stored() -> set[str]:
+        return set(ClaimStanding.objects.filter(organization=coop).values_list("claim_id", flat=True))
+
+    assert "women_led" in stored()
+    ok(producer_admin.patch(f"{PRODUCERS}{producer.pk}/", {"holder_sex": "male"}, format="json"))
+    assert "women_led" not in stored()
