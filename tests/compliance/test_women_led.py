@@ -156,3 +156,18 @@ def test_an_identity_change_refreshes_the_stored_verdict(producer_admin, coop, r
     assert "women_led" in stored()
     ok(producer_admin.patch(f"{PRODUCERS}{producer.pk}/", {"holder_sex": "male"}, format="json"))
     assert "women_led" not in stored()
+
+
+def test_a_listings_badges_carry_their_assurance_and_evidence_types(anon):
+    from listings.models import Listing
+    from tests.contract.test_query_counts import add_visible_listings
+
+    add_visible_listings(None, 1)
+    listing = Listing.objects.get()
+
+    body = ok(anon.get(f"/api/v1/listings/{listing.pk}/"))
+
+    assert body["claims"] == ["women_led"]
+    assert body["badges"] == [
+        {"code": "women_led", "assurance": "reviewer_verified", "evidence_types": ["ID_DNI", "ORG_MEMBERS"]}
+    ]
