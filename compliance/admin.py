@@ -12,7 +12,7 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
-from django.db import transaction
+from django.db import models, transaction
 from django.db.models import Max, QuerySet
 from django.http import HttpRequest
 
@@ -68,6 +68,7 @@ class EvidenceBasisInline(admin.TabularInline):
     model = EvidenceBasis
     extra = 0
     fields = ["position", "citation", "clause", "url", "to_confirm", "note"]
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
 
 
 @admin.register(EvidenceType)
