@@ -376,6 +376,7 @@ SPECTACULAR_SETTINGS = {
         # The same choice sets serve trade (an inquiry's state, the side of a party): one name each.
         "SourcingStateEnum": "listings.models.SourcingRequest.State",
         "SubjectEnum": "compliance.models.EvidenceType.Subject",
+        "ValidityEnum": "compliance.models.EvidenceType.Validity",
         "ContractStateEnum": "trade.models.ContractState",
         "WebhookOutcomeEnum": "payments.api.serializers.WEBHOOK_OUTCOMES",
         "DepositStatusEnum": "trade.models.DepositStatus",
