@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -178,9 +178,10 @@ class ListingSerializer(ModelSerializer):
         codes = [row.claim_id for row in obj.claim_rows.all()]
         if not codes:
             return []
-        if "claim_backing" not in self.context:
-            self.context["claim_backing"] = catalogue.claim_evidence_types()
-        backing = self.context["claim_backing"]
+        context = cast(dict[str, Any], self.context)  # the root's dict, shared by every row
+        if "claim_backing" not in context:
+            context["claim_backing"] = catalogue.claim_evidence_types()
+        backing = context["claim_backing"]
         return [{"code": code, **backing.get(code, {"assurance": "", "evidence_types": []})} for code in codes]
 
     @staticmethod
