@@ -1,20 +1,34 @@
 """Staff keep the catalogue and the policy here. A policy in force is never edited: a change is a new
-version, effective from a date, so that decisions taken under the old one stay as they were. Every save
-is audited (audit/admin_mixins.py) and recomputes the stored standings in the same transaction; evidence is
-read-only."""
+version, effective from a date, so that decisions taken under the old one stay as they were. The same holds
+for a deadline set by law (`ValidityDeadline`: a decree that moves it is a new row) and for the validity
+rule of an evidence type that a policy in force requires (read-only here; the models refuse it too). Nothing
+new may take effect before today. Every save is audited (audit/admin_mixins.py) and recomputes the stored
+standings in the same transaction; evidence is read-only."""
 
 from __future__ import annotations
 
 import datetime as dt
 from typing import Any
 
+from django import forms
 from django.contrib import admin, messages
-from django.db import transaction
+from django.db import models, transaction
 from django.db.models import Max, QuerySet
 from django.http import HttpRequest
 
 from audit.admin_mixins import AuditedAdmin, ReadOnlyAdmin, admin_audit
-from compliance.models import Claim, Evidence, EvidenceDecision, EvidenceFile, EvidenceType, Policy, Requirement
+from compliance.models import (
+    Claim,
+    Evidence,
+    EvidenceBasis,
+    EvidenceDecision,
+    EvidenceFile,
+    EvidenceType,
+    Policy,
+    Requirement,
+    ValidityDeadline,
+)
+from compliance.services import validity_deadlines_apply
 from compliance.standing import standings_refresh
 from core import clock
 
@@ -36,13 +50,74 @@ class RefreshesStandings(AuditedAdmin):
         standings_refresh()
 
 
+class NotBeforeTodayForm(forms.ModelForm):
+    """A new version (a policy, a deadline) takes effect today or later: one dated before would change
+    verdicts already given."""
+
+    def clean_effective_from(self) -> dt.date:
+        value: dt.date = self.cleaned_data["effective_from"]
+        if value < clock.today_lima():
+            raise forms.ValidationError(
+                "A new version cannot take effect before today: that would change decisions already taken.",
+                code="edits_the_past",
+            )
+        return value
+
+
+class EvidenceBasisInline(admin.TabularInline):
+    model = EvidenceBasis
+    extra = 0
+    fields = ["position", "citation", "clause", "url", "to_confirm", "note"]
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
+
+
 @admin.register(EvidenceType)
 class EvidenceTypeAdmin(RefreshesStandings):
-    """A type's validity rule decides when evidence lapses, so a change recomputes the standings too."""
+    """A type's validity rule decides when evidence lapses, so a change recomputes the standings too; once a
+    policy in force requires the type, the rule is read-only (a new rule is a new type in a new policy
+    version). The norms that ask for the type are edited below it."""
 
-    list_display = ["code", "name_en", "area", "subject", "validity", "validity_days", "needs_second_review"]
-    list_filter = ["area", "subject", "validity", "needs_second_review"]
+    list_display = ["code", "name_en", "area", "subject", "validity", "validity_days", "purpose", "needs_second_review"]
+    list_filter = ["area", "subject", "validity", "purpose", "needs_second_review"]
     search_fields = ["code", "name_en", "name_es"]
+    inlines = [EvidenceBasisInline]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        fields = list(super().get_readonly_fields(request, obj))
+        if obj is not None and obj.in_force_policy_uses(clock.today_lima()):
+            fields += list(EvidenceType.VALIDITY_FIELDS)
+        return fields
+
+
+@admin.register(ValidityDeadline)
+class ValidityDeadlineAdmin(RefreshesStandings):
+    """Deadlines set by law. When a decree moves one, add a row with the new deadline, the norm, where it was
+    read and the day it takes effect (today or later): a row in force is never edited. A row in force today
+    moves the items granted an earlier deadline at once; a later one is applied by the daily
+    `apply_validity_deadlines`."""
+
+    form = NotBeforeTodayForm
+    list_display = ["code", "deadline", "effective_from", "norm", "in_force_or_past"]
+    list_filter = ["code"]
+
+    @admin.display(boolean=True, description="in force or past")
+    def in_force_or_past(self, obj: ValidityDeadline) -> bool:
+        return obj.effective_from <= clock.today_lima()
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        if obj is not None and obj.effective_from <= clock.today_lima():
+            return False  # in force (or was): add a new row instead
+        return super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        if obj is not None and obj.effective_from <= clock.today_lima():
+            return False
+        return super().has_delete_permission(request, obj)
+
+    def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
+        if form.instance.effective_from == clock.today_lima():
+            validity_deadlines_apply()
+        super().save_related(request, form, formsets, change)
 
 
 @admin.register(Requirement)
@@ -61,6 +136,7 @@ class ClaimAdmin(RefreshesStandings):
 
 @admin.register(Policy)
 class PolicyAdmin(RefreshesStandings):
+    form = NotBeforeTodayForm
     list_display = ["subject", "version", "effective_from", "in_force_or_past"]
     list_filter = ["subject"]
     filter_horizontal = ["requirements"]

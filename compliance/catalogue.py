@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 from calendar import isleap
+from typing import Any
 
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Organization
-from compliance.models import NO_EXPIRY, Claim, EvidenceType, Policy, Requirement
+from compliance.models import NO_EXPIRY, Claim, EvidenceType, Policy, Requirement, ValidityDeadline
 from compliance.policy import ClaimRule, PolicyRule, RequirementRule
+from core import clock
 from core.errors import ServiceUnavailable
 
 
@@ -40,11 +42,6 @@ def policy_ids_in_force(today: dt.date) -> dict[str, int]:
     return ids
 
 
-def roster_claim_codes() -> tuple[str, ...]:
-    """The claims backed by a producer's roster rather than by evidence (women-led), sorted."""
-    return tuple(Claim.objects.filter(rule=Claim.Rule.WOMEN_LED).order_by("code").values_list("code", flat=True))
-
-
 def requirement_rule(requirement: Requirement) -> RequirementRule:
     return RequirementRule(requirement.code, frozenset(t.code for t in requirement.evidence_types.all()))
 
@@ -55,6 +52,18 @@ def policy_rule(policy: Policy) -> PolicyRule:
 
 def all_requirement_rules() -> dict[str, RequirementRule]:
     return {r.code: requirement_rule(r) for r in Requirement.objects.prefetch_related("evidence_types")}
+
+
+def claim_evidence_types() -> dict[str, dict[str, Any]]:
+    """Each claim's assurance and the evidence types that back it (those of its requirements, and of the
+    claims that imply it), sorted: what a public badge links to. Three queries whatever the catalogue."""
+    claims = list(Claim.objects.prefetch_related("requirements__evidence_types", "implies"))
+    own = {c.code: {t.code for r in c.requirements.all() for t in r.evidence_types.all()} for c in claims}
+    backing = {c.code: set(own[c.code]) for c in claims}
+    for claim in claims:
+        for implied in claim.implies.all():
+            backing.setdefault(implied.code, set()).update(own[claim.code])
+    return {c.code: {"assurance": c.assurance, "evidence_types": sorted(backing[c.code])} for c in claims}
 
 
 def claim_rules() -> tuple[ClaimRule, ...]:
@@ -76,15 +85,40 @@ def _add_years(day: dt.date, years: int) -> dt.date:
     return day.replace(year=day.year + years)
 
 
-def default_valid_until(evidence_type: EvidenceType, issue_date: dt.date, expiry_date: dt.date | None) -> dt.date:
-    """The validity an approval grants by the type's rule, never past the document's own expiry."""
+def deadline_in_force(code: str, day: dt.date) -> ValidityDeadline | None:
+    """The deadline row in force on `day`: the one with the latest `effective_from` on or before it."""
+    return ValidityDeadline.objects.filter(code=code, effective_from__lte=day).order_by("-effective_from").first()
+
+
+def default_valid_until(
+    evidence_type: EvidenceType,
+    issue_date: dt.date,
+    expiry_date: dt.date | None,
+    *,
+    no_expiry: bool = False,
+    today: dt.date | None = None,
+) -> dt.date:
+    """The validity an approval on `today` grants by the type's rule, never past the document's own expiry.
+    A document that says it never expires (`no_expiry`) grants NO_EXPIRY under the `document_expiry` rule; a
+    `deadline` type is valid until the deadline in force on the day of the approval."""
     rule = evidence_type.validity
     if rule == EvidenceType.Validity.DAYS:
         until = issue_date + dt.timedelta(days=evidence_type.validity_days or 0)
     elif rule == EvidenceType.Validity.CALENDAR_YEAR:
         until = dt.date(issue_date.year, 12, 31)
     elif rule == EvidenceType.Validity.DOCUMENT_EXPIRY:
-        until = expiry_date or _add_years(issue_date, 1)
+        # Items recorded before an expiry date was required: one year from issue, as before.
+        no_end = no_expiry and evidence_type.allows_no_expiry
+        until = NO_EXPIRY if no_end else expiry_date or _add_years(issue_date, 1)
+    elif rule == EvidenceType.Validity.DEADLINE:
+        row = deadline_in_force(evidence_type.deadline_code, today or clock.today_lima())
+        if row is None:
+            raise ServiceUnavailable(
+                _("No deadline %(code)s is in force: staff must record the one the law sets.")
+                % {"code": evidence_type.deadline_code},
+                code="no_deadline",
+            )
+        until = row.deadline
     else:  # no expiry, until the facts change, one lot
         until = NO_EXPIRY
     return min(until, expiry_date) if expiry_date else until

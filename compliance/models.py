@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from typing import Any
 
 from django.conf import settings
 from django.core.files.storage import storages
@@ -18,6 +19,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Organization
+from core.errors import Conflict
 from core.units import GramsField
 
 # "No expiry" is stored as the last representable day, so "latest valid until" is a plain MAX in SQL.
@@ -59,6 +61,22 @@ class EvidenceType(Bilingual):
         NO_EXPIRY = "no_expiry", _("No expiry")
         UNTIL_CHANGED = "until_changed", _("Until the site or the facts change")
         PER_LOT = "per_lot", _("One lot")
+        DEADLINE = "deadline", _("Until a deadline set by law (ValidityDeadline), or the document's expiry if sooner")
+
+    class Per(models.TextChoices):
+        ORGANISATION = "organisation", _("The organisation as a whole")
+        SITE = "site", _("One site")
+        LOT = "lot", _("One lot")
+
+    class Purpose(models.TextChoices):
+        """Why a type that no requirement asks for exists (blank: it serves a requirement)."""
+
+        REQUIREMENT = "", _("It meets a requirement")
+        SUPPORTING = "supporting", _("It supports the reviewer's check of another item")
+        PER_LOT = "per_lot", _("It describes one lot")
+        CLAIM = "claim", _("It backs a claim only")
+        PRODUCTION = "production", _("It feeds the mass balance")
+        GOOD_PRACTICE = "good_practice", _("Good practice kept on file; no policy in force requires it")
 
     class Subject(models.TextChoices):
         PRODUCER = "producer", _("Producer")
@@ -77,6 +95,19 @@ class EvidenceType(Bilingual):
     declares_production = models.BooleanField(default=False)
     reviewer_checks_es = models.TextField(blank=True)
     reviewer_checks_en = models.TextField(blank=True)
+    proves_es = models.TextField(blank=True)  # what the document proves
+    proves_en = models.TextField(blank=True)
+    # `deadline` rule: the code of the ValidityDeadline rows that bound it ("formalization").
+    deadline_code = models.CharField(max_length=40, blank=True)
+    # `document_expiry` rule: whether an item may say the document never expires ("no caduca") instead.
+    allows_no_expiry = models.BooleanField(default=True)
+    purpose = models.CharField(max_length=20, choices=Purpose.choices, blank=True, default="")
+    purpose_note_es = models.TextField(blank=True)
+    purpose_note_en = models.TextField(blank=True)
+
+    # The fields that decide how long an approved item counts: never changed in place once a policy in
+    # force requires the type (a change is a new type or a new policy version).
+    VALIDITY_FIELDS = ("validity", "validity_days", "deadline_code", "allows_no_expiry")
 
     class Meta:
         ordering = ["area", "code"]
@@ -84,10 +115,118 @@ class EvidenceType(Bilingual):
             models.CheckConstraint(
                 condition=~Q(validity="days") | Q(validity_days__gt=0), name="evidence_type_days_given"
             ),
+            models.CheckConstraint(
+                condition=~Q(validity="deadline") | ~Q(deadline_code=""), name="evidence_type_deadline_given"
+            ),
         ]
 
     def __str__(self) -> str:
         return self.code
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if not self._state.adding:
+            from core import clock
+
+            stored = type(self).objects.filter(pk=self.pk).values(*self.VALIDITY_FIELDS).first()
+            changed = stored is not None and any(stored[f] != getattr(self, f) for f in self.VALIDITY_FIELDS)
+            if changed and self.in_force_policy_uses(clock.today_lima()):
+                raise CatalogueInForce(
+                    _(
+                        "The validity rule of %(code)s is used by a policy in force: "
+                        "make a new type and a new policy version instead."
+                    )
+                    % {"code": self.pk}
+                )
+        super().save(*args, **kwargs)
+
+    @property
+    def per(self) -> str:
+        """What one item covers: a lot, one site, or the organisation as a whole."""
+        if self.validity == self.Validity.PER_LOT:
+            return self.Per.LOT
+        return self.Per.SITE if self.site_specific else self.Per.ORGANISATION
+
+    @property
+    def proves(self) -> str:
+        return self.proves_es if (get_language() or "en").startswith("es") else self.proves_en
+
+    @property
+    def purpose_note(self) -> str:
+        return self.purpose_note_es if (get_language() or "en").startswith("es") else self.purpose_note_en
+
+    def in_force_policy_uses(self, today: dt.date) -> bool:
+        """Whether a policy in force today (or one that was) requires an item of this type."""
+        return Policy.objects.filter(effective_from__lte=today, requirements__evidence_types=self).exists()
+
+
+class CatalogueInForce(Conflict):
+    """A change that would edit the past: a row already in force, or a new one dated before today."""
+
+    code = "edits_the_past"
+
+
+class EvidenceBasis(models.Model):
+    """A law, regulation or standard that asks for a type of evidence. `to_confirm` marks a citation taken
+    from general knowledge that nobody has checked against the text yet: clause numbers are never guessed."""
+
+    evidence_type = models.ForeignKey(EvidenceType, on_delete=models.CASCADE, related_name="basis")
+    position = models.PositiveSmallIntegerField(default=1)
+    citation = models.CharField(max_length=200)  # "D.L. 1293", "Fairmined Standard v2.0"
+    clause = models.CharField(max_length=120, blank=True)
+    url = models.URLField(blank=True)
+    to_confirm = models.BooleanField(default=False)
+    note = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["evidence_type", "position", "pk"]
+        verbose_name_plural = "evidence bases"
+
+    def __str__(self) -> str:
+        return f"{self.evidence_type_id}: {self.citation}"
+
+
+class ValidityDeadline(models.Model):
+    """A dated deadline set by a norm (the formalization process's, moved by decree), as versioned data: the
+    deadline in force on a day is the row with the latest `effective_from` on or before it. A decree that
+    moves it is a new row; a row in force is never edited, and no row is dated before the day it is added."""
+
+    code = models.CharField(max_length=40)  # "formalization"
+    deadline = models.DateField()
+    effective_from = models.DateField()
+    norm = models.CharField(max_length=200)  # "D.S. 012-2025-EM"
+    source = models.CharField(max_length=300, blank=True)  # where the norm was read (El Peruano, a URL)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["code", "-effective_from"]
+        constraints = [
+            models.UniqueConstraint(fields=["code", "effective_from"], name="validity_deadline_one_per_day"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code}: {self.deadline} (from {self.effective_from}, {self.norm})"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        from core import clock
+
+        today = clock.today_lima()
+        if self._state.adding:
+            if self.effective_from < today:
+                raise CatalogueInForce(_("A new deadline cannot take effect before today."))
+        else:
+            stored = type(self).objects.filter(pk=self.pk).values_list("effective_from", flat=True).first()
+            if stored is not None and stored <= today:
+                raise CatalogueInForce(_("This deadline is in force: add a new row instead of editing it."))
+            if self.effective_from < today:
+                raise CatalogueInForce(_("A new deadline cannot take effect before today."))
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> Any:
+        from core import clock
+
+        if self.effective_from <= clock.today_lima():
+            raise CatalogueInForce(_("This deadline is in force: add a new row instead of deleting it."))
+        return super().delete(*args, **kwargs)
 
 
 class Requirement(Bilingual):
@@ -136,6 +275,20 @@ class Policy(models.Model):
     def __str__(self) -> str:
         return f"{self.subject} v{self.version} (from {self.effective_from})"
 
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        from core import clock
+
+        today = clock.today_lima()
+        if self._state.adding and self.effective_from < today:
+            raise CatalogueInForce(_("A new policy version cannot take effect before today."))
+        if not self._state.adding:
+            stored = type(self).objects.filter(pk=self.pk).values_list("effective_from", flat=True).first()
+            if stored is not None and stored <= today:
+                raise CatalogueInForce(_("This policy version is in force: copy it as a new version instead."))
+            if self.effective_from < today:
+                raise CatalogueInForce(_("A new policy version cannot take effect before today."))
+        super().save(*args, **kwargs)
+
 
 class Claim(Bilingual):
     """A badge a producer or listing may show, backed by evidence (`mercury_free`, `fairmined`...)."""
@@ -148,7 +301,13 @@ class Claim(Bilingual):
     class Rule(models.TextChoices):
         REQUIREMENTS = "requirements", _("Its requirements are met")
         ECOLOGICAL_FLAG = "ecological_flag", _("Its requirements are met by an item with the ecological flag")
-        WOMEN_LED = "women_led", _("More than half of the roster are women, or an individual woman miner")
+        WOMEN_LED = (
+            "women_led",
+            _(
+                "An approved member register with more than half women, "
+                "or an individual woman miner's approved identity"
+            ),
+        )
 
     code = models.CharField(max_length=30, primary_key=True)
     assurance = models.CharField(max_length=24, choices=Assurance.choices)
@@ -199,6 +358,7 @@ class Evidence(models.Model):
     issuer = models.CharField(max_length=200, blank=True)
     issue_date = models.DateField()
     expiry_date = models.DateField(null=True, blank=True)
+    no_expiry = models.BooleanField(default=False)  # the document says it never expires ("no caduca")
     notes = models.TextField(blank=True, max_length=2000)
     attributes = models.JSONField(default=dict, blank=True)  # {"ecological": true}, {"women": 23, "men": 4}
     supersedes = models.ForeignKey(
@@ -233,6 +393,9 @@ class Evidence(models.Model):
             models.CheckConstraint(
                 condition=Q(expiry_date__isnull=True) | Q(expiry_date__gte=F("issue_date")),
                 name="evidence_expiry_after_issue",
+            ),
+            models.CheckConstraint(
+                condition=Q(no_expiry=False) | Q(expiry_date__isnull=True), name="evidence_no_expiry_or_expiry_date"
             ),
             # Whatever counts as approved carries the validity it was granted.
             models.CheckConstraint(
@@ -365,8 +528,8 @@ class OrganizationStanding(models.Model):
 
 class ClaimStanding(models.Model):
     """Until when an organisation's evidence backs a claim (NO_EXPIRY for no end), refreshed with its
-    OrganizationStanding. Claims that rest on the roster (women-led) are judged from the roster at query
-    time instead and have no row here."""
+    OrganizationStanding. Women-led is a claim like the others: it rests on approved evidence (the member
+    register's counts, or an individual woman miner's identity), never on the roster the producer edits."""
 
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="claim_standings")
     claim = models.ForeignKey(Claim, on_delete=models.CASCADE, related_name="+")

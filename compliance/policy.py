@@ -140,16 +140,17 @@ def evaluate(
     *,
     claims: Sequence[ClaimRule] = (),
     requirement_rules: Mapping[str, RequirementRule] | None = None,
-    women_led: bool = False,
+    individual_woman: bool = False,
 ) -> ComplianceResult:
     """Judge one organisation. `requirement_rules` resolves the requirements that claims name (they need
-    not be in the policy); `women_led` is the roster's verdict, which claims of rule `women_led` use."""
+    not be in the policy); `individual_woman` says the organisation is one woman miner (recorded on the
+    producer, checked against her identity document at verification), which claims of rule `women_led` use."""
     results = tuple(evaluate_requirement(rule, evidence, today) for rule in policy.requirements)
     compliant = all(r.state in SATISFIED for r in results)
     valid_until = min((r.valid_until for r in results if r.valid_until), default=NO_EXPIRY) if compliant else None
     rules = dict(requirement_rules or {})
     rules.update({rule.code: rule for rule in policy.requirements})
-    held = _claims(claims, rules, evidence, today, women_led)
+    held = _claims(claims, rules, evidence, today, individual_woman)
     return ComplianceResult(compliant, valid_until, results, held)
 
 
@@ -158,13 +159,14 @@ def _claims(
     rules: Mapping[str, RequirementRule],
     evidence: Sequence[EvidenceFact],
     today: dt.date,
-    women_led: bool,
+    individual_woman: bool,
 ) -> tuple[ClaimResult, ...]:
     held: dict[str, ClaimResult] = {}
     for claim in claims:
         if claim.rule == "women_led":
-            if women_led:
-                held[claim.code] = ClaimResult(claim.code, claim.assurance, None)
+            women_led = _women_led_until(claim, rules, evidence, today, individual_woman)
+            if women_led is not None:
+                held[claim.code] = ClaimResult(claim.code, claim.assurance, women_led)
             continue
         items = evidence
         if claim.rule == "ecological_flag":
@@ -189,6 +191,39 @@ def _claims(
                     held[implied] = ClaimResult(implied, by_code[implied].assurance, lent)
                     changed = True
     return tuple(sorted(held.values(), key=lambda c: c.code))
+
+
+def women_majority(attributes: Mapping[str, Any]) -> bool:
+    """An item's counts (`{"women": n, "men": m}`, whole numbers) say more than half are women."""
+    women, men = attributes.get("women"), attributes.get("men")
+    if not all(isinstance(n, int) and not isinstance(n, bool) and n >= 0 for n in (women, men)):
+        return False
+    return bool(women > men)  # type: ignore[operator]
+
+
+def _women_led_until(
+    claim: ClaimRule,
+    rules: Mapping[str, RequirementRule],
+    evidence: Sequence[EvidenceFact],
+    today: dt.date,
+    individual_woman: bool,
+) -> dt.date | None:
+    """Until when valid evidence backs a women-led claim: an item of the claim's requirements' types whose
+    counts are more than half women (the member register), or, for an individual woman miner, an item of
+    those types that carries no counts (her identity document). None when nothing backs it."""
+    types = set().union(*(rules[code].type_codes for code in claim.requirement_codes if code in rules))
+    backing = [
+        item.valid_until
+        for item in evidence
+        if item.type_code in types
+        and _is_valid(item, today)
+        and item.valid_until is not None
+        and (
+            women_majority(item.attributes)
+            or (individual_woman and "women" not in item.attributes and "men" not in item.attributes)
+        )
+    ]
+    return max(backing, default=None)
 
 
 def _later(a: dt.date | None, b: dt.date | None) -> dt.date | None:

@@ -12,7 +12,7 @@ from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 
 from accounts.models import Organization
 from compliance import catalogue
-from compliance.models import Claim, Evidence, EvidenceFile, EvidenceStatus, Policy
+from compliance.models import Claim, Evidence, EvidenceFile, EvidenceStatus, Policy, SiteClaimStanding
 from compliance.policy import (
     SATISFIED,
     ClaimResult,
@@ -28,7 +28,7 @@ from core import clock
 from core.actor import Actor
 from core.errors import NotFound
 from producers.models import Producer, Site
-from producers.selectors import shows_women_led, with_roster_figures, women_led_condition
+from producers.selectors import with_roster_figures
 
 
 def fact(item: Evidence, site_specific_types: Collection[str] | None = None) -> EvidenceFact:
@@ -92,7 +92,7 @@ def _evaluate(
         today,
         claims=cache["claims"] if producer else (),
         requirement_rules=cache["rules"],
-        women_led=bool(producer and shows_women_led(producer)),
+        individual_woman=bool(producer and producer.is_individual and producer.holder_sex == "female"),
     )
     return Standing(policy, result, {item.pk: item for item in items if item.pk in counted})
 
@@ -102,11 +102,10 @@ class ProducerStanding:
     """A producer judged as a whole (`whole`: every item counts, wherever it names) and origin by origin
     (`sites`: each of its sites, by the site rule). Gold comes from an origin, so the producer's own answer
     is the origins': compliant when at least one approved site is, and a claim holds when at least one
-    approved site backs it (women-led, from the roster, holds or not for all)."""
+    approved site backs it (women-led too: its evidence is the producer's, so it holds at every site or none)."""
 
     whole: Standing
     sites: tuple[tuple[Site, Standing], ...]
-    roster_claims: frozenset[str]
 
     def _approved(self) -> list[Standing]:
         return [standing for site, standing in self.sites if site.status == Site.Status.APPROVED]
@@ -125,11 +124,9 @@ class ProducerStanding:
 
     @property
     def claims(self) -> tuple[ClaimResult, ...]:
-        held: dict[str, ClaimResult] = {c.code: c for c in self.whole.result.claims if c.code in self.roster_claims}
+        held: dict[str, ClaimResult] = {}
         for standing in self._approved():
             for claim in standing.result.claims:
-                if claim.code in self.roster_claims:
-                    continue
                 current = held.get(claim.code)
                 if current is None or _lasts_longer(claim.valid_until, current.valid_until):
                     held[claim.code] = claim
@@ -147,8 +144,7 @@ def _producer_standing(
     organization = producer.organization
     whole = _evaluate(organization, producer, items, today, cache)
     origins = tuple((site, _evaluate(organization, producer, items, today, cache, site.pk)) for site in sites)
-    roster = frozenset(c.code for c in cache["claims"] if c.rule == "women_led")
-    return ProducerStanding(whole, origins, roster)
+    return ProducerStanding(whole, origins)
 
 
 def standing_of(organization: Organization, today: dt.date | None = None) -> Standing:
@@ -228,12 +224,18 @@ def producer_public_standing(producers: Iterable[Producer]) -> dict[Any, dict[st
     (`ProducerStanding`): compliant when at least one approved site is, a badge when at least one approved
     site backs it."""
     standings = standings_of_producers(producers)
+    backing = catalogue.claim_evidence_types() if standings else {}
     return {
         pk: {
             "compliant": standing.compliant,
             "compliant_until": standing.valid_until,
             "badges": [
-                {"code": claim.code, "assurance": claim.assurance, "valid_until": claim.valid_until}
+                {
+                    "code": claim.code,
+                    "assurance": claim.assurance,
+                    "valid_until": claim.valid_until,
+                    "evidence_types": backing.get(claim.code, {}).get("evidence_types", []),
+                }
                 for claim in standing.claims
             ],
         }
@@ -259,6 +261,15 @@ def origins_meeting(rules: Iterable[RequirementRule], today: dt.date, *, ecologi
     return sites.values("producer_id")
 
 
+def women_led_origins(claim: ClaimRule, rules: dict[str, RequirementRule], today: dt.date) -> Any:
+    """Ids of the producers with at least one approved site whose evidence backs a women-led claim today:
+    the stored verdict (`SiteClaimStanding`), which the engine computes from approved evidence. A `values()`
+    queryset, to be used as a subquery."""
+    return SiteClaimStanding.objects.filter(
+        claim_id=claim.code, holds_until__gte=today, site__status=Site.Status.APPROVED
+    ).values("site__producer_id")
+
+
 def producers_holding(
     codes: Iterable[str],
     today: dt.date | None = None,
@@ -268,7 +279,7 @@ def producers_holding(
 ) -> Q:
     """A filter on producers (or anything with a `pk` that is the organisation's id) keeping those for which
     every claim in `codes` is backed today at one of their approved sites at least (each claim at a site of
-    its own, possibly different). Women-led comes from the roster. Pass the catalogue's
+    its own, possibly different). Women-led, like every claim, comes from approved evidence. Pass the catalogue's
     `claim_rules` and `rules` when calling it in a loop, so the catalogue is read once."""
     today = today or clock.today_lima()
     claims = {claim.code: claim for claim in (claim_rules if claim_rules is not None else catalogue.claim_rules())}
@@ -282,7 +293,7 @@ def producers_holding(
         either = Q(pk__in=[])
         for backer in backers:
             if backer.rule == "women_led":
-                either |= women_led_condition()
+                either |= Q(pk__in=women_led_origins(backer, rules, today))
             elif backer.requirement_codes:
                 needed = [rules[c] for c in backer.requirement_codes]
                 either |= Q(pk__in=origins_meeting(needed, today, ecological=backer.rule == "ecological_flag"))

@@ -34,6 +34,7 @@ from compliance.models import (
     EvidenceStatus,
     EvidenceType,
     ReminderSent,
+    ValidityDeadline,
 )
 from compliance.production import check_confirmation, covered_only_by, parse_production
 from compliance.selectors import standing_of
@@ -70,6 +71,20 @@ def _declared_months(evidence_type: EvidenceType, production: Any) -> dict[dt.da
     return parse_production("production", production)
 
 
+def _check_member_counts(attributes: dict[str, Any]) -> None:
+    """Counts of women and men (`{"women": n, "men": m}`: the member register's, which back the women-led
+    claim) come together, as whole numbers from 0."""
+    if "women" not in attributes and "men" not in attributes:
+        return
+    counts = (attributes.get("women"), attributes.get("men"))
+    if not all(isinstance(n, int) and not isinstance(n, bool) and 0 <= n <= 1_000_000 for n in counts):
+        raise field_error(
+            "attributes",
+            "invalid_member_counts",
+            _('Give both counts, women and men, as whole numbers from 0: {"women": 23, "men": 4}.'),
+        )
+
+
 # --- Upload ---------------------------------------------------------------------------------------
 def evidence_submit(
     *,
@@ -78,6 +93,7 @@ def evidence_submit(
     files: Sequence[CheckedFile],
     issue_date: dt.date,
     expiry_date: dt.date | None = None,
+    no_expiry: bool = False,
     site: Site | None = None,
     document_number: str = "",
     issuer: str = "",
@@ -97,10 +113,24 @@ def evidence_submit(
         raise field_error("site", "not_your_site", _("This site is not one of yours."))
     if evidence_type.site_specific and site is None:
         raise field_error("site", "required_by_evidence_type", _("Say which of your sites this document is about."))
-    if evidence_type.validity == EvidenceType.Validity.DOCUMENT_EXPIRY and expiry_date is None:
+    if no_expiry:
+        if expiry_date is not None:
+            raise field_error(
+                "no_expiry",
+                "expiry_date_and_no_expiry",
+                _("Give either the expiry date printed on the document or no_expiry, not both."),
+            )
+        if evidence_type.validity != EvidenceType.Validity.DOCUMENT_EXPIRY or not evidence_type.allows_no_expiry:
+            raise field_error(
+                "no_expiry",
+                "no_expiry_not_allowed",
+                _("This type of document cannot be recorded as never expiring."),
+            )
+    if evidence_type.validity == EvidenceType.Validity.DOCUMENT_EXPIRY and expiry_date is None and not no_expiry:
         raise field_error(
             "expiry_date", "required_by_evidence_type", _("Give the expiry date printed on the document.")
         )
+    _check_member_counts(attributes or {})
     if expiry_date is not None and expiry_date < issue_date:
         raise field_error("expiry_date", "before_issue", _("The expiry date is before the issue date."))
     if issue_date > clock.today_lima():
@@ -121,6 +151,7 @@ def evidence_submit(
             stored=stored,
             issue_date=issue_date,
             expiry_date=expiry_date,
+            no_expiry=no_expiry,
             site=site,
             document_number=document_number,
             issuer=issuer,
@@ -346,7 +377,9 @@ def evidence_approve(
     if evidence.status in PENDING_STATUSES and evidence.claimed_by_id != actor.user.pk:
         raise Conflict(_("Claim this item before deciding on it."), code="not_claimed")
     evidence_type = evidence.evidence_type
-    granted = catalogue.default_valid_until(evidence_type, evidence.issue_date, evidence.expiry_date)
+    granted = catalogue.default_valid_until(
+        evidence_type, evidence.issue_date, evidence.expiry_date, no_expiry=evidence.no_expiry
+    )
     if valid_until is not None:
         # A reviewer may grant less than the type's rule (a doubt, a shorter term), never more.
         if evidence.expiry_date and valid_until > evidence.expiry_date:
@@ -571,3 +604,101 @@ def send_compliance_reminders(*, today: dt.date | None = None) -> int:
             )
         sent += 1
     return sent
+
+
+# --- Deadlines set by law --------------------------------------------------------------------------
+@transaction.atomic
+def validity_deadline_add(
+    *, actor: Any, code: str, deadline: dt.date, effective_from: dt.date, norm: str, source: str = ""
+) -> ValidityDeadline:
+    """Record a deadline a norm sets or moves (a decree extending the formalization process): a new row,
+    never an edit. A row dated before today would change the past and is refused, changing nothing. A row
+    in force today is applied at once (`validity_deadlines_apply`); a later one by the daily job."""
+    today = clock.today_lima()
+    if effective_from < today:
+        raise field_error(
+            "effective_from",
+            "edits_the_past",
+            _("A new deadline cannot take effect before today: date it today or later."),
+        )
+    if not norm.strip():
+        raise field_error("norm", "required", _("Name the norm that sets the deadline."))
+    if ValidityDeadline.objects.filter(code=code, effective_from=effective_from).exists():
+        raise Conflict(
+            _("A deadline %(code)s already takes effect on %(date)s.") % {"code": code, "date": effective_from},
+            code="deadline_exists",
+        )
+    row = ValidityDeadline.objects.create(
+        code=code, deadline=deadline, effective_from=effective_from, norm=norm, source=source
+    )
+    audit_record(
+        action="compliance.validity_deadline.added",
+        actor=actor,
+        target=row,
+        data={
+            "code": code,
+            "deadline": deadline.isoformat(),
+            "effective_from": effective_from.isoformat(),
+            "norm": norm,
+            "source": source,
+        },
+    )
+    if effective_from == today:
+        validity_deadlines_apply(today=today)
+    return row
+
+
+@transaction.atomic
+def validity_deadlines_apply(*, today: dt.date | None = None) -> int:
+    """Move the validity of approved items whose grant was the deadline of an earlier row to the deadline in
+    force today (never past the document's own expiry), audit each move, and refresh the verdicts of the
+    organisations concerned. Returns how many items moved; safe to repeat (the daily job runs it).
+
+    Why approved items move: the deadline is the law's, not the document's. The reviewer granted "until the
+    formalization deadline"; when a decree moves it, the same document counts until the new one, and no
+    producer has to upload it again. Items a reviewer granted less than the deadline keep their date."""
+    today = today or clock.today_lima()
+    moved: set[Any] = set()
+    count = 0
+    codes = EvidenceType.objects.filter(validity=EvidenceType.Validity.DEADLINE).values_list("deadline_code", flat=True)
+    for code in sorted(set(codes)):
+        current = catalogue.deadline_in_force(code, today)
+        if current is None:
+            continue
+        earlier = set(
+            ValidityDeadline.objects.filter(code=code, effective_from__lte=today)
+            .exclude(pk=current.pk)
+            .values_list("deadline", flat=True)
+        ) - {current.deadline}
+        items = (
+            Evidence.objects.select_for_update()
+            .filter(
+                status=EvidenceStatus.APPROVED,
+                evidence_type__validity=EvidenceType.Validity.DEADLINE,
+                evidence_type__deadline_code=code,
+                valid_until__in=sorted(earlier),
+            )
+            .select_related("organization")
+            .order_by("pk")
+        )
+        for item in items:
+            until = min(current.deadline, item.expiry_date) if item.expiry_date else current.deadline
+            if until == item.valid_until:
+                continue
+            Evidence.objects.filter(pk=item.pk).update(valid_until=until)
+            audit_record(
+                action="compliance.evidence.validity_moved",
+                subject_organization=item.organization,
+                target=item,
+                data={
+                    "from": item.valid_until.isoformat() if item.valid_until else None,
+                    "to": until.isoformat(),
+                    "deadline": code,
+                    "norm": current.norm,
+                },
+            )
+            moved.add(item.organization_id)
+            count += 1
+    if moved:
+        standings_refresh(organization_ids=moved, today=today)
+    return count

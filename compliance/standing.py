@@ -10,7 +10,9 @@ the same day: the engine counts an item while `valid_until >= today`, so for fix
 a date, the last compliant day, and readers compare it with today. A lapse needs no job.
 
 What changes a verdict: an approval (which may supersede older items), a revocation, a policy version
-added or edited, the catalogue edited. The services and the admin call `standings_refresh` in the same
+added or edited, the catalogue edited, a producer's identity changed (an individual woman miner's identity
+backs the women-led claim), a deadline set by law coming into force (`validity_deadlines_apply` moves the items
+granted the earlier deadline). The services and the admin call `standings_refresh` in the same
 transaction as the change; `manage.py refresh_standings` recomputes everything and, with `--check`,
 proves the stored rows agree with the engine.
 """
@@ -30,7 +32,6 @@ from accounts.models import Organization
 from compliance import catalogue
 from compliance.models import (
     NO_EXPIRY,
-    Claim,
     ClaimStanding,
     Evidence,
     OrganizationStanding,
@@ -57,8 +58,8 @@ class _Catalogue:
                 "requirements__evidence_types"
             )
             self.policies[subject] = [(p, catalogue.policy_rule(p)) for p in [current, *later]]
-        # Roster-backed claims are judged at query time; the others come from evidence alone.
-        self.claims: tuple[ClaimRule, ...] = tuple(c for c in catalogue.claim_rules() if c.rule != Claim.Rule.WOMEN_LED)
+        # Every claim, women-led included, comes from approved evidence alone.
+        self.claims: tuple[ClaimRule, ...] = catalogue.claim_rules()
         self.rules: dict[str, RequirementRule] = catalogue.all_requirement_rules()
         self.site_specific = catalogue.site_specific_type_codes()
 
@@ -74,7 +75,14 @@ class _Rows:
 def _rows(organizations: list[Organization], today: dt.date, known: _Catalogue) -> _Rows:
     """Every stored verdict of these organisations, in three queries whatever their number."""
     ids = [o.pk for o in organizations]
-    legal_kinds = dict(Producer.objects.filter(pk__in=ids).values_list("organization_id", "legal_kind"))
+    legal_kinds: dict[Any, str] = {}
+    women: set[Any] = set()
+    for producer_id, legal_kind, holder_sex in Producer.objects.filter(pk__in=ids).values_list(
+        "organization_id", "legal_kind", "holder_sex"
+    ):
+        legal_kinds[producer_id] = legal_kind
+        if legal_kind == "individual" and holder_sex == "female":
+            women.add(producer_id)
     sites: dict[Any, list[Any]] = defaultdict(list)
     for producer_id, site_id in (
         Site.objects.filter(producer_id__in=ids).order_by("pk").values_list("producer_id", "pk")
@@ -93,7 +101,8 @@ def _rows(organizations: list[Organization], today: dt.date, known: _Catalogue) 
         is_producer = organization.kind == Organization.Kind.PRODUCER
         for index, (policy, rule) in enumerate(known.policies[subject]):
             claims = known.claims if index == 0 and is_producer else ()
-            result = evaluate(rule, facts, today, claims=claims, requirement_rules=known.rules)
+            woman = organization.pk in women
+            result = evaluate(rule, facts, today, claims=claims, requirement_rules=known.rules, individual_woman=woman)
             rows.standings.append(
                 OrganizationStanding(
                     organization=organization, policy=policy, compliant_until=result.valid_until, refreshed_at=now
@@ -105,7 +114,12 @@ def _rows(organizations: list[Organization], today: dt.date, known: _Catalogue) 
             )
             for site_id in sites[organization.pk]:
                 origin = evaluate(
-                    rule, facts_for_site(facts, site_id), today, claims=claims, requirement_rules=known.rules
+                    rule,
+                    facts_for_site(facts, site_id),
+                    today,
+                    claims=claims,
+                    requirement_rules=known.rules,
+                    individual_woman=woman,
                 )
                 rows.site_standings.append(
                     SiteStanding(site_id=site_id, policy=policy, compliant_until=origin.valid_until, refreshed_at=now)
@@ -152,6 +166,12 @@ def standings_refresh(*, organization_ids: Iterable[Any] | None = None, today: d
 def site_added(*, organization_id: Any) -> None:
     """A producer added a site (settings.SITE_ADDED): its verdicts are stored in the same transaction, so
     the check (`standings_disagreeing`) never finds a site without them."""
+    standings_refresh(organization_ids=[organization_id])
+
+
+def producer_identity_changed(*, organization_id: Any) -> None:
+    """A producer's identity changed (settings.PRODUCER_IDENTITY_CHANGED): its kind picks the policy, and an
+    individual woman miner's identity backs the women-led claim, so its verdicts are stored again."""
     standings_refresh(organization_ids=[organization_id])
 
 

@@ -3,7 +3,7 @@
 Visible = published, some quantity left, inside its validity window, the producer verified by the network,
 and, for every site the listing names (at least one), the site approved and its origin (the producer at that
 site) compliant today under the policy of the producer's kind; every claim of the listing backed today at
-every one of its sites (or, for women-led, by the producer's roster). An origin is judged by the site rule
+every one of its sites (women-led too: it rests on approved evidence). An origin is judged by the site rule
 (`compliance.policy.facts_for_site`): a concession title or environmental instrument counts only for the site
 it names, the producer's other items for all its sites. `visible_listings` says it in one SQL query;
 `obstacles` (below) says it in words, for the producer, from the compliance engine itself, naming the site
@@ -35,7 +35,7 @@ from compliance.selectors import Standing, origin_standing, origin_standings
 from core import clock
 from listings.models import Kind, Listing, ListingClaim, Status
 from producers.models import Site
-from producers.selectors import verified_condition, women_led_producer_of
+from producers.selectors import verified_condition
 from provenance.selectors import allowed_grams, tolerance_bp
 
 ListingSite = Listing.sites.through
@@ -68,24 +68,19 @@ def _origins_compliant(individual_policy: int | None, organization_policy: int |
 
 def visible_listings(queryset: QuerySet[Listing], today: dt.date) -> QuerySet[Listing]:
     policies = catalogue.policy_ids_in_force(today)
-    roster_claims = catalogue.roster_claim_codes()
-    visible = _visible_condition(today, policies.get("individual"), policies.get("organization"), roster_claims)
+    visible = _visible_condition(today, policies.get("individual"), policies.get("organization"))
     return queryset.filter(visible)
 
 
 @lru_cache(maxsize=16)
-def _visible_condition(
-    today: dt.date, individual_policy: int | None, organization_policy: int | None, roster_claims: tuple[str, ...]
-) -> Q:
+def _visible_condition(today: dt.date, individual_policy: int | None, organization_policy: int | None) -> Q:
     """The condition, built once per day and catalogue state in each process: building it is ORM work that a
     search would otherwise repeat on every request. A Q holds no rows, only the SQL to come, so reusing it
-    reads current data every time; the catalogue data baked in (the policy ids, the roster-backed claims,
-    read on every request) is the key. The claim codes go in as literals rather than a subquery: with a
-    subquery PostgreSQL misjudged how many claims need evidence and merged every listing's claims, sorted
-    (bench/README.md: the page query at 100,000 listings went from 113-125 ms to 78-84 ms)."""
+    reads current data every time; the catalogue data baked in (the policy ids, read on every request) is the
+    key. Every claim, women-led included, is read from the stored verdicts (`SiteClaimStanding`)."""
     compliant = _origins_compliant(individual_policy, organization_policy, today)
-    # A claim of the listing that the evidence of one of the listing's origins does not back today (roster
-    # claims aside): a claim must hold for every site the gold comes from.
+    # A claim of the listing that the evidence of one of the listing's origins does not back today: a claim
+    # must hold for every site the gold comes from.
     site_without_claim = ListingSite.objects.filter(listing_id=OuterRef("listing_id")).exclude(
         Exists(
             SiteClaimStanding.objects.filter(
@@ -93,16 +88,10 @@ def _visible_condition(
             )
         )
     )
-    unbacked = (
-        ListingClaim.objects.filter(listing_id=OuterRef("pk"))
-        .exclude(claim_id__in=roster_claims)
-        .filter(Exists(site_without_claim))
-    )
-    claims_roster = ListingClaim.objects.filter(claim_id__in=roster_claims).values("listing_id")
+    unbacked = ListingClaim.objects.filter(listing_id=OuterRef("pk")).filter(Exists(site_without_claim))
     return (
         compliant
         & ~Exists(unbacked)
-        & (~Q(pk__in=claims_roster) | women_led_producer_of("producer"))
         & Q(
             status="published",
             available_grams__gt=0,

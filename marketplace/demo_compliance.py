@@ -33,12 +33,14 @@ HUEPETUHE = {
 LABERINTO = {"type": "Point", "coordinates": [-69.59, -12.71]}
 TAMBOPATA = {"type": "Point", "coordinates": [-69.35, -12.83]}
 
+# The environmental instrument is the approved certification: an IGAFOM counts only until the formalization
+# deadline in force (31 December 2025, D.S. 012-2025-EM, until a decree moves it), so it is no longer approved.
 BASELINE = [
     "TAX_RUC",
     "REINFO",
     "MINING_RIGHT",
     "SITE_GEO",
-    "IGAFOM",
+    "ENV_CERT",
     "NO_CHILD_DECL",
     "OHS_TRAINING",
     "PPE_RECORD",

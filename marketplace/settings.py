@@ -376,6 +376,7 @@ SPECTACULAR_SETTINGS = {
         # The same choice sets serve trade (an inquiry's state, the side of a party): one name each.
         "SourcingStateEnum": "listings.models.SourcingRequest.State",
         "SubjectEnum": "compliance.models.EvidenceType.Subject",
+        "ValidityEnum": "compliance.models.EvidenceType.Validity",
         "ContractStateEnum": "trade.models.ContractState",
         "WebhookOutcomeEnum": "payments.api.serializers.WEBHOOK_OUTCOMES",
         "DepositStatusEnum": "trade.models.DepositStatus",
@@ -417,6 +418,9 @@ PRODUCER_STANDING = "compliance.selectors.producer_public_standing"
 PRODUCER_COUNTERPARTIES = "trade.selectors.producers_in_inquiry_with"
 PRODUCERS_HOLDING = "compliance.selectors.producers_holding"
 SITE_ADDED = "compliance.standing.site_added"  # a new site's verdict is stored with the site
+# A producer's identity changed (an individual's sex backs the women-led claim with her identity document):
+# its stored verdicts are recomputed in the same transaction.
+PRODUCER_IDENTITY_CHANGED = "compliance.standing.producer_identity_changed"
 # Trade answers for listings and provenance: which lots are sold, which buyer records a lot's receipt, and the
 # grams sold forward per site and month of delivery (the mass balance shows them).
 LOTS_UNDER_CONTRACT = "trade.selectors.lots_under_contract"

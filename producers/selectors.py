@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from core.actor import Actor
@@ -12,6 +12,10 @@ from core.errors import NotFound, PermissionDenied
 from core.extensions import provider
 from producers.geometry import stored_shape
 from producers.models import MemberMiner, Producer, ReferenceArea, Site, Verification
+
+# The claim the directory's `women_led` field and filter name: like every claim it rests on approved evidence
+# (compliance), never on the roster the producer edits (the roster's counts are shown as `women_count`).
+WOMEN_LED = "women_led"
 
 
 def with_roster_figures(queryset: QuerySet[Producer]) -> QuerySet[Producer]:
@@ -88,64 +92,12 @@ def member_miner_get(*, actor: Actor, producer: Producer, member_id: Any) -> Mem
     return member
 
 
-def _women_majority(members: QuerySet[MemberMiner]) -> QuerySet[Any]:
-    """The producers among these members' whose active roster is more than half women."""
-    return (
-        members.filter(active=True)
-        .values("producer_id")
-        .annotate(women=Count("pk", filter=Q(sex="female")), total=Count("pk"))
-        .filter(total__gt=0, total__lt=2 * F("women"))
-        .values("producer_id")
-    )
-
-
 def verified_condition(path: str = "") -> Q:
     """`Producer.is_verified` as a filter, on producers or on rows that reach one through `path`."""
     prefix = f"{path}__" if path else ""
     return Q(**{f"{prefix}verification_status": Verification.VERIFIED})
 
 
-def women_led_condition() -> Q:
-    """`is_women_led` as a filter on producers, for thousands of them in one query."""
-    return Q(legal_kind="individual", holder_sex="female") | (
-        ~Q(legal_kind="individual") & Q(pk__in=_women_majority(MemberMiner.objects.all()))
-    )
-
-
-def women_led_badge_condition() -> Q:
-    """`shows_women_led` as a filter: what the directory's `women_led` filter and badge mean."""
-    return verified_condition() & women_led_condition()
-
-
-def women_led_producer_of(path: str) -> Q:
-    """The same for rows that reach their producer through `path` (a listing: "producer"), correlated: a
-    query that needs it for a few rows reads those producers' rosters (by the producer index) instead of
-    grouping every roster."""
-    own_roster = MemberMiner.objects.filter(producer_id=OuterRef(f"{path}_id"))
-    return Q(**{f"{path}__legal_kind": "individual", f"{path}__holder_sex": "female"}) | (
-        ~Q(**{f"{path}__legal_kind": "individual"}) & Q(Exists(_women_majority(own_roster)))
-    )
-
-
-def is_women_led(producer: Producer) -> bool:
-    """An individual woman miner, or more than half of the active roster are women."""
-    if producer.is_individual:
-        return producer.holder_sex == "female"
-    women = getattr(producer, "women_count", None)
-    total = getattr(producer, "members_count", None)
-    if women is None or total is None:
-        counts = producer.members.filter(active=True).aggregate(
-            women=Count("pk", filter=Q(sex="female")), total=Count("pk")
-        )
-        women, total = counts["women"], counts["total"]
-    return total > 0 and women * 2 > total
-
-
 def reference_area_shapes(*, kinds: tuple[str, ...]) -> list[tuple[ReferenceArea, Any]]:
     """The reference areas of these kinds with their shapes, to compare sites with."""
     return [(area, stored_shape(area.geometry)) for area in ReferenceArea.objects.filter(kind__in=kinds)]
-
-
-def shows_women_led(producer: Producer) -> bool:
-    """The women-led badge (and the claims that rest on it): a verified producer that is women-led."""
-    return producer.is_verified and is_women_led(producer)

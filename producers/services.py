@@ -136,6 +136,8 @@ def producer_update(*, actor: Actor, producer: Producer, **fields: Any) -> Produ
     for field, value in changes.items():
         setattr(producer, field, value)
     _save_identity(producer, producer.organization, lambda: producer.save(update_fields=[*changes, "updated_at"]))
+    if set(changes) & set(IDENTITY_FIELDS):
+        provider("PRODUCER_IDENTITY_CHANGED")(organization_id=producer.pk)
     audit_record(
         action="producers.producer.updated",
         actor=actor,

@@ -7,11 +7,20 @@ import json
 from decimal import Decimal
 from typing import Any
 
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from compliance.models import NO_EXPIRY, DeclaredProduction, Evidence, EvidenceFile, EvidenceType, Requirement
+from compliance.models import (
+    NO_EXPIRY,
+    DeclaredProduction,
+    Evidence,
+    EvidenceBasis,
+    EvidenceFile,
+    EvidenceType,
+    Requirement,
+)
 from compliance.production import MAX_MONTHS, MONTH_REGEX
 from core.decimals import decimal_pattern
 from core.serializers import CharField, ExactJSONField, GramsField, ModelSerializer, MonthField, ReasonField
@@ -39,6 +48,111 @@ class EvidenceTypeSerializer(ModelSerializer):
             "reviewer_checks_en",
         ]
         read_only_fields = fields
+
+
+class EvidenceBasisSerializer(ModelSerializer):
+    class Meta:
+        model = EvidenceBasis
+        fields = ["citation", "clause", "url", "to_confirm", "note"]
+        read_only_fields = fields
+        extra_kwargs = {
+            "to_confirm": {"help_text": "Taken from general knowledge, not yet checked against the norm's text."}
+        }
+
+
+class DeadlineSerializer(serializers.Serializer):
+    code = CharField(help_text='The deadline\'s name ("formalization").')
+    date = serializers.DateField(allow_null=True, help_text="The deadline in force today (null: none recorded).")
+    effective_from = serializers.DateField(allow_null=True)
+    norm = CharField(allow_blank=True, help_text="The norm that set it (a decree).")
+
+
+class ValiditySerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=EvidenceType.Validity.choices)
+    description = CharField()
+    days = serializers.IntegerField(allow_null=True, help_text="`days`: counted from the issue date.")
+    deadline = DeadlineSerializer(allow_null=True, help_text="`deadline`: the deadline in force today.")
+    allows_no_expiry = serializers.BooleanField(
+        help_text="`document_expiry`: an item may say the document never expires (`no_expiry`) instead of a date."
+    )
+
+
+class ServedRequirementSerializer(serializers.Serializer):
+    code = CharField()
+    name = CharField()
+    claims = serializers.ListField(child=CharField(), help_text="The claims this requirement backs.")
+
+
+class EvidenceTypeCatalogueSerializer(ModelSerializer):
+    """One type of evidence as producers and buyers read it, in the caller's language."""
+
+    name = CharField(read_only=True)
+    proves = CharField(read_only=True, help_text="What the document proves.")
+    reviewer_checks = serializers.SerializerMethodField()
+    validity = serializers.SerializerMethodField()
+    per = serializers.ChoiceField(choices=EvidenceType.Per.choices, read_only=True, help_text="What one item covers.")
+    requirements = serializers.SerializerMethodField()
+    claims = serializers.SerializerMethodField(help_text="Every claim the type backs (through its requirements).")
+    purpose = serializers.ChoiceField(
+        choices=EvidenceType.Purpose.choices,
+        read_only=True,
+        help_text="Why a type that serves no requirement exists (empty: it serves the requirements listed).",
+    )
+    purpose_note = CharField(read_only=True)
+    basis = EvidenceBasisSerializer(many=True, read_only=True, help_text="The norms and standards that ask for it.")
+
+    class Meta:
+        model = EvidenceType
+        fields = [
+            "code",
+            "name",
+            "area",
+            "subject",
+            "proves",
+            "issuer",
+            "validity",
+            "per",
+            "needs_second_review",
+            "reviewer_checks",
+            "requirements",
+            "claims",
+            "purpose",
+            "purpose_note",
+            "basis",
+        ]
+        read_only_fields = fields
+
+    def get_reviewer_checks(self, obj: EvidenceType) -> str:
+        return obj.reviewer_checks_es if (get_language() or "en").startswith("es") else obj.reviewer_checks_en
+
+    @extend_schema_field(ValiditySerializer)
+    def get_validity(self, obj: EvidenceType) -> dict[str, Any]:
+        deadline = None
+        if obj.validity == EvidenceType.Validity.DEADLINE:
+            row = self.context.get("deadlines", {}).get(obj.deadline_code)
+            deadline = {
+                "code": obj.deadline_code,
+                "date": row.deadline if row else None,
+                "effective_from": row.effective_from if row else None,
+                "norm": row.norm if row else "",
+            }
+        return {
+            "kind": obj.validity,
+            "description": str(EvidenceType.Validity(obj.validity).label),
+            "days": obj.validity_days,
+            "deadline": deadline,
+            "allows_no_expiry": obj.validity == EvidenceType.Validity.DOCUMENT_EXPIRY and obj.allows_no_expiry,
+        }
+
+    @extend_schema_field(ServedRequirementSerializer(many=True))
+    def get_requirements(self, obj: EvidenceType) -> list[dict[str, Any]]:
+        return [
+            {"code": r.code, "name": r.name, "claims": sorted(c.code for c in r.claims.all())}
+            for r in obj.requirements.all()
+        ]
+
+    def get_claims(self, obj: EvidenceType) -> list[str]:
+        return sorted({c.code for r in obj.requirements.all() for c in r.claims.all()})
 
 
 class RequirementSerializer(ModelSerializer):
@@ -100,6 +214,7 @@ class EvidenceSerializer(ModelSerializer):
             "issuer",
             "issue_date",
             "expiry_date",
+            "no_expiry",
             "notes",
             "attributes",
             "supersedes",
@@ -189,6 +304,12 @@ class EvidenceInputSerializer(serializers.Serializer):
     issuer = CharField(max_length=200, required=False, allow_blank=True, default="")
     issue_date = serializers.DateField()
     expiry_date = serializers.DateField(required=False, default=None)
+    no_expiry = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text='The document says it never expires ("no caduca"): instead of `expiry_date`, for types whose '
+        "validity is the date printed on the document and that allow it (`allows_no_expiry`).",
+    )
     notes = CharField(max_length=2000, required=False, allow_blank=True, default="")
     attributes = JSONObjectField(required=False, default=dict)
     supersedes = serializers.UUIDField(required=False, default=None)

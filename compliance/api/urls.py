@@ -4,6 +4,7 @@ from rest_framework.routers import SimpleRouter
 from compliance.api import views
 
 router = SimpleRouter()
+router.register("evidence-types", views.EvidenceTypeViewSet, basename="evidence-type")
 router.register("requirements", views.RequirementViewSet, basename="requirement")
 router.register("evidence", views.EvidenceViewSet, basename="evidence")
 

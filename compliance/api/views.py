@@ -10,12 +10,12 @@ from typing import Any, cast
 import django_filters
 from django.conf import settings
 from django.core.files.storage import storages
-from django.db.models import Q
+from django.db.models import Prefetch, Q
 from django.http import HttpResponse, QueryDict
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django_filters.rest_framework import DjangoFilterBackend
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.parsers import MultiPartParser
@@ -34,17 +34,28 @@ from compliance.api.serializers import (
     DecisionReasonSerializer,
     EvidenceInputSerializer,
     EvidenceSerializer,
+    EvidenceTypeCatalogueSerializer,
     KycRejectSerializer,
     OptionalReasonSerializer,
     RequirementSerializer,
 )
-from compliance.models import NO_EXPIRY, Area, Evidence, EvidenceStatus, Policy, Requirement
+from compliance.models import (
+    NO_EXPIRY,
+    Area,
+    Evidence,
+    EvidenceStatus,
+    EvidenceType,
+    Policy,
+    Requirement,
+    ValidityDeadline,
+)
 from compliance.policy import EXPIRING_SOON_DAYS
 from core import clock
 from core.actor import Actor, get_actor
 from core.api import UUID_PATTERN
 from core.errors import IntegrityFailure, NotFound, PermissionDenied, documents_problems, field_error
 from core.filters import StrictBooleanFilter, StrictFilterSet, StrictOrderingFilter
+from core.pagination import CursorPagination
 from core.permissions import ActsForOrganization
 from core.uploads import FileIntegrityError, check_upload_length, check_uploads, read_verified
 from producers.models import Producer, Site
@@ -124,6 +135,105 @@ def compliance_body(organization: Organization, verification_status: str | None)
         ],
         "sites": sites,
     }
+
+
+class EvidenceTypePagination(CursorPagination):
+    ordering = "code"
+
+
+class EvidenceTypeFilter(StrictFilterSet):
+    area = django_filters.ChoiceFilter(choices=Area.choices)
+    subject = django_filters.ChoiceFilter(choices=EvidenceType.Subject.choices)
+    per = django_filters.ChoiceFilter(
+        choices=EvidenceType.Per.choices, method="filter_per", label="What one item covers"
+    )
+
+    class Meta:
+        model = EvidenceType
+        fields = ["area", "subject", "per"]
+
+    def filter_per(self, queryset: Any, name: str, value: str) -> Any:
+        lot = Q(validity=EvidenceType.Validity.PER_LOT)
+        if value == EvidenceType.Per.LOT:
+            return queryset.filter(lot)
+        return queryset.exclude(lot).filter(site_specific=value == EvidenceType.Per.SITE)
+
+
+@extend_schema_view(
+    retrieve=extend_schema(
+        examples=[
+            OpenApiExample(
+                "IGAFOM",
+                response_only=True,
+                value={
+                    "code": "IGAFOM",
+                    "name": "Environmental instrument for formalization",
+                    "area": "environment",
+                    "subject": "producer",
+                    "proves": "That the site has the environmental instrument for formalization (corrective and "
+                    "preventive parts).",
+                    "issuer": "DREM / GREM",
+                    "validity": {
+                        "kind": "deadline",
+                        "description": "Until a deadline set by law (ValidityDeadline), or the document's expiry "
+                        "if sooner",
+                        "days": None,
+                        "deadline": {
+                            "code": "formalization",
+                            "date": "2025-12-31",
+                            "effective_from": "2025-01-01",
+                            "norm": "D.S. 012-2025-EM",
+                        },
+                        "allows_no_expiry": False,
+                    },
+                    "per": "site",
+                    "needs_second_review": False,
+                    "reviewer_checks": "corrective and preventive parts; area matches the site; closure measures",
+                    "requirements": [
+                        {
+                            "code": "ENVIRONMENTAL_INSTRUMENT",
+                            "name": "Environmental instrument (IGAFOM or approved certification)",
+                            "claims": [],
+                        }
+                    ],
+                    "claims": [],
+                    "purpose": "",
+                    "purpose_note": "",
+                    "basis": [
+                        {
+                            "citation": "D.L. 1336",
+                            "clause": "",
+                            "url": "",
+                            "to_confirm": False,
+                            "note": "creates the IGAFOM",
+                        }
+                    ],
+                },
+            )
+        ]
+    )
+)
+class EvidenceTypeViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """The evidence catalogue, public: what each type of document proves, who issues it, how long it counts,
+    the requirements and claims it serves (or why it exists when it serves none), and the norms that ask for
+    it. Names and texts in the caller's language (Accept-Language)."""
+
+    queryset = EvidenceType.objects.prefetch_related(
+        Prefetch("requirements", queryset=Requirement.objects.order_by("code").prefetch_related("claims")),
+        "basis",
+    )
+    serializer_class = EvidenceTypeCatalogueSerializer
+    permission_classes = [AllowAny]
+    pagination_class = EvidenceTypePagination
+    filterset_class = EvidenceTypeFilter
+    lookup_value_regex = r"[A-Z0-9_]{1,30}"
+
+    def get_serializer_context(self) -> dict[str, Any]:
+        today = clock.today_lima()
+        deadlines: dict[str, Any] = {}
+        for row in ValidityDeadline.objects.filter(effective_from__lte=today).order_by("code", "-effective_from"):
+            deadlines.setdefault(row.code, row)
+        return {**super().get_serializer_context(), "deadlines": deadlines}
 
 
 class RequirementViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):

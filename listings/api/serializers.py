@@ -1,11 +1,12 @@
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from compliance import catalogue
 from core.money import Currency, Money
 from core.serializers import CharField, DecimalField, GramsField, ModelSerializer, MoneyField
 from listings.models import FinenessBasis, Incoterm, Kind, Listing, ListingLot, PriceBasis, SourcingRequest
@@ -48,12 +49,21 @@ def offered_lot(row: ListingLot) -> dict[str, Any]:
     }
 
 
+class ListingBadgeSerializer(serializers.Serializer):
+    code = CharField()
+    assurance = CharField(help_text="self_declared, reviewer_verified or third_party_certified")
+    evidence_types = serializers.ListField(
+        child=CharField(), help_text="The evidence types (GET /api/v1/evidence-types/{code}/) that back the claim."
+    )
+
+
 class ListingSerializer(ModelSerializer):
     producer = serializers.UUIDField(source="producer_id", read_only=True)
     producer_name = CharField(source="producer.organization.legal_name", read_only=True)
     district = CharField(source="producer.district", read_only=True)
     sites = serializers.SerializerMethodField()
     claims = serializers.SerializerMethodField()
+    badges = serializers.SerializerMethodField()
     quantity_grams = GramsField(read_only=True)
     available_grams = GramsField(read_only=True)
     min_order_grams = GramsField(read_only=True)
@@ -92,6 +102,7 @@ class ListingSerializer(ModelSerializer):
             "karat",
             "processing_methods",
             "claims",
+            "badges",
             "price_basis",
             "price_per_fine_gram",
             "lbma_adjustment_percent",
@@ -159,6 +170,19 @@ class ListingSerializer(ModelSerializer):
 
     def get_claims(self, obj: Listing) -> list[str]:
         return [row.claim_id for row in obj.claim_rows.all()]
+
+    @extend_schema_field(ListingBadgeSerializer(many=True))
+    def get_badges(self, obj: Listing) -> list[dict[str, Any]]:
+        """Each claim with its assurance level and the evidence types that back it. The catalogue is read once
+        per response (the context is shared by every row of a list), and only when a row has claims."""
+        codes = [row.claim_id for row in obj.claim_rows.all()]
+        if not codes:
+            return []
+        context = cast(dict[str, Any], self.context)  # the root's dict, shared by every row
+        if "claim_backing" not in context:
+            context["claim_backing"] = catalogue.claim_evidence_types()
+        backing = context["claim_backing"]
+        return [{"code": code, **backing.get(code, {"assurance": "", "evidence_types": []})} for code in codes]
 
     @staticmethod
     def _money(amount: int | None, currency: str) -> dict[str, Any] | None:

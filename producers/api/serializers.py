@@ -25,7 +25,7 @@ from producers.models import (
     Site,
     SourceCrs,
 )
-from producers.selectors import shows_women_led
+from producers.selectors import WOMEN_LED
 
 
 def _django_validator(validator: Any) -> Any:
@@ -46,14 +46,20 @@ def validate_optional_dni(value: str) -> None:
 
 class BadgeSerializer(serializers.Serializer):
     code = CharField()
-    assurance = CharField()
+    assurance = CharField(help_text="self_declared, reviewer_verified or third_party_certified")
     valid_until = serializers.DateField(allow_null=True)
+    evidence_types = serializers.ListField(
+        child=CharField(), help_text="The evidence types (GET /api/v1/evidence-types/{code}/) that back the claim."
+    )
 
 
 class ProducerPublicSerializer(ModelSerializer):
     id = serializers.UUIDField(source="pk", read_only=True)
     legal_name = CharField(source="organization.legal_name", read_only=True)
-    women_led = serializers.SerializerMethodField()
+    women_led = serializers.SerializerMethodField(
+        help_text="The women-led badge holds: approved member-register evidence with more than half women, or an "
+        "individual woman miner's approved identity (see `badges`)."
+    )
     women_count = serializers.IntegerField(read_only=True)
     members_count = serializers.IntegerField(read_only=True)
     compliant = serializers.SerializerMethodField()
@@ -85,7 +91,7 @@ class ProducerPublicSerializer(ModelSerializer):
         return self.context.get("standing", {}).get(obj.pk, {"compliant": False, "compliant_until": None, "badges": []})
 
     def get_women_led(self, obj: Producer) -> bool:
-        return shows_women_led(obj)
+        return obj.is_verified and any(badge["code"] == WOMEN_LED for badge in self._standing(obj)["badges"])
 
     def get_compliant(self, obj: Producer) -> bool:
         return bool(self._standing(obj)["compliant"])

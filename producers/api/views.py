@@ -43,6 +43,7 @@ from producers.api.serializers import (
     SiteUpdateSerializer,
 )
 from producers.models import District, LegalKind, MemberMiner, Producer, Site, Verification
+from producers.selectors import WOMEN_LED
 
 READ_ACTIONS = ("list", "retrieve")
 
@@ -51,7 +52,10 @@ class ProducerFilter(StrictFilterSet):
     district = django_filters.ChoiceFilter(choices=District.choices)
     legal_kind = django_filters.ChoiceFilter(choices=LegalKind.choices)
     verification_status = django_filters.ChoiceFilter(choices=Verification.choices)
-    women_led = StrictBooleanFilter(method="filter_women_led", label="Women-led (roster or a woman miner)")
+    women_led = StrictBooleanFilter(
+        method="filter_women_led",
+        label="Women-led (approved member-register evidence more than half women, or an individual woman miner)",
+    )
     name = django_filters.CharFilter(field_name="organization__legal_name", lookup_expr="icontains")
     claims = django_filters.CharFilter(method="filter_claims", help_text="Comma-separated badges: all must hold today.")
 
@@ -64,7 +68,7 @@ class ProducerFilter(StrictFilterSet):
         return queryset.filter(provider("PRODUCERS_HOLDING")(codes)) if codes else queryset
 
     def filter_women_led(self, queryset: Any, name: str, value: bool) -> Any:
-        women_led = selectors.women_led_badge_condition()
+        women_led = selectors.verified_condition() & provider("PRODUCERS_HOLDING")([WOMEN_LED])
         return queryset.filter(women_led) if value else queryset.exclude(women_led)
 
 

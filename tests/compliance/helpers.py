@@ -163,6 +163,7 @@ def make_evidence(
     site: Site | None = None,
     document_number: str = "",
     claimed_by: Any = None,
+    attributes: dict[str, Any] | None = None,
 ) -> Evidence:
     """An evidence item with one real PDF in the evidence storage, in any state."""
     checked = check_upload(pdf_upload(f"{evidence_type.lower()}.pdf"), max_bytes=10**7, max_pixels=10**7)
@@ -177,6 +178,7 @@ def make_evidence(
         submitted_by=submitted_by,
         claimed_by=claimed_by,
         valid_until=valid_until,
+        attributes=attributes or {},
     )
     if status == "approved":
         standings_refresh(organization_ids=[organization.pk])  # what the approving service does

@@ -51,14 +51,25 @@ FIELD_VERIFICATION = RequirementRule("FIELD_VERIFICATION", frozenset({"SITE_VISI
 FAIRMINED = RequirementRule("FAIRMINED", frozenset({"CERT_FAIRMINED"}))
 
 POLICY = PolicyRule("organization", 1, (TAX_RUC, FORMALIZATION, MINING_RIGHT))
-CLAIM_REQUIREMENTS = {r.code: r for r in (MERCURY_FREE_PROCESS, FIELD_VERIFICATION, FAIRMINED)}
+CLAIM_REQUIREMENTS = {
+    r.code: r
+    for r in (
+        MERCURY_FREE_PROCESS,
+        FIELD_VERIFICATION,
+        FAIRMINED,
+        RequirementRule("MEMBER_REGISTER", frozenset({"ORG_MEMBERS"})),
+        RequirementRule("IDENTITY", frozenset({"ID_DNI"})),
+    )
+}
 
 MERCURY_FREE = ClaimRule("mercury_free", "reviewer_verified", ("MERCURY_FREE_PROCESS", "FIELD_VERIFICATION"))
 FAIRMINED_CLAIM = ClaimRule("fairmined", "third_party_certified", ("FAIRMINED",))
 FAIRMINED_ECOLOGICAL = ClaimRule(
     "fairmined_ecological", "third_party_certified", ("FAIRMINED",), rule="ecological_flag", implies=("mercury_free",)
 )
-WOMEN_LED = ClaimRule("women_led", "reviewer_verified", (), rule="women_led")
+MEMBER_REGISTER = RequirementRule("MEMBER_REGISTER", frozenset({"ORG_MEMBERS"}))
+IDENTITY = RequirementRule("IDENTITY", frozenset({"ID_DNI"}))
+WOMEN_LED = ClaimRule("women_led", "reviewer_verified", ("MEMBER_REGISTER", "IDENTITY"), rule="women_led")
 CLAIMS = (MERCURY_FREE, FAIRMINED_CLAIM, FAIRMINED_ECOLOGICAL, WOMEN_LED)
 
 
@@ -352,7 +363,21 @@ def test_implication_does_not_depend_on_the_order_of_the_claims():
         assert claims_of(evidence, claims=order) == expected, [claim.code for claim in order]
 
 
-def test_women_led_follows_the_rosters_verdict():
-    assert claims_of([], women_led=True) == {"women_led": ClaimResult("women_led", "reviewer_verified", None)}
-    assert claims_of([], women_led=False) == {}
-    assert "women_led" not in claims_of([item("ORG_MEMBERS")])  # evidence alone does not make it women-led
+def test_women_led_rests_on_a_valid_register_with_more_women_than_men():
+    register = item("ORG_MEMBERS", valid_until=days(40), attributes={"women": 3, "men": 2})
+    assert claims_of([register]) == {"women_led": ClaimResult("women_led", "reviewer_verified", days(40))}
+    assert claims_of([item("ORG_MEMBERS", attributes={"women": 2, "men": 2})]) == {}  # half is not more
+    assert claims_of([item("ORG_MEMBERS")]) == {}  # no counts, no claim
+    assert claims_of([item("ORG_MEMBERS", attributes={"women": "3", "men": 0})]) == {}  # counts are numbers
+    assert claims_of([item("ORG_MEMBERS", valid_until=days(-1), attributes={"women": 3, "men": 0})]) == {}
+    assert claims_of([item("ORG_MEMBERS", "submitted", None, {"women": 3, "men": 0})]) == {}
+
+
+def test_women_led_for_an_individual_woman_rests_on_her_valid_identity():
+    identity = item("ID_DNI", valid_until=days(300))
+    assert claims_of([identity], individual_woman=True) == {
+        "women_led": ClaimResult("women_led", "reviewer_verified", days(300))
+    }
+    assert claims_of([identity]) == {}  # a man, or an organisation
+    assert claims_of([], individual_woman=True) == {}  # no evidence, no claim
+    assert claims_of([item("ID_DNI", valid_until=days(-1))], individual_woman=True) == {}

@@ -252,7 +252,7 @@ def test_a_document_with_an_expiry_is_valid_until_that_expiry(producer_admin, re
 
 
 def test_a_type_without_expiry_shows_no_end(producer_admin, reviewer, site):
-    item = uploaded(producer_admin, "IGAFOM", site=str(site.pk))["id"]
+    item = uploaded(producer_admin, "ENV_CERT", site=str(site.pk))["id"]
 
     body = ok(decide(reviewer, item, "approve"))
 

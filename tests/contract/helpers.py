@@ -17,7 +17,8 @@ from tests.factories import EvidenceFactory
 
 def approve_every_requirement(organization: Organization, subjects: list[str], submitted_by: User) -> None:
     """An approved item, valid for 200 days, for every requirement of these subjects' policies (for a type
-    granted per site, one item naming each of the organisation's sites)."""
+    granted per site, one item naming each of the organisation's sites). The member register counts more
+    women than men, so the women-led claim holds too."""
     today = clock.today_lima()
     requirements = Requirement.objects.filter(policies__subject__in=subjects).distinct()
     sites = list(Site.objects.filter(producer_id=organization.pk))
@@ -31,6 +32,7 @@ def approve_every_requirement(organization: Organization, subjects: list[str], s
                 issue_date=today,
                 submitted_by=submitted_by,
                 approved=True,
+                attributes={"women": 3, "men": 1} if evidence_type.code == "ORG_MEMBERS" else {},
             )
     standings_refresh(organization_ids=[organization.pk])
 

@@ -91,6 +91,7 @@ SITE_REJECT = "/api/v1/producers/{producer_pk}/sites/{id}/reject/"
 ROSTER = "/api/v1/producers/{producer_pk}/members/"
 MINER = "/api/v1/producers/{producer_pk}/members/{id}/"
 REQUIREMENT = "/api/v1/requirements/{code}/"
+EVIDENCE_TYPE = "/api/v1/evidence-types/{code}/"
 SOURCING = "/api/v1/sourcing-requests/{id}/"
 SOURCING_CLOSE = "/api/v1/sourcing-requests/{id}/close/"
 SOURCING_MATCHES = "/api/v1/sourcing-requests/{id}/matches/"
@@ -271,6 +272,8 @@ MATRIX: dict[tuple[str, str], tuple[int, ...]] = {
     ("DELETE", MINER):                                 (401, 404, 404, 204, 403, 403, 204),
     ("GET",    "/api/v1/requirements/"):               (200, 200, 200, 200, 200, 200, 200),
     ("GET",    REQUIREMENT):                           (200, 200, 200, 200, 200, 200, 200),
+    ("GET",    "/api/v1/evidence-types/"):             (200, 200, 200, 200, 200, 200, 200),
+    ("GET",    EVIDENCE_TYPE):                         (200, 200, 200, 200, 200, 200, 200),
     ("GET",    "/api/v1/evidence/"):                   (401, 200, 200, 200, 200, 200, 200),
     ("POST",   "/api/v1/evidence/"):                   (401, 400, 400, 400, 400, 403, 403),
     ("GET",    EVIDENCE):                              (401, 404, 404, 200, 200, 200, 200),
@@ -650,6 +653,7 @@ HOME: dict[str, Callable[[World, User], dict[str, Any]]] = {
     ROSTER: lambda world, owner: {"producer_pk": world.producer.pk},
     MINER: lambda world, owner: {"producer_pk": world.producer.pk, "id": world.member_miner.pk},
     REQUIREMENT: lambda world, owner: {"code": "TAX_RUC"},
+    EVIDENCE_TYPE: lambda world, owner: {"code": "IGAFOM"},
     **{
         path: lambda world, owner: {"id": world.evidence.pk}
         for path in (
@@ -915,6 +919,7 @@ def snapshot() -> dict[str, list[dict[str, Any]]]:
 # Operations with an id in their path that are nobody's private object, so isolation does not apply.
 NOBODYS: dict[tuple[str, str], str] = {
     ("GET", REQUIREMENT): "the requirement catalogue is public: every caller reads it",
+    ("GET", EVIDENCE_TYPE): "the evidence catalogue is public: every caller reads it",
     # Producers browse open sourcing requests by design (without the buyer's identity); that another
     # buyer gets 404 on all three is tested in tests/listings/test_sourcing.py.
     ("GET", SOURCING): "open sourcing requests are shown to every producer, anonymised",

@@ -25,7 +25,7 @@ from drf_spectacular.generators import SchemaGenerator
 
 from accounts.models import Organization, Role
 from audit.services import audit_record
-from compliance.models import Evidence, EvidenceFile, EvidenceType, Requirement
+from compliance.models import Claim, Evidence, EvidenceBasis, EvidenceFile, EvidenceType, Requirement
 from compliance.standing import standings_refresh
 from core import clock
 from core.uploads import CheckedFile, check_upload, store
@@ -245,8 +245,9 @@ def _listing(producer: Producer, site: Site, status: str, **fields: Any) -> List
 
 def add_visible_listings(coop: Organization, count: int) -> None:
     """Published listings of compliant, verified producers (individuals and organisations): each its own
-    organisation, every requirement of both policies met by an approved item, a woman on the roster, an
-    approved site (the items of site-specific types name it)."""
+    organisation, every requirement of both policies met by an approved item (the member register counting
+    more women than men, which backs the women-led claim as the woman miner's identity does), an approved site
+    (the items of site-specific types name it)."""
     policy = (
         Requirement.objects.filter(policies__subject__in=["organization", "individual"])
         .distinct()
@@ -266,6 +267,7 @@ def add_visible_listings(coop: Organization, count: int) -> None:
                 submitted_by=admin.user,
                 status="approved",
                 valid_until=clock.today_lima() + dt.timedelta(days=200),
+                attributes={"women": 1, "men": 0} if evidence_type.code == "ORG_MEMBERS" else {},
             )
             for requirement in policy
             for evidence_type in [requirement.evidence_types.first()]
@@ -450,6 +452,25 @@ def add_contracts(coop: Organization, count: int) -> None:
             )
 
 
+def add_evidence_types(coop: Organization, count: int) -> None:
+    """Types of evidence, each with a norm that asks for it and a requirement that backs a claim."""
+    claim = Claim.objects.get(code="craft")
+    for _ in range(count):
+        n = next(_serial)
+        evidence_type = EvidenceType.objects.create(
+            code=f"TEST_TYPE_{n}",
+            name_es="Tipo",
+            name_en="Type",
+            area="ohs",
+            validity="deadline",
+            deadline_code="formalization",
+        )
+        EvidenceBasis.objects.create(evidence_type=evidence_type, citation="Ley 29783")
+        requirement = Requirement.objects.create(code=f"TEST_REQ_{n}", name_es="R", name_en="R", area="ohs")
+        requirement.evidence_types.add(evidence_type)
+        claim.requirements.add(requirement)
+
+
 @dataclass(frozen=True)
 class ListCase:
     path: str  # the schema's path template
@@ -479,6 +500,7 @@ LIST_CASES = [
     ListCase("/api/v1/producers/{producer_pk}/sites/", "anon", lambda actor, coop: add_sites),
     ListCase("/api/v1/producers/{producer_pk}/members/", "producer_admin", lambda actor, coop: add_roster),
     ListCase("/api/v1/sites/", "reviewer", lambda actor, coop: add_sites_of_other_producers),
+    ListCase("/api/v1/evidence-types/", "anon", lambda actor, coop: add_evidence_types, "?page_size=100"),
     ListCase("/api/v1/evidence/", "reviewer", lambda actor, coop: add_queue),
     ListCase("/api/v1/evidence/", "producer_admin", lambda actor, coop: add_own_evidence),
     ListCase("/api/v1/listings/", "anon", lambda actor, coop: add_visible_listings),

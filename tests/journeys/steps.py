@@ -173,7 +173,8 @@ def cooperative_joins(
 ) -> Cooperative:
     """The reviewer invites the cooperative by e-mail; the president accepts, sets a password, fills the
     profile, adds the site and the roster, and submits; the reviewer verifies it and approves the site; the
-    cooperative is verified and "women-led" appears on its public profile."""
+    cooperative is verified and its public profile shows the roster's counts. "Women-led" waits for the
+    approved member register (journey 2): the roster the producer edits backs no badge."""
     with on_commit(execute=True):
         ok(
             reviewer.post(
@@ -263,7 +264,7 @@ def cooperative_joins(
     mine = ok(president.get(f"/api/v1/producers/{coop_id}/"))
     assert mine["verification_status"] == "verified"
     public = ok(person().get(f"/api/v1/producers/{coop_id}/"))
-    assert public["women_led"] is True
+    assert public["women_led"] is False  # not until the member register is approved
     assert (public["women_count"], public["members_count"]) == (applicant.women, people)
     assert "ruc" not in public
     assert "dni" not in public
@@ -305,7 +306,8 @@ def evidence_goes_in(
         ("REINFO", [pdf("reinfo.pdf", "Constancia REINFO vigente")], {"issue_date": reinfo_issued}),
         ("MINING_RIGHT", [pdf("contrato.pdf", "Contrato de explotacion")], {"site": site_id, "expiry_date": in_a_year}),
         ("SITE_GEO", [pdf("ficha-ubicacion.pdf", "Ficha georreferenciada")], {"site": site_id}),
-        ("IGAFOM", [pdf("igafom.pdf", "IGAFOM cargo")], {"site": site_id}),
+        # An IGAFOM counts only until the formalization deadline in force (past): the approved certification.
+        ("ENV_CERT", [pdf("certificacion-ambiental.pdf", "Certificacion ambiental aprobada")], {"site": site_id}),
         ("ORG_SUNARP", [pdf("partida.pdf", "Partida registral")], {}),
         ("ORG_MEMBERS", [pdf("padron.pdf", "Padron de socias")], {"attributes": '{"women": 23, "men": 4}'}),
         ("NO_CHILD_DECL", [pdf("dj-trabajo-infantil.pdf", "Declaracion jurada")], {}),
@@ -416,6 +418,9 @@ def evidence_goes_in(
     assert "women_led" in claims
     public = ok(person().get(f"/api/v1/producers/{coop_id}/"))
     assert {"mercury_free", "fairmined", "women_led"} <= {b["code"] for b in public["badges"]}
+    women_led = next(b for b in public["badges"] if b["code"] == "women_led")
+    assert (women_led["assurance"], women_led["evidence_types"]) == ("reviewer_verified", ["ID_DNI", "ORG_MEMBERS"])
+    assert public["women_led"] is True  # the approved member register: 23 women, 4 men
     assert public["compliant"] is True
 
     # Every decision is in the audit trail with the file hashes the reviewer saw.

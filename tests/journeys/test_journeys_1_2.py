@@ -1,7 +1,8 @@
 """Journeys 1 and 2 of docs/journeys.md through the HTTP API only, with real PDF and image files.
 
 1. A cooperative joins the network: invitation, profile, site, roster of 23 women and 4 men, submission,
-   verification by a reviewer, and "women-led" on its public profile.
+   verification by a reviewer, and the roster's counts on its public profile ("women-led" once the member
+   register is approved, in journey 2).
 2. Evidence goes in, decisions come out: uploads, the queue oldest first, approvals (two reviewers where the
    type asks for it), a request for changes read in Spanish and a superseding replacement, and the
    compliance view requirement by requirement with the mercury_free and fairmined claims.

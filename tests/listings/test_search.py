@@ -9,14 +9,14 @@ import re
 import uuid
 from pathlib import Path
 from typing import Any
-from unittest import mock
 
 import pytest
 import yaml
 from django.db import connection, transaction
 
 from accounts.models import Role
-from compliance import catalogue
+from compliance.models import Evidence
+from compliance.standing import standings_refresh
 from listings.models import Listing
 from listings.selectors import listings_visible, search
 from producers.models import Producer
@@ -297,9 +297,10 @@ def test_the_migration_stops_with_the_sql_to_run_when_unaccent_may_not_be_create
     assert migration.ensure_unaccent(connection) == "public"  # back as it was
 
 
-def test_a_women_led_claim_follows_the_producers_roster_the_same_day():
-    """Visibility asks each listing with a roster claim about its own producer's active roster (a correlated
-    query since b3a0563): more than half women, or an individual woman miner."""
+def test_a_women_led_claim_follows_approved_evidence_never_the_roster():
+    """Visibility reads the stored women-led verdict, which the engine computes from approved evidence: the
+    member register counting more women than men, or an individual woman miner's identity document. The
+    roster the producer edits changes nothing."""
     add_visible_listings(None, 2)  # one of a cooperative, one of an individual woman miner
     coop_listing = Listing.objects.get(producer__legal_kind="cooperative")
     miner_listing = Listing.objects.get(producer__legal_kind="individual")
@@ -309,14 +310,20 @@ def test_a_women_led_claim_follows_the_producers_roster_the_same_day():
         return set(listings_visible().values_list("pk", flat=True))
 
     assert set(coop_listing.claim_rows.values_list("claim_id", flat=True)) == {"women_led"}
-    assert visible() == {coop_listing.pk, miner_listing.pk}  # one woman of one on each roster
-    add_member_miner(coop, "male")
-    add_member_miner(miner_listing.producer, "male")
-    add_member_miner(miner_listing.producer, "male")
-    assert visible() == {miner_listing.pk}  # one of two is not more than half; she is a woman miner
-    add_member_miner(coop, "female")
-    assert visible() == {coop_listing.pk, miner_listing.pk}  # two of three
-    coop.members.filter(sex="female").update(active=False)
-    assert visible() == {miner_listing.pk}  # only the active roster counts
-    with mock.patch.object(catalogue, "roster_claim_codes", return_value=()):
-        assert visible() == set()  # were women-led a claim of evidence, nothing would back it
+    assert visible() == {coop_listing.pk, miner_listing.pk}
+    for _ in range(3):
+        add_member_miner(coop, "male")
+        add_member_miner(miner_listing.producer, "male")
+    assert visible() == {coop_listing.pk, miner_listing.pk}  # the roster is not evidence
+    register = Evidence.objects.get(organization_id=coop.pk, evidence_type_id="ORG_MEMBERS")
+    Evidence.objects.filter(pk=register.pk).update(attributes={"women": 2, "men": 2})
+    standings_refresh(organization_ids=[coop.pk])
+    assert visible() == {miner_listing.pk}  # half is not more than half
+    Evidence.objects.filter(pk=register.pk).update(attributes={"women": 3, "men": 2})
+    standings_refresh(organization_ids=[coop.pk])
+    assert visible() == {coop_listing.pk, miner_listing.pk}
+    Evidence.objects.filter(organization_id=miner_listing.producer_id, evidence_type_id="ID_DNI").update(
+        status="revoked"
+    )
+    standings_refresh(organization_ids=[miner_listing.producer_id])
+    assert visible() == {coop_listing.pk}  # her identity no longer backs it (nor the policy)

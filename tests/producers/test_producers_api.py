@@ -604,40 +604,23 @@ def _coop_with_roster(*, women: int, men: int, inactive_women: int = 0, inactive
     return producer
 
 
-def test_women_led_is_derived_from_the_holder_or_the_active_roster(anon, reviewer):
-    woman = ProducerFactory(verified=True, individual=True)
-    man = ProducerFactory(verified=True, individual=True, holder_sex="male")
+def test_the_roster_figures_count_active_members_and_back_no_badge(anon, reviewer):
+    """The directory shows the active roster's counts; the women-led badge rests on approved evidence only
+    (tests/compliance/test_women_led.py)."""
     three_of_five = _coop_with_roster(women=3, men=2, verified=True)
-    two_of_four = _coop_with_roster(women=2, men=2, verified=True)
     inactive_women_do_not_count = _coop_with_roster(women=2, men=2, inactive_women=3, verified=True)
-    inactive_men_do_not_count = _coop_with_roster(women=3, men=0, inactive_men=4, verified=True)
     unverified = _coop_with_roster(women=5, men=0, verification_status="submitted")
-    women_led = {str(p.pk) for p in (woman, three_of_five, inactive_men_do_not_count)}
-    not_women_led = {str(p.pk) for p in (man, two_of_four, inactive_women_do_not_count)}
 
     rows = {row["id"]: row for row in anon.get(PRODUCERS).json()["results"]}
     by_reviewer = {row["id"]: row for row in reviewer.get(PRODUCERS).json()["results"]}
 
-    assert {pk for pk, row in rows.items() if row["women_led"]} == women_led
-    assert {pk for pk, row in rows.items() if not row["women_led"]} == not_women_led
     assert (rows[str(three_of_five.pk)]["women_count"], rows[str(three_of_five.pk)]["members_count"]) == (3, 5)
-    assert (rows[str(two_of_four.pk)]["women_count"], rows[str(two_of_four.pk)]["members_count"]) == (2, 4)
     inactive = rows[str(inactive_women_do_not_count.pk)]
     assert (inactive["women_count"], inactive["members_count"]) == (2, 4)
-    assert by_reviewer[str(unverified.pk)]["women_led"] is False
     assert (by_reviewer[str(unverified.pk)]["women_count"], by_reviewer[str(unverified.pk)]["members_count"]) == (5, 5)
-    assert ids(anon.get(f"{PRODUCERS}?women_led=true")) == women_led
-    assert ids(anon.get(f"{PRODUCERS}?women_led=false")) == not_women_led
-    assert ids(reviewer.get(f"{PRODUCERS}?women_led=true")) == women_led
-    assert ids(reviewer.get(f"{PRODUCERS}?women_led=false")) == not_women_led | {str(unverified.pk)}
-    assert anon.get(producer_url(three_of_five)).json()["women_led"] is True
-
-
-def test_an_unverified_producer_is_not_women_led_even_to_its_own_admin(producer_admin, coop):
-    producer = ProducerFactory(organization=coop, individual=True, verification_status="submitted")
-
-    assert producer_admin.get(producer_url(producer)).json()["women_led"] is False
-    assert str(producer.pk) not in ids(producer_admin.get(f"{PRODUCERS}?women_led=true"))
+    assert not any(row["women_led"] for row in by_reviewer.values())
+    assert ids(anon.get(f"{PRODUCERS}?women_led=true")) == set()
+    assert ids(anon.get(f"{PRODUCERS}?women_led=false")) == {str(three_of_five.pk), str(inactive_women_do_not_count.pk)}
 
 
 def _add_verified_producers(count: int) -> None:

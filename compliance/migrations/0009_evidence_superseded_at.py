@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('compliance', '0006_production_declarations'),
+        ('compliance', '0008_seed_basis_deadlines'),
     ]
 
     operations = [
