@@ -10,7 +10,8 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 import pytest
-from django.apps import apps as django_apps
+from django.db import connection
+from django.db.migrations.loader import MigrationLoader
 from django.test import Client
 
 from compliance.models import Policy
@@ -61,11 +62,15 @@ def reseed_catalogue() -> None:
     0005's environmental certification per site, 0006's production declarations per site and month), and the
     mass-balance policy."""
     if not Policy.objects.exists():
-        importlib.import_module("compliance.migrations.0002_seed_catalogue").seed_catalogue(django_apps, None)
-        importlib.import_module("compliance.migrations.0005_env_cert_per_site").forwards(django_apps, None)
+        # The migrations' own models (no custom `save()`): today's models refuse a policy version or deadline
+        # that takes effect before today, which is what a seed of the catalogue in force has to write.
+        apps = MigrationLoader(connection).project_state().apps
+        importlib.import_module("compliance.migrations.0002_seed_catalogue").seed_catalogue(apps, None)
+        importlib.import_module("compliance.migrations.0005_env_cert_per_site").forwards(apps, None)
         declarations = importlib.import_module("compliance.migrations.0006_production_declarations")
-        declarations.production_declarations_per_site(django_apps, None)
-        importlib.import_module("provenance.migrations.0002_seed_mass_balance_policy").seed(django_apps, None)
+        declarations.production_declarations_per_site(apps, None)
+        importlib.import_module("compliance.migrations.0008_seed_basis_deadlines").seed(apps, None)
+        importlib.import_module("provenance.migrations.0002_seed_mass_balance_policy").seed(apps, None)
 
 
 @dataclass
