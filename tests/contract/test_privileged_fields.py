@@ -758,6 +758,7 @@ def tracked_models() -> list[Any]:
         "producers",
         "compliance",
         "provenance",
+        "diligence",
         "listings",
         "trade",
         "payments",
