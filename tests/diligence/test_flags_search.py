@@ -12,8 +12,8 @@ from rest_framework.test import APIClient
 
 from listings import search_cache
 from tests.diligence.helpers import FLAGS, flag_body
-from tests.listings.test_listings import login
 from tests.listings import test_search_cache as cached
+from tests.listings.test_listings import login
 from tests.listings.test_search_cache import SEARCH, fresh, ids
 
 pytestmark = pytest.mark.django_db(transaction=True)
