@@ -15,7 +15,8 @@ from django.http import HttpResponse, QueryDict
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django_filters.rest_framework import DjangoFilterBackend
-from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema, extend_schema_field
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.parsers import MultiPartParser
@@ -67,8 +68,10 @@ class RedFlagFilter(StrictFilterSet):
     severity = django_filters.ChoiceFilter(choices=Severity.choices)
     category = django_filters.CharFilter(field_name="category_id", help_text="A category code.")
     subject_kind = django_filters.ChoiceFilter(choices=SubjectKind.choices)
-    producer = django_filters.UUIDFilter(
-        method="filter_producer", help_text="Flags against this producer, its sites and its lots."
+    producer = extend_schema_field(OpenApiTypes.UUID)(
+        django_filters.UUIDFilter(
+            method="filter_producer", help_text="Flags against this producer, its sites and its lots."
+        )
     )
 
     class Meta:
