@@ -86,10 +86,14 @@ def _subject(subject_kind: str, given: dict[str, Any]) -> tuple[Organization, Si
     for other in SUBJECT_FIELDS:
         if other not in allowed and given.get(other) is not None:
             raise field_error(
-                other, "not_allowed", _("A %(kind)s flag names no %(field)s.") % {"kind": kind.label, "field": other}
+                other,
+                "not_allowed_for_subject_kind",
+                _("A %(kind)s flag names no %(field)s.") % {"kind": kind.label, "field": other},
             )
     if given.get(field) is None:
-        raise field_error(field, "required", _("Name the %(field)s the flag is against.") % {"field": field})
+        raise field_error(
+            field, "required_by_subject_kind", _("Name the %(field)s the flag is against.") % {"field": field}
+        )
     missing = _("There is no such %(field)s.") % {"field": field}
     if kind == SubjectKind.BUYER:
         buyer = Organization.objects.filter(pk=given["buyer"], kind=Organization.Kind.BUYER).first()
@@ -153,7 +157,7 @@ def flag_open(
     require_reviewer(actor)
     facts = facts.strip()
     if not facts:
-        raise field_error("facts", "required", _("Say what was found: the producer will read it."))
+        raise field_error("facts", "blank", _("Say what was found: the producer will read it."))
     organization, site_row, lot_row = _subject(
         subject_kind, {"producer": producer, "site": site, "lot": lot, "buyer": buyer}
     )
@@ -312,7 +316,7 @@ def answer_add(*, actor: Actor, flag: RedFlag, text: str, files: Sequence[Checke
     require_flag_member(actor, flag)
     text = text.strip()
     if not text:
-        raise field_error("text", "required", _("Write the answer."))
+        raise field_error("text", "blank", _("Write the answer."))
     _require_open(flag)
     names = _store_all(files, flag)
     try:

@@ -147,9 +147,15 @@ def test_a_subject_of_another_tenant_or_that_does_not_exist_is_refused_and_chang
         (flag_body("producer", producer=buyer.organization.pk), {"producer": "does_not_exist"}),
         (flag_body("buyer", buyer=trade.producer.pk), {"buyer": "does_not_exist"}),
         (flag_body("site", site=trade.site.pk, producer=missing), {"producer": "does_not_exist"}),
-        (flag_body("producer"), {"producer": "required"}),
-        (flag_body("producer", producer=trade.producer.pk, site=trade.site.pk), {"site": "not_allowed"}),
-        (flag_body("buyer", buyer=buyer.organization.pk, producer=trade.producer.pk), {"producer": "not_allowed"}),
+        (flag_body("producer"), {"producer": "required_by_subject_kind"}),
+        (
+            flag_body("producer", producer=trade.producer.pk, site=trade.site.pk),
+            {"site": "not_allowed_for_subject_kind"},
+        ),
+        (
+            flag_body("buyer", buyer=buyer.organization.pk, producer=trade.producer.pk),
+            {"producer": "not_allowed_for_subject_kind"},
+        ),
         (flag_body("producer", producer=trade.producer.pk, category="brujeria"), {"category": "does_not_exist"}),
         ({**flag_body("producer", producer=trade.producer.pk), "facts": "   "}, {"facts": "blank"}),
         ({**flag_body("producer", producer=trade.producer.pk), "facts": "x" * 5001}, {"facts": "max_length"}),
