@@ -208,7 +208,9 @@ def flag_open(
 
 
 def _locked(flag: RedFlag) -> RedFlag:
-    return RedFlag.objects.select_for_update().select_related("organization", "site", "lot", "category").get(pk=flag.pk)
+    """The flag's row locked (only its own: the site and lot are read through outer joins)."""
+    related = RedFlag.objects.select_related("organization", "site", "lot", "category")
+    return related.select_for_update(of=("self",)).get(pk=flag.pk)
 
 
 @transaction.atomic

@@ -14,6 +14,7 @@ from django.apps import apps as django_apps
 from django.test import Client
 
 from compliance.models import Policy
+from diligence.models import RedFlagCategory
 from payments.errors import PaymentProviderUnavailable, PaymentRequestInvalid
 from payments.gateway import Intent, Refund
 from tests.localstripe_server import WEBHOOK_PATH, WEBHOOK_SECRET
@@ -58,14 +59,16 @@ def deliver_event(event_type: str, intent_id: str, event_id: str | None = None) 
 
 def reseed_catalogue() -> None:
     """A transactional test starts from a flushed database: put back the catalogue the migrations seed (0002,
-    0005's environmental certification per site, 0006's production declarations per site and month), and the
-    mass-balance policy."""
+    0005's environmental certification per site, 0006's production declarations per site and month), the
+    mass-balance policy and the red-flag categories."""
     if not Policy.objects.exists():
         importlib.import_module("compliance.migrations.0002_seed_catalogue").seed_catalogue(django_apps, None)
         importlib.import_module("compliance.migrations.0005_env_cert_per_site").forwards(django_apps, None)
         declarations = importlib.import_module("compliance.migrations.0006_production_declarations")
         declarations.production_declarations_per_site(django_apps, None)
         importlib.import_module("provenance.migrations.0002_seed_mass_balance_policy").seed(django_apps, None)
+    if not RedFlagCategory.objects.exists():
+        importlib.import_module("diligence.migrations.0002_seed_categories").seed(django_apps, None)
 
 
 @dataclass
