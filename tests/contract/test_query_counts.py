@@ -454,7 +454,9 @@ def add_contracts(coop: Organization, count: int) -> None:
 def _flag(organization: Organization, site: Site | None) -> None:
     """A flag against the organisation (or its site) by another reviewer, answered by another member, with a
     file of each side."""
-    reviewer = MembershipFactory(organization=OrganizationFactory(kind=Organization.Kind.NETWORK), role=Role.REVIEWER)
+    network = Organization.objects.filter(kind=Organization.Kind.NETWORK).first()
+    network = network or OrganizationFactory(kind=Organization.Kind.NETWORK, tax_id="")
+    reviewer = MembershipFactory(organization=network, role=Role.REVIEWER)
     member = MembershipFactory(organization=organization, role=Role.MEMBER).user
     flag = RedFlag.objects.create(
         subject_kind="site" if site else ("producer" if organization.kind == "producer" else "buyer"),
