@@ -45,8 +45,7 @@ GRAMS_PER_TROY_OUNCE = Decimal("31.1034768")
 CATALOGUE_SQL = """
 SELECT DISTINCT ON (subject) 'policy', subject, id::text FROM compliance_policy
     WHERE subject IN ('individual', 'organization') AND effective_from <= %(today)s
-UNION ALL SELECT 'roster_claim', code, '' FROM compliance_claim WHERE rule = 'women_led'
-ORDER BY 1, 2
+ORDER BY 2, effective_from DESC
 """
 
 # Mirrors listings/selectors.py: the stored tsvector of listings/migrations/0006, GIN-indexed.
@@ -85,30 +84,20 @@ LIMIT %(limit)s
 """
 
 
-def _literal(value: str) -> str:
-    """A catalogue code as an SQL literal (codes are data: quote them rather than trust them)."""
-    return "'" + value.replace("'", "''") + "'"
-
-
-def _in_list(values: list[str]) -> str:
-    return ", ".join(_literal(v) for v in sorted(values))
-
-
 class Catalogue:
     def __init__(self, rows: list[tuple[str, str, str]]) -> None:
         self.policy: dict[str, int | None] = {"individual": None, "organization": None}
-        self.roster_claims: list[str] = []
-        for kind, a, b in rows:
-            if kind == "policy":
-                self.policy[a] = int(b)
-            else:
-                self.roster_claims.append(a)
+        for _kind, subject, policy_id in rows:
+            self.policy[subject] = int(policy_id)
 
 
-# The listing's producer has a roster more than half women: correlated, as `women_led_producer_of` is.
-WOMEN_LED_ROSTER = (
-    "SELECT m.producer_id FROM producers_memberminer m WHERE m.producer_id = l.producer_id AND m.active GROUP BY 1"
-    " HAVING COUNT(m.id) > 0 AND COUNT(m.id) < 2 * COUNT(m.id) FILTER (WHERE m.sex = 'female')"
+# An open high-severity red flag against the listing's producer, one of its sites or one of its lots
+# (`listings.visibility._suspended`), read through the partial index of open high flags.
+SUSPENDED = (
+    "SELECT 1 FROM diligence_redflag f WHERE f.status = 'open' AND f.severity = 'high'"
+    " AND f.organization_id = l.producer_id AND (f.subject_kind = 'producer'"
+    " OR f.site_id IN (SELECT ls.site_id FROM listings_listing_sites ls WHERE ls.listing_id = l.id)"
+    " OR f.lot_id IN (SELECT ll.lot_id FROM listings_listinglot ll WHERE ll.listing_id = l.id))"
 )
 
 
@@ -116,7 +105,7 @@ def visibility_sql(catalogue: Catalogue) -> str:
     """The WHERE clause of `listings.visibility.visible_listings`, for the listing `l` of producer `p`: the stored
     verdicts of `compliance.standing` compared with today, per origin (the producer at one site): the listing
     names a site, and every one of its sites is approved and compliant under the policy of the producer's kind;
-    each claim of the listing backed at every one of its sites, roster claims by the producer's roster."""
+    each claim of the listing (women-led included) backed at every one of its sites; no open high red flag."""
 
     def policy_literal(policy_id: int | None) -> str:
         return "NULL" if policy_id is None else str(int(policy_id))
@@ -138,7 +127,6 @@ def visibility_sql(catalogue: Catalogue) -> str:
     if not catalogue.policy.get("individual") and not catalogue.policy.get("organization"):
         compliant = "FALSE"
 
-    roster = _in_list(catalogue.roster_claims) or "NULL"
     return "\n  AND ".join(
         [
             "l.status = 'published'",
@@ -147,14 +135,11 @@ def visibility_sql(catalogue: Catalogue) -> str:
             "l.valid_until >= %(today)s",
             "p.verification_status = 'verified'",
             compliant,
-            "NOT EXISTS (SELECT 1 FROM listings_listingclaim lc"  # noqa: S608 - codes quoted by _literal
-            f" WHERE lc.listing_id = l.id AND lc.claim_id NOT IN ({roster})"
+            "NOT EXISTS (SELECT 1 FROM listings_listingclaim lc WHERE lc.listing_id = l.id"
             " AND EXISTS (SELECT 1 FROM listings_listing_sites ls WHERE ls.listing_id = l.id"
             " AND NOT EXISTS (SELECT 1 FROM compliance_siteclaimstanding cs WHERE cs.site_id = ls.site_id"
             " AND cs.claim_id = lc.claim_id AND cs.holds_until >= %(today)s)))",
-            f"(l.id NOT IN (SELECT lc.listing_id FROM listings_listingclaim lc WHERE lc.claim_id IN ({roster}))"  # noqa: S608
-            " OR (p.legal_kind = 'individual' AND p.holder_sex = 'female')"
-            f" OR (p.legal_kind <> 'individual' AND EXISTS ({WOMEN_LED_ROSTER})))",
+            f"NOT EXISTS ({SUSPENDED})",
         ]
     )
 

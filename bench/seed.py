@@ -252,6 +252,7 @@ class Seeder:
         self.fairmined: list[bool] = []
         self.ecological: list[bool] = []
         self.women_led: list[bool] = []
+        self.roster_counts: list[dict[str, int]] = []  # what each producer's member register declares
         self.stats: dict[str, int] = {}
 
     def count(self, key: str, by: int = 1) -> None:
@@ -388,6 +389,7 @@ class Seeder:
                     )
                 )
             roster_women_led = 2 * women > size
+            self.roster_counts.append({"women": women, "men": size - women})
             self.women_led.append((self.individual[index] and self.holder_female[index]) or roster_women_led)
         bulk(Site, sites, len(sites), "sites")
         bulk(MemberMiner, members, len(members), "roster")
@@ -458,16 +460,19 @@ class Seeder:
                 # Both policies' requirements, as add_visible_listings does, but the broken one.
                 for code in sorted(set(policy_requirements["individual"]) | set(policy_requirements["organization"])):
                     type_code = rng.choice(types_of[code])
+                    # The member register declares the roster's counts: women-led rests on it once approved.
+                    counts = {"attributes": self.roster_counts[index]} if type_code == "ORG_MEMBERS" else {}
                     if code == broken and state == "missing":
                         if rng.random() < 0.5:
-                            yield from items(index, type_code, rng.choice(["submitted", "in_review", "rejected"]))
+                            state_now = rng.choice(["submitted", "in_review", "rejected"])
+                            yield from items(index, type_code, state_now, **counts)
                         continue
                     if code == broken and state == "lapsed":
-                        yield from items(index, type_code, "lapsed")
+                        yield from items(index, type_code, "lapsed", **counts)
                         continue
                     if rng.random() < 0.1:  # an older item this one replaced
-                        yield from items(index, type_code, "superseded")
-                    yield from items(index, type_code, "approved")
+                        yield from items(index, type_code, "superseded", **counts)
+                    yield from items(index, type_code, "approved", **counts)
                 # The items that back claims.
                 mercury_free = rng.random() < 0.5
                 fairmined = rng.random() < 0.15
