@@ -498,8 +498,10 @@ def kyc_transition(*, actor: Actor, organization: Organization, move: str, reaso
         validity = {
             "verified_at": clock.now(),
             "valid_until": catalogue.add_months(clock.today_lima(), kyc_policy.validity_months),
+            "policy_from": kyc_policy.effective_from.isoformat(),
         }
-    if not organization_kyc_set(organization=organization, allowed_from=allowed_from, to=target, **validity):
+    dates = {key: validity[key] for key in ("verified_at", "valid_until") if key in validity}
+    if not organization_kyc_set(organization=organization, allowed_from=allowed_from, to=target, **dates):
         raise Conflict(
             _("The KYC is %(status)s: it cannot be moved that way.")
             % {"status": Organization.KycStatus(organization.kyc_status).label},
@@ -516,7 +518,11 @@ def kyc_transition(*, actor: Actor, organization: Organization, move: str, reaso
             "to": target,
             "reason": reason.strip(),
             "policy_version": standing.policy.version,
-            **({"valid_until": validity["valid_until"].isoformat()} if validity else {}),
+            **(
+                {"valid_until": validity["valid_until"].isoformat(), "kyc_policy_from": validity["policy_from"]}
+                if validity
+                else {}
+            ),
         },
     )
     if move != "submit":

@@ -8,6 +8,7 @@ deposit (cancelling), the listing (the reservation), then the audit chain.
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from django.db import transaction
@@ -96,6 +97,7 @@ def refuse_lapsed_buyer(buyer: Organization) -> None:
     verifies it again; it still reads everything it has."""
     lapsed_on = buyer.kyc_lapsed_on(clock.today_lima())
     if lapsed_on is not None:
+        last_day = lapsed_on - dt.timedelta(days=1)
         raise Conflict(
             _(
                 "The buyer's KYC lapsed on %(date)s: it cannot propose or sign contracts until a reviewer "
@@ -103,9 +105,7 @@ def refuse_lapsed_buyer(buyer: Organization) -> None:
             )
             % {"date": lapsed_on.isoformat()},
             code="buyer_kyc_lapsed",
-            extra={"lapsed_on": lapsed_on.isoformat(), "kyc_valid_until": buyer.kyc_valid_until.isoformat()}
-            if buyer.kyc_valid_until
-            else {"lapsed_on": lapsed_on.isoformat()},
+            extra={"lapsed_on": lapsed_on.isoformat(), "kyc_valid_until": last_day.isoformat()},
         )
 
 
