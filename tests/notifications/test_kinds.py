@@ -33,6 +33,8 @@ SENT: dict[str, tuple[str, ...]] = {
     "requirement_expiring": (*BOTH_NAMES, "document", "organization", "valid_until", "days"),
     "requirement_lapsed": (*BOTH_NAMES, "document", "organization", "valid_until", "days"),
     "kyc_decided": ("organization", "status", "reason"),
+    "kyc_expiring": ("organization", "valid_until", "days"),
+    "kyc_lapsed": ("organization", "valid_until"),
     # listings/services.py
     "sourcing_match": ("request", "listing", "producer"),
     # trade/services.py, trade/notices.py, trade/deposits.py
