@@ -118,17 +118,25 @@ def visibility_sql(catalogue: Catalogue) -> str:
     names a site, and every one of its sites is approved and compliant under the policy of the producer's kind;
     each claim of the listing backed at every one of its sites, roster claims by the producer's roster."""
 
-    def compliant(policy_id: int | None) -> str:
-        if policy_id is None:
-            return "FALSE"
-        lacking = (
-            "SELECT 1 FROM listings_listing_sites ls JOIN producers_site st ON st.id = ls.site_id"  # noqa: S608 - an int
-            " WHERE ls.listing_id = l.id AND (st.status <> 'approved' OR NOT EXISTS ("
-            "SELECT 1 FROM compliance_sitestanding ss WHERE ss.site_id = ls.site_id"
-            f" AND ss.policy_id = {int(policy_id)} AND ss.compliant_until >= %(today)s))"
-        )
-        named = "EXISTS (SELECT 1 FROM listings_listing_sites ls WHERE ls.listing_id = l.id)"
-        return f"({named} AND NOT EXISTS ({lacking}))"
+    def policy_literal(policy_id: int | None) -> str:
+        return "NULL" if policy_id is None else str(int(policy_id))
+
+    # One test, its policy chosen by the producer's kind in the innermost subquery, as the view says it.
+    policy_of_kind = (
+        f"CASE WHEN p.legal_kind = 'individual' THEN {policy_literal(catalogue.policy.get('individual'))}"
+        f" ELSE {policy_literal(catalogue.policy.get('organization'))} END"
+    )
+    good = (
+        "SELECT 1 FROM compliance_sitestanding ss JOIN producers_site st ON st.id = ss.site_id"  # noqa: S608 - ints
+        f" WHERE ss.site_id = ls.site_id AND st.status = 'approved' AND ss.policy_id = ({policy_of_kind})"
+        " AND ss.compliant_until >= %(today)s"
+    )
+    compliant = (
+        "(EXISTS (SELECT 1 FROM listings_listing_sites ls WHERE ls.listing_id = l.id)"  # noqa: S608 - ints
+        f" AND NOT EXISTS (SELECT 1 FROM listings_listing_sites ls WHERE ls.listing_id = l.id AND NOT EXISTS ({good})))"
+    )
+    if not catalogue.policy.get("individual") and not catalogue.policy.get("organization"):
+        compliant = "FALSE"
 
     roster = _in_list(catalogue.roster_claims) or "NULL"
     return "\n  AND ".join(
@@ -138,8 +146,7 @@ def visibility_sql(catalogue: Catalogue) -> str:
             "l.valid_from <= %(today)s",
             "l.valid_until >= %(today)s",
             "p.verification_status = 'verified'",
-            f"((p.legal_kind = 'individual' AND {compliant(catalogue.policy['individual'])})"
-            f" OR (p.legal_kind <> 'individual' AND {compliant(catalogue.policy['organization'])}))",
+            compliant,
             "NOT EXISTS (SELECT 1 FROM listings_listingclaim lc"  # noqa: S608 - codes quoted by _literal
             f" WHERE lc.listing_id = l.id AND lc.claim_id NOT IN ({roster})"
             " AND EXISTS (SELECT 1 FROM listings_listing_sites ls WHERE ls.listing_id = l.id"
@@ -147,7 +154,7 @@ def visibility_sql(catalogue: Catalogue) -> str:
             " AND cs.claim_id = lc.claim_id AND cs.holds_until >= %(today)s)))",
             f"(l.id NOT IN (SELECT lc.listing_id FROM listings_listingclaim lc WHERE lc.claim_id IN ({roster}))"  # noqa: S608
             " OR (p.legal_kind = 'individual' AND p.holder_sex = 'female')"
-            f" OR EXISTS ({WOMEN_LED_ROSTER}))",
+            f" OR (p.legal_kind <> 'individual' AND EXISTS ({WOMEN_LED_ROSTER})))",
         ]
     )
 

@@ -87,6 +87,8 @@ for N in $SIZES; do
     # Seeding prints its progress bar on stderr: kept in a file, the summary lines on the terminal.
     DJANGO_DEBUG=1 DATABASE_URL="$URL" "$PY" bench/seed.py --listings "$N" --producers "$((N / 10))" --reuse \
         2>"$RUN/seed_$N.progress"
+    # Every visible listing, not just one page: the yardstick must find the same set as the view.
+    DJANGO_DEBUG=1 DATABASE_URL="$URL" "$PY" bench/check_sets.py | tee "$RUN/sets_$N.txt"
 
     # Two servers of the same app: with the server's default settings (search answers kept in Redis, as in
     # production) and with the cache off (SEARCH_CACHE_SECONDS=0), to show the work behind a miss. Both with

@@ -225,6 +225,8 @@ class Evidence(models.Model):
     decided_at = models.DateTimeField(null=True, blank=True)
     decision_reason = models.TextField(blank=True)
     valid_until = models.DateField(null=True, blank=True)  # set on approval; NO_EXPIRY for no expiry
+    # When a newer item replaced this one (null before the column existed, and for items never superseded).
+    superseded_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["created_at"]

@@ -13,14 +13,16 @@ from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 
 from accounts.models import Organization
 from compliance import catalogue
-from compliance.models import Evidence, EvidenceFile, Policy
+from compliance.models import Claim, Evidence, EvidenceFile, EvidenceStatus, Policy
 from compliance.policy import (
+    SATISFIED,
     ClaimResult,
     ClaimRule,
     ComplianceResult,
     EvidenceFact,
     RequirementRule,
     evaluate,
+    evaluate_requirement,
     facts_for_site,
 )
 from core import clock
@@ -287,6 +289,141 @@ def producers_holding(
                 either |= Q(pk__in=origins_meeting(needed, today, ecological=backer.rule == "ecological_flag"))
         condition &= either
     return condition
+
+
+# --- The compliance snapshot behind an offer ------------------------------------------------------
+def _satisfying(rule: RequirementRule, facts: Iterable[EvidenceFact], today: dt.date) -> list[str]:
+    """The ids of the items that meet `rule` today (none when it is not met), sorted."""
+    result = evaluate_requirement(rule, facts, today)
+    return sorted(str(pk) for pk in result.evidence_ids) if result.state in SATISFIED else []
+
+
+def _claim_evidence(
+    code: str,
+    claims: dict[str, ClaimRule],
+    rules: dict[str, RequirementRule],
+    facts: tuple[EvidenceFact, ...],
+    today: dt.date,
+) -> list[str]:
+    """The items behind a claim at one origin: those of the claim itself, or of any claim that implies it
+    (a Fairmined Ecological certificate backs mercury-free), when all of that claim's requirements are met."""
+    backers = [code]
+    for other in sorted(claims):  # every claim that implies `code`, directly or through another
+        if other != code and code in _implied_by(claims, other):
+            backers.append(other)
+    found: set[str] = set()
+    for backer_code in backers:
+        backer = claims[backer_code]
+        if backer.rule == Claim.Rule.WOMEN_LED or not backer.requirement_codes:
+            continue
+        items = facts
+        if backer.rule == Claim.Rule.ECOLOGICAL_FLAG:
+            items = tuple(item for item in facts if item.attributes.get("ecological") is True)
+        needed = [rules[c] for c in backer.requirement_codes if c in rules]
+        if len(needed) != len(backer.requirement_codes):
+            continue
+        met = [_satisfying(rule, items, today) for rule in needed]
+        if all(met):
+            found.update(pk for ids in met for pk in ids)
+    return sorted(found)
+
+
+def _implied_by(claims: dict[str, ClaimRule], code: str) -> set[str]:
+    """Every claim that `code` implies, transitively."""
+    seen: set[str] = set()
+    todo = list(claims[code].implies) if code in claims else []
+    while todo:
+        implied = todo.pop()
+        if implied in seen:
+            continue
+        seen.add(implied)
+        todo.extend(claims[implied].implies if implied in claims else ())
+    return seen
+
+
+def compliance_snapshot(
+    producer: Producer, site_ids: Iterable[Any], claim_codes: Iterable[str], today: dt.date
+) -> dict[str, Any]:
+    """What stands behind an offer today, as plain JSON data (strings, integers, lists, objects) in a
+    canonical order, to be stored with a contract's terms and hashed with them: the policy in force for the
+    producer (id, subject, version); for each origin site (sorted by id) the items that satisfy each
+    requirement of that policy and each claim of the offer, by the site rule (sorted by code, each item list
+    sorted by id; an unmet requirement or unbacked claim has no items); and each item named once (sorted by
+    id) with its type, the site it names, its validity and its files' SHA-256 in position order. Claims that
+    rest on the roster (women-led) say so and name no items.
+
+    A constant number of queries whatever the number of sites, claims and items (the catalogue, the
+    producer's items, their files)."""
+    organization = producer.organization
+    policy = catalogue.policy_in_force(catalogue.policy_subject(organization, producer.legal_kind), today)
+    policy_rule = catalogue.policy_rule(policy)
+    claims = {claim.code: claim for claim in catalogue.claim_rules()}
+    rules = catalogue.all_requirement_rules()
+    rules.update({rule.code: rule for rule in policy_rule.requirements})
+    site_specific = catalogue.site_specific_type_codes()
+    items = {
+        str(item.pk): item
+        for item in Evidence.objects.filter(organization_id=producer.pk)
+        .only("id", "organization_id", "evidence_type_id", "site_id", "status", "valid_until", "attributes")
+        .prefetch_related(
+            Prefetch(
+                "files",
+                queryset=EvidenceFile.objects.order_by("position").only("id", "evidence_id", "position", "sha256"),
+            )
+        )
+    }
+    facts = [fact(item, site_specific) for item in items.values()]
+    codes = sorted(set(claim_codes))
+    named: set[str] = set()
+    sites: list[dict[str, Any]] = []
+    for site_id in sorted({str(pk) for pk in site_ids}):
+        counted = tuple(item for item in facts if not item.site_specific or str(item.site_id) == site_id)
+        requirements: list[dict[str, Any]] = [
+            {"code": rule.code, "evidence": _satisfying(rule, counted, today)}
+            for rule in sorted(policy_rule.requirements, key=lambda r: r.code)
+        ]
+        site_claims: list[dict[str, Any]] = []
+        for code in codes:
+            roster = code in claims and claims[code].rule == Claim.Rule.WOMEN_LED
+            evidence = [] if roster or code not in claims else _claim_evidence(code, claims, rules, counted, today)
+            site_claims.append({"code": code, "rests_on": "roster" if roster else "evidence", "evidence": evidence})
+        for entry in [*requirements, *site_claims]:
+            named.update(entry["evidence"])
+        sites.append({"site": site_id, "requirements": requirements, "claims": site_claims})
+    return {
+        "policy": {"id": policy.pk, "subject": policy.subject, "version": policy.version},
+        "sites": sites,
+        "evidence": [_snapshot_item(items[pk]) for pk in sorted(named)],
+    }
+
+
+def _snapshot_item(item: Evidence) -> dict[str, Any]:
+    return {
+        "id": str(item.pk),
+        "type": item.evidence_type_id,
+        "site": str(item.site_id) if item.site_id else None,
+        "valid_until": item.valid_until.isoformat() if item.valid_until else None,
+        "files": [{"position": f.position, "sha256": f.sha256} for f in item.files.all()],
+    }
+
+
+def snapshot_evidence_events(evidence_ids: Iterable[Any]) -> list[dict[str, Any]]:
+    """Of the items named in snapshots, those revoked or superseded since: `[{evidence_id, type, event
+    (revoked | superseded), at}]`, sorted by when it happened then id. One query."""
+    withdrawn = Evidence.objects.filter(
+        pk__in=list(evidence_ids), status__in=[EvidenceStatus.REVOKED, EvidenceStatus.SUPERSEDED]
+    ).only("id", "evidence_type_id", "status", "decided_at", "superseded_at")
+    events = [
+        {
+            "evidence_id": str(item.pk),
+            "type": item.evidence_type_id,
+            "event": item.status,
+            "at": item.decided_at if item.status == EvidenceStatus.REVOKED else item.superseded_at,
+        }
+        for item in withdrawn
+    ]
+    never = dt.datetime.max.replace(tzinfo=dt.UTC)
+    return sorted(events, key=lambda e: (e["at"] or never, e["evidence_id"]))
 
 
 # --- Producers' owners (for the lead's screening and the due-diligence pack) -----------------------

@@ -43,6 +43,7 @@ from compliance.standing import standings_refresh
 from core import clock
 from core.actor import Actor
 from core.errors import Conflict, PermissionDenied, field_error
+from core.extensions import provider
 from core.uploads import CheckedFile, store
 from notifications.services import notify
 from producers.models import Site
@@ -188,7 +189,9 @@ def _record_submission(
         # renewal is approved, so a producer is never without valid evidence while waiting.
         replaceable = ("submitted", "in_review", "changes_requested", "rejected")
         superseded = bool(
-            Evidence.objects.filter(pk=supersedes.pk, status__in=replaceable).update(status=EvidenceStatus.SUPERSEDED)
+            Evidence.objects.filter(pk=supersedes.pk, status__in=replaceable).update(
+                status=EvidenceStatus.SUPERSEDED, superseded_at=timezone.now()
+            )
         )
     audit_record(
         action="compliance.evidence.submitted",
@@ -254,6 +257,7 @@ def _record_decision(
     valid_until: dt.date | None = None,
     notify_status: str | None = None,
     confirmed: dict[str, str] | None = None,
+    superseded: list[str] | None = None,
 ) -> None:
     hashes = _file_hashes(evidence)
     EvidenceDecision.objects.create(
@@ -275,6 +279,7 @@ def _record_decision(
             "valid_until": valid_until.isoformat() if valid_until else None,
             "file_hashes": hashes,
             **({"confirmed_production": confirmed} if confirmed else {}),
+            **({"superseded": superseded} if superseded else {}),
         },
     )
     if action in ("approve", "revoke"):
@@ -407,7 +412,11 @@ def evidence_approve(
     if evidence.evidence_type.declares_production:
         # Another month's declaration keeps counting: only items whose months this one covers are replaced.
         older = older.filter(covered_only_by(confirmed))
-    older.update(status=EvidenceStatus.SUPERSEDED)
+    superseded = sorted(str(pk) for pk in older.values_list("pk", flat=True))
+    if superseded:
+        Evidence.objects.filter(pk__in=superseded, status=EvidenceStatus.APPROVED).update(
+            status=EvidenceStatus.SUPERSEDED, superseded_at=timezone.now()
+        )
     _record_decision(
         actor=actor,
         evidence=evidence,
@@ -416,8 +425,18 @@ def evidence_approve(
         valid_until=granted,
         notify_status="approved",
         confirmed={f"{m:%Y-%m}": str(g) for m, g in confirmed.items()},
+        superseded=superseded,
     )
+    if superseded:
+        _tell_contracts(superseded, "superseded")
     return evidence
+
+
+def _tell_contracts(evidence_ids: list[str], event: str) -> None:
+    """Trade (later in the layer order) tells both parties of every contract whose accepted terms rest on
+    these items; the function the EVIDENCE_WITHDRAWN setting names writes the notifications in this
+    transaction (their e-mails leave after commit, as every notification's)."""
+    provider("EVIDENCE_WITHDRAWN")(evidence_ids=evidence_ids, event=event)
 
 
 @transaction.atomic
@@ -447,6 +466,7 @@ def evidence_revoke(*, actor: Actor, evidence: Evidence, reason: str) -> Evidenc
         return evidence
     evidence = _decide(actor=actor, evidence=evidence, move="revoke", reason=reason.strip())
     _record_decision(actor=actor, evidence=evidence, action="revoke", reason=reason.strip(), notify_status="revoked")
+    _tell_contracts([str(evidence.pk)], "revoked")
     return evidence
 
 

@@ -4,7 +4,8 @@ The producers app shows badges and compliance that the compliance app (after it 
 computes: `PRODUCER_STANDING` names that function, so no app imports a later one. Likewise
 `PRODUCERS_HOLDING` (the directory's claim filter) and `SITE_ADDED` (a new site's compliance verdict is
 stored by the compliance app when the producers app creates the site). Trade answers for listings and
-provenance through `PRODUCER_COUNTERPARTIES`, `LOTS_UNDER_CONTRACT`, `LOT_BUYER` and `FORWARD_COMMITMENTS`.
+provenance through `PRODUCER_COUNTERPARTIES`, `LOTS_UNDER_CONTRACT`, `LOT_BUYER` and `FORWARD_COMMITMENTS`, and
+for compliance through `EVIDENCE_WITHDRAWN` (an item behind a contract was revoked or superseded).
 """
 
 from __future__ import annotations

@@ -24,7 +24,8 @@ from decimal import Decimal
 from functools import lru_cache
 from typing import Any
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Case, Exists, IntegerField, OuterRef, Q, QuerySet, Value, When
+from django.db.models.lookups import Exact
 from django.utils.translation import gettext as _
 
 from compliance import catalogue
@@ -40,17 +41,28 @@ from provenance.selectors import allowed_grams, tolerance_bp
 ListingSite = Listing.sites.through
 
 
-def _origins_compliant_under(policy_id: int | None, today: dt.date) -> Q:
-    """Every site of the listing approved and its origin (the producer at that site) compliant today under
-    the policy, and the listing names at least one site."""
-    if policy_id is None:
+def _origins_compliant(individual_policy: int | None, organization_policy: int | None, today: dt.date) -> Q:
+    """Every site of the listing approved and its origin (the producer at that site) compliant today under the
+    policy of the producer's kind, and the listing names at least one site.
+
+    Said as one test whose policy id is chosen by the producer's kind inside the innermost subquery (a `CASE`),
+    rather than one test per kind joined by `OR`: PostgreSQL cannot turn an `OR` of `NOT EXISTS` into anti
+    joins, and computed the test for every listing's sites twice (bench/README.md: the page query at 100,000
+    listings went from about 400 ms to about 95 ms)."""
+    if individual_policy is None and organization_policy is None:
         return Q(pk__in=[])  # no policy in force: nobody is compliant (the gate says why)
-    lacking = ListingSite.objects.filter(listing_id=OuterRef("pk")).filter(
-        ~Q(site__status=Site.Status.APPROVED)
-        | ~Exists(
-            SiteStanding.objects.filter(site_id=OuterRef("site_id"), policy_id=policy_id, compliant_until__gte=today)
-        )
+    policy_of_kind = Case(
+        When(Exact(OuterRef(OuterRef("producer__legal_kind")), "individual"), then=Value(individual_policy)),
+        default=Value(organization_policy),
+        output_field=IntegerField(),
     )
+    good = SiteStanding.objects.filter(
+        site_id=OuterRef("site_id"),
+        site__status=Site.Status.APPROVED,
+        policy_id=policy_of_kind,
+        compliant_until__gte=today,
+    )
+    lacking = ListingSite.objects.filter(listing_id=OuterRef("pk")).exclude(Exists(good))
     return Exists(ListingSite.objects.filter(listing_id=OuterRef("pk"))) & ~Exists(lacking)
 
 
@@ -71,10 +83,7 @@ def _visible_condition(
     read on every request) is the key. The claim codes go in as literals rather than a subquery: with a
     subquery PostgreSQL misjudged how many claims need evidence and merged every listing's claims, sorted
     (bench/README.md: the page query at 100,000 listings went from 113-125 ms to 78-84 ms)."""
-    individual = Q(producer__legal_kind="individual")
-    compliant = (individual & _origins_compliant_under(individual_policy, today)) | (
-        ~individual & _origins_compliant_under(organization_policy, today)
-    )
+    compliant = _origins_compliant(individual_policy, organization_policy, today)
     # A claim of the listing that the evidence of one of the listing's origins does not back today (roster
     # claims aside): a claim must hold for every site the gold comes from.
     site_without_claim = ListingSite.objects.filter(listing_id=OuterRef("listing_id")).exclude(

@@ -422,3 +422,6 @@ SITE_ADDED = "compliance.standing.site_added"  # a new site's verdict is stored 
 LOTS_UNDER_CONTRACT = "trade.selectors.lots_under_contract"
 LOT_BUYER = "trade.selectors.lot_buyer"
 FORWARD_COMMITMENTS = "trade.selectors.forward_commitments"
+# Trade tells both parties of the contracts whose accepted compliance snapshot names an evidence item that a
+# reviewer revoked or a newer item superseded (compliance, before trade, calls it in the same transaction).
+EVIDENCE_WITHDRAWN = "trade.snapshots.evidence_withdrawn"

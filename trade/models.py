@@ -208,6 +208,11 @@ class ContractVersion(models.Model):
     # Spot listings: the recorded lots this version sells (part of the signed terms). Forward: none here;
     # the producer names the lots once they are recorded (ContractLot).
     lots = models.ManyToManyField("provenance.Lot", blank=True, related_name="+")
+    # What stood behind the offer when this version was proposed (`trade.snapshots.offer_snapshot`): the
+    # policy in force, per origin site the evidence meeting each requirement and claim, the items' files'
+    # hashes and, for spot sales, the lots' assay certificates. Part of the hashed terms. Empty for versions
+    # proposed before snapshots were taken (their terms hash as they always did).
+    compliance_snapshot = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

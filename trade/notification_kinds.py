@@ -106,3 +106,12 @@ register(
         "reference %(reference)s."
     ),
 )
+register(
+    "contract_evidence_withdrawn",
+    title=_("%(type)s behind a contract: %(event)s"),
+    body=_(
+        "%(type)s, part of the compliance evidence accepted with the contract between %(buyer)s and "
+        "%(producer)s, was %(event)s. The contract's compliance alerts show it."
+    ),
+    labels={"event": {"revoked": _("revoked"), "superseded": _("superseded by a newer document")}},
+)

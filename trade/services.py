@@ -40,7 +40,8 @@ from trade.models import (
     InquiryMessage,
     Side,
 )
-from trade.terms import TERM_FIELDS, fixed_value_minor, terms_hash
+from trade.snapshots import offer_snapshot
+from trade.terms import TERM_FIELDS, fixed_value_minor, snapshot_digest, terms_hash
 
 
 def _people_of(organization_id: Any) -> QuerySet[User]:
@@ -348,12 +349,15 @@ def _add_version(
     *, actor: Actor, contract: Contract, side: str, number: int, values: dict[str, Any]
 ) -> ContractVersion:
     lots = values.pop("lots", [])
+    # What the offer's compliance rests on today, kept with the terms and hashed with them.
+    snapshot = offer_snapshot(listing=contract.listing, lots=lots, today=clock.today_lima())
     version = ContractVersion.objects.create(
         contract=contract,
         number=number,
         side=side,
         proposed_by=actor.user,
         proposed_by_organization=_organization_of_side(contract, side),
+        compliance_snapshot=snapshot,
         **values,
     )
     version.lots.set(lots)
@@ -368,6 +372,8 @@ def _add_version(
             "quantity_grams": str(version.quantity_grams),
             "price_basis": version.price_basis,
             "delivery_date": version.delivery_date.isoformat(),
+            # Proposing is the proposing side's acceptance: the snapshot it accepted.
+            "compliance_snapshot_digest": snapshot_digest(snapshot),
         }
         | ({"lots": [lot.code for lot in lots]} if lots else {}),
     )
@@ -553,7 +559,12 @@ def contract_accept(*, actor: Actor, contract: Contract, version: int) -> Contra
         contract=contract,
         move="signed",
         previous=previous,
-        data={"version": latest.number, "terms_hash": digest, "quantity_grams": str(latest.quantity_grams)},
+        data={
+            "version": latest.number,
+            "terms_hash": digest,
+            "compliance_snapshot_digest": snapshot_digest(latest.compliance_snapshot),
+            "quantity_grams": str(latest.quantity_grams),
+        },
     )
     _notify_move(actor=actor, contract=contract, kind="contract_signed", params={"version": latest.number})
     return contract

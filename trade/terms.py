@@ -4,7 +4,9 @@ hashed at signing.
 The canonical document is JSON with sorted keys, no insignificant whitespace, UTF-8, grams and fineness as
 decimal strings with their fixed places, money and basis points as integers, dates in ISO 8601. It names the
 contract, the version, both parties and every term (with a spot sale's lots, by id and code), so the hash
-pins who agreed to what.
+pins who agreed to what; and the compliance snapshot taken when the version was proposed (the evidence
+behind the offer, `trade.snapshots`), so it also pins what the gold's compliance rested on. A document
+without lots or without a snapshot leaves the key out and hashes exactly as it did before those existed.
 """
 
 from __future__ import annotations
@@ -68,7 +70,7 @@ def canonical_document(contract: Contract, version: ContractVersion) -> dict[str
     lots = [{"id": str(lot.pk), "code": lot.code} for lot in version.lots.order_by("code", "id")]
     if lots:  # spot sales name their lots; documents without lots hash as they always did
         terms["lots"] = lots
-    return {
+    document: dict[str, Any] = {
         "contract": str(contract.pk),
         "version": version.number,
         "proposed_by": version.side,
@@ -77,11 +79,23 @@ def canonical_document(contract: Contract, version: ContractVersion) -> dict[str
         "producer": {"id": str(contract.producer_id), "legal_name": contract.producer.organization.legal_name},
         "terms": terms,
     }
+    if version.compliance_snapshot:  # versions proposed before snapshots hash as they always did
+        document["compliance_snapshot"] = version.compliance_snapshot
+    return document
+
+
+def _canonical_json(value: Any) -> bytes:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
 
 
 def canonical_bytes(contract: Contract, version: ContractVersion) -> bytes:
-    document = canonical_document(contract, version)
-    return json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+    return _canonical_json(canonical_document(contract, version))
+
+
+def snapshot_digest(snapshot: dict[str, Any]) -> str | None:
+    """The SHA-256 of the canonical JSON of a compliance snapshot (the same serialisation as the terms);
+    None for a version proposed before snapshots were taken."""
+    return hashlib.sha256(_canonical_json(snapshot)).hexdigest() if snapshot else None
 
 
 def terms_hash(contract: Contract, version: ContractVersion) -> str:

@@ -733,9 +733,13 @@ def question_to_contract_to_deposit(
             "payment_terms": "Saldo contra entrega.",
             "origin_site": site,
         },
+        # What the offer's compliance rested on when version 2 was proposed, exactly as the contract shows it.
+        "compliance_snapshot": signed["versions"][1]["compliance_snapshot"],
     }
     canonical = json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
     assert signed["terms_hash"] == hashlib.sha256(canonical).hexdigest()
+    snapshot = json.dumps(document["compliance_snapshot"], sort_keys=True, separators=(",", ":")).encode()
+    assert signed["versions"][1]["compliance_snapshot_digest"] == hashlib.sha256(snapshot).hexdigest()
 
     # The refiner pays the deposit by card; localstripe's signed webhook marks it held; both sides are told.
     deposit = ok(refiner.post(url + "deposit/", HTTP_IDEMPOTENCY_KEY="j5-deposit"), 201)
@@ -855,7 +859,11 @@ def anyone_can_check(who: Trail, contract_id: str, contract_actions: list[str]) 
     signed = next(event for event in contract_events if event["action"] == "trade.contract.signed")
     assert signed["actor_email"] == who.signer_email
     assert signed["occurred_at"]
-    assert signed["data"]["terms_hash"] == ok(who.buyer.get(f"/api/v1/contracts/{contract_id}/"))["terms_hash"]
+    detail = ok(who.buyer.get(f"/api/v1/contracts/{contract_id}/"))
+    assert signed["data"]["terms_hash"] == detail["terms_hash"]
+    # Which compliance snapshot was accepted: the signed version's, whose digest the contract shows.
+    accepted = next(v for v in detail["versions"] if v["number"] == detail["signed_version"])
+    assert signed["data"]["compliance_snapshot_digest"] == accepted["compliance_snapshot_digest"]
 
     approvals = trail(who.reviewer, f"&action=compliance.evidence.approve&organization={who.cooperative_id}")
     assert approvals

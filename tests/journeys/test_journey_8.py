@@ -56,7 +56,7 @@ def test_gold_you_can_trace_to_its_pit(two_sites, producer_admin, reviewer, buye
     body = lot_body(huepetuhe_2, "480.000", seal_number="004417", place="Planta Huepetuhe")
     lot = ok(record_lot(producer_admin, body), 201)
     assay = fire_assay_of_l0412(april)
-    ok(producer_admin.post(f"{LOTS}{lot['id']}/assays/", assay, format="multipart"), 201)
+    assayed = ok(producer_admin.post(f"{LOTS}{lot['id']}/assays/", assay, format="multipart"), 201)
 
     # She offers the lot: the listing's figures are the lot's.
     listing = ok(producer_admin.post(LISTINGS, spot_body(lot["id"], title_es="Lote L-0412"), format="json"), 201)
@@ -102,6 +102,17 @@ def test_gold_you_can_trace_to_its_pit(two_sites, producer_admin, reviewer, buye
     sale = terms(huepetuhe_2, quantity_grams="480.000", fineness="921.4", lots=[lot["id"]])
     contract = ok(buyer.post(CONTRACTS, {"inquiry": inquiry["id"], **sale}, format="json"), 201)
     assert contract["latest_version"]["lots"] == [lot["id"]]
+    # The terms keep what the offer rested on: Huepetuhe-2's evidence, and the lot's assay certificate by hash.
+    snapshot = contract["versions"][0]["compliance_snapshot"]
+    assert [site["site"] for site in snapshot["sites"]] == [str(huepetuhe_2.pk)]
+    assert all(requirement["evidence"] for requirement in snapshot["sites"][0]["requirements"])
+    assert snapshot["lots"] == [
+        {
+            "id": lot["id"],
+            "code": "L-0412",
+            "assays": [{"position": 1, "method": "fire_assay", "sha256": assayed["assays"][0]["sha256"]}],
+        }
+    ]
     signed = ok(producer_admin.post(f"{CONTRACTS}{contract['id']}/accept/", {"version": 1}, format="json"))
     assert signed["state"] == "signed"
     sold = ok(producer_admin.get(f"{LISTINGS}{listing['id']}/"))

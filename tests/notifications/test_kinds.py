@@ -54,6 +54,8 @@ SENT: dict[str, tuple[str, ...]] = {
     "deposit_failed": DEPOSIT,
     "deposit_refunded": (*DEPOSIT, "refunded"),
     "deposit_released": (*DEPOSIT, "paid_out", "reference"),
+    # trade/snapshots.py
+    "contract_evidence_withdrawn": (*CONTRACT, *BOTH_NAMES, "event", "evidence"),
 }
 
 # Parameters some callers send that no text shows: data kept on the feed row for a client to read (a move's
@@ -66,6 +68,7 @@ DATA_ONLY = {
     "contract_completed": {"reason"},
     "deposit_failed": {"buyer"},  # the text names only the producer
     "deposit_released": {"amount"},  # the text shows what was paid out
+    "contract_evidence_withdrawn": {"evidence"},  # the item's id, for a client to link to the contract's alert
 }
 
 

@@ -10,6 +10,8 @@ from core.money import Currency, Money
 from core.serializers import CharField, DecimalField, GramsField, ModelSerializer, MoneyField, MoneySerializer
 from listings.models import Incoterm, PriceBasis
 from trade.models import Contract, ContractAcceptance, ContractVersion, Deposit, DepositRefund, Inquiry, InquiryMessage
+from trade.snapshots import compliance_alerts
+from trade.terms import snapshot_digest
 
 
 def _money(amount: int | None, currency: str) -> dict[str, Any] | None:
@@ -159,6 +161,96 @@ class ContractVersionSerializer(ModelSerializer):
         return _percent(obj.deposit_percent_bp)
 
 
+class SnapshotPolicySerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    subject = CharField(help_text="`individual` or `organization`: the producer's kind of policy.")
+    version = serializers.IntegerField()
+
+
+class SnapshotRequirementSerializer(serializers.Serializer):
+    code = CharField(help_text="A requirement of the policy.")
+    evidence = serializers.ListField(
+        child=serializers.UUIDField(), help_text="The items that met it at this site (none: it was not met)."
+    )
+
+
+class SnapshotClaimSerializer(serializers.Serializer):
+    code = CharField(help_text="A claim of the listing.")
+    rests_on = serializers.ChoiceField(
+        choices=["evidence", "roster"], help_text="`roster`: women-led, judged from the roster, names no item."
+    )
+    evidence = serializers.ListField(
+        child=serializers.UUIDField(), help_text="The items that backed it at this site (none: it was not backed)."
+    )
+
+
+class SnapshotSiteSerializer(serializers.Serializer):
+    site = serializers.UUIDField()
+    requirements = SnapshotRequirementSerializer(many=True)
+    claims = SnapshotClaimSerializer(many=True)
+
+
+class SnapshotFileSerializer(serializers.Serializer):
+    position = serializers.IntegerField()
+    sha256 = CharField()
+
+
+class SnapshotEvidenceSerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+    type = CharField(help_text="The evidence type's code.")
+    site = serializers.UUIDField(allow_null=True, help_text="The site a site-specific item names.")
+    valid_until = serializers.DateField(allow_null=True)
+    files = SnapshotFileSerializer(many=True)
+
+
+class SnapshotAssaySerializer(serializers.Serializer):
+    position = serializers.IntegerField()
+    method = CharField()
+    sha256 = CharField()
+
+
+class SnapshotLotSerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+    code = CharField()
+    assays = SnapshotAssaySerializer(many=True)
+
+
+class ComplianceSnapshotSerializer(serializers.Serializer):
+    """What the offer's compliance rested on when the version was proposed; part of the hashed terms."""
+
+    policy = SnapshotPolicySerializer()
+    sites = SnapshotSiteSerializer(many=True, help_text="Each origin site, by id.")
+    evidence = SnapshotEvidenceSerializer(many=True, help_text="Every item the sites name, by id.")
+    lots = SnapshotLotSerializer(many=True, help_text="Spot sales: the lots sold and their assay certificates.")
+
+
+class ContractVersionDetailSerializer(ContractVersionSerializer):
+    """A version with the compliance snapshot taken when it was proposed (null for versions proposed before
+    snapshots were taken) and the SHA-256 of its canonical JSON."""
+
+    compliance_snapshot = serializers.SerializerMethodField()
+    compliance_snapshot_digest = serializers.SerializerMethodField()
+
+    class Meta(ContractVersionSerializer.Meta):
+        fields = [*ContractVersionSerializer.Meta.fields, "compliance_snapshot", "compliance_snapshot_digest"]
+        read_only_fields = fields
+
+    @extend_schema_field(ComplianceSnapshotSerializer(allow_null=True))
+    def get_compliance_snapshot(self, obj: ContractVersion) -> dict[str, Any] | None:
+        return obj.compliance_snapshot or None
+
+    @extend_schema_field(CharField(allow_null=True))
+    def get_compliance_snapshot_digest(self, obj: ContractVersion) -> str | None:
+        return snapshot_digest(obj.compliance_snapshot)
+
+
+class ComplianceAlertSerializer(serializers.Serializer):
+    evidence_id = serializers.UUIDField()
+    type = CharField(help_text="The evidence type's code.")
+    event = serializers.ChoiceField(choices=["revoked", "superseded"])
+    at = serializers.DateTimeField(allow_null=True)
+
+
 class ContractAcceptanceSerializer(ModelSerializer):
     organization = serializers.UUIDField(source="organization_id", read_only=True)
     user = serializers.UUIDField(source="user_id", read_only=True)
@@ -219,12 +311,19 @@ class ContractSerializer(ModelSerializer):
 class ContractDetailSerializer(ContractSerializer):
     """A contract with every version of its terms and, once signed, both acceptances."""
 
-    versions = ContractVersionSerializer(many=True, read_only=True)
+    versions = ContractVersionDetailSerializer(many=True, read_only=True)
     acceptances = ContractAcceptanceSerializer(many=True, read_only=True)
+    compliance_alerts = serializers.SerializerMethodField()
 
     class Meta(ContractSerializer.Meta):
-        fields = [*ContractSerializer.Meta.fields, "versions", "acceptances"]
+        fields = [*ContractSerializer.Meta.fields, "versions", "acceptances", "compliance_alerts"]
         read_only_fields = fields
+
+    @extend_schema_field(ComplianceAlertSerializer(many=True))
+    def get_compliance_alerts(self, obj: Contract) -> list[dict[str, Any]]:
+        """The items of the accepted snapshot (the signed version's; the latest one's while negotiating)
+        revoked or superseded since, with when; empty for a declined, withdrawn or cancelled contract."""
+        return list(ComplianceAlertSerializer(compliance_alerts(obj), many=True).data)
 
 
 class TermsInputSerializer(serializers.Serializer):

@@ -10,7 +10,7 @@ from typing import Any
 
 import django_filters
 from django_filters.rest_framework import DjangoFilterBackend
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.request import Request
@@ -145,6 +145,104 @@ class ContractFilter(StrictFilterSet):
         fields: list[str] = []
 
 
+_SITE = "0b1e7c52-4f0e-4a53-9a57-1d2f3e4a5b6c"
+_RUC, _RUC_RENEWED = "5d6e7f80-1a2b-4c3d-8e9f-0a1b2c3d4e5f", "6e7f8091-2b3c-4d4e-9f0a-1b2c3d4e5f60"
+_TITLE = "7f8091a2-3c4d-4e5f-8a1b-2c3d4e5f6071"
+_VERSION = {
+    "number": 2,
+    "side": "buyer",
+    "proposed_by": "3c1d2e4f-5a6b-4c7d-8e9f-0a1b2c3d4e5f",
+    "proposed_by_name": "Anna Keller",
+    "proposed_by_organization": "2b0c1d3e-4f5a-4b6c-9d7e-8f9a0b1c2d3e",
+    "quantity_grams": "300.000",
+    "fineness": "920.0",
+    "price_basis": "lbma_pm",
+    "price_per_fine_gram": None,
+    "lbma_adjustment_percent": "-2.00",
+    "premium_per_kg_fine": {"amount_minor": 400000, "currency": "USD"},
+    "incoterm": "FCA",
+    "incoterm_place": "Puerto Maldonado",
+    "delivery_date": "2027-06-15",
+    "deposit_amount": None,
+    "deposit_percent": "10.00",
+    "payment_terms": "Saldo contra entrega.",
+    "origin_site": _SITE,
+    "lots": [],
+    "created_at": "2026-12-01T10:15:00-05:00",
+    "compliance_snapshot": {
+        "policy": {"id": 2, "subject": "organization", "version": 1},
+        "sites": [
+            {
+                "site": _SITE,
+                "requirements": [
+                    {"code": "MINING_RIGHT", "evidence": [_TITLE]},
+                    {"code": "TAX_RUC", "evidence": [_RUC]},
+                ],
+                "claims": [{"code": "women_led", "rests_on": "roster", "evidence": []}],
+            }
+        ],
+        "evidence": [
+            {
+                "id": _RUC,
+                "type": "TAX_RUC",
+                "site": None,
+                "valid_until": "2026-12-20",
+                "files": [{"position": 1, "sha256": "9f2c" + "0" * 60}],
+            },
+            {
+                "id": _TITLE,
+                "type": "MINING_RIGHT",
+                "site": _SITE,
+                "valid_until": "2031-03-31",
+                "files": [{"position": 1, "sha256": "41d7" + "0" * 60}],
+            },
+        ],
+        "lots": [],
+    },
+    "compliance_snapshot_digest": "c0ffee" + "0" * 58,
+}
+CONTRACT_EXAMPLE = {
+    "id": "1a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5d",
+    "inquiry": "4d5e6f70-8192-4a3b-9c4d-5e6f7a8b9c0d",
+    "buyer": "2b0c1d3e-4f5a-4b6c-9d7e-8f9a0b1c2d3e",
+    "buyer_name": "Helvetia Responsible Refining SA",
+    "producer": "8a9b0c1d-2e3f-4a5b-8c6d-7e8f9a0b1c2d",
+    "producer_name": "Cooperativa Minera Mujeres de Oro de Huepetuhe",
+    "listing": "9b0c1d2e-3f4a-4b5c-9d6e-7f8a9b0c1d2e",
+    "state": "signed",
+    "latest_version": {key: value for key, value in _VERSION.items() if not key.startswith("compliance_")},
+    "signed_version": 2,
+    "terms_hash": "5e8a" + "0" * 60,
+    "signed_at": "2026-12-02T09:00:00-05:00",
+    "delivered_at": None,
+    "completed_at": None,
+    "ended_at": None,
+    "created_at": "2026-11-30T16:40:00-05:00",
+    "updated_at": "2026-12-02T09:00:00-05:00",
+    "versions": [_VERSION],
+    "acceptances": [
+        {
+            "side": "buyer",
+            "organization": "2b0c1d3e-4f5a-4b6c-9d7e-8f9a0b1c2d3e",
+            "user": "3c1d2e4f-5a6b-4c7d-8e9f-0a1b2c3d4e5f",
+            "user_name": "Anna Keller",
+            "version": 2,
+            "accepted_at": "2026-12-01T10:15:00-05:00",
+        },
+        {
+            "side": "producer",
+            "organization": "8a9b0c1d-2e3f-4a5b-8c6d-7e8f9a0b1c2d",
+            "user": "4e5f6a7b-8c9d-4e0f-9a1b-2c3d4e5f6a7b",
+            "user_name": "Rosa Quispe Mamani",
+            "version": 2,
+            "accepted_at": "2026-12-02T09:00:00-05:00",
+        },
+    ],
+    "compliance_alerts": [
+        {"evidence_id": _RUC, "type": "TAX_RUC", "event": "superseded", "at": "2026-12-10T11:02:00-05:00"}
+    ],
+}
+
 CONTRACT_THROTTLE_SCOPES = {"create": "proposals", "propose": "proposals", "deposit_create": "deposits"}
 
 
@@ -175,9 +273,23 @@ class ContractViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         body = ContractDetailSerializer(selectors.contract_get(actor=actor, contract_id=contract.pk)).data
         return Response(body, status=status_code)
 
-    @extend_schema(responses=ContractDetailSerializer)
+    @extend_schema(
+        responses=ContractDetailSerializer,
+        examples=[
+            OpenApiExample(
+                "Signed, with a compliance alert",
+                value=CONTRACT_EXAMPLE,
+                response_only=True,
+                description="Each version keeps the compliance snapshot of the day it was proposed (here one "
+                "version of two is shown); `compliance_alerts` lists the items of the signed version's "
+                "snapshot that were revoked or superseded since.",
+            )
+        ],
+    )
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        """A contract with every version of its terms, both acceptances and the hash of the signed terms."""
+        """A contract with every version of its terms (each with the compliance snapshot behind the offer
+        when it was proposed, and its digest), both acceptances, the hash of the signed terms and the
+        compliance alerts: items of the accepted snapshot revoked or superseded since."""
         return Response(ContractDetailSerializer(self.get_object()).data)
 
     @extend_schema(

@@ -6,7 +6,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('accounts', '0003_kyc_validity_constraints'),
-        ('compliance', '0006_production_declarations'),
+        ('compliance', '0007_evidence_superseded_at'),
     ]
 
     operations = [

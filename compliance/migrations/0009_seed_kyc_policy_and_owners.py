@@ -76,6 +76,6 @@ def unseed(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("compliance", "0007_kyc_policy_and_owners")]
+    dependencies = [("compliance", "0008_kyc_policy_and_owners")]
 
     operations = [migrations.RunPython(seed, unseed)]
