@@ -58,13 +58,14 @@ def deliver_event(event_type: str, intent_id: str, event_id: str | None = None) 
 
 def reseed_catalogue() -> None:
     """A transactional test starts from a flushed database: put back the catalogue the migrations seed (0002,
-    0005's environmental certification per site, 0006's production declarations per site and month), and the
-    mass-balance policy."""
+    0005's environmental certification per site, 0006's production declarations per site and month, 0009's KYC
+    policy and owners declaration), and the mass-balance policy."""
     if not Policy.objects.exists():
         importlib.import_module("compliance.migrations.0002_seed_catalogue").seed_catalogue(django_apps, None)
         importlib.import_module("compliance.migrations.0005_env_cert_per_site").forwards(django_apps, None)
         declarations = importlib.import_module("compliance.migrations.0006_production_declarations")
         declarations.production_declarations_per_site(django_apps, None)
+        importlib.import_module("compliance.migrations.0009_seed_kyc_policy_and_owners").seed(django_apps, None)
         importlib.import_module("provenance.migrations.0002_seed_mass_balance_policy").seed(django_apps, None)
 
 
