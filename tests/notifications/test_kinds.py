@@ -36,6 +36,8 @@ SENT: dict[str, tuple[str, ...]] = {
     # diligence/services.py
     "red_flag_opened": ("subject", "category_es", "category_en", "severity", "effect"),
     "red_flag_answered": ("organization", "subject", "category_es", "category_en"),
+    "kyc_expiring": ("organization", "valid_until", "days"),
+    "kyc_lapsed": ("organization", "valid_until"),
     # listings/services.py
     "sourcing_match": ("request", "listing", "producer"),
     # trade/services.py, trade/notices.py, trade/deposits.py
