@@ -72,6 +72,7 @@ def reseed_catalogue() -> None:
         declarations.production_declarations_per_site(apps, None)
         importlib.import_module("compliance.migrations.0008_seed_basis_deadlines").seed(apps, None)
         importlib.import_module("compliance.migrations.0011_seed_kyc_policy_and_owners").seed(apps, None)
+        importlib.import_module("compliance.migrations.0012_owners_declaration_basis").seed(apps, None)
         importlib.import_module("provenance.migrations.0002_seed_mass_balance_policy").seed(apps, None)
     if not RedFlagCategory.objects.exists():
         importlib.import_module("diligence.migrations.0002_seed_categories").seed(
