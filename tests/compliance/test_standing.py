@@ -4,12 +4,10 @@ and stay current when evidence is decided, policies change or two decisions run 
 from __future__ import annotations
 
 import datetime as dt
-import importlib
 from typing import Any
 from unittest import mock
 
 import pytest
-from django.apps import apps as django_apps
 from django.core.management import CommandError, call_command
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
@@ -40,6 +38,7 @@ from tests.compliance.test_engine_agreement import (
 )
 from tests.concurrency import postgres_only, run_at_once
 from tests.factories import MembershipFactory, OrganizationFactory
+from tests.trade.deposit_helpers import reseed_catalogue
 
 SEEDED_FROM = dt.date(2025, 1, 1)
 
@@ -186,8 +185,7 @@ def test_two_approvals_for_one_producer_at_once_leave_a_verdict_that_counts_both
     from compliance.services import evidence_approve
     from core.actor import Actor
 
-    if not Policy.objects.exists():  # an earlier transactional test flushed the migration's catalogue
-        importlib.import_module("compliance.migrations.0002_seed_catalogue").seed_catalogue(django_apps, None)
+    reseed_catalogue()  # an earlier transactional test flushed the migrations' catalogue
     network = OrganizationFactory(kind="network", legal_name="Red de Mujeres Mineras")
     coop = OrganizationFactory()
     make_producer(coop)

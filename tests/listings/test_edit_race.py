@@ -5,10 +5,7 @@ recorded after the publish, and the stored title is the last edit recorded)."""
 
 from __future__ import annotations
 
-import importlib
-
 import pytest
-from django.apps import apps
 
 from audit.models import AuditEvent
 from core import clock
@@ -16,6 +13,7 @@ from tests.concurrency import run_at_once
 from tests.conftest import make_client
 from tests.factories import MembershipFactory, OrganizationFactory
 from tests.provenance.helpers import declare_row
+from tests.trade.deposit_helpers import reseed_catalogue
 from tests.trade.helpers import make_compliant_producer, make_listing
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
@@ -27,7 +25,7 @@ EDITS = 40  # the member stops at the first 409: by then the publish has committ
 @pytest.fixture
 def catalogue():
     """Transactional tests empty every table when they end, the catalogue that migrations seeded included."""
-    importlib.import_module("compliance.migrations.0002_seed_catalogue").seed_catalogue(apps, None)
+    reseed_catalogue()
 
 
 def test_an_edit_running_while_the_listing_is_published_never_undoes_the_publish(catalogue):

@@ -4,11 +4,9 @@ as many lots as fit are recorded, and every refusal is 409 `mass_balance_exceede
 
 from __future__ import annotations
 
-import importlib
 from decimal import Decimal
 
 import pytest
-from django.apps import apps
 from rest_framework.test import APIClient
 
 from provenance.models import LotSource
@@ -16,6 +14,7 @@ from tests.concurrency import postgres_only, run_at_once
 from tests.conftest import make_client
 from tests.factories import MembershipFactory, OrganizationFactory
 from tests.provenance.helpers import LOTS, approved_site, declare_row, last_month, lot_body
+from tests.trade.deposit_helpers import reseed_catalogue
 
 pytestmark = [postgres_only, pytest.mark.django_db(transaction=True)]
 
@@ -28,7 +27,7 @@ EACH = "300.000"  # three lots fit, the fourth does not
 @pytest.fixture
 def catalogue():
     """Transactional tests empty every table when they end, the catalogue that migrations seeded included."""
-    importlib.import_module("compliance.migrations.0002_seed_catalogue").seed_catalogue(apps, None)
+    reseed_catalogue()
 
 
 def own_client(actor):

@@ -4,12 +4,10 @@ left, what is left never goes below zero, exactly as many contracts as fit are s
 
 from __future__ import annotations
 
-import importlib
 import threading
 from decimal import Decimal
 
 import pytest
-from django.apps import apps
 from rest_framework.test import APIClient
 
 from accounts.models import Organization
@@ -26,6 +24,7 @@ from tests.factories import (
     MembershipFactory,
     OrganizationFactory,
 )
+from tests.trade.deposit_helpers import reseed_catalogue
 from tests.trade.helpers import CONTRACTS, INQUIRIES, ask, make_compliant_producer, make_listing, terms
 from trade import services
 from trade.models import Contract, ContractAcceptance, Inquiry
@@ -47,7 +46,7 @@ def same_caller(actor):
 @pytest.fixture
 def catalogue():
     """Transactional tests empty every table when they end, the catalogue that migrations seeded included."""
-    importlib.import_module("compliance.migrations.0002_seed_catalogue").seed_catalogue(apps, None)
+    reseed_catalogue()
 
 
 def buyers_with_a_proposal(count, listing, producer, site, president):

@@ -4,17 +4,16 @@ the reservations of the refused ones are rolled back."""
 
 from __future__ import annotations
 
-import importlib
 from decimal import Decimal
 
 import pytest
-from django.apps import apps
 from rest_framework.test import APIClient
 
 from listings.models import Listing, ListingLot
 from tests.compliance.helpers import ok
 from tests.concurrency import postgres_only, run_at_once
 from tests.provenance.helpers import declare_row, last_month, lot_body, record_lot, spot_body
+from tests.trade.deposit_helpers import reseed_catalogue
 from tests.trade.helpers import CONTRACTS, ask, start
 from trade.models import Contract, ContractLot
 
@@ -26,7 +25,7 @@ ROUNDS = 5
 @pytest.fixture
 def catalogue():
     """Transactional tests empty every table when they end, the catalogue that migrations seeded included."""
-    importlib.import_module("compliance.migrations.0002_seed_catalogue").seed_catalogue(apps, None)
+    reseed_catalogue()
 
 
 def own_client(actor) -> APIClient:
