@@ -41,7 +41,7 @@ from core import clock
 logger = logging.getLogger(__name__)
 
 GENERATION_TABLE = "listings_searchgeneration"
-WATCHED_PREFIXES = ("listings_", "producers_", "compliance_")
+WATCHED_PREFIXES = ("listings_", "producers_", "compliance_", "diligence_")
 WATCHED_TABLES = frozenset({"accounts_organization"})
 # Raise when the answer's format changes, so that an old process's answers are never served by a new one.
 FORMAT = 1

@@ -26,6 +26,7 @@ from typing import Any
 
 from django.db.models import Case, Exists, IntegerField, OuterRef, Q, QuerySet, Value, When
 from django.db.models.lookups import Exact
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from compliance import catalogue
@@ -33,7 +34,9 @@ from compliance.models import Claim, SiteClaimStanding, SiteStanding
 from compliance.production import declared_by_site_month
 from compliance.selectors import Standing, origin_standing, origin_standings
 from core import clock
-from listings.models import Kind, Listing, ListingClaim, Status
+from diligence.models import RedFlag, SubjectKind
+from diligence.selectors import suspending_flags
+from listings.models import Kind, Listing, ListingClaim, ListingLot, Status
 from producers.models import Site
 from producers.selectors import verified_condition, women_led_producer_of
 from provenance.selectors import allowed_grams, tolerance_bp
@@ -64,6 +67,27 @@ def _origins_compliant(individual_policy: int | None, organization_policy: int |
     )
     lacking = ListingSite.objects.filter(listing_id=OuterRef("pk")).exclude(Exists(good))
     return Exists(ListingSite.objects.filter(listing_id=OuterRef("pk"))) & ~Exists(lacking)
+
+
+def _suspended() -> Exists:
+    """An open high-severity red flag concerns the listing: against its producer, one of its sites, or one of
+    the lots it offers (diligence). One NOT EXISTS over the flags of the listing's producer, read through a
+    partial index that holds only open high flags:
+
+        NOT EXISTS (SELECT 1 FROM diligence_redflag f
+                    WHERE f.status = 'open' AND f.severity = 'high' AND f.organization_id = listing.producer_id
+                      AND (f.subject_kind = 'producer'
+                           OR f.site_id IN (SELECT site_id FROM listings_listing_sites WHERE listing_id = listing.id)
+                           OR f.lot_id IN (SELECT lot_id FROM listings_listinglot WHERE listing_id = listing.id)))
+    """
+    listing_sites = ListingSite.objects.filter(listing_id=OuterRef(OuterRef("pk"))).values("site_id")
+    listing_lots = ListingLot.objects.filter(listing_id=OuterRef(OuterRef("pk"))).values("lot_id")
+    return Exists(
+        suspending_flags().filter(
+            Q(subject_kind=SubjectKind.PRODUCER) | Q(site_id__in=listing_sites) | Q(lot_id__in=listing_lots),
+            organization_id=OuterRef("producer_id"),
+        )
+    )
 
 
 def visible_listings(queryset: QuerySet[Listing], today: dt.date) -> QuerySet[Listing]:
@@ -110,6 +134,7 @@ def _visible_condition(
             valid_until__gte=today,
         )
         & verified_condition("producer")
+        & ~Q(_suspended())
     )
 
 
@@ -205,6 +230,7 @@ def obstacles(listing: Listing) -> list[Obstacle]:
                     _("Upload and get approved the evidence this claim needs, or remove the claim."),
                     code in per_site_claims,
                 )
+    found.extend(red_flag_obstacles(listing))
     if listing.valid_until < today:
         found.append(
             Obstacle(
@@ -218,6 +244,34 @@ def obstacles(listing: Listing) -> list[Obstacle]:
     if listing.available_grams <= 0:
         found.append(Obstacle("sold_out", _("Nothing is left to sell."), _("Draft a new listing.")))
     return found
+
+
+def red_flag_obstacles(listing: Listing) -> list[Obstacle]:
+    """The open high-severity red flags that suspend the listing, the same rule as `_suspended`, in words."""
+    site_ids = list(listing.sites.values_list("pk", flat=True))
+    lot_ids = list(ListingLot.objects.filter(listing_id=listing.pk).values_list("lot_id", flat=True))
+    flags = (
+        suspending_flags()
+        .filter(Q(subject_kind=SubjectKind.PRODUCER) | Q(site_id__in=site_ids) | Q(lot_id__in=lot_ids))
+        .filter(organization_id=listing.producer_id)
+        .select_related("category", "site")
+        .order_by("opened_at", "id")
+    )
+    return [_red_flag_obstacle(flag) for flag in flags]
+
+
+def _red_flag_obstacle(flag: RedFlag) -> Obstacle:
+    english = (get_language() or "en").startswith("en")
+    category = flag.category.name_en if english else flag.category.name_es
+    message = _("Suspended: an open red flag (%(category)s) is under review.") % {"category": category}
+    if flag.site is not None:
+        message = _("Site %(site)s: %(what)s") % {"site": flag.site.name, "what": message}
+    return Obstacle(
+        "red_flag_open",
+        message,
+        _("Read the flag and answer it; buyers see the offer again once two reviewers close it with a reason."),
+        str(flag.site_id) if flag.site_id else None,
+    )
 
 
 def volume_hold() -> Obstacle:

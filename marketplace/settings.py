@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "producers",
     "compliance",
     "provenance",
+    "diligence",  # red flags: between provenance and listings (listings hides what a flag suspends)
     "listings",
     "payments",  # the Stripe boundary: imports only core (docs/architecture.md), used by trade
     "trade",

@@ -10,6 +10,7 @@ api_v1 = [
     path("", include("producers.api.urls")),
     path("", include("compliance.api.urls")),
     path("", include("provenance.api.urls")),
+    path("", include("diligence.api.urls")),
     path("", include("listings.api.urls")),
     path("", include("payments.api.urls")),
     path("", include("trade.api.urls")),

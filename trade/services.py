@@ -21,6 +21,7 @@ from audit.services import audit_record
 from core import clock
 from core.actor import Actor
 from core.errors import Conflict, PermissionDenied, field_error
+from diligence.selectors import buyer_under_review
 from listings.models import Listing, SourcingRequest
 from listings.models import Status as ListingStatus
 from listings.selectors import listings_visible
@@ -485,6 +486,13 @@ def contract_accept(*, actor: Actor, contract: Contract, version: int) -> Contra
         raise Conflict(
             _("The buyer's KYC is not verified: a contract can be signed once a reviewer verifies it."),
             code="buyer_kyc_not_verified",
+        )
+    if buyer_under_review(contract.buyer_id):
+        # An open high-severity red flag against the buyer: no gold is sold to it until two reviewers close it.
+        # The answer says neither the category nor the facts (a sanctions match is not tipped off).
+        raise Conflict(
+            _("The network is reviewing the buyer: a contract can be signed once the review is over."),
+            code="buyer_under_review",
         )
     if not listings_visible().filter(pk=contract.listing_id).exists():
         raise Conflict(

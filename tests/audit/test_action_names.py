@@ -31,6 +31,7 @@ APPS = (
     "producers",
     "compliance",
     "provenance",
+    "diligence",
     "listings",
     "payments",
     "trade",

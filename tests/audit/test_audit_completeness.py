@@ -145,6 +145,21 @@ def recorded_lot(w: World) -> str:
     )
 
 
+def red_flag_body(w: World, severity: str = "low") -> dict[str, Any]:
+    return {
+        "subject_kind": "site",
+        "site": str(w.site.pk),
+        "category": "protected_area",
+        "severity": severity,
+        "facts": "The site's polygon overlaps the Tambopata National Reserve by 3.2 ha.",
+    }
+
+
+def red_flag(w: World) -> str:
+    """A low-severity flag of a reviewer's on coop's site."""
+    return str(ok(w.actors["reviewer"].post("/api/v1/red-flags/", red_flag_body(w), format="json"), 201)["id"])
+
+
 def kyc_uploaded(w: World, approved: bool = False) -> None:
     for code in ("KYC_COMPANY_REG", "KYC_UBO", "KYC_SANCTIONS", "KYC_DD_POLICY"):
         evidence_id = submitted_evidence(w, code, role="buyer_admin")
@@ -504,6 +519,18 @@ WRITES: dict[tuple[str, str], Write] = {
     ("POST", "/api/v1/lots/{id}/custody-events/"): Write(
         "producer_admin", ("provenance.custody.sealed",), arrange=lambda w: {"id": recorded_lot(w)}, status=201,
         body=lambda w: {"kind": "sealed", "occurred_at": timezone.now().isoformat(), "seal_number": "004417"}),
+    # --- diligence: red flags.
+    ("POST", "/api/v1/red-flags/"): Write(
+        "reviewer", ("diligence.red_flag.opened",), status=201, body=lambda w: red_flag_body(w, "high")),
+    ("POST", "/api/v1/red-flags/{id}/close/"): Write(
+        "reviewer", ("diligence.red_flag.closed",), arrange=lambda w: {"id": red_flag(w)},
+        body=reason("Field visit: the workings are outside the reserve.")),
+    ("POST", "/api/v1/red-flags/{id}/answers/"): Write(
+        "producer_member", ("diligence.red_flag.answered",), arrange=lambda w: {"id": red_flag(w)}, status=201,
+        body=lambda w: {"text": "We stopped working the northern pit in 2025."}),
+    ("POST", "/api/v1/red-flags/{id}/attachments/"): Write(
+        "reviewer", ("diligence.red_flag.attachment_added",), arrange=lambda w: {"id": red_flag(w)}, status=201,
+        multipart=True, body=lambda w: {"file": pdf_upload("mapa.pdf")}),
     # --- listings and sourcing requests.
     ("POST", "/api/v1/listings/"): Write("producer_admin", ("listings.listing.created",), body=offer, status=201),
     ("PATCH", LISTING): Write(

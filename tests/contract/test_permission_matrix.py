@@ -39,6 +39,7 @@ from audit.services import audit_record
 from compliance.models import Evidence, EvidenceDecision, EvidenceFile
 from core import clock
 from core.uploads import check_upload, store
+from diligence.models import RedFlag, RedFlagAnswer, RedFlagAttachment
 from listings.models import Listing, ListingLot, ListingPhoto, SourcingRequest
 from listings.photos import reencode, store_photo
 from marketplace.demo_files import make_test_image, make_test_pdf
@@ -133,6 +134,11 @@ LOT_ASSAYS = "/api/v1/lots/{id}/assays/"
 LOT_ASSAY_FILE = "/api/v1/lots/{id}/assays/{position}/file/"
 LOT_CUSTODY = "/api/v1/lots/{id}/custody-events/"
 MASS_BALANCE = "/api/v1/producers/{producer_pk}/mass-balance/"
+RED_FLAG = "/api/v1/red-flags/{id}/"
+RED_FLAG_CLOSE = "/api/v1/red-flags/{id}/close/"
+RED_FLAG_ANSWERS = "/api/v1/red-flags/{id}/answers/"
+RED_FLAG_ATTACHMENTS = "/api/v1/red-flags/{id}/attachments/"
+RED_FLAG_ATTACHMENT = "/api/v1/red-flags/{id}/attachments/{position}/"
 
 # Expected status per role, in the order of ROLES. Notes on the rows that are not obvious:
 # - sign-up, login and invitation acceptance ignore any token: `{}` is a 400 for everybody.
@@ -193,6 +199,12 @@ MASS_BALANCE = "/api/v1/producers/{producer_pk}/mass-balance/"
 # people read coop's lots and mass balance, as the network's reviewers and staff do; other organisations 404):
 # - only a producer's members record lots, assays and custody events (`{}` is a 400 for them); buyers,
 #   reviewers and staff (who act for no producer) get 403 before the body is read.
+# Red flags (home: a medium-severity flag of a reviewer's on coop's site, answered by coop's admin, with one file):
+# - reviewers and staff record, read and close every flag; coop's members read and answer their own; buyers see
+#   no flag at all (an empty list, 404 for a flag), not even one against themselves.
+# - recording and closing are the reviewers' (`{}` is a 400 for them): coop's people get 403, before the body.
+# - answering is coop's members' (`{}` is a 400 for them): reviewers and staff get 403; files are added by both.
+# - the categories are public.
 # fmt: off
 MATRIX: dict[tuple[str, str], tuple[int, ...]] = {
     #                                                   anon buyA buyM proA proM  rev staff
@@ -317,6 +329,15 @@ MATRIX: dict[tuple[str, str], tuple[int, ...]] = {
     ("GET",    LOT_ASSAY_FILE):                        (401, 200, 200, 200, 200, 200, 200),
     ("POST",   LOT_CUSTODY):                           (401, 403, 403, 400, 400, 403, 403),
     ("GET",    MASS_BALANCE):                          (401, 200, 200, 200, 200, 200, 200),
+    #                                                   anon buyA buyM proA proM  rev staff
+    ("GET",    "/api/v1/red-flags/"):                  (401, 200, 200, 200, 200, 200, 200),
+    ("POST",   "/api/v1/red-flags/"):                  (401, 403, 403, 403, 403, 400, 400),
+    ("GET",    RED_FLAG):                              (401, 404, 404, 200, 200, 200, 200),
+    ("POST",   RED_FLAG_CLOSE):                        (401, 404, 404, 403, 403, 400, 400),
+    ("POST",   RED_FLAG_ANSWERS):                      (401, 404, 404, 400, 400, 403, 403),
+    ("POST",   RED_FLAG_ATTACHMENTS):                  (401, 404, 404, 400, 400, 400, 400),
+    ("GET",    RED_FLAG_ATTACHMENT):                   (401, 404, 404, 200, 200, 200, 200),
+    ("GET",    "/api/v1/red-flag-categories/"):        (200, 200, 200, 200, 200, 200, 200),
 }
 # fmt: on
 
@@ -363,6 +384,7 @@ class World:
     contract: Contract  # negotiating, from that inquiry; its only version proposed by coop's admin
     deposit: Deposit  # on that contract, waiting for payment, with no PaymentIntent
     lot: Lot  # coop's, from its site, with one fire assay (a real PDF at position 1)
+    red_flag: RedFlag  # a reviewer's medium flag on coop's site, answered by coop's admin, one PDF at position 1
 
     @property
     def coop_admin(self) -> User:
@@ -545,6 +567,7 @@ def world(
     # The contract's lots answer with what it delivers: one row, written as signing or naming writes it, so
     # that the answer has keys to check (the contract itself is still negotiating).
     ContractLot.objects.create(contract=contract, lot=lot, named_by=producer_admin.user, named_at=timezone.now())
+    red_flag = add_red_flag(site, reviewer.user, producer_admin.user)
     return World(
         actors=actors,
         other_producer=other_producer,
@@ -565,7 +588,37 @@ def world(
         contract=contract,
         deposit=deposit,
         lot=lot,
+        red_flag=red_flag,
     )
+
+
+def add_red_flag(site: Site, reviewer: User, admin: User) -> RedFlag:
+    """A medium-severity flag on coop's site (it suspends nothing), answered by coop's admin with a PDF."""
+    flag = RedFlag.objects.create(
+        subject_kind="site",
+        organization_id=site.producer_id,
+        site=site,
+        category_id="protected_area",
+        severity="medium",
+        facts="The site's polygon touches the buffer zone of the Tambopata National Reserve.",
+        opened_by=reviewer,
+    )
+    answer = RedFlagAnswer.objects.create(flag=flag, text="Outside the reserve: SERNANP letter.", answered_by=admin)
+    upload = SimpleUploadedFile("sernanp.pdf", make_test_pdf("SERNANP"), content_type="application/pdf")
+    checked = check_upload(upload, max_bytes=settings.EVIDENCE_MAX_FILE_BYTES, max_pixels=settings.IMAGE_MAX_PIXELS)
+    RedFlagAttachment.objects.create(
+        flag=flag,
+        position=1,
+        answer=answer,
+        side="producer",
+        file=store(checked, storage=storages["evidence"], prefix=f"red-flags/{site.producer_id}"),
+        sha256=checked.sha256,
+        size=checked.size,
+        content_type=checked.content_type,
+        original_name=checked.original_name,
+        uploaded_by=admin,
+    )
+    return flag
 
 
 def add_lot(producer: Producer, site: Site, admin: User) -> Lot:
@@ -706,6 +759,11 @@ HOME: dict[str, Callable[[World, User], dict[str, Any]]] = {
     **{path: lambda world, owner: {"id": world.lot.pk} for path in (LOT, LOT_ASSAYS, LOT_CUSTODY)},
     LOT_ASSAY_FILE: lambda world, owner: {"id": world.lot.pk, "position": 1},
     MASS_BALANCE: lambda world, owner: {"producer_pk": world.producer.pk},
+    **{
+        path: lambda world, owner: {"id": world.red_flag.pk}
+        for path in (RED_FLAG, RED_FLAG_CLOSE, RED_FLAG_ANSWERS, RED_FLAG_ATTACHMENTS)
+    },
+    RED_FLAG_ATTACHMENT: lambda world, owner: {"id": world.red_flag.pk, "position": 1},
 }
 
 
@@ -861,6 +919,12 @@ INTRUDER_BODIES: dict[tuple[str, str], list[dict[str, Any]]] = {
         {"kind": "sealed", "occurred_at": "2026-01-01T00:00:00Z", "seal_number": "INTRUSO"},
         {"kind": "teleported"},
     ],
+    ("POST", RED_FLAG_CLOSE): [{"reason": "Cerrado por un intruso."}, {"reason": ""}],
+    ("POST", RED_FLAG_ANSWERS): [{"text": "Respuesta de un intruso."}, {"text": ""}],
+    ("POST", RED_FLAG_ATTACHMENTS): [
+        {"file": SimpleUploadedFile("x.pdf", make_test_pdf("Intruso"), content_type="application/pdf")},
+        {"file": "no es un archivo"},
+    ],
     ("POST", CONTRACT_LOTS): [{"lots": ["00000000-0000-0000-0000-000000000000"]}, {"lots": []}],
     ("POST", CONTRACT_PROPOSE): [
         {
@@ -905,6 +969,9 @@ SNAPSHOT_MODELS = (
     CustodyEvent,
     ContractLot,
     ListingLot,
+    RedFlag,
+    RedFlagAnswer,
+    RedFlagAttachment,
 )
 
 

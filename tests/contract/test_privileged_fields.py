@@ -76,6 +76,9 @@ from tests.contract.test_permission_matrix import (
     PRODUCER_REVOKE,
     PRODUCER_SUSPEND,
     PRODUCER_VERIFY,
+    RED_FLAG_ANSWERS,
+    RED_FLAG_ATTACHMENTS,
+    RED_FLAG_CLOSE,
     ROLES,
     ROSTER,
     SITE,
@@ -118,6 +121,7 @@ INQUIRIES = "/api/v1/inquiries/"
 CONTRACTS = "/api/v1/contracts/"
 WEBHOOK = "/api/v1/payments/stripe/webhook/"
 LOTS = "/api/v1/lots/"
+RED_FLAGS = "/api/v1/red-flags/"
 
 # Names a client never sets, wherever they appear (the schema adds every response-only field of each
 # operation to these).
@@ -717,6 +721,13 @@ WRITES: dict[tuple[str, str], Write] = {
         lambda world, role: {"kind": "sealed", "occurred_at": timezone.now().isoformat(), "seal_number": "004417"}
     ),
     ("POST", CONTRACT_LOTS): Write(lambda world, role: {"lots": [str(world.lot.pk)]}, prepare=_signed_lot_unnamed),
+    ("POST", RED_FLAGS): Write(
+        lambda world, role: {"subject_kind": "site", "site": str(world.site.pk), "category": "protected_area",
+                             "severity": "medium", "facts": "Touches the buffer zone of the reserve."}
+    ),
+    ("POST", RED_FLAG_CLOSE): Write(REASON),
+    ("POST", RED_FLAG_ANSWERS): Write(lambda world, role: {"text": "Outside the reserve: see the letter."}),
+    ("POST", RED_FLAG_ATTACHMENTS): Write(lambda world, role: {"file": _pdf_upload()}),
 }
 # fmt: on
 
@@ -758,6 +769,7 @@ def tracked_models() -> list[Any]:
         "producers",
         "compliance",
         "provenance",
+        "diligence",
         "listings",
         "trade",
         "payments",

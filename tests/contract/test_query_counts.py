@@ -29,6 +29,7 @@ from compliance.models import Evidence, EvidenceFile, EvidenceType, Requirement
 from compliance.standing import standings_refresh
 from core import clock
 from core.uploads import CheckedFile, check_upload, store
+from diligence.models import RedFlag, RedFlagAnswer, RedFlagAttachment
 from listings.models import Listing, ListingClaim, SourcingRequest
 from marketplace.demo_files import make_test_pdf
 from notifications.services import notify
@@ -450,6 +451,50 @@ def add_contracts(coop: Organization, count: int) -> None:
             )
 
 
+def _flag(organization: Organization, site: Site | None) -> None:
+    """A flag against the organisation (or its site) by another reviewer, answered by another member, with a
+    file of each side."""
+    reviewer = MembershipFactory(organization=OrganizationFactory(kind=Organization.Kind.NETWORK), role=Role.REVIEWER)
+    member = MembershipFactory(organization=organization, role=Role.MEMBER).user
+    flag = RedFlag.objects.create(
+        subject_kind="site" if site else ("producer" if organization.kind == "producer" else "buyer"),
+        organization=organization,
+        site=site,
+        category_id="protected_area",
+        severity="medium",
+        facts="Overlaps the reserve.",
+        opened_by=reviewer.user,
+    )
+    answer = RedFlagAnswer.objects.create(flag=flag, text="We stopped.", answered_by=member)
+    checked = checked_pdf()
+    for position, (side, by, of) in enumerate([("network", reviewer.user, None), ("producer", member, answer)], 1):
+        RedFlagAttachment.objects.create(
+            flag=flag,
+            position=position,
+            answer=of,
+            side=side,
+            file=store(checked, storage=storages["evidence"], prefix="red-flags"),
+            sha256=checked.sha256,
+            size=checked.size,
+            content_type=checked.content_type,
+            original_name=checked.original_name,
+            uploaded_by=by,
+        )
+
+
+def add_own_flags(coop: Organization, count: int) -> None:
+    producer = coop_producer(coop)
+    for index in range(count):
+        _flag(coop, add_site(producer) if index % 2 else None)
+
+
+def add_others_flags(coop: Organization, count: int) -> None:
+    for index in range(count):
+        organization = (BuyerOrganizationFactory if index % 3 == 0 else OrganizationFactory)()
+        site = add_site(make_producer(organization)) if index % 3 == 1 else None
+        _flag(organization, site)
+
+
 @dataclass(frozen=True)
 class ListCase:
     path: str  # the schema's path template
@@ -491,6 +536,8 @@ LIST_CASES = [
     ListCase("/api/v1/lots/", "producer_admin", lambda actor, coop: add_own_lots),
     ListCase("/api/v1/lots/", "reviewer", lambda actor, coop: add_others_lots),
     ListCase("/api/v1/lots/", "buyer", lambda actor, coop: add_counterparties_lots(actor.organization)),
+    ListCase("/api/v1/red-flags/", "reviewer", lambda actor, coop: add_others_flags),
+    ListCase("/api/v1/red-flags/", "producer_member", lambda actor, coop: add_own_flags),
     ListCase(
         "/api/v1/producers/{producer_pk}/sites/", "buyer", lambda actor, coop: add_sites_seen_by(actor.organization)
     ),

@@ -18,7 +18,18 @@ from core.idempotency import _VALID_KEY
 from tests.conftest import make_client
 from tests.producers.factories import ProducerFactory, SiteFactory
 
-APPS = ("accounts", "producers", "compliance", "provenance", "listings", "trade", "payments", "notifications", "audit")
+APPS = (
+    "accounts",
+    "producers",
+    "compliance",
+    "provenance",
+    "diligence",
+    "listings",
+    "trade",
+    "payments",
+    "notifications",
+    "audit",
+)
 LENIENT_TEXT_FIELDS = (
     serializers.CharField,
     serializers.EmailField,

@@ -1,5 +1,5 @@
-"""Hostile uploads on every upload endpoint of the API (evidence files, listing photos, lot assay certificates and
-custody documents): each is refused with a
+"""Hostile uploads on every upload endpoint of the API (evidence files, listing photos, lot assay certificates,
+custody documents and the files of red flags): each is refused with a
 clear problem (413 for sizes) and leaves nothing behind, no row, no audit event, no file in storage.
 
 `UPLOAD_ENDPOINTS` names every operation of the committed schema that takes multipart/form-data; a new one
@@ -26,12 +26,14 @@ from django.utils import timezone
 from audit.models import AuditEvent
 from compliance.models import Evidence, EvidenceFile
 from core import clock
+from diligence.models import RedFlag, RedFlagAnswer, RedFlagAttachment
 from listings.models import ListingPhoto
 from listings.services import MAX_PHOTOS
 from marketplace.demo_files import make_test_image, make_test_pdf
 from provenance.models import AssayCertificate, CustodyEvent, Lot
 from tests.compliance.helpers import make_producer, stored_files
 from tests.conftest import ActorClient, make_client
+from tests.factories import UserFactory
 from tests.problems import assert_problem
 from tests.trade.helpers import make_approved_site, make_listing
 
@@ -179,19 +181,65 @@ def custody_document_endpoint(producer_admin: ActorClient, media: Path) -> Uploa
     return UploadEndpoint(post=post, stored=stored, max_files=1)
 
 
+def _flag_on(producer_admin: ActorClient) -> RedFlag:
+    """A reviewer's open flag on the admin's producer (medium: it suspends nothing)."""
+    make_producer(producer_admin.organization)
+    return RedFlag.objects.create(
+        subject_kind="producer",
+        organization=producer_admin.organization,
+        category_id="inconsistent_documents",
+        severity="medium",
+        facts="The REINFO record names another district.",
+        opened_by=UserFactory(),
+    )
+
+
+def red_flag_answer_endpoint(producer_admin: ActorClient, media: Path) -> UploadEndpoint:
+    flag = _flag_on(producer_admin)
+
+    def post(files: list[Any]) -> Any:
+        data = {"text": "The district was corrected: see the new record.", "file": files}
+        return producer_admin.post(f"/api/v1/red-flags/{flag.pk}/answers/", data, format="multipart")
+
+    def stored() -> tuple[int, list[Path]]:
+        return RedFlagAnswer.objects.count() + RedFlagAttachment.objects.count(), stored_files()
+
+    return UploadEndpoint(post=post, stored=stored, max_files=settings.EVIDENCE_MAX_FILES)
+
+
+def red_flag_attachment_endpoint(producer_admin: ActorClient, media: Path) -> UploadEndpoint:
+    flag = _flag_on(producer_admin)
+
+    def post(files: list[Any]) -> Any:
+        return producer_admin.post(f"/api/v1/red-flags/{flag.pk}/attachments/", {"file": files}, format="multipart")
+
+    def stored() -> tuple[int, list[Path]]:
+        return RedFlagAttachment.objects.count(), stored_files()
+
+    return UploadEndpoint(post=post, stored=stored, max_files=1)
+
+
 UPLOAD_ENDPOINTS: dict[tuple[str, str], Callable[[ActorClient, Path], UploadEndpoint]] = {
     ("post", "/api/v1/evidence/"): evidence_endpoint,
     ("post", "/api/v1/listings/{id}/photos/"): photos_endpoint,
     ("post", "/api/v1/lots/{id}/assays/"): assay_endpoint,
     ("post", "/api/v1/lots/{id}/custody-events/"): custody_document_endpoint,
+    ("post", "/api/v1/red-flags/{id}/answers/"): red_flag_answer_endpoint,
+    ("post", "/api/v1/red-flags/{id}/attachments/"): red_flag_attachment_endpoint,
 }
 # Endpoints that take several files in one request; the others take one file (more is `too_many_files`).
-MULTI_FILE = [("post", "/api/v1/evidence/"), ("post", "/api/v1/listings/{id}/photos/")]
+MULTI_FILE = [
+    ("post", "/api/v1/evidence/"),
+    ("post", "/api/v1/listings/{id}/photos/"),
+    ("post", "/api/v1/red-flags/{id}/answers/"),
+]
 IDS = {
     ("post", "/api/v1/evidence/"): "evidence",
     ("post", "/api/v1/listings/{id}/photos/"): "listing-photos",
     ("post", "/api/v1/lots/{id}/assays/"): "lot-assay",
     ("post", "/api/v1/lots/{id}/custody-events/"): "custody-document",
+    ("post", "/api/v1/red-flags/{id}/answers/"): "red-flag-answer",
+    ("post", "/api/v1/red-flags/{id}/attachments/"): "red-flag-attachment",
 }
 
 

@@ -28,6 +28,7 @@ from accounts.models import User
 from audit.models import AuditEvent
 from compliance.models import Policy
 from core import clock
+from diligence.models import RedFlag
 from payments.models import ProviderEvent
 from producers.models import ReferenceArea
 from tests.factories import InvitationFactory, OrganizationFactory, UserFactory
@@ -54,6 +55,14 @@ def _extra_rows() -> None:
         effective_from=clock.today_lima() + dt.timedelta(days=30),
     )
     future.requirements.set(latest.requirements.all())
+    RedFlag.objects.create(  # the demo has no flag
+        subject_kind="producer",
+        organization=OrganizationFactory(),
+        category_id="inconsistent_documents",
+        severity="low",
+        facts="The REINFO record names another district.",
+        opened_by=UserFactory(),
+    )
     ReferenceArea.objects.create(
         kind=ReferenceArea.Kind.PROTECTED_AREA,
         name="Reserva de prueba",
@@ -166,6 +175,8 @@ def test_every_admin_change_is_refused_or_audited(superuser_client: Client) -> N
         "compliance.Evidence": "refused",
         "provenance.Lot": "refused",
         "provenance.MassBalancePolicy": "audited",
+        "diligence.RedFlag": "refused",
+        "diligence.RedFlagCategory": "audited",
         "listings.Listing": "refused",
         "listings.SourcingRequest": "refused",
         "payments.ProviderEvent": "refused",

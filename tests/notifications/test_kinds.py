@@ -33,6 +33,9 @@ SENT: dict[str, tuple[str, ...]] = {
     "requirement_expiring": (*BOTH_NAMES, "document", "organization", "valid_until", "days"),
     "requirement_lapsed": (*BOTH_NAMES, "document", "organization", "valid_until", "days"),
     "kyc_decided": ("organization", "status", "reason"),
+    # diligence/services.py
+    "red_flag_opened": ("subject", "category_es", "category_en", "severity", "effect"),
+    "red_flag_answered": ("organization", "subject", "category_es", "category_en"),
     # listings/services.py
     "sourcing_match": ("request", "listing", "producer"),
     # trade/services.py, trade/notices.py, trade/deposits.py
@@ -89,9 +92,10 @@ def test_each_kind_renders_in_both_languages_with_every_parameter_filled(kind, l
 
     assert placeholders(kind, language) == placeholders(kind, "en")  # the translation names the same ones
     assert "%(" not in title + body
-    assert [name for name in placeholders(kind) - {"type"} if f"<{name}>" not in title + body] == []
-    if "type" in placeholders(kind):
-        assert f"<type_{language}>" in title + body
+    bilingual = {name for name in placeholders(kind) if f"{name}_es" in SENT[kind]}  # `type`, `category`
+    assert [name for name in placeholders(kind) - bilingual if f"<{name}>" not in title + body] == []
+    for name in bilingual:
+        assert f"<{name}_{language}>" in title + body
 
 
 def test_a_parameter_missing_fails_loudly_and_stores_nothing(db):
