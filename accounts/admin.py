@@ -66,7 +66,16 @@ class MembershipInline(ReadOnlyAdmin, admin.TabularInline):
 
 @admin.register(Organization)
 class OrganizationAdmin(ReadOnlyAdmin, admin.ModelAdmin):
-    list_display = ["legal_name", "kind", "country", "tax_id", "buyer_type", "kyc_status", "created_at"]
+    list_display = [
+        "legal_name",
+        "kind",
+        "country",
+        "tax_id",
+        "buyer_type",
+        "kyc_status",
+        "kyc_valid_until",
+        "created_at",
+    ]
     list_filter = ["kind", "kyc_status", "country"]
     search_fields = ["legal_name", "tax_id"]
     inlines = [MembershipInline]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from typing import Any
 
@@ -11,6 +12,8 @@ from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+from core import clock
 
 
 class Language(models.TextChoices):
@@ -91,6 +94,9 @@ class Organization(models.Model):
         VERIFIED = "verified", _("Verified")  # a reviewer approved: may contract and pay deposits
         REJECTED = "rejected", _("Rejected")  # a reviewer refused; may submit again
 
+    # What the API shows: the stored status, except that a verification past its validity reads `lapsed`.
+    KYC_EFFECTIVE_STATUSES = ("unverified", "submitted", "verified", "rejected", "lapsed")
+
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     kind = models.CharField(max_length=10, choices=Kind.choices)
     legal_name = models.CharField(max_length=200)
@@ -101,6 +107,11 @@ class Organization(models.Model):
     website = models.URLField(blank=True)
     buyer_type = models.CharField(max_length=20, choices=BuyerType.choices, blank=True)
     kyc_status = models.CharField(max_length=12, choices=KycStatus.choices, blank=True)
+    # Set by each verification (compliance.services.kyc_transition): when, and the last day it counts (the
+    # verified day plus the months of the KYC policy in force that day). Kept through a renewal, so that a
+    # buyer renewing early stays cleared until then; "lapsed" is derived from it at read time.
+    kyc_verified_at = models.DateTimeField(null=True, blank=True)
+    kyc_valid_until = models.DateField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -119,6 +130,15 @@ class Organization(models.Model):
                 | (~models.Q(kind="buyer") & models.Q(kyc_status="", buyer_type="")),
                 name="org_buyer_fields_only_on_buyers",
             ),
+            # Whatever is verified carries the validity it was granted (and only buyers have one).
+            models.CheckConstraint(
+                condition=~models.Q(kyc_status="verified") | models.Q(kyc_valid_until__isnull=False),
+                name="org_verified_kyc_has_validity",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(kind="buyer") | models.Q(kyc_valid_until__isnull=True, kyc_verified_at__isnull=True),
+                name="org_kyc_validity_only_on_buyers",
+            ),
             # There is one network; its reviewers decide on everybody else.
             models.UniqueConstraint(fields=["kind"], condition=models.Q(kind="network"), name="org_single_network"),
             models.UniqueConstraint(
@@ -129,6 +149,32 @@ class Organization(models.Model):
 
     def __str__(self) -> str:
         return self.legal_name
+
+    # --- KYC, judged against today in Lima, so it lapses the same day with no job --------------------------
+    def kyc_lapsed_on(self, today: dt.date | None = None) -> dt.date | None:
+        """The first day the buyer's last verification no longer counts, once that day has come and no newer
+        verification replaced it (a verification always grants a validity that includes its own day); None
+        for a buyer never verified or still within its validity."""
+        today = today or clock.today_lima()
+        if self.kyc_valid_until is None or self.kyc_valid_until >= today:
+            return None
+        return self.kyc_valid_until + dt.timedelta(days=1)
+
+    def kyc_effective_status(self, today: dt.date | None = None) -> str:
+        """The stored status, but `lapsed` for a verification past its validity ("" for non-buyers)."""
+        if self.kyc_status == self.KycStatus.VERIFIED and self.kyc_lapsed_on(today) is not None:
+            return "lapsed"
+        return self.kyc_status
+
+    def kyc_cleared(self, today: dt.date | None = None) -> bool:
+        """May sign a contract: verified and within the validity, or renewing (submitted again) while the
+        last verification still counts. A rejection ends it at once."""
+        today = today or clock.today_lima()
+        return (
+            self.kyc_status in (self.KycStatus.VERIFIED, self.KycStatus.SUBMITTED)
+            and self.kyc_valid_until is not None
+            and self.kyc_valid_until >= today
+        )
 
 
 class Role(models.TextChoices):

@@ -5,6 +5,7 @@ Each function checks, writes, records one audit event in the same transaction an
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import logging
 import secrets
@@ -162,16 +163,31 @@ def organization_update(*, actor: Actor, organization: Organization, **fields: A
     return organization
 
 
-def organization_kyc_set(*, organization: Organization, allowed_from: tuple[str, ...], to: str) -> bool:
-    """Move a buyer's KYC status, compare-and-set: False when it was no longer in `allowed_from`.
+def organization_kyc_set(
+    *,
+    organization: Organization,
+    allowed_from: tuple[str, ...],
+    to: str,
+    verified_at: dt.datetime | None = None,
+    valid_until: dt.date | None = None,
+) -> bool:
+    """Move a buyer's KYC status, compare-and-set: False when it was no longer in `allowed_from`. A
+    verification also stores when it was made and the last day it counts (`valid_until`); other moves keep
+    the last verification's dates.
 
-    The decision (who may, on which evidence) and its audit event belong to compliance's `kyc_transition`,
-    which calls this inside its transaction; the status is written only here."""
+    The decision (who may, on which evidence, for how long) and its audit event belong to compliance's
+    `kyc_transition`, which calls this inside its transaction; the status is written only here."""
+    changes: dict[str, object] = {"kyc_status": to, "updated_at": timezone.now()}
+    if to == Organization.KycStatus.VERIFIED:
+        if verified_at is None or valid_until is None:
+            raise ValueError("a verification stores when it was made and until when it counts")
+        changes.update(kyc_verified_at=verified_at, kyc_valid_until=valid_until)
     moved = Organization.objects.filter(
         pk=organization.pk, kind=Organization.Kind.BUYER, kyc_status__in=allowed_from
-    ).update(kyc_status=to, updated_at=timezone.now())
+    ).update(**changes)
     if moved:
-        organization.kyc_status = to
+        for field, value in changes.items():
+            setattr(organization, field, value)
     return bool(moved)
 
 

@@ -14,7 +14,16 @@ from django.db.models import Max, QuerySet
 from django.http import HttpRequest
 
 from audit.admin_mixins import AuditedAdmin, ReadOnlyAdmin, admin_audit
-from compliance.models import Claim, Evidence, EvidenceDecision, EvidenceFile, EvidenceType, Policy, Requirement
+from compliance.models import (
+    Claim,
+    Evidence,
+    EvidenceDecision,
+    EvidenceFile,
+    EvidenceType,
+    KycPolicy,
+    Policy,
+    Requirement,
+)
 from compliance.standing import standings_refresh
 from core import clock
 
@@ -99,6 +108,28 @@ class PolicyAdmin(RefreshesStandings):
             admin_audit(request, copy, "added", ["copied_from_version"])
             standings_refresh()
             messages.success(request, f"{policy.subject} v{copy.version} created, effective {tomorrow}.")
+
+
+@admin.register(KycPolicy)
+class KycPolicyAdmin(AuditedAdmin):
+    """How long a buyer's KYC verification counts. A version in force (or past) is read-only: a change is a
+    new version effective today or later (the model refuses one that edits the past, with a message)."""
+
+    list_display = ["effective_from", "validity_months", "reminder_days", "source", "in_force_or_past"]
+
+    @admin.display(boolean=True, description="in force or past")
+    def in_force_or_past(self, obj: KycPolicy) -> bool:
+        return obj.effective_from <= clock.today_lima()
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        if obj is not None and obj.effective_from <= clock.today_lima():
+            return False
+        return super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        if obj is not None and obj.effective_from <= clock.today_lima():
+            return False
+        return super().has_delete_permission(request, obj)
 
 
 class EvidenceFileInline(admin.TabularInline):

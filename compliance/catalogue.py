@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
-from calendar import isleap
+from calendar import isleap, monthrange
 
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Organization
-from compliance.models import NO_EXPIRY, Claim, EvidenceType, Policy, Requirement
+from compliance.models import NO_EXPIRY, Claim, EvidenceType, KycPolicy, Policy, Requirement
 from compliance.policy import ClaimRule, PolicyRule, RequirementRule
 from core.errors import ServiceUnavailable
 
@@ -29,6 +29,21 @@ def policy_in_force(subject: str, today: dt.date) -> Policy:
     if policy is None:
         raise ServiceUnavailable(_("No compliance policy is in force: staff must publish one."), code="no_policy")
     return policy
+
+
+def kyc_policy_in_force(today: dt.date) -> KycPolicy:
+    """The KYC policy version in force on `today`: the latest effective on or before it."""
+    kyc_policy = KycPolicy.in_force(today)
+    if kyc_policy is None:
+        raise ServiceUnavailable(_("No KYC policy is in force: staff must publish one."), code="no_kyc_policy")
+    return kyc_policy
+
+
+def add_months(day: dt.date, months: int) -> dt.date:
+    """The same day `months` later; the month's last day when it is shorter (31 January + 1 = 28 February)."""
+    index = day.month - 1 + months
+    year, month = day.year + index // 12, index % 12 + 1
+    return dt.date(year, month, min(day.day, monthrange(year, month)[1]))
 
 
 def policy_ids_in_force(today: dt.date) -> dict[str, int]:

@@ -11,6 +11,7 @@ import datetime as dt
 import uuid
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.files.storage import storages
 from django.db import models
 from django.db.models import F, Q
@@ -18,6 +19,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Organization
+from core import clock
 from core.units import GramsField
 
 # "No expiry" is stored as the last representable day, so "latest valid until" is a plain MAX in SQL.
@@ -75,6 +77,9 @@ class EvidenceType(Bilingual):
     # The item carries grams produced per month at its site (PROD_DECL): the reviewer confirms them, and
     # the mass balance counts the confirmed grams (docs/provenance.md).
     declares_production = models.BooleanField(default=False)
+    # The item carries the organisation's beneficial owners and politically exposed persons in its
+    # `attributes` (OWNERS_DECL), checked on upload and confirmed by the reviewer (compliance/owners.py).
+    declares_owners = models.BooleanField(default=False)
     reviewer_checks_es = models.TextField(blank=True)
     reviewer_checks_en = models.TextField(blank=True)
 
@@ -426,3 +431,107 @@ class SiteClaimStanding(models.Model):
 
     def __str__(self) -> str:
         return f"site {self.site_id}: {self.claim_id} until {self.holds_until}"
+
+
+MAX_REMINDER_DAYS = 366
+
+
+POLICY_EDITS_THE_PAST = (
+    "This is a policy version that edits the past: a version in force (or past) is never changed, and a new "
+    "one takes effect today at the earliest. Add a version effective from today or later instead."
+)
+
+
+class KycPolicy(models.Model):
+    """How long a buyer's KYC verification counts, and when its admins are reminded before it lapses
+    (versioned data, like `Policy`). The version in force on a day is the one with the latest
+    `effective_from` on or before it. A verification stores the validity the version in force granted that
+    day, so a later version never changes a decision already taken: a version that would edit the past (a
+    new one effective before today, or any change to one already in force) is refused, here and in the
+    admin."""
+
+    validity_months = models.PositiveSmallIntegerField(
+        help_text="A verification counts until the same day this many months later (inclusive)."
+    )
+    reminder_days = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="Days before the lapse when the buyer's admins are reminded (0: on the day it lapses). "
+        "Empty: the thresholds of evidence reminders (60, 30, 7 and 0).",
+    )
+    effective_from = models.DateField(unique=True)
+    source = models.CharField(max_length=200)
+    notes = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-effective_from"]
+        verbose_name = "KYC policy"
+        verbose_name_plural = "KYC policies"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(validity_months__gte=1) & Q(validity_months__lte=60), name="kyc_policy_months_range"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"KYC valid {self.validity_months} months from {self.effective_from}"
+
+    def save(self, *args: object, **kwargs: object) -> None:
+        if self.edits_the_past():
+            raise ValidationError(POLICY_EDITS_THE_PAST, code="policy_edits_the_past")
+        self.reminder_days = sorted(set(self.reminder_days or []), reverse=True)
+        super().save(*args, **kwargs)  # type: ignore[arg-type]
+
+    def delete(self, *args: object, **kwargs: object) -> tuple[int, dict[str, int]]:
+        if self.effective_from <= clock.today_lima():
+            raise ValidationError(POLICY_EDITS_THE_PAST, code="policy_edits_the_past")
+        return super().delete(*args, **kwargs)  # type: ignore[arg-type]
+
+    @classmethod
+    def in_force(cls, today: dt.date) -> KycPolicy | None:
+        return cls.objects.filter(effective_from__lte=today).order_by("-effective_from").first()
+
+    def edits_the_past(self, today: dt.date | None = None) -> bool:
+        """A new version effective before today, or a change to a version already in force (or past)."""
+        today = today or clock.today_lima()
+        if self.effective_from is not None and self.effective_from < today:
+            return True
+        if self.pk is None or self._state.adding:
+            return False
+        stored = KycPolicy.objects.filter(pk=self.pk).values_list("effective_from", flat=True).first()
+        return stored is not None and stored <= today
+
+    def clean(self) -> None:
+        days = self.reminder_days
+        if not isinstance(days, list) or not all(
+            isinstance(d, int) and not isinstance(d, bool) and 0 <= d <= MAX_REMINDER_DAYS for d in days
+        ):
+            raise ValidationError(
+                {"reminder_days": f"A list of whole days from 0 to {MAX_REMINDER_DAYS}, such as [60, 30, 7, 0]."},
+                code="invalid",
+            )
+        if len(set(days)) != len(days):
+            raise ValidationError({"reminder_days": "Each day appears once."}, code="duplicate")
+        if self.edits_the_past():
+            raise ValidationError(POLICY_EDITS_THE_PAST, code="policy_edits_the_past")
+
+
+class KycReminderSent(models.Model):
+    """One reminder per buyer, validity and threshold: a renewed verification (a new `valid_until`) is
+    reminded again from the start."""
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="kyc_reminders")
+    valid_until = models.DateField()
+    days_before = models.PositiveSmallIntegerField()
+    sent_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "valid_until", "days_before"], name="kyc_reminder_once_per_threshold"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.organization_id} KYC until {self.valid_until} -{self.days_before}d"

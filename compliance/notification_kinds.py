@@ -36,3 +36,21 @@ register(
     body=_("The network's reviewers decided on the KYC of %(organization)s: %(status)s. %(reason)s"),
     labels={"status": dict(Organization.KycStatus.choices)},
 )
+register(
+    "kyc_expiring",
+    title=_("The KYC of %(organization)s lapses in %(days)s days"),
+    body=_(
+        "The KYC verification of %(organization)s is valid until %(valid_until)s. Upload renewed KYC documents "
+        "and submit the KYC again before then: once it lapses, %(organization)s cannot propose or sign "
+        "contracts until a reviewer verifies it again."
+    ),
+)
+register(
+    "kyc_lapsed",
+    title=_("The KYC of %(organization)s lapsed"),
+    body=_(
+        "The KYC verification of %(organization)s was valid until %(valid_until)s. Until a reviewer verifies it "
+        "again, %(organization)s cannot propose or sign contracts; it still reads its contracts, inquiries and "
+        "listings. Upload renewed KYC documents and submit the KYC again."
+    ),
+)

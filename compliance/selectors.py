@@ -6,6 +6,7 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
@@ -286,3 +287,80 @@ def producers_holding(
                 either |= Q(pk__in=origins_meeting(needed, today, ecological=backer.rule == "ecological_flag"))
         condition &= either
     return condition
+
+
+# --- Producers' owners (for the lead's screening and the due-diligence pack) -----------------------
+@dataclass(frozen=True)
+class Owner:
+    name: str
+    document_type: str  # DNI, CE or PASSPORT
+    document_number: str
+    share_percent: Decimal
+    pep: bool | None  # None: not declared (an individual miner without a declaration)
+
+
+@dataclass(frozen=True)
+class DeclaredPep:
+    """A politically exposed person related to the producer who is not an owner."""
+
+    name: str
+    position: str
+    relation: str
+
+
+@dataclass(frozen=True)
+class ConfirmedOwners:
+    """Who owns a producer, as a reviewer confirmed it: the approved declaration valid today (`source`
+    "declaration", with its `evidence_id` and `valid_until`), or, for an individual miner without one, the
+    miner herself with all of it (`source` "individual_miner", no evidence, PEP not declared)."""
+
+    source: str
+    evidence_id: Any
+    valid_until: dt.date | None
+    owners: tuple[Owner, ...]
+    peps: tuple[DeclaredPep, ...]
+
+
+def confirmed_owners(producer_id: Any, today: dt.date | None = None) -> ConfirmedOwners | None:
+    """The owners and PEPs of the producer's approved owners declaration valid on `today` (the most
+    recently decided, if several), or the individual miner herself; None when neither is known."""
+    today = today or clock.today_lima()
+    item = (
+        Evidence.objects.filter(
+            organization_id=producer_id,
+            evidence_type__declares_owners=True,
+            status="approved",
+            valid_until__gte=today,
+        )
+        .order_by("-decided_at", "-created_at")
+        .first()
+    )
+    if item is not None:
+        declared = item.attributes or {}
+        return ConfirmedOwners(
+            source="declaration",
+            evidence_id=item.pk,
+            valid_until=item.valid_until,
+            owners=tuple(
+                Owner(
+                    name=o["name"],
+                    document_type=o["document_type"],
+                    document_number=o["document_number"],
+                    share_percent=Decimal(o["share_percent"]),
+                    pep=o["pep"],
+                )
+                for o in declared.get("owners", [])
+            ),
+            peps=tuple(DeclaredPep(p["name"], p["position"], p["relation"]) for p in declared.get("peps", [])),
+        )
+    producer = Producer.objects.filter(pk=producer_id).select_related("organization").first()
+    if producer is None or not producer.is_individual:
+        return None
+    miner = Owner(
+        name=producer.organization.legal_name,
+        document_type="DNI",
+        document_number=producer.dni,
+        share_percent=Decimal(100),
+        pep=None,
+    )
+    return ConfirmedOwners(source="individual_miner", evidence_id=None, valid_until=None, owners=(miner,), peps=())

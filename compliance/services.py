@@ -33,8 +33,10 @@ from compliance.models import (
     EvidenceFile,
     EvidenceStatus,
     EvidenceType,
+    KycReminderSent,
     ReminderSent,
 )
+from compliance.owners import parse_owners
 from compliance.production import check_confirmation, covered_only_by, parse_production
 from compliance.selectors import standing_of
 from compliance.standing import standings_refresh
@@ -56,6 +58,16 @@ def type_names(evidence_type: EvidenceType) -> dict[str, str]:
 
 def _file_hashes(evidence: Evidence) -> list[dict[str, Any]]:
     return [{"position": f.position, "sha256": f.sha256} for f in evidence.files.order_by("position")]
+
+
+def _declared_owners(evidence_type: EvidenceType, attributes: dict[str, Any]) -> dict[str, Any]:
+    """An owners declaration carries its owners and PEPs in `attributes`, checked and normalised; any other
+    type refuses them."""
+    if not evidence_type.declares_owners:
+        if "owners" in attributes or "peps" in attributes:
+            raise field_error("attributes", "not_allowed", _("Only a declaration of beneficial owners carries owners."))
+        return attributes
+    return parse_owners(attributes)
 
 
 def _declared_months(evidence_type: EvidenceType, production: Any) -> dict[dt.date, Decimal]:
@@ -109,6 +121,7 @@ def evidence_submit(
     ):
         raise field_error("supersedes", "not_same_type", _("A correction replaces an item of the same type of yours."))
     months = _declared_months(evidence_type, production)
+    attributes = _declared_owners(evidence_type, attributes or {})
     storage = storages["evidence"]
     stored = [store(checked, storage=storage, prefix=str(organization.pk)) for checked in files]
     try:
@@ -124,7 +137,7 @@ def evidence_submit(
             document_number=document_number,
             issuer=issuer,
             notes=notes,
-            attributes=attributes or {},
+            attributes=attributes,
             supersedes=supersedes,
             months=months,
         )
@@ -188,6 +201,12 @@ def _record_submission(
             "supersedes": str(supersedes.pk) if supersedes else None,
             "superseded_now": superseded,
             **({"production": {f"{m:%Y-%m}": str(g) for m, g in months.items()}} if months else {}),
+            # Counts only: names and documents are personal data, kept on the item, not in the permanent trail.
+            **(
+                {"owners": len(fields["attributes"]["owners"]), "peps": len(fields["attributes"]["peps"])}
+                if evidence_type.declares_owners
+                else {}
+            ),
         },
     )
     return evidence
@@ -433,7 +452,9 @@ def evidence_revoke(*, actor: Actor, evidence: Evidence, reason: str) -> Evidenc
 
 # --- Buyer KYC ------------------------------------------------------------------------------------
 KYC_TRANSITIONS: dict[str, tuple[tuple[str, ...], str]] = {
-    "submit": (("unverified", "rejected"), "submitted"),
+    # A verified buyer submits again to renew, before or after its verification lapses: a renewal under
+    # review leaves the last verification counting until its `kyc_valid_until` (Organization.kyc_cleared).
+    "submit": (("unverified", "rejected", "verified"), "submitted"),
     "verify": (("submitted",), "verified"),
     "reject": (("submitted",), "rejected"),
 }
@@ -469,7 +490,18 @@ def kyc_transition(*, actor: Actor, organization: Organization, move: str, reaso
             extra={"missing": [r.code for r in standing.result.missing]},
         )
     previous = organization.kyc_status
-    if not organization_kyc_set(organization=organization, allowed_from=allowed_from, to=target):
+    validity: dict[str, Any] = {}
+    if move == "verify":
+        # The KYC policy in force today decides how long this verification counts; the date is stored, so a
+        # later policy version never changes it.
+        kyc_policy = catalogue.kyc_policy_in_force(clock.today_lima())
+        validity = {
+            "verified_at": clock.now(),
+            "valid_until": catalogue.add_months(clock.today_lima(), kyc_policy.validity_months),
+            "policy_from": kyc_policy.effective_from.isoformat(),
+        }
+    dates = {key: validity[key] for key in ("verified_at", "valid_until") if key in validity}
+    if not organization_kyc_set(organization=organization, allowed_from=allowed_from, to=target, **dates):
         raise Conflict(
             _("The KYC is %(status)s: it cannot be moved that way.")
             % {"status": Organization.KycStatus(organization.kyc_status).label},
@@ -481,7 +513,17 @@ def kyc_transition(*, actor: Actor, organization: Organization, move: str, reaso
         actor=actor,
         subject_organization=organization,
         target=organization,
-        data={"from": previous, "to": target, "reason": reason.strip(), "policy_version": standing.policy.version},
+        data={
+            "from": previous,
+            "to": target,
+            "reason": reason.strip(),
+            "policy_version": standing.policy.version,
+            **(
+                {"valid_until": validity["valid_until"].isoformat(), "kyc_policy_from": validity["policy_from"]}
+                if validity
+                else {}
+            ),
+        },
     )
     if move != "submit":
         notify(
@@ -495,10 +537,22 @@ def kyc_transition(*, actor: Actor, organization: Organization, move: str, reaso
 
 
 # --- Reminders ------------------------------------------------------------------------------------
+def _threshold(thresholds: Sequence[int], days_left: int) -> int | None:
+    """The reminder due `days_left` days before a lapse: the smallest threshold not yet passed (so a run
+    missed at 60 days sends the 60-day reminder at 50), None when none is due yet."""
+    due = [d for d in thresholds if days_left <= d]
+    return min(due) if due else None
+
+
 def send_compliance_reminders(*, today: dt.date | None = None) -> int:
     """Remind at 60, 30 and 7 days before an approved item lapses, and on the day it lapses. Each
-    (item, threshold) is sent once, whatever runs twice; an item already renewed is not reminded."""
+    (item, threshold) is sent once, whatever runs twice; an item already renewed is not reminded. Buyers'
+    KYC verifications are reminded in the same run (`send_kyc_reminders`)."""
     today = today or clock.today_lima()
+    return _send_evidence_reminders(today) + send_kyc_reminders(today=today)
+
+
+def _send_evidence_reminders(today: dt.date) -> int:
     sent = 0
     horizon = today + dt.timedelta(days=max(REMINDER_DAYS))
     candidates = (
@@ -512,10 +566,9 @@ def send_compliance_reminders(*, today: dt.date | None = None) -> int:
         assert item.valid_until is not None
         lapse_day = item.valid_until + dt.timedelta(days=1)  # the first day it no longer counts
         days_left = (lapse_day - today).days
-        due = [d for d in REMINDER_DAYS if days_left <= d]
-        if not due:
+        threshold = _threshold(REMINDER_DAYS, days_left)
+        if threshold is None:
             continue
-        threshold = min(due)
         # Renewed: a newer approved item lasts longer, or a newer one waits for review.
         renewed = Evidence.objects.filter(
             Q(status=EvidenceStatus.APPROVED, valid_until__gt=item.valid_until)
@@ -548,6 +601,55 @@ def send_compliance_reminders(*, today: dt.date | None = None) -> int:
                 subject_organization=item.organization,
                 target=item,
                 data={"days_before": threshold, "valid_until": item.valid_until.isoformat()},
+            )
+        sent += 1
+    return sent
+
+
+def send_kyc_reminders(*, today: dt.date | None = None) -> int:
+    """Remind a verified buyer's admins before its KYC verification lapses, at the thresholds of the KYC
+    policy in force today (those of evidence when it names none), and on the day it lapses. Each (buyer,
+    validity, threshold) is sent once; a buyer renewing (submitted again) or verified again is not reminded
+    of the old validity."""
+    today = today or clock.today_lima()
+    kyc_policy = catalogue.kyc_policy_in_force(today)
+    thresholds = tuple(kyc_policy.reminder_days) or REMINDER_DAYS
+    horizon = today + dt.timedelta(days=max(thresholds))
+    buyers = Organization.objects.filter(
+        kind=Organization.Kind.BUYER,
+        kyc_status=Organization.KycStatus.VERIFIED,
+        kyc_valid_until__lte=horizon,
+        kyc_valid_until__gte=today - dt.timedelta(days=1),
+    ).order_by("pk")
+    sent = 0
+    for buyer in buyers:
+        assert buyer.kyc_valid_until is not None
+        days_left = (buyer.kyc_valid_until + dt.timedelta(days=1) - today).days
+        threshold = _threshold(thresholds, days_left)
+        if threshold is None:
+            continue
+        with transaction.atomic():
+            _reminder, created = KycReminderSent.objects.get_or_create(
+                organization=buyer, valid_until=buyer.kyc_valid_until, days_before=threshold
+            )
+            if not created:
+                continue
+            notify(
+                recipients=organization_admins(organization_id=buyer.pk),
+                kind="kyc_lapsed" if days_left <= 0 else "kyc_expiring",
+                params={
+                    "organization": buyer.legal_name,
+                    "valid_until": buyer.kyc_valid_until.isoformat(),
+                    **({} if days_left <= 0 else {"days": str(days_left)}),
+                },
+                organization=buyer,
+                target=buyer,
+            )
+            audit_record(
+                action="compliance.kyc_reminder.sent",
+                subject_organization=buyer,
+                target=buyer,
+                data={"days_before": threshold, "valid_until": buyer.kyc_valid_until.isoformat()},
             )
         sent += 1
     return sent

@@ -5,7 +5,9 @@
 - The Candelaria association: verified but missing a requirement (no OHS training record), and asked to
   complete its mercury-free process evidence.
 - Rosa Quispe, an individual woman miner: verified and compliant, but her REINFO record lapses within a week.
-- The Peruvian exporter: KYC verified by a reviewer; the Swiss refiner: KYC not started.
+- The Huepetuhe cooperative also has its owners declaration (OWNERS_DECL) approved.
+- The Peruvian exporter: KYC verified by a reviewer (valid 12 months from the seed, by the KYC policy); the
+  Swiss refiner: KYC not started.
 Dates are relative to the day the seed runs, so the demo tells the same story whenever it is loaded.
 """
 
@@ -225,6 +227,38 @@ def seed_compliance(orgs: dict[str, Organization], users: dict[str, User]) -> in
     for code in ("ORG_SUNARP", "HG_FREE_PROCESS", "SITE_VISIT"):
         demo.evidence(coop_admin, code, number=f"HUE-{code}", site=coop_site)
     demo.evidence(coop_admin, "ORG_MEMBERS", number="HUE-ORG_MEMBERS", attributes={"women": 23, "men": 4})
+    # Its owners as a reviewer confirmed them (not required by the policy yet): nobody holds 10 %, so the
+    # declaration names the two members who control it, and a politically exposed relative.
+    demo.evidence(
+        coop_admin,
+        "OWNERS_DECL",
+        number="HUE-OWNERS-2026",
+        attributes={
+            "owners": [
+                {
+                    "name": "Socia 1",
+                    "document_type": "DNI",
+                    "document_number": "40100000",
+                    "share_percent": "3.70",
+                    "pep": False,
+                },
+                {
+                    "name": "Socia 2",
+                    "document_type": "DNI",
+                    "document_number": "40100001",
+                    "share_percent": "3.70",
+                    "pep": False,
+                },
+            ],
+            "peps": [
+                {
+                    "name": "Julio Huamán Ccori",
+                    "position": "Regidor de la Municipalidad Distrital de Huepetuhe",
+                    "relation": "Esposo de la socia 2",
+                }
+            ],
+        },
+    )
     demo.evidence(
         coop_admin, "CERT_FAIRMINED", number="FM-PE-0042", expiry_in_days=240, attributes={"ecological": False}
     )

@@ -66,6 +66,12 @@ class BuyerOrganizationFactory(OrganizationFactory):
     tax_id = factory.Sequence(lambda n: f"CHE-100.000.{n:03d}")
     buyer_type = Organization.BuyerType.REFINER
     kyc_status = Organization.KycStatus.UNVERIFIED
+    # A verified buyer carries the validity its verification granted (a year from today here).
+    kyc_valid_until = factory.LazyAttribute(
+        lambda o: (
+            clock.today_lima() + dt.timedelta(days=365) if o.kyc_status == Organization.KycStatus.VERIFIED else None
+        )
+    )
 
 
 class MembershipFactory(factory.django.DjangoModelFactory):

@@ -8,6 +8,7 @@ deposit (cancelling), the listing (the reservation), then the audit chain.
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from django.db import transaction
@@ -90,6 +91,23 @@ def require_canceller(actor: Actor, contract: Contract) -> None:
     """Either side's admin cancels a contract; staff settle disputes and cancel for either side."""
     if not actor.is_staff:
         require_contract_admin(actor, contract)
+
+
+def refuse_lapsed_buyer(buyer: Organization) -> None:
+    """A buyer whose KYC verification lapsed (today in Lima) neither proposes nor signs until a reviewer
+    verifies it again; it still reads everything it has."""
+    lapsed_on = buyer.kyc_lapsed_on(clock.today_lima())
+    if lapsed_on is not None:
+        last_day = lapsed_on - dt.timedelta(days=1)
+        raise Conflict(
+            _(
+                "The buyer's KYC lapsed on %(date)s: it cannot propose or sign contracts until a reviewer "
+                "verifies it again. Upload renewed KYC documents and submit the KYC."
+            )
+            % {"date": lapsed_on.isoformat()},
+            code="buyer_kyc_lapsed",
+            extra={"lapsed_on": lapsed_on.isoformat(), "kyc_valid_until": last_day.isoformat()},
+        )
 
 
 def _subject(obj: Inquiry | Contract, actor: Actor) -> Organization:
@@ -375,6 +393,8 @@ def contract_start(*, actor: Actor, inquiry: Inquiry, listing_id: Any = None, **
     inquiry = Inquiry.objects.select_for_update(of=("self",)).select_related("listing").get(pk=inquiry.pk)
     if inquiry.state != Inquiry.State.OPEN:
         raise Conflict(_("This inquiry is closed: start a new one."), code="inquiry_closed")
+    if side == Side.BUYER:
+        refuse_lapsed_buyer(Organization.objects.get(pk=inquiry.buyer_id))
     listing = inquiry.listing
     if listing_id is not None:
         listing = Listing.objects.filter(pk=listing_id, producer_id=inquiry.producer_id).first()
@@ -426,6 +446,8 @@ def contract_propose(*, actor: Actor, contract: Contract, **terms: Any) -> Contr
     contract = _lock(contract)
     if contract.state != ContractState.NEGOTIATING:
         raise _invalid(contract)
+    if side == Side.BUYER:
+        refuse_lapsed_buyer(contract.buyer)
     values = _check_terms(terms, contract.listing)
     number = (contract.versions.aggregate(n=Max("number"))["n"] or 0) + 1
     Contract.objects.filter(pk=contract.pk, state=ContractState.NEGOTIATING).update(updated_at=timezone.now())
@@ -461,9 +483,10 @@ def _notify_move(*, actor: Actor, contract: Contract, kind: str, params: dict[st
 
 @transaction.atomic
 def contract_accept(*, actor: Actor, contract: Contract, version: int) -> Contract:
-    """Signing: the side that did not propose the latest version accepts it, by number. The buyer must be
-    KYC-verified, the listing offered today, and the quantity still there: it is reserved on the listing in
-    this transaction. The canonical terms are hashed and both acceptances stored."""
+    """Signing: the side that did not propose the latest version accepts it, by number. The buyer's KYC must
+    count today (verified and not lapsed, or renewing while the last verification still counts), the listing
+    offered today, and the quantity still there: it is reserved on the listing in this transaction. The
+    canonical terms are hashed and both acceptances stored."""
     side = _admin_side(actor, contract)
     contract = _lock(contract)
     signed = contract.signed_version
@@ -482,7 +505,8 @@ def contract_accept(*, actor: Actor, contract: Contract, version: int) -> Contra
     if latest.side == side:
         raise Conflict(_("Your side proposed this version: the other side accepts it."), code="contract_own_proposal")
     buyer = Organization.objects.get(pk=contract.buyer_id)
-    if buyer.kyc_status != Organization.KycStatus.VERIFIED:
+    refuse_lapsed_buyer(buyer)
+    if not buyer.kyc_cleared(clock.today_lima()):
         raise Conflict(
             _("The buyer's KYC is not verified: a contract can be signed once a reviewer verifies it."),
             code="buyer_kyc_not_verified",

@@ -7,6 +7,7 @@ from typing import Any
 from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from accounts.models import Invitation, Language, Membership, Organization, Role, User
@@ -23,6 +24,8 @@ class OrganizationSummarySerializer(ModelSerializer):
 
 
 class OrganizationSerializer(ModelSerializer):
+    kyc_effective_status = serializers.SerializerMethodField()
+
     class Meta:
         model = Organization
         fields = [
@@ -36,10 +39,30 @@ class OrganizationSerializer(ModelSerializer):
             "website",
             "buyer_type",
             "kyc_status",
+            "kyc_effective_status",
+            "kyc_verified_at",
+            "kyc_valid_until",
             "created_at",
             "updated_at",
         ]
         read_only_fields = fields
+        extra_kwargs = {
+            "kyc_verified_at": {"help_text": "When a reviewer last verified this buyer's KYC."},
+            "kyc_valid_until": {
+                "help_text": "The last day the latest verification counts (Lima time); from the next day the buyer "
+                "cannot propose or sign contracts until a reviewer verifies it again."
+            },
+        }
+
+    @extend_schema_field(
+        serializers.ChoiceField(
+            choices=[*Organization.KYC_EFFECTIVE_STATUSES, ""],
+            help_text="`kyc_status`, except `lapsed` when a verification is past `kyc_valid_until` today in Lima. "
+            "Empty for producers and the network.",
+        )
+    )
+    def get_kyc_effective_status(self, obj: Organization) -> str:
+        return obj.kyc_effective_status()
 
 
 class MyMembershipSerializer(ModelSerializer):

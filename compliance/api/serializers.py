@@ -190,7 +190,15 @@ class EvidenceInputSerializer(serializers.Serializer):
     issue_date = serializers.DateField()
     expiry_date = serializers.DateField(required=False, default=None)
     notes = CharField(max_length=2000, required=False, allow_blank=True, default="")
-    attributes = JSONObjectField(required=False, default=dict)
+    attributes = JSONObjectField(
+        required=False,
+        default=dict,
+        help_text='Facts of the document, a JSON object (a string inside the form): {"ecological": true} for a '
+        'Fairmined certificate. A declaration of beneficial owners (OWNERS_DECL) carries {"owners": [{"name", '
+        '"document_type": "DNI" | "CE" | "PASSPORT", "document_number", "share_percent": "25.50", "pep": false}], '
+        '"peps": [{"name", "position", "relation"}]}: 1 to 20 owners whose shares add up to at most 100 '
+        "(`owner_shares_over_100` otherwise), each document once; no other type carries owners.",
+    )
     supersedes = serializers.UUIDField(required=False, default=None)
     production = ProductionField(
         required=False,
@@ -281,7 +289,11 @@ class ComplianceSerializer(serializers.Serializer):
         "(see `sites`)."
     )
     valid_until = serializers.DateField(allow_null=True)
-    verification_status = CharField(allow_null=True)
+    verification_status = CharField(
+        allow_null=True,
+        help_text="A producer's verification status; a buyer's KYC status, `lapsed` once its last verification "
+        "is past its validity (the organisation's `kyc_valid_until`).",
+    )
     requirements = RequirementStateSerializer(
         many=True,
         help_text="Requirement by requirement, counting every item of the organisation wherever it names; a "

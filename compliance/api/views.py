@@ -351,7 +351,7 @@ class KycView(APIView):
         organization = organization_get(actor=actor, organization_id=organization_pk)
         if organization.kind != Organization.Kind.BUYER:
             raise NotFound()
-        return Response(ComplianceSerializer(compliance_body(organization, organization.kyc_status)).data)
+        return Response(ComplianceSerializer(compliance_body(organization, organization.kyc_effective_status())).data)
 
 
 class KycMoveView(APIView):
@@ -377,7 +377,7 @@ class KycMoveView(APIView):
         data.is_valid(raise_exception=True)
         reason = data.validated_data["reason"]
         organization = services.kyc_transition(actor=actor, organization=organization, move=self.move, reason=reason)
-        return Response(ComplianceSerializer(compliance_body(organization, organization.kyc_status)).data)
+        return Response(ComplianceSerializer(compliance_body(organization, organization.kyc_effective_status())).data)
 
 
 class KycRejectView(KycMoveView):

@@ -43,6 +43,7 @@ TABLE_ES = {
     "CERT_FAIRTRADE": "Certificado Fairtrade",
     "LOT_ASSAY": "Certificado de ensayo del lote",
     "LOT_ORIGIN": "Declaración de origen del lote",
+    "OWNERS_DECL": "Declaración de beneficiarios finales y personas expuestas políticamente",  # migration 0008
 }
 BUYER_TYPES = {"KYC_COMPANY_REG", "KYC_UBO", "KYC_SANCTIONS", "KYC_DD_POLICY"}
 
@@ -65,7 +66,7 @@ def counts() -> dict[str, int]:
 
 
 def test_counts_of_evidence_types_by_subject() -> None:
-    assert EvidenceType.objects.filter(subject=EvidenceType.Subject.PRODUCER).count() == 28
+    assert EvidenceType.objects.filter(subject=EvidenceType.Subject.PRODUCER).count() == 29
     assert codes(EvidenceType.objects.filter(subject=EvidenceType.Subject.BUYER)) == BUYER_TYPES
     assert set(EvidenceType.objects.filter(subject="buyer").values_list("area", flat=True)) == {"kyc"}
 
@@ -95,7 +96,7 @@ def test_every_requirement_has_instructions_in_both_languages() -> None:
     fields = ("name_en", "name_es", "what_to_do_en", "what_to_do_es")
     empty = [(r.code, field) for r in Requirement.objects.all() for field in fields if not getattr(r, field)]
     assert empty == []
-    assert Requirement.objects.count() == 21
+    assert Requirement.objects.count() == 22  # BENEFICIAL_OWNERS (0008) is in no policy yet
 
 
 def test_individual_policy_has_identity_and_organisation_policy_the_legal_entity() -> None:

@@ -3,6 +3,8 @@ test_permission_matrix.py)."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.utils import timezone
 
 from accounts.models import Organization, User
@@ -45,4 +47,8 @@ def verify_buyer(world: World) -> None:
     buyer_admin = world.actors["buyer_admin"].user
     assert buyer_admin is not None
     approve_every_requirement(world.buyer_org, ["buyer"], buyer_admin)
-    Organization.objects.filter(pk=world.buyer_org.pk).update(kyc_status=Organization.KycStatus.VERIFIED)
+    Organization.objects.filter(pk=world.buyer_org.pk).update(
+        kyc_status=Organization.KycStatus.VERIFIED,
+        kyc_verified_at=timezone.now(),
+        kyc_valid_until=clock.today_lima() + dt.timedelta(days=365),
+    )

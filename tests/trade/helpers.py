@@ -94,8 +94,13 @@ def make_listing(producer: Producer, site: Site, grams: str = "500", status: str
     )
 
 
-def verify_kyc(organization: Organization) -> None:
-    Organization.objects.filter(pk=organization.pk).update(kyc_status=Organization.KycStatus.VERIFIED)
+def verify_kyc(organization: Organization, valid_for_days: int = 365) -> None:
+    """Verified today, valid for `valid_for_days` more days (what a reviewer's verification stores)."""
+    Organization.objects.filter(pk=organization.pk).update(
+        kyc_status=Organization.KycStatus.VERIFIED,
+        kyc_verified_at=timezone.now(),
+        kyc_valid_until=clock.today_lima() + dt.timedelta(days=valid_for_days),
+    )
 
 
 def terms(site: Site, **overrides: Any) -> dict[str, Any]:

@@ -124,7 +124,10 @@ def test_plain_members_read_but_neither_propose_nor_accept(trade, proposed, buye
 
 
 def test_signing_needs_a_kyc_verified_buyer(trade, proposed, buyer):
-    type(buyer.organization).objects.filter(pk=buyer.organization.pk).update(kyc_status="submitted")
+    # Submitted for the first time: never verified, so nothing counts yet.
+    type(buyer.organization).objects.filter(pk=buyer.organization.pk).update(
+        kyc_status="submitted", kyc_verified_at=None, kyc_valid_until=None
+    )
     before = table(proposed)
 
     assert_problem(buyer.post(url(proposed, "accept"), {"version": 1}, format="json"), 409, "buyer_kyc_not_verified")

@@ -188,7 +188,8 @@ class ContractViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
     def create(self, request: Request) -> Response:
         """Start a contract from an open inquiry, proposing the first version of its terms (either side's
         admin). An inquiry that is not yours to see is 404, as in a path; 409 `inquiry_closed`,
-        `listing_closed` or `quantity_unavailable` (more gold than is left on the listing)."""
+        `listing_closed`, `quantity_unavailable` (more gold than is left on the listing) or, for a buyer whose
+        KYC verification lapsed, `buyer_kyc_lapsed` (with `lapsed_on`)."""
         actor = get_actor(request)
         services.require_trader(actor)
         services.require_admin(actor)
@@ -203,7 +204,8 @@ class ContractViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
     @action(detail=True, methods=["post"])
     def propose(self, request: Request, pk: str) -> Response:
         """Propose the next version of the terms (either side's admin, while negotiating); 409
-        `invalid_transition` or `quantity_unavailable` (more gold than is left on the listing)."""
+        `invalid_transition`, `quantity_unavailable` (more gold than is left on the listing) or, for a buyer
+        whose KYC verification lapsed, `buyer_kyc_lapsed` (with `lapsed_on`)."""
         actor = get_actor(request)
         contract = self.get_object()
         services.require_contract_admin(actor, contract)
@@ -219,7 +221,8 @@ class ContractViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
     def accept(self, request: Request, pk: str) -> Response:
         """Sign: accept the latest version by its number (an admin of the side that did not propose it).
         Reserves the quantity on the listing; 409 `contract_version_stale`, `contract_own_proposal`,
-        `buyer_kyc_not_verified`, `listing_not_visible` or `quantity_unavailable` otherwise."""
+        `buyer_kyc_lapsed` (the buyer's verification lapsed on `lapsed_on`), `buyer_kyc_not_verified`,
+        `listing_not_visible` or `quantity_unavailable` otherwise."""
         actor = get_actor(request)
         contract = self.get_object()
         services.require_contract_admin(actor, contract)

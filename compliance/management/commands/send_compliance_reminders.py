@@ -11,7 +11,8 @@ from compliance.services import send_compliance_reminders
 class Command(BaseCommand):
     help = (
         "Remind producers and buyers 60, 30 and 7 days before an approved document lapses, and on the day it "
-        "lapses. Safe to run as often as you like (daily from cron): nothing is sent twice."
+        "lapses; and buyers before their KYC verification lapses (at the KYC policy's thresholds). Safe to run "
+        "as often as you like (daily from cron): nothing is sent twice."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
