@@ -137,7 +137,9 @@ def read_csv(data: bytes) -> list[Entry]:
     return entries
 
 
-def _entry(line: int, reference: str, kind: str, name: str, aliases: tuple[str, ...], documents: tuple[str, ...]) -> Entry:
+def _entry(
+    line: int, reference: str, kind: str, name: str, aliases: tuple[str, ...], documents: tuple[str, ...]
+) -> Entry:
     if not reference:
         raise SanctionsFormatError(line, "the entry has no reference")
     if kind not in KINDS:

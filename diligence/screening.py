@@ -112,7 +112,10 @@ def sanctions_import(
     )
     by_reference = {row.reference: row for row in rows}
     SanctionsKey.objects.bulk_create(
-        [SanctionsKey(entry=by_reference[entry.reference], kind=kind, key=key[:400]) for kind, key, entry in iter_keys(entries)],
+        [
+            SanctionsKey(entry=by_reference[entry.reference], kind=kind, key=key[:400])
+            for kind, key, entry in iter_keys(entries)
+        ],
         batch_size=_BATCH,
     )
     screened, opened = screen(actor=actor)
@@ -226,7 +229,13 @@ def screen(*, actor: Actor, organization_ids: Iterable[Any] | None = None) -> tu
 
 
 def _flag_for(
-    actor: Actor, organization: Organization, item: dict[str, Any], match: str, entry: SanctionsEntry, now: Any, flag_open: Any
+    actor: Actor,
+    organization: Organization,
+    item: dict[str, Any],
+    match: str,
+    entry: SanctionsEntry,
+    now: Any,
+    flag_open: Any,
 ) -> tuple[RedFlag, bool]:
     """The red flag of this hit: the one already opened for this organisation and listed reference, or a new
     one (high severity: the organisation's offers are suspended at once)."""

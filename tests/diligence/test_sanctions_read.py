@@ -18,7 +18,8 @@ UN_XML = b"""<?xml version="1.0" encoding="UTF-8"?>
       <REFERENCE_NUMBER>XXi.001</REFERENCE_NUMBER>
       <INDIVIDUAL_ALIAS><QUALITY>Good</QUALITY><ALIAS_NAME>Juanito del Oro</ALIAS_NAME></INDIVIDUAL_ALIAS>
       <INDIVIDUAL_ALIAS><QUALITY>Low</QUALITY><ALIAS_NAME></ALIAS_NAME></INDIVIDUAL_ALIAS>
-      <INDIVIDUAL_DOCUMENT><TYPE_OF_DOCUMENT>Passport</TYPE_OF_DOCUMENT><NUMBER>pe-123 456</NUMBER></INDIVIDUAL_DOCUMENT>
+      <INDIVIDUAL_DOCUMENT><TYPE_OF_DOCUMENT>Passport</TYPE_OF_DOCUMENT>
+        <NUMBER>pe-123 456</NUMBER></INDIVIDUAL_DOCUMENT>
     </INDIVIDUAL>
   </INDIVIDUALS>
   <ENTITIES>
@@ -59,11 +60,11 @@ def test_names_match_whatever_the_accents_case_punctuation_and_order() -> None:
 
 def test_a_csv_list_is_read_with_its_lines() -> None:
     data = (
-        "reference,kind,name,aliases,documents\n"
-        "PE-1,individual,Rosa Quispe Mamani,La Rosa; Rosita,40123456\n"
-        "\n"
-        'PE-2,entity,"Oro Negro, S.A.",,\n'
-    ).encode()
+        b"reference,kind,name,aliases,documents\n"
+        b"PE-1,individual,Rosa Quispe Mamani,La Rosa; Rosita,40123456\n"
+        b"\n"
+        b'PE-2,entity,"Oro Negro, S.A.",,\n'
+    )
     fmt, entries = read_list(data)
     assert fmt == "csv"
     assert [(e.reference, e.kind, e.line) for e in entries] == [("PE-1", "individual", 2), ("PE-2", "entity", 4)]

@@ -3,6 +3,7 @@ producer's offers at once; a bad file changes nothing (docs/diligence.md)."""
 
 from __future__ import annotations
 
+import json
 from io import StringIO
 from pathlib import Path
 
@@ -12,6 +13,7 @@ from django.core.management import CommandError, call_command
 from audit.models import AuditEvent
 from diligence.models import RedFlag, SanctionsList, SanctionsMatch, Screening
 from diligence.screening import latest_screening
+from tests.compliance.helpers import decide, upload
 from tests.diligence.helpers import close, ok, search_ids
 
 pytestmark = pytest.mark.django_db
@@ -33,7 +35,8 @@ def un_list(*entities: tuple[str, str]) -> str:
         f"<ENTITY><DATAID>{i}</DATAID><FIRST_NAME>{name}</FIRST_NAME><REFERENCE_NUMBER>{ref}</REFERENCE_NUMBER></ENTITY>"
         for i, (ref, name) in enumerate(entities)
     )
-    return f'<?xml version="1.0" encoding="UTF-8"?>\n<CONSOLIDATED_LIST><ENTITIES>{records}</ENTITIES></CONSOLIDATED_LIST>\n'
+    head = '<?xml version="1.0" encoding="UTF-8"?>\n'
+    return f"{head}<CONSOLIDATED_LIST><ENTITIES>{records}</ENTITIES></CONSOLIDATED_LIST>\n"
 
 
 def test_a_listed_name_flags_the_producer_and_hides_its_offers_in_the_next_search(trade, reviewer, anon, tmp_path):
@@ -45,17 +48,26 @@ def test_a_listed_name_flags_the_producer_and_hides_its_offers_in_the_next_searc
 
     out = import_list(tmp_path, reviewer, un_list(("QDe.901", listed), ("QDe.902", "Someone Else Entirely")), "un.xml")
 
-    assert "2 entries in force" in out and "1 new red flag" in out
+    assert "2 entries in force" in out
+    assert "1 new red flag" in out
     assert listing_id not in search_ids(anon)  # the very next request
     flag = RedFlag.objects.get(organization=trade.producer.organization)
-    assert (flag.category_id, flag.severity, flag.status, flag.subject_kind) == ("sanctions_hit", "high", "open", "producer")
-    assert "QDe.901" in flag.facts and legal_name in flag.facts
+    assert (flag.category_id, flag.severity, flag.status, flag.subject_kind) == (
+        "sanctions_hit",
+        "high",
+        "open",
+        "producer",
+    )
+    assert "QDe.901" in flag.facts
+    assert legal_name in flag.facts
     screening = latest_screening(trade.producer.pk)
     assert screening is not None
     assert [(h["reference"], h["match"], h["role"]) for h in screening.hits] == [("QDe.901", "name", "organisation")]
-    assert screening.lists[0]["source"] == SOURCE and screening.lists[0]["entries"] == 2
+    assert screening.lists[0]["source"] == SOURCE
+    assert screening.lists[0]["entries"] == 2
     imported = AuditEvent.objects.get(action="diligence.sanctions.imported")
-    assert imported.data["flags_opened"] == 1 and imported.data["entries"] == 2
+    assert imported.data["flags_opened"] == 1
+    assert imported.data["entries"] == 2
 
 
 def test_the_next_import_does_not_flag_the_same_entry_again_and_a_closed_false_match_stays_closed(
@@ -114,8 +126,10 @@ def test_a_bad_file_names_its_line_and_the_list_in_force_stays(trade, reviewer, 
     with pytest.raises(CommandError) as caught:
         import_list(tmp_path, reviewer, text.replace("Oro Negro", legal_name), "bad.csv")
 
-    assert words in str(caught.value) and "Nothing was changed" in str(caught.value)
-    assert list(SanctionsList.objects.all()) == [in_force] and in_force.superseded_at is None
+    assert words in str(caught.value)
+    assert "Nothing was changed" in str(caught.value)
+    assert list(SanctionsList.objects.all()) == [in_force]
+    assert in_force.superseded_at is None
     assert (Screening.objects.count(), AuditEvent.objects.count()) == (screenings, events)
     assert not RedFlag.objects.exists()
     assert str(trade.listing.pk) in search_ids(anon)
@@ -129,3 +143,37 @@ def test_only_reviewers_and_staff_import(trade, producer_admin, tmp_path):
     with pytest.raises(CommandError, match="no active user"):
         call_command("import_sanctions", str(path), source=SOURCE, by="nobody@example.test")
     assert not SanctionsList.objects.exists()
+
+
+def test_a_beneficial_owner_on_the_list_flags_the_producer_and_hides_its_offers(
+    trade, reviewer, producer_admin, anon, tmp_path
+):
+    owners = {
+        "owners": [
+            {
+                "name": "Lucía Huamán Ccori",
+                "document_type": "DNI",
+                "document_number": "41234567",
+                "share_percent": "100",
+                "pep": False,
+            }
+        ],
+        "peps": [],
+    }
+    item = ok(upload(producer_admin, "OWNERS_DECL", attributes=json.dumps(owners)), 201)
+    ok(decide(reviewer, item["id"], "approve"))
+    listing_id = str(trade.listing.pk)
+    assert listing_id in search_ids(anon)
+
+    # Accents and case folded, the words in another order: the same person to the screening.
+    import_list(tmp_path, reviewer, HEADER + "QDi.77,individual,HUAMAN CCORI LUCIA,La Contadora,\n")
+
+    assert listing_id not in search_ids(anon)  # the next request that reads search
+    flag = RedFlag.objects.get(organization=trade.producer.organization)
+    assert (flag.category_id, flag.severity) == ("sanctions_hit", "high")
+    assert "an owner" in flag.facts
+    assert "QDi.77" in flag.facts
+    screening = latest_screening(trade.producer.pk)
+    assert str(screening.owners_evidence) == item["id"]
+    assert [(h["name"], h["role"], h["match"]) for h in screening.hits] == [("Lucía Huamán Ccori", "owner", "name")]
+    assert {c["role"] for c in screening.checked} == {"organisation", "owner"}
