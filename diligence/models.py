@@ -276,3 +276,56 @@ class SanctionsMatch(models.Model):
 
     def __str__(self) -> str:
         return f"{self.organization_id}: {self.source} {self.reference}"
+
+
+# --- The due-diligence pack: a buyer's request and the producer's consent ---------------------------
+class ConsentStatus(models.TextChoices):
+    REQUESTED = "requested", _("Requested")
+    GRANTED = "granted", _("Granted")
+    DECLINED = "declined", _("Declined")
+    REVOKED = "revoked", _("Revoked")
+
+
+# Requests still alive: a buyer asking again gets the same one back.
+ACTIVE_CONSENT = (ConsentStatus.REQUESTED, ConsentStatus.GRANTED)
+
+# move -> (statuses it may start from, status it leads to)
+CONSENT_TRANSITIONS: dict[str, tuple[tuple[str, ...], str]] = {
+    "grant": ((ConsentStatus.REQUESTED,), ConsentStatus.GRANTED),
+    "decline": ((ConsentStatus.REQUESTED,), ConsentStatus.DECLINED),
+    "revoke": ((ConsentStatus.GRANTED,), ConsentStatus.REVOKED),
+}
+
+
+class PackConsent(models.Model):
+    """A buyer's request to read a producer's due-diligence pack, and the producer's answer. It rests on a
+    basis, an open inquiry or a contract between the two (trade answers through PACK_BASIS): the one found at
+    request time is recorded here, and the basis is checked again at every read (a consent lapses with it)."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    buyer = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="pack_requests")
+    producer = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="pack_consents")
+    status = models.CharField(max_length=10, choices=ConsentStatus.choices, default=ConsentStatus.REQUESTED)
+    basis_kind = models.CharField(max_length=10)  # inquiry | contract (trade's ids: diligence comes before it)
+    basis_id = models.UUIDField()
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    requested_at = models.DateTimeField()
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    reason = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-requested_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["buyer", "producer"],
+                condition=Q(status__in=["requested", "granted"]),
+                name="pack_consent_one_active",
+            ),
+        ]
+        indexes = [models.Index(fields=["producer", "status"], name="pack_consent_producer_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.buyer_id} → {self.producer_id}: {self.status}"

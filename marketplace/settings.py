@@ -423,3 +423,9 @@ SITE_ADDED = "compliance.standing.site_added"  # a new site's verdict is stored 
 LOTS_UNDER_CONTRACT = "trade.selectors.lots_under_contract"
 LOT_BUYER = "trade.selectors.lot_buyer"
 FORWARD_COMMITMENTS = "trade.selectors.forward_commitments"
+# The due-diligence pack (diligence, before trade): what allows a buyer to read a producer's pack (an open
+# inquiry or a contract that still ties them), and which of the producer's lots it shows.
+PACK_BASIS = "trade.selectors.diligence_basis"
+PACK_LOTS = "trade.selectors.pack_lots"
+# How long a signed link to a file of the pack works (seconds).
+PACK_FILE_LINK_SECONDS = env_int("PACK_FILE_LINK_SECONDS", 600)
