@@ -15,7 +15,6 @@ from django.http import HttpResponse
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django_filters.rest_framework import DjangoFilterBackend
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
@@ -213,7 +212,7 @@ class ProducerPackPdfView(APIView):
     permission_classes = [ActsForOrganization]
 
     @extend_schema(
-        responses={200: OpenApiResponse(OpenApiTypes.BINARY, description="The pack as a PDF (application/pdf).")},
+        responses={200: OpenApiResponse(description="The pack as a PDF (application/pdf), as an attachment.")},
         operation_id="producers_pack_pdf_retrieve",
     )
     def get(self, request: Request, producer_pk: str) -> HttpResponse:
