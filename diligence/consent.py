@@ -28,6 +28,7 @@ from core.errors import Conflict, NotFound, PermissionDenied
 from core.extensions import provider
 from diligence.models import ACTIVE_CONSENT, CONSENT_TRANSITIONS, ConsentStatus, PackConsent
 from notifications.services import notify
+from producers.selectors import producer_get
 
 
 def basis_of(buyer_id: Any, producer_id: Any) -> dict[str, Any] | None:
@@ -88,6 +89,7 @@ def require_buyer_member(actor: Actor) -> None:
 def pack_request(*, actor: Actor, producer_id: Any) -> tuple[PackConsent, bool]:
     """Ask the producer for its pack. Returns (the request, whether it was created): a request already pending
     or granted is returned as it is. No open inquiry or contract with the producer: 404."""
+    producer_get(actor=actor, producer_id=producer_id)  # a producer the caller may not see: 404 first
     require_buyer_member(actor)
     producer = Organization.objects.filter(pk=producer_id, kind=Organization.Kind.PRODUCER).first()
     basis = basis_of(actor.organization_id, producer_id) if producer is not None else None
