@@ -91,6 +91,7 @@ def pack_request(*, actor: Actor, producer_id: Any) -> tuple[PackConsent, bool]:
     or granted is returned as it is. No open inquiry or contract with the producer: 404."""
     producer_get(actor=actor, producer_id=producer_id)  # a producer the caller may not see: 404 first
     require_buyer_member(actor)
+    assert actor.organization_id is not None  # a buyer's member acts for it
     producer = Organization.objects.filter(pk=producer_id, kind=Organization.Kind.PRODUCER).first()
     basis = basis_of(actor.organization_id, producer_id) if producer is not None else None
     if producer is None or basis is None:

@@ -157,7 +157,8 @@ def evidence_in_pack(producer: Producer, sites: list[Site], today: dt.date) -> l
     )
     facts = [fact(item) for item in items]
     counted: set[Any] = set()
-    for site_id in [site.pk for site in sites] or [None]:
+    origins: list[Any] = [site.pk for site in sites] or [None]  # no site: the items that are not site-specific
+    for site_id in origins:
         counted.update(f.id for f in facts_for_site(facts, site_id))
     return [item for item in items if item.pk in counted]
 

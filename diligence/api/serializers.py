@@ -261,7 +261,7 @@ class _PackPep(serializers.Serializer):
 
 
 class _PackOwners(serializers.Serializer):
-    source = CharField(help_text="declaration, or individual_miner (the miner herself).")
+    source = CharField(help_text="declaration, or individual_miner (the miner herself).")  # type: ignore[assignment]
     evidence = serializers.UUIDField(allow_null=True)
     valid_until = serializers.DateField(allow_null=True)
     owners = _PackOwner(many=True)
