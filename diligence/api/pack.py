@@ -246,7 +246,9 @@ class PackFileView(APIView):
         consent = PackConsent.objects.filter(pk=consent_id, buyer_id=actor.organization_id).first()
         if consent is None:
             raise NotFound()
-        _consent_for_reader(actor, consent.producer_id)
+        in_force, _basis = _consent_for_reader(actor, consent.producer_id)
+        if in_force.pk != consent.pk:  # revoked since, even if granted again: the old links stay dead
+            raise NotFound()
         file = (
             EvidenceFile.objects.select_related("evidence")
             .filter(

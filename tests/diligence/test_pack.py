@@ -188,6 +188,10 @@ def test_a_revoked_consent_closes_the_pack_and_its_links(trade, asked, buyer, pr
     # Asking again after a revoke is a new request.
     again = ok(request_pack(buyer, trade.producer.pk), 201)
     assert again["id"] != consent["id"]
+    # Granted again: the pack is back, but the links given under the revoked consent stay dead.
+    ok(producer_admin.post(f"{REQUESTS}{again['id']}/grant/"))
+    ok(buyer.get(pack_url(trade.producer.pk)))
+    assert_problem(buyer.get(link), 404, "not_found")
 
 
 def test_the_link_expires_after_ten_minutes(trade, asked, buyer, producer_admin, reviewer, monkeypatch):
