@@ -36,6 +36,9 @@ SENT: dict[str, tuple[str, ...]] = {
     # diligence/services.py
     "red_flag_opened": ("subject", "category_es", "category_en", "severity", "effect"),
     "red_flag_answered": ("organization", "subject", "category_es", "category_en"),
+    # diligence/consent.py
+    "pack_requested": ("buyer",),
+    "pack_answered": ("producer", "status"),
     # listings/services.py
     "sourcing_match": ("request", "listing", "producer"),
     # trade/services.py, trade/notices.py, trade/deposits.py
