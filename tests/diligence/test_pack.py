@@ -19,8 +19,10 @@ from core import clock
 from diligence.models import PackConsent
 from diligence.pack import canonical
 from listings.models import ListingLot
+from notifications.models import Notification
 from provenance.models import Lot
 from tests.compliance.helpers import decide, pdf_upload, upload
+from tests.contract.test_response_shapes import assert_conforms
 from tests.diligence.helpers import ok, open_flag
 from tests.diligence.test_sanctions_screening import HEADER, import_list
 from tests.problems import assert_problem
@@ -105,7 +107,11 @@ def test_the_journey_request_grant_read_download_pdf(trade, asked, buyer, produc
     assert ok(buyer.get(f"{REQUESTS}?status=granted"))["results"][0]["status"] == "granted"
     assert ok(request_pack(buyer, producer_id))["status"] == "granted"  # asking again: the same, granted
 
+    assert Notification.objects.filter(kind="pack_requested", recipient=producer_admin.user).count() == 1
+    assert Notification.objects.filter(kind="pack_answered", recipient=buyer.user).count() == 1
+
     pack = ok(buyer.get(pack_url(producer_id)))
+    assert_conforms(pack, "get", "/api/v1/producers/{producer_pk}/pack/")  # every section, as documented
     # The identity, owners and PEPs, the screening.
     assert pack["producer"]["legal_name"] == trade.producer.organization.legal_name
     assert pack["producer"]["ruc"] == trade.producer.ruc
