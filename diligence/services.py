@@ -208,7 +208,11 @@ def flag_open(
 
 
 def _locked(flag: RedFlag) -> RedFlag:
-    return RedFlag.objects.select_for_update().select_related("organization", "site", "lot", "category").get(pk=flag.pk)
+    return (
+        RedFlag.objects.select_for_update(of=("self",))
+        .select_related("organization", "site", "lot", "category")
+        .get(pk=flag.pk)
+    )
 
 
 @transaction.atomic
