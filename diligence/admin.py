@@ -6,7 +6,15 @@ from __future__ import annotations
 from django.contrib import admin
 
 from audit.admin_mixins import AuditedAdmin, ReadOnlyAdmin
-from diligence.models import RedFlag, RedFlagAnswer, RedFlagAttachment, RedFlagCategory
+from diligence.models import (
+    RedFlag,
+    RedFlagAnswer,
+    RedFlagAttachment,
+    RedFlagCategory,
+    SanctionsList,
+    SanctionsMatch,
+    Screening,
+)
 
 
 class AnswerInline(ReadOnlyAdmin, admin.TabularInline):
@@ -32,3 +40,22 @@ class RedFlagAdmin(ReadOnlyAdmin, admin.ModelAdmin):
 @admin.register(RedFlagCategory)
 class RedFlagCategoryAdmin(AuditedAdmin):
     list_display = ["code", "name_en", "source", "position"]
+
+
+# Sanctions lists change only by `manage.py import_sanctions` (whole file, audited, everyone screened again).
+@admin.register(SanctionsList)
+class SanctionsListAdmin(ReadOnlyAdmin, admin.ModelAdmin):
+    list_display = ["source", "list_format", "entries_count", "imported_at", "superseded_at", "imported_by"]
+    list_filter = ["source", "list_format"]
+    readonly_fields = ["file_sha256", "file_name"]
+
+
+@admin.register(Screening)
+class ScreeningAdmin(ReadOnlyAdmin, admin.ModelAdmin):
+    list_display = ["organization", "screened_at"]
+    search_fields = ["organization__legal_name"]
+
+
+@admin.register(SanctionsMatch)
+class SanctionsMatchAdmin(ReadOnlyAdmin, admin.ModelAdmin):
+    list_display = ["organization", "source", "reference", "flag", "first_seen_at"]

@@ -169,3 +169,163 @@ class RedFlagAttachment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.flag_id}/{self.position}"
+
+
+# --- Sanctions lists and screening ---------------------------------------------------------------------
+class SanctionsList(models.Model):
+    """One import of a consolidated sanctions list (diligence/sanctions.py reads the file). The latest import of
+    each source is the one in force; the earlier ones stay, superseded, so a screening can always say which list
+    it was made against."""
+
+    class Format(models.TextChoices):
+        UN_XML = "un-xml", _("UN Security Council consolidated list (XML)")
+        CSV = "csv", _("CSV: reference, kind, name, aliases, documents")
+
+    source = models.CharField(max_length=120)  # "UN Security Council consolidated list"
+    list_format = models.CharField(max_length=10, choices=Format.choices)
+    file_name = models.CharField(max_length=200)
+    file_sha256 = models.CharField(max_length=64)
+    entries_count = models.PositiveIntegerField()
+    imported_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    imported_at = models.DateTimeField()
+    superseded_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["source", "-imported_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["source"], condition=Q(superseded_at__isnull=True), name="sanctions_list_one_in_force"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.source} ({self.imported_at:%Y-%m-%d}, {self.entries_count} entries)"
+
+
+class SanctionsEntry(models.Model):
+    """A person or entity on a list, as the file names it, with the line it was read from."""
+
+    sanctions_list = models.ForeignKey(SanctionsList, on_delete=models.CASCADE, related_name="entries")
+    reference = models.CharField(max_length=80)
+    kind = models.CharField(max_length=10)  # individual | entity
+    name = models.CharField(max_length=300)
+    aliases = models.JSONField(default=list)
+    documents = models.JSONField(default=list)
+    line = models.PositiveIntegerField()
+
+    class Meta:
+        ordering = ["sanctions_list", "line"]
+        constraints = [
+            models.UniqueConstraint(fields=["sanctions_list", "reference"], name="sanctions_entry_reference_once")
+        ]
+        verbose_name_plural = "sanctions entries"
+
+    def __str__(self) -> str:
+        return f"{self.reference} {self.name}"
+
+
+class SanctionsKey(models.Model):
+    """What an entry is matched by: each of its names (diligence.sanctions.name_key) and document numbers."""
+
+    entry = models.ForeignKey(SanctionsEntry, on_delete=models.CASCADE, related_name="keys")
+    kind = models.CharField(max_length=10)  # name | document
+    key = models.CharField(max_length=400)
+
+    class Meta:
+        indexes = [models.Index(fields=["kind", "key"], name="sanctions_key_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.kind}:{self.key}"
+
+
+class Screening(models.Model):
+    """One screening of an organisation against the lists in force: which lists, which names were checked
+    (the organisation's, its confirmed owners' and declared politically exposed persons'), and the hits. Kept,
+    never edited: the due-diligence pack shows the latest, with the lists it was made against."""
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="screenings")
+    screened_at = models.DateTimeField()
+    lists = models.JSONField(default=list)  # [{"id", "source", "sha256", "imported_at", "entries"}]
+    checked = models.JSONField(default=list)  # [{"name", "role", "document"}]
+    hits = models.JSONField(default=list)  # [{"name", "role", "match", "source", "reference", "entry", "flag"}]
+    owners_evidence = models.UUIDField(null=True, blank=True)  # the owners declaration the names came from
+
+    class Meta:
+        ordering = ["-screened_at", "-id"]
+        indexes = [models.Index(fields=["organization", "-screened_at"], name="screening_org_latest_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.organization_id} at {self.screened_at:%Y-%m-%d %H:%M}: {len(self.hits)} hits"
+
+
+class SanctionsMatch(models.Model):
+    """A hit that opened a red flag: one per organisation and listed reference, so a screening after the next
+    import does not open the same flag again, and a flag a reviewer closed as a false match stays closed."""
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="sanctions_matches")
+    source = models.CharField(max_length=120)
+    reference = models.CharField(max_length=80)
+    flag = models.ForeignKey(RedFlag, on_delete=models.PROTECT, related_name="+")
+    first_seen_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "source", "reference"], name="sanctions_match_once")
+        ]
+        verbose_name_plural = "sanctions matches"
+
+    def __str__(self) -> str:
+        return f"{self.organization_id}: {self.source} {self.reference}"
+
+
+# --- The due-diligence pack: a buyer's request and the producer's consent ---------------------------
+class ConsentStatus(models.TextChoices):
+    REQUESTED = "requested", _("Requested")
+    GRANTED = "granted", _("Granted")
+    DECLINED = "declined", _("Declined")
+    REVOKED = "revoked", _("Revoked")
+
+
+# Requests still alive: a buyer asking again gets the same one back.
+ACTIVE_CONSENT = (ConsentStatus.REQUESTED, ConsentStatus.GRANTED)
+
+# move -> (statuses it may start from, status it leads to)
+CONSENT_TRANSITIONS: dict[str, tuple[tuple[str, ...], str]] = {
+    "grant": ((ConsentStatus.REQUESTED,), ConsentStatus.GRANTED),
+    "decline": ((ConsentStatus.REQUESTED,), ConsentStatus.DECLINED),
+    "revoke": ((ConsentStatus.GRANTED,), ConsentStatus.REVOKED),
+}
+
+
+class PackConsent(models.Model):
+    """A buyer's request to read a producer's due-diligence pack, and the producer's answer. It rests on a
+    basis, an open inquiry or a contract between the two (trade answers through PACK_BASIS): the one found at
+    request time is recorded here, and the basis is checked again at every read (a consent lapses with it)."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    buyer = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="pack_requests")
+    producer = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="pack_consents")
+    status = models.CharField(max_length=10, choices=ConsentStatus.choices, default=ConsentStatus.REQUESTED)
+    basis_kind = models.CharField(max_length=10)  # inquiry | contract (trade's ids: diligence comes before it)
+    basis_id = models.UUIDField()
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    requested_at = models.DateTimeField()
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    reason = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-requested_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["buyer", "producer"],
+                condition=Q(status__in=["requested", "granted"]),
+                name="pack_consent_one_active",
+            ),
+        ]
+        indexes = [models.Index(fields=["producer", "status"], name="pack_consent_producer_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.buyer_id} → {self.producer_id}: {self.status}"

@@ -25,3 +25,17 @@ register(
     title=_("%(organization)s answered a red flag"),
     body=_("%(organization)s answered the red flag %(category)s on %(subject)s."),
 )
+register(
+    "pack_requested",
+    title=_("%(buyer)s asks for your due-diligence pack"),
+    body=_(
+        "%(buyer)s asks to read your due-diligence pack: your legal identity, owners, approved evidence, sites, "
+        "lots and red flags. Grant or decline it in your account; you can revoke it later."
+    ),
+)
+register(
+    "pack_answered",
+    title=_("%(producer)s answered your request for its pack"),
+    body=_("%(producer)s %(status)s your request to read its due-diligence pack."),
+    labels={"status": {"granted": _("granted"), "declined": _("declined"), "revoked": _("revoked")}},
+)

@@ -430,3 +430,9 @@ FORWARD_COMMITMENTS = "trade.selectors.forward_commitments"
 # Trade tells both parties of the contracts whose accepted compliance snapshot names an evidence item that a
 # reviewer revoked or a newer item superseded (compliance, before trade, calls it in the same transaction).
 EVIDENCE_WITHDRAWN = "trade.snapshots.evidence_withdrawn"
+# The due-diligence pack (diligence, before trade): what allows a buyer to read a producer's pack (an open
+# inquiry or a contract that still ties them), and which of the producer's lots it shows.
+PACK_BASIS = "trade.selectors.diligence_basis"
+PACK_LOTS = "trade.selectors.pack_lots"
+# How long a signed link to a file of the pack works (seconds).
+PACK_FILE_LINK_SECONDS = env_int("PACK_FILE_LINK_SECONDS", 600)

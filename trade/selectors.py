@@ -14,6 +14,7 @@ from django.db.models import Prefetch, Q, QuerySet, Sum
 
 from core.actor import Actor
 from core.errors import NotFound
+from listings.models import ListingLot
 from provenance.models import Lot
 from provenance.selectors import lot_relations
 from trade.deliveries import LIVE_STATES
@@ -140,3 +141,40 @@ def forward_commitments(site_ids: Any) -> dict[tuple[Any, dt.date], Decimal]:
                 Decimal("0.001")
             )
     return dict(committed)
+
+
+# A contract that still ties the two parties: under negotiation, signed, delivered or completed.
+PACK_CONTRACT_STATES = (ContractState.NEGOTIATING, *LIVE_STATES)
+
+
+def diligence_basis(buyer_organization_id: Any, producer_id: Any) -> dict[str, Any] | None:
+    """What allows a buyer to ask for (and keep reading) a producer's due-diligence pack: a contract between
+    them that still ties them (negotiating, signed, delivered or completed), else an open inquiry; None when
+    neither. Named by the PACK_BASIS setting (diligence, before trade). At most two queries."""
+    contract = (
+        Contract.objects.filter(buyer_id=buyer_organization_id, producer_id=producer_id, state__in=PACK_CONTRACT_STATES)
+        .order_by("-created_at", "id")
+        .values_list("pk", flat=True)
+        .first()
+    )
+    if contract is not None:
+        return {"kind": "contract", "id": contract}
+    inquiry = (
+        Inquiry.objects.filter(buyer_id=buyer_organization_id, producer_id=producer_id, state=Inquiry.State.OPEN)
+        .order_by("-created_at", "id")
+        .values_list("pk", flat=True)
+        .first()
+    )
+    return {"kind": "inquiry", "id": inquiry} if inquiry is not None else None
+
+
+def pack_lots(buyer_organization_id: Any, producer_id: Any) -> list[Any]:
+    """The ids of the producer's lots that the buyer's pack shows: those a published or paused listing offers
+    (live), and those a contract with this buyer delivers (not released). Named by the PACK_LOTS setting."""
+    listed = ListingLot.objects.filter(
+        lot__producer_id=producer_id, live=True, listing__status__in=("published", "paused")
+    ).values_list("lot_id", flat=True)
+    contracted = ContractLot.objects.filter(
+        lot__producer_id=producer_id, released=False, contract__buyer_id=buyer_organization_id
+    ).values_list("lot_id", flat=True)
+    return sorted({*listed, *contracted}, key=str)

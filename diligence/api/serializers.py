@@ -11,6 +11,7 @@ from core.serializers import CharField, ModelSerializer, ReasonField
 from diligence.models import (
     FACTS_MAX_LENGTH,
     TEXT_MAX_LENGTH,
+    PackConsent,
     RedFlag,
     RedFlagAnswer,
     RedFlagAttachment,
@@ -173,3 +174,252 @@ class RedFlagAnswerFormSerializer(RedFlagAnswerInputSerializer):
 
 class RedFlagAttachmentInputSerializer(serializers.Serializer):
     file = serializers.FileField(allow_empty_file=True, help_text="A PDF or an image.")
+
+
+# --- The due-diligence pack --------------------------------------------------------------------------
+class PackConsentSerializer(ModelSerializer):
+    buyer_name = CharField(source="buyer.legal_name", read_only=True)
+    producer_name = CharField(source="producer.legal_name", read_only=True)
+    requested_by_name = CharField(source="requested_by.full_name", read_only=True)
+    decided_by_name = CharField(source="decided_by.full_name", read_only=True, allow_null=True, default=None)
+    basis_kind = serializers.ChoiceField(
+        choices=[("inquiry", "inquiry"), ("contract", "contract")],
+        read_only=True,
+        help_text="What allowed the request: an open inquiry or a contract between the two.",
+    )
+    pack = serializers.SerializerMethodField(help_text="Where the buyer reads the pack once it is granted.")
+
+    class Meta:
+        model = PackConsent
+        fields = [
+            "id",
+            "buyer",
+            "buyer_name",
+            "producer",
+            "producer_name",
+            "status",
+            "basis_kind",
+            "basis_id",
+            "requested_by",
+            "requested_by_name",
+            "requested_at",
+            "decided_by",
+            "decided_by_name",
+            "decided_at",
+            "reason",
+            "pack",
+        ]
+        read_only_fields = fields
+
+    def get_pack(self, obj: PackConsent) -> str:
+        return f"/api/v1/producers/{obj.producer_id}/pack/"
+
+
+class PackDeclineSerializer(serializers.Serializer):
+    reason = ReasonField(message=_("Say why you decline: the buyer will read it."))
+
+
+class PackRevokeSerializer(serializers.Serializer):
+    reason = CharField(max_length=2000, required=False, allow_blank=True, help_text="Optional: the buyer reads it.")
+
+
+# The pack's sections, for the schema: the view answers the dict that diligence.pack builds.
+class _PackConsentPart(serializers.Serializer):
+    id = serializers.UUIDField()
+    buyer = serializers.UUIDField()
+    buyer_name = CharField()
+    granted_at = serializers.DateTimeField(allow_null=True)
+    basis = serializers.DictField(help_text="`kind` (inquiry or contract) and `id`.")
+
+
+class _PackProducer(serializers.Serializer):
+    id = serializers.UUIDField()
+    legal_name = CharField()
+    legal_kind = CharField()
+    legal_category = CharField()
+    ruc = CharField()
+    dni = CharField()
+    reinfo_code = CharField()
+    district = CharField()
+    country = CharField()
+    verification_status = CharField()
+    verified_at = serializers.DateTimeField(allow_null=True)
+
+
+class _PackOwner(serializers.Serializer):
+    name = CharField()
+    document_type = CharField()
+    document_number = CharField()
+    share_percent = CharField()
+    pep = serializers.BooleanField(allow_null=True)
+
+
+class _PackPep(serializers.Serializer):
+    name = CharField()
+    position = CharField()
+    relation = CharField()
+
+
+class _PackOwners(serializers.Serializer):
+    source = CharField(help_text="declaration, or individual_miner (the miner herself).")  # type: ignore[assignment]
+    evidence = serializers.UUIDField(allow_null=True)
+    valid_until = serializers.DateField(allow_null=True)
+    owners = _PackOwner(many=True)
+    peps = _PackPep(many=True)
+
+
+class _PackScreening(serializers.Serializer):
+    screened_at = serializers.DateTimeField()
+    lists = serializers.ListField(child=serializers.DictField(), help_text="source, sha256, imported_at, entries.")
+    hits = serializers.ListField(child=serializers.DictField())
+
+
+class _PackFile(serializers.Serializer):
+    id = serializers.IntegerField()
+    position = serializers.IntegerField()
+    original_name = CharField()
+    content_type = CharField()
+    size = serializers.IntegerField()
+    sha256 = CharField()
+    download = CharField(help_text="A signed link, valid for PACK_FILE_LINK_SECONDS (10 minutes by default).")
+
+
+class _PackEvidence(serializers.Serializer):
+    id = serializers.UUIDField()
+    type = CharField()
+    type_name_es = CharField()
+    type_name_en = CharField()
+    site = serializers.UUIDField(allow_null=True)
+    issuer = CharField()
+    document_number = CharField()
+    issue_date = serializers.DateField()
+    expiry_date = serializers.DateField(allow_null=True)
+    valid_until = serializers.DateField(allow_null=True)
+    reviewer = CharField(allow_null=True)
+    decided_at = serializers.DateTimeField(allow_null=True)
+    files = _PackFile(many=True)
+
+
+class _PackSite(serializers.Serializer):
+    id = serializers.UUIDField()
+    name = CharField()
+    concession_code = CharField()
+    district = CharField()
+    status = CharField()
+    geometry = serializers.JSONField(help_text="GeoJSON, WGS84, exact.")
+    area_hectares = CharField(allow_null=True)
+
+
+class _PackLotSource(serializers.Serializer):
+    site = serializers.UUIDField()
+    site_name = CharField()
+    month = CharField()
+    grams = CharField()
+
+
+class _PackAssay(serializers.Serializer):
+    position = serializers.IntegerField()
+    laboratory = CharField()
+    method = CharField()
+    au_per_mille = CharField()
+    certificate_number = CharField()
+    assayed_on = serializers.DateField()
+    sha256 = CharField(allow_null=True)
+    size = serializers.IntegerField(allow_null=True)
+
+
+class _PackCustody(serializers.Serializer):
+    seq = serializers.IntegerField()
+    kind = CharField()
+    occurred_at = serializers.DateTimeField()
+    place = CharField()
+    organization = CharField()
+    seal_number = CharField()
+    sha256 = CharField(allow_null=True)
+
+
+class _PackLot(serializers.Serializer):
+    id = serializers.UUIDField()
+    code = CharField()
+    form = CharField()
+    gross_grams = CharField()
+    declared_fineness = CharField()
+    fine_grams = CharField()
+    production_from = serializers.DateField()
+    production_to = serializers.DateField()
+    processing_methods = serializers.ListField(child=CharField())
+    seal_number = CharField()
+    sources = _PackLotSource(many=True)
+    assays = _PackAssay(many=True)
+    custody = _PackCustody(many=True)
+
+
+class _PackBalanceRow(serializers.Serializer):
+    site = serializers.UUIDField()
+    site_name = CharField()
+    month = CharField()
+    declared_grams = CharField()
+    used_grams = CharField()
+    committed_forward_grams = CharField()
+    left_grams = CharField()
+
+
+class _PackMassBalance(serializers.Serializer):
+    tolerance_bp = serializers.IntegerField()
+    rows = _PackBalanceRow(many=True)
+
+
+class _PackAnswer(serializers.Serializer):
+    text = CharField()
+    answered_by_name = CharField(allow_null=True)
+    answered_at = serializers.DateTimeField()
+
+
+class _PackAttachment(serializers.Serializer):
+    original_name = CharField()
+    size = serializers.IntegerField()
+    sha256 = CharField()
+
+
+class _PackFlag(serializers.Serializer):
+    id = serializers.UUIDField()
+    subject_kind = CharField()
+    site = CharField(allow_null=True, help_text="The site's name, for a site flag.")
+    lot = CharField(allow_null=True, help_text="The lot's code, for a lot flag.")
+    category = CharField()
+    category_name_en = CharField()
+    category_name_es = CharField()
+    severity = CharField()
+    status = CharField()
+    facts = CharField()
+    opened_at = serializers.DateTimeField()
+    closed_at = serializers.DateTimeField(allow_null=True)
+    close_reason = CharField(allow_null=True)
+    answers = _PackAnswer(many=True)
+    attachments = _PackAttachment(many=True)
+
+
+class _PackPolicy(serializers.Serializer):
+    subject = CharField()
+    version = serializers.IntegerField()
+    effective_from = serializers.DateField()
+    requirements = serializers.ListField(child=CharField())
+
+
+class PackSerializer(serializers.Serializer):
+    consent = _PackConsentPart()
+    as_of = serializers.DateField(help_text="The day (America/Lima) the evidence is judged valid on.")
+    producer = _PackProducer()
+    owners = _PackOwners(allow_null=True)
+    screening = _PackScreening(allow_null=True)
+    evidence = _PackEvidence(many=True)
+    sites = _PackSite(many=True)
+    lots = _PackLot(many=True)
+    mass_balance = _PackMassBalance()
+    red_flags = _PackFlag(many=True)
+    policy = _PackPolicy()
+    generated_at = serializers.DateTimeField()
+    sha256 = CharField(
+        help_text="SHA-256 of the canonical JSON (sorted keys, no spaces, UTF-8) of the content: every key but "
+        "`generated_at`, `sha256` and the files' `download` links."
+    )

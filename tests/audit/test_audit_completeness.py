@@ -160,6 +160,15 @@ def red_flag(w: World) -> str:
     return str(ok(w.actors["reviewer"].post("/api/v1/red-flags/", red_flag_body(w), format="json"), 201)["id"])
 
 
+def pack_request(w: World, grant: bool = False) -> str:
+    """The buyer's request for coop's pack, on an inquiry; granted by coop's admin when `grant`."""
+    inquiry(w)
+    consent = ok(w.actors["buyer_admin"].post(f"/api/v1/producers/{w.producer.pk}/pack-requests/"), 201)["id"]
+    if grant:
+        ok(w.actors["producer_admin"].post(f"/api/v1/pack-requests/{consent}/grant/"))
+    return str(consent)
+
+
 def kyc_uploaded(w: World, approved: bool = False) -> None:
     for code in ("KYC_COMPANY_REG", "KYC_UBO", "KYC_SANCTIONS", "KYC_DD_POLICY"):
         evidence_id = submitted_evidence(w, code, role="buyer_admin")
@@ -531,6 +540,18 @@ WRITES: dict[tuple[str, str], Write] = {
     ("POST", "/api/v1/red-flags/{id}/attachments/"): Write(
         "reviewer", ("diligence.red_flag.attachment_added",), arrange=lambda w: {"id": red_flag(w)}, status=201,
         multipart=True, body=lambda w: {"file": pdf_upload("mapa.pdf")}),
+    # --- the due-diligence pack: the buyer asks (it has an inquiry with coop), coop's admin answers.
+    ("POST", "/api/v1/producers/{producer_pk}/pack-requests/"): Write(
+        "buyer_member", ("diligence.pack_consent.requested",), status=201,
+        arrange=lambda w: (inquiry(w), {"producer_pk": w.producer.pk})[1], target=lambda w, p, body: body["id"]),
+    ("POST", "/api/v1/pack-requests/{id}/grant/"): Write(
+        "producer_admin", ("diligence.pack_consent.granted",), arrange=lambda w: {"id": pack_request(w)}),
+    ("POST", "/api/v1/pack-requests/{id}/decline/"): Write(
+        "producer_admin", ("diligence.pack_consent.declined",), arrange=lambda w: {"id": pack_request(w)},
+        body=reason("Solo con contrato firmado.")),
+    ("POST", "/api/v1/pack-requests/{id}/revoke/"): Write(
+        "producer_admin", ("diligence.pack_consent.revoked",),
+        arrange=lambda w: {"id": pack_request(w, grant=True)}, body=lambda w: {}),
     # --- listings and sourcing requests.
     ("POST", "/api/v1/listings/"): Write("producer_admin", ("listings.listing.created",), body=offer, status=201),
     ("PATCH", LISTING): Write(

@@ -39,7 +39,8 @@ from audit.services import audit_record
 from compliance.models import Evidence, EvidenceDecision, EvidenceFile
 from core import clock
 from core.uploads import check_upload, store
-from diligence.models import RedFlag, RedFlagAnswer, RedFlagAttachment
+from diligence.models import PackConsent, RedFlag, RedFlagAnswer, RedFlagAttachment
+from diligence.pack import file_link
 from listings.models import Listing, ListingLot, ListingPhoto, SourcingRequest
 from listings.photos import reencode, store_photo
 from marketplace.demo_files import make_test_image, make_test_pdf
@@ -140,6 +141,13 @@ RED_FLAG_CLOSE = "/api/v1/red-flags/{id}/close/"
 RED_FLAG_ANSWERS = "/api/v1/red-flags/{id}/answers/"
 RED_FLAG_ATTACHMENTS = "/api/v1/red-flags/{id}/attachments/"
 RED_FLAG_ATTACHMENT = "/api/v1/red-flags/{id}/attachments/{position}/"
+PACK_REQUEST = "/api/v1/producers/{producer_pk}/pack-requests/"
+PACK = "/api/v1/producers/{producer_pk}/pack/"
+PACK_PDF = "/api/v1/producers/{producer_pk}/pack.pdf"
+PACK_GRANT = "/api/v1/pack-requests/{id}/grant/"
+PACK_DECLINE = "/api/v1/pack-requests/{id}/decline/"
+PACK_REVOKE = "/api/v1/pack-requests/{id}/revoke/"
+PACK_FILE = "/api/v1/pack-files/{token}/"
 
 # Expected status per role, in the order of ROLES. Notes on the rows that are not obvious:
 # - sign-up, login and invitation acceptance ignore any token: `{}` is a 400 for everybody.
@@ -206,6 +214,15 @@ RED_FLAG_ATTACHMENT = "/api/v1/red-flags/{id}/attachments/{position}/"
 # - recording and closing are the reviewers' (`{}` is a 400 for them): coop's people get 403, before the body.
 # - answering is coop's members' (`{}` is a 400 for them): reviewers and staff get 403; files are added by both.
 # - the categories are public.
+# The due-diligence pack (home: coop's consent, granted to the buyer's refiner on its open inquiry; the pack file
+# is coop's evidence file, approved for the occasion, through a link signed for that consent):
+# - a buyer's members ask (the buyer has the inquiry: 201); a producer, reviewers and staff 403 (not a buyer).
+# - everybody lists the requests they may see (their own, addressed to them, or all for the network).
+# - only coop's admin grants, declines and revokes: the buyer's people, who see the request, and coop's plain
+#   member get 403; reviewers and staff too (the consent is the producer's). Granting a granted consent and
+#   revoking without a reason are 200; declining needs a reason (`{}` is 400).
+# - the pack, its PDF and the file link are the buyer's with the consent: everybody else 404 (not 403: the
+#   producer is not theirs to read).
 # fmt: off
 MATRIX: dict[tuple[str, str], tuple[int, ...]] = {
     #                                                   anon buyA buyM proA proM  rev staff
@@ -341,6 +358,15 @@ MATRIX: dict[tuple[str, str], tuple[int, ...]] = {
     ("POST",   RED_FLAG_ATTACHMENTS):                  (401, 404, 404, 400, 400, 400, 400),
     ("GET",    RED_FLAG_ATTACHMENT):                   (401, 404, 404, 200, 200, 200, 200),
     ("GET",    "/api/v1/red-flag-categories/"):        (200, 200, 200, 200, 200, 200, 200),
+    #                                                   anon buyA buyM proA proM  rev staff
+    ("POST",   PACK_REQUEST):                          (401, 200, 200, 403, 403, 403, 403),
+    ("GET",    "/api/v1/pack-requests/"):              (401, 200, 200, 200, 200, 200, 200),
+    ("POST",   PACK_GRANT):                            (401, 403, 403, 200, 403, 403, 403),
+    ("POST",   PACK_DECLINE):                          (401, 403, 403, 400, 403, 403, 403),
+    ("POST",   PACK_REVOKE):                           (401, 403, 403, 200, 403, 403, 403),
+    ("GET",    PACK):                                  (401, 200, 200, 404, 404, 404, 404),
+    ("GET",    PACK_PDF):                              (401, 200, 200, 404, 404, 404, 404),
+    ("GET",    PACK_FILE):                             (401, 200, 200, 404, 404, 404, 404),
 }
 # fmt: on
 
@@ -388,6 +414,7 @@ class World:
     deposit: Deposit  # on that contract, waiting for payment, with no PaymentIntent
     lot: Lot  # coop's, from its site, with one fire assay (a real PDF at position 1)
     red_flag: RedFlag  # a reviewer's medium flag on coop's site, answered by coop's admin, one PDF at position 1
+    pack_consent: PackConsent  # coop's consent, granted to the buyer's refiner on its open inquiry
 
     @property
     def coop_admin(self) -> User:
@@ -571,6 +598,17 @@ def world(
     # that the answer has keys to check (the contract itself is still negotiating).
     ContractLot.objects.create(contract=contract, lot=lot, named_by=producer_admin.user, named_at=timezone.now())
     red_flag = add_red_flag(site, reviewer.user, producer_admin.user)
+    pack_consent = PackConsent.objects.create(
+        buyer=buyer.organization,
+        producer=coop,
+        status="granted",
+        basis_kind="inquiry",
+        basis_id=inquiry.pk,
+        requested_by=buyer.user,
+        requested_at=timezone.now(),
+        decided_by=producer_admin.user,
+        decided_at=timezone.now(),
+    )
     return World(
         actors=actors,
         other_producer=other_producer,
@@ -592,6 +630,7 @@ def world(
         deposit=deposit,
         lot=lot,
         red_flag=red_flag,
+        pack_consent=pack_consent,
     )
 
 
@@ -768,7 +807,20 @@ HOME: dict[str, Callable[[World, User], dict[str, Any]]] = {
         for path in (RED_FLAG, RED_FLAG_CLOSE, RED_FLAG_ANSWERS, RED_FLAG_ATTACHMENTS)
     },
     RED_FLAG_ATTACHMENT: lambda world, owner: {"id": world.red_flag.pk, "position": 1},
+    **{path: lambda world, owner: {"producer_pk": world.producer.pk} for path in (PACK_REQUEST, PACK, PACK_PDF)},
+    **{path: lambda world, owner: {"id": world.pack_consent.pk} for path in (PACK_GRANT, PACK_DECLINE, PACK_REVOKE)},
+    PACK_FILE: lambda world, owner: {"token": pack_file_token(world)},
 }
+
+
+def pack_file_token(world: World) -> str:
+    """A signed link to coop's evidence file for the home consent; the item is approved and valid, as a file
+    in the pack is."""
+    Evidence.objects.filter(pk=world.evidence.pk).update(
+        status="approved", valid_until=clock.today_lima() + dt.timedelta(days=30)
+    )
+    file = world.evidence.files.get()
+    return file_link(world.pack_consent, file.pk).removeprefix("/api/v1/pack-files/").removesuffix("/")
 
 
 def home_url(path: str, world: World, owner: User) -> str:
@@ -924,6 +976,8 @@ INTRUDER_BODIES: dict[tuple[str, str], list[dict[str, Any]]] = {
         {"kind": "teleported"},
     ],
     ("POST", RED_FLAG_CLOSE): [{"reason": "Cerrado por un intruso."}, {"reason": ""}],
+    ("POST", PACK_DECLINE): [{"reason": "Rechazado por un intruso."}, {"reason": ""}],
+    ("POST", PACK_REVOKE): [{"reason": "Revocado por un intruso."}, {"reason": 7}],
     ("POST", RED_FLAG_ANSWERS): [{"text": "Respuesta de un intruso."}, {"text": ""}],
     ("POST", RED_FLAG_ATTACHMENTS): [
         {"file": SimpleUploadedFile("x.pdf", make_test_pdf("Intruso"), content_type="application/pdf")},
@@ -976,6 +1030,7 @@ SNAPSHOT_MODELS = (
     RedFlag,
     RedFlagAnswer,
     RedFlagAttachment,
+    PackConsent,
 )
 
 

@@ -41,6 +41,7 @@ from django.utils import timezone
 from accounts.models import Invitation, Organization
 from compliance.models import Evidence
 from core import clock
+from diligence.models import PackConsent
 from marketplace.demo_files import make_test_pdf
 from producers.models import Producer, Site
 from tests.conftest import ActorClient
@@ -69,6 +70,8 @@ from tests.contract.test_permission_matrix import (
     MEMBER,
     MINER,
     ORGANIZATION,
+    PACK_DECLINE,
+    PACK_REVOKE,
     PRODUCER,
     PRODUCER_REINSTATE,
     PRODUCER_REJECT,
@@ -488,6 +491,10 @@ def _set_producer(status: str) -> Prepare:
     return prepare
 
 
+def _consent_requested(world: World, role: str) -> None:
+    PackConsent.objects.filter(pk=world.pack_consent.pk).update(status="requested", decided_by=None, decided_at=None)
+
+
 def _site_pending(world: World, role: str) -> None:
     Site.objects.filter(pk=world.site.pk).update(status=Site.Status.PENDING)
 
@@ -726,6 +733,8 @@ WRITES: dict[tuple[str, str], Write] = {
                              "severity": "medium", "facts": "Touches the buffer zone of the reserve."}
     ),
     ("POST", RED_FLAG_CLOSE): Write(REASON),
+    ("POST", PACK_DECLINE): Write(REASON, prepare=_consent_requested),
+    ("POST", PACK_REVOKE): Write(lambda world, role: {"reason": "La negociación terminó."}),
     ("POST", RED_FLAG_ANSWERS): Write(lambda world, role: {"text": "Outside the reserve: see the letter."}),
     ("POST", RED_FLAG_ATTACHMENTS): Write(lambda world, role: {"file": _pdf_upload()}),
 }

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import itertools
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
@@ -29,7 +30,7 @@ from compliance.models import Claim, Evidence, EvidenceBasis, EvidenceFile, Evid
 from compliance.standing import standings_refresh
 from core import clock
 from core.uploads import CheckedFile, check_upload, store
-from diligence.models import RedFlag, RedFlagAnswer, RedFlagAttachment
+from diligence.models import PackConsent, RedFlag, RedFlagAnswer, RedFlagAttachment
 from listings.models import Listing, ListingClaim, SourcingRequest
 from marketplace.demo_files import make_test_pdf
 from notifications.services import notify
@@ -518,6 +519,37 @@ def add_others_flags(coop: Organization, count: int) -> None:
         _flag(organization, site)
 
 
+def _pack_request(buyer: Organization, producer: Organization, status: str) -> None:
+    """A request of `buyer` for `producer`'s pack, by another member, decided by another admin."""
+    asker = MembershipFactory(organization=buyer, role=Role.MEMBER).user
+    admin = MembershipFactory(organization=producer, role=Role.ADMIN).user
+    PackConsent.objects.create(
+        buyer=buyer,
+        producer=producer,
+        status=status,
+        basis_kind="inquiry",
+        basis_id=uuid.uuid4(),
+        requested_by=asker,
+        requested_at=timezone.now(),
+        decided_by=admin if status != "requested" else None,
+        decided_at=timezone.now() if status != "requested" else None,
+    )
+
+
+def add_pack_requests_to(coop: Organization, count: int) -> None:
+    """Requests addressed to coop, from other buyers, some decided."""
+    for index in range(count):
+        _pack_request(BuyerOrganizationFactory(), coop, ("requested", "granted", "declined")[index % 3])
+
+
+def add_pack_requests_of(buyer: Organization) -> Callable[[Organization, int], None]:
+    def add(coop: Organization, count: int) -> None:
+        for index in range(count):
+            _pack_request(buyer, make_producer(OrganizationFactory()).organization, ("requested", "revoked")[index % 2])
+
+    return add
+
+
 @dataclass(frozen=True)
 class ListCase:
     path: str  # the schema's path template
@@ -562,6 +594,8 @@ LIST_CASES = [
     ListCase("/api/v1/lots/", "buyer", lambda actor, coop: add_counterparties_lots(actor.organization)),
     ListCase("/api/v1/red-flags/", "reviewer", lambda actor, coop: add_others_flags),
     ListCase("/api/v1/red-flags/", "producer_member", lambda actor, coop: add_own_flags),
+    ListCase("/api/v1/pack-requests/", "producer_admin", lambda actor, coop: add_pack_requests_to),
+    ListCase("/api/v1/pack-requests/", "buyer", lambda actor, coop: add_pack_requests_of(actor.organization)),
     ListCase(
         "/api/v1/producers/{producer_pk}/sites/", "buyer", lambda actor, coop: add_sites_seen_by(actor.organization)
     ),

@@ -28,7 +28,7 @@ from accounts.models import User
 from audit.models import AuditEvent
 from compliance.models import Policy
 from core import clock
-from diligence.models import RedFlag
+from diligence.models import RedFlag, SanctionsList, SanctionsMatch, Screening
 from payments.models import ProviderEvent
 from producers.models import ReferenceArea
 from tests.factories import InvitationFactory, OrganizationFactory, UserFactory
@@ -62,6 +62,24 @@ def _extra_rows() -> None:
         severity="low",
         facts="The REINFO record names another district.",
         opened_by=UserFactory(),
+    )
+    listed = SanctionsList.objects.create(
+        source="Lista de prueba",
+        list_format="csv",
+        file_name="lista.csv",
+        file_sha256="0" * 64,
+        entries_count=0,
+        imported_by=UserFactory(),
+        imported_at=timezone.now(),
+    )
+    screened = OrganizationFactory()
+    Screening.objects.create(organization=screened, screened_at=timezone.now(), lists=[{"id": listed.pk}])
+    SanctionsMatch.objects.create(
+        organization=screened,
+        source=listed.source,
+        reference="PE-1",
+        flag=RedFlag.objects.latest("opened_at"),
+        first_seen_at=timezone.now(),
     )
     ReferenceArea.objects.create(
         kind=ReferenceArea.Kind.PROTECTED_AREA,
@@ -178,6 +196,9 @@ def test_every_admin_change_is_refused_or_audited(superuser_client: Client) -> N
         "provenance.Lot": "refused",
         "provenance.MassBalancePolicy": "audited",
         "diligence.RedFlag": "refused",
+        "diligence.SanctionsList": "refused",
+        "diligence.SanctionsMatch": "refused",
+        "diligence.Screening": "refused",
         "diligence.RedFlagCategory": "audited",
         "listings.Listing": "refused",
         "listings.SourcingRequest": "refused",

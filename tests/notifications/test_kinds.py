@@ -38,6 +38,9 @@ SENT: dict[str, tuple[str, ...]] = {
     "red_flag_answered": ("organization", "subject", "category_es", "category_en"),
     "kyc_expiring": ("organization", "valid_until", "days"),
     "kyc_lapsed": ("organization", "valid_until"),
+    # diligence/consent.py
+    "pack_requested": ("buyer",),
+    "pack_answered": ("producer", "status"),
     # listings/services.py
     "sourcing_match": ("request", "listing", "producer"),
     # trade/services.py, trade/notices.py, trade/deposits.py
