@@ -141,8 +141,25 @@ def _templates() -> dict[str, set[str]]:
         "trade.deposit.{}": _deposit_events(),
         # A custody event records the verb of its kind (`recorded` is the lot's own event).
         "provenance.custody.{}": set(CUSTODY_VERBS.values()),
+        # diligence/consent.py: `_audit("requested", ...)` and the past tense of each move.
+        "diligence.pack_consent.{}": _literal_first_arguments("_audit", "diligence/consent.py")
+        | {"granted", "declined", "revoked"},
         # audit/admin_mixins.py: each model kept in the admin with AuditedAdmin, and what the admin did to it.
         "{}.{}.admin_{}": _admin_events(),
+    }
+
+
+def _literal_first_arguments(name: str, path: str) -> set[str]:
+    """The string literals passed first to the calls of `name` in one file."""
+    tree = ast.parse((ROOT / path).read_text())
+    return {
+        node.args[0].value
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Name)
+        and node.func.id == name
+        and node.args
+        and isinstance(node.args[0], ast.Constant)
     }
 
 
