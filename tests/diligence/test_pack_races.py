@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import importlib
-
 import pytest
-from django.apps import apps
 
 from audit.models import AuditEvent
 from core.actor import Actor
 from diligence.consent import pack_request
 from diligence.models import PackConsent
 from tests.concurrency import run_at_once
+from tests.trade.deposit_helpers import reseed_catalogue
 from tests.trade.helpers import ask
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
@@ -20,7 +18,7 @@ pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 @pytest.fixture
 def catalogue():
     """Transactional tests empty every table when they end, the catalogue that migrations seeded included."""
-    importlib.import_module("compliance.migrations.0002_seed_catalogue").seed_catalogue(apps, None)
+    reseed_catalogue()
 
 
 def test_requests_at_once_store_one_request(catalogue, trade, buyer, buyer_member):
