@@ -159,6 +159,21 @@ def rates(monkeypatch: pytest.MonkeyPatch) -> Callable[..., dict[str, str]]:
 
 
 @pytest.fixture(autouse=True)
+def _catalogue_after_a_flush(request: pytest.FixtureRequest) -> None:
+    """A transactional test starts where the last one left the database: Django empties every table after
+    each, the catalogue the migrations seed included (policies, deadlines, KYC policy, red-flag categories).
+    Services read it (a producer's identity change refreshes its stored verdicts under the policy in force), so
+    it is put back first, whatever test of whichever module ran before on this worker."""
+    marker = request.node.get_closest_marker("django_db")
+    if marker is None or not marker.kwargs.get("transaction"):
+        return
+    from tests.trade.deposit_helpers import reseed_catalogue
+
+    request.getfixturevalue("transactional_db")
+    reseed_catalogue()
+
+
+@pytest.fixture(autouse=True)
 def _default_language_after_each_test() -> Iterator[None]:
     """A request in Spanish leaves Spanish active in the thread that served it (the test's own, with the test
     client): the next test, which may send no request at all, must not inherit it."""
