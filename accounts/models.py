@@ -107,7 +107,7 @@ class Organization(models.Model):
     website = models.URLField(blank=True)
     buyer_type = models.CharField(max_length=20, choices=BuyerType.choices, blank=True)
     kyc_status = models.CharField(max_length=12, choices=KycStatus.choices, blank=True)
-    # Set by each verification (compliance.services.kyc_transition): when, and the last day it counts (the
+    # Set by each verification (compliance.kyc.kyc_transition): when, and the last day it counts (the
     # verified day plus the months of the KYC policy in force that day). Kept through a renewal, so that a
     # buyer renewing early stays cleared until then; "lapsed" is derived from it at read time.
     kyc_verified_at = models.DateTimeField(null=True, blank=True)

@@ -17,6 +17,7 @@ from django.db.models import Max, QuerySet
 from django.http import HttpRequest
 
 from audit.admin_mixins import AuditedAdmin, ReadOnlyAdmin, admin_audit
+from compliance.deadlines import validity_deadlines_apply
 from compliance.models import (
     Claim,
     Evidence,
@@ -29,7 +30,6 @@ from compliance.models import (
     Requirement,
     ValidityDeadline,
 )
-from compliance.services import validity_deadlines_apply
 from compliance.standing import standings_refresh
 from core import clock
 

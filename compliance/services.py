@@ -1,4 +1,5 @@
-"""Every write to compliance: evidence upload, the review decisions, buyer KYC and reminders.
+"""Every write to compliance on evidence: the upload and the review decisions (buyer KYC is `compliance.kyc`,
+reminders `compliance.reminders`, deadlines set by law `compliance.deadlines`).
 
 Decisions are compare-and-set moves on the evidence status, each with one audit event that records the
 reviewer, the reason and the hashes of the files they looked at, and a notification to the organisation's
@@ -20,12 +21,10 @@ from django.utils.translation import gettext as _
 
 from accounts.models import Organization
 from accounts.selectors import acting_organization, organization_admins
-from accounts.services import organization_kyc_set
 from audit.services import audit_record
 from compliance import catalogue
 from compliance.models import (
     EVIDENCE_TRANSITIONS,
-    NO_EXPIRY,
     PENDING_STATUSES,
     DeclaredProduction,
     Evidence,
@@ -33,13 +32,9 @@ from compliance.models import (
     EvidenceFile,
     EvidenceStatus,
     EvidenceType,
-    KycReminderSent,
-    ReminderSent,
-    ValidityDeadline,
 )
 from compliance.owners import parse_owners
 from compliance.production import check_confirmation, covered_only_by, parse_production
-from compliance.selectors import standing_of
 from compliance.standing import standings_refresh
 from core import clock
 from core.actor import Actor
@@ -49,8 +44,6 @@ from core.uploads import CheckedFile, store
 from notifications.services import notify
 from producers.models import Site
 from producers.services import require_independent_reviewer
-
-REMINDER_DAYS = (60, 30, 7, 0)
 
 
 def type_names(evidence_type: EvidenceType) -> dict[str, str]:
@@ -332,6 +325,18 @@ def _record_decision(
         )
 
 
+def evidence_integrity_failed(*, actor: Actor, file: EvidenceFile) -> None:
+    """A stored file of an item no longer hashes to what was recorded at upload: it is not served, and the
+    trail says so (the evidence download and the due-diligence pack's file links)."""
+    audit_record(
+        action="compliance.evidence.integrity_failed",
+        actor=actor,
+        subject_organization=file.evidence.organization,
+        target=file.evidence,
+        data={"position": file.position, "sha256": file.sha256},
+    )
+
+
 @transaction.atomic
 def evidence_claim(*, actor: Actor, evidence: Evidence) -> Evidence:
     """Take an item from the queue: one reviewer at a time. A second approval is claimed the same way."""
@@ -501,306 +506,3 @@ def evidence_revoke(*, actor: Actor, evidence: Evidence, reason: str) -> Evidenc
     _record_decision(actor=actor, evidence=evidence, action="revoke", reason=reason.strip(), notify_status="revoked")
     _tell_contracts([str(evidence.pk)], "revoked")
     return evidence
-
-
-# --- Buyer KYC ------------------------------------------------------------------------------------
-KYC_TRANSITIONS: dict[str, tuple[tuple[str, ...], str]] = {
-    # A verified buyer submits again to renew, before or after its verification lapses: a renewal under
-    # review leaves the last verification counting until its `kyc_valid_until` (Organization.kyc_cleared).
-    "submit": (("unverified", "rejected", "verified"), "submitted"),
-    "verify": (("submitted",), "verified"),
-    "reject": (("submitted",), "rejected"),
-}
-
-
-@transaction.atomic
-def kyc_transition(*, actor: Actor, organization: Organization, move: str, reason: str = "") -> Organization:
-    """A buyer submits its KYC; only a reviewer's decision makes it verified, and only when the buyer
-    policy is met by approved evidence."""
-    if organization.kind != Organization.Kind.BUYER:
-        raise Conflict(_("Only buyer organisations go through KYC."), code="not_buyer")
-    allowed_from, target = KYC_TRANSITIONS[move]
-    if move == "submit":
-        if not (actor.is_staff or (actor.organization_id == organization.pk and actor.is_org_admin)):
-            raise PermissionDenied(_("Only an administrator of this organisation can do this."), code="not_admin")
-    else:
-        require_independent_reviewer(actor, organization.pk)
-        if move == "reject" and not reason.strip():
-            raise field_error("reason", "required", _("Give the reason: the buyer will read it."))
-    if organization.kyc_status == target:
-        return organization
-    standing = standing_of(organization)
-    if move == "submit" and any(r.state == "missing" for r in standing.result.requirements):
-        raise Conflict(
-            _("Upload every KYC document before submitting."),
-            code="requirements_missing",
-            extra={"missing": [r.code for r in standing.result.requirements if r.state == "missing"]},
-        )
-    if move == "verify" and not standing.result.compliant:
-        raise Conflict(
-            _("The KYC documents are not all approved yet."),
-            code="requirements_missing",
-            extra={"missing": [r.code for r in standing.result.missing]},
-        )
-    previous = organization.kyc_status
-    validity: dict[str, Any] = {}
-    if move == "verify":
-        # The KYC policy in force today decides how long this verification counts; the date is stored, so a
-        # later policy version never changes it.
-        kyc_policy = catalogue.kyc_policy_in_force(clock.today_lima())
-        validity = {
-            "verified_at": clock.now(),
-            "valid_until": catalogue.add_months(clock.today_lima(), kyc_policy.validity_months),
-            "policy_from": kyc_policy.effective_from.isoformat(),
-        }
-    dates = {key: validity[key] for key in ("verified_at", "valid_until") if key in validity}
-    if not organization_kyc_set(organization=organization, allowed_from=allowed_from, to=target, **dates):
-        raise Conflict(
-            _("The KYC is %(status)s: it cannot be moved that way.")
-            % {"status": Organization.KycStatus(organization.kyc_status).label},
-            code="invalid_transition",
-        )
-    organization.refresh_from_db()
-    audit_record(
-        action=f"compliance.kyc.{move}",
-        actor=actor,
-        subject_organization=organization,
-        target=organization,
-        data={
-            "from": previous,
-            "to": target,
-            "reason": reason.strip(),
-            "policy_version": standing.policy.version,
-            **(
-                {"valid_until": validity["valid_until"].isoformat(), "kyc_policy_from": validity["policy_from"]}
-                if validity
-                else {}
-            ),
-        },
-    )
-    if move != "submit":
-        notify(
-            recipients=organization_admins(organization_id=organization.pk),
-            kind="kyc_decided",
-            params={"organization": organization.legal_name, "status": target, "reason": reason.strip()},
-            organization=organization,
-            target=organization,
-        )
-    return organization
-
-
-# --- Reminders ------------------------------------------------------------------------------------
-def _threshold(thresholds: Sequence[int], days_left: int) -> int | None:
-    """The reminder due `days_left` days before a lapse: the smallest threshold not yet passed (so a run
-    missed at 60 days sends the 60-day reminder at 50), None when none is due yet."""
-    due = [d for d in thresholds if days_left <= d]
-    return min(due) if due else None
-
-
-def send_compliance_reminders(*, today: dt.date | None = None) -> int:
-    """Remind at 60, 30 and 7 days before an approved item lapses, and on the day it lapses. Each
-    (item, threshold) is sent once, whatever runs twice; an item already renewed is not reminded. Buyers'
-    KYC verifications are reminded in the same run (`send_kyc_reminders`)."""
-    today = today or clock.today_lima()
-    return _send_evidence_reminders(today) + send_kyc_reminders(today=today)
-
-
-def _send_evidence_reminders(today: dt.date) -> int:
-    sent = 0
-    horizon = today + dt.timedelta(days=max(REMINDER_DAYS))
-    candidates = (
-        Evidence.objects.filter(
-            status=EvidenceStatus.APPROVED, valid_until__lte=horizon, valid_until__gte=today - dt.timedelta(days=1)
-        )
-        .exclude(valid_until=NO_EXPIRY)
-        .select_related("evidence_type", "organization")
-    )
-    for item in candidates:
-        assert item.valid_until is not None
-        lapse_day = item.valid_until + dt.timedelta(days=1)  # the first day it no longer counts
-        days_left = (lapse_day - today).days
-        threshold = _threshold(REMINDER_DAYS, days_left)
-        if threshold is None:
-            continue
-        # Renewed: a newer approved item lasts longer, or a newer one waits for review.
-        renewed = Evidence.objects.filter(
-            Q(status=EvidenceStatus.APPROVED, valid_until__gt=item.valid_until)
-            | Q(status__in=PENDING_STATUSES, created_at__gt=item.created_at),
-            organization_id=item.organization_id,
-            evidence_type_id=item.evidence_type_id,
-        ).exists()
-        if renewed:
-            continue
-        with transaction.atomic():
-            _reminder, created = ReminderSent.objects.get_or_create(evidence=item, days_before=threshold)
-            if not created:
-                continue
-            params = {
-                **type_names(item.evidence_type),
-                "document": item.document_number or str(item.pk)[:8],
-                "organization": item.organization.legal_name,
-                "valid_until": item.valid_until.isoformat(),
-                "days": str(max(days_left, 0)),
-            }
-            notify(
-                recipients=organization_admins(organization_id=item.organization_id),
-                kind="requirement_lapsed" if threshold == 0 else "requirement_expiring",
-                params=params,
-                organization=item.organization,
-                target=item,
-            )
-            audit_record(
-                action="compliance.reminder.sent",
-                subject_organization=item.organization,
-                target=item,
-                data={"days_before": threshold, "valid_until": item.valid_until.isoformat()},
-            )
-        sent += 1
-    return sent
-
-
-# --- Deadlines set by law --------------------------------------------------------------------------
-@transaction.atomic
-def validity_deadline_add(
-    *, actor: Any, code: str, deadline: dt.date, effective_from: dt.date, norm: str, source: str = ""
-) -> ValidityDeadline:
-    """Record a deadline a norm sets or moves (a decree extending the formalization process): a new row,
-    never an edit. A row dated before today would change the past and is refused, changing nothing. A row
-    in force today is applied at once (`validity_deadlines_apply`); a later one by the daily job."""
-    today = clock.today_lima()
-    if effective_from < today:
-        raise field_error(
-            "effective_from",
-            "edits_the_past",
-            _("A new deadline cannot take effect before today: date it today or later."),
-        )
-    if not norm.strip():
-        raise field_error("norm", "required", _("Name the norm that sets the deadline."))
-    if ValidityDeadline.objects.filter(code=code, effective_from=effective_from).exists():
-        raise Conflict(
-            _("A deadline %(code)s already takes effect on %(date)s.") % {"code": code, "date": effective_from},
-            code="deadline_exists",
-        )
-    row = ValidityDeadline.objects.create(
-        code=code, deadline=deadline, effective_from=effective_from, norm=norm, source=source
-    )
-    audit_record(
-        action="compliance.validity_deadline.added",
-        actor=actor,
-        target=row,
-        data={
-            "code": code,
-            "deadline": deadline.isoformat(),
-            "effective_from": effective_from.isoformat(),
-            "norm": norm,
-            "source": source,
-        },
-    )
-    if effective_from == today:
-        validity_deadlines_apply(today=today)
-    return row
-
-
-@transaction.atomic
-def validity_deadlines_apply(*, today: dt.date | None = None) -> int:
-    """Move the validity of approved items whose grant was the deadline of an earlier row to the deadline in
-    force today (never past the document's own expiry), audit each move, and refresh the verdicts of the
-    organisations concerned. Returns how many items moved; safe to repeat (the daily job runs it).
-
-    Why approved items move: the deadline is the law's, not the document's. The reviewer granted "until the
-    formalization deadline"; when a decree moves it, the same document counts until the new one, and no
-    producer has to upload it again. Items a reviewer granted less than the deadline keep their date."""
-    today = today or clock.today_lima()
-    moved: set[Any] = set()
-    count = 0
-    codes = EvidenceType.objects.filter(validity=EvidenceType.Validity.DEADLINE).values_list("deadline_code", flat=True)
-    for code in sorted(set(codes)):
-        current = catalogue.deadline_in_force(code, today)
-        if current is None:
-            continue
-        earlier = set(
-            ValidityDeadline.objects.filter(code=code, effective_from__lte=today)
-            .exclude(pk=current.pk)
-            .values_list("deadline", flat=True)
-        ) - {current.deadline}
-        items = (
-            Evidence.objects.select_for_update()
-            .filter(
-                status=EvidenceStatus.APPROVED,
-                evidence_type__validity=EvidenceType.Validity.DEADLINE,
-                evidence_type__deadline_code=code,
-                valid_until__in=sorted(earlier),
-            )
-            .select_related("organization")
-            .order_by("pk")
-        )
-        for item in items:
-            until = min(current.deadline, item.expiry_date) if item.expiry_date else current.deadline
-            if until == item.valid_until:
-                continue
-            Evidence.objects.filter(pk=item.pk).update(valid_until=until)
-            audit_record(
-                action="compliance.evidence.validity_moved",
-                subject_organization=item.organization,
-                target=item,
-                data={
-                    "from": item.valid_until.isoformat() if item.valid_until else None,
-                    "to": until.isoformat(),
-                    "deadline": code,
-                    "norm": current.norm,
-                },
-            )
-            moved.add(item.organization_id)
-            count += 1
-    if moved:
-        standings_refresh(organization_ids=moved, today=today)
-    return count
-
-
-def send_kyc_reminders(*, today: dt.date | None = None) -> int:
-    """Remind a verified buyer's admins before its KYC verification lapses, at the thresholds of the KYC
-    policy in force today (those of evidence when it names none), and on the day it lapses. Each (buyer,
-    validity, threshold) is sent once; a buyer renewing (submitted again) or verified again is not reminded
-    of the old validity."""
-    today = today or clock.today_lima()
-    kyc_policy = catalogue.kyc_policy_in_force(today)
-    thresholds = tuple(kyc_policy.reminder_days) or REMINDER_DAYS
-    horizon = today + dt.timedelta(days=max(thresholds))
-    buyers = Organization.objects.filter(
-        kind=Organization.Kind.BUYER,
-        kyc_status=Organization.KycStatus.VERIFIED,
-        kyc_valid_until__lte=horizon,
-        kyc_valid_until__gte=today - dt.timedelta(days=1),
-    ).order_by("pk")
-    sent = 0
-    for buyer in buyers:
-        assert buyer.kyc_valid_until is not None
-        days_left = (buyer.kyc_valid_until + dt.timedelta(days=1) - today).days
-        threshold = _threshold(thresholds, days_left)
-        if threshold is None:
-            continue
-        with transaction.atomic():
-            _reminder, created = KycReminderSent.objects.get_or_create(
-                organization=buyer, valid_until=buyer.kyc_valid_until, days_before=threshold
-            )
-            if not created:
-                continue
-            notify(
-                recipients=organization_admins(organization_id=buyer.pk),
-                kind="kyc_lapsed" if days_left <= 0 else "kyc_expiring",
-                params={
-                    "organization": buyer.legal_name,
-                    "valid_until": buyer.kyc_valid_until.isoformat(),
-                    **({} if days_left <= 0 else {"days": str(days_left)}),
-                },
-                organization=buyer,
-                target=buyer,
-            )
-            audit_record(
-                action="compliance.kyc_reminder.sent",
-                subject_organization=buyer,
-                target=buyer,
-                data={"days_before": threshold, "valid_until": buyer.kyc_valid_until.isoformat()},
-            )
-        sent += 1
-    return sent

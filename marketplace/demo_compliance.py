@@ -19,6 +19,7 @@ from typing import Any
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from accounts.models import Membership, Organization, User
+from compliance import kyc
 from compliance import services as compliance
 from compliance.models import Evidence, EvidenceType
 from core import clock
@@ -380,6 +381,6 @@ def seed_compliance(orgs: dict[str, Organization], users: dict[str, User]) -> in
         demo.evidence(exporter_admin, code, number=f"EXP-{code}", issued_days_ago=5)
     exporter = Organization.objects.get(pk=orgs["exporter"].pk)
     if exporter.kyc_status == "unverified":
-        compliance.kyc_transition(actor=exporter_admin, organization=exporter, move="submit")
-        compliance.kyc_transition(actor=demo.reviewer, organization=exporter, move="verify")
+        kyc.kyc_transition(actor=exporter_admin, organization=exporter, move="submit")
+        kyc.kyc_transition(actor=demo.reviewer, organization=exporter, move="verify")
     return demo.created

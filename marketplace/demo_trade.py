@@ -15,7 +15,7 @@ from listings.models import Listing
 from marketplace.demo_compliance import actor_for
 from marketplace.demo_listings import _offer
 from producers.models import Producer, Site
-from trade import services
+from trade import inquiries, services
 from trade.models import Contract, Inquiry
 
 FLAKES_TITLE = "Charpas de oro 850‰ sin mercurio, Huepetuhe"
@@ -56,18 +56,18 @@ def seed_trade(orgs: dict[str, Organization], users: dict[str, User]) -> int:
     fairmined = Listing.objects.get(producer=coop, claim_rows__claim_id="fairmined", status="published")
 
     # A thread about the Fairmined doré, and a negotiation for 200 g of it: version 2 is the exporter's.
-    inquiry = services.inquiry_create(
+    inquiry = inquiries.inquiry_create(
         actor=buyer,
         listing_id=fairmined.pk,
         grams=Decimal("200"),
         message="Buenos días. ¿Podrían entregar 200 g en Puerto Maldonado el próximo mes? ¿El ensayo es XRF?",
     )
-    services.inquiry_post_message(
+    inquiries.inquiry_post_message(
         actor=coop_member,
         inquiry=inquiry,
         body="Sí, podemos. La ley es por XRF; el ensayo de laboratorio lo hacemos si lo pagan aparte.",
     )
-    services.inquiry_post_message(actor=buyer, inquiry=inquiry, body="Perfecto. Esperamos su propuesta de contrato.")
+    inquiries.inquiry_post_message(actor=buyer, inquiry=inquiry, body="Perfecto. Esperamos su propuesta de contrato.")
     negotiating = services.contract_start(actor=coop_admin, inquiry=inquiry, **_terms(site))
     services.contract_propose(
         actor=buyer,
@@ -92,7 +92,7 @@ def seed_trade(orgs: dict[str, Organization], users: dict[str, User]) -> int:
         ),
     )
     listing_services.listing_move(actor=coop_admin, listing=flakes, move="publish")
-    asked = services.inquiry_create(
+    asked = inquiries.inquiry_create(
         actor=buyer, listing_id=flakes.pk, grams=Decimal("150"), message="Nos interesan 150 g de charpas."
     )
     signed: Contract = services.contract_start(

@@ -4,7 +4,6 @@ answer for a producer, and buyer KYC."""
 from __future__ import annotations
 
 import datetime as dt
-import logging
 from typing import Any, cast
 
 import django_filters
@@ -12,7 +11,6 @@ from django.conf import settings
 from django.core.files.storage import storages
 from django.db.models import Prefetch, Q
 from django.http import HttpResponse, QueryDict
-from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema, extend_schema_view
@@ -26,8 +24,7 @@ from rest_framework.views import APIView
 
 from accounts.models import Organization
 from accounts.selectors import organization_get
-from audit.services import audit_record
-from compliance import selectors, services
+from compliance import kyc, selectors, services
 from compliance.api.serializers import (
     ApproveSerializer,
     ComplianceSerializer,
@@ -53,15 +50,14 @@ from compliance.policy import EXPIRING_SOON_DAYS
 from core import clock
 from core.actor import Actor, get_actor
 from core.api import UUID_PATTERN
-from core.errors import IntegrityFailure, NotFound, PermissionDenied, documents_problems, field_error
+from core.downloads import attachment_response, read_or_refuse
+from core.errors import NotFound, PermissionDenied, documents_problems, field_error
 from core.filters import StrictBooleanFilter, StrictFilterSet, StrictOrderingFilter
 from core.pagination import CursorPagination
 from core.permissions import ActsForOrganization
-from core.uploads import FileIntegrityError, check_upload_length, check_uploads, read_verified
+from core.uploads import check_upload_length, check_uploads
 from producers.models import Producer, Site
 from producers.selectors import producer_get
-
-logger = logging.getLogger(__name__)
 
 
 def _state_message(state: str, until: dt.date | None) -> str:
@@ -359,27 +355,14 @@ class EvidenceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         """Download one file. Its SHA-256 is checked again: a file altered in storage is never served."""
         actor = get_actor(request)
         file = selectors.evidence_file_get(actor=actor, evidence_id=pk, position=int(position))
-        try:
-            content = read_verified(storages["evidence"], str(file.file.name), file.sha256)
-        except FileIntegrityError:
-            logger.error("Evidence file %s/%s failed its integrity check", pk, position)
-            audit_record(
-                action="compliance.evidence.integrity_failed",
-                actor=actor,
-                subject_organization=file.evidence.organization,
-                target=file.evidence,
-                data={"position": file.position, "sha256": file.sha256},
-            )
-            raise IntegrityFailure(
-                _("This file failed its integrity check and is not served. Staff were alerted."),
-                code="file_integrity_error",
-            ) from None
-        response = HttpResponse(content, content_type=file.content_type)
-        response["Content-Disposition"] = content_disposition_header(as_attachment=True, filename=file.original_name)
-        response["X-Content-Type-Options"] = "nosniff"
-        response["Cache-Control"] = "private, no-store"
-        response["Content-Security-Policy"] = "default-src 'none'; sandbox"
-        return response
+        content = read_or_refuse(
+            storages["evidence"],
+            str(file.file.name),
+            file.sha256,
+            what=f"Evidence file {pk}/{position}",
+            on_failure=lambda: services.evidence_integrity_failed(actor=actor, file=file),
+        )
+        return attachment_response(content, file.content_type, file.original_name)
 
     def _reviewer_move(self, request: Request, move: str) -> Response:
         actor, evidence = get_actor(request), self.get_object()
@@ -486,7 +469,7 @@ class KycMoveView(APIView):
         data = self.reason_serializer(data=request.data)
         data.is_valid(raise_exception=True)
         reason = data.validated_data["reason"]
-        organization = services.kyc_transition(actor=actor, organization=organization, move=self.move, reason=reason)
+        organization = kyc.kyc_transition(actor=actor, organization=organization, move=self.move, reason=reason)
         return Response(ComplianceSerializer(compliance_body(organization, organization.kyc_effective_status())).data)
 
 

@@ -5,7 +5,6 @@ read of the pack and every file download is audited (docs/diligence.md, "Due-dil
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 import django_filters
@@ -13,7 +12,6 @@ from django.core.files.storage import storages
 from django.db import transaction
 from django.http import HttpResponse
 from django.utils.http import content_disposition_header
-from django.utils.translation import gettext as _
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
 from rest_framework import mixins, status, viewsets
@@ -24,14 +22,15 @@ from rest_framework.views import APIView
 
 from audit.services import audit_record
 from compliance.models import EvidenceFile
+from compliance.services import evidence_integrity_failed
 from core import clock
 from core.actor import Actor, get_actor
 from core.api import UUID_PATTERN
-from core.errors import IntegrityFailure, NotFound, documents_problems
+from core.downloads import attachment_response, read_or_refuse
+from core.errors import NotFound, documents_problems
 from core.filters import StrictFilterSet
 from core.pagination import CursorPagination
 from core.permissions import ActsForOrganization
-from core.uploads import FileIntegrityError, read_verified
 from diligence import consent as consents
 from diligence import pack
 from diligence.api.serializers import (
@@ -41,8 +40,6 @@ from diligence.api.serializers import (
     PackSerializer,
 )
 from diligence.models import ConsentStatus, PackConsent
-
-logger = logging.getLogger(__name__)
 
 DECLINE_EXAMPLE = {"reason": "We share our documents only with buyers under a signed contract."}
 REVOKE_EXAMPLE = {"reason": "The negotiation ended."}
@@ -261,21 +258,13 @@ class PackFileView(APIView):
         )
         if file is None:
             raise NotFound()
-        try:
-            content = read_verified(storages["evidence"], str(file.file.name), file.sha256)
-        except FileIntegrityError:
-            logger.error("Evidence file %s/%s failed its integrity check", file.evidence_id, file.position)
-            audit_record(
-                action="compliance.evidence.integrity_failed",
-                actor=actor,
-                subject_organization=file.evidence.organization,
-                target=file.evidence,
-                data={"position": file.position, "sha256": file.sha256},
-            )
-            raise IntegrityFailure(
-                _("This file failed its integrity check and is not served. Staff were alerted."),
-                code="file_integrity_error",
-            ) from None
+        content = read_or_refuse(
+            storages["evidence"],
+            str(file.file.name),
+            file.sha256,
+            what=f"Evidence file {file.evidence_id}/{file.position}",
+            on_failure=lambda: evidence_integrity_failed(actor=actor, file=file),
+        )
         with transaction.atomic():
             audit_record(
                 action="diligence.pack.file_downloaded",
@@ -289,9 +278,4 @@ class PackFileView(APIView):
                     "sha256": file.sha256,
                 },
             )
-        response = HttpResponse(content, content_type=file.content_type)
-        response["Content-Disposition"] = content_disposition_header(as_attachment=True, filename=file.original_name)
-        response["X-Content-Type-Options"] = "nosniff"
-        response["Cache-Control"] = "private, no-store"
-        response["Content-Security-Policy"] = "default-src 'none'; sandbox"
-        return response
+        return attachment_response(content, file.content_type, file.original_name)

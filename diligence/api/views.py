@@ -5,15 +5,12 @@ diligence/selectors.py)."""
 
 from __future__ import annotations
 
-import logging
 from typing import Any, cast
 
 import django_filters
 from django.conf import settings
 from django.core.files.storage import storages
 from django.http import HttpResponse, QueryDict
-from django.utils.http import content_disposition_header
-from django.utils.translation import gettext as _
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema, extend_schema_field
@@ -27,13 +24,14 @@ from rest_framework.response import Response
 from audit.services import audit_record
 from core.actor import get_actor
 from core.api import IDEMPOTENCY_HEADER, UUID_PATTERN
-from core.errors import IntegrityFailure, documents_problems
+from core.downloads import attachment_response, read_or_refuse
+from core.errors import documents_problems
 from core.filters import StrictFilterSet
 from core.idempotency import idempotent
 from core.pagination import CursorPagination
 from core.parsers import ExactJSONParser
 from core.permissions import ActsForOrganization
-from core.uploads import CheckedFile, FileIntegrityError, check_upload_length, check_uploads, read_verified
+from core.uploads import CheckedFile, check_upload_length, check_uploads
 from diligence import selectors, services
 from diligence.api.serializers import (
     RedFlagAnswerFormSerializer,
@@ -45,8 +43,6 @@ from diligence.api.serializers import (
     RedFlagSerializer,
 )
 from diligence.models import FlagStatus, RedFlag, Severity, SubjectKind
-
-logger = logging.getLogger(__name__)
 
 FLAG_EXAMPLE = {
     "subject_kind": "site",
@@ -91,15 +87,6 @@ def _files(files: list[Any], max_files: int) -> list[CheckedFile]:
         max_request_bytes=settings.EVIDENCE_MAX_REQUEST_BYTES,
         max_pixels=settings.IMAGE_MAX_PIXELS,
     )
-
-
-def _file_response(content: bytes, content_type: str, name: str) -> HttpResponse:
-    response = HttpResponse(content, content_type=content_type)
-    response["Content-Disposition"] = content_disposition_header(as_attachment=True, filename=name)
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Cache-Control"] = "private, no-store"
-    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
-    return response
 
 
 class RedFlagCategoryViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
@@ -250,20 +237,18 @@ class RedFlagViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         storage is never served."""
         actor = get_actor(request)
         attachment = selectors.attachment_get(actor=actor, flag_id=pk, position=int(position))
-        try:
-            content = read_verified(storages["evidence"], str(attachment.file.name), attachment.sha256)
-        except FileIntegrityError:
-            logger.error("Red flag attachment %s/%s failed its integrity check", pk, position)
-            flag = attachment.flag
-            audit_record(
+        flag = attachment.flag
+        content = read_or_refuse(
+            storages["evidence"],
+            str(attachment.file.name),
+            attachment.sha256,
+            what=f"Red flag attachment {pk}/{position}",
+            on_failure=lambda: audit_record(
                 action="diligence.attachment.integrity_failed",
                 actor=actor,
                 subject_organization=flag.organization if flag.subject_kind != "buyer" else None,
                 target=flag,
                 data={"position": attachment.position, "sha256": attachment.sha256},
-            )
-            raise IntegrityFailure(
-                _("This file failed its integrity check and is not served. Staff were alerted."),
-                code="file_integrity_error",
-            ) from None
-        return _file_response(content, attachment.content_type, attachment.original_name)
+            ),
+        )
+        return attachment_response(content, attachment.content_type, attachment.original_name)

@@ -4,7 +4,6 @@ with the producer; anybody else gets 404."""
 
 from __future__ import annotations
 
-import logging
 import uuid
 from typing import Any, cast
 
@@ -12,7 +11,6 @@ import django_filters
 from django.conf import settings
 from django.core.files.storage import storages
 from django.http import HttpResponse, QueryDict
-from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
@@ -29,12 +27,13 @@ from compliance.production import MONTH_REGEX, parse_month
 from core import clock
 from core.actor import get_actor
 from core.api import IDEMPOTENCY_HEADER, UUID_PATTERN
-from core.errors import IntegrityFailure, documents_problems, field_error
+from core.downloads import attachment_response, read_or_refuse
+from core.errors import documents_problems, field_error
 from core.filters import StrictFilterSet
 from core.idempotency import idempotent
 from core.parsers import ExactJSONParser
 from core.permissions import ActsForOrganization
-from core.uploads import CheckedFile, FileIntegrityError, check_upload_length, check_uploads, read_verified
+from core.uploads import CheckedFile, check_upload_length, check_uploads
 from provenance import selectors, services
 from provenance.api.serializers import (
     AssayInputSerializer,
@@ -45,8 +44,6 @@ from provenance.api.serializers import (
     MassBalanceSerializer,
 )
 from provenance.models import Lot
-
-logger = logging.getLogger(__name__)
 
 LOT_EXAMPLE = {
     "code": "L-0412",
@@ -103,15 +100,6 @@ def _one_file(files: list[Any]) -> CheckedFile:
         max_request_bytes=settings.EVIDENCE_MAX_REQUEST_BYTES,
         max_pixels=settings.IMAGE_MAX_PIXELS,
     )[0]
-
-
-def _file_response(content: bytes, content_type: str, name: str) -> HttpResponse:
-    response = HttpResponse(content, content_type=content_type)
-    response["Content-Disposition"] = content_disposition_header(as_attachment=True, filename=name)
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Cache-Control"] = "private, no-store"
-    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
-    return response
 
 
 class LotViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
@@ -198,22 +186,20 @@ class LotViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gene
         served."""
         actor = get_actor(request)
         assay = selectors.assay_get(actor=actor, lot_id=pk, position=int(position))
-        try:
-            content = read_verified(storages["evidence"], str(assay.file.name), assay.sha256)
-        except FileIntegrityError:
-            logger.error("Assay certificate %s/%s failed its integrity check", pk, position)
-            audit_record(
+        content = read_or_refuse(
+            storages["evidence"],
+            str(assay.file.name),
+            assay.sha256,
+            what=f"Assay certificate {pk}/{position}",
+            on_failure=lambda: audit_record(
                 action="provenance.assay.integrity_failed",
                 actor=actor,
                 subject_organization=assay.lot.producer,
                 target=assay.lot,
                 data={"position": assay.position, "sha256": assay.sha256},
-            )
-            raise IntegrityFailure(
-                _("This file failed its integrity check and is not served. Staff were alerted."),
-                code="file_integrity_error",
-            ) from None
-        return _file_response(content, assay.content_type, assay.original_name)
+            ),
+        )
+        return attachment_response(content, assay.content_type, assay.original_name)
 
     @extend_schema(
         request={"application/json": CustodyInputSerializer, "multipart/form-data": CustodyFormSerializer},

@@ -13,8 +13,8 @@ import functools
 from pathlib import Path
 
 from audit.models import ACTION_PATTERN
+from compliance.kyc import KYC_TRANSITIONS
 from compliance.models import EVIDENCE_TRANSITIONS
-from compliance.services import KYC_TRANSITIONS
 from listings.models import TRANSITIONS as LISTING_TRANSITIONS
 from producers.models import SITE_TRANSITIONS, VERIFICATION_TRANSITIONS
 from provenance.services import CUSTODY_VERBS

@@ -11,8 +11,8 @@ import pytest
 
 from audit.models import AuditEvent
 from compliance import catalogue
+from compliance.deadlines import validity_deadline_add, validity_deadlines_apply
 from compliance.models import NO_EXPIRY, Evidence, EvidenceBasis, EvidenceType, ValidityDeadline
-from compliance.services import validity_deadline_add, validity_deadlines_apply
 from core import clock
 from core.errors import BadRequest
 from tests.compliance.helpers import decide, iso, make_evidence, make_producer, make_site, ok, today, upload, uploaded

@@ -24,7 +24,7 @@ from core.idempotency import idempotent
 from core.pagination import CursorPagination
 from core.permissions import ActsForOrganization
 from provenance.api.serializers import LotSerializer
-from trade import selectors, services
+from trade import inquiries, selectors, services
 from trade.api.serializers import (
     AcceptInputSerializer,
     CancelInputSerializer,
@@ -86,7 +86,7 @@ class InquiryViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         services.require_trader(actor)
         data = InquiryCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        inquiry = services.inquiry_create(actor=actor, **data.to_service())
+        inquiry = inquiries.inquiry_create(actor=actor, **data.to_service())
         body = InquirySerializer(selectors.inquiry_get(actor=actor, inquiry_id=inquiry.pk)).data
         return Response(body, status=status.HTTP_201_CREATED)
 
@@ -95,7 +95,7 @@ class InquiryViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
     def close(self, request: Request, pk: str) -> Response:
         """Either side closes the inquiry (closing it again changes nothing); the thread is kept."""
         actor = get_actor(request)
-        inquiry = services.inquiry_close(actor=actor, inquiry=self.get_object())
+        inquiry = inquiries.inquiry_close(actor=actor, inquiry=self.get_object())
         return Response(InquirySerializer(selectors.inquiry_get(actor=actor, inquiry_id=inquiry.pk)).data)
 
 
@@ -130,7 +130,7 @@ class InquiryMessageViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         services.require_party(actor, inquiry)
         data = InquiryMessageInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        message = services.inquiry_post_message(actor=actor, inquiry=inquiry, body=data.validated_data["body"])
+        message = inquiries.inquiry_post_message(actor=actor, inquiry=inquiry, body=data.validated_data["body"])
         body = InquiryMessageSerializer(selectors.messages_of(inquiry=inquiry).get(pk=message.pk)).data
         return Response(body, status=status.HTTP_201_CREATED)
 

@@ -5,7 +5,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from compliance.services import validity_deadline_add
+from compliance.deadlines import validity_deadline_add
 from core.errors import DomainError
 
 

@@ -5,7 +5,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
-from compliance.services import validity_deadlines_apply
+from compliance.deadlines import validity_deadlines_apply
 
 
 class Command(BaseCommand):

@@ -5,7 +5,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
-from compliance.services import send_compliance_reminders
+from compliance.reminders import send_compliance_reminders
 
 
 class Command(BaseCommand):
