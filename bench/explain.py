@@ -67,7 +67,7 @@ def main() -> None:
         else:
             connection.ensure_connection()
             with connection.connection.cursor() as cursor:
-                sql, values, _size = page_query(cursor, QueryDict(query), dt.datetime.now(LIMA).date())
+                sql, values, _size, _catalogue = page_query(cursor, QueryDict(query), dt.datetime.now(LIMA).date())
                 started = time.perf_counter()
                 cursor.execute(sql, values)
                 cursor.fetchall()

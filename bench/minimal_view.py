@@ -4,12 +4,12 @@
 same order, with the same fields as `GET /api/v1/listings/` with the same filters, so that wrk can compare
 the two. Two round trips to PostgreSQL per request, both through a plain psycopg cursor:
 
-1. the policies in force today and the roster-backed claims, in one query (the API reads them on every
-   request too, since a policy may change between two requests);
+1. the policies in force today and each claim's badge (assurance, evidence types), in one query (the API
+   reads them on every request too, since a policy may change between two requests);
 2. the page: the same visibility as `listings.visibility.visible_listings`, with the same structure as the
    SQL Django generates for it (the stored verdicts of `compliance.standing` compared with today, per site:
    every site of the listing approved and compliant under the policy of the producer's kind, each claim of the
-   listing backed at every site, women-led by the roster), the same filters, the stored `search_document` with
+   listing backed at every site, no open high red flag), the same filters, the stored `search_document` with
    its GIN index, ordered as the API orders a search (`ts_rank` of the same document and query, best first, then
    the newest first; without `q` every rank is 0 and only `created_at DESC` counts), one row more than the page
    to know whether a next page exists; sites, claims and photo positions as arrays in the same row.
@@ -42,10 +42,20 @@ OUNCE = Decimal("0.0001")
 HUNDREDTH = Decimal("0.01")
 GRAMS_PER_TROY_OUNCE = Decimal("31.1034768")
 
+# The policies in force, and each claim's badge: its assurance and the evidence types of its requirements and
+# of the claims that imply it (`compliance.catalogue.claim_evidence_types`), in one round trip.
 CATALOGUE_SQL = """
-SELECT DISTINCT ON (subject) 'policy', subject, id::text FROM compliance_policy
+(SELECT DISTINCT ON (subject) 'policy', subject, id::text FROM compliance_policy
     WHERE subject IN ('individual', 'organization') AND effective_from <= %(today)s
-ORDER BY 2, effective_from DESC
+    ORDER BY subject, effective_from DESC)
+UNION ALL
+SELECT 'badge', c.code, json_build_object('assurance', c.assurance, 'evidence_types', ARRAY(
+    SELECT DISTINCT t.evidencetype_id FROM compliance_claim_requirements cr
+    JOIN compliance_requirement_evidence_types t ON t.requirement_id = cr.requirement_id
+    WHERE cr.claim_id = c.code
+       OR cr.claim_id IN (SELECT i.from_claim_id FROM compliance_claim_implies i WHERE i.to_claim_id = c.code)
+    ORDER BY 1))::text
+FROM compliance_claim c
 """
 
 # Mirrors listings/selectors.py: the stored tsvector of listings/migrations/0006, GIN-indexed.
@@ -87,8 +97,12 @@ LIMIT %(limit)s
 class Catalogue:
     def __init__(self, rows: list[tuple[str, str, str]]) -> None:
         self.policy: dict[str, int | None] = {"individual": None, "organization": None}
-        for _kind, subject, policy_id in rows:
-            self.policy[subject] = int(policy_id)
+        self.badges: dict[str, dict[str, Any]] = {}
+        for kind, code, value in rows:
+            if kind == "policy":
+                self.policy[code] = int(value)
+            else:
+                self.badges[code] = json.loads(value)
 
 
 # An open high-severity red flag against the listing's producer, one of its sites or one of its lots
@@ -172,7 +186,7 @@ def _lot(lot: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _row(row: tuple[Any, ...]) -> dict[str, Any]:
+def _row(row: tuple[Any, ...], badges: dict[str, dict[str, Any]]) -> dict[str, Any]:
     (id_, producer, legal_name, district, sites, claims, photos, lots, kind, capacity, form, quantity, available,
      minimum, fineness_tenths,
      fineness_basis, methods, price_basis, currency, price, lbma_bp, premium, incoterm, place, valid_from,
@@ -200,6 +214,7 @@ def _row(row: tuple[Any, ...]) -> dict[str, Any]:
         "karat": str((fineness * 24 / 1000).quantize(HUNDREDTH, rounding=ROUND_HALF_UP)),
         "processing_methods": json.loads(methods) if isinstance(methods, str) else methods,
         "claims": list(claims),
+        "badges": [{"code": code, **badges.get(code, {"assurance": "", "evidence_types": []})} for code in claims],
         "price_basis": price_basis,
         "price_per_fine_gram": _money(price, currency),
         "lbma_adjustment_percent": None if lbma_bp is None else str(Decimal(lbma_bp) / 100),
@@ -261,14 +276,15 @@ def page_filters(params: Any, today: dt.date) -> tuple[list[str], dict[str, Any]
     return filters, values, page_size
 
 
-def page_query(cursor: Any, params: Any, today: dt.date) -> tuple[str, dict[str, Any], int]:
-    """Reads the catalogue (one query) and returns the page query, its parameters and the page size."""
+def page_query(cursor: Any, params: Any, today: dt.date) -> tuple[str, dict[str, Any], int, Catalogue]:
+    """Reads the catalogue (one query) and returns the page query, its parameters, the page size and the
+    catalogue (the badges of the claims)."""
     filters, values, page_size = page_filters(params, today)
     cursor.execute(CATALOGUE_SQL, {"today": today})
     catalogue = Catalogue(cursor.fetchall())
     where = visibility_sql(catalogue) + "".join(f"\n  AND {f}" for f in filters)
     rank = RANK if "q" in values else "0.0::real"
-    return SELECT.format(where=where, rank=rank), values, page_size
+    return SELECT.format(where=where, rank=rank), values, page_size, catalogue
 
 
 def minimal_listings(request: HttpRequest) -> HttpResponse:
@@ -277,13 +293,13 @@ def minimal_listings(request: HttpRequest) -> HttpResponse:
     connection.ensure_connection()
     with connection.connection.cursor() as cursor:  # the psycopg cursor itself, no Django wrapper
         try:
-            sql, values, page_size = page_query(cursor, params, today)
+            sql, values, page_size, catalogue = page_query(cursor, params, today)
         except BadParameter as error:
             return JsonResponse({"status": 400, "detail": f"invalid {error}"}, status=400)
         cursor.execute(sql, values)
         rows = cursor.fetchall()
 
-    results = [_row(row[:-1]) for row in rows[:page_size]]
+    results = [_row(row[:-1], catalogue.badges) for row in rows[:page_size]]
     next_link = None
     if len(rows) > page_size:
         query = {k: v for k, v in params.lists() if k != "cursor"}
