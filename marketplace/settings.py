@@ -124,8 +124,12 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     if _workers < 0:  # PostgreSQL would refuse every connection, and every request would be a 503
         raise ImproperlyConfigured("DATABASE_PARALLEL_WORKERS must be 0 or more.")
     _parallel = f"-c max_parallel_workers_per_gather={_workers}"
+    # PostgreSQL's JIT compiles a plan whose estimated cost passes `jit_above_cost`: the uncached search at
+    # 100,000 listings crossed it and spent about 40 ms of its 160 compiling, on every request (bench/README.md).
+    # Off unless asked: the app's queries are short, and none runs long enough to win the compilation back.
+    _jit = "" if env_bool("DATABASE_JIT", False) else "-c jit=off"
     DATABASES["default"].setdefault("OPTIONS", {})["options"] = " ".join(
-        part for part in (os.environ.get("PGOPTIONS", ""), _parallel) if part
+        part for part in (os.environ.get("PGOPTIONS", ""), _parallel, _jit) if part
     )
 elif DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Several threads (runserver, the concurrency tests) write to one file at once. SQLite has one writer at a

@@ -59,14 +59,19 @@ def test_production_variables_switch_on_postgresql_redis_and_the_security_header
     assert values["proxy"] == ["HTTP_X_FORWARDED_PROTO", "https"]
 
 
-def test_postgresql_queries_run_without_parallel_workers_unless_asked():
+def test_postgresql_queries_run_without_parallel_workers_or_jit_unless_asked():
     production = {"DJANGO_SECRET_KEY": "x" * 50, "DATABASE_URL": "postgres://u@db:5432/oro"}
 
     default = json.loads(read_settings(**production, PGOPTIONS="").stdout)
-    asked = json.loads(read_settings(**production, DATABASE_PARALLEL_WORKERS="2", PGOPTIONS="-c jit=off").stdout)
+    asked = json.loads(
+        read_settings(
+            **production, DATABASE_PARALLEL_WORKERS="2", DATABASE_JIT="1", PGOPTIONS="-c statement_timeout=5s"
+        ).stdout
+    )
 
-    assert default["pg_options"] == "-c max_parallel_workers_per_gather=0"
-    assert asked["pg_options"] == "-c jit=off -c max_parallel_workers_per_gather=2"  # PGOPTIONS kept, first
+    assert default["pg_options"] == "-c max_parallel_workers_per_gather=0 -c jit=off"
+    # PGOPTIONS kept, first; with DATABASE_JIT the server's own JIT setting applies.
+    assert asked["pg_options"] == "-c statement_timeout=5s -c max_parallel_workers_per_gather=2"
 
 
 def test_a_negative_number_of_parallel_workers_stops_the_start_with_a_clear_message():
