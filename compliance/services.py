@@ -43,6 +43,7 @@ from compliance.standing import standings_refresh
 from core import clock
 from core.actor import Actor
 from core.errors import Conflict, PermissionDenied, field_error
+from core.extensions import provider
 from core.uploads import CheckedFile, store
 from notifications.services import notify
 from producers.models import Site
@@ -281,6 +282,10 @@ def _record_decision(
         # The approved evidence changed (an approval may also supersede older items): search reads the
         # stored verdict, so it is recomputed before this transaction commits.
         standings_refresh(organization_ids=[evidence.organization_id])
+    if action == "approve" and evidence.evidence_type.declares_owners:
+        # The producer's confirmed owners changed: screen them against the sanctions lists in force, in this
+        # transaction (diligence is above compliance: the OWNERS_CONFIRMED setting names the function).
+        provider("OWNERS_CONFIRMED")(actor=actor, organization_id=evidence.organization_id)
     if notify_status:
         notify(
             recipients=organization_admins(organization_id=evidence.organization_id),

@@ -423,3 +423,6 @@ SITE_ADDED = "compliance.standing.site_added"  # a new site's verdict is stored 
 LOTS_UNDER_CONTRACT = "trade.selectors.lots_under_contract"
 LOT_BUYER = "trade.selectors.lot_buyer"
 FORWARD_COMMITMENTS = "trade.selectors.forward_commitments"
+# A reviewer approved a producer's owners declaration (compliance): screen the owners against the sanctions
+# lists in force (diligence, above compliance).
+OWNERS_CONFIRMED = "diligence.screening.owners_confirmed"
