@@ -310,6 +310,10 @@ def _record_decision(
         # The approved evidence changed (an approval may also supersede older items): search reads the
         # stored verdict, so it is recomputed before this transaction commits.
         standings_refresh(organization_ids=[evidence.organization_id])
+    if action == "approve" and evidence.evidence_type.declares_owners:
+        # The producer's confirmed owners changed: screen them against the sanctions lists in force, in this
+        # transaction (diligence is above compliance: the OWNERS_CONFIRMED setting names the function).
+        provider("OWNERS_CONFIRMED")(actor=actor, organization_id=evidence.organization_id)
     if notify_status:
         notify(
             recipients=organization_admins(organization_id=evidence.organization_id),

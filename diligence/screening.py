@@ -273,5 +273,27 @@ def _flag_for(
     return flag, True
 
 
+def owners_confirmed(*, actor: Actor, organization_id: Any) -> None:
+    """A reviewer approved a producer's owners declaration (the OWNERS_CONFIRMED setting): screen that producer
+    against the lists in force at once, in the approval's transaction, rather than at the next import. With no
+    list in force nothing is recorded: a screening against no list would read as a clear result."""
+    if not SanctionsList.objects.filter(superseded_at__isnull=True).exists():
+        return
+    _, opened = screen(actor=actor, organization_ids=[organization_id])
+    screening = latest_screening(organization_id)
+    audit_record(
+        action="diligence.sanctions.screened",
+        actor=actor,
+        subject_organization=Organization.objects.get(pk=organization_id),
+        target=screening,
+        data={
+            "reason": "owners_confirmed",
+            "owners_evidence": str(screening.owners_evidence) if screening and screening.owners_evidence else None,
+            "hits": len(screening.hits) if screening else 0,
+            "flags_opened": opened,
+        },
+    )
+
+
 def latest_screening(organization_id: Any) -> Screening | None:
     return Screening.objects.filter(organization_id=organization_id).order_by("-screened_at", "-id").first()

@@ -440,3 +440,6 @@ PACK_BASIS = "trade.selectors.diligence_basis"
 PACK_LOTS = "trade.selectors.pack_lots"
 # How long a signed link to a file of the pack works (seconds).
 PACK_FILE_LINK_SECONDS = env_int("PACK_FILE_LINK_SECONDS", 600)
+# A reviewer approved a producer's owners declaration (compliance): screen the owners against the sanctions
+# lists in force (diligence, above compliance).
+OWNERS_CONFIRMED = "diligence.screening.owners_confirmed"

@@ -145,6 +145,40 @@ def test_only_reviewers_and_staff_import(trade, producer_admin, tmp_path):
     assert not SanctionsList.objects.exists()
 
 
+def declare_owner(producer_admin, reviewer, name: str) -> dict:
+    owners = {
+        "owners": [
+            {"name": name, "document_type": "DNI", "document_number": "41234567", "share_percent": "100", "pep": False}
+        ],
+        "peps": [],
+    }
+    item = ok(upload(producer_admin, "OWNERS_DECL", attributes=json.dumps(owners)), 201)
+    ok(decide(reviewer, item["id"], "approve"))
+    return item
+
+
+def test_owners_approved_after_the_import_are_screened_at_once(trade, reviewer, producer_admin, anon, tmp_path):
+    import_list(tmp_path, reviewer, HEADER + "QDi.78,individual,Pedro Listado Ruiz,,\n")
+    before = latest_screening(trade.producer.pk)
+    assert before is not None
+    assert before.hits == []
+
+    item = declare_owner(producer_admin, reviewer, "Pedro Ruiz Listado")
+
+    assert str(trade.listing.pk) not in search_ids(anon)
+    after = latest_screening(trade.producer.pk)
+    assert str(after.owners_evidence) == item["id"]
+    assert [(h["reference"], h["role"]) for h in after.hits] == [("QDi.78", "owner")]
+    event = AuditEvent.objects.get(action="diligence.sanctions.screened")
+    assert (event.data["reason"], event.data["hits"], event.data["flags_opened"]) == ("owners_confirmed", 1, 1)
+
+
+def test_owners_approved_with_no_list_in_force_record_no_screening(trade, reviewer, producer_admin):
+    declare_owner(producer_admin, reviewer, "Pedro Ruiz Listado")
+    assert not Screening.objects.exists()
+    assert not AuditEvent.objects.filter(action="diligence.sanctions.screened").exists()
+
+
 def test_a_beneficial_owner_on_the_list_flags_the_producer_and_hides_its_offers(
     trade, reviewer, producer_admin, anon, tmp_path
 ):
