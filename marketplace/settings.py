@@ -64,11 +64,13 @@ INSTALLED_APPS = [
     "accounts",
     "producers",
     "compliance",
+    "prices",  # fixes, rates, certified minimums: below listings, whose search and offers read them
     "provenance",
     "diligence",  # red flags: between provenance and listings (listings hides what a flag suspends)
     "listings",
     "payments",  # the Stripe boundary: imports only core (docs/architecture.md), used by trade
     "trade",
+    "settlement",  # statements and recorded bank payments of signed contracts
     "openapi",
     "marketplace",
 ]

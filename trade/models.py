@@ -197,7 +197,8 @@ class ContractVersion(models.Model):
     currency = models.CharField(max_length=3, choices=Currency.choices, default=Currency.USD)
     price_per_fine_gram_minor = models.BigIntegerField(null=True, blank=True)  # fixed basis
     lbma_adjustment_bp = models.IntegerField(null=True, blank=True)  # LBMA bases: -200 = fix minus 2 %
-    premium_per_kg_fine_minor = models.BigIntegerField(default=0)  # US cents per kg of fine gold
+    premium_per_kg_fine_minor = models.BigIntegerField(default=0)  # minor units of premium_currency per kg fine
+    premium_currency = models.CharField(max_length=3, choices=Currency.choices, default=Currency.USD)
     incoterm = models.CharField(max_length=3, choices=Incoterm.choices)
     incoterm_place = models.CharField(max_length=120)
     delivery_date = models.DateField()
@@ -253,6 +254,158 @@ class ContractVersion(models.Model):
 
     def __str__(self) -> str:
         return f"{self.contract_id} v{self.number}"
+
+
+class FixingRule(models.TextChoices):
+    ON_DATE = "on_date", _("The fix of a named day")
+    AFTER_RECEIPT = "after_receipt", _("The first fix after the day the buyer received the shipment")
+    AVERAGE = "average", _("The mean of the fixes over a quotational period")
+
+
+class AssayRule(models.TextChoices):
+    """Which assay settles a shipment when the buyer's and the seller's differ by no more than the
+    splitting limit. Beyond it the umpire's result settles."""
+
+    BUYER = "buyer", _("The buyer's assay")
+    SELLER = "seller", _("The seller's assay")
+    MEAN = "mean", _("The mean of the two")
+
+
+class UmpireCost(models.TextChoices):
+    FARTHER = "farther", _("The party whose assay is farther from the umpire's")
+    BUYER = "buyer", _("The buyer")
+    SELLER = "seller", _("The seller")
+    SHARED = "shared", _("Half each")
+
+
+class SettlementTerms(models.Model):
+    """How a version of the terms is settled (docs/settlement.md): the fixing, the payable shares, the
+    provisional payment, the splitting limit and the umpire. One per version at most, immutable with it, and
+    inside its terms hash. The version's `price_basis` says whether the price is fixed or an LBMA fix, its
+    `lbma_adjustment_bp` the adjustment, its premium the premium; the charges and the shipments are rows of
+    their own (`ContractCharge`, `ContractShipment`)."""
+
+    version = models.OneToOneField(ContractVersion, on_delete=models.CASCADE, related_name="settlement")
+    fixing_rule = models.CharField(max_length=14, choices=FixingRule.choices)
+    fixing_date = models.DateField(null=True, blank=True)  # on_date
+    quotational_period_start = models.DateField(null=True, blank=True)  # average
+    quotational_period_days = models.PositiveSmallIntegerField(null=True, blank=True)  # average: 1..92
+    gold_payable_bp = models.PositiveIntegerField()  # 9950 = 99.5 % of the fine gold is paid
+    gold_minimum_fineness = FinenessField(default=0)  # below it the gold is not paid
+    silver_payable_bp = models.PositiveIntegerField(default=0)  # 0: silver is not paid
+    silver_minimum_fineness = FinenessField(default=0)
+    # Fixed-price contracts that pay silver name its price; LBMA contracts read the LBMA Silver Price.
+    silver_price_per_fine_gram_minor = models.BigIntegerField(null=True, blank=True)
+    provisional_bp = models.PositiveIntegerField(default=0)  # of the value on the declared weight and assay
+    splitting_limit = FinenessField()  # per mille: 0.5
+    within_limit_rule = models.CharField(max_length=6, choices=AssayRule.choices, default=AssayRule.MEAN)
+    umpire_laboratory = models.CharField(max_length=200)
+    umpire_cost = models.CharField(max_length=8, choices=UmpireCost.choices, default=UmpireCost.FARTHER)
+    # A certified offer: the standard's figures in force when the version was proposed (prices app).
+    certification = models.ForeignKey(
+        "prices.CertificationTerms", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        verbose_name_plural = "settlement terms"
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(fixing_rule="on_date") & Q(fixing_date__isnull=False))
+                | (
+                    Q(fixing_rule="average")
+                    & Q(quotational_period_start__isnull=False)
+                    & Q(quotational_period_days__gte=1, quotational_period_days__lte=92)
+                )
+                | Q(fixing_rule="after_receipt"),
+                name="settlement_fixing_complete",
+            ),
+            models.CheckConstraint(
+                condition=Q(gold_payable_bp__gte=1, gold_payable_bp__lte=10000), name="settlement_gold_payable_range"
+            ),
+            models.CheckConstraint(
+                condition=Q(silver_payable_bp__gte=0, silver_payable_bp__lte=10000),
+                name="settlement_silver_payable_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(provisional_bp__gte=0, provisional_bp__lte=10000), name="settlement_provisional_range"
+            ),
+            models.CheckConstraint(
+                condition=Q(gold_minimum_fineness__gte=0, gold_minimum_fineness__lte=1000)
+                & Q(silver_minimum_fineness__gte=0, silver_minimum_fineness__lte=1000)
+                & Q(splitting_limit__gte=0, splitting_limit__lte=1000),
+                name="settlement_fineness_ranges",
+            ),
+            models.CheckConstraint(
+                condition=Q(silver_price_per_fine_gram_minor__isnull=True) | Q(silver_price_per_fine_gram_minor__gt=0),
+                name="settlement_silver_price_positive",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"settlement of {self.version_id}"
+
+
+class ChargeKind(models.TextChoices):
+    PER_TROY_OUNCE_GROSS = "per_troy_ounce_gross", _("An amount per troy ounce of gross weight received")
+    PER_LOT = "per_lot", _("An amount per lot")
+    PERCENT_OF_VALUE = "percent_of_value", _("A percentage of the metal's value")
+
+
+class ContractCharge(models.Model):
+    """A refining, treatment, assay, freight or insurance charge the buyer deducts, per shipment."""
+
+    version = models.ForeignKey(ContractVersion, on_delete=models.CASCADE, related_name="charges")
+    position = models.PositiveSmallIntegerField()  # 1, 2, 3... in the order the terms list them
+    label = models.CharField(max_length=120)  # "Refining charge"
+    kind = models.CharField(max_length=20, choices=ChargeKind.choices)
+    amount_minor = models.BigIntegerField(null=True, blank=True)  # per_troy_ounce_gross, per_lot
+    currency = models.CharField(max_length=3, choices=Currency.choices, null=True, blank=True)
+    percent_bp = models.PositiveIntegerField(null=True, blank=True)  # percent_of_value: 50 = 0.5 %
+
+    class Meta:
+        ordering = ["version", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["version", "position"], name="contract_charge_position_unique"),
+            models.CheckConstraint(
+                condition=(
+                    Q(kind__in=["per_troy_ounce_gross", "per_lot"])
+                    & Q(amount_minor__gte=0, currency__isnull=False, percent_bp__isnull=True)
+                )
+                | (
+                    Q(kind="percent_of_value")
+                    & Q(percent_bp__gte=0, percent_bp__lte=10000)
+                    & Q(amount_minor__isnull=True, currency__isnull=True)
+                ),
+                name="contract_charge_matches_kind",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.version_id} charge {self.position}"
+
+
+class ContractShipment(models.Model):
+    """One delivery of a version's gold: its quantity, its day and place and, when known, its lots. A
+    version without shipment rows delivers once, as its own delivery date, place and lots say."""
+
+    version = models.ForeignKey(ContractVersion, on_delete=models.CASCADE, related_name="shipments")
+    number = models.PositiveSmallIntegerField()  # 1..n within the version
+    quantity_grams = GramsField()
+    delivery_date = models.DateField()
+    incoterm = models.CharField(max_length=3, choices=Incoterm.choices)
+    incoterm_place = models.CharField(max_length=120)
+    lots = models.ManyToManyField("provenance.Lot", blank=True, related_name="+")
+
+    class Meta:
+        ordering = ["version", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["version", "number"], name="contract_shipment_number_unique"),
+            models.CheckConstraint(condition=Q(number__gte=1), name="contract_shipment_number_positive"),
+            models.CheckConstraint(condition=Q(quantity_grams__gt=0), name="contract_shipment_quantity_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.version_id} shipment {self.number}"
 
 
 class ContractAcceptance(models.Model):

@@ -61,7 +61,8 @@ def deliver_event(event_type: str, intent_id: str, event_id: str | None = None) 
 def reseed_catalogue() -> None:
     """A transactional test starts from a flushed database: put back the catalogue the migrations seed (0002,
     0005's environmental certification per site, 0006's production declarations per site and month, 0011's KYC
-    policy and owners declaration), the mass-balance policy and the red-flag categories."""
+    policy and owners declaration, 0013's Fairtrade Ecological claim), the certified standards' figures, the
+    mass-balance policy and the red-flag categories."""
     if not Policy.objects.exists():
         # The migrations' own models (no custom `save()`): today's models refuse a policy version or deadline
         # that takes effect before today, which is what a seed of the catalogue in force has to write.
@@ -74,6 +75,8 @@ def reseed_catalogue() -> None:
         importlib.import_module("compliance.migrations.0011_seed_kyc_policy_and_owners").seed(apps, None)
         importlib.import_module("compliance.migrations.0012_owners_declaration_basis").seed(apps, None)
         importlib.import_module("provenance.migrations.0002_seed_mass_balance_policy").seed(apps, None)
+        importlib.import_module("compliance.migrations.0013_fairtrade_ecological_claim").seed(apps, None)
+        importlib.import_module("prices.migrations.0002_seed_certification_terms").seed(apps, None)
     if not RedFlagCategory.objects.exists():
         importlib.import_module("diligence.migrations.0002_seed_categories").seed(
             MigrationLoader(connection).project_state().apps, None

@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class SettlementConfig(AppConfig):
+    name = "settlement"
+    verbose_name = "Settlement: weighings, assays, statements and recorded bank payments"
+    default_auto_field = "django.db.models.BigAutoField"
