@@ -23,6 +23,11 @@ class ProblemFieldErrorSerializer(serializers.Serializer):
     field = serializers.CharField(allow_null=True, help_text="Dotted path of the field; null for the whole body.")
     code = serializers.CharField(help_text="Stable machine-readable code.")
     message = serializers.CharField(help_text="Human-readable message in the language asked for.")
+    figures = serializers.DictField(
+        required=False,
+        help_text="The figures a refusal compared (a certified minimum price and the offered price, with the fix "
+        "and the standard's source), where the rule is about amounts.",
+    )
 
 
 class ProblemSerializer(serializers.Serializer):
