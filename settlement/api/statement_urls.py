@@ -1,13 +1,24 @@
-from django.urls import re_path
+from django.urls import path, register_converter
 
-from core.api import UUID_PATTERN
 from settlement.api.statements import ShipmentStatementIssueView, ShipmentStatementPdfView, ShipmentStatementView
 
-_SHIPMENT = rf"^contracts/(?P<contract_pk>{UUID_PATTERN})/shipments/(?P<shipment>[1-9][0-9]{{0,2}})/statements"
-_KIND = r"(?P<kind>provisional|final)"
+
+class StatementKind:
+    regex = "provisional|final"
+
+    def to_python(self, value: str) -> str:
+        return value
+
+    def to_url(self, value: str) -> str:
+        return value
+
+
+register_converter(StatementKind, "statement_kind")
+
+STATEMENT = "contracts/<uuid:id>/shipments/<int:n>/statements/<statement_kind:kind>"
 
 urlpatterns = [
-    re_path(rf"{_SHIPMENT}/{_KIND}/$", ShipmentStatementView.as_view(), name="shipment-statement"),
-    re_path(rf"{_SHIPMENT}/{_KIND}/issue/$", ShipmentStatementIssueView.as_view(), name="shipment-statement-issue"),
-    re_path(rf"{_SHIPMENT}/{_KIND}\.pdf$", ShipmentStatementPdfView.as_view(), name="shipment-statement-pdf"),
+    path(f"{STATEMENT}/", ShipmentStatementView.as_view(), name="shipment-statement"),
+    path(f"{STATEMENT}/issue/", ShipmentStatementIssueView.as_view(), name="shipment-statement-issue"),
+    path(f"{STATEMENT}.pdf", ShipmentStatementPdfView.as_view(), name="shipment-statement-pdf"),
 ]

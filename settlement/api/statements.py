@@ -4,6 +4,7 @@ for), issued by the buyer's admin, and downloaded as a PDF for the cooperative's
 from __future__ import annotations
 
 from typing import Any
+from uuid import UUID
 
 from django.http import HttpResponse
 from django.utils.http import content_disposition_header
@@ -110,7 +111,7 @@ def _body(contract: Any, shipment: int, kind: str) -> dict[str, Any]:
 
 
 PATH_PARAMETERS = [
-    OpenApiParameter("shipment", int, OpenApiParameter.PATH, description="The shipment's number, from 1."),
+    OpenApiParameter("n", int, OpenApiParameter.PATH, description="The shipment's number, from 1."),
     OpenApiParameter("kind", str, OpenApiParameter.PATH, enum=["provisional", "final"]),
 ]
 
@@ -188,12 +189,12 @@ class ShipmentStatementView(APIView):
         parameters=PATH_PARAMETERS,
     )
     @documents_problems(404, 409)
-    def get(self, request: Request, contract_pk: str, shipment: str, kind: str) -> Response:
+    def get(self, request: Request, id: UUID, n: int, kind: str) -> Response:
         """A shipment's provisional or final statement, for both parties' members, reviewers and staff: the
         issued one, frozen with its digest; otherwise the statement as it would be issued now (`draft`), or what
         it waits for (`waiting`: a weight, an assay, the umpire's result, a price or rate not yet recorded)."""
-        number = int(shipment)
-        contract = contract_get(actor=get_actor(request), contract_id=contract_pk)
+        number = n
+        contract = contract_get(actor=get_actor(request), contract_id=id)
         statements.signed_terms(contract)
         version = contract.signed_version
         assert version is not None
@@ -212,13 +213,13 @@ class ShipmentStatementIssueView(APIView):
         parameters=PATH_PARAMETERS,
     )
     @documents_problems(403, 404, 409)
-    def post(self, request: Request, contract_pk: str, shipment: str, kind: str) -> Response:
+    def post(self, request: Request, id: UUID, n: int, kind: str) -> Response:
         """The buyer's admin issues the statement: it is frozen as computed now, with the SHA-256 of its
         document, and the producer is told. Issuing again answers the issued one (200). 409
         `statement_waiting` (with `waiting_for`) while a record or a price is missing; the final statement of a
         contract with a provisional payment waits for the provisional statement."""
-        actor, number = get_actor(request), int(shipment)
-        contract = contract_get(actor=actor, contract_id=contract_pk)
+        actor, number = get_actor(request), n
+        contract = contract_get(actor=actor, contract_id=id)
         _statement, created = statements.statement_issue(
             actor=actor, contract=contract, shipment=number, kind=_kind(kind)
         )
@@ -238,17 +239,17 @@ class ShipmentStatementPdfView(APIView):
         parameters=PATH_PARAMETERS,
     )
     @documents_problems(404, 409)
-    def get(self, request: Request, contract_pk: str, shipment: str, kind: str) -> HttpResponse:
+    def get(self, request: Request, id: UUID, n: int, kind: str) -> HttpResponse:
         """The issued statement as a PDF for the cooperative's accounts: every line with its rule, the prices
         and rates used, and the digest of the issued document. 409 `statement_not_issued` before it is issued."""
-        contract = contract_get(actor=get_actor(request), contract_id=contract_pk)
-        issued = Statement.objects.filter(contract=contract, shipment=int(shipment), kind=_kind(kind)).first()
+        contract = contract_get(actor=get_actor(request), contract_id=id)
+        issued = Statement.objects.filter(contract=contract, shipment=n, kind=_kind(kind)).first()
         if issued is None:
             raise Conflict(_("This statement is not issued yet."), code="statement_not_issued")
         document = render_statement(_labelled(issued.document), issued.digest, issued.issued_at)
         response = HttpResponse(document, content_type="application/pdf")
         response["Content-Disposition"] = content_disposition_header(
-            as_attachment=True, filename=f"statement-{contract.pk}-{shipment}-{kind}.pdf"
+            as_attachment=True, filename=f"statement-{contract.pk}-{n}-{kind}.pdf"
         )
         response["X-Content-Type-Options"] = "nosniff"
         response["Cache-Control"] = "private, no-store"
