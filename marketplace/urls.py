@@ -14,6 +14,7 @@ api_v1 = [
     path("", include("listings.api.urls")),
     path("", include("payments.api.urls")),
     path("", include("trade.api.urls")),
+    path("", include("settlement.api.urls")),
     path("", include("notifications.api.urls")),
     path("", include("audit.api.urls")),
 ]
