@@ -389,6 +389,9 @@ SPECTACULAR_SETTINGS = {
         "DepositStatusEnum": "trade.models.DepositStatus",
         "SiteStatusEnum": "producers.models.Site.Status",
         "DepositRefundStatusEnum": "trade.models.DepositRefund.Status",
+        # Settlement: a payment's kind and a statement's kind share the name `kind` with other choice sets.
+        "PaymentKindEnum": "settlement.models.PaymentKind",
+        "StatementKindEnum": "settlement.models.StatementKind",
     },
     # OpenAPI links along the main journeys (create → read → act): openapi/links.py.
     "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "openapi.links.add_links"],

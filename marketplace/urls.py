@@ -15,6 +15,7 @@ api_v1 = [
     path("", include("payments.api.urls")),
     path("", include("trade.api.urls")),
     path("", include("settlement.api.statement_urls")),
+    path("", include("settlement.api.urls")),
     path("", include("notifications.api.urls")),
     path("", include("audit.api.urls")),
 ]

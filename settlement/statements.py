@@ -17,45 +17,24 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-from dataclasses import dataclass
 from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import QuerySet
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
-from accounts.models import User
 from audit.services import audit_record
 from core.actor import Actor
-from core.errors import Conflict, NotFound, PermissionDenied
-from notifications.kinds import register
+from core.errors import Conflict, PermissionDenied
+from core.money import Money
 from notifications.services import notify
 from prices import selectors as price_table
 from prices.models import Benchmark, MetalPrice
 from settlement import calculation
+from settlement.common import SETTLING_STATES, people_of
 from settlement.models import AssayResult, Statement, StatementKind, Weighing
+from settlement.selectors import require_shipment, shipments_of
 from trade.models import Contract, ContractState, ContractVersion, FixingRule, SettlementTerms, Side
-
-SETTLING_STATES = (ContractState.SIGNED, ContractState.DELIVERED, ContractState.COMPLETED)
-
-register(
-    "statement_issued",
-    title=gettext_lazy("%(organization)s issued a settlement statement"),
-    body=gettext_lazy(
-        "%(organization)s issued the %(kind)s statement of shipment %(shipment)s: %(amount)s. "
-        "Download it from the contract."
-    ),
-)
-
-
-@dataclass(frozen=True)
-class Shipment:
-    number: int
-    quantity_grams: Decimal
-    delivery_date: dt.date
-    lots: int
 
 
 def signed_terms(contract: Contract) -> tuple[ContractVersion, SettlementTerms]:
@@ -76,19 +55,13 @@ def signed_terms(contract: Contract) -> tuple[ContractVersion, SettlementTerms]:
     return version, terms
 
 
-def shipments_of(version: ContractVersion) -> list[Shipment]:
-    rows = list(version.shipments.order_by("number"))
-    if rows:
-        return [Shipment(row.number, row.quantity_grams, row.delivery_date, max(row.lots.count(), 1)) for row in rows]
-    lots = version.lots.count() or version.contract.lot_rows.filter(released=False).count()
-    return [Shipment(1, version.quantity_grams, version.delivery_date, max(lots, 1))]
-
-
-def shipment_of(version: ContractVersion, number: int) -> Shipment:
-    for shipment in shipments_of(version):
-        if shipment.number == number:
-            return shipment
-    raise NotFound(_("This contract has no shipment %(number)s.") % {"number": number})
+def _lots_of(contract: Contract, number: int) -> int:
+    """How many lots a shipment delivers (a per-lot charge counts them): its own, the signed version's, or the
+    lots named for a forward contract; one at least."""
+    require_shipment(contract, number)
+    shipment = next(row for row in shipments_of(contract) if row.number == number)
+    lots = len(shipment.lots) or contract.lot_rows.filter(released=False).count()
+    return max(lots, 1)
 
 
 def _terms(version: ContractVersion, terms: SettlementTerms) -> calculation.Terms:
@@ -178,7 +151,7 @@ def _assay(row: AssayResult | None) -> calculation.Assay | None:
 def compute(contract: Contract, number: int, kind: str) -> calculation.Statement:
     """The statement as the records and the price table stand now; `calculation.Waiting` says what is missing."""
     version, terms = signed_terms(contract)
-    shipment = shipment_of(version, number)
+    lots = _lots_of(contract, number)
     weighings = {row.party: row for row in Weighing.objects.filter(contract=contract, shipment=number)}
     assays = {row.party: row for row in AssayResult.objects.filter(contract=contract, shipment=number)}
     calc_terms = _terms(version, terms)
@@ -225,7 +198,7 @@ def compute(contract: Contract, number: int, kind: str) -> calculation.Statement
         gold_price=gold,
         silver_price=silver,
         rate=rate,
-        lots=shipment.lots,
+        lots=lots,
         provisional_paid_minor=provisional_paid,
     )
     return calculation.compute(kind, calc_terms, inputs)
@@ -247,10 +220,6 @@ def document_of(contract: Contract, number: int, computed: calculation.Statement
         "buyer": contract.buyer.legal_name,
         "producer": contract.producer.organization.legal_name,
     } | computed.as_dict()
-
-
-def _people_of(organization_id: Any) -> QuerySet[User]:
-    return User.objects.filter(memberships__organization_id=organization_id, is_active=True)
 
 
 @transaction.atomic
@@ -308,13 +277,13 @@ def statement_issue(*, actor: Actor, contract: Contract, shipment: int, kind: st
         },
     )
     notify(
-        recipients=_people_of(contract.producer_id),
+        recipients=people_of(contract.producer_id),
         kind="statement_issued",
         params={
             "organization": contract.buyer.legal_name,
             "kind": StatementKind(kind).label,
             "shipment": shipment,
-            "amount": f"{Decimal(computed.amount_due_minor).scaleb(-2)} {computed.currency}",
+            "amount": Money(computed.amount_due_minor, computed.currency),
         },
         organization=contract.producer.organization,
         target=contract,

@@ -21,6 +21,7 @@ from core.permissions import ActsForOrganization
 from settlement import calculation, statements
 from settlement.models import Statement, StatementKind
 from settlement.pdf import render_statement
+from settlement.selectors import require_shipment
 from trade.selectors import contract_get
 
 LINE_LABELS: dict[str, Any] = {
@@ -196,9 +197,7 @@ class ShipmentStatementView(APIView):
         number = n
         contract = contract_get(actor=get_actor(request), contract_id=id)
         statements.signed_terms(contract)
-        version = contract.signed_version
-        assert version is not None
-        statements.shipment_of(version, number)
+        require_shipment(contract, number)
         return Response(_body(contract, number, _kind(kind)))
 
 

@@ -35,6 +35,7 @@ APPS = (
     "listings",
     "payments",
     "trade",
+    "settlement",
 )
 
 # Names recorded before the pattern was written down. Stored events keep these names, and clients filter the

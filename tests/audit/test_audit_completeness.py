@@ -373,6 +373,56 @@ def paid_deposit_for_webhook(w: World) -> Params:
     return {}
 
 
+def weighing_body(grams: str) -> Callable[[World], dict[str, Any]]:
+    return lambda w: {"gross_grams": grams, "weighed_on": clock.today_lima().isoformat()}
+
+
+def weighed_shipment(w: World) -> Params:
+    """A signed contract whose buyer recorded its received weight of shipment 1."""
+    contract_id = signed_contract(w)
+    url = f"{CONTRACTS}{contract_id}/shipments/1/weighings/"
+    ok(w.actors["buyer_admin"].post(url, weighing_body("300.980")(w), format="json"), 201)
+    return {"id": contract_id, "n": 1, "party": "buyer"}
+
+
+def assay_body(party: str | None = None) -> dict[str, Any]:
+    body = {
+        "au_per_mille": "921.4",
+        "ag_per_mille": "61.2",
+        "laboratory": "Laboratorio Regional",
+        "certificate_number": "LR-0412",
+        "assayed_on": clock.today_lima().isoformat(),
+    }
+    return body if party is None else {"party": party, **body}
+
+
+def assayed_shipment(w: World) -> Params:
+    """A signed contract whose producer recorded the seller's assay of shipment 1."""
+    contract_id = signed_contract(w)
+    url = f"{CONTRACTS}{contract_id}/shipments/1/assays/"
+    ok(w.actors["producer_admin"].post(url, assay_body("seller"), format="json"), 201)
+    return {"id": contract_id, "n": 1, "party": "seller"}
+
+
+def payment_body(w: World) -> dict[str, Any]:
+    return {
+        "kind": "provisional",
+        "shipment": 1,
+        "amount": {"amount_minor": 2434320, "currency": "USD"},
+        "paid_on": clock.today_lima().isoformat(),
+        "bank_reference": "UBS-CH-0114-7731",
+    }
+
+
+def recorded_payment(w: World) -> Params:
+    """A transfer the buyer recorded on a signed contract, not confirmed yet."""
+    contract_id = signed_contract(w)
+    payment = ok(
+        w.actors["buyer_admin"].post(f"{CONTRACTS}{contract_id}/payments/", payment_body(w), format="json"), 201
+    )
+    return {"id": payment["id"]}
+
+
 P = "/api/v1/producers/{id}/"
 SITE = "/api/v1/producers/{producer_pk}/sites/{id}/"
 MINER = "/api/v1/producers/{producer_pk}/members/{id}/"
@@ -380,6 +430,7 @@ EVIDENCE = "/api/v1/evidence/{id}/"
 KYC = "/api/v1/organizations/{organization_pk}/kyc/"
 LISTING = "/api/v1/listings/{id}/"
 CONTRACT = "/api/v1/contracts/{id}/"
+SHIPMENT = "/api/v1/contracts/{id}/shipments/{n}/"
 producer_path = lambda w: {"id": str(w.producer.pk)}  # noqa: E731
 kyc_path = lambda w: {"organization_pk": str(w.user("buyer_admin").memberships.get().organization_id)}  # noqa: E731
 listing_path = lambda w: {"id": str(w.listing.pk)}  # noqa: E731
@@ -629,6 +680,24 @@ WRITES: dict[tuple[str, str], Write] = {
     ("POST", "/api/v1/payments/stripe/webhook/"): Write(
         "anonymous", ("trade.deposit.payment_held",), arrange=paid_deposit_for_webhook, send=webhook,
         target=lambda w, p, body: w.made["deposit"]),
+    # --- settlement: weighings, assays and bank payments of a signed contract.
+    ("POST", SHIPMENT + "weighings/"): Write(
+        "producer_admin", ("settlement.weighing.recorded",), arrange=lambda w: {"id": signed_contract(w), "n": 1},
+        body=weighing_body("301.250"), status=201, target=lambda w, p, body: body["id"]),
+    ("PUT", SHIPMENT + "weighings/{party}/"): Write(
+        "buyer_admin", ("settlement.weighing.corrected",), arrange=weighed_shipment, body=weighing_body("300.990"),
+        target=lambda w, p, body: body["id"]),
+    ("POST", SHIPMENT + "assays/"): Write(
+        "producer_admin", ("settlement.assay.recorded",), arrange=lambda w: {"id": signed_contract(w), "n": 1},
+        body=lambda w: assay_body("seller"), status=201, target=lambda w, p, body: body["id"]),
+    ("PUT", SHIPMENT + "assays/{party}/"): Write(
+        "producer_admin", ("settlement.assay.corrected",), arrange=assayed_shipment,
+        body=lambda w: {**assay_body(), "au_per_mille": "921.1"}, target=lambda w, p, body: body["id"]),
+    ("POST", CONTRACT + "payments/"): Write(
+        "buyer_admin", ("settlement.payment.recorded",), arrange=contract(signed_contract), body=payment_body,
+        status=201, target=lambda w, p, body: body["id"]),
+    ("POST", "/api/v1/payments/{id}/confirm/"): Write(
+        "producer_admin", ("settlement.payment.confirmed",), arrange=recorded_payment),
 }
 # fmt: on
 

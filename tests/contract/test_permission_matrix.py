@@ -48,9 +48,11 @@ from notifications.models import Notification
 from notifications.services import notify
 from producers.models import MemberMiner, Producer, Site, Verification
 from provenance.models import AssayCertificate, CustodyEvent, Lot, LotSource
+from settlement.models import AssayResult, Payment, Statement, Weighing
 from tests.conftest import ActorClient
 from tests.factories import DepositFactory, InvitationFactory, MembershipFactory, UserFactory, make_ruc
 from tests.problems import assert_problem
+from tests.settlement.home import home_payment, settling_contract
 from trade.models import (
     Contract,
     ContractAcceptance,
@@ -148,6 +150,15 @@ PACK_GRANT = "/api/v1/pack-requests/{id}/grant/"
 PACK_DECLINE = "/api/v1/pack-requests/{id}/decline/"
 PACK_REVOKE = "/api/v1/pack-requests/{id}/revoke/"
 PACK_FILE = "/api/v1/pack-files/{token}/"
+SHIPMENTS = "/api/v1/contracts/{id}/shipments/"
+SHIPMENT = "/api/v1/contracts/{id}/shipments/{n}/"
+WEIGHINGS = "/api/v1/contracts/{id}/shipments/{n}/weighings/"
+WEIGHING = "/api/v1/contracts/{id}/shipments/{n}/weighings/{party}/"
+ASSAYS = "/api/v1/contracts/{id}/shipments/{n}/assays/"
+ASSAY = "/api/v1/contracts/{id}/shipments/{n}/assays/{party}/"
+CONTRACT_PAYMENTS = "/api/v1/contracts/{id}/payments/"
+PAYMENT_CONFIRM = "/api/v1/payments/{id}/confirm/"
+CONTRACT_BALANCE = "/api/v1/contracts/{id}/balance/"
 
 # Expected status per role, in the order of ROLES. Notes on the rows that are not obvious:
 # - sign-up, login and invitation acceptance ignore any token: `{}` is a 400 for everybody.
@@ -223,6 +234,12 @@ PACK_FILE = "/api/v1/pack-files/{token}/"
 #   revoking without a reason are 200; declining needs a reason (`{}` is 400).
 # - the pack, its PDF and the file link are the buyer's with the consent: everybody else 404 (not 403: the
 #   producer is not theirs to read).
+# Settlement (home: a second contract of coop's with the buyer's refiner, signed, with settlement terms, made by
+# tests/settlement/home.py; its shipment 1, the seller's weight and assay, and a transfer the buyer recorded):
+# - both organisations' people, reviewers and staff read the shipments, the payments and the balance.
+# - only an admin of one of the two parties records (`{}` is a 400 for them); plain members, reviewers and staff get
+#   403 before the body is read. A correction is the party's own: the seller's is the producer's (403 for the buyer).
+# - the receiving side's admin confirms a payment (the producer, for the buyer's transfer): the payer gets 403.
 # fmt: off
 MATRIX: dict[tuple[str, str], tuple[int, ...]] = {
     #                                                   anon buyA buyM proA proM  rev staff
@@ -367,6 +384,17 @@ MATRIX: dict[tuple[str, str], tuple[int, ...]] = {
     ("GET",    PACK):                                  (401, 200, 200, 404, 404, 404, 404),
     ("GET",    PACK_PDF):                              (401, 200, 200, 404, 404, 404, 404),
     ("GET",    PACK_FILE):                             (401, 200, 200, 404, 404, 404, 404),
+    #                                                   anon buyA buyM proA proM  rev staff
+    ("GET",    SHIPMENTS):                             (401, 200, 200, 200, 200, 200, 200),
+    ("GET",    SHIPMENT):                              (401, 200, 200, 200, 200, 200, 200),
+    ("POST",   WEIGHINGS):                             (401, 400, 403, 400, 403, 403, 403),
+    ("PUT",    WEIGHING):                              (401, 403, 403, 400, 403, 403, 403),
+    ("POST",   ASSAYS):                                (401, 400, 403, 400, 403, 403, 403),
+    ("PUT",    ASSAY):                                 (401, 403, 403, 400, 403, 403, 403),
+    ("GET",    CONTRACT_PAYMENTS):                     (401, 200, 200, 200, 200, 200, 200),
+    ("POST",   CONTRACT_PAYMENTS):                     (401, 400, 403, 400, 403, 403, 403),
+    ("POST",   PAYMENT_CONFIRM):                       (401, 403, 403, 200, 403, 403, 403),
+    ("GET",    CONTRACT_BALANCE):                      (401, 200, 200, 200, 200, 200, 200),
 }
 # fmt: on
 
@@ -810,6 +838,18 @@ HOME: dict[str, Callable[[World, User], dict[str, Any]]] = {
     **{path: lambda world, owner: {"producer_pk": world.producer.pk} for path in (PACK_REQUEST, PACK, PACK_PDF)},
     **{path: lambda world, owner: {"id": world.pack_consent.pk} for path in (PACK_GRANT, PACK_DECLINE, PACK_REVOKE)},
     PACK_FILE: lambda world, owner: {"token": pack_file_token(world)},
+    **{
+        path: lambda world, owner: {"id": settling_contract(world).pk}
+        for path in (SHIPMENTS, CONTRACT_PAYMENTS, CONTRACT_BALANCE)
+    },
+    **{
+        path: lambda world, owner: {"id": settling_contract(world).pk, "n": 1} for path in (SHIPMENT, WEIGHINGS, ASSAYS)
+    },
+    **{
+        path: lambda world, owner: {"id": settling_contract(world).pk, "n": 1, "party": "seller"}
+        for path in (WEIGHING, ASSAY)
+    },
+    PAYMENT_CONFIRM: lambda world, owner: {"id": home_payment(world).pk},
 }
 
 
@@ -984,6 +1024,26 @@ INTRUDER_BODIES: dict[tuple[str, str], list[dict[str, Any]]] = {
         {"file": "no es un archivo"},
     ],
     ("POST", CONTRACT_LOTS): [{"lots": ["00000000-0000-0000-0000-000000000000"]}, {"lots": []}],
+    **{
+        (method, path): [{"gross_grams": "1.000", "weighed_on": "2026-01-01"}, {"gross_grams": "-1"}]
+        for method, path in (("POST", WEIGHINGS), ("PUT", WEIGHING))
+    },
+    **{
+        (method, path): [
+            {"party": "seller", "au_per_mille": "999.9", "laboratory": "Intruso", "assayed_on": "2026-01-01"},
+            {"au_per_mille": "1000.1"},
+        ]
+        for method, path in (("POST", ASSAYS), ("PUT", ASSAY))
+    },
+    ("POST", CONTRACT_PAYMENTS): [
+        {
+            "kind": "final",
+            "amount": {"amount_minor": 1, "currency": "USD"},
+            "paid_on": "2026-01-01",
+            "bank_reference": "INTRUSO-1",
+        },
+        {"kind": "regalo"},
+    ],
     ("POST", CONTRACT_PROPOSE): [
         {
             "quantity_grams": "1.000",
@@ -1031,6 +1091,10 @@ SNAPSHOT_MODELS = (
     RedFlagAnswer,
     RedFlagAttachment,
     PackConsent,
+    Weighing,
+    AssayResult,
+    Statement,
+    Payment,
 )
 
 

@@ -44,13 +44,17 @@ from core import clock
 from diligence.models import PackConsent
 from marketplace.demo_files import make_test_pdf
 from producers.models import Producer, Site
+from settlement.models import AssayResult, Weighing
 from tests.conftest import ActorClient
 from tests.contract import test_permission_matrix as matrix
 from tests.contract.helpers import approve_every_requirement, offer_the_listing, verify_buyer
 from tests.contract.test_permission_matrix import (
+    ASSAY,
+    ASSAYS,
     CONTRACT_ACCEPT,
     CONTRACT_CANCEL,
     CONTRACT_LOTS,
+    CONTRACT_PAYMENTS,
     CONTRACT_PROPOSE,
     DEPOSIT_REFUND,
     DEPOSIT_RELEASE,
@@ -88,6 +92,8 @@ from tests.contract.test_permission_matrix import (
     SITE_APPROVE,
     SITE_REJECT,
     SITES,
+    WEIGHING,
+    WEIGHINGS,
     World,
     body_format,
     home_url,
@@ -98,6 +104,7 @@ from tests.contract.test_permission_matrix import (
 from tests.contract.test_response_keys import VALID_BODY, assert_keys_match_the_snapshot, entry, load_snapshot
 from tests.factories import PASSWORD, make_ruc
 from tests.provenance.helpers import declare_row, last_month, lot_body
+from tests.settlement.home import settling_contract
 from tests.trade import deposit_helpers
 from trade.models import Contract, ContractLot, ContractVersion, Deposit, Inquiry
 
@@ -622,6 +629,42 @@ def _evidence_body(world: World, role: str) -> dict[str, Any]:
     }
 
 
+def _seller_weighed(world: World, role: str) -> None:
+    contract = settling_contract(world)
+    Weighing.objects.create(
+        contract=contract,
+        shipment=1,
+        party="seller",
+        gross_grams=Decimal("301.250"),
+        weighed_on=clock.today_lima(),
+        recorded_by=world.coop_admin,
+    )
+
+
+def _seller_assayed(world: World, role: str) -> None:
+    contract = settling_contract(world)
+    AssayResult.objects.create(
+        contract=contract,
+        shipment=1,
+        party="seller",
+        au_per_mille=Decimal("921.4"),
+        laboratory="Laboratorio Regional",
+        assayed_on=clock.today_lima(),
+        recorded_by=world.coop_admin,
+    )
+
+
+def _assay_body(party: str | None = None) -> dict[str, Any]:
+    body = {
+        "au_per_mille": "921.4",
+        "ag_per_mille": "61.2",
+        "laboratory": "Laboratorio Regional",
+        "certificate_number": "LR-0412",
+        "assayed_on": clock.today_lima().isoformat(),
+    }
+    return body if party is None else {"party": party, **body}
+
+
 BUYER_EVIDENCE_TYPE = "KYC_COMPANY_REG"
 REASON: Body = lambda world, role: {"reason": "Revisado con la documentación a la vista."}  # noqa: E731
 ANYONE_BY_CREDENTIALS = ("anonymous",)  # sign-up, login and acceptance read no token: one caller is every caller
@@ -737,6 +780,20 @@ WRITES: dict[tuple[str, str], Write] = {
     ("POST", PACK_REVOKE): Write(lambda world, role: {"reason": "La negociación terminó."}),
     ("POST", RED_FLAG_ANSWERS): Write(lambda world, role: {"text": "Outside the reserve: see the letter."}),
     ("POST", RED_FLAG_ATTACHMENTS): Write(lambda world, role: {"file": _pdf_upload()}),
+    ("POST", WEIGHINGS): Write(
+        lambda world, role: {"gross_grams": "301.250", "weighed_on": clock.today_lima().isoformat()}
+    ),
+    ("PUT", WEIGHING): Write(
+        lambda world, role: {"gross_grams": "301.205", "weighed_on": clock.today_lima().isoformat()},
+        prepare=_seller_weighed,
+    ),
+    ("POST", ASSAYS): Write(lambda world, role: _assay_body("seller" if role == "producer_admin" else "buyer")),
+    ("PUT", ASSAY): Write(lambda world, role: {**_assay_body(), "au_per_mille": "921.1"}, prepare=_seller_assayed),
+    ("POST", CONTRACT_PAYMENTS): Write(
+        lambda world, role: {"kind": "provisional", "shipment": 1, "paid_on": clock.today_lima().isoformat(),
+                             "amount": {"amount_minor": 2434320, "currency": "USD"},
+                             "bank_reference": "UBS-CH-0114-7731", "note": "90 %"}
+    ),
 }
 # fmt: on
 
@@ -782,6 +839,7 @@ def tracked_models() -> list[Any]:
         "listings",
         "trade",
         "payments",
+        "settlement",
         "knox",
     }
     return [model for model in apps.get_models() if model._meta.app_label in own and not model._meta.proxy]

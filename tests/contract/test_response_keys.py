@@ -4,7 +4,8 @@ server without somebody deciding it should.
 
 The world is the matrix's (the same home objects, the same requests), made fuller so that every list and
 nested object has something in it: coop is compliant and its listing published with a photo, the home
-contract is signed by both sides with its deposit held and partly refunded, and the buyer's organisation
+contract is signed by both sides with its deposit held and partly refunded (and both weights, three assays, a
+statement and a confirmed payment each way recorded for its shipment), and the buyer's organisation
 has approved KYC evidence, an invitation it sent and an audit trail of its own (and the network an
 invitation to a producer organisation). Reviewers read no inquiry: that list stays empty for them.
 A cell that answers 2xx with JSON must have an entry whose keys are equal; a cell that does not must have
@@ -39,6 +40,7 @@ from tests.contract import test_permission_matrix as matrix
 from tests.contract.helpers import approve_every_requirement, offer_the_listing
 from tests.contract.test_permission_matrix import MATRIX, ROLES, World, home_url, schema_operations, send
 from tests.factories import InvitationFactory
+from tests.settlement.home import fill_records
 from trade.models import ContractAcceptance, DepositRefund
 
 pytestmark = pytest.mark.django_db
@@ -165,6 +167,7 @@ def make_fuller(world: World) -> None:
         target=world.buyer_org,
         data={"website": "https://helvetia.example"},
     )
+    fill_records(world)  # the signed home contract's weighings, assays, statement and payments
 
 
 def _cases() -> list[Any]:

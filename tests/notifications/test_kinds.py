@@ -62,6 +62,12 @@ SENT: dict[str, tuple[str, ...]] = {
     "deposit_released": (*DEPOSIT, "paid_out", "reference"),
     # trade/snapshots.py
     "contract_evidence_withdrawn": (*CONTRACT, *BOTH_NAMES, "event", "evidence"),
+    # settlement/records.py, settlement/payments.py (settlement.common.tell adds the two parties' names)
+    "settlement_weighing_recorded": (*CONTRACT, "organization", "shipment", "grams"),
+    "settlement_assay_recorded": (*CONTRACT, "organization", "shipment", "party", "au_per_mille"),
+    "settlement_record_corrected": (*CONTRACT, "organization", "shipment", "record"),
+    "settlement_payment_recorded": (*CONTRACT, "organization", "amount", "reference"),
+    "settlement_payment_confirmed": (*CONTRACT, "organization", "amount", "reference"),
 }
 
 # Parameters some callers send that no text shows: data kept on the feed row for a client to read (a move's

@@ -16,18 +16,9 @@ from prices.models import MetalPrice
 from settlement.models import AssayResult, Statement, Weighing
 from tests.problems import assert_problem
 from tests.trade.deposit_helpers import signed_contract
-from tests.trade.helpers import Trade, make_compliant_producer, make_listing, verify_kyc
 from trade.models import Contract, ContractCharge, SettlementTerms
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def trade(producer_admin, producer_member, buyer, buyer_member, coop) -> Trade:
-    producer, site = make_compliant_producer(coop)
-    listing = make_listing(producer, site)
-    verify_kyc(buyer.organization)
-    return Trade(producer=producer, site=site, listing=listing)
 
 
 @pytest.fixture
@@ -182,7 +173,7 @@ def test_outsiders_do_not_see_a_statement_and_an_unknown_shipment_is_missing(con
     assert reviewer.get(url(contract, "provisional")).status_code == 200
     assert_problem(reviewer.post(url(contract, "provisional", "/issue/")), 403, "permission_denied")
     missing = f"/api/v1/contracts/{contract.pk}/shipments/2/statements/final/"
-    assert_problem(reviewer.get(missing), 404, "not_found")
+    assert_problem(reviewer.get(missing), 404, "shipment_not_found")
     assert reviewer.get(f"/api/v1/contracts/{contract.pk}/shipments/1/statements/other/").status_code == 404
 
 
