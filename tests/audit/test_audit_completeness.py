@@ -40,6 +40,7 @@ from listings.models import Listing, SourcingRequest
 from listings.models import Status as ListingStatus
 from marketplace.demo_files import make_test_image, make_test_pdf
 from notifications.services import notify
+from prices.models import MetalPrice
 from producers.models import MemberMiner, Producer, Site, Verification
 from tests.conftest import ActorClient
 from tests.factories import PASSWORD, InvitationFactory, MembershipFactory, UserFactory
@@ -55,7 +56,7 @@ from tests.trade.helpers import (
     terms,
     verify_kyc,
 )
-from trade.models import Deposit
+from trade.models import Contract, Deposit, SettlementTerms
 
 pytestmark = pytest.mark.django_db
 
@@ -414,6 +415,28 @@ def payment_body(w: World) -> dict[str, Any]:
     }
 
 
+def issuable_statement(w: World) -> Params:
+    """A signed contract with settlement terms, its seller's weight and assay of shipment 1 recorded, and the LBMA
+    fix of the day: its provisional statement can be issued."""
+    contract_id = signed_contract(w)
+    version = Contract.objects.get(pk=contract_id).signed_version
+    SettlementTerms.objects.create(
+        version=version,
+        fixing_rule="after_receipt",
+        gold_payable_bp=9950,
+        provisional_bp=9000,
+        splitting_limit=Decimal("0.5"),
+        umpire_laboratory="Alex Stewart International, Lima",
+    )
+    MetalPrice.objects.create(
+        benchmark="lbma_gold_pm", date=clock.today_lima(), usd_per_troy_ounce_milli=2650350, source="LBMA"
+    )
+    url = f"{CONTRACTS}{contract_id}/shipments/1/"
+    ok(w.actors["producer_admin"].post(f"{url}weighings/", weighing_body("301.250")(w), format="json"), 201)
+    ok(w.actors["producer_admin"].post(f"{url}assays/", assay_body("seller"), format="json"), 201)
+    return {"id": contract_id, "n": 1, "kind": "provisional"}
+
+
 def recorded_payment(w: World) -> Params:
     """A transfer the buyer recorded on a signed contract, not confirmed yet."""
     contract_id = signed_contract(w)
@@ -698,6 +721,9 @@ WRITES: dict[tuple[str, str], Write] = {
         status=201, target=lambda w, p, body: body["id"]),
     ("POST", "/api/v1/payments/{id}/confirm/"): Write(
         "producer_admin", ("settlement.payment.confirmed",), arrange=recorded_payment),
+    ("POST", SHIPMENT + "statements/{kind}/issue/"): Write(
+        "buyer_admin", ("settlement.statement.issued",), arrange=issuable_statement, status=201,
+        target=lambda w, p, body: p["id"]),
 }
 # fmt: on
 

@@ -159,6 +159,9 @@ ASSAY = "/api/v1/contracts/{id}/shipments/{n}/assays/{party}/"
 CONTRACT_PAYMENTS = "/api/v1/contracts/{id}/payments/"
 PAYMENT_CONFIRM = "/api/v1/payments/{id}/confirm/"
 CONTRACT_BALANCE = "/api/v1/contracts/{id}/balance/"
+STATEMENT = "/api/v1/contracts/{id}/shipments/{n}/statements/{kind}/"
+STATEMENT_ISSUE = "/api/v1/contracts/{id}/shipments/{n}/statements/{kind}/issue/"
+STATEMENT_PDF = "/api/v1/contracts/{id}/shipments/{n}/statements/{kind}.pdf"
 
 # Expected status per role, in the order of ROLES. Notes on the rows that are not obvious:
 # - sign-up, login and invitation acceptance ignore any token: `{}` is a 400 for everybody.
@@ -240,6 +243,8 @@ CONTRACT_BALANCE = "/api/v1/contracts/{id}/balance/"
 # - only an admin of one of the two parties records (`{}` is a 400 for them); plain members, reviewers and staff get
 #   403 before the body is read. A correction is the party's own: the seller's is the producer's (403 for the buyer).
 # - the receiving side's admin confirms a payment (the producer, for the buyer's transfer): the payer gets 403.
+# - every reader reads the provisional statement (waiting for the LBMA fix, which no one recorded); only the
+#   buyer's admin issues it (409: it waits), everybody else 403; its PDF is 409 until it is issued.
 # fmt: off
 MATRIX: dict[tuple[str, str], tuple[int, ...]] = {
     #                                                   anon buyA buyM proA proM  rev staff
@@ -395,6 +400,9 @@ MATRIX: dict[tuple[str, str], tuple[int, ...]] = {
     ("POST",   CONTRACT_PAYMENTS):                     (401, 400, 403, 400, 403, 403, 403),
     ("POST",   PAYMENT_CONFIRM):                       (401, 403, 403, 200, 403, 403, 403),
     ("GET",    CONTRACT_BALANCE):                      (401, 200, 200, 200, 200, 200, 200),
+    ("GET",    STATEMENT):                             (401, 200, 200, 200, 200, 200, 200),
+    ("POST",   STATEMENT_ISSUE):                       (401, 409, 403, 403, 403, 403, 403),
+    ("GET",    STATEMENT_PDF):                         (401, 409, 409, 409, 409, 409, 409),
 }
 # fmt: on
 
@@ -850,6 +858,10 @@ HOME: dict[str, Callable[[World, User], dict[str, Any]]] = {
         for path in (WEIGHING, ASSAY)
     },
     PAYMENT_CONFIRM: lambda world, owner: {"id": home_payment(world).pk},
+    **{
+        path: lambda world, owner: {"id": settling_contract(world).pk, "n": 1, "kind": "provisional"}
+        for path in (STATEMENT, STATEMENT_ISSUE, STATEMENT_PDF)
+    },
 }
 
 

@@ -15,6 +15,8 @@ from typing import Any
 from django.utils import timezone
 
 from core import clock
+from prices.models import MetalPrice
+from settlement import statements
 from settlement.models import AssayResult, Payment, Statement, Weighing
 from tests.settlement.helpers import UMPIRE_LAB
 from trade.models import Contract, ContractVersion, SettlementTerms
@@ -106,16 +108,34 @@ def fill_records(world: Any) -> None:
             cost_minor=cost,
             recorded_by=who,
         )
-    document = {"shipment": 1, "kind": "provisional"}
+    # The statement as the buyer would issue it, on an LBMA fix of the day (the response-keys world signs the home
+    # contract itself, without settlement terms: give it the same terms as a contract made here).
+    SettlementTerms.objects.get_or_create(
+        version=contract.signed_version,
+        defaults={
+            "fixing_rule": "after_receipt",
+            "gold_payable_bp": 9950,
+            "splitting_limit": Decimal("0.5"),
+            "umpire_laboratory": UMPIRE_LAB,
+        },
+    )
+    MetalPrice.objects.get_or_create(
+        benchmark="lbma_gold_pm",
+        date=today,
+        current=True,
+        defaults={"usd_per_troy_ounce_milli": 2650350, "source": "LBMA"},
+    )
+    computed = statements.compute(contract, 1, "provisional")
+    document = statements.document_of(contract, 1, computed)
     Statement.objects.create(
         contract=contract,
         shipment=1,
         kind="provisional",
-        currency=contract.signed_version.currency,  # type: ignore[union-attr]
-        amount_due_minor=2434320,
-        net_value_minor=2704800,
+        currency=computed.currency,
+        amount_due_minor=computed.amount_due_minor,
+        net_value_minor=computed.net_value_minor,
         document=document,
-        digest=hashlib.sha256(repr(document).encode()).hexdigest(),
+        digest=hashlib.sha256(statements.canonical(document)).hexdigest(),
         issued_by=buyer_admin,
     )
     for payer, reference, who, confirmer in (
