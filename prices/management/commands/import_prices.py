@@ -60,7 +60,8 @@ class Command(BaseCommand):
                 self.stderr.write(f"{path.name}, {where}: {problem.why}")
             raise CommandError(f"{path.name}: {len(refused.problems)} bad line(s); nothing was written.") from None
         except DomainError as exc:
-            raise CommandError(f"{exc.detail} Nothing was written.") from exc
+            why = "; ".join(f"--{error['field']}: {error['message']}" for error in exc.errors or []) or exc.detail
+            raise CommandError(f"{why} Nothing was written.") from exc
         label = "sample " if sample else ""
         self.stdout.write(
             f"{path.name}: {result.created} {label}{kind} recorded, {result.skipped} already recorded and skipped "
