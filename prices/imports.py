@@ -33,7 +33,7 @@ from core.actor import Actor
 from core.errors import BadRequest, Conflict
 from core.money import Currency
 from prices.calendar import today_london
-from prices.models import PRICE_PLACES, RATE_PLACES, Benchmark, ExchangeRate, MetalPrice
+from prices.models import Benchmark, ExchangeRate, MetalPrice
 from prices.services import PRICE_MAX, RATE_MAX, clean_source, require_staff
 
 KINDS = ("fixes", "rates")
@@ -42,6 +42,7 @@ HEADERS = {
     "rates": ("date", "base", "quote", "rate"),
 }
 MAX_LINES = 100_000
+PRICE_DECIMALS, RATE_DECIMALS = 3, 6  # prices.models.PRICE_PLACES and RATE_PLACES
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _DECIMAL = re.compile(r"(?:0|[1-9][0-9]*)(?:\.[0-9]+)?")
 
@@ -83,29 +84,28 @@ class ImportRefused(BadRequest):
         )
 
 
-def _figure(text: str, places: Decimal, maximum: Decimal, what: str) -> int | str:
-    """The figure in whole `places`, or why it cannot be read."""
+def _figure(text: str, places: int, maximum: Decimal, what: str) -> int | str:
+    """The figure in whole units of 10^-places, or why it cannot be read."""
     if not text:
         return _("no %(what)s") % {"what": what}
     if text.startswith("-") and _DECIMAL.fullmatch(text[1:]):
         return _("a negative %(what)s (%(text)s)") % {"what": what, "text": text}
     if not _DECIMAL.fullmatch(text):
         return _("%(what)s %(text)s is not a decimal written with digits and a point") % {"what": what, "text": text}
-    exponent = -places.as_tuple().exponent
     written = len(text.partition(".")[2])
-    if written > exponent:
+    if written > places:
         return _("%(what)s %(text)s has %(written)d decimal places; at most %(places)d") % {
             "what": what,
             "text": text,
             "written": written,
-            "places": exponent,
+            "places": places,
         }
     number = Decimal(text)
     if number == 0:
         return _("a %(what)s of zero") % {"what": what}
     if number > maximum:
         return _("%(what)s %(text)s is larger than any real one") % {"what": what, "text": text}
-    return int(number.scaleb(exponent))
+    return int(number.scaleb(places))
 
 
 def _date(text: str, today: dt.date, place: str) -> dt.date | str:
@@ -168,7 +168,7 @@ def read(data: bytes, kind: str) -> tuple[list[Line], list[Problem]]:
                     _("unknown benchmark %(text)r (one of %(choices)s)")
                     % {"text": cells[1], "choices": ", ".join(Benchmark.values)}
                 )
-            units = _figure(cells[2], PRICE_PLACES, PRICE_MAX, _("price"))
+            units = _figure(cells[2], PRICE_DECIMALS, PRICE_MAX, _("price"))
         else:
             key = (cells[1], cells[2])
             for code in key:
@@ -179,7 +179,7 @@ def read(data: bytes, kind: str) -> tuple[list[Line], list[Problem]]:
                     )
             if cells[1] == cells[2]:
                 why.append(_("a rate is between two different currencies"))
-            units = _figure(cells[3], RATE_PLACES, RATE_MAX, _("rate"))
+            units = _figure(cells[3], RATE_DECIMALS, RATE_MAX, _("rate"))
         if isinstance(units, str):
             why.append(units)
         if isinstance(day, dt.date) and not why:
