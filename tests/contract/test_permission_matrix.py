@@ -46,6 +46,7 @@ from listings.photos import reencode, store_photo
 from marketplace.demo_files import make_test_image, make_test_pdf
 from notifications.models import Notification
 from notifications.services import notify
+from prices.models import ExchangeRate, MetalPrice
 from producers.models import MemberMiner, Producer, Site, Verification
 from provenance.models import AssayCertificate, CustodyEvent, Lot, LotSource
 from tests.conftest import ActorClient
@@ -148,6 +149,8 @@ PACK_GRANT = "/api/v1/pack-requests/{id}/grant/"
 PACK_DECLINE = "/api/v1/pack-requests/{id}/decline/"
 PACK_REVOKE = "/api/v1/pack-requests/{id}/revoke/"
 PACK_FILE = "/api/v1/pack-files/{token}/"
+FIX_CORRECT = "/api/v1/prices/fixes/{id}/correct/"
+RATE_CORRECT = "/api/v1/prices/rates/{id}/correct/"
 
 # Expected status per role, in the order of ROLES. Notes on the rows that are not obvious:
 # - sign-up, login and invitation acceptance ignore any token: `{}` is a 400 for everybody.
@@ -223,6 +226,9 @@ PACK_FILE = "/api/v1/pack-files/{token}/"
 #   revoking without a reason are 200; declining needs a reason (`{}` is 400).
 # - the pack, its PDF and the file link are the buyer's with the consent: everybody else 404 (not 403: the
 #   producer is not theirs to read).
+# The price table (home: a PM fix and a USD/PEN rate of yesterday): public to read, anonymous visitors too (the
+# figures are shown beside offers); recording and correcting are staff's alone: 403 for every organisation's
+# people, before the body is read; `{}` is a 400 for staff (a correction needs its figure and reason).
 # fmt: off
 MATRIX: dict[tuple[str, str], tuple[int, ...]] = {
     #                                                   anon buyA buyM proA proM  rev staff
@@ -367,6 +373,15 @@ MATRIX: dict[tuple[str, str], tuple[int, ...]] = {
     ("GET",    PACK):                                  (401, 200, 200, 404, 404, 404, 404),
     ("GET",    PACK_PDF):                              (401, 200, 200, 404, 404, 404, 404),
     ("GET",    PACK_FILE):                             (401, 200, 200, 404, 404, 404, 404),
+    #                                                   anon buyA buyM proA proM  rev staff
+    ("GET",    "/api/v1/prices/fixes/"):               (200, 200, 200, 200, 200, 200, 200),
+    ("POST",   "/api/v1/prices/fixes/"):               (401, 403, 403, 403, 403, 403, 400),
+    ("POST",   FIX_CORRECT):                           (401, 403, 403, 403, 403, 403, 400),
+    ("GET",    "/api/v1/prices/rates/"):               (200, 200, 200, 200, 200, 200, 200),
+    ("POST",   "/api/v1/prices/rates/"):               (401, 403, 403, 403, 403, 403, 400),
+    ("POST",   RATE_CORRECT):                          (401, 403, 403, 403, 403, 403, 400),
+    ("GET",    "/api/v1/prices/certification-terms/"): (200, 200, 200, 200, 200, 200, 200),
+    ("POST",   "/api/v1/prices/certification-terms/"): (401, 403, 403, 403, 403, 403, 400),
 }
 # fmt: on
 
@@ -415,6 +430,8 @@ class World:
     lot: Lot  # coop's, from its site, with one fire assay (a real PDF at position 1)
     red_flag: RedFlag  # a reviewer's medium flag on coop's site, answered by coop's admin, one PDF at position 1
     pack_consent: PackConsent  # coop's consent, granted to the buyer's refiner on its open inquiry
+    fix: MetalPrice  # yesterday's LBMA Gold Price PM, recorded by staff
+    rate: ExchangeRate  # yesterday's USD/PEN rate
 
     @property
     def coop_admin(self) -> User:
@@ -631,6 +648,16 @@ def world(
         lot=lot,
         red_flag=red_flag,
         pack_consent=pack_consent,
+        fix=MetalPrice.objects.create(
+            benchmark="lbma_gold_pm",
+            date=today - dt.timedelta(days=1),
+            usd_per_troy_ounce_milli=4_118_900,
+            source="LBMA, lbma.org.uk",
+            recorded_by=staff.user,
+        ),
+        rate=ExchangeRate.objects.create(
+            date=today - dt.timedelta(days=1), rate_micro=3_452_100, source="SBS", recorded_by=staff.user
+        ),
     )
 
 
@@ -810,6 +837,8 @@ HOME: dict[str, Callable[[World, User], dict[str, Any]]] = {
     **{path: lambda world, owner: {"producer_pk": world.producer.pk} for path in (PACK_REQUEST, PACK, PACK_PDF)},
     **{path: lambda world, owner: {"id": world.pack_consent.pk} for path in (PACK_GRANT, PACK_DECLINE, PACK_REVOKE)},
     PACK_FILE: lambda world, owner: {"token": pack_file_token(world)},
+    FIX_CORRECT: lambda world, owner: {"id": world.fix.pk},
+    RATE_CORRECT: lambda world, owner: {"id": world.rate.pk},
 }
 
 
@@ -1047,6 +1076,9 @@ NOBODYS: dict[tuple[str, str], str] = {
     ("GET", SOURCING): "open sourcing requests are shown to every producer, anonymised",
     ("POST", SOURCING_CLOSE): "producers may see an open request; closing it is 403 for them",
     ("GET", SOURCING_MATCHES): "producers may see an open request; its matches are 403 for them",
+    # The price table is public and nobody's: only staff correct it, everybody else gets 403 (tests/prices/).
+    ("POST", FIX_CORRECT): "a fix is public and nobody's: correcting it is 403 for everybody but staff",
+    ("POST", RATE_CORRECT): "a rate is public and nobody's: correcting it is 403 for everybody but staff",
 }
 
 
