@@ -1,10 +1,11 @@
 """Answers of the public search, kept while nothing they read has changed.
 
 A search answer depends on the rows of the catalogue (listings, producers, rosters, sites, evidence and the
-stored verdicts, the policies) and on today's date. So an answer is kept under a key made of the request's
-URL, today's date in Lima and the catalogue's *generation*: a counter in the database that goes up after
-every committed write to one of those tables. Any such write makes every kept answer unreachable at once;
-the day changing does the same, so a lapse still hides a listing the same day, with no job.
+stored verdicts, the policies, red flags, the price table) and on today's date. So an answer is kept under a
+key made of the request's URL, today's date in Lima and the catalogue's *generation*: a counter in the
+database that goes up after every committed write to one of those tables. Any such write makes every kept
+answer unreachable at once; the day changing does the same, so a lapse still hides a listing the same day,
+with no job.
 
 How writes are noticed: every database connection runs its statements through `_watch_writes`, which
 looks at the SQL itself (`INSERT INTO`, `UPDATE`, `DELETE FROM` on a watched table). That covers the
@@ -41,7 +42,8 @@ from core import clock
 logger = logging.getLogger(__name__)
 
 GENERATION_TABLE = "listings_searchgeneration"
-WATCHED_PREFIXES = ("listings_", "producers_", "compliance_", "diligence_")
+# The price table too: a new or corrected fix or rate changes the indicative prices an answer shows.
+WATCHED_PREFIXES = ("listings_", "producers_", "compliance_", "diligence_", "prices_")
 WATCHED_TABLES = frozenset({"accounts_organization"})
 # Raise when the answer's format changes, so that an old process's answers are never served by a new one.
 FORMAT = 1

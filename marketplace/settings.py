@@ -392,6 +392,8 @@ SPECTACULAR_SETTINGS = {
         # Settlement: a payment's kind and a statement's kind share the name `kind` with other choice sets.
         "PaymentKindEnum": "settlement.models.PaymentKind",
         "StatementKindEnum": "settlement.models.StatementKind",
+        # A rate's base and quote, and money's currency: one set of ISO 4217 codes.
+        "CurrencyEnum": "core.money.Currency",
     },
     # OpenAPI links along the main journeys (create → read → act): openapi/links.py.
     "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "openapi.links.add_links"],

@@ -11,6 +11,7 @@ api_v1 = [
     path("", include("compliance.api.urls")),
     path("", include("provenance.api.urls")),
     path("", include("diligence.api.urls")),
+    path("", include("prices.api.urls")),
     path("", include("listings.api.urls")),
     path("", include("payments.api.urls")),
     path("", include("trade.api.urls")),

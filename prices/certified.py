@@ -22,7 +22,6 @@ from django.utils.translation import gettext as _
 from core.errors import BadRequest, Conflict
 from core.money import MINOR_UNIT_EXPONENT, Money
 from core.units import GRAMS_PER_TROY_OUNCE
-from prices.conversion import convert_minor
 from prices.models import CertificationTerms, ExchangeRate, MetalPrice, PremiumRule
 from prices.selectors import CERTIFIED_CLAIMS, certification_in_force, gold_benchmark, latest_fix, latest_rate
 
@@ -70,11 +69,16 @@ def _rate(day: datetime.date) -> ExchangeRate:
     return rate
 
 
-def _convert(amount_minor: int, source: str, target: str, day: datetime.date) -> int:
+def _convert_up(amount_minor: Decimal, source: str, target: str, day: datetime.date) -> int:
+    """An exact amount of `source` minor units in whole minor units of `target` at the latest rate, rounded up:
+    a standard's figure is a floor, and a floor is never rounded below the standard (half to even, the rule of
+    settlement lines, would let an offer half a minor unit short through)."""
     if source == target:
-        return amount_minor
+        return int(amount_minor.quantize(Decimal(1), rounding=ROUND_CEILING))
     rate = _rate(day)
-    return convert_minor(amount_minor, source=source, target=target, base=rate.base, quote=rate.quote, rate=rate.rate)
+    major = amount_minor.scaleb(-MINOR_UNIT_EXPONENT[source])
+    converted = major * rate.rate if source == rate.base else major / rate.rate
+    return int(converted.scaleb(MINOR_UNIT_EXPONENT[target]).quantize(Decimal(1), rounding=ROUND_CEILING))
 
 
 def _minor_per_fine_gram(usd_per_troy_ounce: Decimal, share_bp: int, currency: str, day: datetime.date) -> int:
@@ -89,16 +93,16 @@ def _minor_per_fine_gram(usd_per_troy_ounce: Decimal, share_bp: int, currency: s
 
 
 def standard_premium_minor(terms: CertificationTerms, *, currency: str, day: datetime.date) -> int:
-    """The standard's premium per kilogram of fine gold, in minor units of `currency`."""
+    """The standard's premium per kilogram of fine gold, in minor units of `currency`, rounded up."""
     if terms.premium_rule == PremiumRule.PER_KG_FINE:
         assert terms.premium_per_kg_fine_minor is not None
         assert terms.premium_currency is not None
-        return _convert(terms.premium_per_kg_fine_minor, terms.premium_currency, currency, day)
+        return _convert_up(Decimal(terms.premium_per_kg_fine_minor), terms.premium_currency, currency, day)
     fix = _fix(gold_benchmark("fixed"), day)
     assert terms.premium_percent_bp is not None
     usd_per_kg = fix.usd_per_troy_ounce * Decimal(1000) / GRAMS_PER_TROY_OUNCE
     usd_minor = (usd_per_kg * terms.premium_percent_bp / Decimal(10000)).scaleb(MINOR_UNIT_EXPONENT["USD"])
-    return _convert(int(usd_minor.quantize(Decimal(1), rounding=ROUND_CEILING)), "USD", currency, day)
+    return _convert_up(usd_minor, "USD", currency, day)  # rounded once, up, in the offer's currency
 
 
 def certified_terms(claims: Iterable[str], day: datetime.date) -> list[CertificationTerms]:

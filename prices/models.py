@@ -12,12 +12,15 @@ from __future__ import annotations
 
 import uuid
 from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from core import clock
+from core.errors import Conflict
 from core.money import Currency
 
 PRICE_PLACES = Decimal("0.001")  # USD per troy ounce, to the tenth of a cent (the LBMA silver price has 3 places)
@@ -41,6 +44,7 @@ class MetalPrice(models.Model):
     sample = models.BooleanField(default=False)  # a demo figure, not a real fix: shown as such everywhere
     current = models.BooleanField(default=True)  # False once a correction replaced it
     replaces = models.OneToOneField("self", null=True, blank=True, on_delete=models.PROTECT, related_name="replaced_by")
+    correction_reason = models.CharField(max_length=2000, blank=True)  # why it replaces `replaces` (shown publicly)
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
@@ -56,6 +60,9 @@ class MetalPrice(models.Model):
             models.CheckConstraint(condition=~Q(source=""), name="metal_price_source_named"),
             models.UniqueConstraint(
                 fields=["benchmark", "date"], condition=Q(current=True), name="metal_price_one_current_per_day"
+            ),
+            models.CheckConstraint(
+                condition=Q(replaces__isnull=True) | ~Q(correction_reason=""), name="metal_price_correction_explained"
             ),
         ]
         indexes = [models.Index(fields=["benchmark", "current", "date"], name="metal_price_lookup_idx")]
@@ -80,6 +87,7 @@ class ExchangeRate(models.Model):
     sample = models.BooleanField(default=False)
     current = models.BooleanField(default=True)
     replaces = models.OneToOneField("self", null=True, blank=True, on_delete=models.PROTECT, related_name="replaced_by")
+    correction_reason = models.CharField(max_length=2000, blank=True)
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
@@ -94,6 +102,9 @@ class ExchangeRate(models.Model):
             models.UniqueConstraint(
                 fields=["base", "quote", "date"], condition=Q(current=True), name="exchange_rate_one_current_per_day"
             ),
+            models.CheckConstraint(
+                condition=Q(replaces__isnull=True) | ~Q(correction_reason=""), name="exchange_rate_correction_explained"
+            ),
         ]
         indexes = [models.Index(fields=["base", "quote", "current", "date"], name="exchange_rate_lookup_idx")]
 
@@ -103,6 +114,12 @@ class ExchangeRate(models.Model):
     @property
     def rate(self) -> Decimal:
         return (Decimal(self.rate_micro) * RATE_PLACES).quantize(RATE_PLACES)
+
+
+class TermsInForce(Conflict):
+    """A change to certification terms already in force (or that were): a new row is the only change."""
+
+    code = "edits_the_past"
 
 
 class PremiumRule(models.TextChoices):
@@ -156,3 +173,22 @@ class CertificationTerms(models.Model):
 
     def __str__(self) -> str:
         return f"{self.claim_id} from {self.valid_from}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        """A row in force (or that was) is never edited: offers and contracts were judged by it, and contract
+        versions point at it. A row that takes effect after today may still be changed, but not into the past.
+        (A new row dated before today is refused by `prices.services.certification_terms_record`; the ORM lets
+        tests and the seeding migration write history.)"""
+        if not self._state.adding:
+            today = clock.today_lima()
+            stored = type(self).objects.filter(pk=self.pk).values_list("valid_from", flat=True).first()
+            if stored is not None and stored <= today:
+                raise TermsInForce(_("These certification terms are in force: record a new row instead of editing."))
+            if self.valid_from < today:
+                raise TermsInForce(_("Certification terms cannot take effect before today."))
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> Any:
+        if self.valid_from <= clock.today_lima():
+            raise TermsInForce(_("These certification terms are in force: they cannot be deleted."))
+        return super().delete(*args, **kwargs)

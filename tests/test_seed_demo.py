@@ -114,3 +114,32 @@ def test_the_demo_has_lots_with_assays_custody_and_a_mass_balance():
         for delivery in Contract.objects.filter(state="signed").values_list("signed_version__delivery_date", flat=True)
     ]
     assert Lot.objects.count() == 2
+
+
+def test_the_demo_prices_are_samples_of_london_working_days_that_have_come():
+    from marketplace.demo_prices import DAYS, SOURCE
+    from prices.calendar import london_working_day, today_london
+    from prices.models import ExchangeRate, MetalPrice
+
+    call_command("seed_demo")
+    call_command("seed_demo")
+
+    fixes, rates = list(MetalPrice.objects.all()), list(ExchangeRate.objects.all())
+    assert len(fixes) >= 3 * 25
+    assert len(rates) >= 25
+    for row in [*fixes, *rates]:
+        assert (row.sample, row.source, row.current) == (True, SOURCE, True)  # every demo price row is a sample
+        assert london_working_day(row.date)
+    assert {row.benchmark for row in fixes} == {"lbma_gold_am", "lbma_gold_pm", "lbma_silver"}
+    assert max(row.date for row in fixes) <= today_london()
+    assert max(row.date for row in rates) <= clock.today_lima()
+    assert min(row.date for row in fixes) > today_london() - dt.timedelta(days=DAYS)
+    assert min(row.date for row in rates) > clock.today_lima() - dt.timedelta(days=DAYS)
+    assert all(
+        Decimal(3000) < row.usd_per_troy_ounce < Decimal(6000) for row in fixes if row.benchmark != "lbma_silver"
+    )
+    assert all(Decimal(3) < row.rate < Decimal(4) for row in rates)
+    assert sorted(event.data["kind"] for event in AuditEvent.objects.filter(action="prices.file.imported")) == [
+        "fixes",
+        "rates",
+    ]

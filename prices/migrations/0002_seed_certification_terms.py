@@ -1,7 +1,7 @@
 """The certified standards' minimum prices and premiums, as their texts gave them (docs/settlement.md).
 
-Each row names the text and its date. A newer text is a new row with its own `valid_from` (staff add it in
-the admin or with `manage.py record_certification_terms`); these rows then stay as the history."""
+Each row names the text and its date. A newer text is a new row with its own `valid_from` (staff record it with
+`POST /api/v1/prices/certification-terms/`, docs/prices.md); these rows then stay as the history."""
 
 import datetime
 

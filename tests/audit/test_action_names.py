@@ -30,6 +30,7 @@ APPS = (
     "accounts",
     "producers",
     "compliance",
+    "prices",
     "provenance",
     "diligence",
     "listings",

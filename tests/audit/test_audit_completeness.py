@@ -40,7 +40,7 @@ from listings.models import Listing, SourcingRequest
 from listings.models import Status as ListingStatus
 from marketplace.demo_files import make_test_image, make_test_pdf
 from notifications.services import notify
-from prices.models import MetalPrice
+from prices.models import ExchangeRate, MetalPrice
 from producers.models import MemberMiner, Producer, Site, Verification
 from tests.conftest import ActorClient
 from tests.factories import PASSWORD, InvitationFactory, MembershipFactory, UserFactory
@@ -321,6 +321,29 @@ def offer(w: World) -> dict[str, Any]:
         "valid_until": (today + dt.timedelta(days=60)).isoformat(),
         "title_es": "Doré 920",
     }
+
+
+def yesterday() -> dt.date:
+    """A day that has begun in London and in Lima."""
+    return clock.today_lima() - dt.timedelta(days=1)
+
+
+def fix_body() -> dict[str, Any]:
+    return {
+        "benchmark": "lbma_gold_pm",
+        "date": yesterday().isoformat(),
+        "usd_per_troy_ounce": "4118.900",
+        "source": "LBMA, lbma.org.uk",
+    }
+
+
+def recorded_fix() -> str:
+    return str(MetalPrice.objects.create(benchmark="lbma_gold_pm", date=yesterday(), usd_per_troy_ounce_milli=4_118_900,
+                                         source="LBMA").pk)  # fmt: skip
+
+
+def recorded_rate() -> str:
+    return str(ExchangeRate.objects.create(date=yesterday(), rate_micro=3_452_100, source="SBS").pk)
 
 
 # --- The table -----------------------------------------------------------------------------------------------
@@ -724,6 +747,25 @@ WRITES: dict[tuple[str, str], Write] = {
     ("POST", SHIPMENT + "statements/{kind}/issue/"): Write(
         "buyer_admin", ("settlement.statement.issued",), arrange=issuable_statement, status=201,
         target=lambda w, p, body: p["id"]),
+    # --- the price table: staff record figures; a correction's event is about the new row it writes.
+    ("POST", "/api/v1/prices/fixes/"): Write(
+        "staff", ("prices.fix.recorded",), status=201, body=lambda w: fix_body()),
+    ("POST", "/api/v1/prices/fixes/{id}/correct/"): Write(
+        "staff", ("prices.fix.corrected",), status=201, arrange=lambda w: {"id": recorded_fix()},
+        body=lambda w: {"usd_per_troy_ounce": "4119.800", "reason": "Typed from the wrong bulletin."},
+        target=lambda w, p, body: body["id"]),
+    ("POST", "/api/v1/prices/rates/"): Write(
+        "staff", ("prices.rate.recorded",), status=201,
+        body=lambda w: {"date": yesterday().isoformat(), "rate": "3.452100", "source": "SBS"}),
+    ("POST", "/api/v1/prices/rates/{id}/correct/"): Write(
+        "staff", ("prices.rate.corrected",), status=201, arrange=lambda w: {"id": recorded_rate()},
+        body=lambda w: {"rate": "3.451200", "reason": "The SBS revised it."}, target=lambda w, p, body: body["id"]),
+    ("POST", "/api/v1/prices/certification-terms/"): Write(
+        "staff", ("prices.certification_terms.recorded",), status=201, body=lambda w: {
+            "claim": "fairtrade", "valid_from": (clock.today_lima() + dt.timedelta(days=30)).isoformat(),
+            "minimum_price_percent": "95.00", "premium_rule": "per_kg_fine",
+            "premium_per_kg_fine": {"amount_minor": 250000, "currency": "USD"},
+            "source": "Fairtrade Standard, 2027 revision", "source_date": clock.today_lima().isoformat()}),
 }
 # fmt: on
 

@@ -46,6 +46,7 @@ from listings.photos import reencode, store_photo
 from marketplace.demo_files import make_test_image, make_test_pdf
 from notifications.models import Notification
 from notifications.services import notify
+from prices.models import ExchangeRate, MetalPrice
 from producers.models import MemberMiner, Producer, Site, Verification
 from provenance.models import AssayCertificate, CustodyEvent, Lot, LotSource
 from settlement.models import AssayResult, Payment, Statement, Weighing
@@ -162,6 +163,8 @@ CONTRACT_BALANCE = "/api/v1/contracts/{id}/balance/"
 STATEMENT = "/api/v1/contracts/{id}/shipments/{n}/statements/{kind}/"
 STATEMENT_ISSUE = "/api/v1/contracts/{id}/shipments/{n}/statements/{kind}/issue/"
 STATEMENT_PDF = "/api/v1/contracts/{id}/shipments/{n}/statements/{kind}.pdf"
+FIX_CORRECT = "/api/v1/prices/fixes/{id}/correct/"
+RATE_CORRECT = "/api/v1/prices/rates/{id}/correct/"
 
 # Expected status per role, in the order of ROLES. Notes on the rows that are not obvious:
 # - sign-up, login and invitation acceptance ignore any token: `{}` is a 400 for everybody.
@@ -245,6 +248,9 @@ STATEMENT_PDF = "/api/v1/contracts/{id}/shipments/{n}/statements/{kind}.pdf"
 # - the receiving side's admin confirms a payment (the producer, for the buyer's transfer): the payer gets 403.
 # - every reader reads the provisional statement (waiting for the LBMA fix, which no one recorded); only the
 #   buyer's admin issues it (409: it waits), everybody else 403; its PDF is 409 until it is issued.
+# The price table (home: a PM fix and a USD/PEN rate of yesterday): public to read, anonymous visitors too (the
+# figures are shown beside offers); recording and correcting are staff's alone: 403 for every organisation's
+# people, before the body is read; `{}` is a 400 for staff (a correction needs its figure and reason).
 # fmt: off
 MATRIX: dict[tuple[str, str], tuple[int, ...]] = {
     #                                                   anon buyA buyM proA proM  rev staff
@@ -403,6 +409,14 @@ MATRIX: dict[tuple[str, str], tuple[int, ...]] = {
     ("GET",    STATEMENT):                             (401, 200, 200, 200, 200, 200, 200),
     ("POST",   STATEMENT_ISSUE):                       (401, 409, 403, 403, 403, 403, 403),
     ("GET",    STATEMENT_PDF):                         (401, 409, 409, 409, 409, 409, 409),
+    ("GET",    "/api/v1/prices/fixes/"):               (200, 200, 200, 200, 200, 200, 200),
+    ("POST",   "/api/v1/prices/fixes/"):               (401, 403, 403, 403, 403, 403, 400),
+    ("POST",   FIX_CORRECT):                           (401, 403, 403, 403, 403, 403, 400),
+    ("GET",    "/api/v1/prices/rates/"):               (200, 200, 200, 200, 200, 200, 200),
+    ("POST",   "/api/v1/prices/rates/"):               (401, 403, 403, 403, 403, 403, 400),
+    ("POST",   RATE_CORRECT):                          (401, 403, 403, 403, 403, 403, 400),
+    ("GET",    "/api/v1/prices/certification-terms/"): (200, 200, 200, 200, 200, 200, 200),
+    ("POST",   "/api/v1/prices/certification-terms/"): (401, 403, 403, 403, 403, 403, 400),
 }
 # fmt: on
 
@@ -451,6 +465,8 @@ class World:
     lot: Lot  # coop's, from its site, with one fire assay (a real PDF at position 1)
     red_flag: RedFlag  # a reviewer's medium flag on coop's site, answered by coop's admin, one PDF at position 1
     pack_consent: PackConsent  # coop's consent, granted to the buyer's refiner on its open inquiry
+    fix: MetalPrice  # yesterday's LBMA Gold Price PM, recorded by staff
+    rate: ExchangeRate  # yesterday's USD/PEN rate
 
     @property
     def coop_admin(self) -> User:
@@ -667,6 +683,16 @@ def world(
         lot=lot,
         red_flag=red_flag,
         pack_consent=pack_consent,
+        fix=MetalPrice.objects.create(
+            benchmark="lbma_gold_pm",
+            date=today - dt.timedelta(days=1),
+            usd_per_troy_ounce_milli=4_118_900,
+            source="LBMA, lbma.org.uk",
+            recorded_by=staff.user,
+        ),
+        rate=ExchangeRate.objects.create(
+            date=today - dt.timedelta(days=1), rate_micro=3_452_100, source="SBS", recorded_by=staff.user
+        ),
     )
 
 
@@ -862,6 +888,8 @@ HOME: dict[str, Callable[[World, User], dict[str, Any]]] = {
         path: lambda world, owner: {"id": settling_contract(world).pk, "n": 1, "kind": "provisional"}
         for path in (STATEMENT, STATEMENT_ISSUE, STATEMENT_PDF)
     },
+    FIX_CORRECT: lambda world, owner: {"id": world.fix.pk},
+    RATE_CORRECT: lambda world, owner: {"id": world.rate.pk},
 }
 
 
@@ -1123,6 +1151,9 @@ NOBODYS: dict[tuple[str, str], str] = {
     ("GET", SOURCING): "open sourcing requests are shown to every producer, anonymised",
     ("POST", SOURCING_CLOSE): "producers may see an open request; closing it is 403 for them",
     ("GET", SOURCING_MATCHES): "producers may see an open request; its matches are 403 for them",
+    # The price table is public and nobody's: only staff correct it, everybody else gets 403 (tests/prices/).
+    ("POST", FIX_CORRECT): "a fix is public and nobody's: correcting it is 403 for everybody but staff",
+    ("POST", RATE_CORRECT): "a rate is public and nobody's: correcting it is 403 for everybody but staff",
 }
 
 

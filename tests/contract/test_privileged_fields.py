@@ -62,6 +62,7 @@ from tests.contract.test_permission_matrix import (
     EVIDENCE_REJECT,
     EVIDENCE_REQUEST_CHANGES,
     EVIDENCE_REVOKE,
+    FIX_CORRECT,
     INQUIRY_MESSAGES,
     KYC_REJECT,
     KYC_SUBMIT,
@@ -83,6 +84,7 @@ from tests.contract.test_permission_matrix import (
     PRODUCER_REVOKE,
     PRODUCER_SUSPEND,
     PRODUCER_VERIFY,
+    RATE_CORRECT,
     RED_FLAG_ANSWERS,
     RED_FLAG_ATTACHMENTS,
     RED_FLAG_CLOSE,
@@ -132,6 +134,9 @@ CONTRACTS = "/api/v1/contracts/"
 WEBHOOK = "/api/v1/payments/stripe/webhook/"
 LOTS = "/api/v1/lots/"
 RED_FLAGS = "/api/v1/red-flags/"
+PRICE_FIXES = "/api/v1/prices/fixes/"
+PRICE_RATES = "/api/v1/prices/rates/"
+CERTIFICATION_TERMS = "/api/v1/prices/certification-terms/"
 
 # Names a client never sets, wherever they appear (the schema adds every response-only field of each
 # operation to these).
@@ -794,6 +799,25 @@ WRITES: dict[tuple[str, str], Write] = {
                              "amount": {"amount_minor": 2434320, "currency": "USD"},
                              "bank_reference": "UBS-CH-0114-7731", "note": "90 %"}
     ),
+    ("POST", PRICE_FIXES): Write(
+        lambda world, role: {"benchmark": "lbma_gold_am", "date": world.fix.date.isoformat(),
+                             "usd_per_troy_ounce": "4112.450", "source": "LBMA, lbma.org.uk"}
+    ),
+    ("POST", FIX_CORRECT): Write(
+        lambda world, role: {"usd_per_troy_ounce": "4119.800", "reason": "Typed from the wrong bulletin."}
+    ),
+    ("POST", PRICE_RATES): Write(
+        lambda world, role: {"date": (world.rate.date - dt.timedelta(days=1)).isoformat(), "rate": "3.448750",
+                             "source": "SBS"}
+    ),
+    ("POST", RATE_CORRECT): Write(lambda world, role: {"rate": "3.451200", "reason": "The SBS revised it."}),
+    ("POST", CERTIFICATION_TERMS): Write(
+        lambda world, role: {"claim": "fairmined",
+                             "valid_from": (clock.today_lima() + dt.timedelta(days=30)).isoformat(),
+                             "minimum_price_percent": "95.00", "premium_rule": "per_kg_fine",
+                             "premium_per_kg_fine": {"amount_minor": 450000, "currency": "USD"},
+                             "source": "Fairmined Standard, 2027 premium table", "source_date": "2026-11-15"}
+    ),
 }
 # fmt: on
 
@@ -840,6 +864,7 @@ def tracked_models() -> list[Any]:
         "trade",
         "payments",
         "settlement",
+        "prices",
         "knox",
     }
     return [model for model in apps.get_models() if model._meta.app_label in own and not model._meta.proxy]

@@ -34,6 +34,7 @@ from diligence.models import PackConsent, RedFlag, RedFlagAnswer, RedFlagAttachm
 from listings.models import Listing, ListingClaim, SourcingRequest
 from marketplace.demo_files import make_test_pdf
 from notifications.services import notify
+from prices.models import CertificationTerms, ExchangeRate, MetalPrice
 from producers.models import MemberMiner, Producer, Site, Verification
 from provenance.models import AssayCertificate, CustodyEvent, Lot, LotSource
 from tests.factories import (
@@ -550,6 +551,53 @@ def add_pack_requests_of(buyer: Organization) -> Callable[[Organization, int], N
     return add
 
 
+_price_day = itertools.count(1)
+
+
+def add_fixes(coop: Organization, count: int) -> None:
+    """Fixes of days gone by, each second row the correction of the first (the list shows the row each replaces
+    and is replaced by)."""
+    old = None
+    for index in range(count):
+        if old is None:
+            day = clock.today_lima() - dt.timedelta(days=next(_price_day))
+            old = MetalPrice.objects.create(
+                benchmark="lbma_gold_pm", date=day, usd_per_troy_ounce_milli=4_000_000 + index, source="LBMA"
+            )
+            continue
+        MetalPrice.objects.filter(pk=old.pk).update(current=False)
+        MetalPrice.objects.create(
+            benchmark="lbma_gold_pm",
+            date=old.date,
+            usd_per_troy_ounce_milli=4_000_500 + index,
+            source="LBMA",
+            replaces=old,
+            correction_reason="Slip.",
+        )
+        old = None
+
+
+def add_rates(coop: Organization, count: int) -> None:
+    for index in range(count):
+        day = clock.today_lima() - dt.timedelta(days=next(_price_day))
+        ExchangeRate.objects.create(date=day, rate_micro=3_450_000 + index, source="SBS")
+
+
+def add_certification_terms(coop: Organization, count: int) -> None:
+    claims = ("fairmined", "fairmined_ecological", "fairtrade", "fairtrade_ecological")
+    for index in range(count):
+        CertificationTerms.objects.create(
+            claim_id=claims[index % 4],
+            valid_from=clock.today_lima() + dt.timedelta(days=next(_price_day)),
+            minimum_price_bp=9500,
+            premium_rule="per_kg_fine",
+            premium_per_kg_fine_minor=400_000 + index,
+            premium_currency="USD",
+            source="A revision of the standard",
+            source_date=clock.today_lima(),
+        )
+
+
 @dataclass(frozen=True)
 class ListCase:
     path: str  # the schema's path template
@@ -598,6 +646,11 @@ LIST_CASES = [
     ListCase("/api/v1/pack-requests/", "buyer", lambda actor, coop: add_pack_requests_of(actor.organization)),
     ListCase(
         "/api/v1/producers/{producer_pk}/sites/", "buyer", lambda actor, coop: add_sites_seen_by(actor.organization)
+    ),
+    ListCase("/api/v1/prices/fixes/", "anon", lambda actor, coop: add_fixes, "?include_replaced=true&page_size=100"),
+    ListCase("/api/v1/prices/rates/", "anon", lambda actor, coop: add_rates, "?page_size=100"),
+    ListCase(
+        "/api/v1/prices/certification-terms/", "anon", lambda actor, coop: add_certification_terms, "?page_size=100"
     ),
 ]
 

@@ -2,7 +2,8 @@
 
 The network with its reviewer, two cooperatives and one individual woman miner of Madre de Dios, a Peruvian
 exporter and a Swiss refiner, with producer profiles, sites, rosters and evidence in every state
-(`marketplace/demo_compliance.py`), lots with assays and custody (`marketplace/demo_provenance.py`), listings
+(`marketplace/demo_compliance.py`), sample LBMA fixes and USD/PEN rates of the last 45 days, each flagged as
+a sample (`marketplace/demo_prices.py`), lots with assays and custody (`marketplace/demo_provenance.py`), listings
 (`marketplace/demo_listings.py`) and trade between the exporter
 and the cooperative (`marketplace/demo_trade.py`). Every account's password is DEMO_PASSWORD (default in the README).
 """
@@ -20,6 +21,7 @@ from accounts.models import Membership, Organization, Role, User
 from audit.services import audit_record
 from marketplace.demo_compliance import seed_compliance
 from marketplace.demo_listings import seed_listings
+from marketplace.demo_prices import seed_prices
 from marketplace.demo_provenance import seed_provenance
 from marketplace.demo_trade import seed_trade
 
@@ -139,6 +141,7 @@ class Command(BaseCommand):
                     user=user, organization=organizations[spec["org"]], defaults={"role": Role(spec["role"])}
                 )
                 created += was_created
+        created += seed_prices(organizations, users)
         created += seed_compliance(organizations, users)
         created += seed_provenance(organizations, users)
         created += seed_listings(organizations, users)
