@@ -174,7 +174,12 @@ def compute(contract: Contract, number: int, kind: str) -> calculation.Statement
     if pricing_day is None:
         pricing_day = (dispatch if kind == StatementKind.PROVISIONAL else receipt) or None
     rate = None
-    if pricing_day is not None:
+    currencies = {calc_terms.premium_currency if calc_terms.premium_per_kg_fine_minor else calc_terms.currency}
+    currencies |= {charge.currency for charge in calc_terms.charges if charge.currency}
+    if calc_terms.minimum_price_bp is not None and version.price_basis == "fixed":
+        currencies.add("USD")  # the LBMA floor, in a contract priced in soles
+    needs_rate = bool(currencies - {calc_terms.currency})  # a statement names only the rate it converts with
+    if needs_rate and pricing_day is not None:
         row = price_table.latest_rate("USD", "PEN", on_or_before=pricing_day)
         if row is not None:
             rate = calculation.Rate(row.base, row.quote, row.rate, row.date.isoformat(), row.sample)
