@@ -389,6 +389,8 @@ SPECTACULAR_SETTINGS = {
         "DepositStatusEnum": "trade.models.DepositStatus",
         "SiteStatusEnum": "producers.models.Site.Status",
         "DepositRefundStatusEnum": "trade.models.DepositRefund.Status",
+        "CurrencyEnum": "core.money.Currency",
+        "ChargeKindEnum": "trade.models.ChargeKind",
     },
     # OpenAPI links along the main journeys (create → read → act): openapi/links.py.
     "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "openapi.links.add_links"],
