@@ -394,6 +394,7 @@ SPECTACULAR_SETTINGS = {
         "StatementKindEnum": "settlement.models.StatementKind",
         # A rate's base and quote, and money's currency: one set of ISO 4217 codes.
         "CurrencyEnum": "core.money.Currency",
+        "ChargeKindEnum": "trade.models.ChargeKind",
     },
     # OpenAPI links along the main journeys (create → read → act): openapi/links.py.
     "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "openapi.links.add_links"],

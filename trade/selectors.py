@@ -21,7 +21,9 @@ from trade.deliveries import LIVE_STATES
 from trade.models import (
     Contract,
     ContractAcceptance,
+    ContractCharge,
     ContractLot,
+    ContractShipment,
     ContractState,
     ContractVersion,
     Inquiry,
@@ -64,8 +66,17 @@ def contracts_for(*, actor: Actor) -> QuerySet[Contract]:
     contracts = Contract.objects.select_related("buyer", "producer__organization").prefetch_related(
         Prefetch(
             "versions",
-            queryset=ContractVersion.objects.select_related("proposed_by")
-            .prefetch_related(Prefetch("lots", queryset=Lot.objects.order_by("code")))
+            queryset=ContractVersion.objects.select_related("proposed_by", "settlement__certification")
+            .prefetch_related(
+                Prefetch("lots", queryset=Lot.objects.order_by("code")),
+                Prefetch("charges", queryset=ContractCharge.objects.order_by("position")),
+                Prefetch(
+                    "shipments",
+                    queryset=ContractShipment.objects.order_by("number").prefetch_related(
+                        Prefetch("lots", queryset=Lot.objects.order_by("code"))
+                    ),
+                ),
+            )
             .order_by("number"),
         )
     )

@@ -39,6 +39,15 @@ from trade.models import (
     Inquiry,
     Side,
 )
+from trade.settlement_terms import (
+    Schedule,
+    certified_floors,
+    check_charges,
+    check_settlement,
+    check_shipments,
+    first_day,
+    write_schedule,
+)
 from trade.snapshots import offer_snapshot
 from trade.terms import TERM_FIELDS, fixed_value_minor, snapshot_digest, terms_hash
 
@@ -122,11 +131,13 @@ def _organization_of_side(obj: Inquiry | Contract, side: str) -> Organization:
 
 
 # --- Contracts ------------------------------------------------------------------------------------
-def _check_terms(terms: dict[str, Any], listing: Listing) -> dict[str, Any]:
+def _check_terms(terms: dict[str, Any], listing: Listing, contract: Contract | None = None) -> dict[str, Any]:
     """Business rules of one version of the terms (the serializer checked the shapes): the price matches
     its basis as on listings, the site is an approved one of the listing's producer, one deposit that is not
-    more than the gold is worth, a delivery date ahead; then no more gold than is left (409
-    `quantity_unavailable`, checked once the fields are valid)."""
+    more than the gold is worth, a delivery date ahead; the settlement terms, charges and shipments
+    (`trade.settlement_terms`); then no more gold than is left (409 `quantity_unavailable`, checked once the
+    fields are valid); last, the floors of a certified standard the listing claims. `contract` is None for
+    the first version."""
     values: dict[str, Any] = {field: terms.get(field) for field in TERM_FIELDS}
     if values["price_basis"] == "fixed":
         if not values.get("price_per_fine_gram_minor"):
@@ -147,6 +158,7 @@ def _check_terms(terms: dict[str, Any], listing: Listing) -> dict[str, Any]:
         values["currency"] = "USD"
     values["currency"] = values.get("currency") or "USD"
     values["premium_per_kg_fine_minor"] = values.get("premium_per_kg_fine_minor") or 0
+    values["premium_currency"] = values.get("premium_currency") or "USD"
     values["payment_terms"] = values.get("payment_terms") or ""
     if values["delivery_date"] < clock.today_lima():
         raise field_error("delivery_date", "in_the_past", _("The delivery date has passed."))
@@ -165,6 +177,10 @@ def _check_terms(terms: dict[str, Any], listing: Listing) -> dict[str, Any]:
             raise field_error(
                 "deposit_amount", "above_contract_value", _("The deposit is more than the gold is worth.")
             )
+    schedule = Schedule()
+    if terms.get("settlement") is not None:
+        schedule.settlement = check_settlement(terms["settlement"], values=values, since=first_day(contract))
+    schedule.charges = check_charges(terms.get("charges") or [], currency=values["currency"])
     site = Site.objects.filter(
         pk=values["origin_site"], producer_id=listing.producer_id, status=Site.Status.APPROVED
     ).first()
@@ -182,9 +198,16 @@ def _check_terms(terms: dict[str, Any], listing: Listing) -> dict[str, Any]:
     values["lots"] = deliveries.terms_lots(
         listing=listing, lot_ids=terms.get("lots"), quantity=values["quantity_grams"], fineness=values["fineness"]
     )
+    schedule.shipments = check_shipments(
+        terms.get("shipments") or [], listing=listing, values=values, terms_lots=values["lots"]
+    )
     deliveries.check_monthly_capacity(
         listing=listing, quantity=values["quantity_grams"], delivery_date=values["delivery_date"]
     )
+    certification = certified_floors(listing=listing, values=values)
+    if schedule.settlement is not None:
+        schedule.certification = certification  # kept with the settlement terms, inside the hashed terms
+    values["schedule"] = schedule
     return values
 
 
@@ -192,6 +215,7 @@ def _add_version(
     *, actor: Actor, contract: Contract, side: str, number: int, values: dict[str, Any]
 ) -> ContractVersion:
     lots = values.pop("lots", [])
+    schedule: Schedule = values.pop("schedule", None) or Schedule()
     # What the offer's compliance rests on today, kept with the terms and hashed with them.
     snapshot = offer_snapshot(listing=contract.listing, lots=lots, today=clock.today_lima())
     version = ContractVersion.objects.create(
@@ -204,6 +228,7 @@ def _add_version(
         **values,
     )
     version.lots.set(lots)
+    write_schedule(version=version, schedule=schedule)
     audit_record(
         action="trade.contract.proposed",
         actor=actor,
@@ -218,7 +243,9 @@ def _add_version(
             # Proposing is the proposing side's acceptance: the snapshot it accepted.
             "compliance_snapshot_digest": snapshot_digest(snapshot),
         }
-        | ({"lots": [lot.code for lot in lots]} if lots else {}),
+        | ({"lots": [lot.code for lot in lots]} if lots else {})
+        | ({"shipments": len(schedule.shipments)} if schedule.shipments else {})
+        | ({"certification": schedule.certification.claim_id} if schedule.certification else {}),
     )
     other = Side.PRODUCER if side == Side.BUYER else Side.BUYER
     notify(
@@ -296,7 +323,7 @@ def contract_propose(*, actor: Actor, contract: Contract, **terms: Any) -> Contr
         raise _invalid(contract)
     if side == Side.BUYER:
         refuse_lapsed_buyer(contract.buyer)
-    values = _check_terms(terms, contract.listing)
+    values = _check_terms(terms, contract.listing, contract)
     number = (contract.versions.aggregate(n=Max("number"))["n"] or 0) + 1
     Contract.objects.filter(pk=contract.pk, state=ContractState.NEGOTIATING).update(updated_at=timezone.now())
     return _add_version(actor=actor, contract=contract, side=side, number=number, values=values)

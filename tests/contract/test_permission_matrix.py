@@ -57,12 +57,15 @@ from tests.settlement.home import home_payment, settling_contract
 from trade.models import (
     Contract,
     ContractAcceptance,
+    ContractCharge,
     ContractLot,
+    ContractShipment,
     ContractVersion,
     Deposit,
     DepositRefund,
     Inquiry,
     InquiryMessage,
+    SettlementTerms,
 )
 
 pytestmark = pytest.mark.django_db
@@ -1095,6 +1098,16 @@ INTRUDER_BODIES: dict[tuple[str, str], list[dict[str, Any]]] = {
             "delivery_date": "2099-01-01",
             "deposit_percent": "100",
             "origin_site": "00000000-0000-0000-0000-000000000000",
+            "settlement": {
+                "fixing_rule": "after_receipt",
+                "gold_payable_percent": "1",
+                "splitting_limit": "1000",
+                "umpire_laboratory": "Laboratorio Intruso",
+            },
+            "charges": [{"label": "Intruso", "kind": "percent_of_value", "percent": "100"}],
+            "shipments": [
+                {"quantity_grams": "1.000", "delivery_date": "2099-01-01", "incoterm": "EXW", "incoterm_place": "Lima"}
+            ],
         },
         {"quantity_grams": "-1"},
     ],
@@ -1119,6 +1132,9 @@ SNAPSHOT_MODELS = (
     Contract,
     ContractVersion,
     ContractAcceptance,
+    SettlementTerms,
+    ContractCharge,
+    ContractShipment,
     Deposit,
     DepositRefund,
     Lot,

@@ -449,6 +449,23 @@ def _terms(world: World, **overrides: Any) -> dict[str, Any]:
         "delivery_date": (clock.today_lima() + dt.timedelta(days=45)).isoformat(),
         "deposit_percent": "10",
         "origin_site": str(world.site.pk),
+        # The settlement parts too, so that what they store is compared as well.
+        "settlement": {
+            "fixing_rule": "after_receipt",
+            "gold_payable_percent": "99.5",
+            "splitting_limit": "0.5",
+            "umpire_laboratory": "SGS del Perú",
+        },
+        "charges": [{"label": "Refinación", "kind": "per_lot", "amount": {"amount_minor": 12000, "currency": "USD"}}],
+        "shipments": [
+            {
+                "quantity_grams": quantity,
+                "delivery_date": (clock.today_lima() + dt.timedelta(days=45)).isoformat(),
+                "incoterm": "FCA",
+                "incoterm_place": "Puerto Maldonado",
+            }
+            for quantity in ("100.000", "150.000")
+        ],
         **overrides,
     }
 

@@ -45,7 +45,15 @@ from tests.factories import (
     OrganizationFactory,
     make_ruc,
 )
-from trade.models import Contract, ContractVersion, Inquiry, InquiryMessage
+from trade.models import (
+    Contract,
+    ContractCharge,
+    ContractShipment,
+    ContractVersion,
+    Inquiry,
+    InquiryMessage,
+    SettlementTerms,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -418,7 +426,9 @@ def add_messages(coop: Organization, count: int) -> None:
 
 
 def add_contracts(coop: Organization, count: int) -> None:
-    """Contracts of coop, each with another buyer, with two versions proposed by different people."""
+    """Contracts of coop, each with another buyer, with two versions proposed by different people; each
+    version with its settlement terms (under a certified standard's figures), a charge and two shipments,
+    one of them with a lot."""
     producer = coop_producer(coop)
     site = add_site(producer)
     if not coop.memberships.exists():
@@ -437,7 +447,7 @@ def add_contracts(coop: Organization, count: int) -> None:
             ],
             start=1,
         ):
-            ContractVersion.objects.create(
+            version = ContractVersion.objects.create(
                 contract=contract,
                 number=number,
                 side=side,
@@ -453,6 +463,32 @@ def add_contracts(coop: Organization, count: int) -> None:
                 deposit_amount_minor=10000,
                 origin_site=site,
             )
+            add_settlement_parts(version, producer, site)
+
+
+def add_settlement_parts(version: ContractVersion, producer: Producer, site: Site) -> None:
+    SettlementTerms.objects.create(
+        version=version,
+        fixing_rule="after_receipt",
+        gold_payable_bp=9950,
+        splitting_limit=Decimal("0.5"),
+        umpire_laboratory="SGS del Perú",
+        certification=CertificationTerms.objects.filter(claim_id="fairmined").first(),
+    )
+    ContractCharge.objects.create(
+        version=version, position=1, label="Refining", kind="per_lot", amount_minor=12000, currency="USD"
+    )
+    for number in (1, 2):
+        shipment = ContractShipment.objects.create(
+            version=version,
+            number=number,
+            quantity_grams=Decimal("25"),
+            delivery_date=version.delivery_date,
+            incoterm="FCA",
+            incoterm_place="Puerto Maldonado",
+        )
+        if number == 1:
+            shipment.lots.set([add_lot(producer, site)])
 
 
 def add_evidence_types(coop: Organization, count: int) -> None:

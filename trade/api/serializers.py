@@ -9,9 +9,20 @@ from rest_framework import serializers
 from core.money import Currency, Money
 from core.serializers import CharField, DecimalField, GramsField, ModelSerializer, MoneyField, MoneySerializer
 from listings.models import Incoterm, PriceBasis
+from trade.api.settlement_serializers import (
+    ChargeInputSerializer,
+    ChargeSerializer,
+    SettlementInputSerializer,
+    SettlementSerializer,
+    ShipmentInputSerializer,
+    ShipmentSerializer,
+    charge_to_service,
+    settlement_to_service,
+    shipment_to_service,
+)
 from trade.models import Contract, ContractAcceptance, ContractVersion, Deposit, DepositRefund, Inquiry, InquiryMessage
 from trade.snapshots import compliance_alerts
-from trade.terms import snapshot_digest
+from trade.terms import settlement_of, snapshot_digest
 
 
 def _money(amount: int | None, currency: str) -> dict[str, Any] | None:
@@ -110,6 +121,9 @@ class ContractVersionSerializer(ModelSerializer):
     deposit_percent = serializers.SerializerMethodField()
     origin_site = serializers.UUIDField(source="origin_site_id", read_only=True)
     lots = serializers.SerializerMethodField()
+    settlement = serializers.SerializerMethodField()
+    charges = ChargeSerializer(many=True, read_only=True)
+    shipments = ShipmentSerializer(many=True, read_only=True)
 
     class Meta:
         model = ContractVersion
@@ -125,6 +139,7 @@ class ContractVersionSerializer(ModelSerializer):
             "price_per_fine_gram",
             "lbma_adjustment_percent",
             "premium_per_kg_fine",
+            "premium_currency",
             "incoterm",
             "incoterm_place",
             "delivery_date",
@@ -133,9 +148,20 @@ class ContractVersionSerializer(ModelSerializer):
             "payment_terms",
             "origin_site",
             "lots",
+            "settlement",
+            "charges",
+            "shipments",
             "created_at",
         ]
         read_only_fields = fields
+
+    @extend_schema_field(SettlementSerializer(allow_null=True))
+    def get_settlement(self, obj: ContractVersion) -> dict[str, Any] | None:
+        """How the version is settled; null when its terms say nothing of it."""
+        settlement = settlement_of(obj)
+        if settlement is None:
+            return None
+        return dict(SettlementSerializer(settlement, context={"currency": obj.currency}).data)
 
     @extend_schema_field(serializers.ListField(child=serializers.UUIDField()))
     def get_lots(self, obj: ContractVersion) -> list[str]:
@@ -148,7 +174,7 @@ class ContractVersionSerializer(ModelSerializer):
 
     @extend_schema_field(MoneySerializer)
     def get_premium_per_kg_fine(self, obj: ContractVersion) -> dict[str, Any] | None:
-        return _money(obj.premium_per_kg_fine_minor, "USD")
+        return _money(obj.premium_per_kg_fine_minor, obj.premium_currency)
 
     def get_lbma_adjustment_percent(self, obj: ContractVersion) -> str | None:
         return _percent(obj.lbma_adjustment_bp)
@@ -328,7 +354,12 @@ class ContractDetailSerializer(ContractSerializer):
 
 class TermsInputSerializer(serializers.Serializer):
     """One version of the terms. Prices as on listings: a fixed price per fine gram (USD or PEN), or the LBMA
-    AM or PM fix in USD adjusted by a percentage; plus a premium in US cents per kilogram of fine gold."""
+    AM or PM fix in USD adjusted by a percentage; plus a premium per kilogram of fine gold in its own currency.
+    Optionally how it is settled, the charges deducted and the shipments that deliver it
+    (docs/settlement-terms.md); without shipments the version delivers once, on its delivery date. On a
+    listing that claims a certified standard (Fairmined, Fairtrade and their Ecological grades) the price and
+    the premium keep the standard's floors: 400 `below_certified_minimum` or `premium_below_standard` with the
+    figures compared, 409 `no_fix_recorded` or `no_rate_recorded` when a figure the check needs is missing."""
 
     quantity_grams = GramsField()
     fineness = DecimalField(max_digits=5, decimal_places=1, min_value=Decimal("1"), max_value=Decimal("1000"))
@@ -344,7 +375,13 @@ class TermsInputSerializer(serializers.Serializer):
         default=None,
     )
     premium_per_kg_fine_minor = serializers.IntegerField(
-        min_value=0, max_value=10**9, default=0, help_text="US cents per kilogram of fine gold."
+        min_value=0,
+        max_value=10**9,
+        default=0,
+        help_text="Minor units of `premium_currency` (cents, céntimos) per kilogram of fine gold.",
+    )
+    premium_currency = serializers.ChoiceField(
+        choices=Currency.choices, default=Currency.USD, help_text="The premium's currency (US dollars by default)."
     )
     incoterm = serializers.ChoiceField(choices=Incoterm.choices)
     incoterm_place = CharField(max_length=120)
@@ -372,9 +409,23 @@ class TermsInputSerializer(serializers.Serializer):
         help_text="Spot listings: the listing's lots this contract sells (required there; 400 "
         "`forward_lots_come_later` on a forward listing, whose lots the producer names once recorded).",
     )
+    settlement = SettlementInputSerializer(required=False, allow_null=True, default=None)
+    charges = serializers.ListField(
+        child=ChargeInputSerializer(), required=False, max_length=10, help_text="At most 10."
+    )
+    shipments = serializers.ListField(
+        child=ShipmentInputSerializer(),
+        required=False,
+        max_length=12,
+        help_text="At most 12; left out, the version delivers once, on its delivery date, with its lots.",
+    )
 
     def to_service(self) -> dict[str, Any]:
         data = dict(self.validated_data)
+        settlement = data.pop("settlement", None)
+        data["settlement"] = settlement_to_service(settlement) if settlement is not None else None
+        data["charges"] = [charge_to_service(charge) for charge in data.pop("charges", [])]
+        data["shipments"] = [shipment_to_service(shipment) for shipment in data.pop("shipments", [])]
         price = data.pop("price_per_fine_gram", None)
         adjustment = data.pop("lbma_adjustment_percent", None)
         deposit = data.pop("deposit_amount", None)

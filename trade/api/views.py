@@ -25,6 +25,7 @@ from core.pagination import CursorPagination
 from core.permissions import ActsForOrganization
 from provenance.api.serializers import LotSerializer
 from trade import inquiries, selectors, services
+from trade.api.examples import CHARGES_OUT, SETTLEMENT_OUT, SHIPMENTS_OUT, TERMS_EXAMPLES
 from trade.api.serializers import (
     AcceptInputSerializer,
     CancelInputSerializer,
@@ -160,14 +161,22 @@ _VERSION = {
     "price_per_fine_gram": None,
     "lbma_adjustment_percent": "-2.00",
     "premium_per_kg_fine": {"amount_minor": 400000, "currency": "USD"},
+    "premium_currency": "USD",
     "incoterm": "FCA",
     "incoterm_place": "Puerto Maldonado",
-    "delivery_date": "2027-06-15",
+    "delivery_date": "2027-07-15",
     "deposit_amount": None,
     "deposit_percent": "10.00",
     "payment_terms": "Saldo contra entrega.",
     "origin_site": _SITE,
     "lots": [],
+    "settlement": SETTLEMENT_OUT,
+    "charges": CHARGES_OUT,
+    # A forward sale: its shipments name no lots (the producer names them once recorded).
+    "shipments": [
+        {**shipment, "quantity_grams": grams, "lots": []}
+        for shipment, grams in zip(SHIPMENTS_OUT, ("100.000", "200.000"), strict=True)
+    ],
     "created_at": "2026-12-01T10:15:00-05:00",
     "compliance_snapshot": {
         "policy": {"id": 2, "subject": "organization", "version": 1},
@@ -293,15 +302,28 @@ class ContractViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         return Response(ContractDetailSerializer(self.get_object()).data)
 
     @extend_schema(
-        request=ContractCreateSerializer, responses={201: ContractDetailSerializer}, parameters=[IDEMPOTENCY_HEADER]
+        request=ContractCreateSerializer,
+        responses={201: ContractDetailSerializer},
+        parameters=[IDEMPOTENCY_HEADER],
+        examples=[
+            OpenApiExample(
+                example.name,
+                value={"inquiry": "4d5e6f70-8192-4a3b-9c4d-5e6f7a8b9c0d", **example.value},
+                request_only=True,
+                description=example.description,
+            )
+            for example in TERMS_EXAMPLES
+        ],
     )
     @documents_problems(404, 409, 422)
     @idempotent
     def create(self, request: Request) -> Response:
         """Start a contract from an open inquiry, proposing the first version of its terms (either side's
         admin). An inquiry that is not yours to see is 404, as in a path; 409 `inquiry_closed`,
-        `listing_closed`, `quantity_unavailable` (more gold than is left on the listing) or, for a buyer whose
-        KYC verification lapsed, `buyer_kyc_lapsed` (with `lapsed_on`)."""
+        `listing_closed`, `quantity_unavailable` (more gold than is left on the listing), `no_fix_recorded` or
+        `no_rate_recorded` (a certified listing's floors cannot be checked yet) or, for a buyer whose KYC
+        verification lapsed, `buyer_kyc_lapsed` (with `lapsed_on`). The terms may say how the gold is settled,
+        the charges and the shipments (docs/settlement-terms.md)."""
         actor = get_actor(request)
         services.require_trader(actor)
         services.require_admin(actor)
@@ -311,13 +333,14 @@ class ContractViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         contract = services.contract_start(actor=actor, inquiry=inquiry, **data.to_service())
         return self._detail(actor, contract, status.HTTP_201_CREATED)
 
-    @extend_schema(request=TermsInputSerializer, responses={201: ContractDetailSerializer})
+    @extend_schema(request=TermsInputSerializer, responses={201: ContractDetailSerializer}, examples=TERMS_EXAMPLES)
     @documents_problems(409)
     @action(detail=True, methods=["post"])
     def propose(self, request: Request, pk: str) -> Response:
         """Propose the next version of the terms (either side's admin, while negotiating); 409
-        `invalid_transition`, `quantity_unavailable` (more gold than is left on the listing) or, for a buyer
-        whose KYC verification lapsed, `buyer_kyc_lapsed` (with `lapsed_on`)."""
+        `invalid_transition`, `quantity_unavailable` (more gold than is left on the listing), `no_fix_recorded`
+        or `no_rate_recorded` (a certified listing's floors cannot be checked yet) or, for a buyer whose KYC
+        verification lapsed, `buyer_kyc_lapsed` (with `lapsed_on`)."""
         actor = get_actor(request)
         contract = self.get_object()
         services.require_contract_admin(actor, contract)

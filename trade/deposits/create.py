@@ -70,6 +70,7 @@ def deposit_amount_for(contract: Contract) -> tuple[int, str]:
             "fineness": version.fineness,
             "currency": version.currency,
             "premium_per_kg_fine_minor": version.premium_per_kg_fine_minor,
+            "premium_currency": version.premium_currency,
         }
     )
     if version.deposit_amount_minor is not None:
