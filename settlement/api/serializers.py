@@ -133,7 +133,7 @@ class ShipmentStatementSerializer(ModelSerializer):
         read_only_fields = fields
 
 
-class ShipmentSerializer(serializers.Serializer):
+class ShipmentRecordsSerializer(serializers.Serializer):
     """A shipment's terms (from the signed version) and the records it is settled from."""
 
     number = serializers.IntegerField(source="shipment.number")

@@ -28,7 +28,7 @@ from settlement.api.serializers import (
     PaymentSerializer,
     ShipmentAssayCorrectionSerializer,
     ShipmentAssayInputSerializer,
-    ShipmentSerializer,
+    ShipmentRecordsSerializer,
     WeighingInputSerializer,
     WeighingSerializer,
 )
@@ -187,7 +187,7 @@ class ShipmentListView(APIView):
     permission_classes = [ActsForOrganization]
 
     @extend_schema(
-        responses=ShipmentSerializer(many=True),
+        responses=ShipmentRecordsSerializer(many=True),
         operation_id="contracts_shipments_list",
         examples=[OpenApiExample("One shipment, assays beyond the splitting limit", value=[SHIPMENT_EXAMPLE])],
     )
@@ -197,14 +197,14 @@ class ShipmentListView(APIView):
         parties' people, reviewers and staff."""
         contract = selectors.contract_get(actor=get_actor(request), contract_id=id)
         shipments = selectors.shipment_records(contract)
-        return Response(ShipmentSerializer(shipments, many=True, context=_context(contract)).data)
+        return Response(ShipmentRecordsSerializer(shipments, many=True, context=_context(contract)).data)
 
 
 class ShipmentDetailView(APIView):
     permission_classes = [ActsForOrganization]
 
     @extend_schema(
-        responses=ShipmentSerializer,
+        responses=ShipmentRecordsSerializer,
         parameters=[SHIPMENT],
         operation_id="contracts_shipments_retrieve",
         examples=[OpenApiExample("Assays beyond the splitting limit, the umpire's recorded", value=SHIPMENT_EXAMPLE)],
@@ -213,7 +213,7 @@ class ShipmentDetailView(APIView):
         """One shipment of the signed contract, as the list shows it; 404 `shipment_not_found` for a number the
         signed version does not have."""
         contract = selectors.contract_get(actor=get_actor(request), contract_id=id)
-        return Response(ShipmentSerializer(selectors.shipment_get(contract, n), context=_context(contract)).data)
+        return Response(ShipmentRecordsSerializer(selectors.shipment_get(contract, n), context=_context(contract)).data)
 
 
 class WeighingCreateView(APIView):
