@@ -63,18 +63,36 @@ def test_the_demo_trade_has_a_thread_a_negotiation_and_a_signed_contract():
     call_command("seed_demo")
 
     exporter = Organization.objects.get(legal_name__startswith="Exportadora")
-    thread, asked = Inquiry.objects.filter(buyer=exporter).order_by("created_at")
+    thread, asked, _settled = Inquiry.objects.filter(buyer=exporter).order_by("created_at")
     assert [m.side for m in thread.messages.all()] == ["buyer", "producer", "buyer"]
     negotiating = Contract.objects.get(inquiry=thread)
     assert negotiating.state == "negotiating"
     assert [(v.number, v.side) for v in negotiating.versions.order_by("number")] == [(1, "producer"), (2, "buyer")]
-    assert negotiating.listing.available_grams == Decimal("500")  # a negotiation reserves nothing
+    # A negotiation reserves nothing: the 100 g gone are the settled contract's (below).
+    assert negotiating.listing.available_grams == Decimal("400")
     signed = Contract.objects.get(inquiry=asked)
     assert signed.state == "signed"
     assert len(signed.terms_hash) == 64
     assert signed.acceptances.count() == 2
     assert (signed.listing.quantity_grams, signed.listing.available_grams) == (Decimal("400"), Decimal("250"))
-    assert Contract.objects.count() == 2
+    assert Contract.objects.count() == 3
+
+
+def test_the_demo_has_a_contract_settled_on_the_refinerys_terms_with_a_transfer_pending():
+    call_command("seed_demo")
+    call_command("seed_demo")
+
+    from settlement.balance import contract_balance
+    from settlement.models import Payment, Statement
+
+    settled = Contract.objects.get(signed_version__settlement__isnull=False)
+    provisional, final = Statement.objects.filter(contract=settled).order_by("issued_at")
+    assert (provisional.kind, final.kind) == ("provisional", "final")
+    assert final.net_value_minor == final.amount_due_minor + provisional.amount_due_minor
+    assert all(price["sample"] for price in final.document["prices"].values())  # the demo's sample fixes
+    confirmed, pending = Payment.objects.filter(contract=settled).order_by("paid_on")
+    assert (confirmed.confirmed_at is not None, pending.confirmed_at) == (True, None)
+    assert contract_balance(settled).outstanding_minor == final.amount_due_minor  # recorded, not confirmed
 
 
 def test_the_demo_has_lots_with_assays_custody_and_a_mass_balance():
@@ -108,11 +126,15 @@ def test_the_demo_has_lots_with_assays_custody_and_a_mass_balance():
         Decimal("480.000"),
         Decimal("1620.000"),
     )
-    # The signed forward contract for 150 g of flakes is committed in its month of delivery.
-    assert [(row.month, row.committed_forward_grams) for row in rows if row.committed_forward_grams] == [
-        (delivery.replace(day=1), Decimal("150.000"))
-        for delivery in Contract.objects.filter(state="signed").values_list("signed_version__delivery_date", flat=True)
-    ]
+    # The signed forward contracts (150 g of flakes, the settled 100 g of doré) are committed in their months of
+    # delivery.
+    signed = Contract.objects.filter(state="signed").values_list(
+        "signed_version__delivery_date", "signed_version__quantity_grams"
+    )
+    assert sorted(grams for _month, grams in signed) == [Decimal("100.000"), Decimal("150.000")]
+    assert [(row.month, row.committed_forward_grams) for row in rows if row.committed_forward_grams] == sorted(
+        (delivery.replace(day=1), grams) for delivery, grams in signed
+    )
     assert Lot.objects.count() == 2
 
 

@@ -23,6 +23,7 @@ from marketplace.demo_compliance import seed_compliance
 from marketplace.demo_listings import seed_listings
 from marketplace.demo_prices import seed_prices
 from marketplace.demo_provenance import seed_provenance
+from marketplace.demo_settlement import seed_settlement
 from marketplace.demo_trade import seed_trade
 
 DEFAULT_PASSWORD = "oro-limpio-2026"
@@ -146,6 +147,7 @@ class Command(BaseCommand):
         created += seed_provenance(organizations, users)
         created += seed_listings(organizations, users)
         created += seed_trade(organizations, users)
+        created += seed_settlement(organizations, users)
         if created:
             audit_record(action="demo.seeded", data={"created_rows": created})
         self.stdout.write(f"Demo data ready ({created} rows created). Password: DEMO_PASSWORD or the README default.")
