@@ -389,6 +389,8 @@ SPECTACULAR_SETTINGS = {
         "DepositStatusEnum": "trade.models.DepositStatus",
         "SiteStatusEnum": "producers.models.Site.Status",
         "DepositRefundStatusEnum": "trade.models.DepositRefund.Status",
+        # A price's currency and a premium's (`premium_currency`) are the same set: one name.
+        "CurrencyEnum": "core.money.Currency",
     },
     # OpenAPI links along the main journeys (create → read → act): openapi/links.py.
     "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "openapi.links.add_links"],
