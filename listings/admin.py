@@ -33,6 +33,7 @@ class ListingPriceInline(ReadOnlyAdmin, admin.TabularInline):
         "created_by",
         "created_at",
     ]
+    readonly_fields = fields
 
 
 @admin.register(Listing)
