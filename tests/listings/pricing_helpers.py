@@ -8,13 +8,14 @@ from decimal import Decimal
 from typing import Any
 
 from accounts.models import Organization
-from compliance.models import Claim, DeclaredProduction, Evidence
+from compliance.models import Claim, Evidence
 from compliance.standing import standings_refresh
 from core import clock
 from listings.models import Listing, ListingClaim
 from prices.models import Benchmark, ExchangeRate, MetalPrice
 from producers.models import Producer, Site
 from tests.factories import ListingFactory
+from tests.provenance.helpers import declare_row
 from tests.trade.helpers import make_compliant_producer
 
 
@@ -22,24 +23,7 @@ def producing(organization: Organization) -> tuple[Producer, Site]:
     """`make_compliant_producer`, whose site also declared (and a reviewer confirmed) 10 kg produced this month:
     a forward listing it publishes is offered, not held for a volume check."""
     producer, site = make_compliant_producer(organization)
-    admin = organization.memberships.first()
-    assert admin is not None
-    declaration = Evidence.objects.create(
-        organization=organization,
-        evidence_type_id="PROD_DECL",
-        site=site,
-        issue_date=clock.today_lima(),
-        submitted_by=admin.user,
-        status="approved",
-        valid_until=clock.today_lima() + dt.timedelta(days=180),
-    )
-    DeclaredProduction.objects.create(
-        evidence=declaration,
-        site=site,
-        month=clock.today_lima().replace(day=1),
-        declared_grams=Decimal("10000"),
-        confirmed_grams=Decimal("10000"),
-    )
+    declare_row(site, clock.today_lima().replace(day=1), "10000.000")
     return producer, site
 
 
