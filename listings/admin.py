@@ -21,7 +21,7 @@ class ListingPhotoInline(ReadOnlyAdmin, admin.TabularInline):
 class ListingPriceInline(ReadOnlyAdmin, admin.TabularInline):
     model = ListingPrice
     extra = 0
-    fields = [
+    fields = readonly_fields = (  # read-only: created_at is not editable, and a version is never changed
         "number",
         "price_basis",
         "currency",
@@ -32,8 +32,7 @@ class ListingPriceInline(ReadOnlyAdmin, admin.TabularInline):
         "reason",
         "created_by",
         "created_at",
-    ]
-    readonly_fields = fields
+    )
 
 
 @admin.register(Listing)
