@@ -391,7 +391,10 @@ class ObstacleSerializer(serializers.Serializer):
 
 class ListingSearchSerializer(ListingSerializer):
     """A listing as the search (and a listing's own page) shows it: with its indicative price in US dollars per
-    fine gram. The figures it reads are in the context (`market`), read once per request."""
+    fine gram, from the latest LBMA fixes and USD/PEN rate recorded."""
+
+    # The figures are the context's `market`: a `Market`, or a function giving it (the view's, which reads them
+    # once per request, when the first row is rendered).
 
     indicative_price = serializers.SerializerMethodField()
 
@@ -401,7 +404,8 @@ class ListingSearchSerializer(ListingSerializer):
 
     @extend_schema_field(IndicativePriceSerializer(allow_null=True))
     def get_indicative_price(self, obj: Listing) -> dict[str, Any] | None:
-        found = listing_indicative_price(obj, self.context["market"])
+        market = self.context["market"]
+        found = listing_indicative_price(obj, market() if callable(market) else market)
         return None if found is None else found.as_dict()
 
 

@@ -256,7 +256,7 @@ class ListingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         return self._market
 
     def get_serializer_context(self) -> dict[str, Any]:
-        return {**super().get_serializer_context(), "market": self.market()}
+        return {**super().get_serializer_context(), "market": self.market}  # read when a row is rendered
 
     @extend_schema(responses=ListingDetailSerializer)
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
