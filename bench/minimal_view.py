@@ -15,8 +15,9 @@ the two. Two round trips to PostgreSQL per request, both through a plain psycopg
    to know whether a next page exists; sites, claims and photo positions as arrays in the same row.
 
 Then the fields are formatted as the API formats them (grams as strings with three decimals, fineness with
-one, fine grams, troy ounces, karat, money as `{amount_minor, currency}`, datetimes in America/Lima) and
-written with the standard library's `json`.
+one, fine grams, troy ounces of fine gold, karat, money as `{amount_minor, currency}`, datetimes in America/Lima,
+the indicative price in US cents per fine gram from the fixes and rate of the first query) and written with the
+standard library's `json`.
 
 It supports only what the benchmark sends: `q`, `form` (repeatable or comma-separated), `fineness_min`,
 `page_size`; a `next` link (an unsigned position) when there is a next page. It is not an API.
@@ -27,6 +28,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from fractions import Fraction
 from typing import Any
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
@@ -42,8 +44,9 @@ OUNCE = Decimal("0.0001")
 HUNDREDTH = Decimal("0.01")
 GRAMS_PER_TROY_OUNCE = Decimal("31.1034768")
 
-# The policies in force, and each claim's badge: its assurance and the evidence types of its requirements and
-# of the claims that imply it (`compliance.catalogue.claim_evidence_types`), in one round trip.
+# The policies in force, each claim's badge (its assurance and the evidence types of its requirements and of the
+# claims that imply it, `compliance.catalogue.claim_evidence_types`), and the latest AM and PM fixes and USD/PEN
+# rate the indicative prices read (`listings.selectors.current_market`), in one round trip.
 CATALOGUE_SQL = """
 (SELECT DISTINCT ON (subject) 'policy', subject, id::text FROM compliance_policy
     WHERE subject IN ('individual', 'organization') AND effective_from <= %(today)s
@@ -56,6 +59,15 @@ SELECT 'badge', c.code, json_build_object('assurance', c.assurance, 'evidence_ty
        OR cr.claim_id IN (SELECT i.from_claim_id FROM compliance_claim_implies i WHERE i.to_claim_id = c.code)
     ORDER BY 1))::text
 FROM compliance_claim c
+UNION ALL
+(SELECT DISTINCT ON (benchmark) 'fix', benchmark, json_build_object(
+    'date', date, 'milli', usd_per_troy_ounce_milli, 'sample', sample)::text
+ FROM prices_metalprice WHERE current AND date <= %(today)s AND benchmark IN ('lbma_gold_am', 'lbma_gold_pm')
+ ORDER BY benchmark, date DESC)
+UNION ALL
+(SELECT 'rate', 'USD/PEN', json_build_object('date', date, 'micro', rate_micro, 'sample', sample)::text
+ FROM prices_exchangerate WHERE current AND base = 'USD' AND quote = 'PEN' AND date <= %(today)s
+ ORDER BY date DESC LIMIT 1)
 """
 
 # Mirrors listings/selectors.py: the stored tsvector of listings/migrations/0006, GIN-indexed.
@@ -82,7 +94,7 @@ SELECT l.id, l.producer_id, o.legal_name, p.district,
     l.kind, l.monthly_capacity_grams,
     l.form, l.quantity_grams, l.available_grams, l.min_order_grams, l.fineness, l.fineness_basis,
     l.processing_methods, l.price_basis, l.currency, l.price_per_fine_gram_minor, l.lbma_adjustment_bp,
-    l.premium_per_kg_fine_minor, l.incoterm, l.incoterm_place, l.valid_from, l.valid_until,
+    l.premium_per_kg_fine_minor, l.premium_currency, l.incoterm, l.incoterm_place, l.valid_from, l.valid_until,
     l.title_es, l.title_en, l.description_es, l.description_en, l.status, l.close_reason,
     l.published_at, l.created_at, l.updated_at, {rank} AS relevance
 FROM listings_listing l
@@ -98,11 +110,62 @@ class Catalogue:
     def __init__(self, rows: list[tuple[str, str, str]]) -> None:
         self.policy: dict[str, int | None] = {"individual": None, "organization": None}
         self.badges: dict[str, dict[str, Any]] = {}
+        self.fixes: dict[str, dict[str, Any]] = {}
+        self.rate: dict[str, Any] | None = None
         for kind, code, value in rows:
             if kind == "policy":
                 self.policy[code] = int(value)
+            elif kind == "fix":
+                self.fixes[code] = json.loads(value)
+            elif kind == "rate":
+                self.rate = json.loads(value)
             else:
                 self.badges[code] = json.loads(value)
+
+
+def indicative(row: dict[str, Any], catalogue: Catalogue) -> dict[str, Any] | None:
+    """`listings.indicative.indicative_price`, by hand: US cents per fine gram, premium included, exact and
+    rounded half to even once; None when the fix or rate it needs is not recorded."""
+    basis, rate = row["price_basis"], catalogue.rate
+    fix = None
+    used_rate = None
+    if basis == "fixed" and row["currency"] == "USD":
+        price = Fraction(row["price"])
+    elif basis == "fixed" and rate is not None:
+        price, used_rate = Fraction(row["price"] * 10**6, rate["micro"]), rate
+    elif basis in ("lbma_am", "lbma_pm") and f"lbma_gold_{basis[-2:]}" in catalogue.fixes:
+        fix = catalogue.fixes[f"lbma_gold_{basis[-2:]}"]
+        price = Fraction(fix["milli"] * (10000 + row["lbma_bp"]) * 100, 311034768)  # cents per fine gram
+    else:
+        return None
+    premium = row["premium"]
+    if premium == 0 or row["premium_currency"] == "USD":
+        price += Fraction(premium, 1000)
+    elif rate is not None:
+        price, used_rate = price + Fraction(premium * 1000, rate["micro"]), rate
+    else:
+        return None
+    return {
+        "usd_per_fine_gram": {"amount_minor": round(price), "currency": "USD"},
+        "includes_premium": True,
+        "fix": None
+        if fix is None
+        else {
+            "benchmark": f"lbma_gold_{basis[-2:]}",
+            "date": fix["date"],
+            "usd_per_troy_ounce": str((Decimal(fix["milli"]) / 1000).quantize(Decimal("0.001"))),
+            "sample": fix["sample"],
+        },
+        "rate": None
+        if used_rate is None
+        else {
+            "base": "USD",
+            "quote": "PEN",
+            "date": used_rate["date"],
+            "rate": str((Decimal(used_rate["micro"]) / 10**6).quantize(Decimal("0.000001"))),
+            "sample": used_rate["sample"],
+        },
+    }
 
 
 # An open high-severity red flag against the listing's producer, one of its sites or one of its lots
@@ -186,14 +249,18 @@ def _lot(lot: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _row(row: tuple[Any, ...], badges: dict[str, dict[str, Any]]) -> dict[str, Any]:
+def _row(row: tuple[Any, ...], catalogue: Catalogue) -> dict[str, Any]:
     (id_, producer, legal_name, district, sites, claims, photos, lots, kind, capacity, form, quantity, available,
      minimum, fineness_tenths,
-     fineness_basis, methods, price_basis, currency, price, lbma_bp, premium, incoterm, place, valid_from,
-     valid_until, title_es, title_en, description_es, description_en, status, close_reason, published_at,
-     created_at, updated_at) = row  # fmt: skip
+     fineness_basis, methods, price_basis, currency, price, lbma_bp, premium, premium_currency, incoterm, place,
+     valid_from, valid_until, title_es, title_en, description_es, description_en, status, close_reason,
+     published_at, created_at, updated_at) = row  # fmt: skip
+    badges = catalogue.badges
     available_grams = _grams(available)
     fineness = (Decimal(fineness_tenths) * TENTH).quantize(TENTH)
+    fine = (available_grams * fineness / 1000).quantize(GRAM, rounding=ROUND_HALF_UP)
+    priced = {"price_basis": price_basis, "currency": currency, "price": price, "lbma_bp": lbma_bp,
+              "premium": premium, "premium_currency": premium_currency}  # fmt: skip
     return {
         "id": str(id_),
         "producer": str(producer),
@@ -209,8 +276,8 @@ def _row(row: tuple[Any, ...], badges: dict[str, dict[str, Any]]) -> dict[str, A
         "monthly_capacity_grams": None if capacity is None else str(_grams(capacity)),
         "fineness": str(fineness),
         "fineness_basis": fineness_basis,
-        "fine_grams": str((available_grams * fineness / 1000).quantize(GRAM, rounding=ROUND_HALF_UP)),
-        "troy_ounces": str((available_grams / GRAMS_PER_TROY_OUNCE).quantize(OUNCE, rounding=ROUND_HALF_UP)),
+        "fine_grams": str(fine),
+        "troy_ounces": str((fine / GRAMS_PER_TROY_OUNCE).quantize(OUNCE, rounding=ROUND_HALF_UP)),  # of fine gold
         "karat": str((fineness * 24 / 1000).quantize(HUNDREDTH, rounding=ROUND_HALF_UP)),
         "processing_methods": json.loads(methods) if isinstance(methods, str) else methods,
         "claims": list(claims),
@@ -218,7 +285,8 @@ def _row(row: tuple[Any, ...], badges: dict[str, dict[str, Any]]) -> dict[str, A
         "price_basis": price_basis,
         "price_per_fine_gram": _money(price, currency),
         "lbma_adjustment_percent": None if lbma_bp is None else str(Decimal(lbma_bp) / 100),
-        "premium_per_kg_fine": _money(premium, "USD"),
+        "premium_per_kg_fine": _money(premium, premium_currency),
+        "premium_currency": premium_currency,
         "incoterm": incoterm,
         "incoterm_place": place,
         "valid_from": valid_from.isoformat(),
@@ -233,6 +301,7 @@ def _row(row: tuple[Any, ...], badges: dict[str, dict[str, Any]]) -> dict[str, A
         "created_at": _datetime(created_at),
         "updated_at": _datetime(updated_at),
         "photos": [f"/api/v1/listings/{id_}/photos/{position}/" for position in photos],
+        "indicative_price": indicative(priced, catalogue),
     }
 
 
@@ -299,7 +368,7 @@ def minimal_listings(request: HttpRequest) -> HttpResponse:
         cursor.execute(sql, values)
         rows = cursor.fetchall()
 
-    results = [_row(row[:-1], catalogue.badges) for row in rows[:page_size]]
+    results = [_row(row[:-1], catalogue) for row in rows[:page_size]]
     next_link = None
     if len(rows) > page_size:
         query = {k: v for k, v in params.lists() if k != "cursor"}

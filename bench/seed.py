@@ -8,8 +8,9 @@ policies), then bulk-creates, in batches: one organisation, admin user and membe
 producers (individual women miners and cooperatives, associations, companies across the districts of Madre
 de Dios), their sites and rosters; evidence (about 80% of producers verified and compliant with an approved
 item for every requirement of both policies, some missing a requirement, some with a lapsed item, some with
-the items that back the mercury_free, fairmined and fairmined_ecological claims); and the listings (mostly
-published, Spanish and English text) with their sites and claims. `ANALYZE` at the end.
+the items that back the mercury_free, fairmined and fairmined_ecological claims); the listings (mostly
+published, Spanish and English text) with their sites and claims; and today's sample LBMA fixes and USD/PEN
+rate, which the indicative prices of the search read. `ANALYZE` at the end.
 
 Deterministic: the same arguments give the same rows (seeded random generator; dates relative to today).
 `--reuse` keeps a database that already holds exactly the requested numbers of producers and listings.
@@ -580,6 +581,32 @@ class Seeder:
         bulk(through, site_rows, len(site_rows), "listing sites")
         self.count("listing claims", bulk(ListingClaim, claim_rows, len(claim_rows), "listing claims"))
 
+    def prices(self) -> None:
+        """Sample LBMA Gold Prices (AM and PM) and a USD/PEN rate for today, marked `sample`: the indicative price
+        of every search result reads them (without them every LBMA listing's would be null)."""
+        from prices.models import Benchmark, ExchangeRate, MetalPrice
+
+        for benchmark, milli in ((Benchmark.GOLD_AM, 2_648_100), (Benchmark.GOLD_PM, 2_650_350)):
+            if not MetalPrice.objects.filter(benchmark=benchmark, date=self.today, current=True).exists():
+                MetalPrice.objects.create(
+                    benchmark=benchmark,
+                    date=self.today,
+                    usd_per_troy_ounce_milli=milli,
+                    source="bench/seed.py (sample)",
+                    sample=True,
+                )
+                self.count("sample fixes")
+        if not ExchangeRate.objects.filter(base="USD", quote="PEN", date=self.today, current=True).exists():
+            ExchangeRate.objects.create(
+                base="USD",
+                quote="PEN",
+                date=self.today,
+                rate_micro=3_745_000,
+                source="bench/seed.py (sample)",
+                sample=True,
+            )
+            self.count("sample rates")
+
     def claims_of(self, owner: int) -> list[str]:
         """Claims a listing makes: mostly backed by the producer's evidence, now and then not (then hidden)."""
         rng = self.rng
@@ -685,6 +712,7 @@ def main(argv: list[str] | None = None) -> None:
         if not SiteStanding.objects.exists():  # seeded before the stored (per-site) verdicts existed
             refresh_standings()
             analyze()
+        Seeder(args.producers, args.listings, args.seed).prices()  # today's sample fix and rate, when missing
         report(name)
         return
     from producers.models import Producer
@@ -693,7 +721,13 @@ def main(argv: list[str] | None = None) -> None:
         wipe(name)
     seeder = Seeder(args.producers, args.listings, args.seed)
     print(f"seeding {args.producers} producers and {args.listings} listings into {name} (today {seeder.today})")
-    steps: list[Callable[[], None]] = [seeder.producers, seeder.sites_and_rosters, seeder.evidence, seeder.listings]
+    steps: list[Callable[[], None]] = [
+        seeder.producers,
+        seeder.sites_and_rosters,
+        seeder.evidence,
+        seeder.listings,
+        seeder.prices,
+    ]
     for step in steps:
         step()
     refresh_standings()  # the rows were bulk-created, not approved through the services

@@ -36,14 +36,18 @@ def hard_filter(queryset: QuerySet[Listing], request: SourcingRequest) -> QueryS
     return queryset
 
 
-def criteria(listing: Listing, request: SourcingRequest) -> dict[str, bool]:
-    price_ok: bool
+def within_price(listing: Listing, request: SourcingRequest) -> bool | None:
+    """Whether the listing's price is within the request's maximum: True with no maximum, None when the two
+    cannot be compared (an LBMA formula, or another currency)."""
     if request.max_price_per_fine_gram_minor is None:
-        price_ok = True
-    elif listing.price_per_fine_gram_minor is None or listing.currency != request.currency:
-        price_ok = False  # an LBMA formula or another currency cannot be compared without the fix
-    else:
-        price_ok = listing.price_per_fine_gram_minor <= request.max_price_per_fine_gram_minor
+        return True
+    if listing.price_per_fine_gram_minor is None or listing.currency != request.currency:
+        return None
+    return listing.price_per_fine_gram_minor <= request.max_price_per_fine_gram_minor
+
+
+def criteria(listing: Listing, request: SourcingRequest) -> dict[str, bool]:
+    price_ok = within_price(listing, request) is True  # what cannot be compared is not counted as met
     return {
         "fineness": listing.fineness >= request.min_fineness,
         "claims": True,  # hard criterion: only listings making every claim get here
@@ -125,10 +129,13 @@ def rank(candidates: QuerySet[Listing], request: SourcingRequest) -> list[Match]
 
 
 def matches_listing(listing: Listing, request: SourcingRequest) -> bool:
-    """The hard criteria, for one listing (used when a listing is published)."""
+    """Whether to tell the request's buyer about the listing (when it is offered or re-priced): the hard
+    criteria, and a price not known to be above the buyer's maximum (one that cannot be compared, an LBMA
+    formula or another currency, is no reason to stay silent)."""
     claims: Any = set(listing.claim_rows.values_list("claim_id", flat=True))
     return (
         listing.fineness >= request.min_fineness
         and (not request.forms or listing.form in request.forms)
         and set(request.claims) <= claims
+        and within_price(listing, request) is not False
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import uuid
 from decimal import Decimal
+from typing import Any, NoReturn
 
 from django.conf import settings
 from django.db import models
@@ -79,7 +80,9 @@ class Listing(models.Model):
     currency = models.CharField(max_length=3, choices=Currency.choices, default=Currency.USD)
     price_per_fine_gram_minor = models.BigIntegerField(null=True, blank=True)  # fixed basis
     lbma_adjustment_bp = models.IntegerField(null=True, blank=True)  # LBMA bases: -200 = fix minus 2 %
-    premium_per_kg_fine_minor = models.BigIntegerField(default=0)  # e.g. the Fairmined premium
+    # Minor units of `premium_currency` per kilogram of fine gold (e.g. the Fairmined premium).
+    premium_per_kg_fine_minor = models.BigIntegerField(default=0)
+    premium_currency = models.CharField(max_length=3, choices=Currency.choices, default=Currency.USD)
     incoterm = models.CharField(max_length=3, choices=Incoterm.choices)
     incoterm_place = models.CharField(max_length=120)
     valid_from = models.DateField()
@@ -122,6 +125,9 @@ class Listing(models.Model):
             ),
             models.CheckConstraint(condition=Q(premium_per_kg_fine_minor__gte=0), name="listing_premium_not_negative"),
             models.CheckConstraint(
+                condition=Q(premium_currency__in=[c.value for c in Currency]), name="listing_premium_currency_valid"
+            ),
+            models.CheckConstraint(
                 condition=(Q(kind="spot") & Q(monthly_capacity_grams__isnull=True))
                 | (
                     Q(kind="forward")
@@ -147,11 +153,83 @@ class Listing(models.Model):
 
     @property
     def troy_ounces(self) -> Decimal:
-        return troy_ounces(self.available_grams)
+        """Troy ounces of fine gold: prices are per troy ounce of fine gold, never of the gross weight."""
+        return troy_ounces(self.fine_grams)
 
     @property
     def karat(self) -> Decimal:
         return karat(self.fineness)
+
+
+# The fields that make a listing's price: what a version of it keeps and what a re-price sets.
+PRICE_FIELDS = (
+    "price_basis",
+    "currency",
+    "price_per_fine_gram_minor",
+    "lbma_adjustment_bp",
+    "premium_per_kg_fine_minor",
+    "premium_currency",
+)
+
+
+class ListingPriceIsImmutable(Exception):
+    """A price version is history: it is never changed (a new price is a new version)."""
+
+
+class ListingPriceQuerySet(models.QuerySet["ListingPrice"]):
+    def update(self, **kwargs: Any) -> NoReturn:
+        raise ListingPriceIsImmutable("listing price versions cannot be updated")
+
+
+class ListingPrice(models.Model):
+    """One version of a listing's price, numbered 1..n within the listing and never changed. Version 1 is the
+    price the listing was first published at; each re-price of a listing on the market writes the next one
+    (`listings.pricing`). Editing a draft writes none: a draft is not an offer yet."""
+
+    listing = models.ForeignKey(Listing, on_delete=models.CASCADE, related_name="prices")
+    number = models.PositiveIntegerField()
+    price_basis = models.CharField(max_length=10, choices=PriceBasis.choices)
+    currency = models.CharField(max_length=3, choices=Currency.choices, default=Currency.USD)
+    price_per_fine_gram_minor = models.BigIntegerField(null=True, blank=True)
+    lbma_adjustment_bp = models.IntegerField(null=True, blank=True)
+    premium_per_kg_fine_minor = models.BigIntegerField(default=0)
+    premium_currency = models.CharField(max_length=3, choices=Currency.choices, default=Currency.USD)
+    reason = models.CharField(max_length=500, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = ListingPriceQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["listing", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["listing", "number"], name="listing_price_number_unique"),
+            models.CheckConstraint(condition=Q(number__gte=1), name="listing_price_number_positive"),
+            models.CheckConstraint(
+                condition=(
+                    Q(price_basis="fixed") & Q(price_per_fine_gram_minor__gt=0) & Q(lbma_adjustment_bp__isnull=True)
+                )
+                | (
+                    Q(price_basis__in=["lbma_am", "lbma_pm"], currency="USD", price_per_fine_gram_minor__isnull=True)
+                    & Q(lbma_adjustment_bp__gte=-5000, lbma_adjustment_bp__lte=5000)
+                ),
+                name="listing_price_version_matches_basis",
+            ),
+            models.CheckConstraint(
+                condition=Q(premium_per_kg_fine_minor__gte=0), name="listing_price_version_premium_not_negative"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.listing_id} price v{self.number}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if not self._state.adding:
+            raise ListingPriceIsImmutable("listing price versions cannot be updated")
+        super().save(*args, **kwargs)
+
+    def terms(self) -> dict[str, Any]:
+        return {field: getattr(self, field) for field in PRICE_FIELDS}
 
 
 class ListingLot(models.Model):

@@ -46,7 +46,7 @@ GENERATION_TABLE = "listings_searchgeneration"
 WATCHED_PREFIXES = ("listings_", "producers_", "compliance_", "diligence_", "prices_")
 WATCHED_TABLES = frozenset({"accounts_organization"})
 # Raise when the answer's format changes, so that an old process's answers are never served by a new one.
-FORMAT = 1
+FORMAT = 2  # 2: results carry `indicative_price` and `premium_currency`; troy ounces are fine
 
 _WRITE = re.compile(r'^\s*(?:INSERT\s+INTO|UPDATE|DELETE\s+FROM)\s+"?(\w+)"?', re.IGNORECASE)
 

@@ -25,10 +25,31 @@ from django.utils.translation import gettext as _
 from core import clock
 from core.actor import Actor
 from core.errors import NotFound, PermissionDenied
+from listings.indicative import (
+    UNKNOWN_LAST_ASCENDING,
+    UNKNOWN_LAST_DESCENDING,
+    Indicative,
+    Market,
+    indicative_price,
+    indicative_sort_key,
+)
 from listings.matching import Match, rank
-from listings.models import Listing, ListingClaim, ListingLot, ListingPhoto, SourcingRequest, Status
+from listings.models import (
+    PRICE_FIELDS,
+    Listing,
+    ListingClaim,
+    ListingLot,
+    ListingPhoto,
+    ListingPrice,
+    SourcingRequest,
+    Status,
+)
 from listings.visibility import HOLD_RELEASED_BY, obstacles, visible_listings, volume_hold
+from prices.certified import PricedOffer
+from prices.models import Benchmark
+from prices.selectors import latest_fix, latest_rate
 from producers.models import Producer
+from producers.services import require_producer_admin
 from provenance.models import AssayCertificate
 
 
@@ -91,6 +112,77 @@ def listing_to_manage(*, actor: Actor, listing_id: Any) -> Listing:
     listing = listing_get(actor=actor, listing_id=listing_id)
     require_producer_member(actor, listing.producer)
     return listing
+
+
+def _own_or_overseen(*, actor: Actor, listing_id: Any) -> Listing:
+    """A listing of the caller's own producer in any state; for reviewers and staff, any listing. Anyone else
+    gets 404, even for a listing buyers see: its price history and its re-pricing are not theirs."""
+    listings = _with_relations(Listing.objects.filter(pk=listing_id))
+    if not (actor.is_staff or actor.is_reviewer):
+        listings = listings.filter(producer_id=actor.organization_id)
+    found = listings.first()
+    if found is None:
+        raise NotFound()
+    return found
+
+
+def listing_to_reprice(*, actor: Actor, listing_id: Any) -> Listing:
+    """A listing its producer's admin (or staff) may re-price: a plain member or a reviewer gets 403, another
+    organisation 404."""
+    listing = _own_or_overseen(actor=actor, listing_id=listing_id)
+    require_producer_admin(actor, listing.producer)
+    return listing
+
+
+def listing_price_history(*, actor: Actor, listing_id: Any) -> QuerySet[ListingPrice]:
+    """The versions of a listing's price, for its producer's people, reviewers and staff (buyers see only the
+    current price, in the listing itself)."""
+    listing = _own_or_overseen(actor=actor, listing_id=listing_id)
+    return ListingPrice.objects.filter(listing=listing).select_related("created_by")
+
+
+def current_market() -> Market:
+    """The figures the indicative prices read today: the latest fix of each gold benchmark and the latest
+    USD/PEN rate recorded on or before today (three queries, once per request)."""
+    today = clock.today_lima()
+    benchmarks = (Benchmark.GOLD_AM, Benchmark.GOLD_PM)
+    fixes = {benchmark: latest_fix(benchmark, on_or_before=today) for benchmark in benchmarks}
+    return Market(
+        fixes={benchmark: fix for benchmark, fix in fixes.items() if fix is not None},
+        rate=latest_rate("USD", "PEN", on_or_before=today),
+    )
+
+
+def listing_indicative_price(listing: Listing, market: Market) -> Indicative | None:
+    return indicative_price(PricedOffer(**{field: getattr(listing, field) for field in PRICE_FIELDS}), market)
+
+
+# `ordering` values that sort by the indicative price; `price_per_fine_gram_minor` once sorted prices of every
+# currency and basis together, and now means the same as `indicative_price`.
+INDICATIVE_ORDERINGS = frozenset({"indicative_price", "price_per_fine_gram_minor"})
+INDICATIVE_UP, INDICATIVE_DOWN = "indicative_key_up", "indicative_key_down"
+
+
+def indicative_ordering(ordering: list[str]) -> list[str]:
+    """`ordering` with the indicative terms turned into the annotations `order_by_indicative` adds, and the id
+    last when there is one (ties by id: a stable order for the cursor)."""
+    terms = []
+    for term in ordering:
+        if term.lstrip("-") not in INDICATIVE_ORDERINGS:
+            terms.append(term)
+        else:
+            terms.append(f"-{INDICATIVE_DOWN}" if term.startswith("-") else INDICATIVE_UP)
+    return [*terms, "id"] if terms != list(ordering) else terms
+
+
+def order_by_indicative(listings: QuerySet[Listing], ordering: list[str], market: Market) -> QuerySet[Listing]:
+    """Annotate the indicative keys `ordering` names (from `indicative_ordering`) and order by it. Listings whose
+    indicative price is unknown sort last, ascending or descending."""
+    if INDICATIVE_UP in ordering:
+        listings = listings.annotate(**{INDICATIVE_UP: indicative_sort_key(market, unknown=UNKNOWN_LAST_ASCENDING)})
+    if f"-{INDICATIVE_DOWN}" in ordering:
+        listings = listings.annotate(**{INDICATIVE_DOWN: indicative_sort_key(market, unknown=UNKNOWN_LAST_DESCENDING)})
+    return listings.order_by(*ordering)
 
 
 def listing_photo(*, actor: Actor, listing_id: Any, position: int) -> ListingPhoto:

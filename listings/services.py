@@ -28,6 +28,7 @@ from listings.models import (
     Status,
 )
 from listings.photos import reencode, store_photo
+from listings.pricing import check_floors, check_price, record_first_version
 from listings.selectors import require_producer_member
 from listings.sourcing import notify_matching_requests
 from listings.visibility import obstacles, volume_excess
@@ -48,6 +49,7 @@ EDITABLE = (
     "price_per_fine_gram_minor",
     "lbma_adjustment_bp",
     "premium_per_kg_fine_minor",
+    "premium_currency",
     "incoterm",
     "incoterm_place",
     "valid_from",
@@ -73,22 +75,7 @@ def _check(values: dict[str, Any], claims: list[str] | None) -> None:
         raise field_error("min_order_grams", "above_quantity", _("The minimum order is larger than the quantity."))
     if values["valid_until"] < values["valid_from"]:
         raise field_error("valid_until", "before_start", _("The validity window ends before it starts."))
-    if values["price_basis"] == "fixed":
-        if not values.get("price_per_fine_gram_minor"):
-            raise field_error(
-                "price_per_fine_gram", "required_by_price_basis", _("A fixed price needs a price per fine gram.")
-            )
-        values["lbma_adjustment_bp"] = None
-    else:
-        if values.get("lbma_adjustment_bp") is None:
-            raise field_error(
-                "lbma_adjustment_percent",
-                "required_by_price_basis",
-                _("An LBMA price needs its adjustment in percent."),
-            )
-        if values.get("currency", "USD") != "USD":
-            raise field_error("currency", "lbma_in_usd", _("The LBMA Gold Price is in US dollars."))
-        values["price_per_fine_gram_minor"] = None
+    check_price(values)
     methods = set(values.get("processing_methods") or [])
     if claims and "mercury_free" in claims and methods & MERCURY_METHODS:
         raise field_error(
@@ -310,6 +297,8 @@ def listing_move(*, actor: Actor, listing: Listing, move: str) -> Listing:
                 code="publication_refused",
                 extra={"missing": [o.as_dict() for o in found]},
             )
+        # A certified offer keeps its standard's floors from the day it goes to market (400 or 409 when not).
+        check_floors(listing)
     excess = None
     if move == "publish" and listing.kind == Kind.FORWARD:
         # The producer's row serializes its publishes: two forward listings cannot both take the last grams.
@@ -333,6 +322,8 @@ def listing_move(*, actor: Actor, listing: Listing, move: str) -> Listing:
     listing.refresh_from_db()
     if move == "withdraw":
         let_go(listing)
+    if move == "publish":
+        record_first_version(listing=listing, user=actor.user)  # the price it first goes to market at
     if target == Status.PUBLISHED:
         notify_matching_requests(listing)
     audit_record(

@@ -20,10 +20,13 @@ from notifications.services import notify
 
 
 def notify_matching_requests(listing: Listing) -> None:
-    """Tell each buyer whose open request this newly offered listing matches, once per (request, listing)."""
-    candidates = SourcingRequest.objects.filter(
-        state=SourcingRequest.State.OPEN, min_fineness__lte=listing.fineness
-    ).select_related("buyer")
+    """Tell each buyer whose open request this listing, newly offered or re-priced, matches: once per (request,
+    listing), whatever publishes, resumes or re-prices it again (MatchNotified)."""
+    candidates = (
+        SourcingRequest.objects.filter(state=SourcingRequest.State.OPEN, min_fineness__lte=listing.fineness)
+        .exclude(notified__listing=listing)  # told already: never again
+        .select_related("buyer")
+    )
     for request in candidates:
         if not matches_listing(listing, request):
             continue

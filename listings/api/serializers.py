@@ -8,8 +8,19 @@ from rest_framework import serializers
 
 from compliance import catalogue
 from core.money import Currency, Money
-from core.serializers import CharField, DecimalField, GramsField, ModelSerializer, MoneyField
-from listings.models import FinenessBasis, Incoterm, Kind, Listing, ListingLot, PriceBasis, SourcingRequest
+from core.serializers import CharField, DecimalField, GramsField, ModelSerializer, MoneyField, MoneySerializer
+from listings.models import (
+    FinenessBasis,
+    Incoterm,
+    Kind,
+    Listing,
+    ListingLot,
+    ListingPrice,
+    PriceBasis,
+    SourcingRequest,
+)
+from listings.selectors import listing_indicative_price
+from prices.models import Benchmark
 from provenance.models import Form, ProcessingMethod
 
 
@@ -73,12 +84,14 @@ class ListingSerializer(ModelSerializer):
     lots = serializers.SerializerMethodField()
     fineness = DecimalField(max_digits=5, decimal_places=1, read_only=True)
     fine_grams = GramsField(read_only=True)
-    troy_ounces = DecimalField(max_digits=14, decimal_places=4, read_only=True)
     karat = DecimalField(max_digits=5, decimal_places=2, read_only=True)
     price_per_fine_gram = serializers.SerializerMethodField()
     premium_per_kg_fine = serializers.SerializerMethodField()
     lbma_adjustment_percent = serializers.SerializerMethodField()
     photos = serializers.SerializerMethodField()
+    troy_ounces = DecimalField(
+        max_digits=14, decimal_places=4, read_only=True, help_text="Troy ounces of fine gold available."
+    )
 
     class Meta:
         model = Listing
@@ -107,6 +120,7 @@ class ListingSerializer(ModelSerializer):
             "price_per_fine_gram",
             "lbma_adjustment_percent",
             "premium_per_kg_fine",
+            "premium_currency",
             "incoterm",
             "incoterm_place",
             "valid_from",
@@ -192,7 +206,8 @@ class ListingSerializer(ModelSerializer):
         return self._money(obj.price_per_fine_gram_minor, obj.currency)
 
     def get_premium_per_kg_fine(self, obj: Listing) -> dict[str, Any] | None:
-        return self._money(obj.premium_per_kg_fine_minor, "USD")
+        """Per kilogram of fine gold, in `premium_currency`."""
+        return self._money(obj.premium_per_kg_fine_minor, obj.premium_currency)
 
     def get_lbma_adjustment_percent(self, obj: Listing) -> str | None:
         return None if obj.lbma_adjustment_bp is None else str(Decimal(obj.lbma_adjustment_bp) / 100)
@@ -231,8 +246,12 @@ class ListingInputSerializer(serializers.Serializer):
         default=None,
     )
     premium_per_kg_fine_minor = serializers.IntegerField(
-        min_value=0, max_value=10**9, default=0, help_text="US cents per kilogram of fine gold."
+        min_value=0,
+        max_value=10**9,
+        default=0,
+        help_text="Minor units of `premium_currency` (cents, céntimos) per kilogram of fine gold.",
     )
+    premium_currency = serializers.ChoiceField(choices=Currency.choices, default=Currency.USD)
     incoterm = serializers.ChoiceField(choices=Incoterm.choices)
     incoterm_place = CharField(max_length=120)
     valid_from = serializers.DateField()
@@ -243,16 +262,120 @@ class ListingInputSerializer(serializers.Serializer):
     description_en = CharField(max_length=5000, required=False, allow_blank=True, default="")
 
     def to_service(self, partial: bool = False) -> dict[str, Any]:
-        """The service's arguments: money as minor units, the LBMA adjustment as basis points."""
-        data = dict(self.validated_data)
-        if not partial or "price_per_fine_gram" in data:
-            price = data.pop("price_per_fine_gram", None)
-            data["price_per_fine_gram_minor"] = price.amount_minor if price else None
-            data["currency"] = price.currency if price else Currency.USD
-        if not partial or "lbma_adjustment_percent" in data:
-            adjustment = data.pop("lbma_adjustment_percent", None)
-            data["lbma_adjustment_bp"] = int(adjustment * 100) if adjustment is not None else None
-        return data
+        return price_to_service(dict(self.validated_data), partial)
+
+
+def price_to_service(data: dict[str, Any], partial: bool = False) -> dict[str, Any]:
+    """The service's arguments: money as minor units, the LBMA adjustment as basis points."""
+    if not partial or "price_per_fine_gram" in data:
+        price = data.pop("price_per_fine_gram", None)
+        data["price_per_fine_gram_minor"] = price.amount_minor if price else None
+        data["currency"] = price.currency if price else Currency.USD
+    if not partial or "lbma_adjustment_percent" in data:
+        adjustment = data.pop("lbma_adjustment_percent", None)
+        data["lbma_adjustment_bp"] = int(adjustment * 100) if adjustment is not None else None
+    return data
+
+
+class ListingRepriceSerializer(serializers.Serializer):
+    """The whole new price of a listing on the market, as it will stand: its basis, the price per fine gram
+    (fixed) or the adjustment to the LBMA Gold Price (LBMA bases), and the premium with its currency."""
+
+    price_basis = serializers.ChoiceField(choices=PriceBasis.choices)
+    price_per_fine_gram = MoneyField(required=False, allow_null=True, default=None, help_text="Fixed basis only.")
+    lbma_adjustment_percent = DecimalField(
+        max_digits=5,
+        decimal_places=2,
+        min_value=Decimal("-50"),
+        max_value=Decimal("50"),
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="LBMA bases only: -2.00 is the fix minus 2 %.",
+    )
+    premium_per_kg_fine_minor = serializers.IntegerField(
+        min_value=0,
+        max_value=10**9,
+        help_text="Minor units of `premium_currency` (cents, céntimos) per kilogram of fine gold; 0 for none.",
+    )
+    premium_currency = serializers.ChoiceField(choices=Currency.choices)
+    reason = CharField(
+        max_length=500,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="Why the price changes, kept with the version (its producer, reviewers and staff read it).",
+    )
+
+    def to_service(self) -> dict[str, Any]:
+        return price_to_service(dict(self.validated_data))
+
+
+class ListingPriceSerializer(ModelSerializer):
+    """One version of a listing's price: 1 is the price it was first published at, each re-price the next."""
+
+    price_per_fine_gram = serializers.SerializerMethodField()
+    lbma_adjustment_percent = serializers.SerializerMethodField()
+    premium_per_kg_fine = serializers.SerializerMethodField()
+    created_by = serializers.UUIDField(source="created_by_id", read_only=True)
+    created_by_name = CharField(source="created_by.full_name", read_only=True)
+
+    class Meta:
+        model = ListingPrice
+        fields = [
+            "number",
+            "price_basis",
+            "price_per_fine_gram",
+            "lbma_adjustment_percent",
+            "premium_per_kg_fine",
+            "premium_currency",
+            "reason",
+            "created_by",
+            "created_by_name",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+    @extend_schema_field(MoneySerializer(allow_null=True))
+    def get_price_per_fine_gram(self, obj: ListingPrice) -> dict[str, Any] | None:
+        amount = obj.price_per_fine_gram_minor
+        return None if amount is None else Money(amount, obj.currency).as_dict()
+
+    def get_lbma_adjustment_percent(self, obj: ListingPrice) -> str | None:
+        return None if obj.lbma_adjustment_bp is None else str(Decimal(obj.lbma_adjustment_bp) / 100)
+
+    @extend_schema_field(MoneySerializer)
+    def get_premium_per_kg_fine(self, obj: ListingPrice) -> dict[str, Any]:
+        return Money(obj.premium_per_kg_fine_minor, obj.premium_currency).as_dict()
+
+
+class IndicativeFixSerializer(serializers.Serializer):
+    benchmark = serializers.ChoiceField(choices=Benchmark.choices)
+    date = serializers.DateField(help_text="The London day of the fix.")
+    usd_per_troy_ounce = CharField(help_text="US dollars per troy ounce of fine gold, three decimals.")
+    sample = serializers.BooleanField(help_text="A demonstration figure, not a real fix.")
+
+
+class IndicativeRateSerializer(serializers.Serializer):
+    base = CharField(help_text="USD")
+    quote = CharField(help_text="PEN")
+    date = serializers.DateField()
+    rate = CharField(help_text="Soles per US dollar, six decimals.")
+    sample = serializers.BooleanField(help_text="A demonstration figure, not a real rate.")
+
+
+class IndicativePriceSerializer(serializers.Serializer):
+    """About what a fine gram of the listing costs in US dollars today, premium included: to compare and sort
+    offers in soles and dollars, fixed or on the LBMA Gold Price (docs/pricing-offers.md). A contract is priced
+    by its own terms. Null when a figure it needs is not recorded (an LBMA listing and no fix of its benchmark,
+    a price or premium in soles and no USD/PEN rate)."""
+
+    usd_per_fine_gram = MoneySerializer()
+    includes_premium = serializers.BooleanField()
+    fix = IndicativeFixSerializer(allow_null=True, help_text="The fix it reads (LBMA bases), else null.")
+    rate = IndicativeRateSerializer(
+        allow_null=True, help_text="The USD/PEN rate it reads (a price or premium in soles), else null."
+    )
 
 
 class ObstacleSerializer(serializers.Serializer):
@@ -266,15 +389,35 @@ class ObstacleSerializer(serializers.Serializer):
     )
 
 
-class ListingDetailSerializer(ListingSerializer):
+class ListingSearchSerializer(ListingSerializer):
+    """A listing as the search (and a listing's own page) shows it: with its indicative price in US dollars per
+    fine gram, from the latest LBMA fixes and USD/PEN rate recorded."""
+
+    # The figures are the context's `market`: a `Market`, or a function giving it (the view's, which reads them
+    # once per request, when the first row is rendered).
+
+    indicative_price = serializers.SerializerMethodField()
+
+    class Meta(ListingSerializer.Meta):
+        fields = [*ListingSerializer.Meta.fields, "indicative_price"]
+        read_only_fields = fields
+
+    @extend_schema_field(IndicativePriceSerializer(allow_null=True))
+    def get_indicative_price(self, obj: Listing) -> dict[str, Any] | None:
+        market = self.context["market"]
+        found = listing_indicative_price(obj, market() if callable(market) else market)
+        return None if found is None else found.as_dict()
+
+
+class ListingDetailSerializer(ListingSearchSerializer):
     """For the listing's own producer, reviewers and staff: whether buyers see it today, and why not."""
 
     visible = serializers.BooleanField(required=False)
     hidden_because = ObstacleSerializer(many=True, required=False)
 
-    class Meta(ListingSerializer.Meta):
-        fields = [*ListingSerializer.Meta.fields, "visible", "hidden_because"]
-        read_only_fields = ListingSerializer.Meta.fields
+    class Meta(ListingSearchSerializer.Meta):
+        fields = [*ListingSearchSerializer.Meta.fields, "visible", "hidden_because"]
+        read_only_fields = ListingSearchSerializer.Meta.fields
 
 
 class HoldSerializer(ObstacleSerializer):

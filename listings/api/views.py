@@ -23,20 +23,25 @@ from core.actor import get_actor
 from core.api import UUID_PATTERN
 from core.errors import documents_problems
 from core.filters import StrictFilterSet, StrictOrderingFilter, bounded_decimal, query_bool
+from core.pagination import CursorPagination
 from core.permissions import ActsForOrganization
 from core.uploads import check_upload_length, check_uploads
-from listings import search_cache, selectors, services, sourcing
+from listings import pricing, search_cache, selectors, services, sourcing
 from listings.api.serializers import (
     FacetsSerializer,
     ListingDetailSerializer,
     ListingInputSerializer,
+    ListingPriceSerializer,
     ListingPublishSerializer,
+    ListingRepriceSerializer,
+    ListingSearchSerializer,
     ListingSerializer,
     MatchSerializer,
     PhotoUploadSerializer,
     SourcingRequestInputSerializer,
     SourcingRequestSerializer,
 )
+from listings.indicative import Market
 from listings.models import FinenessBasis, Form, Incoterm, Listing, PriceBasis, SourcingRequest, Status
 from producers.models import District, LegalKind
 
@@ -76,12 +81,25 @@ class ListingFilter(StrictFilterSet):
 
 
 class RelevanceOrdering(StrictOrderingFilter):
-    """With words to search and no `ordering`, the best match comes first."""
+    """With words to search and no `ordering`, the best match comes first. `indicative_price` sorts by the
+    indicative price in US dollars per fine gram (listings/indicative.py), in the database, unknown prices last
+    either way and ties by id; `price_per_fine_gram_minor` is the same ordering (it once sorted prices of every
+    currency and basis together)."""
 
     def get_default_ordering(self, view: Any) -> Any:
         if view.request.query_params.get("q"):
             return ["-relevance", "-created_at"]
         return super().get_default_ordering(view)
+
+    def get_ordering(self, request: Any, queryset: Any, view: Any) -> Any:
+        ordering = super().get_ordering(request, queryset, view)
+        return selectors.indicative_ordering(list(ordering)) if ordering else ordering
+
+    def filter_queryset(self, request: Any, queryset: Any, view: Any) -> Any:
+        ordering = self.get_ordering(request, queryset, view)
+        if not ordering:
+            return queryset
+        return selectors.order_by_indicative(queryset, ordering, view.market())
 
 
 HELD_EXAMPLE = OpenApiExample(
@@ -108,7 +126,8 @@ HELD_EXAMPLE = OpenApiExample(
         "price_basis": "lbma_pm",
         "price_per_fine_gram": None,
         "lbma_adjustment_percent": "-2.00",
-        "premium_per_kg_fine": None,
+        "premium_per_kg_fine": {"amount_minor": 0, "currency": "USD"},
+        "premium_currency": "USD",
         "incoterm": "FCA",
         "incoterm_place": "Puerto Maldonado",
         "valid_from": "2026-05-04",
@@ -136,11 +155,46 @@ HELD_EXAMPLE = OpenApiExample(
 )
 
 
+class PriceVersionPagination(CursorPagination):
+    ordering = "-number"
+
+
+REPRICE_EXAMPLE = OpenApiExample(
+    "Back to a fixed price after the season",
+    request_only=True,
+    value={
+        "price_basis": "fixed",
+        "price_per_fine_gram": {"amount_minor": 8350, "currency": "USD"},
+        "lbma_adjustment_percent": None,
+        "premium_per_kg_fine_minor": 400000,
+        "premium_currency": "USD",
+        "reason": "Precio fijo para la campaña de junio.",
+    },
+)
+PRICES_EXAMPLE = OpenApiExample(
+    "A re-price: version 2",
+    response_only=True,
+    status_codes=["200"],
+    value={
+        "number": 2,
+        "price_basis": "fixed",
+        "price_per_fine_gram": {"amount_minor": 8350, "currency": "USD"},
+        "lbma_adjustment_percent": None,
+        "premium_per_kg_fine": {"amount_minor": 400000, "currency": "USD"},
+        "premium_currency": "USD",
+        "reason": "Precio fijo para la campaña de junio.",
+        "created_by": "5b7e1c2d-3a4f-4e6b-9c8d-7f6e5d4c3b2a",
+        "created_by_name": "Juana Mamani Condori",
+        "created_at": "2026-06-01T09:12:40.210000-05:00",
+    },
+)
+
+
 class ListingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """Visible listings for everyone (`mine=true`: your producer's own, in every state)."""
 
     queryset = Listing.objects.none()
-    serializer_class = ListingSerializer
+    serializer_class = ListingSearchSerializer
     filterset_class = ListingFilter
     throttle_scope: str | None = None  # photo uploads use "uploads"
     filter_backends = [DjangoFilterBackend, RelevanceOrdering]
@@ -149,7 +203,8 @@ class ListingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         "created_at",
         "fineness",
         "available_grams",
-        "price_per_fine_gram_minor",
+        "indicative_price",
+        "price_per_fine_gram_minor",  # the same as indicative_price
         "valid_until",
     ]
     ordering = ["-created_at"]
@@ -194,11 +249,20 @@ class ListingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
     def get_object(self) -> Listing:
         return selectors.listing_get(actor=get_actor(self.request), listing_id=self.kwargs["pk"])
 
+    def market(self) -> Market:
+        """The fixes and the rate the indicative prices of this request read: once per request."""
+        if not hasattr(self, "_market"):
+            self._market = selectors.current_market()
+        return self._market
+
+    def get_serializer_context(self) -> dict[str, Any]:
+        return {**super().get_serializer_context(), "market": self.market}  # read when a row is rendered
+
     @extend_schema(responses=ListingDetailSerializer)
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         """A listing; to its producer also whether buyers see it today and, if not, why."""
         listing = self.get_object()
-        body = dict(ListingSerializer(listing).data)
+        body = dict(ListingSearchSerializer(listing, context=self.get_serializer_context()).data)
         body |= selectors.listing_publication_state(actor=get_actor(request), listing=listing) or {}
         return Response(body)
 
@@ -309,6 +373,32 @@ class ListingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
     @action(detail=True, methods=["post"])
     def withdraw(self, request: Request, pk: str) -> Response:
         return self._move(request, "withdraw")
+
+    @extend_schema(request=ListingRepriceSerializer, responses=ListingSerializer, examples=[REPRICE_EXAMPLE])
+    @documents_problems(409)
+    @action(detail=True, methods=["post"])
+    def reprice(self, request: Request, pk: str) -> Response:
+        """A new price for a listing on the market (published, paused or held; a draft is edited, a closed
+        listing is closed: 409 `listing_not_repriceable`), by the producer's admins. It becomes the next version
+        of the price (`prices/`); the same price again changes nothing. A listing claiming a certified standard
+        keeps its floors: 400 `below_certified_minimum` or `premium_below_standard` with the figures compared,
+        409 `no_fix_recorded` or `no_rate_recorded` when a figure is missing. Contracts already proposed keep
+        their terms."""
+        actor = get_actor(request)
+        listing = selectors.listing_to_reprice(actor=actor, listing_id=pk)
+        data = ListingRepriceSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        listing, _version = pricing.listing_reprice(actor=actor, listing=listing, **data.to_service())
+        return Response(ListingSerializer(selectors.listing_get(actor=actor, listing_id=listing.pk)).data)
+
+    @extend_schema(responses=ListingPriceSerializer(many=True), examples=[PRICES_EXAMPLE])
+    @action(detail=True, methods=["get"], pagination_class=PriceVersionPagination, filter_backends=[])
+    def prices(self, request: Request, pk: str) -> Response:
+        """The versions of the listing's price, newest first, for its producer's people, reviewers and staff
+        (buyers see the current price in the listing itself)."""
+        versions = selectors.listing_price_history(actor=get_actor(request), listing_id=pk)
+        page = self.paginate_queryset(versions)
+        return self.get_paginated_response(ListingPriceSerializer(page, many=True).data)
 
 
 class SourcingRequestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):

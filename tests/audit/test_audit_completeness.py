@@ -666,6 +666,10 @@ WRITES: dict[tuple[str, str], Write] = {
         "producer_admin", ("listings.listing.resume",),
         arrange=lambda w: (listing_in(w, ListingStatus.PAUSED), listing_path(w))[1]),
     ("POST", LISTING + "withdraw/"): Write("producer_admin", ("listings.listing.withdraw",), arrange=listing_path),
+    ("POST", LISTING + "reprice/"): Write(
+        "producer_admin", ("listings.listing.repriced",), arrange=listing_path,
+        body=lambda w: {"price_basis": "fixed", "price_per_fine_gram": {"amount_minor": 8350, "currency": "USD"},
+                        "premium_per_kg_fine_minor": 0, "premium_currency": "USD"}),
     ("POST", LISTING + "photos/"): Write(
         "producer_admin", ("listings.listing.photos_added",), arrange=listing_path, multipart=True, status=201,
         body=lambda w: {"files": [SimpleUploadedFile("mesa.jpg", make_test_image("JPEG", (320, 240)),

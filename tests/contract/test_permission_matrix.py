@@ -111,6 +111,8 @@ LISTING_PHOTOS = "/api/v1/listings/{id}/photos/"
 LISTING_PHOTO = "/api/v1/listings/{id}/photos/{position}/"
 LISTING_RESUME = "/api/v1/listings/{id}/resume/"
 LISTING_WITHDRAW = "/api/v1/listings/{id}/withdraw/"
+LISTING_REPRICE = "/api/v1/listings/{id}/reprice/"
+LISTING_PRICES = "/api/v1/listings/{id}/prices/"
 EVIDENCE = "/api/v1/evidence/{id}/"
 EVIDENCE_FILE = "/api/v1/evidence/{id}/files/{position}/"
 EVIDENCE_CLAIM = "/api/v1/evidence/{id}/claim/"
@@ -318,6 +320,10 @@ MATRIX: dict[tuple[str, str], tuple[int, ...]] = {
     ("POST",   LISTING_PAUSE):                         (401, 404, 404, 409, 403, 403, 409),
     ("POST",   LISTING_RESUME):                        (401, 404, 404, 409, 403, 403, 409),
     ("POST",   LISTING_WITHDRAW):                      (401, 404, 404, 200, 403, 403, 200),
+    # Re-pricing is for the producer's admins (the empty body is refused before the draft's 409); the versions
+    # of the price are for the producer's people, reviewers and staff: buyers get 404 even for a visible listing.
+    ("POST",   LISTING_REPRICE):                       (401, 404, 404, 400, 403, 403, 400),
+    ("GET",    LISTING_PRICES):                        (401, 404, 404, 200, 200, 200, 200),
     # Sourcing requests: the buyer's open request. Producers browse open requests (without the buyer's
     # name) but neither close them nor see their matches.
     ("GET",    "/api/v1/sourcing-requests/"):          (401, 200, 200, 200, 200, 200, 200),
@@ -832,6 +838,8 @@ HOME: dict[str, Callable[[World, User], dict[str, Any]]] = {
             LISTING_RESUME,
             LISTING_WITHDRAW,
             LISTING_PHOTOS,
+            LISTING_REPRICE,
+            LISTING_PRICES,
         )
     },
     **{
@@ -1033,6 +1041,16 @@ INTRUDER_BODIES: dict[tuple[str, str], list[dict[str, Any]]] = {
     ("PATCH", MINER): [{"active": False, "full_name": "Borrada"}, {"sex": "other"}],
     ("PATCH", LISTING): [{"title_es": "Oferta tomada", "quantity_grams": "1.000"}, {"fineness": "2000"}],
     ("POST", LISTING_PHOTOS): [{"files": [photo_upload()]}, {"files": []}],
+    ("POST", LISTING_REPRICE): [
+        {
+            "price_basis": "fixed",
+            "price_per_fine_gram": {"amount_minor": 1, "currency": "USD"},
+            "premium_per_kg_fine_minor": 0,
+            "premium_currency": "USD",
+            "reason": "Precio de un intruso",
+        },
+        {"price_basis": "barter", "premium_per_kg_fine_minor": -1},
+    ],
     ("POST", EVIDENCE_APPROVE): [{"reason": "Aprobado por un intruso."}, {"valid_until": "no es una fecha"}],
     ("POST", KYC_SUBMIT): [{"reason": "Enviado por un intruso."}],
     ("POST", KYC_VERIFY): [{"reason": "Verificado por un intruso."}],

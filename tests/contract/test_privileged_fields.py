@@ -69,6 +69,7 @@ from tests.contract.test_permission_matrix import (
     KYC_VERIFY,
     LISTING,
     LISTING_PHOTOS,
+    LISTING_REPRICE,
     LOT_ASSAYS,
     LOT_CUSTODY,
     MATRIX,
@@ -749,6 +750,11 @@ WRITES: dict[tuple[str, str], Write] = {
     ("POST", LISTINGS): Write(_listing_body),
     ("PATCH", LISTING): Write(lambda world, role: {"title_es": "Doré sin mercurio, 920"}),
     ("POST", LISTING_PHOTOS): Write(lambda world, role: {"files": [photo_upload()]}),
+    ("POST", LISTING_REPRICE): Write(
+        lambda world, role: {"price_basis": "fixed", "price_per_fine_gram": {"amount_minor": 8350, "currency": "USD"},
+                             "premium_per_kg_fine_minor": 0, "premium_currency": "USD"},
+        prepare=lambda world, role: offer_the_listing(world),
+    ),
     ("POST", SOURCING_REQUESTS): Write(
         lambda world, role: {"title": "1 kg", "grams": "1000.000", "min_fineness": "900.0",
                              "delivery_from": clock.today_lima().isoformat(),

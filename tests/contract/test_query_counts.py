@@ -31,7 +31,7 @@ from compliance.standing import standings_refresh
 from core import clock
 from core.uploads import CheckedFile, check_upload, store
 from diligence.models import PackConsent, RedFlag, RedFlagAnswer, RedFlagAttachment
-from listings.models import Listing, ListingClaim, SourcingRequest
+from listings.models import Listing, ListingClaim, ListingPrice, SourcingRequest
 from marketplace.demo_files import make_test_pdf
 from notifications.services import notify
 from prices.models import CertificationTerms, ExchangeRate, MetalPrice
@@ -291,6 +291,31 @@ def add_own_listings(coop: Organization, count: int) -> None:
     producer = coop_producer(coop)
     for _ in range(count):
         _listing(producer, add_site(producer), "draft")
+
+
+def coop_listing(coop: Organization) -> Listing:
+    """coop's published listing, made on first use."""
+    producer = coop_producer(coop)
+    listing = Listing.objects.filter(producer=producer).first()
+    if listing is None:
+        listing = _listing(producer, add_site(producer), "published")
+    return listing
+
+
+def add_price_versions(coop: Organization, count: int) -> None:
+    """Versions of the price of coop's listing, each written by another admin of coop."""
+    listing = coop_listing(coop)
+    last = ListingPrice.objects.filter(listing=listing).count()
+    for number in range(last + 1, last + count + 1):
+        admin = MembershipFactory(organization=coop, role=Role.ADMIN).user
+        ListingPrice.objects.create(
+            listing=listing,
+            number=number,
+            price_basis="fixed",
+            price_per_fine_gram_minor=8000 + number,
+            premium_currency="PEN" if number % 2 else "USD",
+            created_by=admin,
+        )
 
 
 def add_sourcing_requests(coop: Organization, count: int) -> None:
@@ -645,6 +670,8 @@ class ListCase:
         ids = {"organization_pk": coop.pk, "producer_pk": coop.pk}
         if "{inquiry_pk}" in self.path:
             ids["inquiry_pk"] = coop_inquiry(coop).pk
+        if "{id}" in self.path:
+            ids["id"] = coop_listing(coop).pk
         return self.path.format(**ids) + self.query
 
 
@@ -669,6 +696,7 @@ LIST_CASES = [
     ListCase("/api/v1/listings/", "anon", lambda actor, coop: add_visible_listings),
     ListCase("/api/v1/sourcing-requests/", "producer_admin", lambda actor, coop: add_sourcing_requests),
     ListCase("/api/v1/listings/", "producer_admin", lambda actor, coop: add_own_listings, "?mine=true"),
+    ListCase("/api/v1/listings/{id}/prices/", "producer_admin", lambda actor, coop: add_price_versions),
     ListCase("/api/v1/inquiries/", "buyer", lambda actor, coop: add_inquiries_for(actor.organization)),
     ListCase("/api/v1/inquiries/{inquiry_pk}/messages/", "producer_member", lambda actor, coop: add_messages),
     ListCase("/api/v1/contracts/", "producer_admin", lambda actor, coop: add_contracts),

@@ -290,6 +290,7 @@ def world(trade, buyer, producer_admin, reviewer, staff) -> dict[str, Any]:
         "inquiry_pk": inquiry["id"],
         "organization_pk": producer_admin.organization.pk,
         "producer_pk": trade.producer.pk,
+        "id": trade.listing.pk,  # /listings/{id}/prices/
     }
     return {"ids": ids, "actors": [producer_admin, buyer, reviewer, staff]}
 

@@ -14,7 +14,8 @@ pytestmark = pytest.mark.django_db
 
 LISTING_ORDERINGS = (
     "relevance, -relevance, created_at, -created_at, fineness, -fineness, available_grams, -available_grams, "
-    "price_per_fine_gram_minor, -price_per_fine_gram_minor, valid_until, -valid_until"
+    "indicative_price, -indicative_price, price_per_fine_gram_minor, -price_per_fine_gram_minor, valid_until, "
+    "-valid_until"
 )
 
 

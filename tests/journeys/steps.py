@@ -445,7 +445,7 @@ def offer_drafted(member: APIClient, body: dict[str, Any]) -> dict[str, Any]:
     assert (listing["status"], listing["fine_grams"], listing["troy_ounces"], listing["karat"]) == (
         "draft",
         "460.000",
-        "16.0754",
+        "14.7893",  # troy ounces of fine gold: 460 g / 31.1034768
         "22.08",
     )
     assert listing["lbma_adjustment_percent"] == "-2"

@@ -7,9 +7,10 @@ from django.core.management import call_command
 from django.utils import timezone
 from rest_framework import serializers
 
-from listings.api.serializers import ListingSerializer, OfferedLotSerializer, offered_lot
+from listings.api.serializers import ListingSearchSerializer, ListingSerializer, OfferedLotSerializer, offered_lot
 from listings.models import Listing, ListingPhoto
-from listings.selectors import _with_relations
+from listings.selectors import _with_relations, current_market
+from tests.listings.pricing_helpers import record_fix, record_rate
 
 pytestmark = pytest.mark.django_db
 
@@ -34,3 +35,20 @@ def test_every_demo_listing_renders_as_drf_would():
     rows = [row for listing in listings for row in listing.listing_lots.all()]
     assert rows, "the demo offers lot L-0412 in a spot listing"
     assert [offered_lot(row) for row in rows] == [dict(OfferedLotSerializer(row).data) for row in rows]
+
+
+def test_the_search_s_rows_render_as_drf_would_with_their_indicative_price():
+    call_command("seed_demo", verbosity=0)
+    record_fix("2650.350")
+    record_rate("3.745")
+    listings = list(_with_relations(Listing.objects.all()))
+    context = {"market": current_market()}
+
+    fast = ListingSearchSerializer(listings, many=True, context=context).data
+    generic = [
+        serializers.ModelSerializer.to_representation(ListingSearchSerializer(context=context), item)
+        for item in listings
+    ]
+
+    assert fast == generic
+    assert any(row["indicative_price"] and row["indicative_price"]["fix"] for row in fast)
