@@ -1,11 +1,11 @@
 """Demo settlement, through the services: the Peruvian exporter bought 100 g of the cooperative's Fairmined
-doré on the refinery's terms (LBMA PM the day after receipt, 99.5 % payable, a refining charge per gross ounce,
-the Fairmined premium, 90 % provisional, a 0.5 ‰ splitting limit). The story has already happened: the
-contract was signed twelve days ago (its signature is dated back, as history is); the cooperative declared
-the shipment ten days ago, the provisional statement was issued and its transfer confirmed; the exporter
-received and assayed it a week ago within the splitting limit, issued the final statement, and recorded the
-final transfer, which the cooperative has not confirmed yet: the balance shows it pending. Prices are the
-demo's sample fixes (marketplace/demo_prices.py)."""
+doré (an offer of its own, sold out by it) on the refinery's terms (LBMA PM the day after receipt, 99.5 %
+payable, a refining charge per gross ounce, the Fairmined premium, 90 % provisional, a 0.5 ‰ splitting limit).
+The story has already happened: the contract was signed twelve days ago (its signature is dated back, as
+history is); the cooperative declared the shipment ten days ago, the provisional statement was issued and its
+transfer confirmed; the exporter received and assayed it a week ago within the splitting limit, issued the
+final statement, and recorded the final transfer, which the cooperative has not confirmed yet: the balance
+shows it pending. Prices are the demo's sample fixes (marketplace/demo_prices.py)."""
 
 from __future__ import annotations
 
@@ -15,8 +15,9 @@ from decimal import Decimal
 from accounts.models import Organization, User
 from core import clock
 from core.money import Money
-from listings.models import Listing
+from listings import services as listing_services
 from marketplace.demo_compliance import actor_for
+from marketplace.demo_listings import _offer
 from marketplace.demo_trade import _terms
 from prices.calendar import london_working_day
 from producers.models import Producer, Site
@@ -44,12 +45,27 @@ def seed_settlement(orgs: dict[str, Organization], users: dict[str, User]) -> in
     coop = Producer.objects.get(pk=orgs["coop"].pk)
     site = Site.objects.filter(producer=coop, status=Site.Status.APPROVED).order_by("created_at").first()
     assert site is not None
-    fairmined = Listing.objects.get(producer=coop, claim_rows__claim_id="fairmined", status="published")
     today = clock.today_lima()
+    # An offer of its own, all of it sold by this contract (it closes sold out): the demo's other offers keep
+    # what the journeys expect of them.
+    offer = listing_services.listing_create(
+        actor=coop_admin,
+        producer=coop,
+        **_offer(
+            coop,
+            "Doré Fairmined para refinería, 100 g",
+            "Fairmined doré for a refinery, 100 g",
+            quantity_grams=Decimal("100"),
+            monthly_capacity_grams=Decimal("100"),
+            claims=["fairmined"],
+            premium_per_kg_fine_minor=400000,
+        ),
+    )
+    listing_services.listing_move(actor=coop_admin, listing=offer, move="publish")
 
     inquiry = inquiries.inquiry_create(
         actor=buyer,
-        listing_id=fairmined.pk,
+        listing_id=offer.pk,
         grams=Decimal("100"),
         message="Para la refinería: 100 g con liquidación por ensayo, PM del día siguiente a la recepción.",
     )

@@ -68,8 +68,7 @@ def test_the_demo_trade_has_a_thread_a_negotiation_and_a_signed_contract():
     negotiating = Contract.objects.get(inquiry=thread)
     assert negotiating.state == "negotiating"
     assert [(v.number, v.side) for v in negotiating.versions.order_by("number")] == [(1, "producer"), (2, "buyer")]
-    # A negotiation reserves nothing: the 100 g gone are the settled contract's (below).
-    assert negotiating.listing.available_grams == Decimal("400")
+    assert negotiating.listing.available_grams == Decimal("500")  # a negotiation reserves nothing
     signed = Contract.objects.get(inquiry=asked)
     assert signed.state == "signed"
     assert len(signed.terms_hash) == 64
