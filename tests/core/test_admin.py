@@ -208,6 +208,10 @@ def test_every_admin_change_is_refused_or_audited(superuser_client: Client) -> N
         "prices.MetalPrice": "refused",  # a figure is corrected by a new row, through the API
         "prices.ExchangeRate": "refused",
         "prices.CertificationTerms": "refused",  # new terms are a new row, through the API
+        "settlement.Weighing": "refused",  # records, statements and payments: through the API's services
+        "settlement.AssayResult": "refused",
+        "settlement.Statement": "refused",
+        "settlement.Payment": "refused",
     }
 
 
