@@ -16,6 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from core import clock
+from core.actor import Actor
 from listings.indicative import (
     UNKNOWN_LAST_ASCENDING,
     Market,
@@ -27,6 +28,7 @@ from listings.models import Listing
 from listings.selectors import current_market
 from prices.certified import PricedOffer
 from prices.models import Benchmark, ExchangeRate, MetalPrice
+from prices.services import fix_correct
 from tests.factories import ListingFactory
 from tests.listings.pricing_helpers import fixed, lbma, published, record_fix, record_rate
 from tests.problems import assert_problem
@@ -332,17 +334,15 @@ def test_every_result_and_a_listing_s_page_carry_the_indicative_price(anon, buye
     assert row["premium_currency"] == "USD"
 
 
-def test_a_corrected_fix_is_the_one_read(anon, market_world):
+def test_a_corrected_fix_is_the_one_read(anon, staff, market_world):
     producer, site = market_world
     listing = published(producer, site, lbma(0))
     wrong = MetalPrice.objects.get(benchmark=Benchmark.GOLD_PM)
-    MetalPrice.objects.filter(pk=wrong.pk).update(current=False)
-    MetalPrice.objects.create(
-        benchmark=Benchmark.GOLD_PM,
-        date=wrong.date,
-        usd_per_troy_ounce_milli=3_110_347,
-        source="LBMA (corrected)",
-        replaces=wrong,
+    fix_correct(
+        actor=Actor(staff.user),
+        fix=wrong,
+        usd_per_troy_ounce=Decimal("3110.347"),
+        reason="Typed from the wrong bulletin.",
     )
 
     [row] = anon.get(f"/api/v1/listings/?producer={listing.producer_id}").json()["results"]
