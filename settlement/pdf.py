@@ -45,13 +45,16 @@ def render_statement(document: dict[str, Any], digest: str, issued_at: dt.dateti
         pdf.multi_cell(width, 5 if size < 12 else 8, value, new_x="LMARGIN", new_y="NEXT")
 
     kind = _("Final statement") if document["kind"] == "final" else _("Provisional statement")
-    text(f"{kind}: {_('shipment')} {document['shipment']}", 15, bold=True)
-    text(f"{_('Seller')}: {document['producer']}")
-    text(f"{_('Buyer')}: {document['buyer']}")
-    text(f"{_('Contract')} {document['contract']}, {_('version')} {document['version']}")
-    text(f"{_('Terms hash')}: {document['terms_hash']}")
-    text(f"{_('Issued')}: {issued_at.isoformat(timespec='seconds')}")
-    text(f"{_('SHA-256 of the statement')}: {digest}")
+    shipment, seller, buyer = _("shipment"), _("Seller"), _("Buyer")
+    contract, version, terms_hash = _("Contract"), _("version"), _("Terms hash")
+    issued, digest_label = _("Issued"), _("SHA-256 of the statement")
+    text(f"{kind}: {shipment} {document['shipment']}", 15, bold=True)
+    text(f"{seller}: {document['producer']}")
+    text(f"{buyer}: {document['buyer']}")
+    text(f"{contract} {document['contract']}, {version} {document['version']}")
+    text(f"{terms_hash}: {document['terms_hash']}")
+    text(f"{issued}: {issued_at.isoformat(timespec='seconds')}")
+    text(f"{digest_label}: {digest}")
     pdf.ln(3)
     for line in document["lines"]:
         bold = line["key"] in ("net_value", "final_balance", "provisional_payment")
@@ -67,7 +70,8 @@ def render_statement(document: dict[str, Any], digest: str, issued_at: dt.dateti
             figure = f"{price['base']}/{price['quote']} {price['rate']} ({price['date']})"
         else:
             figure = f"{price['benchmark']} {price['usd_per_troy_ounce']} USD/oz ({', '.join(price['dates'])})"
-        sample = f" — {_('sample figure, not market data')}" if price.get("sample") else ""
-        text(f"{_('Price used')}: {figure}{sample}")
+        sample = " — " + _("sample figure, not market data") if price.get("sample") else ""
+        price_used = _("Price used")
+        text(f"{price_used}: {figure}{sample}")
     text(document["rounding"])
     return bytes(pdf.output())

@@ -286,7 +286,7 @@ def statement_issue(*, actor: Actor, contract: Contract, shipment: int, kind: st
         kind="statement_issued",
         params={
             "organization": contract.buyer.legal_name,
-            "kind": StatementKind(kind).label,
+            "kind": kind,  # provisional, final: the same word in both languages
             "shipment": shipment,
             "amount": Money(computed.amount_due_minor, computed.currency),
         },
