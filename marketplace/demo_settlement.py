@@ -106,6 +106,7 @@ def seed_settlement(orgs: dict[str, Organization], users: dict[str, User]) -> in
         ),
     )
     services.contract_accept(actor=buyer, contract=contract, version=1)
+    inquiries.inquiry_close(actor=buyer, inquiry=inquiry)  # signed: the thread is done (its offer is sold out)
     Contract.objects.filter(pk=contract.pk).update(signed_at=clock.now() - dt.timedelta(days=12))
     contract.refresh_from_db()
 

@@ -176,6 +176,7 @@ def test_claims_and_their_requirements() -> None:
         "fairmined",
         "fairmined_ecological",
         "fairtrade",
+        "fairtrade_ecological",  # compliance 0013
         "craft",
         "women_led",
     }

@@ -10,7 +10,6 @@ from rest_framework import serializers
 from listings.api.serializers import ListingSearchSerializer, ListingSerializer, OfferedLotSerializer, offered_lot
 from listings.models import Listing, ListingPhoto
 from listings.selectors import _with_relations, current_market
-from tests.listings.pricing_helpers import record_fix, record_rate
 
 pytestmark = pytest.mark.django_db
 
@@ -38,9 +37,7 @@ def test_every_demo_listing_renders_as_drf_would():
 
 
 def test_the_search_s_rows_render_as_drf_would_with_their_indicative_price():
-    call_command("seed_demo", verbosity=0)
-    record_fix("2650.350")
-    record_rate("3.745")
+    call_command("seed_demo", verbosity=0)  # with the demo's sample fixes and rates
     listings = list(_with_relations(Listing.objects.all()))
     context = {"market": current_market()}
 

@@ -64,6 +64,7 @@ SENT: dict[str, tuple[str, ...]] = {
     "contract_evidence_withdrawn": (*CONTRACT, *BOTH_NAMES, "event", "evidence"),
     # settlement/records.py, settlement/payments.py (settlement.common.tell adds the two parties' names)
     "settlement_weighing_recorded": (*CONTRACT, "organization", "shipment", "grams"),
+    "statement_issued": ("organization", "kind", "shipment", "amount"),
     "settlement_assay_recorded": (*CONTRACT, "organization", "shipment", "party", "au_per_mille"),
     "settlement_record_corrected": (*CONTRACT, "organization", "shipment", "record"),
     "settlement_payment_recorded": (*CONTRACT, "organization", "amount", "reference"),
