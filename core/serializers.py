@@ -114,11 +114,16 @@ NOT_A_STRING = _("Send this value as a string.")
 
 
 class _OnlyStrings:
-    """Refuses a value that is not a string (a number, a boolean, a list) instead of converting it."""
+    """Refuses a value that is not a string (a number, a boolean, a list) instead of converting it, and a string
+    longer than `max_length` as sent: the trimming that follows (which also strips the separators \x1c-\x1f)
+    must not let a too-long text through, as the schema's `maxLength` counts what the client sent."""
 
     def to_internal_value(self, data: Any) -> Any:
         if not isinstance(data, str):
             raise serializers.ValidationError(str(NOT_A_STRING), code="invalid")
+        limit = getattr(self, "max_length", None)
+        if limit is not None and len(data) > limit:
+            self.fail("max_length", max_length=limit)  # type: ignore[attr-defined]
         return super().to_internal_value(data)  # type: ignore[misc]
 
 
