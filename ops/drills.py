@@ -351,7 +351,9 @@ def drill_stripe(d: Drills) -> None:
     bound = timeout_s * (retries + 1) + 10  # each try's timeout, stripe-python's backoff, and slack
     hanging = d.stack.gunicorn("stripe-hangs", app_env(**base_env, STRIPE_API_BASE=f"http://127.0.0.1:{hole.port}"))
     buyer = login(hanging.base, "buyer2@demo.test")
-    contract = request(hanging.base, "GET", "/api/v1/contracts/?state=signed", token=buyer).body["results"][0]["id"]
+    signed = request(hanging.base, "GET", "/api/v1/contracts/?state=signed", token=buyer).body["results"]
+    # The demo's signed contract with a deposit agreed (its other one, settled by bank transfer, has none).
+    contract = next(c["id"] for c in signed if c["latest_version"]["deposit_amount"])
     path = f"/api/v1/contracts/{contract}/deposit/"
     key = {"Idempotency-Key": "drill-pay-1"}
 
