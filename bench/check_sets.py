@@ -1,10 +1,12 @@
-"""The minimal view's WHERE clause finds exactly the listings `visible_listings()` finds: the same set of ids.
+"""Both endpoints search what the gate computed from scratch finds: the same set of ids, every one, not a page.
 
     DJANGO_DEBUG=1 DATABASE_URL=postgres://postgres@127.0.0.1:5432/oro_bench_10k .venv/bin/python bench/check_sets.py
 
-`check_same.py` compares one page of the two endpoints; this compares every visible listing, so a condition
-that one side has and the other lacks (it happened: the women-led roster test of individual miners) cannot
-hide behind a page that happens to agree. Exits 1, naming a few ids, when the sets differ.
+Both the API and the minimal view read the search read model (`listings_searchentry`). This compares the
+listings it holds as visible today (the minimal view's own condition) with `visible_listings()`, the gate over
+the stored compliance verdicts, and runs `listings.search_index.check` (every row's copied columns too). So a
+condition one side has and the other lacks cannot hide behind a page that happens to agree. Exits 1, naming a
+few ids or differences, when they differ.
 """
 
 from __future__ import annotations
@@ -24,26 +26,25 @@ def main() -> int:
     django.setup()
     from django.db import connection
 
-    from bench.minimal_view import CATALOGUE_SQL, Catalogue, visibility_sql
+    from bench.minimal_view import VISIBLE_IDS
     from core import clock
+    from listings import search_index
     from listings.models import Listing
     from listings.visibility import visible_listings
 
     today = clock.today_lima()
     ours = set(visible_listings(Listing.objects.all(), today).values_list("pk", flat=True))
     with connection.cursor() as cursor:
-        cursor.execute(CATALOGUE_SQL, {"today": today})
-        catalogue = Catalogue(cursor.fetchall())
-        # The view's own clause: ints and quoted codes only.
-        query = "SELECT l.id FROM listings_listing l JOIN producers_producer p ON p.organization_id = l.producer_id"
-        cursor.execute(f"{query} WHERE {visibility_sql(catalogue)}", {"today": today})
+        cursor.execute(VISIBLE_IDS, {"today": today})
         minimal = {row[0] for row in cursor.fetchall()}
-    if ours == minimal:
-        print(f"same visible listings from both: {len(ours)}")
+    differences = search_index.check(today=today)
+    if ours == minimal and not differences:
+        print(f"same visible listings from the gate and the read model: {len(ours)}; every row agrees")
         return 0
     print(
-        f"the visible listings differ: {len(ours)} from ours, {len(minimal)} from the minimal view;"
-        f" only ours: {sorted(map(str, ours - minimal))[:3]}, only minimal: {sorted(map(str, minimal - ours))[:3]}"
+        f"the visible listings differ: {len(ours)} from the gate, {len(minimal)} from the read model;"
+        f" only the gate: {sorted(map(str, ours - minimal))[:3]}, only the read model: "
+        f"{sorted(map(str, minimal - ours))[:3]}; {len(differences)} differences: {differences[:3]}"
     )
     return 1
 

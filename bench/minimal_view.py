@@ -4,15 +4,14 @@
 same order, with the same fields as `GET /api/v1/listings/` with the same filters, so that wrk can compare
 the two. Two round trips to PostgreSQL per request, both through a plain psycopg cursor:
 
-1. the policies in force today and each claim's badge (assurance, evidence types), in one query (the API
-   reads them on every request too, since a policy may change between two requests);
-2. the page: the same visibility as `listings.visibility.visible_listings`, with the same structure as the
-   SQL Django generates for it (the stored verdicts of `compliance.standing` compared with today, per site:
-   every site of the listing approved and compliant under the policy of the producer's kind, each claim of the
-   listing backed at every site, no open high red flag), the same filters, the stored `search_document` with
-   its GIN index, ordered as the API orders a search (`ts_rank` of the same document and query, best first, then
-   the newest first; without `q` every rank is 0 and only `created_at DESC` counts), one row more than the page
-   to know whether a next page exists; sites, claims and photo positions as arrays in the same row.
+1. each claim's badge (assurance, evidence types) and the latest fixes and USD/PEN rate, in one query (the API
+   reads them on every request too);
+2. the page, the best we know how to write on the search read model (`listings_searchentry`, one row per
+   listing search can return): a CTE picks the page's ids from the read model alone (visible today by its
+   stored dates, the filters on its columns, the stored `document` with its GIN index, ordered as the API
+   orders a search: a title hit first, by the stored `title_document`, then the newest, by `created_key`; one
+   row more than the page to know whether a next page exists), and only those rows are joined to the listing,
+   its producer and organisation, with sites, claims, lots and photo positions as arrays in the same row.
 
 Then the fields are formatted as the API formats them (grams as strings with three decimals, fineness with
 one, fine grams, troy ounces of fine gold, karat, money as `{amount_minor, currency}`, datetimes in America/Lima,
@@ -27,6 +26,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import uuid
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from fractions import Fraction
 from typing import Any
@@ -44,14 +44,10 @@ OUNCE = Decimal("0.0001")
 HUNDREDTH = Decimal("0.01")
 GRAMS_PER_TROY_OUNCE = Decimal("31.1034768")
 
-# The policies in force, each claim's badge (its assurance and the evidence types of its requirements and of the
-# claims that imply it, `compliance.catalogue.claim_evidence_types`), and the latest AM and PM fixes and USD/PEN
-# rate the indicative prices read (`listings.selectors.current_market`), in one round trip.
+# Each claim's badge (its assurance and the evidence types of its requirements and of the claims that imply it,
+# `compliance.catalogue.claim_evidence_types`), and the latest AM and PM fixes and USD/PEN rate the indicative
+# prices read (`listings.selectors.current_market`), in one round trip.
 CATALOGUE_SQL = """
-(SELECT DISTINCT ON (subject) 'policy', subject, id::text FROM compliance_policy
-    WHERE subject IN ('individual', 'organization') AND effective_from <= %(today)s
-    ORDER BY subject, effective_from DESC)
-UNION ALL
 SELECT 'badge', c.code, json_build_object('assurance', c.assurance, 'evidence_types', ARRAY(
     SELECT DISTINCT t.evidencetype_id FROM compliance_claim_requirements cr
     JOIN compliance_requirement_evidence_types t ON t.requirement_id = cr.requirement_id
@@ -70,15 +66,22 @@ UNION ALL
  ORDER BY date DESC LIMIT 1)
 """
 
-# Mirrors listings/selectors.py: the stored tsvector of listings/migrations/0006, GIN-indexed.
-DOCUMENT = "l.search_document"
+# Mirrors listings/selectors.py: the read model's stored tsvectors (listings/migrations/0012), GIN-indexed.
 TSQUERY = (
     "(websearch_to_tsquery('spanish'::regconfig, oro_unaccent(%(q)s))"
     " || websearch_to_tsquery('english'::regconfig, oro_unaccent(%(q)s)))"
 )
-RANK = f"ts_rank({DOCUMENT}, {TSQUERY})"
+TIER = 2**51
+RELEVANCE = f"(CASE WHEN e.title_document @@ {TSQUERY} THEN {2 * TIER} ELSE {TIER} END + e.created_key)"
 
 SELECT = """
+WITH page AS (
+    SELECT e.listing_id, {relevance} AS relevance
+    FROM listings_searchentry e
+    WHERE e.visible_from <= %(today)s AND e.visible_until >= %(today)s{where}
+    ORDER BY relevance DESC, e.listing_id
+    LIMIT %(limit)s
+)
 SELECT l.id, l.producer_id, o.legal_name, p.district,
     ARRAY(SELECT ls.site_id FROM listings_listing_sites ls JOIN producers_site s ON s.id = ls.site_id
           WHERE ls.listing_id = l.id ORDER BY s.created_at, s.id) AS sites,
@@ -96,26 +99,22 @@ SELECT l.id, l.producer_id, o.legal_name, p.district,
     l.processing_methods, l.price_basis, l.currency, l.price_per_fine_gram_minor, l.lbma_adjustment_bp,
     l.premium_per_kg_fine_minor, l.premium_currency, l.incoterm, l.incoterm_place, l.valid_from, l.valid_until,
     l.title_es, l.title_en, l.description_es, l.description_en, l.status, l.close_reason,
-    l.published_at, l.created_at, l.updated_at, {rank} AS relevance
-FROM listings_listing l
+    l.published_at, l.created_at, l.updated_at, page.relevance
+FROM page
+JOIN listings_listing l ON l.id = page.listing_id
 JOIN producers_producer p ON p.organization_id = l.producer_id
 JOIN accounts_organization o ON o.id = p.organization_id
-WHERE {where}
-ORDER BY relevance DESC, l.created_at DESC
-LIMIT %(limit)s
+ORDER BY page.relevance DESC, page.listing_id
 """
 
 
 class Catalogue:
     def __init__(self, rows: list[tuple[str, str, str]]) -> None:
-        self.policy: dict[str, int | None] = {"individual": None, "organization": None}
         self.badges: dict[str, dict[str, Any]] = {}
         self.fixes: dict[str, dict[str, Any]] = {}
         self.rate: dict[str, Any] | None = None
         for kind, code, value in rows:
-            if kind == "policy":
-                self.policy[code] = int(value)
-            elif kind == "fix":
+            if kind == "fix":
                 self.fixes[code] = json.loads(value)
             elif kind == "rate":
                 self.rate = json.loads(value)
@@ -168,57 +167,10 @@ def indicative(row: dict[str, Any], catalogue: Catalogue) -> dict[str, Any] | No
     }
 
 
-# An open high-severity red flag against the listing's producer, one of its sites or one of its lots
-# (`listings.visibility._suspended`), read through the partial index of open high flags.
-SUSPENDED = (
-    "SELECT 1 FROM diligence_redflag f WHERE f.status = 'open' AND f.severity = 'high'"
-    " AND f.organization_id = l.producer_id AND (f.subject_kind = 'producer'"
-    " OR f.site_id IN (SELECT ls.site_id FROM listings_listing_sites ls WHERE ls.listing_id = l.id)"
-    " OR f.lot_id IN (SELECT ll.lot_id FROM listings_listinglot ll WHERE ll.listing_id = l.id))"
+# Visible today, by the read model's stored dates (`listings.selectors.catalogue`).
+VISIBLE_IDS = (
+    "SELECT e.listing_id FROM listings_searchentry e WHERE e.visible_from <= %(today)s AND e.visible_until >= %(today)s"
 )
-
-
-def visibility_sql(catalogue: Catalogue) -> str:
-    """The WHERE clause of `listings.visibility.visible_listings`, for the listing `l` of producer `p`: the stored
-    verdicts of `compliance.standing` compared with today, per origin (the producer at one site): the listing
-    names a site, and every one of its sites is approved and compliant under the policy of the producer's kind;
-    each claim of the listing (women-led included) backed at every one of its sites; no open high red flag."""
-
-    def policy_literal(policy_id: int | None) -> str:
-        return "NULL" if policy_id is None else str(int(policy_id))
-
-    # One test, its policy chosen by the producer's kind in the innermost subquery, as the view says it.
-    policy_of_kind = (
-        f"CASE WHEN p.legal_kind = 'individual' THEN {policy_literal(catalogue.policy.get('individual'))}"
-        f" ELSE {policy_literal(catalogue.policy.get('organization'))} END"
-    )
-    good = (
-        "SELECT 1 FROM compliance_sitestanding ss JOIN producers_site st ON st.id = ss.site_id"  # noqa: S608 - ints
-        f" WHERE ss.site_id = ls.site_id AND st.status = 'approved' AND ss.policy_id = ({policy_of_kind})"
-        " AND ss.compliant_until >= %(today)s"
-    )
-    compliant = (
-        "(EXISTS (SELECT 1 FROM listings_listing_sites ls WHERE ls.listing_id = l.id)"  # noqa: S608 - ints
-        f" AND NOT EXISTS (SELECT 1 FROM listings_listing_sites ls WHERE ls.listing_id = l.id AND NOT EXISTS ({good})))"
-    )
-    if not catalogue.policy.get("individual") and not catalogue.policy.get("organization"):
-        compliant = "FALSE"
-
-    return "\n  AND ".join(
-        [
-            "l.status = 'published'",
-            "l.available_grams > 0",
-            "l.valid_from <= %(today)s",
-            "l.valid_until >= %(today)s",
-            "p.verification_status = 'verified'",
-            compliant,
-            "NOT EXISTS (SELECT 1 FROM listings_listingclaim lc WHERE lc.listing_id = l.id"
-            " AND EXISTS (SELECT 1 FROM listings_listing_sites ls WHERE ls.listing_id = l.id"
-            " AND NOT EXISTS (SELECT 1 FROM compliance_siteclaimstanding cs WHERE cs.site_id = ls.site_id"
-            " AND cs.claim_id = lc.claim_id AND cs.holds_until >= %(today)s)))",
-            f"NOT EXISTS ({SUSPENDED})",
-        ]
-    )
 
 
 def _grams(milligrams: int) -> Decimal:
@@ -323,37 +275,40 @@ def page_filters(params: Any, today: dt.date) -> tuple[list[str], dict[str, Any]
     if forms:
         if any(f not in FORMS for f in forms):
             raise BadParameter("form")
-        filters.append("l.form = ANY(%(forms)s)")
+        filters.append("e.form = ANY(%(forms)s)")
         values["forms"] = forms
     if params.get("fineness_min"):
         try:
             values["fineness_min"] = int(Decimal(params["fineness_min"]) / TENTH)
         except (InvalidOperation, ValueError):
             raise BadParameter("fineness_min") from None
-        filters.append("l.fineness >= %(fineness_min)s")
+        filters.append("e.fineness >= %(fineness_min)s")
     text = params.get("q", "")[:200]
     if text.split():
-        filters.append(f"{DOCUMENT} @@ {TSQUERY}")
+        filters.append(f"e.document @@ {TSQUERY}")
         values["q"] = text
-    if params.get("cursor"):  # "<relevance>|<created_at>" of the last row of the previous page
+    if params.get("cursor"):  # "<relevance>|<id>" of the last row of the previous page
         try:
-            rank, position = params["cursor"].split("|")
-            values["rank"], values["position"] = float(rank), dt.datetime.fromisoformat(position)
+            relevance, last = params["cursor"].split("|")
+            values["relevance"], values["last"] = int(relevance), uuid.UUID(last)
         except ValueError:
             raise BadParameter("cursor") from None
-        filters.append(f"({RANK if 'q' in values else '0.0'}, l.created_at) < (%(rank)s::real, %(position)s)")
+        relevance_sql = RELEVANCE if "q" in values else "e.created_key"
+        filters.append(
+            f"({relevance_sql} < %(relevance)s OR ({relevance_sql} = %(relevance)s AND e.listing_id > %(last)s))"
+        )
     return filters, values, page_size
 
 
 def page_query(cursor: Any, params: Any, today: dt.date) -> tuple[str, dict[str, Any], int, Catalogue]:
     """Reads the catalogue (one query) and returns the page query, its parameters, the page size and the
-    catalogue (the badges of the claims)."""
+    catalogue (the badges of the claims, the fixes and the rate)."""
     filters, values, page_size = page_filters(params, today)
     cursor.execute(CATALOGUE_SQL, {"today": today})
     catalogue = Catalogue(cursor.fetchall())
-    where = visibility_sql(catalogue) + "".join(f"\n  AND {f}" for f in filters)
-    rank = RANK if "q" in values else "0.0::real"
-    return SELECT.format(where=where, rank=rank), values, page_size, catalogue
+    where = "".join(f"\n      AND {f}" for f in filters)
+    relevance = RELEVANCE if "q" in values else "e.created_key"
+    return SELECT.format(where=where, relevance=relevance), values, page_size, catalogue
 
 
 def minimal_listings(request: HttpRequest) -> HttpResponse:
@@ -373,7 +328,7 @@ def minimal_listings(request: HttpRequest) -> HttpResponse:
     if len(rows) > page_size:
         query = {k: v for k, v in params.lists() if k != "cursor"}
         last = rows[page_size - 1]
-        query["cursor"] = [f"{last[-1]!r}|{last[-3].isoformat()}"]
+        query["cursor"] = [f"{last[-1]}|{last[0]}"]
         next_link = request.build_absolute_uri(request.path) + "?" + urlencode(query, doseq=True)
     body = json.dumps(
         {"next": next_link, "previous": None, "results": results}, ensure_ascii=False, separators=(",", ":")

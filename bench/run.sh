@@ -81,7 +81,7 @@ wait_idle() {
 }
 
 for N in $SIZES; do
-    DB="oro_bench_$((N / 1000))k"
+    DB="${BENCH_DB_PREFIX:-oro_bench_}$((N / 1000))k"
     URL="$PG/$DB"
     echo "== $N listings ($DB)"
     # Seeding prints its progress bar on stderr: kept in a file, the summary lines on the terminal.
@@ -123,10 +123,18 @@ for N in $SIZES; do
     done
     wait_idle "$DB"
 
+    # A buyer's sourcing request and a token, for the matches endpoint (bench/trickle.py makes them once).
+    read -r MATCH_REQUEST MATCH_TOKEN < <(DJANGO_DEBUG=1 DATABASE_URL="$URL" "$PY" bench/trickle.py matches | tail -1)
+    FACETS="$UNCACHED/api/v1/listings/facets/?$QUERY"
+    MATCHES="$UNCACHED/api/v1/sourcing-requests/$MATCH_REQUEST/matches/?page_size=20"
+
     # ours: the one search, as a client repeating it sees it (kept after the first request);
     # uncached: the same on the server with the cache off; minimal: the yardstick;
-    # varied, minimalvaried: 144 different searches at random (bench/wrk_varied.lua), none kept beforehand.
-    for endpoint in ours uncached minimal varied minimalvaried; do
+    # varied, minimalvaried: 144 different searches at random (bench/wrk_varied.lua), none kept beforehand;
+    # variedtrickle: varied again while bench/trickle.py writes (1 unrelated write a second, 1 evidence
+    # decision every 10 s), to compare with varied; uncachedvaried: the 144 searches on the uncached server;
+    # facets and matches: uncached, the facets of the benchmarked search and a buyer's matches.
+    for endpoint in ${BENCH_ENDPOINTS:-ours uncached minimal varied minimalvaried uncachedvaried variedtrickle facets matches}; do
         redis-cli -u "$REDIS" flushdb >/dev/null  # nothing kept from the endpoint before
         case $endpoint in
             ours) args=(-s bench/wrk_p95.lua "$OURS") ;;
@@ -134,11 +142,22 @@ for N in $SIZES; do
             minimal) args=(-s bench/wrk_p95.lua "$MINIMAL") ;;
             varied) args=(-s bench/wrk_varied.lua "$BASE" -- /api/v1/listings/ "&page_size=20") ;;
             minimalvaried) args=(-s bench/wrk_varied.lua "$BASE" -- /bench/minimal/ "") ;;
+            uncachedvaried) args=(-s bench/wrk_varied.lua "$UNCACHED" -- /api/v1/listings/ "&page_size=20") ;;
+            variedtrickle) args=(-s bench/wrk_varied.lua "$BASE" -- /api/v1/listings/ "&page_size=20") ;;
+            facets) args=(-s bench/wrk_p95.lua "$FACETS") ;;
+            matches) args=(-s bench/wrk_p95.lua -H "Authorization: Token $MATCH_TOKEN" "$MATCHES") ;;
         esac
+        TRICKLE=""
+        if [ "$endpoint" = variedtrickle ]; then
+            DJANGO_DEBUG=1 DATABASE_URL="$URL" REDIS_URL="$REDIS" "$PY" bench/trickle.py "${DURATION%s}" \
+                >"$RUN/trickle_$N.txt" 2>&1 &
+            TRICKLE=$!
+        fi
         echo "-- $endpoint: wrk -t2 -c8 -d$DURATION ${args[*]}"
         echo "$endpoint $N before: $(cat /proc/loadavg)" >>"$RUN/loadavg.txt"  # is anything else busy?
         wrk -t2 -c8 -d"$DURATION" --timeout 120s --latency "${args[@]}" | tee "$RUN/wrk_${endpoint}_$N.txt"
         echo "$endpoint $N after:  $(cat /proc/loadavg)" >>"$RUN/loadavg.txt"
+        if [ -n "$TRICKLE" ]; then wait "$TRICKLE" || echo "warning: the trickle of writes failed" >&2; fi
         wait_idle "$DB"
     done
     stop_gunicorn

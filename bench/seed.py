@@ -664,8 +664,20 @@ def refresh_standings() -> None:
     from django.core.management import call_command
 
     started = time.monotonic()
-    call_command("refresh_standings", verbosity=0)
-    print(f"stored compliance verdicts refreshed in {time.monotonic() - started:.1f}s")
+    call_command("refresh_standings", verbosity=0)  # and, through its hook, the search read model
+    print(f"stored compliance verdicts and search read model refreshed in {time.monotonic() - started:.1f}s")
+
+
+def refresh_search_index() -> None:
+    """The read model after rows were written around the services: built when empty, its prices always."""
+    from listings import search_index
+    from listings.models import SearchEntry
+
+    started = time.monotonic()
+    if not SearchEntry.objects.exists():
+        search_index.producers_changed()
+    search_index.prices_changed()  # today's sample fix and rate, recorded by `Seeder.prices`
+    print(f"search read model refreshed in {time.monotonic() - started:.1f}s")
 
 
 def report(name: str) -> None:
@@ -713,6 +725,8 @@ def main(argv: list[str] | None = None) -> None:
             refresh_standings()
             analyze()
         Seeder(args.producers, args.listings, args.seed).prices()  # today's sample fix and rate, when missing
+        refresh_search_index()
+        analyze()
         report(name)
         return
     from producers.models import Producer
@@ -731,6 +745,7 @@ def main(argv: list[str] | None = None) -> None:
     for step in steps:
         step()
     refresh_standings()  # the rows were bulk-created, not approved through the services
+    refresh_search_index()
     analyze()
     for key in sorted(seeder.stats):
         print(f"  {key}: {seeder.stats[key]}")

@@ -42,6 +42,7 @@ from compliance.models import (
 from compliance.policy import ClaimRule, PolicyRule, RequirementRule, evaluate, facts_for_site
 from compliance.selectors import fact
 from core import clock
+from core.extensions import provider
 from producers.models import Producer, Site
 
 _CHUNK = 2000
@@ -160,6 +161,8 @@ def standings_refresh(*, organization_ids: Iterable[Any] | None = None, today: d
         ClaimStanding.objects.bulk_create(rows.claims, batch_size=_CHUNK)
         SiteStanding.objects.bulk_create(rows.site_standings, batch_size=_CHUNK)
         SiteClaimStanding.objects.bulk_create(rows.site_claims, batch_size=_CHUNK)
+    # The search read model reads these verdicts: its rows of these producers' listings, in this transaction.
+    provider("CATALOGUE_CHANGED")(producer_ids=None if organization_ids is None else ids)
     return len(ids)
 
 

@@ -25,6 +25,7 @@ from accounts.selectors import organization_admins
 from audit.services import audit_record
 from core.actor import Actor
 from core.errors import BadRequest, Conflict, PermissionDenied, field_error
+from core.extensions import provider
 from core.uploads import CheckedFile, store
 from diligence.models import (
     PRODUCER_SIDE,
@@ -175,6 +176,8 @@ def flag_open(
         facts=facts,
         opened_by=actor.user,
     )
+    if flag.subject_kind in PRODUCER_SIDE and severity == Severity.HIGH:
+        provider("CATALOGUE_CHANGED")(producer_ids=[organization.pk])  # it suspends the offers it concerns
     audit_record(
         action="diligence.red_flag.opened",
         actor=actor,
@@ -244,6 +247,8 @@ def flag_close(*, actor: Actor, flag: RedFlag, reason: str) -> RedFlag:
     RedFlag.objects.filter(pk=locked.pk, status=FlagStatus.OPEN).update(
         status=FlagStatus.CLOSED, close_reason=reason, closed_by=actor.user, closed_at=now
     )
+    if locked.subject_kind in PRODUCER_SIDE and locked.severity == Severity.HIGH:
+        provider("CATALOGUE_CHANGED")(producer_ids=[locked.organization_id])  # its suspension ends
     audit_record(
         action="diligence.red_flag.closed",
         actor=actor,

@@ -126,7 +126,7 @@ UNKNOWN_LAST_ASCENDING = 2**62  # the key of an unknown price, so that it sorts 
 UNKNOWN_LAST_DESCENDING = -1
 
 
-def _int(value: int) -> Expression:
+def _int(value: int | None) -> Expression:
     return Cast(Value(value), BigIntegerField())
 
 
@@ -171,7 +171,7 @@ def _rounded_sum(a1: Any, d1: int, a2: Any, d2: int) -> Expression:
     return _plus_half_even(whole, _op(2, "*", remainders), d1 * d2, two_terms=True)
 
 
-def indicative_sort_key(market: Market, *, unknown: int) -> Case:
+def indicative_sort_key(market: Market, *, unknown: int | None) -> Case:
     """The indicative price in US cents per fine gram as a SQL expression over the listing's columns, the fix
     and rate of `market` as constants; `unknown` where it cannot be computed (as `indicative_price` says None)."""
     rate = _usd_pen(market)

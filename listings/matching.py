@@ -11,12 +11,11 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models import BigIntegerField, Case, ExpressionWrapper, F, IntegerField, Q, QuerySet, Value, When
+from django.db.models.functions import Cast
 from django.utils.translation import gettext as _
 
-from listings.models import Listing, ListingClaim, SourcingRequest
-
-CANDIDATES = 200  # visible listings looked at per request, best fineness first
+from listings.models import Listing, SourcingRequest
 
 
 @dataclass(frozen=True)
@@ -28,12 +27,60 @@ class Match:
 
 
 def hard_filter(queryset: QuerySet[Listing], request: SourcingRequest) -> QuerySet[Listing]:
-    queryset = queryset.filter(fineness__gte=request.min_fineness)
+    """The visible listings (`listings.selectors.catalogue`) that meet the hard criteria, read from the search
+    read model's row."""
+    queryset = queryset.filter(search_entry__fineness__gte=request.min_fineness)
     if request.forms:
-        queryset = queryset.filter(form__in=request.forms)
+        queryset = queryset.filter(search_entry__form__in=request.forms)
     for code in request.claims:
-        queryset = queryset.filter(Exists(ListingClaim.objects.filter(listing_id=OuterRef("pk"), claim_id=code)))
+        queryset = queryset.filter(search_entry__claims__contains=f",{code},")
     return queryset
+
+
+def _met(condition: Q) -> Case:
+    return Case(When(condition, then=Value(1)), default=Value(0), output_field=IntegerField())
+
+
+# The soft criteria as SQL, the same tests as `criteria` (the two are kept in agreement by the tests).
+def _soft(request: SourcingRequest) -> dict[str, Q]:
+    price = Q()
+    if request.max_price_per_fine_gram_minor is not None:
+        price = Q(
+            search_entry__price_basis="fixed",
+            search_entry__currency=request.currency,
+            search_entry__price_per_fine_gram_minor__lte=request.max_price_per_fine_gram_minor,
+        )
+    return {
+        "quantity": Q(search_entry__available_grams__gte=request.grams),
+        "min_order": Q(search_entry__min_order_grams__lte=request.grams),
+        "price": price,
+        "incoterm": Q(search_entry__incoterm=request.incoterm) if request.incoterm else Q(),
+        "delivery_window": Q(search_entry__valid_until__gte=request.delivery_from),
+    }
+
+
+HARD_CRITERIA = 2  # fineness and claims: every match meets them
+FINENESS_STEPS = 10_001  # fineness in tenths of per mille, 0 to 10,000
+
+
+def ranked(candidates: QuerySet[Listing], request: SourcingRequest) -> QuerySet[Listing]:
+    """Every visible listing that meets the hard criteria, with `match_key` = score × 10,001 + fineness in tenths
+    of per mille: the most criteria met first, then the finest (ties by id). One query for a page, whatever the
+    number of matches; the cursor pages by `match_key`."""
+    score: Any = Value(HARD_CRITERIA)
+    for condition in _soft(request).values():
+        # An empty Q is met by every listing (no maximum price, no Incoterm asked).
+        score = score + (_met(condition) if condition else Value(1))
+    tenths = Cast(F("search_entry__fineness") * 10, BigIntegerField())
+    return hard_filter(candidates, request).annotate(
+        match_key=ExpressionWrapper(score * FINENESS_STEPS + tenths, output_field=BigIntegerField())
+    )
+
+
+def match(listing: Listing, request: SourcingRequest) -> Match:
+    """The criteria a listing of the page meets and why, in the active language."""
+    met = criteria(listing, request)
+    return Match(listing, sum(met.values()), met, reasons(listing, request, met))
 
 
 def within_price(listing: Listing, request: SourcingRequest) -> bool | None:
@@ -117,15 +164,6 @@ def reasons(listing: Listing, request: SourcingRequest, met: dict[str, bool]) ->
         else _("Offered only until %(until)s, before your delivery window opens %(from)s."),
     }
     return {criterion: text % figures for criterion, text in texts.items()}
-
-
-def rank(candidates: QuerySet[Listing], request: SourcingRequest) -> list[Match]:
-    listings = list(hard_filter(candidates, request).order_by("-fineness", "-created_at")[:CANDIDATES])
-    matches = []
-    for listing in listings:
-        met = criteria(listing, request)
-        matches.append(Match(listing, sum(met.values()), met, reasons(listing, request, met)))
-    return sorted(matches, key=lambda m: (-m.score, -m.listing.fineness, str(m.listing.pk)))
 
 
 def matches_listing(listing: Listing, request: SourcingRequest) -> bool:

@@ -347,3 +347,75 @@ class SearchGeneration(models.Model):
 
     def __str__(self) -> str:
         return f"search generation {self.value}"
+
+
+class SearchEntry(models.Model):
+    """The search read model: one row per listing that search can return, with what search filters, sorts,
+    ranks and shows (listings.search_index keeps it). A row exists while the listing is published, has grams
+    left, its producer is verified, every site is approved and no open high red flag suspends it; the listing
+    is visible on the days from `visible_from` to `visible_until`, the dates the stored verdicts give (the
+    policy of the producer's kind at each of its sites, every claim at every site, the listing's window), so a
+    lapse hides it at midnight in Lima with no job. On PostgreSQL the table also holds `document` (the
+    listing's search document) and `title_document` (its titles alone), stored tsvectors the model does not
+    declare (migration 0012)."""
+
+    listing = models.OneToOneField(Listing, on_delete=models.CASCADE, primary_key=True, related_name="search_entry")
+    producer = models.ForeignKey(Producer, on_delete=models.CASCADE, related_name="+")
+    visible_from = models.DateField()
+    visible_until = models.DateField()
+    # The first day a later policy version may change the answer that the dates cannot say (a listing hidden
+    # for a while and offered again under a laxer policy): `refresh_search_index --due` looks again then.
+    recheck_on = models.DateField(null=True, blank=True)
+    district = models.CharField(max_length=32)
+    producer_kind = models.CharField(max_length=16)
+    kind = models.CharField(max_length=8)
+    form = models.CharField(max_length=24)
+    fineness = FinenessField()
+    fineness_basis = models.CharField(max_length=16)
+    available_grams = GramsField()
+    min_order_grams = GramsField()
+    incoterm = models.CharField(max_length=3)
+    price_basis = models.CharField(max_length=10)
+    currency = models.CharField(max_length=3)
+    price_per_fine_gram_minor = models.BigIntegerField(null=True, blank=True)
+    lbma_adjustment_bp = models.IntegerField(null=True, blank=True)
+    premium_per_kg_fine_minor = models.BigIntegerField(default=0)
+    premium_currency = models.CharField(max_length=3)
+    # US cents per fine gram at the latest fixes and rate (listings.indicative); null when a figure is missing.
+    indicative_cents = models.BigIntegerField(null=True, blank=True)
+    claims = models.CharField(max_length=400)  # ",fairmined,mercury_free," (every one backed at every site)
+    valid_until = models.DateField()
+    created_at = models.DateTimeField()
+    # Microseconds since 1970 of `created_at`: below 2**51 until the year 2041, so that relevance orders by
+    # one integer, tier × 2**51 + this, and pages by it (listings.selectors.search).
+    created_key = models.BigIntegerField()
+    # Titles and descriptions folded (lower case, no Spanish accents): the text search on SQLite, and the
+    # title-first ranking there.
+    search_text = models.TextField()
+    title_text = models.TextField()
+    refreshed_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [
+            models.Index(fields=["producer"], name="search_entry_producer_idx"),
+            models.Index(fields=["-created_at", "listing"], name="search_entry_created_idx"),
+            models.Index(fields=["indicative_cents", "listing"], name="search_entry_indicative_idx"),
+            models.Index(fields=["form", "fineness"], name="search_entry_form_idx"),
+            models.Index(fields=["recheck_on"], name="search_entry_recheck_idx", condition=Q(recheck_on__isnull=False)),
+        ]
+
+    def __str__(self) -> str:
+        return f"search entry {self.listing_id}: {self.visible_from}..{self.visible_until}"
+
+
+class SearchScope(models.Model):
+    """A counter per scope of the catalogue (`district:<code>`), raised after a commit that changed what a search
+    answer in that scope shows (listings.search_cache): a change to one producer's search rows empties the
+    kept answers that can contain its district, not every kept answer."""
+
+    scope = models.CharField(max_length=60, primary_key=True)
+    value = models.BigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.scope}: {self.value}"

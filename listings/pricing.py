@@ -22,6 +22,7 @@ from core import clock
 from core.actor import Actor
 from core.errors import Conflict, field_error
 from listings.models import PRICE_FIELDS, Listing, ListingPrice, Status
+from listings.search_index import listings_changed
 from listings.sourcing import notify_matching_requests
 from listings.visibility import visible_listings
 from prices.certified import PricedOffer, check_certified_floors
@@ -123,6 +124,7 @@ def listing_reprice(
     for field, value in new.items():
         setattr(listing, field, value)
     listing.save(update_fields=[*PRICE_FIELDS, "updated_at"])
+    listings_changed(listing_ids=[listing.pk])  # the indicative price search sorts by
     audit_record(
         action="listings.listing.repriced",
         actor=actor,

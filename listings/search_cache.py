@@ -1,23 +1,36 @@
 """Answers of the public search, kept while nothing they read has changed.
 
-A search answer depends on the rows of the catalogue (listings, producers, rosters, sites, evidence and the
-stored verdicts, the policies, red flags, the price table) and on today's date. So an answer is kept under a
-key made of the request's URL, today's date in Lima and the catalogue's *generation*: a counter in the
-database that goes up after every committed write to one of those tables. Any such write makes every kept
-answer unreachable at once; the day changing does the same, so a lapse still hides a listing the same day,
-with no job.
+A search answer (a page of listings or the facets) reads the search read model (`SearchEntry`: which listings
+are visible today and what search filters and sorts by) and renders each listing from the tables in
+`WATCHED_TABLES`: the listing and its sites, claims, lots and photos, the producer's name and district, the
+lots' assays, the claim catalogue behind the badges, and the fixes and rate of the indicative price. It reads
+nothing else (tests/listings/test_search_cache.py captures the SQL of a search and of the facets and checks).
+So an answer is kept under a key made of the request's URL, today's date in Lima, and two kinds of counter in
+the database that go up after a commit that changed what it read:
 
-How writes are noticed: every database connection runs its statements through `_watch_writes`, which
-looks at the SQL itself (`INSERT INTO`, `UPDATE`, `DELETE FROM` on a watched table). That covers the
-services, the admin, `QuerySet.update`, bulk operations and raw SQL alike: there is no list of write paths
-to keep in step. The counter goes up when the write is committed (at once in autocommit, otherwise by
-`on_commit`), in its own one-statement transaction: no lock is held inside the writer's transaction.
+- the *generation*, after every committed write to one of `WATCHED_TABLES`. A buyer's sourcing request, a
+  match notice, a message, a notification, an uploaded or decided evidence item write none of them: they
+  leave every kept answer in place;
+- one counter per *scope*, `district:<code>`, raised by `listings.search_index` when it wrote search rows in
+  a way an answer shows today (a listing appearing or disappearing today, or a column search filters, sorts or
+  shows changing; not the later day a listing is visible until). An answer reads the counters of the districts
+  it can contain: those of its `district` filter, or all. So a producer's evidence decision that changes
+  nothing buyers see today empties nothing, and one that hides its listings empties the answers that can hold
+  its district, not a search for another district's gold.
 
-Why it is right, with readers and writers at once: a reader takes the generation *before* its query, and
-a writer bumps it only *after* its commit. A reader whose query missed a commit therefore read a
-generation older than the bump that follows that commit, and its answer is stored under that old
-generation, where nobody looks once the bump is done. Only an answer computed inside a transaction could
-see uncommitted rows, so inside `atomic` (as in most tests) the cache is not used at all.
+The day changing also changes the key, so a lapse still hides a listing the same day, with no job.
+
+How writes to the watched tables are noticed: every database connection runs its statements through
+`_watch_writes`, which looks at the SQL itself (`INSERT INTO`, `UPDATE`, `DELETE FROM` on a watched table).
+That covers the services, the admin, `QuerySet.update`, bulk operations and raw SQL alike. The counter goes up
+when the write is committed (at once in autocommit, otherwise by `on_commit`), in its own one-statement
+transaction: no lock is held inside the writer's transaction.
+
+Why it is right, with readers and writers at once: a reader takes the counters *before* its query, and a
+writer bumps them only *after* its commit. A reader whose query missed a commit therefore read a counter older
+than the bump that follows that commit, and its answer is stored under that old value, where nobody looks once
+the bump is done. Only an answer computed inside a transaction could see uncommitted rows, so inside `atomic`
+(as in most tests) the cache is not used at all.
 
 Out-of-band writes (psql, a restored backup) are not seen, nor a commit whose bump failed (the database
 gone right after the commit, or the process killed in between; logged when it is an error):
@@ -30,7 +43,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from django.conf import settings
@@ -42,20 +55,38 @@ from core import clock
 logger = logging.getLogger(__name__)
 
 GENERATION_TABLE = "listings_searchgeneration"
-# The price table too: a new or corrected fix or rate changes the indicative prices an answer shows.
-WATCHED_PREFIXES = ("listings_", "producers_", "compliance_", "diligence_", "prices_")
-WATCHED_TABLES = frozenset({"accounts_organization"})
+SCOPE_TABLE = "listings_searchscope"
+# What an answer renders, besides the read model (whose writes raise the scopes' counters instead).
+WATCHED_TABLES = frozenset(
+    {
+        "listings_listing",
+        "listings_listing_sites",
+        "listings_listingclaim",
+        "listings_listinglot",
+        "listings_listingphoto",
+        "producers_producer",
+        "producers_site",  # read by the prefetch of the listing's sites (their ids are shown)
+        "accounts_organization",
+        "provenance_lot",
+        "provenance_assaycertificate",
+        "compliance_claim",
+        "compliance_claim_requirements",
+        "compliance_claim_implies",
+        "compliance_requirement",
+        "compliance_requirement_evidence_types",
+        "compliance_evidencetype",
+        "prices_metalprice",
+        "prices_exchangerate",
+    }
+)
 # Raise when the answer's format changes, so that an old process's answers are never served by a new one.
-FORMAT = 2  # 2: results carry `indicative_price` and `premium_currency`; troy ounces are fine
+FORMAT = 3  # 3: the read model, relevance by title tier; 2: `indicative_price` and `premium_currency`
 
 _WRITE = re.compile(r'^\s*(?:INSERT\s+INTO|UPDATE|DELETE\s+FROM)\s+"?(\w+)"?', re.IGNORECASE)
 
 
 def watched(table: str) -> bool:
-    table = table.lower()
-    if table == GENERATION_TABLE:
-        return False
-    return table in WATCHED_TABLES or table.startswith(WATCHED_PREFIXES)
+    return table.lower() in WATCHED_TABLES
 
 
 def written_table(sql: str) -> str | None:
@@ -68,11 +99,11 @@ _READY: dict[str, bool] = {}
 
 
 def ready(alias: str = DEFAULT_DB_ALIAS) -> bool:
-    """Whether this database has the generation table: not while the first migrations run, before it
+    """Whether this database has the counters' tables: not while the first migrations run, before it
     exists (nothing is kept then). A yes is remembered by the process (until the next `migrate`), a no is
     not: a server started before `migrate` created the table starts bumping as soon as it exists."""
     if not _READY.get(alias):
-        _READY[alias] = GENERATION_TABLE in connections[alias].introspection.table_names()
+        _READY[alias] = {GENERATION_TABLE, SCOPE_TABLE} <= set(connections[alias].introspection.table_names())
     return _READY[alias]
 
 
@@ -93,10 +124,47 @@ def bump(alias: str = DEFAULT_DB_ALIAS) -> None:
 
 
 def generation(alias: str = DEFAULT_DB_ALIAS) -> int:
+    return counters((), alias)[0]
+
+
+def counters(scopes: Iterable[str], alias: str = DEFAULT_DB_ALIAS) -> tuple[int, dict[str, int]]:
+    """The generation and the counters of `scopes` (0 for a scope never raised), in one query."""
+    wanted = sorted(set(scopes))
+    placeholders = ", ".join(["%s"] * len(wanted)) or "NULL"
     with connections[alias].cursor() as cursor:
-        cursor.execute(f"SELECT value FROM {GENERATION_TABLE} WHERE id = 1")  # noqa: S608 - a constant
-        row = cursor.fetchone()
-    return row[0] if row else 0
+        cursor.execute(
+            f"SELECT '', value FROM {GENERATION_TABLE} WHERE id = 1"  # noqa: S608 - constants and placeholders
+            f" UNION ALL SELECT scope, value FROM {SCOPE_TABLE} WHERE scope IN ({placeholders})",
+            wanted,
+        )
+        rows = dict(cursor.fetchall())
+    return rows.get("", 0), {scope: rows.get(scope, 0) for scope in wanted}
+
+
+def bump_scopes(scopes: Iterable[str], alias: str = DEFAULT_DB_ALIAS) -> None:
+    """One step up for each of `scopes`, in a statement of its own (an upsert: a scope's row may not exist)."""
+    wanted = sorted(set(scopes))
+    if not wanted or not ready(alias):
+        return
+    values = ", ".join(["(%s, 1)"] * len(wanted))
+    with connections[alias].cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {SCOPE_TABLE} (scope, value) VALUES {values}"  # noqa: S608 - constants and placeholders
+            f" ON CONFLICT (scope) DO UPDATE SET value = {SCOPE_TABLE}.value + 1",
+            wanted,
+        )
+
+
+def scopes_changed(scopes: Iterable[str], alias: str = DEFAULT_DB_ALIAS) -> None:
+    """What search rows show changed in these scopes: their counters go up once this transaction commits (at
+    once outside one), so that a reader never keeps an answer computed before the change under the new value."""
+    wanted = frozenset(scopes)
+    if wanted:
+        connections[alias].on_commit(lambda: bump_scopes(wanted, alias), robust=True)
+
+
+def district_scope(district: str) -> str:
+    return f"district:{district}"
 
 
 def _watch_writes(execute: Callable[..., Any], sql: str, params: Any, many: bool, context: dict[str, Any]) -> Any:
@@ -128,14 +196,18 @@ def install(connection: Any, **kwargs: Any) -> None:
         connection.execute_wrappers.append(_watch_writes)
 
 
-def cached_answer(url: str, compute: Callable[[], Any], alias: str = DEFAULT_DB_ALIAS) -> Any:
-    """The answer for this URL: kept, or computed by `compute` and kept."""
+def cached_answer(
+    url: str, compute: Callable[[], Any], scopes: Iterable[str] = (), alias: str = DEFAULT_DB_ALIAS
+) -> Any:
+    """The answer for this URL: kept, or computed by `compute` and kept. `scopes`: those whose search rows the
+    answer can contain (the districts it may show)."""
     seconds = settings.SEARCH_CACHE_SECONDS
     connection = connections[alias]
     if seconds <= 0 or connection.in_atomic_block or not ready(alias):
         return compute()
-    seen = generation(alias)  # before the query: see the module's docstring
-    raw = f"{FORMAT}|{seen}|{clock.today_lima().isoformat()}|{url}"
+    seen, scoped = counters(scopes, alias)  # before the query: see the module's docstring
+    marks = ",".join(f"{scope}={value}" for scope, value in scoped.items())
+    raw = f"{FORMAT}|{seen}|{marks}|{clock.today_lima().isoformat()}|{url}"
     key = "search:" + hashlib.sha256(raw.encode()).hexdigest()
     try:
         kept = cache.get(key)

@@ -7,19 +7,23 @@ from typing import Any
 
 from django.db import connection
 from django.db.models import (
+    BigIntegerField,
     BooleanField,
+    Case,
     Count,
     Exists,
+    ExpressionWrapper,
     F,
-    FloatField,
     Func,
     OuterRef,
     Prefetch,
+    Q,
     QuerySet,
     TextField,
     Value,
+    When,
 )
-from django.db.models.functions import Cast, Concat
+from django.db.models.functions import Cast, Coalesce, Concat
 from django.utils.translation import gettext as _
 
 from core import clock
@@ -33,7 +37,7 @@ from listings.indicative import (
     indicative_price,
     indicative_sort_key,
 )
-from listings.matching import Match, rank
+from listings.matching import ranked
 from listings.models import (
     PRICE_FIELDS,
     Listing,
@@ -44,6 +48,7 @@ from listings.models import (
     SourcingRequest,
     Status,
 )
+from listings.search_index import fold_text
 from listings.visibility import HOLD_RELEASED_BY, obstacles, visible_listings, volume_hold
 from prices.certified import PricedOffer
 from prices.models import Benchmark
@@ -84,7 +89,21 @@ def acting_producer(*, actor: Actor) -> Producer:
     return producer
 
 
+def catalogue() -> QuerySet[Listing]:
+    """The listings buyers see today, read from the search read model (listings.search_index): a lapse at
+    midnight in Lima hides a listing by the row's stored dates, with no job."""
+    today = clock.today_lima()
+    return Listing.objects.filter(search_entry__visible_from__lte=today, search_entry__visible_until__gte=today)
+
+
 def listings_visible() -> QuerySet[Listing]:
+    return _with_relations(catalogue())
+
+
+def listings_offered() -> QuerySet[Listing]:
+    """The listings buyers may ask about and sign for today, by the gate itself (`visible_listings`, from the
+    stored verdicts): what one listing's page, an inquiry and a signature decide on. The read model answers the
+    same (`manage.py refresh_search_index --check`); a decision on one listing reads the source."""
     return _with_relations(visible_listings(Listing.objects.all(), clock.today_lima()))
 
 
@@ -98,7 +117,7 @@ def listing_get(*, actor: Actor, listing_id: Any) -> Listing:
     if actor.is_staff or actor.is_reviewer:
         found = _with_relations(Listing.objects.filter(pk=listing_id)).first()
     else:
-        found = listings_visible().filter(pk=listing_id).first()
+        found = listings_offered().filter(pk=listing_id).first()
         if found is None and actor.organization_id is not None:
             found = listings_of_producer(actor=actor).filter(pk=listing_id).first()
     if found is None:
@@ -185,6 +204,43 @@ def order_by_indicative(listings: QuerySet[Listing], ordering: list[str], market
     return listings.order_by(*ordering)
 
 
+# The catalogue's orderings, read from the search read model's row (annotations, so that the cursor reads them).
+_CATALOGUE_ORDER = {
+    "relevance": ("relevance", None),
+    "created_at": ("catalogue_created", "search_entry__created_key"),
+    "fineness": ("catalogue_fineness", "search_entry__fineness"),
+    "available_grams": ("catalogue_available", "search_entry__available_grams"),
+    "valid_until": ("catalogue_valid_until", "search_entry__valid_until"),
+}
+
+
+def catalogue_ordering(ordering: list[str]) -> list[str]:
+    """`ordering` (the API's terms) as the annotations `order_catalogue` adds, ties by id."""
+    terms = []
+    for term in ordering:
+        name, descending = term.lstrip("-"), term.startswith("-")
+        if name in INDICATIVE_ORDERINGS:
+            terms.append(f"-{INDICATIVE_DOWN}" if descending else INDICATIVE_UP)
+        else:
+            terms.append(("-" if descending else "") + _CATALOGUE_ORDER[name][0])
+    return [*terms, "id"]
+
+
+def order_catalogue(listings: QuerySet[Listing], ordering: list[str]) -> QuerySet[Listing]:
+    """Order visible listings by `ordering` (from `catalogue_ordering`), the indicative price read from the row:
+    unknown prices last either way."""
+    wanted = {term.lstrip("-") for term in ordering}
+    annotations: dict[str, Any] = {
+        name: F(column) for name, column in _CATALOGUE_ORDER.values() if column is not None and name in wanted
+    }
+    price = F("search_entry__indicative_cents")
+    if INDICATIVE_UP in wanted:
+        annotations[INDICATIVE_UP] = Coalesce(price, Value(UNKNOWN_LAST_ASCENDING, output_field=BigIntegerField()))
+    if INDICATIVE_DOWN in wanted:
+        annotations[INDICATIVE_DOWN] = Coalesce(price, Value(UNKNOWN_LAST_DESCENDING, output_field=BigIntegerField()))
+    return listings.annotate(**annotations).order_by(*ordering)
+
+
 def listing_photo(*, actor: Actor, listing_id: Any, position: int) -> ListingPhoto:
     """A photo of a listing the caller may see."""
     photo = listing_get(actor=actor, listing_id=listing_id).photos.filter(position=position).first()
@@ -213,33 +269,49 @@ def listing_hold(listing: Listing) -> dict[str, str | None] | None:
 
 
 def with_claims(queryset: QuerySet[Listing], codes: Iterable[str]) -> QuerySet[Listing]:
-    """Listings that make every claim in `codes`."""
+    """A producer's own listings that make every claim in `codes`."""
     for code in codes:
         queryset = queryset.filter(Exists(ListingClaim.objects.filter(listing_id=OuterRef("pk"), claim_id=code)))
     return queryset
 
 
+def catalogue_with_claims(queryset: QuerySet[Listing], codes: Iterable[str]) -> QuerySet[Listing]:
+    """Visible listings that make every claim in `codes`, read from the read model's row (",a,b,")."""
+    for code in codes:
+        queryset = queryset.filter(search_entry__claims__contains=f",{code},")
+    return queryset
+
+
+_FACETS = {
+    "district": "search_entry__district",
+    "form": "search_entry__form",
+    "price_basis": "search_entry__price_basis",
+    "producer_kind": "search_entry__producer_kind",
+}
+
+
 def listing_facets(listings: QuerySet[Listing]) -> dict[str, Any]:
-    """Counts of `listings` (already filtered) by district, form, claim, price basis and producer kind."""
-    ids = listings.order_by().values("pk")
+    """Counts of `listings` (visible, already filtered) by district, form, claim, price basis and producer
+    kind: one query over the read model, grouped by all of them at once (a few hundred combinations at most),
+    added up here."""
+    columns = [*_FACETS.values(), "search_entry__claims"]
+    rows = listings.order_by().values(*columns).annotate(n=Count("pk"))
+    counted: dict[str, dict[str, int]] = {name: {} for name in [*_FACETS, "claims"]}
+    total = 0
+    for row in rows:
+        total += row["n"]
+        for name, column in _FACETS.items():
+            counted[name][row[column]] = counted[name].get(row[column], 0) + row["n"]
+        for code in filter(None, row["search_entry__claims"].split(",")):
+            counted["claims"][code] = counted["claims"].get(code, 0) + row["n"]
 
-    def counts(field: str) -> list[dict[str, Any]]:
-        rows = Listing.objects.filter(pk__in=ids).values(field).annotate(n=Count("pk")).order_by("-n", field)
-        return [{"value": row[field], "count": row["n"]} for row in rows]
+    def ranked(name: str) -> list[dict[str, Any]]:
+        pairs = sorted(counted[name].items(), key=lambda pair: (-pair[1], pair[0]))
+        return [{"value": value, "count": count} for value, count in pairs]
 
-    claims = (
-        ListingClaim.objects.filter(listing_id__in=ids)
-        .values("claim_id")
-        .annotate(n=Count("pk"))
-        .order_by("-n", "claim_id")
-    )
     return {
-        "total": Listing.objects.filter(pk__in=ids).count(),
-        "district": counts("producer__district"),
-        "form": counts("form"),
-        "claims": [{"value": row["claim_id"], "count": row["n"]} for row in claims],
-        "price_basis": counts("price_basis"),
-        "producer_kind": counts("producer__legal_kind"),
+        "total": total,
+        **{name: ranked(name) for name in ["district", "form", "claims", "price_basis", "producer_kind"]},
     }
 
 
@@ -249,35 +321,27 @@ _QUERY = (
     " || websearch_to_tsquery('english'::regconfig, oro_unaccent(%s)))"
 )
 _COLUMNS = ("title_es", "description_es", "title_en", "description_en")
+MAX_WORDS = 10  # words of a search beyond these are not read (SQLite; PostgreSQL reads the text as given)
+MAX_TEXT = 200  # characters of `q` read
 
 
-class _FullText(Func):
-    """`search_document @@ query` (a boolean) or `ts_rank(search_document, query)` (a float), on PostgreSQL
-    only. `search_document` is the stored tsvector of listings/migrations/0006 (titles weigh A, descriptions
-    D, each language with its own dictionary), GIN-indexed; the model does not declare it, so it is named
-    here, qualified like the listing's own columns."""
+class _Matches(Func):
+    """`<table>.<vector> @@ query` on PostgreSQL, where the table is the one `anchor` (a column of it) is read
+    from: the listing's `search_document`, or the read model's `document` and `title_document`. The model
+    declares none of them (migrations 0006 and 0012), so the column is named here, qualified like `anchor`."""
 
-    def __init__(self, text: str, *, rank: bool) -> None:
-        self.text, self.rank = text, rank
-        super().__init__(F("title_es"), output_field=FloatField() if rank else BooleanField())
+    output_field = BooleanField()
+
+    def __init__(self, anchor: str, vector: str, text: str) -> None:
+        self.anchor_name, self.vector, self.text = anchor.rsplit("__", 1)[-1], vector, text
+        super().__init__(F(anchor))
 
     def as_sql(self, compiler: Any, connection: Any, **extra: Any) -> tuple[str, list[Any]]:  # type: ignore[override]
         column, params = compiler.compile(self.get_source_expressions()[0])
         assert not params
-        assert column.endswith('"title_es"')
-        document = column.removesuffix('"title_es"') + '"search_document"'
-        sql = f"ts_rank({document}, {_QUERY})" if self.rank else f"{document} @@ {_QUERY}"
-        return sql, [self.text, self.text]
-
-
-# Spanish letters folded for the SQLite fallback, whose lower() knows only ASCII.
-_FOLD = {"á": "a", "é": "e", "í": "i", "ó": "o", "ú": "u", "ü": "u", "ñ": "n"}
-_FOLD |= {accented.upper(): plain for accented, plain in _FOLD.items()}
-
-
-def fold_text(text: str | None) -> str | None:
-    """Lower case without the accents of Spanish; on SQLite also the SQL function `oro_fold` (apps.py)."""
-    return None if text is None else "".join(_FOLD.get(char, char) for char in text).lower()
+        assert column.endswith(f'"{self.anchor_name}"')
+        vector = column.removesuffix(f'"{self.anchor_name}"') + f'"{self.vector}"'
+        return f"{vector} @@ {_QUERY}", [self.text, self.text]
 
 
 class _Folded(Func):
@@ -288,25 +352,53 @@ class _Folded(Func):
     output_field = TextField()
 
 
-def search(queryset: QuerySet[Listing], text: str) -> QuerySet[Listing]:
-    """Listings whose titles or descriptions (es, en) match every word of `text`, annotated with a float
-    `relevance` (higher is better) to order by.
+def _words(text: str) -> list[str]:
+    return [fold_text(w) or "" for w in text.split()][:MAX_WORDS]
 
-    PostgreSQL: full text with the Spanish and English dictionaries (stems: "mineras" finds "minera"),
-    blind to accents and case, through the GIN index `listing_search_idx`; web-search syntax ("a phrase",
-    -word, or); relevance is ts_rank, titles weighing more than descriptions. SQLite (development): every
-    word must appear in some title or description, blind to case and to the accents of Spanish; relevance
-    is the same for every row."""
-    words = [fold_text(w) or "" for w in text.split()][:10]
-    if not words:
-        return queryset.annotate(relevance=Value(0.0, output_field=FloatField()))
+
+def search_own(queryset: QuerySet[Listing], text: str) -> QuerySet[Listing]:
+    """A producer's own listings (`mine=true`) whose titles or descriptions (es, en) match `text`, newest
+    first: on PostgreSQL through the listing's stored search document, on SQLite word by word, folded."""
+    if not _words(text):
+        return queryset
     if connection.vendor == "postgresql":
-        return queryset.filter(_FullText(text, rank=False)).annotate(relevance=_FullText(text, rank=True))
+        return queryset.filter(_Matches("title_es", "search_document", text))
     parts = [part for column in _COLUMNS for part in (Cast(column, TextField()), Value(" "))]
     queryset = queryset.alias(search_text=_Folded(Concat(*parts, output_field=TextField())))
-    for word in words:
+    for word in _words(text):
         queryset = queryset.filter(search_text__contains=word)
-    return queryset.annotate(relevance=Value(1.0, output_field=FloatField()))
+    return queryset
+
+
+TIER = 2**51  # relevance = tier × TIER + the read model's created_key: one integer, newest first in a tier
+
+
+def search(queryset: QuerySet[Listing], text: str) -> QuerySet[Listing]:
+    """Visible listings (the read model, `catalogue`) whose titles or descriptions (es, en) match `text`,
+    annotated with an integer `relevance`, higher first: a listing whose title matches the whole search comes
+    before one that matches only in its description, and within each the newest first (docs/search.md says
+    why: no `ts_rank` over every match).
+
+    PostgreSQL: full text with the Spanish and English dictionaries (stems: "mineras" finds "minera"), blind
+    to accents and case, web-search syntax ("a phrase", -word, or), through the GIN indexes of the read
+    model's stored `document` and `title_document`. SQLite (development): every word must appear in some
+    title or description, folded the same way; the title tier likewise."""
+    words = _words(text)
+    created = F("search_entry__created_key")
+    if not words:
+        return queryset.annotate(relevance=created)
+    if connection.vendor == "postgresql":
+        matches: Any = _Matches("search_entry__title_text", "document", text)
+        in_title: Any = _Matches("search_entry__title_text", "title_document", text)
+    else:
+        matches = Q()
+        for word in words:
+            matches &= Q(search_entry__search_text__contains=word)
+        in_title = Q()
+        for word in words:
+            in_title &= Q(search_entry__title_text__contains=word)
+    tier = Case(When(in_title, then=Value(2 * TIER)), default=Value(TIER), output_field=BigIntegerField())
+    return queryset.filter(matches).annotate(relevance=ExpressionWrapper(tier + created, BigIntegerField()))
 
 
 def sourcing_requests_for(*, actor: Actor) -> QuerySet[SourcingRequest]:
@@ -338,8 +430,9 @@ def require_buyer(actor: Actor) -> None:
         raise PermissionDenied(code="not_buyer")
 
 
-def sourcing_request_matches(*, actor: Actor, request: SourcingRequest) -> list[Match]:
-    """Visible listings ranked by fit, for the buyer who asked (and reviewers and staff)."""
+def sourcing_request_matches(*, actor: Actor, request: SourcingRequest) -> QuerySet[Listing]:
+    """Visible listings ranked by fit (`match_key`), for the buyer who asked (and reviewers and staff); the
+    view turns each listing of the page into a `Match` with `matching.match`."""
     if not (actor.organization_id == request.buyer_id or actor.is_reviewer or actor.is_staff):
         raise PermissionDenied(_("Only the buyer who made this request sees its matches."), code="not_owner")
-    return rank(listings_visible(), request)
+    return ranked(listings_visible(), request)

@@ -29,6 +29,7 @@ from listings.models import (
 )
 from listings.photos import reencode, store_photo
 from listings.pricing import check_floors, check_price, record_first_version
+from listings.search_index import listings_changed
 from listings.selectors import require_producer_member
 from listings.sourcing import notify_matching_requests
 from listings.visibility import obstacles, volume_excess
@@ -322,6 +323,7 @@ def listing_move(*, actor: Actor, listing: Listing, move: str) -> Listing:
     listing.refresh_from_db()
     if move == "withdraw":
         let_go(listing)
+    listings_changed(listing_ids=[listing.pk])  # its search row, in this transaction
     if move == "publish":
         record_first_version(listing=listing, user=actor.user)  # the price it first goes to market at
     if target == Status.PUBLISHED:
@@ -386,6 +388,7 @@ def listing_reserve(*, actor: Actor, listing: Listing, grams: Decimal) -> Listin
     if not taken:
         raise Conflict(_("Less gold is left on this listing than the contract needs."), code="quantity_unavailable")
     listing.refresh_from_db()
+    listings_changed(listing_ids=[listing.pk])  # what is left, or sold out
     if listing.available_grams == 0 and listing.status != Status.CLOSED:
         Listing.objects.filter(pk=listing.pk, available_grams=0).exclude(status=Status.CLOSED).update(
             status=Status.CLOSED, close_reason="sold_out", updated_at=timezone.now()
@@ -412,6 +415,7 @@ def listing_release(*, actor: Actor, listing: Listing, grams: Decimal) -> Listin
         status=Status.PUBLISHED, close_reason="", updated_at=timezone.now()
     )
     listing.refresh_from_db()
+    listings_changed(listing_ids=[listing.pk])
     if reopened:
         audit_record(
             action="listings.listing.reopened",

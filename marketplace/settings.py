@@ -434,6 +434,10 @@ SITE_ADDED = "compliance.standing.site_added"  # a new site's verdict is stored 
 # A producer's identity changed (an individual's sex backs the women-led claim with her identity document):
 # its stored verdicts are recomputed in the same transaction.
 PRODUCER_IDENTITY_CHANGED = "compliance.standing.producer_identity_changed"
+# The search read model (listings, above them all) is kept in the transaction of every write to what decides
+# a listing's visibility (compliance verdicts, producers and sites, red flags) and of every fix or rate.
+CATALOGUE_CHANGED = "listings.search_index.producers_changed"
+PRICE_TABLE_CHANGED = "listings.search_index.prices_changed"
 # Trade answers for listings and provenance: which lots are sold, which buyer records a lot's receipt, and the
 # grams sold forward per site and month of delivery (the mass balance shows them).
 LOTS_UNDER_CONTRACT = "trade.selectors.lots_under_contract"

@@ -31,6 +31,7 @@ from compliance.models import Claim
 from core import clock
 from core.actor import Actor
 from core.errors import Conflict, PermissionDenied, field_error
+from core.extensions import provider
 from core.money import Currency, Money
 from prices.calendar import today_london
 from prices.models import (
@@ -219,6 +220,7 @@ def fix_record(
         if existing is None:
             raise
         return _same_fix(existing, milli, sample), False
+    provider("PRICE_TABLE_CHANGED")()  # the indicative prices search sorts by
     audit_record(action="prices.fix.recorded", actor=actor, target=row, data=_fix_figures(row))
     return row, True
 
@@ -263,6 +265,7 @@ def fix_correct(
         correction_reason=reason,
         recorded_by=actor.user,
     )
+    provider("PRICE_TABLE_CHANGED")()  # the indicative prices search sorts by
     audit_record(
         action="prices.fix.corrected",
         actor=actor,
@@ -329,6 +332,7 @@ def rate_record(
         if existing is None:
             raise
         return _same_rate(existing, micro, sample), False
+    provider("PRICE_TABLE_CHANGED")()  # the indicative prices search sorts by
     audit_record(action="prices.rate.recorded", actor=actor, target=row, data=_rate_figures(row))
     return row, True
 
@@ -371,6 +375,7 @@ def rate_correct(
         correction_reason=reason,
         recorded_by=actor.user,
     )
+    provider("PRICE_TABLE_CHANGED")()  # the indicative prices search sorts by
     audit_record(
         action="prices.rate.corrected",
         actor=actor,

@@ -137,7 +137,9 @@ def producer_update(*, actor: Actor, producer: Producer, **fields: Any) -> Produ
         setattr(producer, field, value)
     _save_identity(producer, producer.organization, lambda: producer.save(update_fields=[*changes, "updated_at"]))
     if set(changes) & set(IDENTITY_FIELDS):
-        provider("PRODUCER_IDENTITY_CHANGED")(organization_id=producer.pk)
+        provider("PRODUCER_IDENTITY_CHANGED")(organization_id=producer.pk)  # its verdicts, then its search rows
+    else:
+        provider("CATALOGUE_CHANGED")(producer_ids=[producer.pk])  # the district search filters by, for one
     audit_record(
         action="producers.producer.updated",
         actor=actor,
@@ -181,6 +183,7 @@ def producer_transition(*, actor: Actor, producer: Producer, move: str, reason: 
         )
     previous = producer.verification_status
     producer.refresh_from_db()
+    provider("CATALOGUE_CHANGED")(producer_ids=[producer.pk])  # only a verified producer's listings are offered
     audit_record(
         action=f"producers.producer.{move}",
         actor=actor,
@@ -300,6 +303,7 @@ def site_update(*, actor: Actor, site: Site, **fields: Any) -> Site:
     if not moved:
         raise Conflict(_("The site changed meanwhile; reload it and try again."), code="stale_site")
     site.refresh_from_db()
+    provider("CATALOGUE_CHANGED")(producer_ids=[site.producer_id])  # a site back to review hides its listings
     audit_record(
         action="producers.site.updated",
         actor=actor,
@@ -348,6 +352,7 @@ def site_review(*, actor: Actor, site: Site, move: str, reason: str = "", acknow
         if move == "approve" and site.flagged and site.status in allowed_from:
             raise _overlap_conflict(site)
         raise Conflict(_("This site was already reviewed."), code="invalid_transition")
+    provider("CATALOGUE_CHANGED")(producer_ids=[site.producer_id])  # listings are offered from approved sites
     organization = site.producer.organization
     data: dict[str, Any] = {"to": target, "reason": reason.strip(), "concession_code": site.concession_code}
     if move == "approve" and site.flagged:

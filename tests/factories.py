@@ -22,6 +22,7 @@ from compliance.models import Evidence, EvidenceType
 from core import clock
 from core.validators import ruc_check_digit
 from listings.models import Listing
+from listings.search_index import listings_changed
 from trade.models import Contract, ContractVersion, Deposit, Inquiry
 
 PASSWORD = "oro-limpio-2026"
@@ -138,6 +139,8 @@ class ListingFactory(factory.django.DjangoModelFactory):
     def sites(self, create: bool, extracted: Any, **kwargs: Any) -> None:
         if create and extracted:
             self.sites.set(extracted)
+        if create:  # what the services do when they write a listing: its search row (listings.search_index)
+            listings_changed(listing_ids=[self.pk])
 
 
 class EvidenceFactory(factory.django.DjangoModelFactory):

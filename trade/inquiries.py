@@ -15,7 +15,7 @@ from core.actor import Actor
 from core.errors import Conflict, PermissionDenied, field_error
 from listings.models import Listing, SourcingRequest
 from listings.models import Status as ListingStatus
-from listings.selectors import listings_visible
+from listings.selectors import listings_offered
 from notifications.services import notify
 from producers.models import Producer, Verification
 from trade.models import (
@@ -49,7 +49,7 @@ def inquiry_create(
                 "sourcing_request", "producers_only", _("Producers answer sourcing requests; buyers make them.")
             )
         if listing_id is not None:
-            listing = listings_visible().filter(pk=listing_id).first()
+            listing = listings_offered().filter(pk=listing_id).first()
             if listing is None:
                 raise field_error("listing", "not_visible", _("This listing is not offered today."))
             if producer_id is not None and producer_id != listing.producer_id:

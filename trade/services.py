@@ -24,7 +24,7 @@ from core.errors import Conflict, PermissionDenied, field_error
 from diligence.selectors import buyer_under_review
 from listings.models import Listing
 from listings.models import Status as ListingStatus
-from listings.selectors import listings_visible
+from listings.selectors import listings_offered
 from listings.services import listing_release, listing_reserve
 from notifications.services import notify
 from producers.models import Site
@@ -393,7 +393,7 @@ def contract_accept(*, actor: Actor, contract: Contract, version: int) -> Contra
             _("The network is reviewing the buyer: a contract can be signed once the review is over."),
             code="buyer_under_review",
         )
-    if not listings_visible().filter(pk=contract.listing_id).exists():
+    if not listings_offered().filter(pk=contract.listing_id).exists():
         raise Conflict(
             _("The listing is not offered today, so the contract cannot be signed."), code="listing_not_visible"
         )

@@ -7,7 +7,7 @@ from typing import Any
 import django_filters
 from django.conf import settings
 from django.core.files.storage import storages
-from django.db.models import FloatField, Value
+from django.db.models import F
 from django.http import HttpResponse
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
@@ -26,7 +26,7 @@ from core.filters import StrictFilterSet, StrictOrderingFilter, bounded_decimal,
 from core.pagination import CursorPagination
 from core.permissions import ActsForOrganization
 from core.uploads import check_upload_length, check_uploads
-from listings import pricing, search_cache, selectors, services, sourcing
+from listings import matching, pricing, search_cache, selectors, services, sourcing
 from listings.api.serializers import (
     FacetsSerializer,
     ListingDetailSerializer,
@@ -74,10 +74,56 @@ class ListingFilter(StrictFilterSet):
         fields: list[str] = []
 
     def filter_claims(self, queryset: Any, name: str, value: str) -> Any:
-        return selectors.with_claims(queryset, [c.strip() for c in value.split(",") if c.strip()][:10])
+        return selectors.with_claims(queryset, _codes(value))
 
     def filter_text(self, queryset: Any, name: str, value: str) -> Any:
-        return selectors.search(queryset, value[:200])
+        return selectors.search_own(queryset, value[: selectors.MAX_TEXT])
+
+
+def _codes(value: str) -> list[str]:
+    return [c.strip() for c in value.split(",") if c.strip()][:10]
+
+
+class CatalogueFilter(ListingFilter):
+    """The same parameters on the visible listings, read from the search read model's row (no join to the
+    producer, the claims or the verdicts)."""
+
+    form = django_filters.MultipleChoiceFilter(field_name="search_entry__form", choices=Form.choices, distinct=False)
+    fineness_min = bounded_decimal(
+        field_name="search_entry__fineness", lookup_expr="gte", maximum=1000, decimal_places=1
+    )
+    fineness_max = bounded_decimal(
+        field_name="search_entry__fineness", lookup_expr="lte", maximum=1000, decimal_places=1
+    )
+    min_available_grams = bounded_decimal(
+        field_name="search_entry__available_grams", lookup_expr="gte", maximum=1_000_000_000, decimal_places=3
+    )
+    price_basis = django_filters.ChoiceFilter(field_name="search_entry__price_basis", choices=PriceBasis.choices)
+    fineness_basis = django_filters.ChoiceFilter(
+        field_name="search_entry__fineness_basis", choices=FinenessBasis.choices
+    )
+    incoterm = django_filters.MultipleChoiceFilter(
+        field_name="search_entry__incoterm", choices=Incoterm.choices, distinct=False
+    )
+    district = django_filters.MultipleChoiceFilter(
+        field_name="search_entry__district", choices=District.choices, distinct=False
+    )
+    producer_kind = django_filters.ChoiceFilter(field_name="search_entry__producer_kind", choices=LegalKind.choices)
+    producer = django_filters.UUIDFilter(field_name="search_entry__producer_id")
+
+    def filter_claims(self, queryset: Any, name: str, value: str) -> Any:
+        return selectors.catalogue_with_claims(queryset, _codes(value))
+
+    def filter_text(self, queryset: Any, name: str, value: str) -> Any:
+        return selectors.search(queryset, value[: selectors.MAX_TEXT])
+
+
+class ListingFilterBackend(DjangoFilterBackend):
+    """The catalogue's filters read the search read model; a producer's own listings (`mine=true`), the
+    listings themselves."""
+
+    def get_filterset_class(self, view: Any, queryset: Any = None) -> Any:
+        return ListingFilter if view.own_listings() else CatalogueFilter
 
 
 class RelevanceOrdering(StrictOrderingFilter):
@@ -88,18 +134,25 @@ class RelevanceOrdering(StrictOrderingFilter):
 
     def get_default_ordering(self, view: Any) -> Any:
         if view.request.query_params.get("q"):
-            return ["-relevance", "-created_at"]
+            return ["-relevance"] if not view.own_listings() else ["-created_at"]
         return super().get_default_ordering(view)
 
     def get_ordering(self, request: Any, queryset: Any, view: Any) -> Any:
         ordering = super().get_ordering(request, queryset, view)
-        return selectors.indicative_ordering(list(ordering)) if ordering else ordering
+        if not ordering:
+            return ordering
+        if view.own_listings():  # no relevance there: the newest first
+            terms = [term for term in ordering if term.lstrip("-") != "relevance"]
+            return selectors.indicative_ordering(terms or ["-created_at"])
+        return selectors.catalogue_ordering(list(ordering))
 
     def filter_queryset(self, request: Any, queryset: Any, view: Any) -> Any:
         ordering = self.get_ordering(request, queryset, view)
         if not ordering:
             return queryset
-        return selectors.order_by_indicative(queryset, ordering, view.market())
+        if view.own_listings():
+            return selectors.order_by_indicative(queryset, ordering, view.market())
+        return selectors.order_catalogue(queryset, ordering)
 
 
 HELD_EXAMPLE = OpenApiExample(
@@ -195,9 +248,9 @@ class ListingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
 
     queryset = Listing.objects.none()
     serializer_class = ListingSearchSerializer
-    filterset_class = ListingFilter
+    filterset_class = CatalogueFilter  # ListingFilter for `mine=true` (ListingFilterBackend)
     throttle_scope: str | None = None  # photo uploads use "uploads"
-    filter_backends = [DjangoFilterBackend, RelevanceOrdering]
+    filter_backends = [ListingFilterBackend, RelevanceOrdering]
     ordering_fields = [
         "relevance",
         "created_at",
@@ -226,25 +279,32 @@ class ListingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         if self._mine_asked() and not request.user.is_authenticated:
             raise NotAuthenticated()
-        if self._own_listings():
+        if self.own_listings():
             return super().list(request, *args, **kwargs)
         # Every caller sees the same visible listings: the answer is kept until the catalogue changes.
         url = request.build_absolute_uri()
-        return Response(search_cache.cached_answer(url, lambda: super(ListingViewSet, self).list(request).data))
+        compute = lambda: super(ListingViewSet, self).list(request).data  # noqa: E731
+        return Response(search_cache.cached_answer(url, compute, self.scopes()))
+
+    def scopes(self) -> tuple[str, ...]:
+        """The districts whose search rows this answer can contain: those of the `district` filter, or all (an
+        unknown one is a 400 that is never kept)."""
+        asked = set(self.request.query_params.getlist("district")) & set(District.values)
+        return tuple(search_cache.district_scope(district) for district in sorted(asked or District.values))
 
     def _mine_asked(self) -> bool:
         return bool(query_bool(self.request, "mine"))
 
-    def _own_listings(self) -> bool:
+    def own_listings(self) -> bool:
+        if getattr(self, "request", None) is None:  # the schema's generation
+            return False
         return self._mine_asked() and bool(get_actor(self.request).organization_id)
 
     def get_queryset(self) -> Any:
-        if self._own_listings():
-            listings = selectors.listings_of_producer(actor=get_actor(self.request))
-        else:
-            listings = selectors.listings_visible()
-        # `q` replaces this with the real rank; without it every row ranks the same.
-        return listings.annotate(relevance=Value(0.0, output_field=FloatField()))
+        if self.own_listings():
+            return selectors.listings_of_producer(actor=get_actor(self.request))
+        # `q` replaces this with the title tier; without it the newest come first.
+        return selectors.listings_visible().annotate(relevance=F("search_entry__created_key"))
 
     def get_object(self) -> Listing:
         return selectors.listing_get(actor=get_actor(self.request), listing_id=self.kwargs["pk"])
@@ -295,7 +355,7 @@ class ListingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
     def facets(self, request: Request) -> Response:
         """Counts of the visible listings matching the same filters, by district, form, claim, price basis
         and producer kind."""
-        return Response(search_cache.cached_answer(request.build_absolute_uri(), self._facets))
+        return Response(search_cache.cached_answer(request.build_absolute_uri(), self._facets, self.scopes()))
 
     def _facets(self) -> dict[str, Any]:
         return selectors.listing_facets(self.filter_queryset(selectors.listings_visible()))
@@ -401,6 +461,10 @@ class ListingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         return self.get_paginated_response(ListingPriceSerializer(page, many=True).data)
 
 
+class MatchPagination(CursorPagination):
+    ordering = ["-match_key", "id"]  # type: ignore[assignment]
+
+
 class SourcingRequestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """Buyers' standing needs. A buyer sees its own; producers browse the open ones without the buyer's
     identity; reviewers and staff see all."""
@@ -438,8 +502,12 @@ class SourcingRequestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, v
         return Response(SourcingRequestSerializer(closed, context={"show_buyer": True}).data)
 
     @extend_schema(responses=MatchSerializer(many=True))
-    @action(detail=True, methods=["get"], pagination_class=None)
+    @action(detail=True, methods=["get"], pagination_class=MatchPagination, filter_backends=[])
     def matches(self, request: Request, pk: str) -> Response:
-        """Visible listings ranked by fit, each with the criteria it meets and why (the buyer who asked)."""
-        matches = selectors.sourcing_request_matches(actor=get_actor(request), request=self.get_object())
-        return Response(MatchSerializer(matches, many=True).data)
+        """Visible listings ranked by fit, each with the criteria it meets and why (the buyer who asked): the
+        most criteria met first, then the finest, a page at a time like every list."""
+        sourcing_request = self.get_object()
+        listings = selectors.sourcing_request_matches(actor=get_actor(request), request=sourcing_request)
+        page = self.paginate_queryset(listings) or []
+        matches = [matching.match(listing, sourcing_request) for listing in page]
+        return self.get_paginated_response(MatchSerializer(matches, many=True).data)

@@ -12,6 +12,7 @@ from compliance.models import Requirement
 from compliance.standing import standings_refresh
 from core import clock
 from listings.models import Listing
+from listings.search_index import listings_changed
 from producers.models import Site
 from tests.contract.test_permission_matrix import World
 from tests.factories import EvidenceFactory
@@ -43,6 +44,7 @@ def offer_the_listing(world: World) -> None:
     """coop compliant today and its listing published: buyers see it, ask about it and sign for it."""
     approve_every_requirement(world.coop, ["organization", "individual"], world.coop_admin)
     Listing.objects.filter(pk=world.listing.pk).update(status="published", published_at=timezone.now())
+    listings_changed(listing_ids=[world.listing.pk])  # what the publishing service does: its search row
 
 
 def verify_buyer(world: World) -> None:

@@ -32,6 +32,7 @@ from core import clock
 from core.uploads import CheckedFile, check_upload, store
 from diligence.models import PackConsent, RedFlag, RedFlagAnswer, RedFlagAttachment
 from listings.models import Listing, ListingClaim, ListingPrice, SourcingRequest
+from listings.search_index import listings_changed
 from marketplace.demo_files import make_test_pdf
 from notifications.services import notify
 from prices.models import CertificationTerms, ExchangeRate, MetalPrice
@@ -251,6 +252,7 @@ def add_own_evidence(coop: Organization, count: int) -> None:
 def _listing(producer: Producer, site: Site, status: str, **fields: Any) -> Listing:
     listing = ListingFactory(producer=producer, sites=[site], title_es="Doré sin mercurio", status=status, **fields)
     ListingClaim.objects.create(listing=listing, claim_id="women_led")
+    listings_changed(listing_ids=[listing.pk])  # what the services do: its search row, with the claim
     return listing
 
 
@@ -665,14 +667,32 @@ class ListCase:
     role: str  # the fixture of the actor that lists
     add_rows: Callable[[Any, Organization], Callable[[Organization, int], None]]  # (actor, coop) → adder
     query: str = ""
+    id_of: Callable[[Any, Organization], Any] | None = None  # (actor, coop) → the {id}; coop's listing if None
 
-    def url(self, coop: Organization) -> str:
+    def url(self, coop: Organization, actor: Any = None) -> str:
         ids = {"organization_pk": coop.pk, "producer_pk": coop.pk}
         if "{inquiry_pk}" in self.path:
             ids["inquiry_pk"] = coop_inquiry(coop).pk
         if "{id}" in self.path:
-            ids["id"] = coop_listing(coop).pk
+            ids["id"] = self.id_of(actor, coop) if self.id_of else coop_listing(coop).pk
         return self.path.format(**ids) + self.query
+
+
+def own_sourcing_request(actor: Any, coop: Organization) -> Any:
+    """A request of the actor's buyer organisation that every visible listing of `add_visible_listings` matches."""
+    today = clock.today_lima()
+    return SourcingRequest.objects.create(
+        buyer=actor.organization,
+        created_by=actor.user,
+        title="1 kg",
+        grams=Decimal("1000"),
+        min_fineness=Decimal("900"),
+        claims=["women_led"],
+        incoterm="FCA",
+        max_price_per_fine_gram_minor=9000,
+        delivery_from=today,
+        delivery_until=today + dt.timedelta(days=30),
+    ).pk
 
 
 LIST_CASES = [
@@ -695,6 +715,12 @@ LIST_CASES = [
     ListCase("/api/v1/evidence/", "producer_admin", lambda actor, coop: add_own_evidence),
     ListCase("/api/v1/listings/", "anon", lambda actor, coop: add_visible_listings),
     ListCase("/api/v1/sourcing-requests/", "producer_admin", lambda actor, coop: add_sourcing_requests),
+    ListCase(
+        "/api/v1/sourcing-requests/{id}/matches/",
+        "buyer",
+        lambda actor, coop: add_visible_listings,
+        id_of=own_sourcing_request,
+    ),
     ListCase("/api/v1/listings/", "producer_admin", lambda actor, coop: add_own_listings, "?mine=true"),
     ListCase("/api/v1/listings/{id}/prices/", "producer_admin", lambda actor, coop: add_price_versions),
     ListCase("/api/v1/inquiries/", "buyer", lambda actor, coop: add_inquiries_for(actor.organization)),
@@ -750,7 +776,7 @@ def test_every_list_endpoint_has_a_query_count_case():
 def test_a_list_runs_the_same_queries_for_2_and_12_rows(case, request, coop):
     actor = request.getfixturevalue(case.role)
     add_rows = case.add_rows(actor, coop)
-    url = case.url(coop)
+    url = case.url(coop, actor)
     add_rows(coop, FEW)
     few_queries, few_rows = measure(actor, url)
 

@@ -27,6 +27,7 @@ from listings.models import Listing
 from tests.compliance.helpers import pdf_upload
 from tests.core.test_health import UNREACHABLE_REDIS
 from tests.factories import PASSWORD
+from tests.listings.test_sourcing import make_request
 from tests.problems import assert_problem
 from tests.trade.deposit_helpers import FIXED_PRICE, deposit_url, fake_stripe, signed_contract  # noqa: F401
 from tests.trade.helpers import CONTRACTS, INQUIRIES, Trade, ask, make_compliant_producer, make_listing, start, terms
@@ -292,7 +293,8 @@ def world(trade, buyer, producer_admin, reviewer, staff) -> dict[str, Any]:
         "producer_pk": trade.producer.pk,
         "id": trade.listing.pk,  # /listings/{id}/prices/
     }
-    return {"ids": ids, "actors": [producer_admin, buyer, reviewer, staff]}
+    request_ids = {**ids, "id": make_request(buyer)["id"]}  # /sourcing-requests/{id}/matches/
+    return {"ids": ids, "request_ids": request_ids, "actors": [producer_admin, buyer, reviewer, staff]}
 
 
 def test_the_schema_has_lists_to_check():
@@ -304,7 +306,7 @@ def test_the_schema_has_lists_to_check():
 def test_a_page_size_over_the_bound_is_a_400_problem_on_every_list(path, world):
     missing = [name for name in re.findall(r"{(\w+)}", path) if name not in world["ids"]]
     assert not missing, f"give the `world` fixture an id for {missing}"
-    url = path.format(**world["ids"])
+    url = path.format(**world["request_ids" if path.startswith("/api/v1/sourcing-requests/") else "ids"])
     reader = next((actor for actor in world["actors"] if actor.get(f"{url}?page_size=1").status_code == 200), None)
     assert reader is not None, f"no actor of `world` can read {url}"
     bound = settings.PAGE_SIZE_MAX

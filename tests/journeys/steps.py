@@ -564,7 +564,7 @@ def sourcing_request_saved(
         ),
         201,
     )
-    matches = ok(refiner.get(f"/api/v1/sourcing-requests/{request['id']}/matches/"))
+    matches = ok(refiner.get(f"/api/v1/sourcing-requests/{request['id']}/matches/"))["results"]
     assert [m["listing"]["title_en"] for m in matches] == [*finer_first, listing["title_en"]]
     match = matches[len(finer_first)]
     assert match["criteria"]["fineness"] is True
@@ -586,7 +586,7 @@ def matching_offer_next_week(
         ok(other.post(f"/api/v1/listings/{new['id']}/publish/"))
         ok(other.post(f"/api/v1/listings/{new['id']}/pause/"))
         ok(other.post(f"/api/v1/listings/{new['id']}/resume/"))  # offered again: not news twice
-        matches = ok(refiner.get(f"/api/v1/sourcing-requests/{request['id']}/matches/"))
+        matches = ok(refiner.get(f"/api/v1/sourcing-requests/{request['id']}/matches/"))["results"]
 
     told = Notification.objects.filter(kind="sourcing_match", target_id=new["id"], recipient__email=refiner_email)
     assert told.count() == 1

@@ -5,6 +5,7 @@ answer. These tests commit for real (`transaction=True`): inside a test's transa
 from __future__ import annotations
 
 import datetime as dt
+import re
 import threading
 import uuid
 from typing import Any
@@ -17,9 +18,10 @@ from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
 from compliance.models import Evidence
+from compliance.standing import standings_refresh
 from core import clock
 from listings import search_cache
-from listings.models import Listing
+from listings.models import Listing, SearchEntry
 from notifications.models import Notification
 from producers.models import Producer
 from tests.listings.test_listings import login, offer
@@ -66,9 +68,9 @@ def test_a_repeated_search_is_answered_without_the_search_queries(live_offer):
 
     assert again.json() == first.json()
     assert live_offer["id"] in ids(again.json())
-    assert [q["sql"] for q in queries.captured_queries] == [
-        f"SELECT value FROM {search_cache.GENERATION_TABLE} WHERE id = 1"
-    ]
+    (counters,) = [q["sql"] for q in queries.captured_queries]  # the counters the key is made of, in one query
+    assert search_cache.GENERATION_TABLE in counters
+    assert search_cache.SCOPE_TABLE in counters
     facets = anon.get(FACETS).json()
     with CaptureQueriesContext(connection) as queries:
         assert anon.get(FACETS).json() == facets
@@ -233,17 +235,101 @@ def test_the_written_table_is_read_from_the_sql(sql, table):
 def test_which_tables_are_watched():
     assert search_cache.watched("listings_listing")
     assert search_cache.watched("accounts_organization")
-    assert search_cache.watched("compliance_organizationstanding")
-    assert not search_cache.watched(search_cache.GENERATION_TABLE)
-    assert not search_cache.watched("notifications_notification")
-    assert not search_cache.watched("audit_auditevent")
+    assert search_cache.watched("prices_metalprice")
+    for unread in (
+        search_cache.GENERATION_TABLE,
+        search_cache.SCOPE_TABLE,
+        "listings_searchentry",  # its writes raise the scopes' counters, when an answer shows them
+        "compliance_organizationstanding",
+        "compliance_evidence",
+        "listings_sourcingrequest",
+        "listings_matchnotified",
+        "notifications_notification",
+        "audit_auditevent",
+    ):
+        assert not search_cache.watched(unread), unread
 
 
-def test_a_server_started_before_the_table_existed_starts_bumping_once_it_exists(monkeypatch):
-    monkeypatch.setattr(search_cache, "_READY", {})
-    with mock.patch.object(connection.introspection, "table_names", return_value=[]):
-        assert not search_cache.ready()
-        search_cache.bump()  # nothing to bump yet, and no error
-    before = search_cache.generation()  # `migrate` has run: the table is there
-    search_cache.bump()
-    assert search_cache.generation() == before + 1
+_READ = re.compile(r'\b(?:FROM|JOIN)\s+"?(\w+)"?', re.IGNORECASE)
+
+
+@pytest.mark.parametrize("url", [SEARCH, FACETS, "/api/v1/listings/?ordering=indicative_price", FACETS + "&form=dore"])
+def test_an_answer_reads_only_the_read_model_and_the_watched_tables(live_offer, settings, url):
+    """Invalidation by what an answer read: every table a search or facets answer reads is watched, or is the
+    read model (whose writes raise the counters of the districts they touch)."""
+    settings.SEARCH_CACHE_SECONDS = 0
+    with CaptureQueriesContext(connection) as queries:
+        assert APIClient().get(url).status_code == 200
+    read = {table.lower() for query in queries.captured_queries for table in _READ.findall(query["sql"])}
+
+    assert "listings_searchentry" in read
+    assert read - search_cache.WATCHED_TABLES <= {"listings_searchentry"}
+
+
+def _kept(url: str) -> bool:
+    """Whether the answer to `url` is the kept one: one query, for the counters."""
+    with CaptureQueriesContext(connection) as queries:
+        assert APIClient().get(url).status_code == 200
+    return len(queries.captured_queries) == 1
+
+
+def test_writes_an_answer_does_not_read_keep_every_answer(live_offer):
+    """A buyer's sourcing request (and the match notice it may send), an inquiry and its message, an evidence
+    item uploaded: none of it is in a search answer, and every kept answer stays."""
+    from tests.listings.test_sourcing import make_request
+
+    anon = APIClient()
+    anon.get(SEARCH), anon.get(FACETS)
+    assert _kept(SEARCH)
+    assert _kept(FACETS)
+    buyer = login("buyer@demo.test")
+    make_request(buyer)
+    asked = buyer.post(
+        "/api/v1/inquiries/",
+        {"listing": live_offer["id"], "message": "¿Tienen análisis?", "grams": "100.000"},
+        format="json",
+    )
+    assert asked.status_code == 201, asked.json()
+    Notification.objects.all().delete()
+
+    assert _kept(SEARCH)
+    assert _kept(FACETS)
+
+
+def test_a_change_in_one_district_keeps_the_answers_of_another(live_offer, settings):
+    """The producer of the offer loses an approved item: its listing leaves the catalogue. A search for
+    another district's gold keeps its answer; the searches that could hold the offer do not."""
+    producer = Producer.objects.get(pk=live_offer["producer"])
+    elsewhere = next(d for d in ("tambopata", "laberinto", "inambari") if d != producer.district)
+    other_district = f"{SEARCH}&district={elsewhere}"
+    own_district = f"{SEARCH}&district={producer.district}"
+    anon = APIClient()
+    for url in (SEARCH, other_district, own_district):
+        anon.get(url)
+    assert _kept(SEARCH)
+    assert _kept(other_district)
+    assert _kept(own_district)
+
+    _revoke_evidence(live_offer)
+
+    assert _kept(other_district)
+    assert not _kept(own_district)
+    assert not _kept(SEARCH)
+    assert live_offer["id"] not in ids(anon.get(SEARCH).json())
+    assert anon.get(SEARCH).json() == fresh(SEARCH, settings)
+
+
+def test_a_decision_that_changes_nothing_buyers_see_today_keeps_every_answer(live_offer):
+    """Items that now run out in five days move the last day the listing is visible, not whether it is visible
+    today: its search row is written (its later date) but no answer changes, and none is emptied."""
+    anon = APIClient()
+    anon.get(SEARCH)
+    assert _kept(SEARCH)
+    soon = clock.today_lima() + dt.timedelta(days=5)
+    Evidence.objects.filter(organization_id=live_offer["producer"], status="approved").update(valid_until=soon)
+    standings_refresh(organization_ids=[live_offer["producer"]])  # what a decision on its evidence does
+
+    assert SearchEntry.objects.get(pk=live_offer["id"]).visible_until == soon
+    assert _kept(SEARCH)
+    with mock.patch.object(clock, "today_lima", return_value=soon + dt.timedelta(days=1)):
+        assert live_offer["id"] not in ids(anon.get(SEARCH).json())  # the day after, with no job

@@ -186,8 +186,8 @@ def test_the_buyer_reads_why_each_match_fits_in_its_own_language(db):
     matches = exporter.get(f"/api/v1/sourcing-requests/{request.pk}/matches/")
 
     assert matches.status_code == 200
-    assert matches.json(), "the demo request has matches"
-    for match in matches.json():
+    assert matches.json()["results"], "the demo request has matches"
+    for match in matches.json()["results"]:
         assert set(match["reasons"]) == set(match["criteria"])
         assert match["reasons"]["claims"] == "Hace todas las declaraciones que pidió: mercury_free."
         assert match["reasons"]["fineness"] == f"Ley de {match['listing']['fineness']}‰; pidió al menos 900.0‰."
