@@ -5,7 +5,9 @@ computes: `PRODUCER_STANDING` names that function, so no app imports a later one
 `PRODUCERS_HOLDING` (the directory's claim filter) and `SITE_ADDED` (a new site's compliance verdict is
 stored by the compliance app when the producers app creates the site). Trade answers for listings and
 provenance through `PRODUCER_COUNTERPARTIES`, `LOTS_UNDER_CONTRACT`, `LOT_BUYER` and `FORWARD_COMMITMENTS`, and
-for compliance through `EVIDENCE_WITHDRAWN` (an item behind a contract was revoked or superseded).
+for compliance through `EVIDENCE_WITHDRAWN` (an item behind a contract was revoked or superseded). The search read
+model of listings is kept by the apps below it through `CATALOGUE_CHANGED` and `PRICE_TABLE_CHANGED`, and the
+producer directory reads it through `PRODUCER_OFFERS` and `PRODUCERS_OFFERING`.
 """
 
 from __future__ import annotations

@@ -15,7 +15,7 @@ from django.db.models import BigIntegerField, Case, ExpressionWrapper, F, Intege
 from django.db.models.functions import Cast
 from django.utils.translation import gettext as _
 
-from listings.models import Listing, SourcingRequest
+from listings.models import Listing, SearchEntry, SourcingRequest
 
 
 @dataclass(frozen=True)
@@ -26,14 +26,14 @@ class Match:
     reasons: dict[str, str]
 
 
-def hard_filter(queryset: QuerySet[Listing], request: SourcingRequest) -> QuerySet[Listing]:
-    """The visible listings (`listings.selectors.catalogue`) that meet the hard criteria, read from the search
-    read model's row."""
-    queryset = queryset.filter(search_entry__fineness__gte=request.min_fineness)
+def hard_filter(queryset: QuerySet[SearchEntry], request: SourcingRequest) -> QuerySet[SearchEntry]:
+    """The read model's rows of visible listings (`listings.selectors.entries_today`) that meet the hard
+    criteria."""
+    queryset = queryset.filter(fineness__gte=request.min_fineness)
     if request.forms:
-        queryset = queryset.filter(search_entry__form__in=request.forms)
+        queryset = queryset.filter(form__in=request.forms)
     for code in request.claims:
-        queryset = queryset.filter(search_entry__claims__contains=f",{code},")
+        queryset = queryset.filter(claims__contains=f",{code},")
     return queryset
 
 
@@ -46,16 +46,16 @@ def _soft(request: SourcingRequest) -> dict[str, Q]:
     price = Q()
     if request.max_price_per_fine_gram_minor is not None:
         price = Q(
-            search_entry__price_basis="fixed",
-            search_entry__currency=request.currency,
-            search_entry__price_per_fine_gram_minor__lte=request.max_price_per_fine_gram_minor,
+            price_basis="fixed",
+            currency=request.currency,
+            price_per_fine_gram_minor__lte=request.max_price_per_fine_gram_minor,
         )
     return {
-        "quantity": Q(search_entry__available_grams__gte=request.grams),
-        "min_order": Q(search_entry__min_order_grams__lte=request.grams),
+        "quantity": Q(available_grams__gte=request.grams),
+        "min_order": Q(min_order_grams__lte=request.grams),
         "price": price,
-        "incoterm": Q(search_entry__incoterm=request.incoterm) if request.incoterm else Q(),
-        "delivery_window": Q(search_entry__valid_until__gte=request.delivery_from),
+        "incoterm": Q(incoterm=request.incoterm) if request.incoterm else Q(),
+        "delivery_window": Q(valid_until__gte=request.delivery_from),
     }
 
 
@@ -63,7 +63,7 @@ HARD_CRITERIA = 2  # fineness and claims: every match meets them
 FINENESS_STEPS = 10_001  # fineness in tenths of per mille, 0 to 10,000
 
 
-def ranked(candidates: QuerySet[Listing], request: SourcingRequest) -> QuerySet[Listing]:
+def ranked(candidates: QuerySet[SearchEntry], request: SourcingRequest) -> QuerySet[SearchEntry]:
     """Every visible listing that meets the hard criteria, with `match_key` = score × 10,001 + fineness in tenths
     of per mille: the most criteria met first, then the finest (ties by id). One query for a page, whatever the
     number of matches; the cursor pages by `match_key`."""
@@ -71,7 +71,7 @@ def ranked(candidates: QuerySet[Listing], request: SourcingRequest) -> QuerySet[
     for condition in _soft(request).values():
         # An empty Q is met by every listing (no maximum price, no Incoterm asked).
         score = score + (_met(condition) if condition else Value(1))
-    tenths = Cast(F("search_entry__fineness") * 10, BigIntegerField())
+    tenths = Cast(F("fineness") * 10, BigIntegerField())
     return hard_filter(candidates, request).annotate(
         match_key=ExpressionWrapper(score * FINENESS_STEPS + tenths, output_field=BigIntegerField())
     )

@@ -8,6 +8,7 @@ from decimal import Decimal
 from typing import Any, NoReturn
 
 from django.conf import settings
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
@@ -393,6 +394,8 @@ class SearchEntry(models.Model):
     # title-first ranking there.
     search_text = models.TextField()
     title_text = models.TextField()
+    # What a search row shows of the listing, as the API renders it (listings.cards), but the indicative price.
+    card = models.JSONField(default=dict, encoder=DjangoJSONEncoder)
     refreshed_at = models.DateTimeField()
 
     class Meta:

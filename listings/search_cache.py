@@ -1,29 +1,30 @@
 """Answers of the public search, kept while nothing they read has changed.
 
-A search answer (a page of listings or the facets) reads the search read model (`SearchEntry`: which listings
-are visible today and what search filters and sorts by) and renders each listing from the tables in
-`WATCHED_TABLES`: the listing and its sites, claims, lots and photos, the producer's name and district, the
-lots' assays, the claim catalogue behind the badges, and the fixes and rate of the indicative price. It reads
-nothing else (tests/listings/test_search_cache.py captures the SQL of a search and of the facets and checks).
-So an answer is kept under a key made of the request's URL, today's date in Lima, and two kinds of counter in
-the database that go up after a commit that changed what it read:
+A search answer (a page of listings or the facets) reads the search read model and nothing else of the
+catalogue: which listings are visible today, what search filters and sorts by, and each listing's card, what a
+row shows (`SearchEntry`, listings/search_index.py, listings/cards.py); and the fixes and rate its indicative
+prices are computed at (`WATCHED_TABLES`). tests/listings/test_search_cache.py captures the SQL of a search and
+of the facets and checks they read nothing else. So an answer is kept under a key made of the request's URL,
+today's date in Lima, and two kinds of counter in the database that go up after a commit that changed what it
+read:
 
-- the *generation*, after every committed write to one of `WATCHED_TABLES`. A buyer's sourcing request, a
-  match notice, a message, a notification, an uploaded or decided evidence item write none of them: they
-  leave every kept answer in place;
-- one counter per *scope*, `district:<code>`, raised by `listings.search_index` when it wrote search rows in
-  a way an answer shows today (a listing appearing or disappearing today, or a column search filters, sorts or
-  shows changing; not the later day a listing is visible until). An answer reads the counters of the districts
-  it can contain: those of its `district` filter, or all. So a producer's evidence decision that changes
-  nothing buyers see today empties nothing, and one that hides its listings empties the answers that can hold
-  its district, not a search for another district's gold.
+- one counter per *scope*, `district:<code>`, raised by `listings.search_index` when it wrote search rows in a
+  way an answer shows today: a listing appearing or disappearing today, or a column search filters, sorts or
+  shows changing, its card included (not the later day a listing is visible until). An answer reads the
+  counters of the districts it can contain: those of its `district` filter, or all. A buyer's sourcing request,
+  a match notice, a message, a notification, an uploaded evidence item write no search row: they leave every
+  kept answer in place. A producer's evidence decision that changes nothing buyers see today empties nothing,
+  and one that hides its listings empties the answers that can hold its district, not a search for another
+  district's gold;
+- the *generation*, after every committed write to one of `WATCHED_TABLES` (a fix or a rate moves every
+  indicative price).
 
 The day changing also changes the key, so a lapse still hides a listing the same day, with no job.
 
 How writes to the watched tables are noticed: every database connection runs its statements through
 `_watch_writes`, which looks at the SQL itself (`INSERT INTO`, `UPDATE`, `DELETE FROM` on a watched table).
-That covers the services, the admin, `QuerySet.update`, bulk operations and raw SQL alike. The counter goes up
-when the write is committed (at once in autocommit, otherwise by `on_commit`), in its own one-statement
+That covers the services, the admin, `QuerySet.update`, bulk operations and raw SQL alike. The counters go up
+when the write is committed (at once in autocommit, otherwise by `on_commit`), each in its own one-statement
 transaction: no lock is held inside the writer's transaction.
 
 Why it is right, with readers and writers at once: a reader takes the counters *before* its query, and a
@@ -32,10 +33,11 @@ than the bump that follows that commit, and its answer is stored under that old 
 the bump is done. Only an answer computed inside a transaction could see uncommitted rows, so inside `atomic`
 (as in most tests) the cache is not used at all.
 
-Out-of-band writes (psql, a restored backup) are not seen, nor a commit whose bump failed (the database
-gone right after the commit, or the process killed in between; logged when it is an error):
-`SEARCH_CACHE_SECONDS` bounds how long an answer lives then (60 s by default; 0 turns the cache off).
-A cache backend that fails (Redis down) is logged and the search answers from the database.
+Out-of-band writes (psql, a restored backup) change neither the read model nor the counters: run
+`manage.py refresh_search_index` after them (it writes the rows that differ, and their districts' counters go
+up). A commit whose bump failed (the database gone right after the commit, or the process killed in between;
+logged when it is an error) is bounded by `SEARCH_CACHE_SECONDS` (60 s by default; 0 turns the cache off). A
+cache backend that fails (Redis down) is logged and the search answers from the database.
 """
 
 from __future__ import annotations
@@ -56,31 +58,10 @@ logger = logging.getLogger(__name__)
 
 GENERATION_TABLE = "listings_searchgeneration"
 SCOPE_TABLE = "listings_searchscope"
-# What an answer renders, besides the read model (whose writes raise the scopes' counters instead).
-WATCHED_TABLES = frozenset(
-    {
-        "listings_listing",
-        "listings_listing_sites",
-        "listings_listingclaim",
-        "listings_listinglot",
-        "listings_listingphoto",
-        "producers_producer",
-        "producers_site",  # read by the prefetch of the listing's sites (their ids are shown)
-        "accounts_organization",
-        "provenance_lot",
-        "provenance_assaycertificate",
-        "compliance_claim",
-        "compliance_claim_requirements",
-        "compliance_claim_implies",
-        "compliance_requirement",
-        "compliance_requirement_evidence_types",
-        "compliance_evidencetype",
-        "prices_metalprice",
-        "prices_exchangerate",
-    }
-)
+# What an answer reads besides the read model: the fixes and rates its indicative prices are computed at.
+WATCHED_TABLES = frozenset({"prices_metalprice", "prices_exchangerate"})
 # Raise when the answer's format changes, so that an old process's answers are never served by a new one.
-FORMAT = 3  # 3: the read model, relevance by title tier; 2: `indicative_price` and `premium_currency`
+FORMAT = 3  # 3: rows are the read model's cards, relevance by title tier; 2: `indicative_price`
 
 _WRITE = re.compile(r'^\s*(?:INSERT\s+INTO|UPDATE|DELETE\s+FROM)\s+"?(\w+)"?', re.IGNORECASE)
 

@@ -33,11 +33,13 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, transaction
 from django.utils import timezone
 
@@ -45,6 +47,7 @@ from compliance.models import Policy, SiteClaimStanding, SiteStanding
 from core import clock
 from diligence.models import SubjectKind
 from diligence.selectors import suspending_flags
+from listings.cards import render_cards, with_relations
 from listings.indicative import Market, indicative_price, indicative_sort_key
 from listings.models import PRICE_FIELDS, Listing, ListingClaim, ListingLot, SearchEntry, Status
 from listings.search_cache import district_scope, scopes_changed
@@ -171,6 +174,11 @@ def _indicative(listing: Listing, market: Market) -> int | None:
     return None if found is None else found.usd_cents_per_fine_gram
 
 
+def as_json(value: Any) -> Any:
+    """`value` as the JSON column gives it back, so that a row compares equal to the stored one."""
+    return json.loads(json.dumps(value, cls=DjangoJSONEncoder))
+
+
 # --- Computing rows --------------------------------------------------------------------------------------------------
 def _searchable(listings: Any) -> Any:
     """The states a row needs (the dates are the row's own)."""
@@ -185,7 +193,7 @@ def compute(listing_ids: list[Any], today: dt.date, market: Market | None = None
     market = market or market_today(today)
     periods = policy_periods(today)
     now = timezone.now()
-    listings = list(_searchable(Listing.objects.filter(pk__in=listing_ids)).select_related("producer"))
+    listings = list(with_relations(_searchable(Listing.objects.filter(pk__in=listing_ids))))
     if not listings:
         return []
     ids = [listing.pk for listing in listings]
@@ -222,6 +230,7 @@ def compute(listing_ids: list[Any], today: dt.date, market: Market | None = None
         flags[organization_id].append((subject, site_id, lot_id))
 
     rows = []
+    cards = render_cards(listings)
     for listing in listings:
         own_sites = sites[listing.pk]
         if not own_sites or any(site_id not in approved for site_id in own_sites):
@@ -275,6 +284,7 @@ def compute(listing_ids: list[Any], today: dt.date, market: Market | None = None
                 created_key=created_key(listing.created_at),
                 search_text=fold_text(" ".join(t or "" for t in texts)) or "",
                 title_text=fold_text(" ".join(t or "" for t in texts[:2])) or "",
+                card=as_json(cards[str(listing.pk)]),
                 refreshed_at=now,
             )
         )
@@ -431,12 +441,8 @@ def check(*, today: dt.date | None = None) -> list[str]:
     market = market_today(today)
     ids = list(SearchEntry.objects.order_by("pk").values_list("pk", flat=True))
     for chunk in _chunks(ids):
-        listings = {
-            listing.pk: listing
-            for listing in Listing.objects.filter(pk__in=chunk)
-            .select_related("producer")
-            .prefetch_related("claim_rows")
-        }
+        listings = {listing.pk: listing for listing in with_relations(Listing.objects.filter(pk__in=chunk))}
+        cards = render_cards(listings.values())
         for entry in SearchEntry.objects.filter(pk__in=chunk):
             listing = listings[entry.pk]
             wrong = [name for name in COMPARED if getattr(entry, name) != getattr(listing, name)]
@@ -451,6 +457,8 @@ def check(*, today: dt.date | None = None) -> list[str]:
             codes = "," + ",".join(sorted(row.claim_id for row in listing.claim_rows.all())) + ","
             if entry.claims != codes:
                 wrong.append("claims")
+            if entry.card != as_json(cards[str(entry.pk)]):
+                wrong.append("card")
             if wrong:
                 differences.append(f"listing {entry.pk}: {', '.join(wrong)} differ from the listing")
     return differences

@@ -16,7 +16,6 @@ from django.db.models import (
     F,
     Func,
     OuterRef,
-    Prefetch,
     Q,
     QuerySet,
     TextField,
@@ -29,6 +28,8 @@ from django.utils.translation import gettext as _
 from core import clock
 from core.actor import Actor
 from core.errors import NotFound, PermissionDenied
+from listings import search_cache
+from listings.cards import with_relations
 from listings.indicative import (
     UNKNOWN_LAST_ASCENDING,
     UNKNOWN_LAST_DESCENDING,
@@ -42,9 +43,9 @@ from listings.models import (
     PRICE_FIELDS,
     Listing,
     ListingClaim,
-    ListingLot,
     ListingPhoto,
     ListingPrice,
+    SearchEntry,
     SourcingRequest,
     Status,
 )
@@ -55,21 +56,8 @@ from prices.models import Benchmark
 from prices.selectors import latest_fix, latest_rate
 from producers.models import Producer
 from producers.services import require_producer_admin
-from provenance.models import AssayCertificate
 
-
-def _with_relations(queryset: QuerySet[Listing]) -> QuerySet[Listing]:
-    return queryset.select_related("producer__organization").prefetch_related(
-        "sites",
-        "photos",
-        Prefetch("claim_rows", queryset=ListingClaim.objects.order_by("claim_id")),
-        Prefetch(
-            "listing_lots",
-            queryset=ListingLot.objects.select_related("lot")
-            .prefetch_related(Prefetch("lot__assays", queryset=AssayCertificate.objects.order_by("position")))
-            .order_by("lot__code", "id"),
-        ),
-    )
+_with_relations = with_relations  # what a listing's rendering reads, prefetched (listings.cards)
 
 
 def require_producer_member(actor: Actor, producer: Producer) -> None:
@@ -96,8 +84,25 @@ def catalogue() -> QuerySet[Listing]:
     return Listing.objects.filter(search_entry__visible_from__lte=today, search_entry__visible_until__gte=today)
 
 
+def entries_today() -> QuerySet[SearchEntry]:
+    """The read model's rows of the listings buyers see today (the same dates as `catalogue`)."""
+    today = clock.today_lima()
+    return SearchEntry.objects.filter(visible_from__lte=today, visible_until__gte=today)
+
+
 def listings_visible() -> QuerySet[Listing]:
     return _with_relations(catalogue())
+
+
+def producers_offering() -> QuerySet[Any]:
+    """The ids of the producers with a listing buyers find in search today (a subquery; settings.PRODUCERS_OFFERING)."""
+    return entries_today().values("producer_id")
+
+
+def offers_by_producer(producer_ids: Iterable[Any]) -> dict[Any, int]:
+    """How many listings of each producer buyers find in search today, in one query (settings.PRODUCER_OFFERS)."""
+    rows = entries_today().filter(producer_id__in=list(producer_ids)).values("producer_id").annotate(n=Count("pk"))
+    return {row["producer_id"]: row["n"] for row in rows.order_by()}
 
 
 def listings_offered() -> QuerySet[Listing]:
@@ -162,8 +167,24 @@ def listing_price_history(*, actor: Actor, listing_id: Any) -> QuerySet[ListingP
 
 def current_market() -> Market:
     """The figures the indicative prices read today: the latest fix of each gold benchmark and the latest
-    USD/PEN rate recorded on or before today (three queries, once per request)."""
+    USD/PEN rate recorded on or before today (three queries). Kept in the process under the search generation,
+    which goes up after every committed write to the fixes and rates (listings.search_cache), and today: one
+    query when nothing changed. Not inside a transaction, which could have written figures not committed yet."""
     today = clock.today_lima()
+    if connection.in_atomic_block or not search_cache.ready():
+        return _market_on(today)
+    key = (search_cache.generation(), today)  # read before the figures: a write committed since bumps it
+    kept_key, kept = _MARKET[0]
+    if kept_key != key:
+        kept = _market_on(today)
+        _MARKET[0] = (key, kept)  # one assignment: threads read the old pair or the new one
+    return kept
+
+
+_MARKET: list[tuple[Any, Market]] = [(None, Market(fixes={}, rate=None))]
+
+
+def _market_on(today: Any) -> Market:
     benchmarks = (Benchmark.GOLD_AM, Benchmark.GOLD_PM)
     fixes = {benchmark: latest_fix(benchmark, on_or_before=today) for benchmark in benchmarks}
     return Market(
@@ -207,15 +228,15 @@ def order_by_indicative(listings: QuerySet[Listing], ordering: list[str], market
 # The catalogue's orderings, read from the search read model's row (annotations, so that the cursor reads them).
 _CATALOGUE_ORDER = {
     "relevance": ("relevance", None),
-    "created_at": ("catalogue_created", "search_entry__created_key"),
-    "fineness": ("catalogue_fineness", "search_entry__fineness"),
-    "available_grams": ("catalogue_available", "search_entry__available_grams"),
-    "valid_until": ("catalogue_valid_until", "search_entry__valid_until"),
+    "created_at": ("catalogue_created", "created_key"),
+    "fineness": ("catalogue_fineness", "fineness"),
+    "available_grams": ("catalogue_available", "available_grams"),
+    "valid_until": ("catalogue_valid_until", "valid_until"),
 }
 
 
 def catalogue_ordering(ordering: list[str]) -> list[str]:
-    """`ordering` (the API's terms) as the annotations `order_catalogue` adds, ties by id."""
+    """`ordering` (the API's terms) as the annotations `order_catalogue` adds, ties by the listing's id."""
     terms = []
     for term in ordering:
         name, descending = term.lstrip("-"), term.startswith("-")
@@ -223,22 +244,30 @@ def catalogue_ordering(ordering: list[str]) -> list[str]:
             terms.append(f"-{INDICATIVE_DOWN}" if descending else INDICATIVE_UP)
         else:
             terms.append(("-" if descending else "") + _CATALOGUE_ORDER[name][0])
-    return [*terms, "id"]
+    return [*terms, "listing_id"]
 
 
-def order_catalogue(listings: QuerySet[Listing], ordering: list[str]) -> QuerySet[Listing]:
-    """Order visible listings by `ordering` (from `catalogue_ordering`), the indicative price read from the row:
-    unknown prices last either way."""
+def order_catalogue(entries: QuerySet[SearchEntry], ordering: list[str]) -> QuerySet[SearchEntry]:
+    """Order the read model's rows by `ordering` (from `catalogue_ordering`), the indicative price read from the
+    row: unknown prices last either way. Ties by the listing's id."""
     wanted = {term.lstrip("-") for term in ordering}
     annotations: dict[str, Any] = {
         name: F(column) for name, column in _CATALOGUE_ORDER.values() if column is not None and name in wanted
     }
-    price = F("search_entry__indicative_cents")
+    price = F("indicative_cents")
     if INDICATIVE_UP in wanted:
         annotations[INDICATIVE_UP] = Coalesce(price, Value(UNKNOWN_LAST_ASCENDING, output_field=BigIntegerField()))
     if INDICATIVE_DOWN in wanted:
         annotations[INDICATIVE_DOWN] = Coalesce(price, Value(UNKNOWN_LAST_DESCENDING, output_field=BigIntegerField()))
-    return listings.annotate(**annotations).order_by(*ordering)
+    return entries.annotate(**annotations).order_by(*ordering)
+
+
+def listings_of_entries(entries: Iterable[SearchEntry]) -> list[Listing]:
+    """The listings of a page of the read model's rows, in the page's order, with what a row renders (a fixed
+    number of queries whatever the page holds)."""
+    ids = [entry.pk for entry in entries]
+    found = {listing.pk: listing for listing in _with_relations(Listing.objects.filter(pk__in=ids))}
+    return [found[pk] for pk in ids if pk in found]
 
 
 def listing_photo(*, actor: Actor, listing_id: Any, position: int) -> ListingPhoto:
@@ -275,34 +304,29 @@ def with_claims(queryset: QuerySet[Listing], codes: Iterable[str]) -> QuerySet[L
     return queryset
 
 
-def catalogue_with_claims(queryset: QuerySet[Listing], codes: Iterable[str]) -> QuerySet[Listing]:
-    """Visible listings that make every claim in `codes`, read from the read model's row (",a,b,")."""
+def catalogue_with_claims(entries: QuerySet[SearchEntry], codes: Iterable[str]) -> QuerySet[SearchEntry]:
+    """The read model's rows of listings that make every claim in `codes` (",a,b,")."""
     for code in codes:
-        queryset = queryset.filter(search_entry__claims__contains=f",{code},")
-    return queryset
+        entries = entries.filter(claims__contains=f",{code},")
+    return entries
 
 
-_FACETS = {
-    "district": "search_entry__district",
-    "form": "search_entry__form",
-    "price_basis": "search_entry__price_basis",
-    "producer_kind": "search_entry__producer_kind",
-}
+_FACETS = {"district": "district", "form": "form", "price_basis": "price_basis", "producer_kind": "producer_kind"}
 
 
-def listing_facets(listings: QuerySet[Listing]) -> dict[str, Any]:
-    """Counts of `listings` (visible, already filtered) by district, form, claim, price basis and producer
-    kind: one query over the read model, grouped by all of them at once (a few hundred combinations at most),
-    added up here."""
-    columns = [*_FACETS.values(), "search_entry__claims"]
-    rows = listings.order_by().values(*columns).annotate(n=Count("pk"))
+def listing_facets(entries: QuerySet[SearchEntry]) -> dict[str, Any]:
+    """Counts of the read model's rows `entries` (visible, already filtered) by district, form, claim, price basis
+    and producer kind: one query, grouped by all of them at once (a few hundred combinations at most), added up
+    here."""
+    columns = [*_FACETS.values(), "claims"]
+    rows = entries.order_by().values(*columns).annotate(n=Count("pk"))
     counted: dict[str, dict[str, int]] = {name: {} for name in [*_FACETS, "claims"]}
     total = 0
     for row in rows:
         total += row["n"]
         for name, column in _FACETS.items():
             counted[name][row[column]] = counted[name].get(row[column], 0) + row["n"]
-        for code in filter(None, row["search_entry__claims"].split(",")):
+        for code in filter(None, row["claims"].split(",")):
             counted["claims"][code] = counted["claims"].get(code, 0) + row["n"]
 
     def ranked(name: str) -> list[dict[str, Any]]:
@@ -373,32 +397,32 @@ def search_own(queryset: QuerySet[Listing], text: str) -> QuerySet[Listing]:
 TIER = 2**51  # relevance = tier × TIER + the read model's created_key: one integer, newest first in a tier
 
 
-def search(queryset: QuerySet[Listing], text: str) -> QuerySet[Listing]:
-    """Visible listings (the read model, `catalogue`) whose titles or descriptions (es, en) match `text`,
-    annotated with an integer `relevance`, higher first: a listing whose title matches the whole search comes
-    before one that matches only in its description, and within each the newest first (docs/search.md says
-    why: no `ts_rank` over every match).
+def search(entries: QuerySet[SearchEntry], text: str) -> QuerySet[SearchEntry]:
+    """The read model's rows whose listing's titles or descriptions (es, en) match `text`, annotated with an
+    integer `relevance`, higher first: a listing whose title matches the whole search comes before one that
+    matches only in its description, and within each the newest first (docs/search.md says why: no `ts_rank`
+    over every match).
 
     PostgreSQL: full text with the Spanish and English dictionaries (stems: "mineras" finds "minera"), blind
-    to accents and case, web-search syntax ("a phrase", -word, or), through the GIN indexes of the read
-    model's stored `document` and `title_document`. SQLite (development): every word must appear in some
-    title or description, folded the same way; the title tier likewise."""
+    to accents and case, web-search syntax ("a phrase", -word, or), through the GIN indexes of the stored
+    `document` and `title_document`. SQLite (development): every word must appear in some title or
+    description, folded the same way; the title tier likewise."""
     words = _words(text)
-    created = F("search_entry__created_key")
+    created = F("created_key")
     if not words:
-        return queryset.annotate(relevance=created)
+        return entries.annotate(relevance=created)
     if connection.vendor == "postgresql":
-        matches: Any = _Matches("search_entry__title_text", "document", text)
-        in_title: Any = _Matches("search_entry__title_text", "title_document", text)
+        matches: Any = _Matches("title_text", "document", text)
+        in_title: Any = _Matches("title_text", "title_document", text)
     else:
         matches = Q()
         for word in words:
-            matches &= Q(search_entry__search_text__contains=word)
+            matches &= Q(search_text__contains=word)
         in_title = Q()
         for word in words:
-            in_title &= Q(search_entry__title_text__contains=word)
+            in_title &= Q(title_text__contains=word)
     tier = Case(When(in_title, then=Value(2 * TIER)), default=Value(TIER), output_field=BigIntegerField())
-    return queryset.filter(matches).annotate(relevance=ExpressionWrapper(tier + created, BigIntegerField()))
+    return entries.filter(matches).annotate(relevance=ExpressionWrapper(tier + created, BigIntegerField()))
 
 
 def sourcing_requests_for(*, actor: Actor) -> QuerySet[SourcingRequest]:
@@ -430,9 +454,9 @@ def require_buyer(actor: Actor) -> None:
         raise PermissionDenied(code="not_buyer")
 
 
-def sourcing_request_matches(*, actor: Actor, request: SourcingRequest) -> QuerySet[Listing]:
-    """Visible listings ranked by fit (`match_key`), for the buyer who asked (and reviewers and staff); the
-    view turns each listing of the page into a `Match` with `matching.match`."""
+def sourcing_request_matches(*, actor: Actor, request: SourcingRequest) -> QuerySet[SearchEntry]:
+    """The read model's rows of visible listings ranked by fit (`match_key`), for the buyer who asked (and
+    reviewers and staff); the view reads the listings of a page and explains each with `matching.match`."""
     if not (actor.organization_id == request.buyer_id or actor.is_reviewer or actor.is_staff):
         raise PermissionDenied(_("Only the buyer who made this request sees its matches."), code="not_owner")
-    return ranked(listings_visible(), request)
+    return ranked(entries_today(), request)

@@ -363,6 +363,7 @@ def listing_add_photos(*, actor: Actor, listing: Listing, files: list[Any]) -> l
                 )
                 for index, (name, (content, width, height)) in enumerate(zip(names, encoded, strict=True), start=1)
             )
+            listings_changed(listing_ids=[listing.pk])  # the photos its search row shows
             audit_record(
                 action="listings.listing.photos_added",
                 actor=actor,

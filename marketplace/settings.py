@@ -437,6 +437,9 @@ PRODUCER_IDENTITY_CHANGED = "compliance.standing.producer_identity_changed"
 # The search read model (listings, above them all) is kept in the transaction of every write to what decides
 # a listing's visibility (compliance verdicts, producers and sites, red flags) and of every fix or rate.
 CATALOGUE_CHANGED = "listings.search_index.producers_changed"
+# The producer directory reads the search read model too: each producer's listings on offer today.
+PRODUCER_OFFERS = "listings.selectors.offers_by_producer"
+PRODUCERS_OFFERING = "listings.selectors.producers_offering"
 PRICE_TABLE_CHANGED = "listings.search_index.prices_changed"
 # Trade answers for listings and provenance: which lots are sold, which buyer records a lot's receipt, and the
 # grams sold forward per site and month of delivery (the mass balance shows them).

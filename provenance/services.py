@@ -314,6 +314,7 @@ def _record_assay(*, actor: Actor, lot: Lot, name: str, file: CheckedFile, **fie
         recorded_by=actor.user,
         **fields,
     )
+    provider("CATALOGUE_CHANGED")(producer_ids=[locked.producer_id])  # search rows show a lot's fineness
     audit_record(
         action="provenance.assay.added",
         actor=actor,

@@ -26,7 +26,7 @@ from core.filters import StrictFilterSet, StrictOrderingFilter, bounded_decimal,
 from core.pagination import CursorPagination
 from core.permissions import ActsForOrganization
 from core.uploads import check_upload_length, check_uploads
-from listings import matching, pricing, search_cache, selectors, services, sourcing
+from listings import cards, matching, pricing, search_cache, selectors, services, sourcing
 from listings.api.serializers import (
     FacetsSerializer,
     ListingDetailSerializer,
@@ -42,7 +42,16 @@ from listings.api.serializers import (
     SourcingRequestSerializer,
 )
 from listings.indicative import Market
-from listings.models import FinenessBasis, Form, Incoterm, Listing, PriceBasis, SourcingRequest, Status
+from listings.models import (
+    FinenessBasis,
+    Form,
+    Incoterm,
+    Listing,
+    PriceBasis,
+    SearchEntry,
+    SourcingRequest,
+    Status,
+)
 from producers.models import District, LegalKind
 
 
@@ -84,35 +93,38 @@ def _codes(value: str) -> list[str]:
     return [c.strip() for c in value.split(",") if c.strip()][:10]
 
 
-class CatalogueFilter(ListingFilter):
-    """The same parameters on the visible listings, read from the search read model's row (no join to the
-    producer, the claims or the verdicts)."""
+class CatalogueFilter(StrictFilterSet):
+    """The same parameters as `ListingFilter`, on the search read model's rows of the listings buyers see today:
+    the page is chosen from the read model alone, and only its listings are read (no join to the listing, its
+    producer, its claims or the verdicts while filtering and ordering)."""
 
-    form = django_filters.MultipleChoiceFilter(field_name="search_entry__form", choices=Form.choices, distinct=False)
-    fineness_min = bounded_decimal(
-        field_name="search_entry__fineness", lookup_expr="gte", maximum=1000, decimal_places=1
-    )
-    fineness_max = bounded_decimal(
-        field_name="search_entry__fineness", lookup_expr="lte", maximum=1000, decimal_places=1
-    )
+    form = django_filters.MultipleChoiceFilter(choices=Form.choices, distinct=False)
+    fineness_min = bounded_decimal(field_name="fineness", lookup_expr="gte", maximum=1000, decimal_places=1)
+    fineness_max = bounded_decimal(field_name="fineness", lookup_expr="lte", maximum=1000, decimal_places=1)
     min_available_grams = bounded_decimal(
-        field_name="search_entry__available_grams", lookup_expr="gte", maximum=1_000_000_000, decimal_places=3
+        field_name="available_grams", lookup_expr="gte", maximum=1_000_000_000, decimal_places=3
     )
-    price_basis = django_filters.ChoiceFilter(field_name="search_entry__price_basis", choices=PriceBasis.choices)
-    fineness_basis = django_filters.ChoiceFilter(
-        field_name="search_entry__fineness_basis", choices=FinenessBasis.choices
+    price_basis = django_filters.ChoiceFilter(choices=PriceBasis.choices)
+    fineness_basis = django_filters.ChoiceFilter(choices=FinenessBasis.choices)
+    incoterm = django_filters.MultipleChoiceFilter(choices=Incoterm.choices, distinct=False)
+    district = django_filters.MultipleChoiceFilter(choices=District.choices, distinct=False)
+    producer_kind = django_filters.ChoiceFilter(choices=LegalKind.choices)
+    producer = django_filters.UUIDFilter(field_name="producer_id")
+    claims = django_filters.CharFilter(method="filter_claims", help_text="Comma-separated: all must hold.")
+    status = django_filters.MultipleChoiceFilter(
+        choices=Status.choices, method="filter_status", help_text="Your own listings (mine=true)."
     )
-    incoterm = django_filters.MultipleChoiceFilter(
-        field_name="search_entry__incoterm", choices=Incoterm.choices, distinct=False
-    )
-    district = django_filters.MultipleChoiceFilter(
-        field_name="search_entry__district", choices=District.choices, distinct=False
-    )
-    producer_kind = django_filters.ChoiceFilter(field_name="search_entry__producer_kind", choices=LegalKind.choices)
-    producer = django_filters.UUIDFilter(field_name="search_entry__producer_id")
+    q = django_filters.CharFilter(method="filter_text", help_text="Words in the title or description (es, en).")
+
+    class Meta:
+        model = SearchEntry
+        fields: list[str] = []
 
     def filter_claims(self, queryset: Any, name: str, value: str) -> Any:
         return selectors.catalogue_with_claims(queryset, _codes(value))
+
+    def filter_status(self, queryset: Any, name: str, value: list[str]) -> Any:
+        return queryset if not value or Status.PUBLISHED in value else queryset.none()  # buyers see published ones
 
     def filter_text(self, queryset: Any, name: str, value: str) -> Any:
         return selectors.search(queryset, value[: selectors.MAX_TEXT])
@@ -283,8 +295,7 @@ class ListingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
             return super().list(request, *args, **kwargs)
         # Every caller sees the same visible listings: the answer is kept until the catalogue changes.
         url = request.build_absolute_uri()
-        compute = lambda: super(ListingViewSet, self).list(request).data  # noqa: E731
-        return Response(search_cache.cached_answer(url, compute, self.scopes()))
+        return Response(search_cache.cached_answer(url, self._catalogue_page, self.scopes()))
 
     def scopes(self) -> tuple[str, ...]:
         """The districts whose search rows this answer can contain: those of the `district` filter, or all (an
@@ -303,8 +314,15 @@ class ListingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
     def get_queryset(self) -> Any:
         if self.own_listings():
             return selectors.listings_of_producer(actor=get_actor(self.request))
-        # `q` replaces this with the title tier; without it the newest come first.
-        return selectors.listings_visible().annotate(relevance=F("search_entry__created_key"))
+        # The read model's rows; `q` replaces this with the title tier; without it the newest come first.
+        return selectors.entries_today().defer("search_text", "title_text").annotate(relevance=F("created_key"))
+
+    def _catalogue_page(self) -> dict[str, Any]:
+        """A page of the catalogue, from the read model alone: chosen, ordered and paged on its rows, each shown
+        as its stored card with the indicative price of the day (listings.cards)."""
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset())) or []
+        market = self.market()
+        return self.get_paginated_response([cards.shown(entry, market) for entry in page]).data
 
     def get_object(self) -> Listing:
         return selectors.listing_get(actor=get_actor(self.request), listing_id=self.kwargs["pk"])
@@ -358,7 +376,7 @@ class ListingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         return Response(search_cache.cached_answer(request.build_absolute_uri(), self._facets, self.scopes()))
 
     def _facets(self) -> dict[str, Any]:
-        return selectors.listing_facets(self.filter_queryset(selectors.listings_visible()))
+        return selectors.listing_facets(self.filter_queryset(selectors.entries_today()))
 
     def _move(self, request: Request, move: str) -> Response:
         actor = get_actor(request)
@@ -462,7 +480,7 @@ class ListingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
 
 
 class MatchPagination(CursorPagination):
-    ordering = ["-match_key", "id"]  # type: ignore[assignment]
+    ordering = ["-match_key", "listing_id"]  # type: ignore[assignment]
 
 
 class SourcingRequestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
@@ -509,5 +527,5 @@ class SourcingRequestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, v
         sourcing_request = self.get_object()
         listings = selectors.sourcing_request_matches(actor=get_actor(request), request=sourcing_request)
         page = self.paginate_queryset(listings) or []
-        matches = [matching.match(listing, sourcing_request) for listing in page]
+        matches = [matching.match(listing, sourcing_request) for listing in selectors.listings_of_entries(page)]
         return self.get_paginated_response(MatchSerializer(matches, many=True).data)

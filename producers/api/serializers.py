@@ -65,6 +65,9 @@ class ProducerPublicSerializer(ModelSerializer):
     compliant = serializers.SerializerMethodField()
     compliant_until = serializers.SerializerMethodField()
     badges = serializers.SerializerMethodField()
+    offers_today = serializers.SerializerMethodField(
+        help_text="How many of its listings buyers can find in search today (the search read model)."
+    )
 
     class Meta:
         model = Producer
@@ -84,11 +87,15 @@ class ProducerPublicSerializer(ModelSerializer):
             "compliant",
             "compliant_until",
             "badges",
+            "offers_today",
         ]
         read_only_fields = fields
 
     def _standing(self, obj: Producer) -> dict[str, Any]:
         return self.context.get("standing", {}).get(obj.pk, {"compliant": False, "compliant_until": None, "badges": []})
+
+    def get_offers_today(self, obj: Producer) -> int:
+        return int(self.context.get("offers", {}).get(obj.pk, 0))
 
     def get_women_led(self, obj: Producer) -> bool:
         return obj.is_verified and any(badge["code"] == WOMEN_LED for badge in self._standing(obj)["badges"])

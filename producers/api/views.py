@@ -58,10 +58,17 @@ class ProducerFilter(StrictFilterSet):
     )
     name = django_filters.CharFilter(field_name="organization__legal_name", lookup_expr="icontains")
     claims = django_filters.CharFilter(method="filter_claims", help_text="Comma-separated badges: all must hold today.")
+    offering = StrictBooleanFilter(
+        method="filter_offering", label="Has listings buyers can find in search today (true) or none (false)"
+    )
 
     class Meta:
         model = Producer
-        fields = ["district", "legal_kind", "verification_status", "women_led", "name", "claims"]
+        fields = ["district", "legal_kind", "verification_status", "women_led", "name", "claims", "offering"]
+
+    def filter_offering(self, queryset: Any, name: str, value: bool) -> Any:
+        offering = provider("PRODUCERS_OFFERING")()
+        return queryset.filter(pk__in=offering) if value else queryset.exclude(pk__in=offering)
 
     def filter_claims(self, queryset: Any, name: str, value: str) -> Any:
         codes = [code.strip() for code in value.split(",") if code.strip()][:10]
@@ -74,11 +81,12 @@ class ProducerFilter(StrictFilterSet):
 
 def _serialize_producers(producers: list[Producer], actor: Any, many: bool) -> Any:
     standing = provider("PRODUCER_STANDING")(producers)
+    offers = provider("PRODUCER_OFFERS")([producer.pk for producer in producers])
     rows = []
     for producer in producers:
         private = selectors.can_see_private(actor=actor, producer=producer)
         serializer = ProducerPrivateSerializer if private else ProducerPublicSerializer
-        rows.append(serializer(producer, context={"standing": standing}).data)
+        rows.append(serializer(producer, context={"standing": standing, "offers": offers}).data)
     return rows if many else rows[0]
 
 

@@ -18,7 +18,7 @@ from compliance.models import Evidence
 from compliance.standing import standings_refresh
 from listings.models import Listing
 from listings.search_index import producers_changed
-from listings.selectors import catalogue, listings_visible, search, search_own
+from listings.selectors import entries_today, listings_visible, search, search_own
 from producers.models import Producer
 from tests.contract.test_query_counts import add_member_miner, add_site, add_visible_listings, make_producer
 from tests.factories import ListingFactory, member_of
@@ -51,7 +51,7 @@ def make(producer: Producer) -> Any:
 
 
 def found(text: str) -> set[uuid.UUID]:
-    return set(search(catalogue(), text).values_list("pk", flat=True))
+    return set(search(entries_today(), text).values_list("pk", flat=True))
 
 
 def test_a_word_finds_it_whatever_the_case(make):
@@ -140,7 +140,7 @@ def test_empty_text_keeps_everything_and_ranks_the_newest_first(make):
     older = make(title_es="Oro sin mercurio")
     newer = make(title_es="Doré")
 
-    assert [row.pk for row in search(catalogue(), "   ").order_by("-relevance")] == [newer.pk, older.pk]
+    assert [row.pk for row in search(entries_today(), "   ").order_by("-relevance")] == [newer.pk, older.pk]
 
 
 def test_a_title_hit_comes_before_a_hit_elsewhere_then_the_newest(make):
@@ -151,7 +151,7 @@ def test_a_title_hit_comes_before_a_hit_elsewhere_then_the_newest(make):
     in_english_title = make(title_es="Doré", title_en="Mercury-free gold")
     newest_in_description = make(title_es="Pepitas", description_es="Sin MERCURIO, ecológico")
 
-    rows = list(search(catalogue(), "mercurio").order_by("-relevance"))
+    rows = list(search(entries_today(), "mercurio").order_by("-relevance"))
 
     expected_titles = [in_english_title.pk, in_title.pk] if connection.vendor == "postgresql" else [in_title.pk]
     expected = [*expected_titles, newest_in_description.pk, in_description.pk]
@@ -160,8 +160,8 @@ def test_a_title_hit_comes_before_a_hit_elsewhere_then_the_newest(make):
     assert [row.pk for row in rows] == expected
     assert all(isinstance(row.relevance, int) for row in rows)
     assert rows[0].relevance > rows[-1].relevance > 0
-    assert [row.pk for row in search(catalogue(), "ECOLOGICO").order_by("-relevance")] == [newest_in_description.pk]
-    accented = list(search(catalogue(), "Pepitas ecológico").order_by("-relevance"))
+    assert [row.pk for row in search(entries_today(), "ECOLOGICO").order_by("-relevance")] == [newest_in_description.pk]
+    accented = list(search(entries_today(), "Pepitas ecológico").order_by("-relevance"))
     assert [row.pk for row in accented] == [newest_in_description.pk]
 
 
@@ -266,7 +266,7 @@ def test_explain_shows_the_gin_index(producer):
         cursor.execute("ANALYZE listings_searchentry")
         cursor.execute("SET LOCAL enable_seqscan = off")
 
-    queryset = search(catalogue(), "mercurio").order_by("-relevance")
+    queryset = search(entries_today(), "mercurio").order_by("-relevance")
     plan = queryset.explain()
 
     assert "search_entry_document_idx" in plan, plan

@@ -23,6 +23,7 @@ from core import clock
 from listings import search_cache
 from listings.models import Listing, SearchEntry
 from notifications.models import Notification
+from prices.models import ExchangeRate
 from producers.models import Producer
 from tests.listings.test_listings import login, offer
 from tests.trade.deposit_helpers import reseed_catalogue
@@ -96,23 +97,45 @@ def _revoke_evidence(listing: dict[str, Any]) -> None:
     assert response.status_code == 200, response.json()
 
 
-def _queryset_update(listing: dict[str, Any]) -> None:  # how signing a contract takes the grams
-    Listing.objects.filter(pk=listing["id"]).update(available_grams=0)
+def _sold_through_a_contract(listing: dict[str, Any]) -> None:  # the service signing a contract calls
+    from core.actor import Actor
+    from listings.services import listing_reserve
+
+    row = Listing.objects.get(pk=listing["id"])
+    actor = Actor(user=row.created_by, organization_id=row.producer_id, organization_kind="producer", role="admin")
+    with transaction.atomic():
+        listing_reserve(actor=actor, listing=row, grams=row.available_grams)
 
 
-def _raw_sql(listing: dict[str, Any]) -> None:
+def _queryset_update_then_refresh(listing: dict[str, Any]) -> None:  # outside the services: the documented remedy
+    Listing.objects.filter(pk=listing["id"]).update(available_grams=1)
+    call_command("refresh_search_index")
+
+
+def _raw_sql_then_refresh(listing: dict[str, Any]) -> None:
     key = Listing._meta.pk.get_db_prep_value(uuid.UUID(listing["id"]), connection)  # no dashes on SQLite
     with connection.cursor() as cursor:
         cursor.execute("UPDATE listings_listing SET title_es = %s WHERE id = %s", ["Lote renombrado", key])
         assert cursor.rowcount == 1
+    call_command("refresh_search_index")
 
 
-def _producer_renamed(listing: dict[str, Any]) -> None:  # another table read by the answer
-    Producer.objects.filter(pk=listing["producer"]).update(district="Inambari")
+def _producer_moved_then_refresh(listing: dict[str, Any]) -> None:  # another district: the rows' own column
+    Producer.objects.filter(pk=listing["producer"]).update(district="inambari")
+    call_command("refresh_search_index")
 
 
 @pytest.mark.parametrize(
-    "change", [_pause, _suspend_producer, _revoke_evidence, _queryset_update, _raw_sql, _producer_renamed]
+    "change",
+    [
+        _pause,
+        _suspend_producer,
+        _revoke_evidence,
+        _sold_through_a_contract,
+        _queryset_update_then_refresh,
+        _raw_sql_then_refresh,
+        _producer_moved_then_refresh,
+    ],
 )
 def test_no_committed_change_is_hidden_behind_a_kept_answer(live_offer, change, settings):
     anon = APIClient()
@@ -135,32 +158,45 @@ def test_a_lapse_hides_the_listing_the_same_day_with_kept_answers(live_offer):
         assert live_offer["id"] not in ids(anon.get(SEARCH).json())
 
 
-def _renamed_then_failed(listing_id: str) -> None:
+def _source_edited_then_failed() -> None:
     with transaction.atomic():
-        Listing.objects.filter(pk=listing_id).update(title_en="Never seen")
+        ExchangeRate.objects.update(source="Never seen")
         raise RuntimeError
 
 
 def test_the_generation_goes_up_after_a_commit_and_not_for_a_rollback(live_offer):
     before = search_cache.generation()
     with transaction.atomic():
-        Listing.objects.filter(pk=live_offer["id"]).update(title_en="Renamed lot")
-        Listing.objects.filter(pk=live_offer["id"]).update(title_en="Renamed lot again")
+        ExchangeRate.objects.update(source="SBS, edited")
+        ExchangeRate.objects.update(source="SBS, edited again")
         assert search_cache.generation() == before  # nothing before the commit
     assert search_cache.generation() == before + 1  # one step for the transaction
 
     with pytest.raises(RuntimeError):
-        _renamed_then_failed(live_offer["id"])
+        _source_edited_then_failed()
     assert search_cache.generation() == before + 1
 
     with transaction.atomic():
         with pytest.raises(RuntimeError):
-            _renamed_then_failed(live_offer["id"])  # a savepoint rolled back
+            _source_edited_then_failed()  # a savepoint rolled back
         Notification.objects.all().delete()  # a table search does not read
     assert search_cache.generation() == before + 1
 
-    Listing.objects.filter(pk=live_offer["id"]).update(title_en="Renamed in autocommit")
+    ExchangeRate.objects.update(source="SBS, in autocommit")
     assert search_cache.generation() == before + 2
+
+
+def test_the_district_counters_go_up_after_a_commit_that_changed_what_an_answer_shows(live_offer):
+    district = search_cache.district_scope(Producer.objects.get(pk=live_offer["producer"]).district)
+    elsewhere = search_cache.district_scope("tambopata" if "tambopata" not in district else "laberinto")
+    _generation, before = search_cache.counters([district, elsewhere])
+
+    with transaction.atomic():
+        _pause(live_offer)
+        assert search_cache.counters([district])[1][district] == before[district]  # nothing before the commit
+    _generation, after = search_cache.counters([district, elsewhere])
+
+    assert after == {district: before[district] + 1, elsewhere: before[elsewhere]}
 
 
 def test_inside_a_transaction_the_cache_is_not_used(live_offer):
@@ -233,10 +269,11 @@ def test_the_written_table_is_read_from_the_sql(sql, table):
 
 
 def test_which_tables_are_watched():
-    assert search_cache.watched("listings_listing")
-    assert search_cache.watched("accounts_organization")
     assert search_cache.watched("prices_metalprice")
+    assert search_cache.watched("prices_exchangerate")
     for unread in (
+        "listings_listing",  # what an answer shows of it is the read model's card
+        "accounts_organization",
         search_cache.GENERATION_TABLE,
         search_cache.SCOPE_TABLE,
         "listings_searchentry",  # its writes raise the scopes' counters, when an answer shows them
@@ -263,7 +300,8 @@ def test_an_answer_reads_only_the_read_model_and_the_watched_tables(live_offer, 
     read = {table.lower() for query in queries.captured_queries for table in _READ.findall(query["sql"])}
 
     assert "listings_searchentry" in read
-    assert read - search_cache.WATCHED_TABLES <= {"listings_searchentry"}
+    counters = {search_cache.GENERATION_TABLE, search_cache.SCOPE_TABLE}  # what keys the kept answers and figures
+    assert read - search_cache.WATCHED_TABLES - counters <= {"listings_searchentry"}
 
 
 def _kept(url: str) -> bool:

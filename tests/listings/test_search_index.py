@@ -292,3 +292,26 @@ def test_the_demo_read_model_agrees_and_a_tampered_row_is_found(demo):
     assert search_index.check() == []
     call_command("refresh_search_index", "--due")
     assert search_index.check() == []
+
+
+def test_the_producer_directory_counts_and_filters_by_the_offers_buyers_find_today(demo):
+    """The directory reads the read model: how many of each producer's listings search shows today, and
+    `offering=true|false`, in the same number of queries whatever the page holds."""
+    from rest_framework.test import APIClient
+
+    from listings.selectors import entries_today
+
+    anon = APIClient()
+    rows = anon.get("/api/v1/producers/?page_size=100").json()["results"]
+    expected: dict[str, int] = {}
+    for producer_id in entries_today().values_list("producer_id", flat=True):
+        expected[str(producer_id)] = expected.get(str(producer_id), 0) + 1
+
+    assert {row["id"]: row["offers_today"] for row in rows if row["offers_today"]} == expected
+    assert expected, "the demo offers gold"
+    offering = {row["id"] for row in anon.get("/api/v1/producers/?offering=true&page_size=100").json()["results"]}
+    not_offering = {row["id"] for row in anon.get("/api/v1/producers/?offering=false&page_size=100").json()["results"]}
+    assert offering == set(expected)
+    assert not_offering == {row["id"] for row in rows} - set(expected)
+    response = anon.get("/api/v1/producers/?offering=maybe")
+    assert response.status_code == 400

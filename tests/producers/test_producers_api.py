@@ -41,6 +41,7 @@ PUBLIC_KEYS = {
     "compliant",
     "compliant_until",
     "badges",
+    "offers_today",
 }
 PRIVATE_ONLY_KEYS = {
     "ruc",
