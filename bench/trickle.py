@@ -27,14 +27,14 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bench.settings")
 
 
-def member(email: str, kind: str, name: str, role: str) -> Any:
+def member(email: str, kind: str, name: str, role: str, **fields: Any) -> Any:
     from accounts.models import Membership, Organization, User
     from core.actor import Actor
 
     user, _ = User.objects.get_or_create(email=email, defaults={"full_name": name})
     organization = Organization.objects.filter(kind=kind, legal_name=name).first()
     if organization is None:
-        organization = Organization.objects.create(kind=kind, legal_name=name, country="PE")
+        organization = Organization.objects.create(kind=kind, legal_name=name, country="PE", **fields)
     Membership.objects.get_or_create(user=user, organization=organization, defaults={"role": role})
     return Actor(user=user, organization_id=organization.pk, organization_kind=kind, role=role)
 
@@ -80,7 +80,9 @@ def main() -> int:
     from trade.inquiries import inquiry_post_message
     from trade.models import Inquiry
 
-    buyer = member("bench-buyer@bench.test", "buyer", "Bench Refinery SA", "admin")
+    buyer = member(
+        "bench-buyer@bench.test", "buyer", "Bench Refinery SA", "admin", buyer_type="refiner", kyc_status="unverified"
+    )
     if sys.argv[1:] == ["matches"]:
         return matches_setup(buyer)
     seconds = int(sys.argv[1]) if len(sys.argv) > 1 else 20
