@@ -56,10 +56,15 @@ def render_cards(listings: Iterable[Listing]) -> dict[Any, dict[str, Any]]:
     return {row["id"]: dict(row) for row in rendered}
 
 
+def card(entry: SearchEntry) -> dict[str, Any]:
+    """The stored card, in the serializer's order (a JSON column may keep its keys in another)."""
+    stored = entry.card
+    return {name: stored[name] for name in card_fields()}
+
+
 def shown(entry: SearchEntry, market: Market) -> dict[str, Any]:
     """A search row: the card, in the serializer's order, with the indicative price at `market`."""
-    card = entry.card
-    row = {name: card[name] for name in card_fields()}
+    row = card(entry)
     offer = PricedOffer(**{field: getattr(entry, field) for field in PRICE_FIELDS})
     found = indicative_price(offer, market)
     row["indicative_price"] = None if found is None else found.as_dict()

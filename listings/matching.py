@@ -20,7 +20,7 @@ from listings.models import Listing, SearchEntry, SourcingRequest
 
 @dataclass(frozen=True)
 class Match:
-    listing: Listing
+    listing: Listing | SearchEntry  # a match of the page is explained from the read model's row
     score: int
     criteria: dict[str, bool]
     reasons: dict[str, str]
@@ -77,13 +77,14 @@ def ranked(candidates: QuerySet[SearchEntry], request: SourcingRequest) -> Query
     )
 
 
-def match(listing: Listing, request: SourcingRequest) -> Match:
-    """The criteria a listing of the page meets and why, in the active language."""
+def match(listing: Listing | SearchEntry, request: SourcingRequest) -> Match:
+    """The criteria a listing of the page meets and why, in the active language: from the listing, or from its
+    row in the read model, which holds the same figures under the same names."""
     met = criteria(listing, request)
     return Match(listing, sum(met.values()), met, reasons(listing, request, met))
 
 
-def within_price(listing: Listing, request: SourcingRequest) -> bool | None:
+def within_price(listing: Listing | SearchEntry, request: SourcingRequest) -> bool | None:
     """Whether the listing's price is within the request's maximum: True with no maximum, None when the two
     cannot be compared (an LBMA formula, or another currency)."""
     if request.max_price_per_fine_gram_minor is None:
@@ -93,7 +94,7 @@ def within_price(listing: Listing, request: SourcingRequest) -> bool | None:
     return listing.price_per_fine_gram_minor <= request.max_price_per_fine_gram_minor
 
 
-def criteria(listing: Listing, request: SourcingRequest) -> dict[str, bool]:
+def criteria(listing: Listing | SearchEntry, request: SourcingRequest) -> dict[str, bool]:
     price_ok = within_price(listing, request) is True  # what cannot be compared is not counted as met
     return {
         "fineness": listing.fineness >= request.min_fineness,
@@ -110,7 +111,7 @@ def _money(minor: int, currency: str) -> str:
     return f"{currency} {Decimal(minor) / 100:.2f}"  # USD and PEN both have cents
 
 
-def reasons(listing: Listing, request: SourcingRequest, met: dict[str, bool]) -> dict[str, str]:
+def reasons(listing: Listing | SearchEntry, request: SourcingRequest, met: dict[str, bool]) -> dict[str, str]:
     """Why each criterion of `criteria` is met or not, in the active language."""
     figures = {
         "offered": f"{listing.fineness:.1f}",

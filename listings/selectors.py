@@ -262,14 +262,6 @@ def order_catalogue(entries: QuerySet[SearchEntry], ordering: list[str]) -> Quer
     return entries.annotate(**annotations).order_by(*ordering)
 
 
-def listings_of_entries(entries: Iterable[SearchEntry]) -> list[Listing]:
-    """The listings of a page of the read model's rows, in the page's order, with what a row renders (a fixed
-    number of queries whatever the page holds)."""
-    ids = [entry.pk for entry in entries]
-    found = {listing.pk: listing for listing in _with_relations(Listing.objects.filter(pk__in=ids))}
-    return [found[pk] for pk in ids if pk in found]
-
-
 def listing_photo(*, actor: Actor, listing_id: Any, position: int) -> ListingPhoto:
     """A photo of a listing the caller may see."""
     photo = listing_get(actor=actor, listing_id=listing_id).photos.filter(position=position).first()

@@ -527,5 +527,15 @@ class SourcingRequestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, v
         sourcing_request = self.get_object()
         listings = selectors.sourcing_request_matches(actor=get_actor(request), request=sourcing_request)
         page = self.paginate_queryset(listings) or []
-        matches = [matching.match(listing, sourcing_request) for listing in selectors.listings_of_entries(page)]
-        return self.get_paginated_response(MatchSerializer(matches, many=True).data)
+        rows = []
+        for entry in page:  # the read model's row holds the figures compared and the listing's card
+            found = matching.match(entry, sourcing_request)
+            rows.append(
+                {
+                    "listing": cards.card(entry),
+                    "score": found.score,
+                    "criteria": found.criteria,
+                    "reasons": found.reasons,
+                }
+            )
+        return self.get_paginated_response(rows)
