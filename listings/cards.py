@@ -15,9 +15,8 @@ from typing import Any
 
 from django.db.models import Prefetch, QuerySet
 
-from listings.indicative import Market, indicative_price
-from listings.models import PRICE_FIELDS, Listing, ListingClaim, ListingLot, SearchEntry
-from prices.certified import PricedOffer
+from listings.indicative import Market, listing_indicative_price
+from listings.models import Listing, ListingClaim, ListingLot, SearchEntry
 from provenance.models import AssayCertificate
 
 
@@ -65,7 +64,6 @@ def card(entry: SearchEntry) -> dict[str, Any]:
 def shown(entry: SearchEntry, market: Market) -> dict[str, Any]:
     """A search row: the card, in the serializer's order, with the indicative price at `market`."""
     row = card(entry)
-    offer = PricedOffer(**{field: getattr(entry, field) for field in PRICE_FIELDS})
-    found = indicative_price(offer, market)
+    found = listing_indicative_price(entry, market)
     row["indicative_price"] = None if found is None else found.as_dict()
     return row

@@ -31,6 +31,7 @@ from django.db.models.functions import Cast
 from django.db.models.lookups import Exact, LessThan
 
 from core.money import Money
+from listings.models import PRICE_FIELDS
 from prices.certified import PricedOffer
 from prices.models import Benchmark, ExchangeRate, MetalPrice
 
@@ -119,6 +120,11 @@ def indicative_price(offer: PricedOffer, market: Market) -> Indicative | None:
     else:
         return None
     return Indicative(round(price), fix, used_rate)  # Fraction's round: half to even
+
+
+def listing_indicative_price(listing: Any, market: Market) -> Indicative | None:
+    """The indicative price of a listing (or of its row in the search read model: the same price fields)."""
+    return indicative_price(PricedOffer(**{field: getattr(listing, field) for field in PRICE_FIELDS}), market)
 
 
 # --- The SQL twin ---------------------------------------------------------------------------------------------

@@ -402,8 +402,8 @@ class SearchEntry(models.Model):
         ordering = ["-created_at"]
         indexes = [
             models.Index(fields=["producer"], name="search_entry_producer_idx"),
-            models.Index(fields=["-created_at", "listing"], name="search_entry_created_idx"),
-            models.Index(fields=["indicative_cents", "listing"], name="search_entry_indicative_idx"),
+            # The catalogue's default order, newest first (a page walks it and stops at 21 rows).
+            models.Index(fields=["-created_key", "listing"], name="search_entry_newest_idx"),
             models.Index(fields=["form", "fineness"], name="search_entry_form_idx"),
             models.Index(fields=["recheck_on"], name="search_entry_recheck_idx", condition=Q(recheck_on__isnull=False)),
         ]

@@ -48,11 +48,10 @@ from core import clock
 from diligence.models import SubjectKind
 from diligence.selectors import suspending_flags
 from listings.cards import render_cards, with_relations
-from listings.indicative import Market, indicative_price, indicative_sort_key
+from listings.indicative import Market, indicative_sort_key, listing_indicative_price
 from listings.models import PRICE_FIELDS, Listing, ListingClaim, ListingLot, SearchEntry, Status
 from listings.search_cache import district_scope, scopes_changed
 from listings.visibility import visible_listings
-from prices.certified import PricedOffer
 from prices.models import Benchmark
 from prices.selectors import latest_fix, latest_rate
 from producers.models import Producer, Site, Verification
@@ -170,7 +169,7 @@ def market_today(today: dt.date) -> Market:
 
 
 def _indicative(listing: Listing, market: Market) -> int | None:
-    found = indicative_price(PricedOffer(**{field: getattr(listing, field) for field in PRICE_FIELDS}), market)
+    found = listing_indicative_price(listing, market)
     return None if found is None else found.usd_cents_per_fine_gram
 
 

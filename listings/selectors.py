@@ -33,14 +33,11 @@ from listings.cards import with_relations
 from listings.indicative import (
     UNKNOWN_LAST_ASCENDING,
     UNKNOWN_LAST_DESCENDING,
-    Indicative,
     Market,
-    indicative_price,
     indicative_sort_key,
 )
 from listings.matching import ranked
 from listings.models import (
-    PRICE_FIELDS,
     Listing,
     ListingClaim,
     ListingPhoto,
@@ -51,7 +48,6 @@ from listings.models import (
 )
 from listings.search_index import fold_text
 from listings.visibility import HOLD_RELEASED_BY, obstacles, visible_listings, volume_hold
-from prices.certified import PricedOffer
 from prices.models import Benchmark
 from prices.selectors import latest_fix, latest_rate
 from producers.models import Producer
@@ -191,10 +187,6 @@ def _market_on(today: Any) -> Market:
         fixes={benchmark: fix for benchmark, fix in fixes.items() if fix is not None},
         rate=latest_rate("USD", "PEN", on_or_before=today),
     )
-
-
-def listing_indicative_price(listing: Listing, market: Market) -> Indicative | None:
-    return indicative_price(PricedOffer(**{field: getattr(listing, field) for field in PRICE_FIELDS}), market)
 
 
 # `ordering` values that sort by the indicative price; `price_per_fine_gram_minor` once sorted prices of every

@@ -9,6 +9,7 @@ from rest_framework import serializers
 from compliance import catalogue
 from core.money import Currency, Money
 from core.serializers import CharField, DecimalField, GramsField, ModelSerializer, MoneyField, MoneySerializer
+from listings.indicative import listing_indicative_price
 from listings.models import (
     FinenessBasis,
     Incoterm,
@@ -19,7 +20,6 @@ from listings.models import (
     PriceBasis,
     SourcingRequest,
 )
-from listings.selectors import listing_indicative_price
 from prices.models import Benchmark
 from provenance.models import Form, ProcessingMethod
 
