@@ -48,7 +48,7 @@ from core import clock
 from diligence.models import SubjectKind
 from diligence.selectors import suspending_flags
 from listings.cards import render_cards, with_relations
-from listings.indicative import Market, indicative_sort_key, listing_indicative_price
+from listings.indicative import Market, listing_indicative_price
 from listings.models import PRICE_FIELDS, Listing, ListingClaim, ListingLot, SearchEntry, Status
 from listings.search_cache import district_scope, scopes_changed
 from listings.visibility import visible_listings
@@ -87,15 +87,24 @@ def _lock_key(producer_id: Any) -> int:
     return int.from_bytes(hashlib.blake2b(str(producer_id).encode(), digest_size=8).digest(), "big", signed=True)
 
 
-def _lock(producer_ids: Iterable[Any], *, prices: bool = False) -> None:
+# A refresh of more producers than this takes the one lock every refresh shares, alone, instead of one lock each:
+# PostgreSQL's lock table holds max_locks_per_transaction × max_connections locks (6,400 by default) for all.
+MANY_PRODUCERS = 500
+
+
+def _lock(producer_ids: Iterable[Any], *, everything: bool = False) -> None:
+    """The transaction's locks before a refresh reads: one per producer (the shared key with them), or the
+    shared key alone for a price-table change or a refresh of many producers, which then waits for every other
+    refresh and makes them wait."""
     if connection.vendor != "postgresql":
         return
+    keys = sorted({_lock_key(pk) for pk in producer_ids})
     with connection.cursor() as cursor:
-        if prices:
+        if everything or len(keys) > MANY_PRODUCERS:
             cursor.execute("SELECT pg_advisory_xact_lock(%s, 0)", [_ALL_PRODUCERS])
             return
         cursor.execute("SELECT pg_advisory_xact_lock_shared(%s, 0)", [_ALL_PRODUCERS])
-        for key in sorted({_lock_key(pk) for pk in producer_ids}):
+        for key in keys:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [key])
 
 
@@ -168,8 +177,14 @@ def market_today(today: dt.date) -> Market:
     )
 
 
-def _indicative(listing: Listing, market: Market) -> int | None:
+BIGINT = 2**63 - 1
+
+
+def _indicative(listing: Listing | SearchEntry, market: Market) -> int | None:
+    """US cents per fine gram, or None when a figure is missing or the price is beyond what the column holds."""
     found = listing_indicative_price(listing, market)
+    if found is not None and not 0 <= found.usd_cents_per_fine_gram <= BIGINT:
+        return None
     return None if found is None else found.usd_cents_per_fine_gram
 
 
@@ -372,7 +387,7 @@ def producers_changed(*, producer_ids: Iterable[Any] | None = None) -> int:
         producers = list(Producer.objects.order_by("pk").values_list("pk", flat=True))
     else:
         producers = sorted(set(producer_ids), key=str)
-    _lock(producers)
+    _lock(producers, everything=producer_ids is None)
     market = market_today(today)
     listings = Listing.objects.filter(producer_id__in=producers) if producer_ids is not None else Listing.objects
     ids = list(listings.order_by("pk").values_list("pk", flat=True))
@@ -383,11 +398,21 @@ def producers_changed(*, producer_ids: Iterable[Any] | None = None) -> int:
 
 @transaction.atomic
 def prices_changed(**kwargs: Any) -> int:
-    """A fix or rate was recorded or corrected (settings.PRICE_TABLE_CHANGED): every indicative price again,
-    in one statement, with the figures of the same SQL twin the search once computed on every request."""
-    _lock((), prices=True)
+    """A fix or rate was recorded or corrected (settings.PRICE_TABLE_CHANGED): every row's indicative price
+    again, computed exactly in Python (`listing_indicative_price`, fractions: no figure the price table accepts
+    can overflow it, where the SQL twin's integer arithmetic could) and written where it changed. Returns how
+    many rows changed."""
+    _lock((), everything=True)
     market = market_today(clock.today_lima())
-    return SearchEntry.objects.update(indicative_cents=indicative_sort_key(market, unknown=None))
+    changed = []
+    rows = SearchEntry.objects.only("listing_id", "indicative_cents", *PRICE_FIELDS).order_by("pk")
+    for entry in rows.iterator(chunk_size=CHUNK):
+        cents = _indicative(entry, market)
+        if cents != entry.indicative_cents:
+            entry.indicative_cents = cents
+            changed.append(entry)
+    SearchEntry.objects.bulk_update(changed, ["indicative_cents"], batch_size=CHUNK)
+    return len(changed)
 
 
 def refresh_due(*, today: dt.date | None = None) -> dict[str, int]:

@@ -315,3 +315,16 @@ def test_the_producer_directory_counts_and_filters_by_the_offers_buyers_find_tod
     assert not_offering == {row["id"] for row in rows} - set(expected)
     response = anon.get("/api/v1/producers/?offering=maybe")
     assert response.status_code == 400
+
+
+def test_an_extreme_rate_moves_every_indicative_price_without_overflowing(demo, staff):
+    """Found by the strict Schemathesis run: a USD/PEN rate of 100,000 made the SQL twin's integer arithmetic
+    overflow on SQLite (a 500). The read model's prices are computed exactly in Python, and still agree."""
+    from tests.prices.helpers import RATES, SBS, days_ago
+
+    response = staff.post(
+        RATES, {"date": days_ago(0).isoformat(), "rate": "100000.00000", "source": SBS}, format="json"
+    )
+
+    assert response.status_code == 201, response.content[:500]
+    assert search_index.check() == []
