@@ -55,7 +55,10 @@ from listings.models import (
 from producers.models import District, LegalKind
 
 
-class ListingFilter(StrictFilterSet):
+class _OfferFilters(StrictFilterSet):
+    """The search parameters both filter sets share, on columns of the same names in the listing and in its
+    search row."""
+
     form = django_filters.MultipleChoiceFilter(choices=Form.choices, distinct=False)
     # Bounded like the stored values (per mille with one decimal; grams to the milligram): a value the database
     # field cannot hold is a 400 for the query parameter, not an error while building the query.
@@ -67,16 +70,21 @@ class ListingFilter(StrictFilterSet):
     price_basis = django_filters.ChoiceFilter(choices=PriceBasis.choices)
     fineness_basis = django_filters.ChoiceFilter(choices=FinenessBasis.choices)
     incoterm = django_filters.MultipleChoiceFilter(choices=Incoterm.choices, distinct=False)
+    producer = django_filters.UUIDFilter(field_name="producer_id")
+    claims = django_filters.CharFilter(method="filter_claims", help_text="Comma-separated: all must hold.")
+    q = django_filters.CharFilter(method="filter_text", help_text="Words in the title or description (es, en).")
+
+
+class ListingFilter(_OfferFilters):
+    """A producer's own listings (`mine=true`), on the listings themselves."""
+
     district = django_filters.MultipleChoiceFilter(
         field_name="producer__district", choices=District.choices, distinct=False
     )
     producer_kind = django_filters.ChoiceFilter(field_name="producer__legal_kind", choices=LegalKind.choices)
-    producer = django_filters.UUIDFilter(field_name="producer_id")
-    claims = django_filters.CharFilter(method="filter_claims", help_text="Comma-separated: all must hold.")
     status = django_filters.MultipleChoiceFilter(
         choices=Status.choices, distinct=False, help_text="Your own listings (mine=true)."
     )
-    q = django_filters.CharFilter(method="filter_text", help_text="Words in the title or description (es, en).")
 
     class Meta:
         model = Listing
@@ -93,28 +101,16 @@ def _codes(value: str) -> list[str]:
     return [c.strip() for c in value.split(",") if c.strip()][:10]
 
 
-class CatalogueFilter(StrictFilterSet):
-    """The same parameters as `ListingFilter`, on the search read model's rows of the listings buyers see today:
-    the page is chosen from the read model alone, and only its listings are read (no join to the listing, its
-    producer, its claims or the verdicts while filtering and ordering)."""
+class CatalogueFilter(_OfferFilters):
+    """The same parameters on the search read model's rows of the listings buyers see today: the page is chosen
+    from the read model alone, and only its rows are read (no join to the listing, its producer, its claims or
+    the verdicts while filtering and ordering)."""
 
-    form = django_filters.MultipleChoiceFilter(choices=Form.choices, distinct=False)
-    fineness_min = bounded_decimal(field_name="fineness", lookup_expr="gte", maximum=1000, decimal_places=1)
-    fineness_max = bounded_decimal(field_name="fineness", lookup_expr="lte", maximum=1000, decimal_places=1)
-    min_available_grams = bounded_decimal(
-        field_name="available_grams", lookup_expr="gte", maximum=1_000_000_000, decimal_places=3
-    )
-    price_basis = django_filters.ChoiceFilter(choices=PriceBasis.choices)
-    fineness_basis = django_filters.ChoiceFilter(choices=FinenessBasis.choices)
-    incoterm = django_filters.MultipleChoiceFilter(choices=Incoterm.choices, distinct=False)
     district = django_filters.MultipleChoiceFilter(choices=District.choices, distinct=False)
     producer_kind = django_filters.ChoiceFilter(choices=LegalKind.choices)
-    producer = django_filters.UUIDFilter(field_name="producer_id")
-    claims = django_filters.CharFilter(method="filter_claims", help_text="Comma-separated: all must hold.")
     status = django_filters.MultipleChoiceFilter(
         choices=Status.choices, method="filter_status", help_text="Your own listings (mine=true)."
     )
-    q = django_filters.CharFilter(method="filter_text", help_text="Words in the title or description (es, en).")
 
     class Meta:
         model = SearchEntry
