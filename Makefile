@@ -5,14 +5,33 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 STAMP := $(VENV)/.installed
 
-.PHONY: deps run test test-thorough test-postgres lint format check schema messages demo clean
+.PHONY: deps lock check-prod-lock run test test-thorough test-postgres lint format check schema messages demo clean
 
-$(STAMP): requirements.lock
+# Two locks, both hash-checked and compiled from pyproject.toml: requirements.lock is what production installs
+# (no test, lint or type-checking tool in it); requirements-dev.lock is the same pins plus the `dev` extra, what a
+# developer and CI install. `make lock` recompiles both, keeping every pin it can.
+$(STAMP): requirements-dev.lock
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --require-hashes -r requirements.lock
+	$(BIN)/python -m pip install --quiet --require-hashes -r requirements-dev.lock
 	@touch $(STAMP)
 
 deps: $(STAMP)  ## Create .venv and install the locked dependencies (what every other target does first)
+
+PIP_COMPILE_ARGS := --quiet --allow-unsafe --generate-hashes --no-emit-find-links --no-emit-index-url --strip-extras
+
+lock:  ## Recompile both locks from pyproject.toml (pip-tools in a throwaway .venv-tools); the dev lock first, so the production one takes its pins
+	@test -x .venv-tools/bin/pip-compile || ($(PYTHON) -m venv .venv-tools && .venv-tools/bin/pip install --quiet pip-tools)
+	.venv-tools/bin/pip-compile $(PIP_COMPILE_ARGS) --extra=dev --output-file=requirements-dev.lock pyproject.toml
+	cp requirements-dev.lock requirements.lock
+	.venv-tools/bin/pip-compile $(PIP_COMPILE_ARGS) --output-file=requirements.lock pyproject.toml
+
+# What CI proves of the production lock: it installs on a fresh virtual environment, with its hashes, and carries
+# no test, lint or type-checking tool (ops/prod_lock.py names the ones it looks for).
+check-prod-lock:  ## Install requirements.lock on a fresh venv and check that no development tool is in it
+	rm -rf var/prod-venv && $(PYTHON) -m venv var/prod-venv
+	var/prod-venv/bin/python -m pip install --quiet --require-hashes -r requirements.lock
+	var/prod-venv/bin/python ops/prod_lock.py
+	DJANGO_DEBUG=1 var/prod-venv/bin/python manage.py check
 
 run: $(STAMP)  ## Serve the API with demo data on SQLite at http://127.0.0.1:$(PORT)
 	DJANGO_DEBUG=1 $(BIN)/python manage.py migrate --noinput
@@ -54,4 +73,4 @@ messages: $(STAMP)  ## extract strings to translate, then compile (needs GNU get
 	DJANGO_DEBUG=1 $(BIN)/python manage.py compilemessages -l es --ignore ".venv/*"
 
 clean:
-	rm -rf $(VENV) db.sqlite3 staticfiles var .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .venv-tools db.sqlite3 staticfiles var .pytest_cache .mypy_cache .ruff_cache
