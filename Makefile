@@ -69,8 +69,8 @@ schema: $(STAMP)  ## regenerate openapi/schema.yaml after changing the API
 	DJANGO_DEBUG=1 $(BIN)/python manage.py spectacular --validate --fail-on-warn --file openapi/schema.yaml
 
 messages: $(STAMP)  ## extract strings to translate, then compile (needs GNU gettext)
-	DJANGO_DEBUG=1 $(BIN)/python manage.py makemessages -l es --no-location --ignore ".venv/*" --ignore "tests/*" --ignore "bench/*"
-	DJANGO_DEBUG=1 $(BIN)/python manage.py compilemessages -l es --ignore ".venv/*"
+	DJANGO_DEBUG=1 $(BIN)/python manage.py makemessages -l es --no-location --ignore ".venv/*" --ignore "tests/*" --ignore "bench/*" --ignore "var/*"
+	DJANGO_DEBUG=1 $(BIN)/python manage.py compilemessages -l es --ignore ".venv/*" --ignore "var/*"
 
 clean:
 	rm -rf $(VENV) .venv-tools db.sqlite3 staticfiles var .pytest_cache .mypy_cache .ruff_cache

@@ -21,9 +21,9 @@ from audit.services import audit_record
 from core import clock
 from core.actor import Actor
 from core.errors import Conflict, field_error
+from jobs.services import enqueue
 from listings.models import PRICE_FIELDS, Listing, ListingPrice, Status
 from listings.search_index import listings_changed
-from listings.sourcing import notify_matching_requests
 from listings.visibility import visible_listings
 from prices.certified import PricedOffer, check_certified_floors
 from prices.models import CertificationTerms
@@ -137,5 +137,5 @@ def listing_reprice(
         listing.status == Status.PUBLISHED
         and visible_listings(Listing.objects.filter(pk=listing.pk), clock.today_lima()).exists()
     ):
-        notify_matching_requests(listing)
+        enqueue("listings.match_notices", args={"listing": str(listing.pk)})  # after commit, off the request
     return listing, version

@@ -18,6 +18,7 @@ from compliance.models import Claim
 from core.actor import Actor
 from core.errors import Conflict, field_error
 from core.units import GramsField
+from jobs.services import enqueue
 from listings.lots import DERIVED_FROM_LOTS, attach, derived_from, let_go, offerable_lots
 from listings.models import (
     TRANSITIONS,
@@ -31,7 +32,6 @@ from listings.photos import reencode, store_photo
 from listings.pricing import check_floors, check_price, record_first_version
 from listings.search_index import listings_changed
 from listings.selectors import require_producer_member
-from listings.sourcing import notify_matching_requests
 from listings.visibility import obstacles, volume_excess
 from producers.models import Producer, Site
 from producers.services import require_independent_reviewer, require_producer_admin
@@ -327,7 +327,7 @@ def listing_move(*, actor: Actor, listing: Listing, move: str) -> Listing:
     if move == "publish":
         record_first_version(listing=listing, user=actor.user)  # the price it first goes to market at
     if target == Status.PUBLISHED:
-        notify_matching_requests(listing)
+        enqueue("listings.match_notices", args={"listing": str(listing.pk)})  # after commit, off the request
     audit_record(
         action=f"listings.listing.{move}",
         actor=actor,

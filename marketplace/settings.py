@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     # Our apps, in layer order: an app imports only apps above it.
     "core",
     "audit",
+    "jobs",  # work after the request: the outbox rows, the Celery tasks that run them, the sweeper
     "notifications",
     "accounts",
     "producers",
@@ -156,6 +157,67 @@ elif DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["TEST"] = {
         "NAME": str(Path(tempfile.gettempdir()) / f"oro-responsable-test-{os.getpid()}.sqlite3")
     }
+
+# --- Jobs: work after the request, on Celery with Redis as the broker (docs/jobs.md) -------------
+# Without a broker (a developer's `make run`, the tests) each job runs in the process that asked for it, right
+# after the commit; with one, a worker runs it (`celery -A marketplace worker`) and beat keeps the schedule below
+# (`celery -A marketplace beat`). Defaults to REDIS_URL's server, the database after the cache's (1 for 0).
+CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "")
+if not CELERY_BROKER_URL and os.environ.get("REDIS_URL"):
+    from urllib.parse import urlsplit, urlunsplit
+
+    _redis = urlsplit(os.environ["REDIS_URL"])
+    _cache_db = int(_redis.path.strip("/") or 0)
+    CELERY_BROKER_URL = urlunsplit(_redis._replace(path=f"/{(_cache_db + 1) % 16}"))
+CELERY_TASK_ACKS_LATE = True  # a worker killed mid-task leaves its message to be delivered again
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1  # a worker holds one message at a time: the others stay for other workers
+CELERY_TASK_IGNORE_RESULT = True  # the outcome is in the job's row, not in a result backend
+CELERY_TASK_DEFAULT_QUEUE = os.environ.get("CELERY_QUEUE", "oro")
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = False  # acks_late: redelivered, never cancelled
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    # An unacknowledged message comes back after this long; the sweeper usually sends it sooner (a job's lease).
+    "visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 3600),
+    "socket_connect_timeout": 2,
+    "socket_timeout": 5,
+}
+# After a commit, a broker that does not answer costs the request one short retry, not seconds: the job's row is
+# committed already, and the sweeper sends it.
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.2}
+CELERY_TIMEZONE = "America/Lima"
+CELERY_ENABLE_UTC = True
+# A pending, due job whose message went out this long ago and that no worker took is sent again (a broker that
+# restarted without its messages); a second message is harmless (one attempt claims the job).
+JOBS_RESEND_AFTER = timedelta(seconds=env_int("JOBS_RESEND_SECONDS", 300))
+JOBS_KEEP = timedelta(days=env_int("JOBS_KEEP_DAYS", 30))  # done jobs are deleted after this (failed: twice)
+# Multiplies every job's retry delays and lease alike: 1 in production; the drills run at 0.05 (a 30 s first retry
+# in 1.5 s, a 10-minute lease in 30 s) so that a fault and its recovery fit in a minute.
+JOBS_TIME_SCALE = float(os.environ.get("JOBS_TIME_SCALE", "1") or "1")
+if JOBS_TIME_SCALE <= 0:
+    raise ImproperlyConfigured("JOBS_TIME_SCALE must be more than 0.")
+
+
+def _periodic(job: str, *, minute: str, hour: str = "*") -> dict[str, object]:
+    from celery.schedules import crontab
+
+    return {"task": "jobs.periodic", "schedule": crontab(minute=minute, hour=hour), "args": (job,)}
+
+
+# Celery beat's schedule, in Lima time; each entry asks for a job, once per minute it is due (jobs.periodic). The
+# management commands doing the same work stay for operators.
+CELERY_BEAT_SCHEDULE = {
+    "sweep": {"task": "jobs.sweep", "schedule": timedelta(seconds=env_int("JOBS_SWEEP_SECONDS", 30))},
+    "apply-validity-deadlines": _periodic("compliance.apply_validity_deadlines", hour="0", minute="5"),
+    "refresh-search-index-due": _periodic("listings.refresh_search_index_due", hour="0", minute="15"),
+    "send-trade-notices": _periodic("trade.send_trade_notices", hour="0", minute="30"),
+    "check-standings": _periodic("compliance.check_standings", hour="2", minute="0"),
+    "check-search-index": _periodic("listings.check_search_index", hour="2", minute="30"),
+    "prune-jobs": _periodic("jobs.prune", hour="3", minute="0"),
+    "send-compliance-reminders": _periodic("compliance.send_reminders", hour="7", minute="0"),
+    "reconcile-deposits": _periodic("trade.reconcile_deposits", minute="*/5"),
+}
 
 # --- Cache (throttles, readiness): Redis when REDIS_URL is set -----------------------------------
 REDIS_URL = os.environ.get("REDIS_URL", "")

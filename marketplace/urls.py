@@ -19,6 +19,7 @@ api_v1 = [
     path("", include("settlement.api.urls")),
     path("", include("notifications.api.urls")),
     path("", include("audit.api.urls")),
+    path("", include("jobs.api.urls")),
 ]
 
 urlpatterns = [

@@ -1,4 +1,6 @@
-"""Notifying people: a feed row in the caller's transaction, and the e-mail only after it commits."""
+"""Notifying people: a feed row in the caller's transaction, and the e-mail as a job asked for in the same
+transaction (`notifications.email`, notifications/tasks.py): sent after the commit by a worker, retried until the
+mail server takes it, once per notification."""
 
 from __future__ import annotations
 
@@ -7,11 +9,12 @@ from collections.abc import Iterable
 from typing import Any
 
 from django.conf import settings
-from django.core.mail import send_mail
+from django.core.mail import EmailMessage
 from django.db import models, transaction
 from django.utils import timezone, translation
 
 from audit.services import audit_record
+from jobs.services import enqueue
 from notifications.kinds import KINDS, check_params, render
 from notifications.models import Notification
 
@@ -26,7 +29,8 @@ def notify(
     organization: Any = None,
     target: models.Model | None = None,
 ) -> list[Notification]:
-    """Create one notification per distinct recipient; e-mail them once the transaction commits."""
+    """Create one notification per distinct recipient, and ask for their e-mail (one job for them all) in the
+    same transaction: it is sent once the transaction commits, or never if it rolls back."""
     params = {key: str(value) for key, value in (params or {}).items()}
     check_params(kind, params, allow_extra=True)  # a text left with a hole fails here, at the call site
     seen: set[Any] = set()
@@ -46,28 +50,46 @@ def notify(
             )
         )
     Notification.objects.bulk_create(created)
-    if KINDS[kind].email:
-        ids = [n.pk for n in created]
-        transaction.on_commit(lambda: send_notification_emails(ids))
+    if KINDS[kind].email and created:
+        enqueue("notifications.email", args={"ids": [str(n.pk) for n in created]})
     return created
 
 
+class EmailsNotSent(Exception):
+    """Some e-mails of a job were refused: the job is tried again later for those alone."""
+
+
+def message_id(notification: Notification) -> str:
+    """The same Message-ID on every attempt at one notification's e-mail: if a mail server took a message whose
+    acceptance never reached us (a worker killed between the two), a second copy is one a mail client folds."""
+    domain = settings.DEFAULT_FROM_EMAIL.rsplit("@", 1)[-1].strip(" >") or "localhost"
+    return f"<notification.{notification.pk}@{domain}>"
+
+
 def send_notification_emails(notification_ids: list[Any]) -> int:
-    """Send each notification's e-mail in its recipient's language. Failures are logged, never raised:
-    the change that caused them is already committed, and the feed still shows them."""
+    """Send the e-mail of each notification not e-mailed yet, in its recipient's language, and mark it sent. Raises
+    `EmailsNotSent` after trying them all when the mail server refused any: the job comes back for those (the ones
+    sent are marked, so never sent again)."""
     sent = 0
+    failed = []
     pending = Notification.objects.filter(pk__in=notification_ids, emailed_at__isnull=True).select_related("recipient")
     for notification in pending:
         user = notification.recipient
         with translation.override(user.preferred_language):
             subject, body = render(notification.kind, notification.params)
+        message = EmailMessage(
+            subject, body, settings.DEFAULT_FROM_EMAIL, [user.email], headers={"Message-ID": message_id(notification)}
+        )
         try:
-            send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [user.email])
-        except Exception:
-            logger.exception("Could not e-mail notification %s", notification.pk)
+            message.send()
+        except Exception as error:
+            logger.warning("Could not e-mail notification %s: %s", notification.pk, error)
+            failed.append(notification.pk)
             continue
         Notification.objects.filter(pk=notification.pk).update(emailed_at=timezone.now())
         sent += 1
+    if failed:
+        raise EmailsNotSent(f"{len(failed)} of {len(failed) + sent} e-mails refused; first: {failed[0]}")
     return sent
 
 

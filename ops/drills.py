@@ -9,14 +9,19 @@
    is back, and the buyer's retry gets the same deposit.
 4. A gunicorn worker SIGKILLed while it signs a contract: nothing partial, a new worker is started, the
    client sees a dropped connection, and a retry with the same Idempotency-Key signs once.
+5-7. The queue (ops/queue_drills.py): the mail server refusing then accepting, a Celery worker SIGKILLed mid-task,
+   Redis restarted under load; every e-mail arrives exactly once.
 
-    .venv/bin/python -m ops.drills [recipe|postgres|redis|stripe|worker ...]   (all by default)
+    .venv/bin/python -m ops.drills [recipe|postgres|redis|stripe|worker|smtp|killed|redis-restart ...]
+
+(all by default).
 
 As root, the private PostgreSQL runs as the `postgres` user. Exit status 1 when an expectation fails.
 """
 
 from __future__ import annotations
 
+import functools
 import os
 import signal
 import sys
@@ -30,6 +35,7 @@ from typing import Any
 
 import psycopg
 
+from ops import queue_drills
 from ops.harness import (
     DrillFailed,
     Gunicorn,
@@ -509,6 +515,10 @@ def _waiting_on_lock(d: Drills, database: str) -> bool:
     return bool(rows[0][0])
 
 
+def _queue_drill(name: str, d: Drills) -> None:
+    queue_drills.run(name, d.stack, d.redis)
+
+
 def _worker_serving(server: Gunicorn, client_port: int) -> int:
     """The worker holding the accepted socket whose peer is our client's port (from /proc/net/tcp)."""
     inode = ""
@@ -530,7 +540,13 @@ def _worker_serving(server: Gunicorn, client_port: int) -> int:
     raise DrillFailed("no worker holds the request's connection")
 
 
-DRILLS = {"postgres": drill_postgres, "redis": drill_redis, "stripe": drill_stripe, "worker": drill_worker}
+DRILLS: dict[str, Any] = {
+    "postgres": drill_postgres,
+    "redis": drill_redis,
+    "stripe": drill_stripe,
+    "worker": drill_worker,
+    **{name: functools.partial(_queue_drill, name) for name in queue_drills.QUEUE_DRILLS},
+}
 
 
 def main() -> None:

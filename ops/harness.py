@@ -242,7 +242,9 @@ def app_env(**overrides: str) -> dict[str, str]:
     env = {
         key: value
         for key, value in os.environ.items()
-        if not key.startswith(("DJANGO_", "GUNICORN_", "STRIPE_", "THROTTLE_", "DATABASE_", "REDIS_", "EVIDENCE_"))
+        if not key.startswith(
+            ("DJANGO_", "GUNICORN_", "STRIPE_", "THROTTLE_", "DATABASE_", "REDIS_", "EVIDENCE_", "CELERY_", "JOBS_")
+        )
     }
     env.update(
         {

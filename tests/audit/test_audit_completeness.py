@@ -36,6 +36,7 @@ from django.utils import timezone
 from accounts.models import Organization, Role
 from audit.models import AuditEvent
 from core import clock
+from jobs.models import Job, JobState
 from listings.models import Listing, SourcingRequest
 from listings.models import Status as ListingStatus
 from marketplace.demo_files import make_test_image, make_test_pdf
@@ -363,6 +364,13 @@ class Write:
     # path's last id, or the id of what a POST without one created
     send: Callable[[World, str, dict[str, Any] | None], Any] | None = None  # instead of the actor's client
     why: str = ""  # said for every row with more than one event
+
+
+def failed_job() -> str:
+    job = Job.objects.create(
+        name="jobs.prune", state=JobState.FAILED, attempts=3, max_attempts=3, run_after=timezone.now()
+    )
+    return str(job.pk)
 
 
 def own(w: World, params: Params, body: Any) -> str:
@@ -752,6 +760,8 @@ WRITES: dict[tuple[str, str], Write] = {
         "buyer_admin", ("settlement.statement.issued",), arrange=issuable_statement, status=201,
         target=lambda w, p, body: p["id"]),
     # --- the price table: staff record figures; a correction's event is about the new row it writes.
+    # --- the queue: staff retry a failed job.
+    ("POST", "/api/v1/jobs/{id}/retry/"): Write("staff", ("jobs.job.retried",), arrange=lambda w: {"id": failed_job()}),
     ("POST", "/api/v1/prices/fixes/"): Write(
         "staff", ("prices.fix.recorded",), status=201, body=lambda w: fix_body()),
     ("POST", "/api/v1/prices/fixes/{id}/correct/"): Write(

@@ -41,6 +41,7 @@ from core import clock
 from core.uploads import check_upload, store
 from diligence.models import PackConsent, RedFlag, RedFlagAnswer, RedFlagAttachment
 from diligence.pack import file_link
+from jobs.models import Job, JobState
 from listings.models import Listing, ListingLot, ListingPhoto, SourcingRequest
 from listings.photos import reencode, store_photo
 from marketplace.demo_files import make_test_image, make_test_pdf
@@ -170,6 +171,8 @@ STATEMENT_ISSUE = "/api/v1/contracts/{id}/shipments/{n}/statements/{kind}/issue/
 STATEMENT_PDF = "/api/v1/contracts/{id}/shipments/{n}/statements/{kind}.pdf"
 FIX_CORRECT = "/api/v1/prices/fixes/{id}/correct/"
 RATE_CORRECT = "/api/v1/prices/rates/{id}/correct/"
+JOB = "/api/v1/jobs/{id}/"
+JOB_RETRY = "/api/v1/jobs/{id}/retry/"
 
 # Expected status per role, in the order of ROLES. Notes on the rows that are not obvious:
 # - sign-up, login and invitation acceptance ignore any token: `{}` is a 400 for everybody.
@@ -426,6 +429,9 @@ MATRIX: dict[tuple[str, str], tuple[int, ...]] = {
     ("POST",   RATE_CORRECT):                          (401, 403, 403, 403, 403, 403, 400),
     ("GET",    "/api/v1/prices/certification-terms/"): (200, 200, 200, 200, 200, 200, 200),
     ("POST",   "/api/v1/prices/certification-terms/"): (401, 403, 403, 403, 403, 403, 400),
+    ("GET",    "/api/v1/jobs/"):                       (401, 403, 403, 403, 403, 403, 200),
+    ("GET",    JOB):                                   (401, 403, 403, 403, 403, 403, 200),
+    ("POST",   JOB_RETRY):                             (401, 403, 403, 403, 403, 403, 200),
 }
 # fmt: on
 
@@ -475,6 +481,7 @@ class World:
     red_flag: RedFlag  # a reviewer's medium flag on coop's site, answered by coop's admin, one PDF at position 1
     pack_consent: PackConsent  # coop's consent, granted to the buyer's refiner on its open inquiry
     fix: MetalPrice  # yesterday's LBMA Gold Price PM, recorded by staff
+    job: Job  # a job of the queue whose every attempt failed
     rate: ExchangeRate  # yesterday's USD/PEN rate
 
     @property
@@ -702,6 +709,15 @@ def world(
         rate=ExchangeRate.objects.create(
             date=today - dt.timedelta(days=1), rate_micro=3_452_100, source="SBS", recorded_by=staff.user
         ),
+        job=Job.objects.create(
+            name="jobs.prune",
+            state=JobState.FAILED,
+            attempts=3,
+            max_attempts=3,
+            run_after=timezone.now(),
+            finished_at=timezone.now(),
+            last_error="OperationalError: the database restarted",
+        ),
     )
 
 
@@ -901,6 +917,7 @@ HOME: dict[str, Callable[[World, User], dict[str, Any]]] = {
     },
     FIX_CORRECT: lambda world, owner: {"id": world.fix.pk},
     RATE_CORRECT: lambda world, owner: {"id": world.rate.pk},
+    **{path: lambda world, owner: {"id": world.job.pk} for path in (JOB, JOB_RETRY)},
 }
 
 
@@ -1188,6 +1205,9 @@ NOBODYS: dict[tuple[str, str], str] = {
     # The price table is public and nobody's: only staff correct it, everybody else gets 403 (tests/prices/).
     ("POST", FIX_CORRECT): "a fix is public and nobody's: correcting it is 403 for everybody but staff",
     ("POST", RATE_CORRECT): "a rate is public and nobody's: correcting it is 403 for everybody but staff",
+    # The queue is the operators': every organisation's people get 403 (tests/jobs/).
+    ("GET", JOB): "a job is nobody's: the queue is staff's alone, 403 for everybody else",
+    ("POST", JOB_RETRY): "a job is nobody's: retrying it is 403 for everybody but staff",
 }
 
 

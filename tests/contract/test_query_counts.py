@@ -31,6 +31,7 @@ from compliance.standing import standings_refresh
 from core import clock
 from core.uploads import CheckedFile, check_upload, store
 from diligence.models import PackConsent, RedFlag, RedFlagAnswer, RedFlagAttachment
+from jobs.models import Job, JobState
 from listings.models import Listing, ListingClaim, ListingPrice, SourcingRequest
 from listings.search_index import listings_changed
 from marketplace.demo_files import make_test_pdf
@@ -302,6 +303,17 @@ def coop_listing(coop: Organization) -> Listing:
     if listing is None:
         listing = _listing(producer, add_site(producer), "published")
     return listing
+
+
+def add_jobs(coop: Organization, count: int) -> None:
+    """Jobs of the queue, failed and done."""
+    for number in range(count):
+        Job.objects.create(
+            name="jobs.prune",
+            state=JobState.FAILED if number % 2 else JobState.DONE,
+            max_attempts=3,
+            run_after=timezone.now(),
+        )
 
 
 def add_price_versions(coop: Organization, count: int) -> None:
@@ -742,6 +754,7 @@ LIST_CASES = [
     ListCase(
         "/api/v1/prices/certification-terms/", "anon", lambda actor, coop: add_certification_terms, "?page_size=100"
     ),
+    ListCase("/api/v1/jobs/", "staff", lambda actor, coop: add_jobs, "?page_size=100"),
 ]
 
 

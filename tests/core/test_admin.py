@@ -178,6 +178,7 @@ def test_every_admin_change_is_refused_or_audited(superuser_client: Client) -> N
         "auth.Group": "audited",
         "knox.AuthToken": "refused",
         "audit.AuditEvent": "refused",
+        "jobs.Job": "refused",
         "notifications.Notification": "refused",
         "accounts.User": "audited",
         "accounts.Organization": "refused",
