@@ -24,6 +24,7 @@ from django.core.management import call_command
 from rest_framework.test import APIClient
 
 from core import clock
+from jobs.services import sweep
 from marketplace.demo_files import make_test_image, make_test_pdf
 from notifications.models import Notification
 from producers.models import Site
@@ -586,6 +587,7 @@ def matching_offer_next_week(
         ok(other.post(f"/api/v1/listings/{new['id']}/publish/"))
         ok(other.post(f"/api/v1/listings/{new['id']}/pause/"))
         ok(other.post(f"/api/v1/listings/{new['id']}/resume/"))  # offered again: not news twice
+        sweep()  # the worker runs the match notices the commits asked for
         matches = ok(refiner.get(f"/api/v1/sourcing-requests/{request['id']}/matches/"))["results"]
 
     told = Notification.objects.filter(kind="sourcing_match", target_id=new["id"], recipient__email=refiner_email)

@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from audit.models import AuditEvent
 from core import clock
+from jobs.services import sweep
 from listings.models import Listing, ListingPrice, ListingPriceIsImmutable
 from notifications.models import Notification
 from producers.models import Producer, Site
@@ -257,6 +258,9 @@ def sourcing_request(buyer, **fields: Any) -> dict[str, Any]:
 
 
 def told(buyer, listing: Listing) -> int:
+    """The buyer's match notices for the listing, once the queue has run what the commits asked for (the test's
+    transaction never commits: its jobs are run here, as a worker would)."""
+    sweep()
     return Notification.objects.filter(kind="sourcing_match", target_id=str(listing.pk), recipient=buyer.user).count()
 
 
