@@ -72,6 +72,7 @@ INSTALLED_APPS = [
     "payments",  # the Stripe boundary: imports only core (docs/architecture.md), used by trade
     "trade",
     "settlement",  # statements and recorded bank payments of signed contracts
+    "reports",  # the network's public impact report: reads every app above, imported by none
     "openapi",
     "marketplace",
 ]
@@ -394,6 +395,9 @@ PAGE_SIZE_MAX = 100
 # Public search answers are kept this long at most (listings/search_cache.py); every committed write to the
 # catalogue makes them unreachable at once. 0 turns the cache off.
 SEARCH_CACHE_SECONDS = env_int("SEARCH_CACHE_SECONDS", 60)
+# The public impact report (and its chart, half a second of CPU to draw) is kept this long (reports/api/views.py);
+# its figures are monthly. 0 turns it off.
+IMPACT_REPORT_CACHE_SECONDS = env_int("IMPACT_REPORT_CACHE_SECONDS", 300)
 IDEMPOTENCY_KEY_TTL = timedelta(hours=env_int("IDEMPOTENCY_KEY_TTL_HOURS", 24))
 # A key claimed longer ago than this and still in progress was left by a dead request: a retry takes it over.
 # Keep it above gunicorn's timeout (GUNICORN_TIMEOUT), the longest a request may run.
@@ -457,6 +461,8 @@ SPECTACULAR_SETTINGS = {
         # A rate's base and quote, and money's currency: one set of ISO 4217 codes.
         "CurrencyEnum": "core.money.Currency",
         "ChargeKindEnum": "trade.models.ChargeKind",
+        # Why a figure of the impact report is null.
+        "FigureReasonEnum": "reports.suppression.REASONS",
     },
     # OpenAPI links along the main journeys (create → read → act): openapi/links.py.
     "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "openapi.links.add_links"],

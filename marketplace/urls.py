@@ -20,6 +20,7 @@ api_v1 = [
     path("", include("notifications.api.urls")),
     path("", include("audit.api.urls")),
     path("", include("jobs.api.urls")),
+    path("", include("reports.api.urls")),
 ]
 
 urlpatterns = [

@@ -432,6 +432,10 @@ MATRIX: dict[tuple[str, str], tuple[int, ...]] = {
     ("GET",    "/api/v1/jobs/"):                       (401, 403, 403, 403, 403, 403, 200),
     ("GET",    JOB):                                   (401, 403, 403, 403, 403, 403, 200),
     ("POST",   JOB_RETRY):                             (401, 403, 403, 403, 403, 403, 200),
+    # The impact report is public: the same figures for everyone (docs/impact.md).
+    ("GET",    "/api/v1/reports/impact/"):             (200, 200, 200, 200, 200, 200, 200),
+    ("GET",    "/api/v1/reports/impact.csv"):          (200, 200, 200, 200, 200, 200, 200),
+    ("GET",    "/api/v1/reports/impact/chart.svg"):    (200, 200, 200, 200, 200, 200, 200),
 }
 # fmt: on
 
