@@ -18,6 +18,7 @@ from compliance.models import Policy
 from diligence.models import RedFlagCategory
 from payments.errors import PaymentProviderUnavailable, PaymentRequestInvalid
 from payments.gateway import Intent, Refund
+from reports.models import ReportPolicy
 from tests.localstripe_server import WEBHOOK_PATH, WEBHOOK_SECRET
 from tests.payments.conftest import sign, stripe_event
 from tests.trade.helpers import CONTRACTS, ask, ok, start
@@ -62,7 +63,7 @@ def reseed_catalogue() -> None:
     """A transactional test starts from a flushed database: put back the catalogue the migrations seed (0002,
     0005's environmental certification per site, 0006's production declarations per site and month, 0011's KYC
     policy and owners declaration, 0013's Fairtrade Ecological claim), the certified standards' figures, the
-    mass-balance policy and the red-flag categories."""
+    mass-balance policy, the red-flag categories and the impact report's policy."""
     if not Policy.objects.exists():
         # The migrations' own models (no custom `save()`): today's models refuse a policy version or deadline
         # that takes effect before today, which is what a seed of the catalogue in force has to write.
@@ -79,6 +80,10 @@ def reseed_catalogue() -> None:
         importlib.import_module("prices.migrations.0002_seed_certification_terms").seed(apps, None)
     if not RedFlagCategory.objects.exists():
         importlib.import_module("diligence.migrations.0002_seed_categories").seed(
+            MigrationLoader(connection).project_state().apps, None
+        )
+    if not ReportPolicy.objects.exists():
+        importlib.import_module("reports.migrations.0002_seed_report_policy").seed(
             MigrationLoader(connection).project_state().apps, None
         )
 
