@@ -495,17 +495,20 @@ def _protect_totals(
     figures = _flow_figures(total, k)
 
     def protect(names: tuple[str, ...], parts: Any, weight: Any) -> None:
+        if figures[names[0]].reason is not None:
+            return  # the total is withheld already: the months shown give nothing away by subtraction
         cells = {month: parts(flows[month]) for month in months}
         hidden = {month for month in months if columns[month][names[0]].reason is not None}
         withheld, total_shown = suppression.complete_hiding(cells, hidden, k, weight)
+        if not total_shown:  # no month could cover the withheld ones: the total goes instead
+            for name in names:
+                if figures[name].reason is None:
+                    figures[name] = Figure.withheld(COMPLEMENTARY)
+            return
         for month in withheld - hidden:
             for name in names:
                 if columns[month][name].reason is None:
                     columns[month][name] = Figure.withheld(COMPLEMENTARY)
-        if not total_shown:
-            for name in names:
-                if figures[name].reason is None:
-                    figures[name] = Figure.withheld(COMPLEMENTARY)
 
     def grams_of(month: Month) -> Decimal:
         return sum(flows[month].grams.values(), Decimal(0))

@@ -63,7 +63,9 @@ def test_everybody_reads_the_same_figures(anon, buyer, producer_admin, reviewer,
 
 def test_an_anonymous_answer_may_be_kept_a_while_a_token_holders_may_not(anon, buyer):
     assert anon.get(REPORT)["Cache-Control"] == "public, max-age=300"
-    assert "no-store" in buyer.get(REPORT)["Cache-Control"]
+    private = buyer.get(REPORT)["Cache-Control"]
+    assert "no-store" in private
+    assert "public" not in private
 
 
 def test_the_last_twelve_months_by_default(anon):
