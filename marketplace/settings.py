@@ -81,6 +81,11 @@ MIDDLEWARE = [
     "core.http.PrivateResponsesMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Below WhiteNoise (static files are compressed ahead of time), above every middleware that writes a body.
+    "core.http.CompressionMiddleware",
+    # Below compression: the ETag is a hash of the uncompressed body; below PrivateResponses: a private answer
+    # keeps its ETag and its 304, then is marked no-store.
+    "core.http.ConditionalReadsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
