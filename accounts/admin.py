@@ -15,7 +15,7 @@ from django.http import HttpRequest, HttpResponse
 from knox.admin import AuthTokenAdmin as KnoxAuthTokenAdmin
 from knox.models import AuthToken
 
-from accounts.models import Invitation, Membership, Organization, User
+from accounts.models import Invitation, Membership, Organization, TokenDevice, User
 from audit.admin_mixins import AuditedAdmin, ReadOnlyAdmin, admin_audit
 
 
@@ -52,9 +52,19 @@ class GroupAdmin(AuditedAdmin, DjangoGroupAdmin):
 admin.site.unregister(AuthToken)
 
 
+class TokenDeviceInline(ReadOnlyAdmin, admin.TabularInline):
+    model = TokenDevice
+    extra = 0
+    fields = ["id", "device_name", "created_at", "last_used_at"]
+    readonly_fields = ["id", "device_name", "created_at", "last_used_at"]
+
+
 @admin.register(AuthToken)
 class AuthTokenAdmin(ReadOnlyAdmin, KnoxAuthTokenAdmin):
-    """A token is a signed-in session: staff may look, never mint one for somebody else."""
+    """A token is a signed-in session: staff may look (with the device it was issued to), never mint one for
+    somebody else."""
+
+    inlines = [TokenDeviceInline]
 
 
 class MembershipInline(ReadOnlyAdmin, admin.TabularInline):

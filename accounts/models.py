@@ -259,3 +259,31 @@ class Invitation(models.Model):
         if self.expires_at <= timezone.now():
             return "expired"
         return "pending"
+
+
+DEVICE_NAME_MAX_LENGTH = 100
+
+
+class TokenDevice(models.Model):
+    """The device a sign-in token was issued to: one row per knox token, deleted with it.
+
+    knox keeps the token (`knox.AuthToken`: the hash of the secret, its owner, when it was made and when it expires);
+    this row gives it what its owner sees in `auth/tokens/`: an id of its own (never the token's key or hash), the
+    device's name and when it was last used. A side table rather than a swapped token model: knox's table, its
+    hashing and its expiry clean-up stay as knox ships them, tokens issued before this table existed keep working
+    (migration 0004 gave each one a row), and a token deleted by any path (logout, expiry, a refresh) takes its
+    row with it (`CASCADE`).
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    token = models.OneToOneField("knox.AuthToken", on_delete=models.CASCADE, related_name="device")
+    device_name = models.CharField(max_length=DEVICE_NAME_MAX_LENGTH, blank=True)
+    created_at = models.DateTimeField()  # the token's `created`, here so that the list pages on it
+    # Written at most once a minute per token (`accounts.auth.LAST_USED_RESOLUTION`), never on every request.
+    last_used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return self.device_name or str(self.pk)

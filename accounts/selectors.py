@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 
-from accounts.models import Invitation, Membership, Organization, User
+from accounts.models import Invitation, Membership, Organization, TokenDevice, User
+from core import clock
 from core.actor import Actor
 from core.errors import NotFound
 
@@ -64,3 +65,17 @@ def is_member(*, user: Any, organization_id: Any) -> bool:
 def acting_organization(actor: Actor) -> Organization | None:
     """The organisation the request acts for, or None for staff acting for none."""
     return Organization.objects.filter(pk=actor.organization_id).first() if actor.organization_id else None
+
+
+def tokens_of(*, user: User) -> QuerySet[TokenDevice]:
+    """The user's tokens that still work (one row per device signed in), with each token's expiry."""
+    live = Q(token__expiry__isnull=True) | Q(token__expiry__gt=clock.now())
+    return TokenDevice.objects.filter(live, token__user=user).select_related("token")
+
+
+def token_get(*, user: User, token_id: Any) -> TokenDevice:
+    """One of the user's live tokens by its id; another person's, an expired or a revoked one is 404."""
+    device = tokens_of(user=user).filter(pk=token_id).first()
+    if device is None:
+        raise NotFound()
+    return device

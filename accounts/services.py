@@ -10,23 +10,26 @@ import hashlib
 import logging
 import secrets
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from django.conf import settings
 from django.contrib.auth import authenticate, password_validation
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.db.models.functions import Lower
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from knox.models import AuthToken
 
-from accounts.models import Invitation, Membership, Organization, Role, User
+from accounts import devices
+from accounts.auth import device_of
+from accounts.models import Invitation, Membership, Organization, Role, TokenDevice, User
 from accounts.selectors import acting_organization, organization_admins
 from audit.services import audit_record
 from core.actor import Actor
-from core.errors import BadRequest, Conflict, NotAuthenticated, PermissionDenied, field_error
+from core.errors import BadRequest, Conflict, NotAuthenticated, NotFound, PermissionDenied, field_error
 from notifications.services import notify
 
 logger = logging.getLogger(__name__)
@@ -98,31 +101,132 @@ def buyer_signup(
     return SignupResult(user=user, organization=organization, membership=membership)
 
 
-def auth_login(*, email: str, password: str, request: Any = None) -> tuple[AuthToken, str]:
-    """Check the credentials and issue a hashed, expiring token. Failures are audited and look alike."""
+@dataclass(frozen=True)
+class IssuedToken:
+    instance: AuthToken
+    device: TokenDevice
+    token: str  # the secret: in this answer only, stored as a hash
+
+
+def token_issue(*, user: User, device_name: str) -> IssuedToken:
+    """Mint a knox token (hashed, expiring after `TOKEN_TTL_HOURS`) and its device row. Not a use case of its own:
+    sign-in and refresh call it inside their audited transaction. Its `last_used_at` starts at its issue."""
+    instance, token = AuthToken.objects.create(user=user, expiry=settings.REST_KNOX["TOKEN_TTL"])
+    device = TokenDevice.objects.create(
+        token=instance, device_name=device_name, created_at=instance.created, last_used_at=instance.created
+    )
+    return IssuedToken(instance=instance, device=device, token=token)
+
+
+def auth_login(
+    *, email: str, password: str, device_name: str | None = None, user_agent: str = "", request: Any = None
+) -> IssuedToken:
+    """Check the credentials and issue a hashed, expiring token for the device named (or read from the
+    User-Agent). Failures are audited and look alike."""
     user = authenticate(request, username=email.strip().lower(), password=password)
     if user is None:
         audit_record(action="accounts.login.failed", data={"email": email.strip().lower()[:254]})
         raise NotAuthenticated(_("The e-mail address or the password is not correct."), code="invalid_credentials")
     with transaction.atomic():
-        instance, token = AuthToken.objects.create(user=user, expiry=settings.REST_KNOX["TOKEN_TTL"])
+        evicted = _make_room_for_a_token(user)
+        issued = token_issue(user=user, device_name=devices.device_name(device_name, user_agent))
         User.objects.filter(pk=user.pk).update(last_login=timezone.now())
-        audit_record(action="accounts.login.succeeded", actor=user, target=user, data={"token": instance.token_key})
-    return instance, token
+        data: dict[str, Any] = {
+            "token": issued.instance.token_key,
+            "token_id": str(issued.device.pk),
+            "device_name": issued.device.device_name,
+        }
+        if evicted:
+            data["evicted"] = evicted
+        audit_record(action="accounts.login.succeeded", actor=user, target=user, data=data)
+    return issued
+
+
+def _make_room_for_a_token(user: User) -> list[str | None]:
+    """Under `TOKEN_LIMIT_PER_USER` (knox's setting, which only knox's own login view reads), a sign-in beyond the
+    limit revokes the tokens used least recently rather than refusing: refusing would leave the person unable to
+    sign in, and so to revoke anything, until a token expired. Returns the ids of the tokens revoked."""
+    limit = cast(int | None, settings.REST_KNOX.get("TOKEN_LIMIT_PER_USER"))
+    if not limit:
+        return []
+    by_use = AuthToken.objects.filter(user=user).order_by(F("device__last_used_at").desc(nulls_last=True), "-created")
+    stale = list(by_use.values_list("digest", "device__id")[limit - 1 :])
+    if stale:
+        AuthToken.objects.filter(digest__in=[digest for digest, _id in stale]).delete()
+    return [str(device_id) if device_id else None for _digest, device_id in stale]
+
+
+def _token_data(token: AuthToken) -> dict[str, Any]:
+    device = device_of(token)
+    return {
+        "token": token.token_key,
+        "token_id": str(device.pk) if device is not None else None,
+        "device_name": device.device_name if device is not None else "",
+    }
 
 
 @transaction.atomic
 def auth_logout(*, user: User, token: AuthToken) -> None:
-    token_key = token.token_key
+    data = _token_data(token)
     token.delete()
-    audit_record(action="accounts.logout", actor=user, target=user, data={"token": token_key})
+    audit_record(action="accounts.logout", actor=user, target=user, data=data)
 
 
 @transaction.atomic
 def auth_logout_all(*, user: User) -> int:
-    count, _deleted = AuthToken.objects.filter(user=user).delete()
+    _total, deleted = AuthToken.objects.filter(user=user).delete()
+    count = deleted.get(AuthToken._meta.label, 0)
     audit_record(action="accounts.logout_all", actor=user, target=user, data={"tokens": count})
     return count
+
+
+@transaction.atomic
+def token_revoke(*, user: User, device: TokenDevice, current: AuthToken | None = None) -> None:
+    """Revoke one of the owner's tokens (the row from `selectors.token_get`, already the owner's): it stops
+    working at once. Revoking the token of the request itself is a logout. Revoked meanwhile: 404."""
+    token_id = device.token_id
+    _total, deleted = AuthToken.objects.filter(digest=token_id, user=user).delete()
+    if not deleted.get(AuthToken._meta.label):
+        raise NotFound()
+    audit_record(
+        action="accounts.token.revoked",
+        actor=user,
+        target=user,
+        data={
+            "token_id": str(device.pk),
+            "device_name": device.device_name,
+            "current": current is not None and current.digest == token_id,
+        },
+    )
+
+
+@transaction.atomic
+def token_refresh(*, user: User, token: AuthToken) -> IssuedToken:
+    """Swap the request's token for a new one (a new secret, the full lifetime, the same device name), atomically:
+    the old one stops working when the new one is committed. The old token's row is locked first, so of two
+    refreshes of one token at once only one succeeds; the other, and a token that expired or was revoked
+    meanwhile, is 401."""
+    locked = (
+        AuthToken.objects.select_for_update(of=("self",))
+        .select_related("device")
+        .filter(digest=token.digest, user=user)
+        .first()
+    )
+    if locked is None or (locked.expiry is not None and locked.expiry <= timezone.now()):
+        raise NotAuthenticated(
+            _("This token is no longer valid: it was refreshed, revoked or has expired. Sign in again."),
+            code="authentication_failed",
+        )
+    old = _token_data(locked)
+    locked.delete()
+    issued = token_issue(user=user, device_name=old["device_name"])
+    audit_record(
+        action="accounts.token.refreshed",
+        actor=user,
+        target=user,
+        data={"token_id": str(issued.device.pk), "device_name": issued.device.device_name, "replaces": old["token_id"]},
+    )
+    return issued
 
 
 @transaction.atomic

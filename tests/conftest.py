@@ -18,11 +18,11 @@ import pytest
 from django.conf import settings as django_settings
 from django.core.cache import cache
 from django.utils import translation
-from knox.models import AuthToken
 from rest_framework.test import APIClient
 from rest_framework.throttling import SimpleRateThrottle
 
 from accounts.models import Organization, Role, User
+from accounts.services import token_issue
 from audit.verification import verify_chain
 from tests.demo_data import demo_once  # noqa: F401  (fixture: the demo seeded once per module)
 from tests.factories import BuyerOrganizationFactory, MembershipFactory, OrganizationFactory, UserFactory
@@ -105,7 +105,7 @@ def make_client(
 ) -> ActorClient:
     client = APIClient(HTTP_ACCEPT_LANGUAGE=language)
     if user is not None:
-        _instance, token = AuthToken.objects.create(user=user)
+        token = token_issue(user=user, device_name="Test client").token  # as a sign-in issues it
         client.credentials(HTTP_AUTHORIZATION=f"Token {token}", HTTP_ACCEPT_LANGUAGE=language)
     return ActorClient(client=client, user=user, organization=organization)
 

@@ -10,7 +10,16 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from accounts.models import Invitation, Language, Membership, Organization, Role, User
+from accounts.models import (
+    DEVICE_NAME_MAX_LENGTH,
+    Invitation,
+    Language,
+    Membership,
+    Organization,
+    Role,
+    TokenDevice,
+    User,
+)
 from core.serializers import CharField, EmailField, ModelSerializer, RegexField, URLField
 from core.validators import is_valid_ruc
 
@@ -143,6 +152,29 @@ class TokenSerializer(serializers.Serializer):
     user = MeSerializer()
 
 
+class TokenDeviceSerializer(ModelSerializer):
+    """A token of the caller's: one device signed in."""
+
+    expiry = serializers.DateTimeField(source="token.expiry", read_only=True, help_text="When the token stops working.")
+    current = serializers.SerializerMethodField(help_text="Whether this request was made with this token.")
+
+    class Meta:
+        model = TokenDevice
+        fields = ["id", "device_name", "created_at", "expiry", "last_used_at", "current"]
+        read_only_fields = fields
+        extra_kwargs = {
+            "id": {"help_text": "The token's id, for `DELETE auth/tokens/{id}/` (neither the token nor its hash)."},
+            "device_name": {"help_text": "The name given at sign-in, or read from the User-Agent; may be empty."},
+            "created_at": {"help_text": "When the token was issued (at sign-in or by a refresh)."},
+            "last_used_at": {
+                "help_text": "The last request made with the token, to the minute (its issue, until it is used)."
+            },
+        }
+
+    def get_current(self, obj: TokenDevice) -> bool:
+        return bool(obj.token_id == self.context.get("current_token"))
+
+
 class SignupResultSerializer(serializers.Serializer):
     user = UserSerializer()
     organization = OrganizationSerializer()
@@ -201,6 +233,13 @@ class SignupInputSerializer(serializers.Serializer):
 class LoginInputSerializer(serializers.Serializer):
     email = EmailField(max_length=254)
     password = CharField(max_length=128, style={"input_type": "password"})
+    device_name = CharField(
+        max_length=DEVICE_NAME_MAX_LENGTH,
+        required=False,
+        allow_blank=True,
+        help_text='A name for the device signing in, shown in `auth/tokens/` ("Teléfono de Rosa"); surrounding '
+        'spaces are trimmed. Absent or blank: a short name read from the User-Agent ("Chrome (Android)").',
+    )
 
 
 class MeUpdateSerializer(serializers.Serializer):

@@ -8,6 +8,7 @@ router = SimpleRouter()
 router.register("organizations", views.OrganizationViewSet, basename="organization")
 router.register(rf"organizations/(?P<organization_pk>{UUID_PATTERN})/members", views.MemberViewSet, basename="member")
 router.register("invitations", views.InvitationViewSet, basename="invitation")
+router.register("auth/tokens", views.TokenViewSet, basename="auth-token")
 
 urlpatterns = [
     path("auth/signup/", views.SignupView.as_view(), name="auth-signup"),

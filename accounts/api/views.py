@@ -6,8 +6,7 @@ from typing import Any, cast
 
 import django_filters
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import extend_schema
-from knox.auth import TokenAuthentication
+from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.permissions import AllowAny, IsAuthenticated
@@ -18,6 +17,7 @@ from rest_framework.throttling import BaseThrottle
 from rest_framework.views import APIView
 
 from accounts import selectors, services
+from accounts.api.examples import TOKEN_DEVICE_EXAMPLE, TOKEN_EXAMPLE
 from accounts.api.serializers import (
     AcceptResultSerializer,
     InvitationAcceptSerializer,
@@ -33,13 +33,16 @@ from accounts.api.serializers import (
     OrganizationUpdateSerializer,
     SignupInputSerializer,
     SignupResultSerializer,
+    TokenDeviceSerializer,
     TokenSerializer,
 )
-from accounts.models import Invitation, Membership, Organization, User
+from accounts.auth import TokenAuthentication
+from accounts.models import Invitation, Membership, Organization, TokenDevice, User
 from core.actor import get_actor
 from core.api import IDEMPOTENCY_HEADER, ORGANIZATION_HEADER, UUID_PATTERN
 from core.errors import NotAuthenticated, documents_problems
 from core.filters import StrictFilterSet
+from core.http import uncompressed
 from core.idempotency import idempotent
 from core.permissions import ActsForOrganization, IsOrganizationAdminOrReviewer
 from core.throttling import LoginFailuresPerAccount
@@ -91,22 +94,45 @@ class LoginView(APIView):
     throttle_scope = "login"
     throttle_classes = [*cast(list[type[BaseThrottle]], api_settings.DEFAULT_THROTTLE_CLASSES), LoginFailuresPerAccount]
 
-    @extend_schema(request=LoginInputSerializer, responses={200: TokenSerializer}, operation_id="auth_login")
+    @extend_schema(
+        request=LoginInputSerializer,
+        responses={200: TokenSerializer},
+        operation_id="auth_login",
+        examples=[
+            OpenApiExample(
+                "Rosa signs in on her phone",
+                value={"email": "miner@demo.test", "password": "oro-limpio-2026", "device_name": "Teléfono de Rosa"},
+                request_only=True,
+            ),
+            OpenApiExample("Signed in", value=TOKEN_EXAMPLE, response_only=True),
+        ],
+    )
     @documents_problems(401)
+    @uncompressed  # the answer carries the token (BREACH, docs/security.md)
     def post(self, request: Request) -> Response:
+        """Exchange an e-mail address and password for a token that expires (`TOKEN_TTL_HOURS`), recorded for
+        the device named in `device_name` (or read from the User-Agent): `auth/tokens/` lists, refreshes and
+        revokes it. Attempts are limited per client address (`login`) and failures per e-mail address
+        (`login_account`), so guessing one account's password stays slow from any number of addresses."""
         failed = False
         try:
             data = LoginInputSerializer(data=request.data)
             data.is_valid(raise_exception=True)
-            instance, token = services.auth_login(request=request._request, **data.validated_data)
+            issued = services.auth_login(
+                request=request._request, user_agent=request.META.get("HTTP_USER_AGENT", ""), **data.validated_data
+            )
         except NotAuthenticated:
             failed = True  # a wrong e-mail address or password stays counted against the account
             raise
         finally:
             if not failed:
                 LoginFailuresPerAccount().give_back(request, self)
-        user = instance.user
-        return Response(TokenSerializer({"token": token, "expiry": instance.expiry, "user": user}).data)
+        return Response(_token_answer(issued))
+
+
+def _token_answer(issued: services.IssuedToken) -> Any:
+    instance = issued.instance
+    return TokenSerializer({"token": issued.token, "expiry": instance.expiry, "user": instance.user}).data
 
 
 class LogoutView(APIView):
@@ -131,6 +157,55 @@ class LogoutAllView(APIView):
     def post(self, request: Request) -> Response:
         services.auth_logout_all(user=_user(request))
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class TokenViewSet(mixins.ListModelMixin, mixins.DestroyModelMixin, viewsets.GenericViewSet):
+    """The caller's own tokens, one per device signed in: list them, revoke one, or swap the current one for a
+    new one before it expires. Another person's token is 404, whoever asks (staff too)."""
+
+    lookup_value_regex = UUID_PATTERN
+    queryset = TokenDevice.objects.none()  # for the schema; requests use get_queryset
+    serializer_class = TokenDeviceSerializer
+    permission_classes = [IsAuthenticated]
+
+    def get_queryset(self) -> Any:
+        return selectors.tokens_of(user=_user(self.request))
+
+    def get_serializer_context(self) -> dict[str, Any]:
+        token = self.request.auth
+        return {**super().get_serializer_context(), "current_token": getattr(token, "digest", None)}
+
+    @extend_schema(
+        operation_id="auth_tokens_list",
+        examples=[OpenApiExample("The phone this request comes from", value=TOKEN_DEVICE_EXAMPLE, response_only=True)],
+    )
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        """The caller's tokens that still work, newest first: each one's id, device name, when it was issued, when
+        it expires, when it was last used (to the minute) and whether this request was made with it."""
+        return super().list(request, *args, **kwargs)
+
+    @extend_schema(operation_id="auth_tokens_revoke", responses={204: None})
+    def destroy(self, request: Request, pk: str) -> Response:
+        """Revoke one of your tokens (a lost phone): it stops working at once. Revoking the token this request
+        is made with signs you out, like `auth/logout/`. Audited with the device's name."""
+        device = selectors.token_get(user=_user(request), token_id=pk)
+        services.token_revoke(user=_user(request), device=device, current=request.auth)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(
+        operation_id="auth_tokens_refresh",
+        request=None,
+        responses={200: TokenSerializer},
+        examples=[OpenApiExample("A new token for the same device", value=TOKEN_EXAMPLE, response_only=True)],
+    )
+    @action(detail=False, methods=["post"])
+    @uncompressed  # the answer carries the new token (BREACH, docs/security.md)
+    def refresh(self, request: Request) -> Response:
+        """Swap the token this request is made with, while it still works, for a new one: a new secret, the full
+        lifetime from now and the same device name, answered like `auth/login/`. The old token stops working in
+        the same transaction. An expired or revoked token cannot be refreshed (401: sign in again), and of two
+        refreshes of one token at once only one succeeds (the other is 401). Audited."""
+        return Response(_token_answer(services.token_refresh(user=_user(request), token=request.auth)))
 
 
 class MeView(APIView):

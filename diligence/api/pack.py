@@ -29,6 +29,7 @@ from core.api import UUID_PATTERN
 from core.downloads import attachment_response, read_or_refuse
 from core.errors import NotFound, documents_problems
 from core.filters import StrictFilterSet
+from core.http import carries_secret
 from core.pagination import CursorPagination
 from core.permissions import ActsForOrganization
 from diligence import consent as consents
@@ -202,7 +203,7 @@ class ProducerPackView(APIView):
         consent, after a decline or a revoke, or once the buyer has no open inquiry or contract with the
         producer: 404. Every read is audited with its digest."""
         _consent, _content, body = _read(get_actor(request), producer_pk, "json")
-        return Response(body)
+        return carries_secret(Response(body))  # the signed file links are not compressed (docs/security.md)
 
 
 class ProducerPackPdfView(APIView):

@@ -1,18 +1,18 @@
-"""Races on PostgreSQL with real threads: one invitation, one idempotency key, one audit chain."""
+"""Races on PostgreSQL with real threads: one invitation, one idempotency key, one audit chain, one token refreshed."""
 
 from __future__ import annotations
 
 import pytest
 from rest_framework.test import APIClient
 
-from accounts.models import Invitation, Membership, Organization
-from accounts.services import _hash_token
+from accounts.models import Invitation, Membership, Organization, TokenDevice
+from accounts.services import _hash_token, token_issue
 from audit.models import AuditEvent
 from audit.services import audit_record
 from audit.verification import verify_chain
 from tests.accounts.test_auth import SIGNUP
 from tests.concurrency import postgres_only, run_at_once
-from tests.factories import InvitationFactory, MembershipFactory, OrganizationFactory
+from tests.factories import InvitationFactory, MembershipFactory, OrganizationFactory, UserFactory
 from tests.problems import assert_problem
 
 pytestmark = [postgres_only, pytest.mark.django_db(transaction=True)]
@@ -69,4 +69,27 @@ def test_eight_writers_at_once_keep_one_unbroken_chain():
 
     assert not [r for r in results if isinstance(r, Exception)], results
     assert sorted(AuditEvent.objects.values_list("seq", flat=True)) == list(range(1, 41))
+    assert verify_chain().ok
+
+
+@pytest.mark.parametrize("attempt", range(3))
+def test_one_token_refreshed_four_times_at_once_gives_one_new_token(attempt):
+    """Each request authenticates with the same token; the refreshes lock its row one after the other, and only
+    the first finds it: the others are 401 and the device keeps exactly one token, the winner's."""
+    user = UserFactory(email="rosa@example.test")
+    issued = token_issue(user=user, device_name="Teléfono de Rosa")
+
+    def refresh(_i):
+        return APIClient().post("/api/v1/auth/tokens/refresh/", HTTP_AUTHORIZATION=f"Token {issued.token}")
+
+    responses = run_at_once(4, refresh)
+
+    assert sorted(r.status_code for r in responses) == [200, 401, 401, 401], responses
+    for refused in (r for r in responses if r.status_code == 401):
+        assert_problem(refused, 401, "authentication_failed")
+    [winner] = [r.json()["token"] for r in responses if r.status_code == 200]
+    [device] = TokenDevice.objects.select_related("token").all()
+    assert device.device_name == "Teléfono de Rosa"
+    assert APIClient().get("/api/v1/me/", HTTP_AUTHORIZATION=f"Token {winner}").status_code == 200
+    assert AuditEvent.objects.filter(action="accounts.token.refreshed").count() == 1
     assert verify_chain().ok

@@ -33,7 +33,7 @@ import yaml
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
-from accounts.models import Organization, Role
+from accounts.models import Organization, Role, TokenDevice
 from audit.models import AuditEvent
 from core import clock
 from jobs.models import Job, JobState
@@ -503,6 +503,12 @@ WRITES: dict[tuple[str, str], Write] = {
         "buyer_admin", ("accounts.logout",), status=204, target=lambda w, p, body: str(w.user("buyer_admin").pk)),
     ("POST", "/api/v1/auth/logout-all/"): Write(
         "buyer_admin", ("accounts.logout_all",), status=204,
+        target=lambda w, p, body: str(w.user("buyer_admin").pk)),
+    ("POST", "/api/v1/auth/tokens/refresh/"): Write(
+        "buyer_admin", ("accounts.token.refreshed",), target=lambda w, p, body: str(w.user("buyer_admin").pk)),
+    ("DELETE", "/api/v1/auth/tokens/{id}/"): Write(
+        "buyer_admin", ("accounts.token.revoked",), status=204,
+        arrange=lambda w: {"id": str(TokenDevice.objects.get(token__user=w.user("buyer_admin")).pk)},
         target=lambda w, p, body: str(w.user("buyer_admin").pk)),
     ("PATCH", "/api/v1/me/"): Write(
         "buyer_admin", ("accounts.user.updated",), body=lambda w: {"full_name": "Anna Keller-Meier"},

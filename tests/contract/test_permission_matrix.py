@@ -33,7 +33,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 from drf_spectacular.generators import SchemaGenerator
 
-from accounts.models import Invitation, Membership, Organization, Role, User
+from accounts.models import Invitation, Membership, Organization, Role, TokenDevice, User
 from audit.models import AuditEvent
 from audit.services import audit_record
 from compliance.models import Evidence, EvidenceDecision, EvidenceFile
@@ -80,6 +80,7 @@ MEMBER = "/api/v1/organizations/{organization_pk}/members/{id}/"
 INVITATION = "/api/v1/invitations/{id}/"
 INVITATION_REVOKE = "/api/v1/invitations/{id}/revoke/"
 INVITATION_RESEND = "/api/v1/invitations/{id}/resend/"
+TOKEN = "/api/v1/auth/tokens/{id}/"
 NOTIFICATION = "/api/v1/notifications/{id}/"
 NOTIFICATION_READ = "/api/v1/notifications/{id}/read/"
 AUDIT_EVENT = "/api/v1/audit-events/{seq}/"
@@ -266,6 +267,9 @@ MATRIX: dict[tuple[str, str], tuple[int, ...]] = {
     ("POST",   "/api/v1/auth/login/"):                 (400, 400, 400, 400, 400, 400, 400),
     ("POST",   "/api/v1/auth/logout/"):                (401, 204, 204, 204, 204, 204, 204),
     ("POST",   "/api/v1/auth/logout-all/"):            (401, 204, 204, 204, 204, 204, 204),
+    ("GET",    "/api/v1/auth/tokens/"):                (401, 200, 200, 200, 200, 200, 200),
+    ("DELETE", TOKEN):                                 (401, 204, 204, 204, 204, 204, 204),
+    ("POST",   "/api/v1/auth/tokens/refresh/"):        (401, 200, 200, 200, 200, 200, 200),
     ("GET",    "/api/v1/me/"):                         (401, 200, 200, 200, 200, 200, 200),
     ("PATCH",  "/api/v1/me/"):                         (401, 200, 200, 200, 200, 200, 200),
     ("GET",    "/api/v1/organizations/"):              (401, 200, 200, 200, 200, 200, 200),
@@ -812,6 +816,7 @@ HOME: dict[str, Callable[[World, User], dict[str, Any]]] = {
     INVITATION: lambda world, owner: {"id": world.invitation.pk},
     INVITATION_REVOKE: lambda world, owner: {"id": world.invitation.pk},
     INVITATION_RESEND: lambda world, owner: {"id": world.invitation.pk},
+    TOKEN: lambda world, owner: {"id": TokenDevice.objects.filter(token__user=owner).earliest("created_at").pk},
     NOTIFICATION: lambda world, owner: {"id": world.notifications[owner.pk].pk},
     NOTIFICATION_READ: lambda world, owner: {"id": world.notifications[owner.pk].pk},
     AUDIT_EVENT: lambda world, owner: {"seq": world.audit_event.seq},
@@ -1154,6 +1159,7 @@ INTRUDER_BODIES: dict[tuple[str, str], list[dict[str, Any]]] = {
 
 SNAPSHOT_MODELS = (
     User,
+    TokenDevice,
     Organization,
     Membership,
     Invitation,

@@ -25,6 +25,7 @@ from django.utils import timezone
 from drf_spectacular.generators import SchemaGenerator
 
 from accounts.models import Organization, Role
+from accounts.services import token_issue
 from audit.services import audit_record
 from compliance.models import Claim, Evidence, EvidenceBasis, EvidenceFile, EvidenceType, Requirement
 from compliance.standing import standings_refresh
@@ -80,6 +81,16 @@ def add_invitations(coop: Organization, count: int) -> None:
     for _ in range(count):
         inviter = MembershipFactory(organization=coop, role=Role.ADMIN).user
         InvitationFactory(organization=coop, invited_by=inviter, invited_by_organization=coop)
+
+
+def add_tokens_for(user: Any) -> Callable[[Organization, int], None]:
+    """More devices signed in as the same person (each row has its own token to read the expiry from)."""
+
+    def add(coop: Organization, count: int) -> None:
+        for n in range(count):
+            token_issue(user=user, device_name=f"Device {n}")
+
+    return add
 
 
 def add_notifications_for(recipient: Any) -> Callable[[Organization, int], None]:
@@ -712,6 +723,7 @@ LIST_CASES = [
     ListCase("/api/v1/organizations/", "staff", lambda actor, coop: add_organizations),
     ListCase("/api/v1/organizations/{organization_pk}/members/", "producer_admin", lambda actor, coop: add_members),
     ListCase("/api/v1/invitations/", "producer_admin", lambda actor, coop: add_invitations),
+    ListCase("/api/v1/auth/tokens/", "buyer_member", lambda actor, coop: add_tokens_for(actor.user)),
     ListCase("/api/v1/notifications/", "producer_member", lambda actor, coop: add_notifications_for(actor.user)),
     ListCase("/api/v1/audit-events/", "reviewer", lambda actor, coop: add_audit_events),
     ListCase("/api/v1/audit-events/", "staff", lambda actor, coop: add_audit_events),

@@ -178,6 +178,18 @@ def test_the_journey_request_grant_read_download_pdf(trade, asked, buyer, produc
     assert [e.data["sha256"] for e in events("diligence.pack.read")] == [pack["sha256"]] * 2
 
 
+def test_the_pack_and_its_signed_links_are_never_compressed(trade, asked, buyer, producer_admin):
+    """BREACH (docs/security.md): the signed links are secrets; the answer is not gzipped, and says no-transform."""
+    granted(buyer, producer_admin, trade.producer.pk)
+
+    response = buyer.get(pack_url(trade.producer.pk), HTTP_ACCEPT_ENCODING="gzip")
+
+    assert response.status_code == 200
+    assert len(response.content) > 200  # long enough that it would have been compressed
+    assert "Content-Encoding" not in response
+    assert "no-transform" in response["Cache-Control"]
+
+
 def test_a_revoked_consent_closes_the_pack_and_its_links(trade, asked, buyer, producer_admin, reviewer):
     ruc = ok(upload(producer_admin, "TAX_RUC"), 201)
     ok(decide(reviewer, ruc["id"], "approve"))

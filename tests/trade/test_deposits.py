@@ -111,6 +111,18 @@ def test_an_idempotency_key_replays_the_first_answer(contract, buyer, fake_strip
     assert len(fake_stripe.calls_of("retrieve")) == 0
 
 
+def test_the_client_secret_is_never_compressed_not_even_in_a_replay(contract, buyer, fake_stripe):
+    """BREACH (docs/security.md): an answer that carries a secret is not gzipped, and says no-transform to proxies."""
+    first = buyer.post(deposit_url(contract), HTTP_IDEMPOTENCY_KEY="pay-1", HTTP_ACCEPT_ENCODING="gzip")
+    again = buyer.post(deposit_url(contract), HTTP_IDEMPOTENCY_KEY="pay-1", HTTP_ACCEPT_ENCODING="gzip")
+
+    for answer in (first, again):
+        assert ok(answer, 201)["client_secret"]
+        assert "Content-Encoding" not in answer
+        assert "no-transform" in answer["Cache-Control"]
+    assert again["Idempotent-Replayed"] == "true"
+
+
 def test_without_stripe_the_deposit_answers_503_and_stores_nothing(contract, buyer, settings):
     settings.STRIPE_SECRET_KEY = ""
 

@@ -20,6 +20,7 @@ from core.actor import Actor, get_actor
 from core.api import IDEMPOTENCY_HEADER, UUID_PATTERN
 from core.errors import documents_problems
 from core.filters import StrictFilterSet
+from core.http import uncompressed
 from core.idempotency import idempotent
 from core.pagination import CursorPagination
 from core.permissions import ActsForOrganization
@@ -455,6 +456,7 @@ class ContractViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
     )
     @documents_problems(409, 422, 503, retry_after=(409,))
     @deposit.mapping.post
+    @uncompressed  # the client secret (BREACH, docs/security.md); outside @idempotent, so a replay is marked too
     @idempotent
     def deposit_create(self, request: Request, pk: str) -> Response:
         """Pay the deposit of a signed contract (the buyer's admin): creates the deposit and its Stripe
