@@ -89,10 +89,11 @@ REPORT_EXAMPLE = {
             "month": "2026-11",
             "complete": True,
             "min_group_size": 3,
-            "fine_gold_grams": _figure("1843.274"),
-            "mercury_free_percent": _figure("71.4"),
-            "women_led_percent": _WITHHELD,
-            "certified_premiums": _figure({"amount_minor": 552980, "currency": "USD"}),
+            # Shown, with the total, November's figures would give December's two producers away.
+            "fine_gold_grams": _figure(None, "complementary"),
+            "mercury_free_percent": _figure(None, "complementary"),
+            "women_led_percent": _WITHHELD,  # one women-led producer settled in November
+            "certified_premiums": _figure(None, "complementary"),
             "evidence_decided": _figure(57),
             "median_review_hours": _figure("31.5"),
             "producers_verified": _figure(14),
@@ -107,7 +108,7 @@ REPORT_EXAMPLE = {
             "fine_gold_grams": _WITHHELD,
             "mercury_free_percent": _WITHHELD,
             "women_led_percent": _WITHHELD,
-            "certified_premiums": _figure(None, "complementary"),
+            "certified_premiums": _WITHHELD,
             "evidence_decided": _figure(12),
             "median_review_hours": _figure("26.0"),
             "producers_verified": _figure(14),
@@ -119,9 +120,9 @@ REPORT_EXAMPLE = {
     "total": {
         "complete": False,
         "min_group_size": 3,
-        "fine_gold_grams": _figure(None, "complementary"),
-        "mercury_free_percent": _figure(None, "complementary"),
-        "women_led_percent": _figure(None, "complementary"),
+        "fine_gold_grams": _figure("1939.774"),
+        "mercury_free_percent": _figure("69.8"),
+        "women_led_percent": _WITHHELD,  # two women-led producers in the two months
         "certified_premiums": _figure({"amount_minor": 611433, "currency": "USD"}),
         "evidence_decided": _figure(69),
         "median_review_hours": _figure("30.2"),
@@ -272,6 +273,9 @@ def report_csv(data: dict[str, Any]) -> str:
     return out.getvalue()
 
 
+CSV_EXAMPLE = report_csv(REPORT_EXAMPLE)  # the JSON example, as the CSV says it
+
+
 class _FileRenderer(BaseRenderer):
     """The one type a file view answers (one renderer, so no `?format=` to choose another). The success answer is
     written by the view; an error is problem details, rendered as JSON (its Content-Type says so)."""
@@ -331,6 +335,7 @@ class ImpactReportCsvView(APIView):
                 "figure's value and `<figure>_reason` (premiums as `certified_premiums_usd`, in dollars); a row per "
                 "month, then a `total` row. A withheld value is empty with its reason. Cells a spreadsheet would "
                 "run as a formula start with an apostrophe.",
+                examples=[OpenApiExample("November and December 2026", value=CSV_EXAMPLE)],
             )
         },
     )

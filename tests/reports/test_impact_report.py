@@ -442,3 +442,10 @@ def test_the_report_runs_a_fixed_number_of_queries(anon, reviewer):
 
     assert many == few
     assert many <= 11, many  # docs/impact.md, "Cost"
+
+
+def test_the_documented_examples_keep_the_schema():
+    from reports.api.views import CSV_EXAMPLE, REPORT_EXAMPLE
+
+    assert_conforms(REPORT_EXAMPLE, "get", REPORT)
+    assert CSV_EXAMPLE.splitlines()[-1].startswith("total,false,3,1939.774,")
