@@ -2,6 +2,10 @@
 
 Keyset pagination keeps deep pages as fast as the first. Cursors are signed, so a tampered cursor is a
 clear 400 rather than a query on a forged position; a page size over the bound is refused, not clamped.
+
+A cursor is the same string every time for the same position: signed without a timestamp, so that a page (and so
+its ETag, a hash of the body with its `next` link) does not change from one second to the next while nothing in it
+did. Cursors signed with a timestamp, as they were before, are still read.
 """
 
 from __future__ import annotations
@@ -56,7 +60,10 @@ class CursorPagination(pagination.CursorPagination):
         if encoded is None:
             return None
         try:
-            tokens = signing.loads(encoded, salt=_CURSOR_SALT)
+            if encoded.count(":") == 2:  # payload:timestamp:signature, from before cursors were deterministic
+                tokens = signing.loads(encoded, salt=_CURSOR_SALT)
+            else:
+                tokens = signing.Signer(salt=_CURSOR_SALT).unsign_object(encoded)
             offset = int(tokens.get("o", 0))
             if not 0 <= offset <= self.offset_cutoff:
                 raise ValueError(offset)
@@ -79,5 +86,5 @@ class CursorPagination(pagination.CursorPagination):
             tokens["r"] = True
         if cursor.position is not None:
             tokens["p"] = str(cursor.position)
-        encoded = signing.dumps(tokens, salt=_CURSOR_SALT, compress=True)
+        encoded = signing.Signer(salt=_CURSOR_SALT).sign_object(tokens, compress=True)
         return replace_query_param(self.base_url or "", self.cursor_query_param, encoded)

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import base64
+import time
+from unittest import mock
 
 import pytest
+from django.core import signing
 
 from notifications.models import Notification
 
@@ -47,3 +50,24 @@ def test_a_tampered_cursor_is_refused(anon, notifications):
         response = anon.get(f"/test/paged/?cursor={bad}")
         assert response.status_code == 400
         assert response.json()["code"] == "invalid_cursor"
+
+
+def test_a_cursor_is_the_same_string_from_one_second_to_the_next(anon, notifications):
+    """A page's body, and so its ETag, changes only when the page does (core/pagination.py)."""
+    first = anon.get("/test/paged/?page_size=2")
+    with mock.patch("time.time", return_value=time.time() + 3600):
+        later = anon.get("/test/paged/?page_size=2")
+
+    assert first.json()["next"] == later.json()["next"]
+    assert first["ETag"] == later["ETag"]
+
+
+def test_a_cursor_signed_with_a_timestamp_as_before_is_still_read(anon, notifications):
+    walked = anon.get("/test/paged/?page_size=2").json()
+    old_style = signing.dumps({"o": 2}, salt="core.pagination.cursor", compress=True)  # how cursors were signed
+    assert old_style.count(":") == 2
+
+    response = anon.get("/test/paged/", {"page_size": 2, "cursor": old_style})
+
+    assert response.status_code == 200
+    assert response.json()["results"][0] not in walked["results"]
