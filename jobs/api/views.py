@@ -65,7 +65,7 @@ class JobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gene
         services.require_staff(get_actor(self.request))
         return Job.objects.all()
 
-    @extend_schema(examples=[OpenApiExample("A failed e-mail", value=[FAILED_JOB_EXAMPLE], response_only=True)])
+    @extend_schema(examples=[OpenApiExample("A failed e-mail", value=FAILED_JOB_EXAMPLE, response_only=True)])
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         """The queue's jobs, newest first (staff): `?state=failed` lists those whose every attempt failed, with
         the last error. Done jobs are kept for JOBS_KEEP_DAYS, failed ones twice as long."""

@@ -206,7 +206,7 @@ class FixViewSet(_StaffWrites, mixins.ListModelMixin, viewsets.GenericViewSet):
         return Response(FixSerializer(fresh).data, status=status_code)
 
     @extend_schema(
-        examples=[OpenApiExample("The gold PM fix of a day", value=[FIX_ROW_EXAMPLE], response_only=True)],
+        examples=[OpenApiExample("The gold PM fix of a day", value=FIX_ROW_EXAMPLE, response_only=True)],
     )
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         """The fixes, newest day first: current rows only unless `include_replaced=true`. Each row says
@@ -287,7 +287,7 @@ class RateViewSet(_StaffWrites, mixins.ListModelMixin, viewsets.GenericViewSet):
         return Response(RateSerializer(fresh).data, status=status_code)
 
     @extend_schema(
-        examples=[OpenApiExample("The USD/PEN rate of a day", value=[RATE_ROW_EXAMPLE], response_only=True)],
+        examples=[OpenApiExample("The USD/PEN rate of a day", value=RATE_ROW_EXAMPLE, response_only=True)],
     )
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         """The rates, newest day first: current rows only unless `include_replaced=true`, each with its
@@ -360,7 +360,7 @@ class CertificationTermsViewSet(_StaffWrites, mixins.ListModelMixin, viewsets.Ge
 
     @extend_schema(
         parameters=[ON_PARAMETER],
-        examples=[OpenApiExample("Fairtrade Ecological", value=[TERMS_ROW_EXAMPLE], response_only=True)],
+        examples=[OpenApiExample("Fairtrade Ecological", value=TERMS_ROW_EXAMPLE, response_only=True)],
     )
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         """Every standard's terms, newest first; with `on=YYYY-MM-DD` only those in force that day (the latest
