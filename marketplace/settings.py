@@ -450,6 +450,10 @@ SPECTACULAR_SETTINGS = {
     "SORT_OPERATION_PARAMETERS": True,
     "ENUM_NAME_OVERRIDES": {
         "OrganizationKindEnum": "accounts.models.Organization.Kind",
+        "WebhookEndpointStateEnum": "webhooks.models.EndpointState",
+        "WebhookDisabledReasonEnum": "webhooks.models.DisabledReason",
+        "WebhookDeliveryStateEnum": "webhooks.models.DeliveryState",
+        "WebhookEndpointDisableEnum": "webhooks.models.DISABLE_CHOICES",
         "InvitationKindEnum": "accounts.models.Invitation.Kind",
         "InvitationStatusEnum": "accounts.api.serializers.INVITATION_STATUSES",
         "MembershipRoleEnum": "accounts.models.Role",

@@ -17,6 +17,9 @@ class EndpointState(models.TextChoices):
     DISABLED = "disabled", "disabled"
 
 
+DISABLE_CHOICES = [("disabled", "disabled")]  # what a PATCH may set `state` to (enable/ turns it on)
+
+
 class DisabledReason(models.TextChoices):
     FAILING = "failing", "failing"  # no delivery accepted for WEBHOOKS_DISABLE_AFTER_DAYS
     BY_ADMIN = "by_admin", "by_admin"  # PATCH {"state": "disabled"}

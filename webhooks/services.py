@@ -7,6 +7,7 @@ import datetime as dt
 import json
 import logging
 import secrets as secrets_module
+import uuid
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any, NamedTuple
@@ -42,6 +43,8 @@ from webhooks.models import (
 logger = logging.getLogger(__name__)
 
 DISPATCH_BATCH = 500
+# The `webhooks.deliver` job's attempts (tasks.py): 1 minute doubling to 8 hours, the last 2 to 4 days after the first.
+DELIVER_MAX_ATTEMPTS = 21
 MAX_OVERLAP_HOURS = 168
 
 
@@ -54,6 +57,18 @@ def require_admin(actor: Actor) -> None:
         raise PermissionDenied(
             _("Only your organisation's administrators manage its webhook endpoints."), code="not_org_admin"
         )
+
+
+def require_registrar(actor: Actor) -> uuid.UUID:
+    """An endpoint is an organisation's: registering one takes an admin acting for it (staff acting for none
+    manage the endpoints that exist, but register none)."""
+    require_admin(actor)
+    if actor.organization_id is None:
+        raise PermissionDenied(
+            _("Act for an organisation (X-Organization) to register its webhook endpoint."),
+            code="organization_required",
+        )
+    return actor.organization_id
 
 
 def _check_event_types(event_types: list[str]) -> list[str]:
@@ -76,15 +91,10 @@ def endpoint_create(
     *, actor: Actor, url: str, event_types: list[str], description: str = ""
 ) -> tuple[WebhookEndpoint, str]:
     """Register an endpoint for the acting organisation. Answers it with its secret, shown this once."""
-    require_admin(actor)
-    if actor.organization_id is None:
-        raise PermissionDenied(
-            _("Act for an organisation (X-Organization) to register its webhook endpoint."),
-            code="organization_required",
-        )
+    organization_id = require_registrar(actor)
     types = _check_event_types(event_types)
     transport.check_url(url)
-    organization = Organization.objects.get(pk=actor.organization_id)
+    organization = Organization.objects.get(pk=organization_id)
     endpoint = WebhookEndpoint.objects.create(
         organization=organization, url=url, description=description, event_types=types, created_by=actor.user
     )
@@ -384,8 +394,6 @@ def _record(delivery: WebhookDelivery, started: Any, outcome: transport.Outcome)
     if endpoint.failing_since is None:
         WebhookEndpoint.objects.filter(pk=endpoint.pk).update(failing_since=failing_since)
     attempts = WebhookAttempt.objects.filter(delivery=delivery).count()
-    from webhooks.tasks import DELIVER_MAX_ATTEMPTS
-
     if attempts >= DELIVER_MAX_ATTEMPTS:
         WebhookDelivery.objects.filter(pk=delivery.pk).update(state=DeliveryState.FAILED)
     days = settings.WEBHOOKS_DISABLE_AFTER_DAYS
@@ -395,8 +403,7 @@ def _record(delivery: WebhookDelivery, started: Any, outcome: transport.Outcome)
         return "disabled"
     if attempts >= DELIVER_MAX_ATTEMPTS:
         return "failed"
-    # Raised after the commit of this transaction would be better; the caller raises (see tasks.deliver).
-    return "retry"
+    return "retry"  # the job raises after this transaction commits, so that the attempt stays logged
 
 
 def _disable_failing(endpoint: WebhookEndpoint, days: int) -> None:

@@ -11,8 +11,7 @@ from celery import shared_task
 
 from jobs.registry import job
 from webhooks import services
-
-DELIVER_MAX_ATTEMPTS = 21
+from webhooks.services import DELIVER_MAX_ATTEMPTS
 
 
 @shared_task(name="webhooks.dispatch", ignore_result=True)

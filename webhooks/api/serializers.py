@@ -3,7 +3,7 @@ from __future__ import annotations
 from rest_framework import serializers
 
 from core.serializers import CharField, ModelSerializer
-from webhooks.models import EndpointState, WebhookAttempt, WebhookDelivery, WebhookEndpoint
+from webhooks.models import DISABLE_CHOICES, WebhookAttempt, WebhookDelivery, WebhookEndpoint
 
 
 class WebhookEndpointSerializer(ModelSerializer):
@@ -46,7 +46,7 @@ class WebhookEndpointPatchSerializer(serializers.Serializer):
     event_types = serializers.ListField(child=CharField(max_length=40), required=False)
     description = CharField(max_length=200, required=False, allow_blank=True)
     state = serializers.ChoiceField(
-        choices=[EndpointState.DISABLED], required=False, help_text="`disabled` stops deliveries; enable/ resumes."
+        choices=DISABLE_CHOICES, required=False, help_text="`disabled` stops deliveries; enable/ resumes."
     )
 
 

@@ -141,8 +141,8 @@ class WebhookEndpointViewSet(
         must be https:// with a host whose every address is public: a loopback, private, link-local (cloud
         metadata), multicast or reserved address is 400 `webhook_url_private_address`; also
         `webhook_url_not_https`, `webhook_url_invalid`, `webhook_url_unresolvable`. The answer carries the signing
-        secret, once."""
-        services.require_admin(get_actor(request))
+        secret, once. Staff acting for no organisation register none (403 `organization_required`)."""
+        services.require_registrar(get_actor(request))
         data = WebhookEndpointInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         endpoint, secret = services.endpoint_create(actor=get_actor(request), **data.validated_data)
