@@ -9,6 +9,7 @@ import pytest
 
 from audit.models import AuditEvent
 from tests.problems import assert_problem
+from webhooks.events import EVENT_TYPES
 from webhooks.models import WebhookEndpoint
 
 pytestmark = pytest.mark.django_db
@@ -98,3 +99,18 @@ def test_the_event_types_are_public(anon: Any) -> None:
     assert response.status_code == 200
     assert [row["type"] for row in response.json()][:2] == ["evidence.decided", "listing.visible"]
     assert all(row["description"] for row in response.json())
+
+
+def test_the_answers_carrying_a_secret_are_never_compressed(buyer: Any) -> None:
+    gzip = {"HTTP_ACCEPT_ENCODING": "gzip, deflate, br"}
+    body = {"url": "http://127.0.0.1:9/h", "event_types": list(EVENT_TYPES), "description": "ERP " * 40}
+    created = buyer.post(ENDPOINTS, body, format="json", **gzip)
+    rotated = buyer.post(f"{ENDPOINTS}{created.json()['id']}/rotate-secret/", {}, format="json", **gzip)
+    listed = buyer.get(ENDPOINTS, **gzip)
+
+    for response in (created, rotated):
+        assert response.status_code in (200, 201)
+        assert "Content-Encoding" not in response
+        assert response["Cache-Control"] == "no-transform, private, no-store"
+    assert len(created.content) > 200  # long enough that it would have been compressed
+    assert listed["Content-Encoding"] == "gzip"  # the same fields without a secret are

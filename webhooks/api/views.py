@@ -17,6 +17,7 @@ from rest_framework.views import APIView
 from core.actor import get_actor
 from core.api import UUID_PATTERN
 from core.errors import documents_problems
+from core.http import uncompressed
 from core.pagination import CursorPagination
 from core.permissions import ActsForOrganization
 from webhooks import selectors, services
@@ -136,6 +137,7 @@ class WebhookEndpointViewSet(
             ),
         ],
     )
+    @uncompressed  # the answer carries the signing secret (BREACH, docs/security.md)
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         """Register an endpoint for your organisation (its admins; audited `webhooks.endpoint.created`). The URL
         must be https:// with a host whose every address is public: a loopback, private, link-local (cloud
@@ -182,6 +184,7 @@ class WebhookEndpointViewSet(
         ],
     )
     @action(detail=True, methods=["post"], url_path="rotate-secret")
+    @uncompressed  # the answer carries the new signing secret (BREACH, docs/security.md)
     def rotate_secret(self, request: Request, pk: str | None = None) -> Response:
         """A new signing secret (answered once). The previous one keeps signing for `overlap_hours` (0 to 168,
         default 24): meanwhile each delivery carries two `v1=` signatures (audited
