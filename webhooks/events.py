@@ -53,8 +53,9 @@ def _suffix(action: str) -> str:
     return action.rsplit(".", 1)[1]
 
 
+# A decision that changes the item's status. Not `first_approval`: a type that needs two reviewers stays in review
+# after the first one (nor `claim`, a reviewer taking the item).
 EVIDENCE_DECISIONS = {
-    "first_approval": "approved",
     "approve": "approved",
     "reject": "rejected",
     "request_changes": "changes_requested",
@@ -66,12 +67,14 @@ def _evidence(facts: AuditFacts) -> list[Receipt]:
     row = Evidence.objects.filter(pk=facts.target_id).values("organization_id", "evidence_type_id").first()
     if row is None:
         return []
-    data = {
+    data: dict[str, Any] = {
         "object": "evidence",
         "id": facts.target_id,
         "evidence_type": row["evidence_type_id"],
         "status": EVIDENCE_DECISIONS[_suffix(facts.action)],
     }
+    if facts.data.get("superseded"):  # the organisation's older items of the type this approval replaced
+        data["superseded"] = facts.data["superseded"]
     return [(row["organization_id"], data)]
 
 

@@ -249,3 +249,20 @@ def test_the_beat_task_is_registered() -> None:
 
     assert dispatch.name == "webhooks.dispatch"
     assert dispatch() == 0
+
+
+def test_a_first_of_two_approvals_says_nothing_and_an_approval_names_what_it_superseded() -> None:
+    evidence = EvidenceFactory(approved=True)
+    subscribe(evidence.organization)
+    audit_record(action="compliance.evidence.first_approval", actor=None, target=evidence, data={"reason": ""})
+    audit_record(
+        action="compliance.evidence.approve",
+        actor=None,
+        target=evidence,
+        data={"reason": "", "superseded": ["0b9c1e2d-0000-4000-8000-000000000002"]},
+    )
+
+    [payload] = received()[evidence.organization_id]
+
+    assert payload["data"]["status"] == "approved"
+    assert payload["data"]["superseded"] == ["0b9c1e2d-0000-4000-8000-000000000002"]
