@@ -73,6 +73,7 @@ INSTALLED_APPS = [
     "trade",
     "settlement",  # statements and recorded bank payments of signed contracts
     "reports",  # the network's public impact report: reads every app above, imported by none
+    "webhooks",  # signed outbound events read from the audit chain: above every domain app
     "openapi",
     "marketplace",
 ]
@@ -223,7 +224,19 @@ CELERY_BEAT_SCHEDULE = {
     "prune-jobs": _periodic("jobs.prune", hour="3", minute="0"),
     "send-compliance-reminders": _periodic("compliance.send_reminders", hour="7", minute="0"),
     "reconcile-deposits": _periodic("trade.reconcile_deposits", minute="*/5"),
+    "dispatch-webhooks": {
+        "task": "webhooks.dispatch",
+        "schedule": timedelta(seconds=env_int("WEBHOOKS_DISPATCH_SECONDS", 5)),
+    },
 }
+
+# --- Webhooks (docs/webhooks.md) -----------------------------------------------------------------
+# http:// endpoints only for development; never with DEBUG off.
+WEBHOOKS_ALLOW_HTTP = DEBUG and env_bool("WEBHOOKS_ALLOW_HTTP", False)
+# Endpoints on loopback, private, link-local or reserved addresses (a local receiver in development and tests).
+WEBHOOKS_ALLOW_PRIVATE_ADDRESSES = env_bool("WEBHOOKS_ALLOW_PRIVATE_ADDRESSES", False)
+# An endpoint with no delivery accepted for this many days since its first failure is disabled.
+WEBHOOKS_DISABLE_AFTER_DAYS = env_int("WEBHOOKS_DISABLE_AFTER_DAYS", 3)
 
 # --- Cache (throttles, readiness): Redis when REDIS_URL is set -----------------------------------
 REDIS_URL = os.environ.get("REDIS_URL", "")
@@ -437,6 +450,10 @@ SPECTACULAR_SETTINGS = {
     "SORT_OPERATION_PARAMETERS": True,
     "ENUM_NAME_OVERRIDES": {
         "OrganizationKindEnum": "accounts.models.Organization.Kind",
+        "WebhookEndpointStateEnum": "webhooks.models.EndpointState",
+        "WebhookDisabledReasonEnum": "webhooks.models.DisabledReason",
+        "WebhookDeliveryStateEnum": "webhooks.models.DeliveryState",
+        "WebhookEndpointDisableEnum": "webhooks.models.DISABLE_CHOICES",
         "InvitationKindEnum": "accounts.models.Invitation.Kind",
         "InvitationStatusEnum": "accounts.api.serializers.INVITATION_STATUSES",
         "MembershipRoleEnum": "accounts.models.Role",

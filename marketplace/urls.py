@@ -21,6 +21,7 @@ api_v1 = [
     path("", include("audit.api.urls")),
     path("", include("jobs.api.urls")),
     path("", include("reports.api.urls")),
+    path("", include("webhooks.api.urls")),
 ]
 
 urlpatterns = [

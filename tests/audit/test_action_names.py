@@ -37,6 +37,7 @@ APPS = (
     "payments",
     "trade",
     "settlement",
+    "webhooks",
 )
 
 # Names recorded before the pattern was written down. Stored events keep these names, and clients filter the

@@ -58,6 +58,7 @@ from tests.trade.helpers import (
     verify_kyc,
 )
 from trade.models import Contract, Deposit, SettlementTerms
+from webhooks.models import WebhookDelivery, WebhookEndpoint, WebhookEvent, WebhookSecret
 
 pytestmark = pytest.mark.django_db
 
@@ -371,6 +372,24 @@ def failed_job() -> str:
         name="jobs.prune", state=JobState.FAILED, attempts=3, max_attempts=3, run_after=timezone.now()
     )
     return str(job.pk)
+
+
+def webhook_endpoint(w: World, **changes: Any) -> str:
+    endpoint = WebhookEndpoint.objects.create(
+        organization=w.coop,
+        url="https://93.184.216.34/hooks",
+        event_types=["contract.accepted"],
+        created_by=w.user("producer_admin"),
+        **changes,
+    )
+    WebhookSecret.objects.create(endpoint=endpoint, secret="whsec_" + "1" * 64)
+    return str(endpoint.pk)
+
+
+def webhook_delivery(w: World) -> str:
+    endpoint = WebhookEndpoint.objects.get(pk=webhook_endpoint(w))
+    event = WebhookEvent.objects.create(type="contract.accepted", organization=w.coop, payload={"id": "x"}, audit_seq=1)
+    return str(WebhookDelivery.objects.create(event=event, endpoint=endpoint, state="failed").pk)
 
 
 def own(w: World, params: Params, body: Any) -> str:
@@ -768,6 +787,24 @@ WRITES: dict[tuple[str, str], Write] = {
     # --- the price table: staff record figures; a correction's event is about the new row it writes.
     # --- the queue: staff retry a failed job.
     ("POST", "/api/v1/jobs/{id}/retry/"): Write("staff", ("jobs.job.retried",), arrange=lambda w: {"id": failed_job()}),
+    # --- webhooks: an organisation's admins manage its endpoints.
+    ("POST", "/api/v1/webhook-endpoints/"): Write(
+        "producer_admin", ("webhooks.endpoint.created",), status=201,
+        body=lambda w: {"url": "https://93.184.216.34/hooks", "event_types": ["contract.accepted"]}),
+    ("PATCH", "/api/v1/webhook-endpoints/{id}/"): Write(
+        "producer_admin", ("webhooks.endpoint.updated",), arrange=lambda w: {"id": webhook_endpoint(w)},
+        body=lambda w: {"description": "ERP"}),
+    ("DELETE", "/api/v1/webhook-endpoints/{id}/"): Write(
+        "producer_admin", ("webhooks.endpoint.deleted",), arrange=lambda w: {"id": webhook_endpoint(w)}, status=204),
+    ("POST", "/api/v1/webhook-endpoints/{id}/rotate-secret/"): Write(
+        "producer_admin", ("webhooks.endpoint.secret_rotated",), arrange=lambda w: {"id": webhook_endpoint(w)},
+        body=lambda w: {"overlap_hours": 24}),
+    ("POST", "/api/v1/webhook-endpoints/{id}/enable/"): Write(
+        "producer_admin", ("webhooks.endpoint.enabled",),
+        arrange=lambda w: {"id": webhook_endpoint(w, state="disabled", disabled_reason="failing")}),
+    ("POST", "/api/v1/webhook-deliveries/{id}/replay/"): Write(
+        "producer_admin", ("webhooks.delivery.replayed",), arrange=lambda w: {"id": webhook_delivery(w)}, status=201,
+        target=lambda w, p, body: body["id"]),
     ("POST", "/api/v1/prices/fixes/"): Write(
         "staff", ("prices.fix.recorded",), status=201, body=lambda w: fix_body()),
     ("POST", "/api/v1/prices/fixes/{id}/correct/"): Write(

@@ -68,6 +68,7 @@ from trade.models import (
     InquiryMessage,
     SettlementTerms,
 )
+from webhooks.models import WebhookDelivery, WebhookEndpoint, WebhookEvent, WebhookSecret
 
 pytestmark = pytest.mark.django_db
 
@@ -174,6 +175,11 @@ FIX_CORRECT = "/api/v1/prices/fixes/{id}/correct/"
 RATE_CORRECT = "/api/v1/prices/rates/{id}/correct/"
 JOB = "/api/v1/jobs/{id}/"
 JOB_RETRY = "/api/v1/jobs/{id}/retry/"
+WEBHOOK_ENDPOINT = "/api/v1/webhook-endpoints/{id}/"
+WEBHOOK_ROTATE = "/api/v1/webhook-endpoints/{id}/rotate-secret/"
+WEBHOOK_ENABLE = "/api/v1/webhook-endpoints/{id}/enable/"
+WEBHOOK_DELIVERIES = "/api/v1/webhook-endpoints/{id}/deliveries/"
+WEBHOOK_REPLAY = "/api/v1/webhook-deliveries/{id}/replay/"
 
 # Expected status per role, in the order of ROLES. Notes on the rows that are not obvious:
 # - sign-up, login and invitation acceptance ignore any token: `{}` is a 400 for everybody.
@@ -440,6 +446,17 @@ MATRIX: dict[tuple[str, str], tuple[int, ...]] = {
     ("GET",    "/api/v1/reports/impact/"):             (200, 200, 200, 200, 200, 200, 200),
     ("GET",    "/api/v1/reports/impact.csv"):          (200, 200, 200, 200, 200, 200, 200),
     ("GET",    "/api/v1/reports/impact/chart.svg"):    (200, 200, 200, 200, 200, 200, 200),
+    # Webhook endpoints: their organisation's admins and staff; plain members and reviewers 403 (tests/webhooks/).
+    ("GET",    "/api/v1/webhook-endpoints/"):          (401, 200, 403, 200, 403, 403, 200),
+    ("POST",   "/api/v1/webhook-endpoints/"):          (401, 400, 403, 400, 403, 403, 403),
+    ("GET",    WEBHOOK_ENDPOINT):                      (401, 404, 403, 200, 403, 403, 200),
+    ("PATCH",  WEBHOOK_ENDPOINT):                      (401, 404, 403, 200, 403, 403, 200),
+    ("DELETE", WEBHOOK_ENDPOINT):                      (401, 404, 403, 204, 403, 403, 204),
+    ("POST",   WEBHOOK_ROTATE):                        (401, 404, 403, 200, 403, 403, 200),
+    ("POST",   WEBHOOK_ENABLE):                        (401, 404, 403, 200, 403, 403, 200),
+    ("GET",    WEBHOOK_DELIVERIES):                    (401, 404, 403, 200, 403, 403, 200),
+    ("POST",   WEBHOOK_REPLAY):                        (401, 404, 403, 201, 403, 403, 201),
+    ("GET",    "/api/v1/webhook-event-types/"):        (200, 200, 200, 200, 200, 200, 200),
 }
 # fmt: on
 
@@ -490,6 +507,8 @@ class World:
     pack_consent: PackConsent  # coop's consent, granted to the buyer's refiner on its open inquiry
     fix: MetalPrice  # yesterday's LBMA Gold Price PM, recorded by staff
     job: Job  # a job of the queue whose every attempt failed
+    webhook_endpoint: WebhookEndpoint  # coop's, registered by its admin, active
+    webhook_delivery: WebhookDelivery  # of a contract event to that endpoint, delivered
     rate: ExchangeRate  # yesterday's USD/PEN rate
 
     @property
@@ -726,7 +745,23 @@ def world(
             finished_at=timezone.now(),
             last_error="OperationalError: the database restarted",
         ),
+        **add_webhook(coop, producer_admin.user),
     )
+
+
+def add_webhook(coop: Organization, admin: User) -> dict[str, Any]:
+    """coop's endpoint and one delivered event of it (a contract signed)."""
+    endpoint = WebhookEndpoint.objects.create(
+        organization=coop, url="https://erp.coop.example/hooks", event_types=["contract.accepted"], created_by=admin
+    )
+    WebhookSecret.objects.create(endpoint=endpoint, secret="whsec_" + "0" * 64)
+    event = WebhookEvent.objects.create(
+        type="contract.accepted", organization=coop, payload={"id": "x", "type": "contract.accepted"}, audit_seq=1
+    )
+    delivery = WebhookDelivery.objects.create(
+        event=event, endpoint=endpoint, state="delivered", delivered_at=timezone.now()
+    )
+    return {"webhook_endpoint": endpoint, "webhook_delivery": delivery}
 
 
 def add_red_flag(site: Site, reviewer: User, admin: User) -> RedFlag:
@@ -927,6 +962,11 @@ HOME: dict[str, Callable[[World, User], dict[str, Any]]] = {
     FIX_CORRECT: lambda world, owner: {"id": world.fix.pk},
     RATE_CORRECT: lambda world, owner: {"id": world.rate.pk},
     **{path: lambda world, owner: {"id": world.job.pk} for path in (JOB, JOB_RETRY)},
+    **{
+        path: lambda world, owner: {"id": world.webhook_endpoint.pk}
+        for path in (WEBHOOK_ENDPOINT, WEBHOOK_ROTATE, WEBHOOK_ENABLE, WEBHOOK_DELIVERIES)
+    },
+    WEBHOOK_REPLAY: lambda world, owner: {"id": world.webhook_delivery.pk},
 }
 
 
@@ -1131,6 +1171,8 @@ INTRUDER_BODIES: dict[tuple[str, str], list[dict[str, Any]]] = {
         },
         {"kind": "regalo"},
     ],
+    ("PATCH", WEBHOOK_ENDPOINT): [{"url": "https://intruso.example/h", "state": "disabled"}, {"event_types": ["x"]}],
+    ("POST", WEBHOOK_ROTATE): [{"overlap_hours": 0}, {"overlap_hours": -1}],
     ("POST", CONTRACT_PROPOSE): [
         {
             "quantity_grams": "1.000",
@@ -1196,6 +1238,9 @@ SNAPSHOT_MODELS = (
     AssayResult,
     Statement,
     Payment,
+    WebhookEndpoint,
+    WebhookSecret,
+    WebhookDelivery,
 )
 
 

@@ -95,6 +95,8 @@ from tests.contract.test_permission_matrix import (
     SITE_APPROVE,
     SITE_REJECT,
     SITES,
+    WEBHOOK_ENDPOINT,
+    WEBHOOK_ROTATE,
     WEIGHING,
     WEIGHINGS,
     World,
@@ -841,6 +843,15 @@ WRITES: dict[tuple[str, str], Write] = {
                              "premium_per_kg_fine": {"amount_minor": 450000, "currency": "USD"},
                              "source": "Fairmined Standard, 2027 premium table", "source_date": "2026-11-15"}
     ),
+    ("POST", "/api/v1/webhook-endpoints/"): Write(
+        lambda world, role: {"url": "https://93.184.216.34/hooks", "event_types": ["deposit.state"],
+                             "description": "ERP"}
+    ),
+    ("PATCH", WEBHOOK_ENDPOINT): Write(
+        lambda world, role: {"url": "https://93.184.216.34/v2", "event_types": ["contract.accepted", "deposit.state"],
+                             "description": "ERP v2"}
+    ),
+    ("POST", WEBHOOK_ROTATE): Write(lambda world, role: {"overlap_hours": 12}),
 }
 # fmt: on
 

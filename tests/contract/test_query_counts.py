@@ -57,6 +57,7 @@ from trade.models import (
     InquiryMessage,
     SettlementTerms,
 )
+from webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint, WebhookEvent
 
 pytestmark = pytest.mark.django_db
 
@@ -325,6 +326,41 @@ def add_jobs(coop: Organization, count: int) -> None:
             max_attempts=3,
             run_after=timezone.now(),
         )
+
+
+def coop_webhook_endpoint(coop: Organization) -> WebhookEndpoint:
+    endpoint = WebhookEndpoint.objects.filter(organization=coop).first()
+    if endpoint is None:
+        endpoint = WebhookEndpoint.objects.create(
+            organization=coop,
+            url="https://93.184.216.34/hooks",
+            event_types=["contract.accepted"],
+            created_by=MembershipFactory(organization=coop, role=Role.ADMIN).user,
+        )
+    return endpoint
+
+
+def add_webhook_endpoints(coop: Organization, count: int) -> None:
+    admin = MembershipFactory(organization=coop, role=Role.ADMIN).user
+    for number in range(count):
+        WebhookEndpoint.objects.create(
+            organization=coop, url=f"https://93.184.216.34/{number}", event_types=["deposit.state"], created_by=admin
+        )
+
+
+def add_webhook_deliveries(coop: Organization, count: int) -> None:
+    """Deliveries to coop's endpoint, each with two attempts."""
+    endpoint = coop_webhook_endpoint(coop)
+    for number in range(count):
+        event = WebhookEvent.objects.create(
+            type="contract.accepted",
+            organization=coop,
+            payload={"id": str(number)},
+            audit_seq=10_000 + WebhookEvent.objects.count(),
+        )
+        delivery = WebhookDelivery.objects.create(event=event, endpoint=endpoint)
+        for status in (500, 200):
+            WebhookAttempt.objects.create(delivery=delivery, at=timezone.now(), status_code=status, latency_ms=5)
 
 
 def add_price_versions(coop: Organization, count: int) -> None:
@@ -767,6 +803,14 @@ LIST_CASES = [
         "/api/v1/prices/certification-terms/", "anon", lambda actor, coop: add_certification_terms, "?page_size=100"
     ),
     ListCase("/api/v1/jobs/", "staff", lambda actor, coop: add_jobs, "?page_size=100"),
+    ListCase("/api/v1/webhook-endpoints/", "producer_admin", lambda actor, coop: add_webhook_endpoints),
+    ListCase("/api/v1/webhook-endpoints/", "staff", lambda actor, coop: add_webhook_endpoints),
+    ListCase(
+        "/api/v1/webhook-endpoints/{id}/deliveries/",
+        "producer_admin",
+        lambda actor, coop: add_webhook_deliveries,
+        id_of=lambda actor, coop: coop_webhook_endpoint(coop).pk,
+    ),
 ]
 
 

@@ -33,6 +33,7 @@ from tests.trade.deposit_helpers import FIXED_PRICE, deposit_url, fake_stripe, s
 from tests.trade.helpers import CONTRACTS, INQUIRIES, Trade, ask, make_compliant_producer, make_listing, start, terms
 from tests.trade.helpers import verify_kyc as kyc_verify
 from trade.models import ContractVersion, Inquiry, InquiryMessage
+from webhooks.models import WebhookEndpoint
 
 pytestmark = pytest.mark.django_db
 
@@ -294,7 +295,18 @@ def world(trade, buyer, producer_admin, reviewer, staff) -> dict[str, Any]:
         "id": trade.listing.pk,  # /listings/{id}/prices/
     }
     request_ids = {**ids, "id": make_request(buyer)["id"]}  # /sourcing-requests/{id}/matches/
-    return {"ids": ids, "request_ids": request_ids, "actors": [producer_admin, buyer, reviewer, staff]}
+    endpoint = WebhookEndpoint.objects.create(  # /webhook-endpoints/{id}/deliveries/
+        organization=producer_admin.organization,
+        url="https://93.184.216.34/h",
+        event_types=["contract.accepted"],
+        created_by=producer_admin.user,
+    )
+    return {
+        "ids": ids,
+        "request_ids": request_ids,
+        "webhook_ids": {**ids, "id": endpoint.pk},
+        "actors": [producer_admin, buyer, reviewer, staff],
+    }
 
 
 def test_the_schema_has_lists_to_check():
@@ -306,7 +318,8 @@ def test_the_schema_has_lists_to_check():
 def test_a_page_size_over_the_bound_is_a_400_problem_on_every_list(path, world):
     missing = [name for name in re.findall(r"{(\w+)}", path) if name not in world["ids"]]
     assert not missing, f"give the `world` fixture an id for {missing}"
-    url = path.format(**world["request_ids" if path.startswith("/api/v1/sourcing-requests/") else "ids"])
+    ids = {"/api/v1/sourcing-requests/": "request_ids", "/api/v1/webhook-endpoints/": "webhook_ids"}
+    url = path.format(**world[next((key for prefix, key in ids.items() if path.startswith(prefix)), "ids")])
     reader = next((actor for actor in world["actors"] if actor.get(f"{url}?page_size=1").status_code == 200), None)
     assert reader is not None, f"no actor of `world` can read {url}"
     bound = settings.PAGE_SIZE_MAX

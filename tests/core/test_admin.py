@@ -32,6 +32,7 @@ from diligence.models import RedFlag, SanctionsList, SanctionsMatch, Screening
 from payments.models import ProviderEvent
 from producers.models import ReferenceArea
 from tests.factories import InvitationFactory, OrganizationFactory, UserFactory
+from webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint, WebhookEvent
 
 pytestmark = pytest.mark.django_db
 
@@ -55,6 +56,17 @@ def _extra_rows() -> None:
         effective_from=clock.today_lima() + dt.timedelta(days=30),
     )
     future.requirements.set(latest.requirements.all())
+    webhook = WebhookEndpoint.objects.create(  # nor webhooks
+        organization=OrganizationFactory(),
+        url="https://93.184.216.34/h",
+        event_types=["deposit.state"],
+        created_by=UserFactory(),
+    )
+    event = WebhookEvent.objects.create(
+        type="deposit.state", organization=webhook.organization, payload={"id": "x"}, audit_seq=1
+    )
+    delivery = WebhookDelivery.objects.create(event=event, endpoint=webhook)
+    WebhookAttempt.objects.create(delivery=delivery, at=timezone.now(), status_code=500, latency_ms=3)
     RedFlag.objects.create(  # the demo has no flag
         subject_kind="producer",
         organization=OrganizationFactory(),
@@ -214,6 +226,10 @@ def test_every_admin_change_is_refused_or_audited(superuser_client: Client) -> N
         "settlement.Statement": "refused",
         "settlement.Payment": "refused",
         "reports.ReportPolicy": "refused",  # the seeded version is in force: never edited (a new version is)
+        "webhooks.WebhookEndpoint": "refused",  # through the API's services (audited)
+        "webhooks.WebhookEvent": "refused",  # the dispatcher's log
+        "webhooks.WebhookDelivery": "refused",
+        "webhooks.WebhookAttempt": "refused",
     }
 
 
