@@ -107,7 +107,7 @@ class WebhookEndpointViewSet(
     def get_queryset(self) -> Any:
         return selectors.endpoints_for(get_actor(self.request))
 
-    @extend_schema(examples=[OpenApiExample("An ERP's endpoint", value=[ENDPOINT_EXAMPLE], response_only=True)])
+    @extend_schema(examples=[OpenApiExample("An ERP's endpoint", value=ENDPOINT_EXAMPLE, response_only=True)])
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         """Your organisation's webhook endpoints, newest first (its admins; staff: every organisation's)."""
         return super().list(request, *args, **kwargs)
@@ -212,7 +212,7 @@ class WebhookEndpointViewSet(
     @extend_schema(
         request=None,
         responses=WebhookDeliverySerializer(many=True),
-        examples=[OpenApiExample("Accepted at the second attempt", value=[DELIVERY_EXAMPLE], response_only=True)],
+        examples=[OpenApiExample("Accepted at the second attempt", value=DELIVERY_EXAMPLE, response_only=True)],
     )
     @action(detail=True, methods=["get"], pagination_class=DeliveryPagination)
     def deliveries(self, request: Request, pk: str | None = None) -> Response:
