@@ -49,10 +49,10 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from django.conf import settings
-from django.core.cache import cache
 from django.db import DEFAULT_DB_ALIAS, connections
 
 from core import clock
+from core.cache import kept_or_computed
 
 logger = logging.getLogger(__name__)
 
@@ -190,16 +190,4 @@ def cached_answer(
     marks = ",".join(f"{scope}={value}" for scope, value in scoped.items())
     raw = f"{FORMAT}|{seen}|{marks}|{clock.today_lima().isoformat()}|{url}"
     key = "search:" + hashlib.sha256(raw.encode()).hexdigest()
-    try:
-        kept = cache.get(key)
-    except Exception:  # the cache backend's own errors (redis.ConnectionError, timeouts)
-        logger.warning("Search cache unavailable; answering from the database", exc_info=True)
-        return compute()
-    if kept is not None:
-        return kept
-    answer = compute()
-    try:
-        cache.set(key, answer, seconds)
-    except Exception:
-        logger.warning("Search cache unavailable; answer not kept", exc_info=True)
-    return answer
+    return kept_or_computed(key, compute, seconds, "Search")

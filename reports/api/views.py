@@ -16,7 +16,6 @@ from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
-from django.core.cache import cache
 from django.db import connection
 from django.http import HttpResponse
 from django.utils.cache import patch_cache_control, patch_vary_headers
@@ -31,6 +30,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core import clock
+from core.cache import kept_or_computed
 from core.errors import BadRequest
 from reports.api.serializers import MONTH_TEXT, ImpactReportSerializer, report_data
 from reports.chart import impact_chart_svg
@@ -193,19 +193,7 @@ def kept(parts: tuple[str, ...], compute: Callable[[], Any]) -> Any:
     if seconds <= 0 or connection.in_atomic_block:
         return compute()
     key = "impact-report:" + hashlib.sha256("|".join((CACHE_FORMAT, *parts)).encode()).hexdigest()
-    try:
-        answer = cache.get(key)
-    except Exception:  # the cache backend's own errors (redis.ConnectionError, timeouts)
-        logger.warning("Impact report cache unavailable; computing the answer", exc_info=True)
-        return compute()
-    if answer is not None:
-        return answer
-    answer = compute()
-    try:
-        cache.set(key, answer, seconds)
-    except Exception:
-        logger.warning("Impact report cache unavailable; answer not kept", exc_info=True)
-    return answer
+    return kept_or_computed(key, compute, seconds, "Impact report")
 
 
 def report_for(first: Month, last: Month) -> dict[str, Any]:

@@ -19,6 +19,7 @@ from rest_framework.test import APIClient
 
 from compliance.models import Evidence
 from compliance.standing import standings_refresh
+from core import cache as kept_cache
 from core import clock
 from listings import search_cache
 from listings.models import Listing, SearchEntry
@@ -210,7 +211,7 @@ def test_inside_a_transaction_the_cache_is_not_used(live_offer):
 
 def test_a_cache_backend_that_fails_leaves_search_answering_from_the_database(live_offer, settings):
     broken = mock.Mock(side_effect=ConnectionError("redis is down"))
-    with mock.patch.object(search_cache.cache, "get", broken), mock.patch.object(search_cache.cache, "set", broken):
+    with mock.patch.object(kept_cache.cache, "get", broken), mock.patch.object(kept_cache.cache, "set", broken):
         response = APIClient().get(SEARCH)
     assert response.status_code == 200
     assert response.json() == fresh(SEARCH, settings)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from reports.api import views
+from core import cache as kept_cache
 from tests.producers.factories import ProducerFactory
 from tests.reports.helpers import CHART, CSV, REPORT, in_month, settled, this_month
 
@@ -32,7 +32,7 @@ def test_an_answer_is_kept_for_a_while_and_the_setting_turns_it_off(anon, settin
 
     # A cache that fails (Redis down) is logged, and the answer computed.
     settings.IMPACT_REPORT_CACHE_SECONDS = 300
-    monkeypatch.setattr(views, "cache", _DownCache())
+    monkeypatch.setattr(kept_cache, "cache", _DownCache())
     assert anon.get(REPORT).json()["months"][-1]["fine_gold_grams"]["value"] == "30.000"
     assert "Impact report cache unavailable" in caplog.text
 
