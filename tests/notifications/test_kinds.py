@@ -69,6 +69,7 @@ SENT: dict[str, tuple[str, ...]] = {
     "settlement_record_corrected": (*CONTRACT, "organization", "shipment", "record"),
     "settlement_payment_recorded": (*CONTRACT, "organization", "amount", "reference"),
     "settlement_payment_confirmed": (*CONTRACT, "organization", "amount", "reference"),
+    "webhook_endpoint_disabled": ("url", "days"),
 }
 
 # Parameters some callers send that no text shows: data kept on the feed row for a client to read (a move's
