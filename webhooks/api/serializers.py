@@ -36,14 +36,16 @@ class WebhookEndpointCreatedSerializer(WebhookEndpointSerializer):
 class WebhookEndpointInputSerializer(serializers.Serializer):
     url = CharField(max_length=2000, help_text="https:// and a host with a public address.")
     event_types = serializers.ListField(
-        child=CharField(max_length=40), help_text="The types to receive (GET /api/v1/webhook-event-types/)."
+        child=CharField(max_length=40),
+        min_length=1,
+        help_text="The types to receive (GET /api/v1/webhook-event-types/).",
     )
     description = CharField(max_length=200, required=False, allow_blank=True, default="")
 
 
 class WebhookEndpointPatchSerializer(serializers.Serializer):
     url = CharField(max_length=2000, required=False)
-    event_types = serializers.ListField(child=CharField(max_length=40), required=False)
+    event_types = serializers.ListField(child=CharField(max_length=40), min_length=1, required=False)
     description = CharField(max_length=200, required=False, allow_blank=True)
     state = serializers.ChoiceField(
         choices=DISABLE_CHOICES, required=False, help_text="`disabled` stops deliveries; enable/ resumes."
