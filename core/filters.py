@@ -115,7 +115,7 @@ class StrictFilterSet(django_filters.FilterSet):
                     if name in text or name not in self.data or name in self._errors:
                         continue
                     values = self.data.getlist(name) if hasattr(self.data, "getlist") else [self.data.get(name)]
-                    if any(value == "" for value in values):
+                    if any(str(value).strip() == "" for value in values):  # " " and "\x1f" strip to ""
                         message = _("Give a value, or leave the parameter out.")
                         self.add_error(name, DjangoValidationError(message, code="blank"))
                 return cleaned

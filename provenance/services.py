@@ -92,7 +92,7 @@ def _check_sources(
             if len(window) != 1:
                 raise field_error(
                     f"{where}.month",
-                    "required",
+                    "required_for_several_months",
                     _("The production window spans several months: say which month these grams are from."),
                 )
             month = window[0]
@@ -392,9 +392,9 @@ def custody_record(
     if occurred_at > timezone.now():
         raise field_error("occurred_at", "in_future", _("This event cannot have happened in the future."))
     if kind == CustodyKind.RECEIVED_BY_BUYER and weight_grams is None:
-        raise field_error("weight_grams", "required", _("Give the weight the buyer measured on receipt."))
+        raise field_error("weight_grams", "required_for_receipt", _("Give the weight the buyer measured on receipt."))
     if kind == CustodyKind.SEALED and not seal_number:
-        raise field_error("seal_number", "required", _("Give the number of the seal."))
+        raise field_error("seal_number", "required_for_seal", _("Give the number of the seal."))
     storage = storages["evidence"]
     name = store(document, storage=storage, prefix=f"lots/{lot.producer_id}") if document else ""
     try:
