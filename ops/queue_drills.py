@@ -121,10 +121,16 @@ class Celery:
                 self.kill()
 
 
-def _queue_env(database: str, redis: Redis, mail: MailServer) -> dict[str, str]:
+# Each drill's broker: its own database on the Redis server and its own queue, so that no process of one drill
+# (a worker, a beat's sweeper) ever takes a message of another, whose jobs live in another database.
+BROKER_DB = {"smtp": 10, "kill": 11, "redis": 12}
+
+
+def _queue_env(database: str, redis: Redis, mail: MailServer, name: str) -> dict[str, str]:
     return app_env(
         DATABASE_URL=database,
-        CELERY_BROKER_URL=redis.url(3),
+        CELERY_BROKER_URL=redis.url(BROKER_DB[name]),
+        CELERY_QUEUE=f"drill-{name}",
         EMAIL_BACKEND="django.core.mail.backends.smtp.EmailBackend",
         EMAIL_HOST="127.0.0.1",
         EMAIL_PORT=str(mail.port),
@@ -192,27 +198,28 @@ class QueueRig:
     worker: Celery
 
 
-def _rig(stack: Stack, redis: Redis, name: str) -> QueueRig:
-    """A mail server, a copy of the demo database, and a worker and beat on `redis`, all stopped on exit."""
+def _rig(stack: Stack, scope: contextlib.ExitStack, redis: Redis, name: str) -> QueueRig:
+    """A mail server, a copy of the demo database, and a worker and beat on `redis`, all stopped when the drill
+    ends (`scope`), before the next drill starts."""
     mail = MailServer()
-    stack.callback(mail.stop)
+    scope.callback(mail.stop)
     database = f"ops_queue_{name}"
-    env = _queue_env(stack.seeded_database(database), redis, mail)
-    worker = _celery(stack, env, "worker", name)
-    _celery(stack, env, "beat", name)
+    env = _queue_env(stack.seeded_database(database), redis, mail, name)
+    worker = _celery(stack, scope, env, "worker", name)
+    _celery(stack, scope, env, "beat", name)
     return QueueRig(mail, database, env, worker)
 
 
-def _celery(stack: Stack, env: dict[str, str], role: str, name: str) -> Celery:
+def _celery(stack: Stack, scope: contextlib.ExitStack, env: dict[str, str], role: str, name: str) -> Celery:
     process = Celery(stack.workdir, env, role, f"{role}-{name}")
-    stack.callback(process.stop)
+    scope.callback(process.stop)
     process.start()
     return process
 
 
-def drill_smtp(stack: Stack, redis: Redis) -> None:
+def drill_smtp(stack: Stack, scope: contextlib.ExitStack, redis: Redis) -> None:
     say("== Drill 5: the mail server refuses for a while, then accepts ==")
-    rig = _rig(stack, redis, "smtp")
+    rig = _rig(stack, scope, redis, "smtp")
     mail, database, env = rig.mail, rig.database, rig.env
     mail.refusing = True
     commit_notifications(env, "smtp", 20)
@@ -226,9 +233,9 @@ def drill_smtp(stack: Stack, redis: Redis) -> None:
     check(mail.refused > 20, "some were tried again while it still refused (backoff, then success)")
 
 
-def drill_killed_worker(stack: Stack, redis: Redis) -> None:
+def drill_killed_worker(stack: Stack, scope: contextlib.ExitStack, redis: Redis) -> None:
     say("== Drill 6: a worker killed with SIGKILL in the middle of a task ==")
-    rig = _rig(stack, redis, "kill")
+    rig = _rig(stack, scope, redis, "kill")
     mail, database, env = rig.mail, rig.database, rig.env
     mail.slow = 4.0
     commit_notifications(env, "kill", 4)
@@ -237,7 +244,7 @@ def drill_killed_worker(stack: Stack, redis: Redis) -> None:
     say("  worker killed (SIGKILL to the main process and its pool) while the mail server held a message")
     wait_for(lambda: mail.dropped >= 1, 10, "the mail server saw the connection drop before its answer")
     mail.slow = 0.5
-    _celery(stack, env, "worker", "kill-again")
+    _celery(stack, scope, env, "worker", "kill-again")
     say("  a new worker started")
     wait_for(lambda: _all_done(stack, database), 120, "every e-mail job done")
     _each_once(mail, _notification_ids(stack, database, "kill"), 4)
@@ -248,10 +255,10 @@ def drill_killed_worker(stack: Stack, redis: Redis) -> None:
     check(int(retried[0][0]) >= 1, "the killed task ran again (a second attempt) and completed")
 
 
-def drill_redis_restart(stack: Stack, redis: Redis) -> None:
+def drill_redis_restart(stack: Stack, scope: contextlib.ExitStack, redis: Redis) -> None:
     say("== Drill 7: Redis restarted under load ==")
     queue_redis = stack.start_redis()  # its own server: this drill stops it
-    rig = _rig(stack, queue_redis, "redis")
+    rig = _rig(stack, scope, queue_redis, "redis")
     mail, database, env = rig.mail, rig.database, rig.env
     load = threading.Thread(target=commit_notifications, args=(env, "redis", 200, 0.05))
     load.start()
@@ -267,13 +274,17 @@ def drill_redis_restart(stack: Stack, redis: Redis) -> None:
 
 
 QUEUE_DRILLS = {"smtp": drill_smtp, "killed": drill_killed_worker, "redis-restart": drill_redis_restart}
+BROKER_NAMES = {"smtp": "smtp", "killed": "kill", "redis-restart": "redis"}  # the drill's name in its logs
 
 
 def run(name: str, stack: Stack, redis: Redis) -> None:
-    try:
-        QUEUE_DRILLS[name](stack, redis)
-    except DrillFailed:
-        for log in sorted(stack.workdir.glob("celery-*.log")):
-            say(f"--- {log.name} (last lines)")
-            say("\n".join(log.read_text(errors="replace").splitlines()[-25:]))
-        raise
+    with contextlib.ExitStack() as scope:  # this drill's processes, stopped before the next drill
+        try:
+            QUEUE_DRILLS[name](stack, scope, redis)
+        except DrillFailed:
+            for log in sorted(stack.workdir.glob(f"celery-*-{BROKER_NAMES[name]}*.log")):
+                lines = log.read_text(errors="replace").splitlines()
+                notable = [line for line in lines if '"level": "INFO"' not in line]  # warnings, errors, tracebacks
+                say(f"--- {log.name}: its warnings and errors (last 25), then its last 10 lines")
+                say("\n".join([*notable[-25:], "...", *lines[-10:]]))
+            raise
