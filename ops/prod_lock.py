@@ -17,6 +17,7 @@ DEVELOPMENT_TOOLS = {
     "schemathesis",
     "localstripe",
     "aiosmtpd",
+    "trustme",
     "ruff",
     "mypy",
     "django-stubs",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import ssl
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -38,7 +39,10 @@ class Receiver:
 
 
 @contextmanager
-def receiver() -> Iterator[Receiver]:
+def receiver(tls: ssl.SSLContext | None = None, host: str = "127.0.0.1") -> Iterator[Receiver]:
+    """Plain HTTP on 127.0.0.1, or HTTPS with `tls` (a server context holding its certificate) at
+    `https://{host}:{port}/`, `host` being the name the certificate is for (the tests make it resolve to
+    127.0.0.1). A failed handshake never reaches the handler: it records nothing."""
     state = Receiver(url="")
     lock = threading.Lock()
 
@@ -61,9 +65,12 @@ def receiver() -> Iterator[Receiver]:
             pass
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    if tls is not None:
+        server.socket = tls.wrap_socket(server.socket, server_side=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    state.url = f"http://127.0.0.1:{server.server_address[1]}/hooks/oro"
+    scheme = "http" if tls is None else "https"
+    state.url = f"{scheme}://{host}:{server.server_address[1]}/hooks/oro"
     try:
         yield state
     finally:
