@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 STAMP := $(VENV)/.installed
 
-.PHONY: deps lock check-prod-lock run test test-thorough test-postgres lint format check schema messages demo clean
+.PHONY: deps lock check-prod-lock browser run test test-thorough test-postgres lint format check schema messages demo clean
 
 # Two locks, both hash-checked and compiled from pyproject.toml: requirements.lock is what production installs
 # (no test, lint or type-checking tool in it); requirements-dev.lock is the same pins plus the `dev` extra, what a
@@ -40,6 +40,15 @@ run: $(STAMP)  ## Serve the API with demo data on SQLite at http://127.0.0.1:$(P
 
 # pytest-xdist spreads the suite over every core; PYTEST_WORKERS=0 runs it in one process (easier to debug).
 PYTEST_WORKERS ?= auto
+
+# The browser tests' browser: headless Chromium from Debian's packages (Playwright drives it; nothing downloads a
+# browser of its own). Needs root or sudo, as any apt-get install. Without it the browser tests skip, except in CI.
+browser:  ## Install Debian's Chromium for the browser tests (tests/browser/), if it is missing
+	@command -v chromium >/dev/null 2>&1 || { \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends chromium fonts-dejavu-core; }
+	@chromium --version 2>/dev/null
 
 test: $(STAMP)  ## The whole suite (SQLite unless DATABASE_URL says otherwise), on every core
 	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any, cast
 
 from django.conf import settings
-from django.contrib.auth import authenticate, password_validation
+from django.contrib.auth import authenticate, login, logout, password_validation
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
@@ -123,10 +123,7 @@ def auth_login(
 ) -> IssuedToken:
     """Check the credentials and issue a hashed, expiring token for the device named (or read from the
     User-Agent). Failures are audited and look alike."""
-    user = authenticate(request, username=email.strip().lower(), password=password)
-    if user is None:
-        audit_record(action="accounts.login.failed", data={"email": email.strip().lower()[:254]})
-        raise NotAuthenticated(_("The e-mail address or the password is not correct."), code="invalid_credentials")
+    user = _credentials_checked(request=request, email=email, password=password)
     with transaction.atomic():
         evicted = _make_room_for_a_token(user)
         issued = token_issue(user=user, device_name=devices.device_name(device_name, user_agent))
@@ -140,6 +137,34 @@ def auth_login(
             data["evicted"] = evicted
         audit_record(action="accounts.login.succeeded", actor=user, target=user, data=data)
     return issued
+
+
+def _credentials_checked(*, request: Any, email: str, password: str) -> User:
+    """The user these credentials name, or 401 `invalid_credentials` (audited; a wrong address and a wrong
+    password look alike)."""
+    user = authenticate(request, username=email.strip().lower(), password=password)
+    if user is None:
+        audit_record(action="accounts.login.failed", data={"email": email.strip().lower()[:254]})
+        raise NotAuthenticated(_("The e-mail address or the password is not correct."), code="invalid_credentials")
+    return cast(User, user)
+
+
+def session_sign_in(*, request: Any, email: str, password: str) -> User:
+    """The console's sign-in: the API's check and audit, then a session cookie instead of a token (Django's
+    `login`, which gives the session a new key so that a key planted before the sign-in is worth nothing)."""
+    user = _credentials_checked(request=request, email=email, password=password)
+    with transaction.atomic():
+        login(request, user)
+        audit_record(action="accounts.login.succeeded", actor=user, target=user, data={"session": True})
+    return user
+
+
+@transaction.atomic
+def session_sign_out(*, request: Any) -> None:
+    user = request.user
+    if user.is_authenticated:
+        audit_record(action="accounts.logout", actor=user, target=user, data={"session": True})
+    logout(request)
 
 
 def _make_room_for_a_token(user: User) -> list[str | None]:

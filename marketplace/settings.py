@@ -12,6 +12,8 @@ from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONE as CSP_NONE
+from csp.constants import SELF as CSP_SELF
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -57,6 +59,8 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "knox",
+    "django_htmx",
+    "csp",
     # Our apps, in layer order: an app imports only apps above it.
     "core",
     "audit",
@@ -74,6 +78,7 @@ INSTALLED_APPS = [
     "settlement",  # statements and recorded bank payments of signed contracts
     "reports",  # the network's public impact report: reads every app above, imported by none
     "webhooks",  # signed outbound events read from the audit chain: above every domain app
+    "console",  # the server-rendered pages for people: calls the services and selectors above, no rule of its own
     "openapi",
     "marketplace",
 ]
@@ -90,12 +95,15 @@ MIDDLEWARE = [
     "core.http.ConditionalReadsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
+    "console.middleware.SpanishFirstMiddleware",
     "django.middleware.common.CommonMiddleware",
     "core.http.ApiProblemPagesMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+    "csp.middleware.CSPMiddleware",
 ]
 
 ROOT_URLCONF = "marketplace.urls"
@@ -365,6 +373,24 @@ SECURE_HSTS_PRELOAD = env_bool("DJANGO_SECURE_HSTS_PRELOAD", False)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+# Content-Security-Policy (django-csp) on every answer: the console's pages load scripts, styles, images and
+# fonts from this server only, run no inline script or style, are never framed, and post forms only here. The
+# API's documentation pages (Swagger UI, ReDoc) carry their own, looser policy (openapi/views.py).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [CSP_SELF],
+        "script-src": [CSP_SELF],
+        "style-src": [CSP_SELF],
+        "img-src": [CSP_SELF, "data:", "blob:"],
+        "font-src": [CSP_SELF],
+        "connect-src": [CSP_SELF],
+        "object-src": [CSP_NONE],
+        "frame-src": [CSP_SELF],
+        "frame-ancestors": [CSP_NONE],
+        "base-uri": [CSP_SELF],
+        "form-action": [CSP_SELF],
+    }
+}
 if env_bool("DJANGO_BEHIND_PROXY", False):
     # Only behind a proxy that sets these headers itself; otherwise a client could forge them.
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

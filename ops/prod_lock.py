@@ -18,6 +18,8 @@ DEVELOPMENT_TOOLS = {
     "localstripe",
     "aiosmtpd",
     "trustme",
+    "playwright",
+    "axe-playwright-python",
     "ruff",
     "mypy",
     "django-stubs",

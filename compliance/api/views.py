@@ -37,7 +37,6 @@ from compliance.api.serializers import (
     RequirementSerializer,
 )
 from compliance.models import (
-    NO_EXPIRY,
     Area,
     Evidence,
     EvidenceStatus,
@@ -46,9 +45,10 @@ from compliance.models import (
     Requirement,
     ValidityDeadline,
 )
+from compliance.overview import compliance_overview, producer_compliance
 from compliance.policy import EXPIRING_SOON_DAYS
 from core import clock
-from core.actor import Actor, get_actor
+from core.actor import get_actor
 from core.api import UUID_PATTERN
 from core.downloads import attachment_response, read_or_refuse
 from core.errors import NotFound, PermissionDenied, documents_problems, field_error
@@ -56,81 +56,7 @@ from core.filters import StrictBooleanFilter, StrictFilterSet, StrictOrderingFil
 from core.pagination import CursorPagination
 from core.permissions import ActsForOrganization
 from core.uploads import check_upload_length, check_uploads
-from producers.models import Producer, Site
-from producers.selectors import producer_get
-
-
-def _state_message(state: str, until: dt.date | None) -> str:
-    messages = {
-        "met": _("Met."),
-        "expiring_soon": _("Met, but it lapses on %(date)s: upload the renewed document now."),
-        "pending": _("Waiting for a reviewer's decision."),
-        "expired": _("Lapsed: upload a renewed document."),
-        "missing": _("Missing: upload the document."),
-    }
-    return (
-        messages[state] % {"date": until.isoformat() if until else ""} if state == "expiring_soon" else messages[state]
-    )
-
-
-def _requirements(standing: selectors.Standing) -> list[dict[str, Any]]:
-    requirements = {r.code: r for r in standing.policy.requirements.all()}
-    return [
-        {
-            "code": r.code,
-            "name": requirements[r.code].name,
-            "state": r.state,
-            "valid_until": None if r.valid_until in (None, NO_EXPIRY) else r.valid_until,
-            "evidence": list(r.evidence_ids),
-            "message": _state_message(r.state, r.valid_until),
-            "what_to_do": requirements[r.code].what_to_do,
-        }
-        for r in standing.result.requirements
-    ]
-
-
-def _shown(day: dt.date | None) -> dt.date | None:
-    return None if day in (None, NO_EXPIRY) else day
-
-
-def compliance_body(organization: Organization, verification_status: str | None) -> dict[str, Any]:
-    """The engine's answer. For a buyer, the organisation's. For a producer, origin by origin (`sites`:
-    each site judged by the site rule), and as a whole: `requirements` counts every item wherever it names,
-    while `compliant`, `valid_until` and `claims` are the origins' (compliant when at least one approved site
-    is, until the last day one is; a claim when at least one approved site backs it)."""
-    today = clock.today_lima()
-    producer = Producer.objects.filter(pk=organization.pk).first()
-    if producer is None:
-        standing = selectors.standing_of(organization, today)
-        compliant, valid_until, claims, sites = standing.result.compliant, standing.result.valid_until, None, []
-    else:
-        judged = selectors.origin_standings(producer, today)
-        standing = judged.whole
-        compliant, valid_until, claims = judged.compliant, judged.valid_until, judged.claims
-        sites = [
-            {
-                "site": {"id": site.pk, "name": site.name, "status": site.status},
-                "compliant": origin.result.compliant,
-                "valid_until": _shown(origin.result.valid_until),
-                "requirements": _requirements(origin),
-            }
-            for site, origin in judged.sites
-        ]
-    return {
-        "organization": organization.pk,
-        "policy": standing.policy.subject,
-        "policy_version": standing.policy.version,
-        "today": today,
-        "compliant": compliant,
-        "valid_until": _shown(valid_until),
-        "verification_status": verification_status,
-        "requirements": _requirements(standing),
-        "claims": [
-            {"code": c.code, "assurance": c.assurance, "valid_until": _shown(c.valid_until)}
-            for c in (standing.result.claims if claims is None else claims)
-        ],
-        "sites": sites,
-    }
+from producers.models import Site
 
 
 class EvidenceTypePagination(CursorPagination):
@@ -415,11 +341,6 @@ class EvidenceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         return self._reviewer_move(request, "revoke")
 
 
-def _own_or_reviewer(actor: Actor, organization_id: Any) -> None:
-    if not (actor.is_staff or actor.is_reviewer or actor.organization_id == organization_id):
-        raise NotFound()
-
-
 class ProducerComplianceView(APIView):
     """The engine's answer for a producer: requirement by requirement, and until when it all holds."""
 
@@ -427,10 +348,9 @@ class ProducerComplianceView(APIView):
 
     @extend_schema(responses=ComplianceSerializer, operation_id="producers_compliance_retrieve")
     def get(self, request: Request, producer_pk: str) -> Response:
-        actor = get_actor(request)
-        producer = producer_get(actor=actor, producer_id=producer_pk)
-        _own_or_reviewer(actor, producer.pk)
-        return Response(ComplianceSerializer(compliance_body(producer.organization, producer.verification_status)).data)
+        return Response(
+            ComplianceSerializer(producer_compliance(actor=get_actor(request), producer_id=producer_pk)).data
+        )
 
 
 class KycView(APIView):
@@ -444,7 +364,9 @@ class KycView(APIView):
         organization = organization_get(actor=actor, organization_id=organization_pk)
         if organization.kind != Organization.Kind.BUYER:
             raise NotFound()
-        return Response(ComplianceSerializer(compliance_body(organization, organization.kyc_effective_status())).data)
+        return Response(
+            ComplianceSerializer(compliance_overview(organization, organization.kyc_effective_status())).data
+        )
 
 
 class KycMoveView(APIView):
@@ -470,7 +392,9 @@ class KycMoveView(APIView):
         data.is_valid(raise_exception=True)
         reason = data.validated_data["reason"]
         organization = kyc.kyc_transition(actor=actor, organization=organization, move=self.move, reason=reason)
-        return Response(ComplianceSerializer(compliance_body(organization, organization.kyc_effective_status())).data)
+        return Response(
+            ComplianceSerializer(compliance_overview(organization, organization.kyc_effective_status())).data
+        )
 
 
 class KycRejectView(KycMoveView):

@@ -1,0 +1,139 @@
+"""Browser tests: the console's pages in a real headless Chromium from Debian's packages (`make browser` installs
+it), driven by Playwright, against Django's live server.
+
+Every page a test opens is watched: a message the page logs as an error, an uncaught script error, or a request
+to any host but the live server fails the test. `shoot(page, name)` saves a screenshot under
+`var/screenshots/` (BROWSER_SCREENSHOTS elsewhere) for a person to look at, and `accessible(page)` runs axe-core
+on the page as it stands: a serious or critical violation fails the test.
+
+Playwright's synchronous API keeps an event loop running on the test's thread while a browser is open, which
+Django takes for async code and refuses database calls from; the browser is opened per test module and
+DJANGO_ALLOW_ASYNC_UNSAFE is set only while it is, so the rest of the suite keeps that guard.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+SCREENSHOTS = Path(os.environ.get("BROWSER_SCREENSHOTS", Path(__file__).resolve().parents[2] / "var" / "screenshots"))
+PHONE = {"width": 360, "height": 740}  # the cooperative's phone
+DESK = {"width": 1366, "height": 900}  # the reviewer's desk
+
+
+@pytest.fixture(scope="module")
+def chromium() -> Iterator[Any]:
+    if CHROMIUM is None:
+        why = "no Chromium on this machine: `make browser` installs Debian's"
+        if os.environ.get("CI"):
+            pytest.fail(why)
+        pytest.skip(why)
+    from playwright.sync_api import sync_playwright
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+        with sync_playwright() as playwright:
+            args = ["--no-sandbox"] if os.geteuid() == 0 else []  # root: Chromium's sandbox refuses to start
+            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=args)
+            try:
+                yield browser
+            finally:
+                browser.close()
+
+
+@dataclass
+class Watch:
+    """What a page did that a person would not want: errors in its console, requests to other hosts."""
+
+    host: str
+    errors: list[str] = field(default_factory=list)
+    foreign: list[str] = field(default_factory=list)
+
+    def attach(self, page: Any) -> None:
+        page.on("console", lambda message: message.type == "error" and self.errors.append(message.text))
+        page.on("pageerror", lambda error: self.errors.append(f"uncaught: {error}"))
+        page.on("request", self._request)
+
+    def _request(self, request: Any) -> None:
+        parts = urlsplit(request.url)
+        if parts.scheme in ("data", "blob", "about"):
+            return
+        if parts.netloc != self.host:
+            self.foreign.append(request.url)
+
+
+@dataclass
+class Browsing:
+    """One person's browser: a context (cookies, language, viewport) and its pages, all watched."""
+
+    context: Any
+    base: str
+    watch: Watch
+
+    def open(self, path: str) -> Any:
+        page = self.context.new_page()
+        self.watch.attach(page)
+        page.goto(self.base + path)
+        return page
+
+
+@pytest.fixture
+def person(chromium: Any, live_server: Any, transactional_db: None) -> Iterator[Any]:
+    """`person(viewport=PHONE, locale="es-PE")`: a new browser context for someone, closed after the test; the
+    test fails if any of its pages logged an error or asked another host for anything."""
+    opened: list[Browsing] = []
+    host = urlsplit(live_server.url).netloc
+
+    def start(viewport: dict[str, int] = PHONE, locale: str = "es-PE") -> Browsing:
+        context = chromium.new_context(viewport=viewport, locale=locale, accept_downloads=True)
+        browsing = Browsing(context, live_server.url, Watch(host))
+        opened.append(browsing)
+        return browsing
+
+    yield start
+    for browsing in opened:
+        browsing.context.close()
+    for browsing in opened:
+        assert browsing.watch.errors == [], f"the page logged errors: {browsing.watch.errors}"
+        assert browsing.watch.foreign == [], f"requests to other hosts: {browsing.watch.foreign}"
+
+
+def shoot(page: Any, name: str) -> Path:
+    """A full-page screenshot under SCREENSHOTS, named for the test's step."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    path = SCREENSHOTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    return path
+
+
+def accessible(page: Any) -> None:
+    """axe-core on the page as it stands: no serious or critical violation."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    results = Axe().run(page)
+    grave = [
+        f"{v['id']} ({v['impact']}): {v['help']} at {[n['target'] for n in v['nodes']][:3]}"
+        for v in results.response["violations"]
+        if v.get("impact") in ("serious", "critical")
+    ]
+    assert grave == [], "accessibility violations:\n" + "\n".join(grave)
+
+
+def page_weight(page: Any) -> int:
+    """Bytes of the page and of every resource it loaded except images, as decoded (before any compression)."""
+    return int(page.evaluate(WEIGHT))
+
+
+WEIGHT = """() => {
+    const entries = [...performance.getEntriesByType('navigation'), ...performance.getEntriesByType('resource')];
+    const image = e => e.initiatorType === 'img' || /\\.(png|jpe?g|webp|svg|gif)(\\?|$)/.test(e.name);
+    return entries.filter(e => !image(e)).reduce((sum, e) => sum + (e.decodedBodySize || 0), 0);
+}"""
