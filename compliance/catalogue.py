@@ -142,3 +142,14 @@ def default_valid_until(
 def site_specific_type_codes() -> frozenset[str]:
     """The evidence types granted for one site: their items count only for the site they name."""
     return frozenset(EvidenceType.objects.filter(site_specific=True).values_list("code", flat=True))
+
+
+def names(*, claims: bool = True, evidence_types: bool = True) -> dict[str, str]:
+    """Display names, in the active language, of the claims and evidence types by code (for pages that show
+    codes the API returns)."""
+    found: dict[str, str] = {}
+    if evidence_types:
+        found |= {row.code: row.name for row in EvidenceType.objects.only("code", "name_es", "name_en")}
+    if claims:
+        found |= {row.code: row.name for row in Claim.objects.only("code", "name_es", "name_en")}
+    return found

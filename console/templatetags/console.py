@@ -26,3 +26,59 @@ def field_widget(field: BoundField, autocomplete: str = "") -> SafeString:
     if autocomplete:
         attrs["autocomplete"] = autocomplete
     return field.as_widget(attrs=attrs)
+
+
+@register.filter
+def money(value: Any) -> str:
+    """A Money as the API gives it (`{"amount_minor": 8350, "currency": "USD"}`): `USD 83.50`."""
+    if not value:
+        return "—"
+    minor = int(value["amount_minor"])
+    sign = "-" if minor < 0 else ""
+    return f"{value['currency']} {sign}{abs(minor) // 100:,}.{abs(minor) % 100:02d}"
+
+
+@register.simple_tag(takes_context=True)
+def in_language(context: Any, row: Any, field: str) -> str:
+    """`row["title_es"]` or `row["title_en"]` by the page's language, the other when it is empty."""
+    from django.utils.translation import get_language
+
+    first, second = ("es", "en") if (get_language() or "es").startswith("es") else ("en", "es")
+    return str(row.get(f"{field}_{first}") or row.get(f"{field}_{second}") or "")
+
+
+@register.filter
+def getlist(query: Any, name: str) -> list[str]:
+    return list(query.getlist(name)) if hasattr(query, "getlist") else []
+
+
+@register.filter
+def field_errors(refusal: Any, name: str) -> list[str]:
+    return list(refusal.for_field(name)) if refusal else []
+
+
+def _choices() -> dict[str, dict[str, Any]]:
+    from compliance.models import Claim
+    from listings.models import FinenessBasis, Form, Incoterm, PriceBasis
+    from producers.models import District
+
+    return {
+        "assurance": dict(Claim.Assurance.choices),
+        "district": dict(District.choices),
+        "form": dict(Form.choices),
+        "fineness_basis": dict(FinenessBasis.choices),
+        "price_basis": dict(PriceBasis.choices),
+        "incoterm": dict(Incoterm.choices),
+    }
+
+
+@register.filter
+def label(value: Any, kind: str) -> str:
+    """The display name of a code the API returns (`huepetuhe` -> `Huepetuhe`), in the active language."""
+    return str(_choices().get(kind, {}).get(value, value))
+
+
+@register.filter
+def named(code: str, names: dict[str, str]) -> str:
+    """A claim's or an evidence type's name from `names` (compliance.catalogue.names), else its code."""
+    return names.get(code, code) if names else code

@@ -17,9 +17,10 @@ from django.urls import reverse
 from django.utils.encoding import force_str
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.module_loading import import_string
+from django.utils.translation import gettext_lazy as _
 
 from core.actor import Actor
-from core.errors import DomainError
+from core.errors import BadRequest, DomainError, flatten_validation_errors
 
 ORGANIZATION_KEY = "console.organization"  # the session's choice, for a person in several organisations
 
@@ -86,9 +87,26 @@ class Refusal:
 def page(
     request: HttpRequest, template: str, context: dict[str, Any] | None = None, *, status: int = 200
 ) -> HttpResponse:
-    return render(request, template, {"actor": getattr(request, "actor", None), **(context or {})}, status=status)
+    response = render(request, template, {"actor": getattr(request, "actor", None), **(context or {})}, status=status)
+    if getattr(request, "htmx", False) and request.method == "GET":
+        # A boosted form's POST answered by a redirect ends with this GET: the address bar shows where it landed.
+        response["HX-Push-Url"] = request.get_full_path()
+    return response
 
 
 def new_idempotency_key() -> str:
     """The key a form carries from the moment it is shown: a retry of the same submission sends it again."""
     return str(uuid.uuid4())
+
+
+def checked(serializer_class: Any, data: Mapping[str, Any]) -> Any:
+    """The API's input serializer run on a form's values: the serializer, valid, or the API's refusal with the
+    API's field errors (code and message), which the page shows beside the fields."""
+    serializer = serializer_class(data=data)
+    if not serializer.is_valid():
+        raise BadRequest(
+            _("Some fields need another look."),
+            code="validation_error",
+            errors=flatten_validation_errors(serializer.errors),
+        )
+    return serializer

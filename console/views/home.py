@@ -14,4 +14,6 @@ def home(request: HttpRequest) -> HttpResponse:
     kind = actor.organization_kind
     if kind == "producer":
         return HttpResponseRedirect(reverse("console:coop-home"))
+    if kind == "buyer":
+        return HttpResponseRedirect(reverse("console:offers"))
     return page(request, "console/no_home.html", {"kind": kind})

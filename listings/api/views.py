@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import django_filters
 from django.conf import settings
 from django.core.files.storage import storages
 from django.db.models import F
@@ -22,7 +21,7 @@ from rest_framework.response import Response
 from core.actor import get_actor
 from core.api import UUID_PATTERN
 from core.errors import documents_problems
-from core.filters import StrictFilterSet, StrictOrderingFilter, bounded_decimal, query_bool
+from core.filters import StrictOrderingFilter, query_bool
 from core.pagination import CursorPagination
 from core.permissions import ActsForOrganization
 from core.uploads import check_upload_length, check_uploads
@@ -41,89 +40,13 @@ from listings.api.serializers import (
     SourcingRequestInputSerializer,
     SourcingRequestSerializer,
 )
+from listings.filters import CatalogueFilter, ListingFilter
 from listings.indicative import Market
 from listings.models import (
-    FinenessBasis,
-    Form,
-    Incoterm,
     Listing,
-    PriceBasis,
-    SearchEntry,
     SourcingRequest,
-    Status,
 )
-from producers.models import District, LegalKind
-
-
-class _OfferFilters(StrictFilterSet):
-    """The search parameters both filter sets share, on columns of the same names in the listing and in its
-    search row."""
-
-    form = django_filters.MultipleChoiceFilter(choices=Form.choices, distinct=False)
-    # Bounded like the stored values (per mille with one decimal; grams to the milligram): a value the database
-    # field cannot hold is a 400 for the query parameter, not an error while building the query.
-    fineness_min = bounded_decimal(field_name="fineness", lookup_expr="gte", maximum=1000, decimal_places=1)
-    fineness_max = bounded_decimal(field_name="fineness", lookup_expr="lte", maximum=1000, decimal_places=1)
-    min_available_grams = bounded_decimal(
-        field_name="available_grams", lookup_expr="gte", maximum=1_000_000_000, decimal_places=3
-    )
-    price_basis = django_filters.ChoiceFilter(choices=PriceBasis.choices)
-    fineness_basis = django_filters.ChoiceFilter(choices=FinenessBasis.choices)
-    incoterm = django_filters.MultipleChoiceFilter(choices=Incoterm.choices, distinct=False)
-    producer = django_filters.UUIDFilter(field_name="producer_id")
-    claims = django_filters.CharFilter(method="filter_claims", help_text="Comma-separated: all must hold.")
-    q = django_filters.CharFilter(method="filter_text", help_text="Words in the title or description (es, en).")
-
-
-class ListingFilter(_OfferFilters):
-    """A producer's own listings (`mine=true`), on the listings themselves."""
-
-    district = django_filters.MultipleChoiceFilter(
-        field_name="producer__district", choices=District.choices, distinct=False
-    )
-    producer_kind = django_filters.ChoiceFilter(field_name="producer__legal_kind", choices=LegalKind.choices)
-    status = django_filters.MultipleChoiceFilter(
-        choices=Status.choices, distinct=False, help_text="Your own listings (mine=true)."
-    )
-
-    class Meta:
-        model = Listing
-        fields: list[str] = []
-
-    def filter_claims(self, queryset: Any, name: str, value: str) -> Any:
-        return selectors.with_claims(queryset, _codes(value))
-
-    def filter_text(self, queryset: Any, name: str, value: str) -> Any:
-        return selectors.search_own(queryset, value[: selectors.MAX_TEXT])
-
-
-def _codes(value: str) -> list[str]:
-    return [c.strip() for c in value.split(",") if c.strip()][:10]
-
-
-class CatalogueFilter(_OfferFilters):
-    """The same parameters on the search read model's rows of the listings buyers see today: the page is chosen
-    from the read model alone, and only its rows are read (no join to the listing, its producer, its claims or
-    the verdicts while filtering and ordering)."""
-
-    district = django_filters.MultipleChoiceFilter(choices=District.choices, distinct=False)
-    producer_kind = django_filters.ChoiceFilter(choices=LegalKind.choices)
-    status = django_filters.MultipleChoiceFilter(
-        choices=Status.choices, method="filter_status", help_text="Your own listings (mine=true)."
-    )
-
-    class Meta:
-        model = SearchEntry
-        fields: list[str] = []
-
-    def filter_claims(self, queryset: Any, name: str, value: str) -> Any:
-        return selectors.catalogue_with_claims(queryset, _codes(value))
-
-    def filter_status(self, queryset: Any, name: str, value: list[str]) -> Any:
-        return queryset if not value or Status.PUBLISHED in value else queryset.none()  # buyers see published ones
-
-    def filter_text(self, queryset: Any, name: str, value: str) -> Any:
-        return selectors.search(queryset, value[: selectors.MAX_TEXT])
+from producers.models import District
 
 
 class ListingFilterBackend(DjangoFilterBackend):

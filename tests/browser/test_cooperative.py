@@ -10,13 +10,13 @@ from django.core.management import call_command
 
 from tests.browser.conftest import PHONE, accessible, page_weight, shoot
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 DEMO_PASSWORD = "oro-limpio-2026"
 
 
-def sign_in_with_the_keyboard(page: Any, email: str) -> None:
-    page.get_by_label("Correo electrónico").focus()
+def sign_in_with_the_keyboard(page: Any, email: str, label: str = "Correo electrónico") -> None:
+    page.get_by_label(label).focus()
     page.keyboard.type(email)
     page.keyboard.press("Tab")
     page.keyboard.type(DEMO_PASSWORD)

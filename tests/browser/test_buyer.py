@@ -1,0 +1,68 @@
+"""A buyer's search to inquiry in the browser (desktop), and the cooperative's answer on a phone."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.core.management import call_command
+
+from tests.browser.conftest import DESK, PHONE, accessible, page_weight, shoot
+from tests.browser.test_cooperative import sign_in_with_the_keyboard
+from trade.models import Inquiry, InquiryMessage
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def test_a_refiner_finds_gold_asks_about_it_and_the_cooperative_answers(person: Any) -> None:
+    call_command("seed_demo")
+    refiner = person(viewport=DESK, locale="en-GB")
+
+    page = refiner.open("/sign-in/")
+    sign_in_with_the_keyboard(page, "buyer2@demo.test", label="E-mail address")
+    assert page.url.endswith("/offers/")
+    assert page.get_by_role("heading", name="Gold offered today").is_visible()
+    total = page.locator(".total").inner_text()
+    accessible(page)
+    assert page_weight(page) < 100_000
+    shoot(page, "buyer-01-search")
+
+    page.get_by_label("Huepetuhe").check()
+    with page.expect_response(lambda r: "/offers/?" in r.url):
+        page.get_by_role("button", name="Search").click()
+    page.wait_for_selector(".offer")
+    assert "district=huepetuhe" in page.url
+    assert page.locator(".total").inner_text() != total  # fewer than before the filter
+    districts = page.locator(".offer .who").all_inner_texts()
+    assert districts
+    assert all(text.split(" · ")[-1] == "Huepetuhe" for text in districts), districts
+    shoot(page, "buyer-02-filtered")
+
+    page.locator(".offer h2 a").first.click()
+    page.wait_for_selector("h2:has-text('What backs this gold')")
+    accessible(page)
+    shoot(page, "buyer-03-offer")
+
+    page.get_by_role("link", name="Ask the producer").click()
+    page.get_by_label("Grams you would buy").fill("100")
+    page.get_by_label("Your message").fill("Could you ship 100 g in January?")
+    page.get_by_role("button", name="Send").click()
+    page.wait_for_url("**/inquiries/**")
+    inquiry = Inquiry.objects.get(messages__body="Could you ship 100 g in January?")
+    assert page.get_by_text("Could you ship 100 g in January?").is_visible()
+    accessible(page)
+    shoot(page, "buyer-04-inquiry")
+
+    president = person(viewport=PHONE, locale="es-PE")
+    phone = president.open("/sign-in/")
+    producer_email = "coop-admin@demo.test" if "Huepetuhe" in inquiry.producer.organization.legal_name else None
+    assert producer_email is not None, inquiry.producer.organization.legal_name
+    sign_in_with_the_keyboard(phone, producer_email)
+    phone.goto(president.base + f"/inquiries/{inquiry.pk}/")
+    phone.get_by_label("Su respuesta").fill("Sí, podemos enviar en enero.")
+    phone.get_by_role("button", name="Enviar").click()
+    phone.wait_for_selector("text=Sí, podemos enviar en enero.")
+    assert phone.get_by_text("Sí, podemos enviar en enero.").is_visible()
+    assert InquiryMessage.objects.filter(inquiry=inquiry).count() == 2
+    accessible(phone)
+    shoot(phone, "coop-03-inquiry-answered")
