@@ -1,15 +1,21 @@
 from django.urls import path
 
-from console.views import auth, coop, home, inquiries, offers
+from console.views import auth, coop, coop_offers, home, inquiries, offers
 
 app_name = "console"
 
 urlpatterns = [
     path("", home.home, name="home"),
+    path("favicon.ico", home.favicon),
     path("sign-in/", auth.sign_in, name="sign-in"),
     path("sign-out/", auth.sign_out, name="sign-out"),
     path("organization/", auth.choose_organization, name="organization"),
     path("coop/", coop.coop_home, name="coop-home"),
+    path("coop/offers/", coop_offers.offer_list, name="coop-offers"),
+    path("coop/offers/new/", coop_offers.offer_new, name="coop-offer-new"),
+    path("coop/offers/<uuid:listing_id>/", coop_offers.offer_detail, name="coop-offer"),
+    path("coop/offers/<uuid:listing_id>/reprice/", coop_offers.offer_reprice, name="coop-offer-reprice"),
+    path("coop/offers/<uuid:listing_id>/<slug:move>/", coop_offers.offer_move, name="coop-offer-move"),
     path("offers/", offers.search, name="offers"),
     path("offers/<uuid:listing_id>/", offers.offer, name="offer"),
     path("offers/<uuid:listing_id>/ask/", offers.ask, name="ask"),

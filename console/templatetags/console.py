@@ -82,3 +82,8 @@ def label(value: Any, kind: str) -> str:
 def named(code: str, names: dict[str, str]) -> str:
     """A claim's or an evidence type's name from `names` (compliance.catalogue.names), else its code."""
     return names.get(code, code) if names else code
+
+
+@register.filter
+def getitem(mapping: Any, key: str) -> Any:
+    return mapping.get(key, "") if hasattr(mapping, "get") else ""

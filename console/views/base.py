@@ -75,10 +75,11 @@ class Refusal:
     code: str
     message: str
     errors: list[dict[str, Any]]
+    extra: dict[str, Any] | None = None  # the problem's other members (`missing`: a publication's obstacles)
 
     @classmethod
     def of(cls, error: DomainError) -> Refusal:
-        return cls(error.status, error.code, force_str(error.detail), list(error.errors or []))
+        return cls(error.status, error.code, force_str(error.detail), list(error.errors or []), dict(error.extra))
 
     def for_field(self, name: str) -> list[str]:
         return [str(e.get("message", "")) for e in self.errors if e.get("field") == name]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.templatetags.static import static
 from django.urls import reverse
 
 from console.views.base import page, signed_in
@@ -17,3 +18,8 @@ def home(request: HttpRequest) -> HttpResponse:
     if kind == "buyer":
         return HttpResponseRedirect(reverse("console:offers"))
     return page(request, "console/no_home.html", {"kind": kind})
+
+
+def favicon(request: HttpRequest) -> HttpResponse:
+    """Browsers ask for /favicon.ico whatever the page names: the console's icon."""
+    return HttpResponseRedirect(static("console/favicon.svg"))

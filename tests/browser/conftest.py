@@ -14,6 +14,7 @@ DJANGO_ALLOW_ASYNC_UNSAFE is set only while it is, so the rest of the suite keep
 from __future__ import annotations
 
 import os
+import re
 import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -27,6 +28,7 @@ CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 SCREENSHOTS = Path(os.environ.get("BROWSER_SCREENSHOTS", Path(__file__).resolve().parents[2] / "var" / "screenshots"))
 PHONE = {"width": 360, "height": 740}  # the cooperative's phone
 DESK = {"width": 1366, "height": 900}  # the reviewer's desk
+REFUSALS = {400, 401, 403, 409, 429}
 
 
 @pytest.fixture(scope="module")
@@ -56,11 +58,27 @@ class Watch:
     host: str
     errors: list[str] = field(default_factory=list)
     foreign: list[str] = field(default_factory=list)
+    failed: list[str] = field(default_factory=list)  # answers of 404 or more, named for the error message
 
     def attach(self, page: Any) -> None:
-        page.on("console", lambda message: message.type == "error" and self.errors.append(message.text))
+        page.on("console", self._console)
         page.on("pageerror", lambda error: self.errors.append(f"uncaught: {error}"))
         page.on("request", self._request)
+        page.on(
+            "response",
+            lambda response: response.status >= 404 and self.failed.append(f"{response.status} {response.url}"),
+        )
+
+    def _console(self, message: Any) -> None:
+        """Chromium logs every answer of status 400 or more as an error. A refusal the page shows on purpose (400,
+        401, 403, 409, 429: the same page a browser without JavaScript gets) is not one; a 404 or a 5xx is."""
+        if message.type != "error":
+            return
+        refused = re.match(r"Failed to load resource: the server responded with a status of (\d+)", message.text)
+        if refused and int(refused.group(1)) in REFUSALS:
+            return
+        where = (message.location or {}).get("url", "")
+        self.errors.append(f"{message.text} ({where})" if where else message.text)
 
     def _request(self, request: Any) -> None:
         parts = urlsplit(request.url)
@@ -102,7 +120,7 @@ def person(chromium: Any, live_server: Any, transactional_db: None) -> Iterator[
     for browsing in opened:
         browsing.context.close()
     for browsing in opened:
-        assert browsing.watch.errors == [], f"the page logged errors: {browsing.watch.errors}"
+        assert browsing.watch.errors == [], f"the page logged errors: {browsing.watch.errors} {browsing.watch.failed}"
         assert browsing.watch.foreign == [], f"requests to other hosts: {browsing.watch.foreign}"
 
 

@@ -3,11 +3,14 @@ reads what is met, missing and about to lapse."""
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 import pytest
 from django.core.management import call_command
 
+from core import clock
+from listings.models import Listing
 from tests.browser.conftest import PHONE, accessible, page_weight, shoot
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -47,3 +50,54 @@ def test_a_president_on_a_phone_sees_what_is_missing_in_spanish(person: Any) -> 
     assert page_weight(page) < 100_000
     accessible(page)
     shoot(page, "coop-02-standing")
+
+
+def test_a_draft_from_a_lot_is_refused_publication_with_a_checklist_and_an_offer_is_repriced(person: Any) -> None:
+    call_command("seed_demo")
+    today = clock.today_lima()
+    phone = person(viewport=PHONE, locale="es-PE")
+
+    page = phone.open("/sign-in/")
+    sign_in_with_the_keyboard(page, "candelaria-admin@demo.test")
+    page.get_by_role("link", name="Mis ofertas").click()
+    page.get_by_role("link", name="Preparar una oferta con lotes").click()
+    page.get_by_label("CAN-07", exact=False).check()
+    page.get_by_label("Base", exact=True).select_option("fixed")
+    page.get_by_label("Precio fijo por gramo fino", exact=False).fill("83.50")
+    page.get_by_label("Lugar de entrega").fill("Puerto Maldonado")
+    page.get_by_label("Ofrecido desde").fill(today.isoformat())
+    page.get_by_label("Ofrecido hasta").fill((today + dt.timedelta(days=30)).isoformat())
+    page.get_by_label("Título en español").fill("Oro aluvial de Laberinto, lote CAN-07")
+    accessible(page)
+    shoot(page, "coop-04-draft-form")
+    page.get_by_role("button", name="Guardar el borrador").click()
+    page.wait_for_selector("h1:has-text('Oro aluvial de Laberinto')")
+    listing = Listing.objects.get(title_es="Oro aluvial de Laberinto, lote CAN-07")
+    assert listing.status == "draft"
+
+    page.get_by_role("button", name="Publicar").click()
+    page.wait_for_selector(".refusal .obstacles")
+    codes = page.locator(".refusal .obstacles li").evaluate_all("items => items.map(i => i.dataset.code)")
+    assert codes  # each obstacle with its message and what to do, as the API's 409 lists them
+    listing.refresh_from_db()
+    assert listing.status == "draft"
+    accessible(page)
+    shoot(page, "coop-05-publication-refused")
+
+    president = person(viewport=PHONE, locale="es-PE")
+    page = president.open("/sign-in/")
+    sign_in_with_the_keyboard(page, "coop-admin@demo.test")
+    offered = Listing.objects.filter(producer__organization__memberships__user__email="coop-admin@demo.test")
+    # One with no certified standard's floors (those are tested in the API's re-price tests).
+    published = offered.filter(status="published").exclude(claim_rows__claim__code__startswith="fair").first()
+    assert published is not None
+    page.goto(president.base + f"/coop/offers/{published.pk}/")
+    page.get_by_label("Base", exact=True).select_option("fixed")
+    page.get_by_label("Precio fijo por gramo fino", exact=False).fill("140.00")
+    page.get_by_label("Por qué", exact=False).fill("Precio de la semana")
+    page.get_by_role("button", name="Cambiar el precio").click()
+    page.wait_for_selector("text=USD 140.00 / g")
+    published.refresh_from_db()
+    assert published.price_per_fine_gram_minor == 14000
+    accessible(page)
+    shoot(page, "coop-06-repriced")

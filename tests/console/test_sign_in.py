@@ -139,3 +139,15 @@ def test_an_unknown_page_is_an_html_page_for_a_browser_and_a_problem_for_the_api
     assert page.status_code == api.status_code == 404
     assert page["Content-Type"].startswith("text/html")
     assert api["Content-Type"] == "application/problem+json"
+
+
+def test_no_template_syntax_leaks_into_a_page(producer_admin: Any) -> None:
+    ProducerFactory(organization=producer_admin.organization)
+    client = browser()
+    sign_in(client, "president@example.test")
+
+    for path in ("/sign-in/", "/coop/", "/coop/offers/", "/coop/offers/new/", "/offers/", "/inquiries/"):
+        body = client.get(path, follow=True).content.decode()
+        assert "{#" not in body, path
+        assert "{%" not in body, path
+        assert "{{" not in body, path
