@@ -1,6 +1,6 @@
 from django.urls import path
 
-from console.views import auth, coop, coop_offers, home, inquiries, offers
+from console.views import auth, coop, coop_offers, coop_sites, home, inquiries, notifications, offers
 
 app_name = "console"
 
@@ -11,6 +11,8 @@ urlpatterns = [
     path("sign-out/", auth.sign_out, name="sign-out"),
     path("organization/", auth.choose_organization, name="organization"),
     path("coop/", coop.coop_home, name="coop-home"),
+    path("coop/sites/", coop_sites.site_list, name="coop-sites"),
+    path("coop/sites/new/", coop_sites.site_new, name="coop-site-new"),
     path("coop/offers/", coop_offers.offer_list, name="coop-offers"),
     path("coop/offers/new/", coop_offers.offer_new, name="coop-offer-new"),
     path("coop/offers/<uuid:listing_id>/", coop_offers.offer_detail, name="coop-offer"),
@@ -19,6 +21,8 @@ urlpatterns = [
     path("offers/", offers.search, name="offers"),
     path("offers/<uuid:listing_id>/", offers.offer, name="offer"),
     path("offers/<uuid:listing_id>/ask/", offers.ask, name="ask"),
+    path("notifications/", notifications.notification_list, name="notifications"),
+    path("notifications/read/", notifications.notifications_read, name="notifications-read"),
     path("inquiries/", inquiries.inquiry_list, name="inquiries"),
     path("inquiries/<uuid:inquiry_id>/", inquiries.inquiry, name="inquiry"),
 ]

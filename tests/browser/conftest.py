@@ -110,8 +110,8 @@ def person(chromium: Any, live_server: Any, transactional_db: None) -> Iterator[
     opened: list[Browsing] = []
     host = urlsplit(live_server.url).netloc
 
-    def start(viewport: dict[str, int] = PHONE, locale: str = "es-PE") -> Browsing:
-        context = chromium.new_context(viewport=viewport, locale=locale, accept_downloads=True)
+    def start(viewport: dict[str, int] = PHONE, locale: str = "es-PE", **options: Any) -> Browsing:
+        context = chromium.new_context(viewport=viewport, locale=locale, accept_downloads=True, **options)
         browsing = Browsing(context, live_server.url, Watch(host))
         opened.append(browsing)
         return browsing

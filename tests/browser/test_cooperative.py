@@ -11,6 +11,7 @@ from django.core.management import call_command
 
 from core import clock
 from listings.models import Listing
+from producers.models import Site
 from tests.browser.conftest import PHONE, accessible, page_weight, shoot
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -101,3 +102,39 @@ def test_a_draft_from_a_lot_is_refused_publication_with_a_checklist_and_an_offer
     assert published.price_per_fine_gram_minor == 14000
     accessible(page)
     shoot(page, "coop-06-repriced")
+
+
+def test_sites_are_entered_from_the_phones_gps_or_from_utm_coordinates(person: Any) -> None:
+    call_command("seed_demo")
+    in_huepetuhe = {"latitude": -12.97, "longitude": -70.52}
+    phone = person(viewport=PHONE, locale="es-PE", geolocation=in_huepetuhe, permissions=["geolocation"])
+
+    page = phone.open("/sign-in/")
+    sign_in_with_the_keyboard(page, "coop-admin@demo.test")
+    page.get_by_role("link", name="Mis sitios").click()
+    page.get_by_role("link", name="Agregar un sitio").click()
+    page.get_by_label("Nombre del sitio").fill("Quebrada Nueva")
+    page.get_by_label("Código de concesión").fill("010-NUEVA-2026")
+    page.get_by_label("Distrito").select_option("huepetuhe")
+    page.get_by_role("button", name="Usar dónde estoy ahora").click()
+    page.wait_for_function("document.getElementById('latitude').value !== ''")
+    assert page.get_by_label("Latitud", exact=True).input_value() == "-12.970000"
+    accessible(page)
+    shoot(page, "coop-07-site-by-gps")
+    page.get_by_role("button", name="Guardar el sitio").click()
+    page.wait_for_selector("text=Quebrada Nueva")
+
+    page.get_by_role("link", name="Agregar un sitio").click()
+    page.get_by_label("Nombre del sitio").fill("Playa Mapa")
+    page.get_by_label("Código de concesión").fill("010-MAPA-2026")
+    page.get_by_label("Distrito").select_option("huepetuhe")
+    page.get_by_label("UTM zona 19S", exact=False).check()
+    page.get_by_label("Este (m)").fill("335131.8")
+    page.get_by_label("Norte (m)").fill("8565690.9")
+    page.get_by_role("button", name="Guardar el sitio").click()
+    page.wait_for_selector("text=Playa Mapa")
+    by_gps, by_map = Site.objects.get(name="Quebrada Nueva"), Site.objects.get(name="Playa Mapa")
+    assert (round(by_gps.latitude, 4), round(by_gps.longitude, 4)) == (-12.97, -70.52)
+    assert (round(by_map.latitude, 4), round(by_map.longitude, 4)) == (-12.97, -70.52)
+    assert by_map.source_crs == "EPSG:32719"
+    shoot(page, "coop-08-sites")
