@@ -1,6 +1,6 @@
 from django.urls import path
 
-from console.views import auth, coop, coop_offers, coop_sites, home, inquiries, notifications, offers
+from console.views import auth, contracts, coop, coop_offers, coop_sites, home, inquiries, notifications, offers
 
 app_name = "console"
 
@@ -23,6 +23,11 @@ urlpatterns = [
     path("offers/<uuid:listing_id>/ask/", offers.ask, name="ask"),
     path("notifications/", notifications.notification_list, name="notifications"),
     path("notifications/read/", notifications.notifications_read, name="notifications-read"),
+    path("contracts/", contracts.contract_list, name="contracts"),
+    path("contracts/<uuid:contract_id>/", contracts.contract, name="contract"),
+    path("contracts/<uuid:contract_id>/accept/", contracts.contract_accept, name="contract-accept"),
+    path("contracts/<uuid:contract_id>/propose/", contracts.contract_propose, name="contract-propose"),
+    path("contracts/<uuid:contract_id>/<slug:move>/", contracts.contract_move, name="contract-move"),
     path("inquiries/", inquiries.inquiry_list, name="inquiries"),
     path("inquiries/<uuid:inquiry_id>/", inquiries.inquiry, name="inquiry"),
 ]
