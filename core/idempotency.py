@@ -6,9 +6,9 @@ again with another body answers 422. Failed requests (an error response or an ex
 since they changed nothing; successful answers are stored and replayed until the key expires.
 
 Every operation that creates something takes a key (`tests/core/test_idempotency_coverage.py` fails for one that
-does not). The body's fingerprint covers a multipart upload's files by their bytes (a SHA-256 of each, read in
-chunks), so a retry of the same file replays and the same key with another file is 422; an upload declared larger
-than the API takes is refused (413) before its body is read, as the upload views do themselves.
+does not). The body's fingerprint covers each file of a multipart upload by its field, its name and the SHA-256
+of its bytes (read in chunks), so a retry of the same file replays and the same key with another file is 422; an
+upload declared larger than the API takes is refused (413) before its body is read, as the upload views do.
 
 A claim still in progress after `IDEMPOTENCY_IN_PROGRESS_LEASE` belongs to a request whose process died
 (a worker killed mid-request never releases it; its transaction was rolled back): the next retry takes the
