@@ -3,6 +3,9 @@
 drf-spectacular documents success bodies only. Here every operation also lists the problem details it can
 answer: 400, 401/403 where a token is read, 404 for paths with ids, 406, 413/415 for bodies, 429, plus the
 statuses a view declares with `core.errors.documents_problems` (409, 422, 503...).
+
+An operation whose view method is wrapped by `core.idempotency.idempotent` documents the `Idempotency-Key` header
+and the 409 (the key in use) and 422 (the key reused with another body) it can answer, whatever the view declares.
 """
 
 from __future__ import annotations
@@ -15,8 +18,10 @@ from django.db import models
 from drf_spectacular.openapi import AutoSchema
 from rest_framework import serializers
 
+from core.api import IDEMPOTENCY_HEADER
 from core.decimals import decimal_pattern as core_decimal_pattern
 from core.errors import PROBLEM_CONTENT_TYPE
+from core.idempotency import is_idempotent
 
 
 class ProblemFieldErrorSerializer(serializers.Serializer):
@@ -160,7 +165,16 @@ class ProblemAwareAutoSchema(AutoSchema):
         if self.method in ("POST", "PUT", "PATCH"):
             statuses |= {413, 415}
         statuses |= set(getattr(self._handler(), "problem_statuses", ()))
+        if is_idempotent(self._handler()):
+            statuses |= {409, 422}
         return statuses
+
+    def get_override_parameters(self) -> list[Any]:
+        parameters = list(super().get_override_parameters())
+        declared = any(getattr(parameter, "name", None) == IDEMPOTENCY_HEADER.name for parameter in parameters)
+        if is_idempotent(self._handler()) and not declared:
+            parameters.append(IDEMPOTENCY_HEADER)
+        return parameters
 
     def _get_response_bodies(self, direction: Any = "response") -> dict[str, Any]:
         responses = super()._get_response_bodies(direction)

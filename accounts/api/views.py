@@ -39,7 +39,7 @@ from accounts.api.serializers import (
 from accounts.auth import TokenAuthentication
 from accounts.models import Invitation, Membership, Organization, TokenDevice, User
 from core.actor import get_actor
-from core.api import IDEMPOTENCY_HEADER, ORGANIZATION_HEADER, UUID_PATTERN
+from core.api import ORGANIZATION_HEADER, UUID_PATTERN
 from core.errors import NotAuthenticated, documents_problems
 from core.filters import StrictFilterSet
 from core.http import uncompressed
@@ -64,7 +64,6 @@ class SignupView(APIView):
     @extend_schema(
         request=SignupInputSerializer,
         responses={201: SignupResultSerializer},
-        parameters=[IDEMPOTENCY_HEADER],
         operation_id="auth_signup",
     )
     @documents_problems(409, 422)
@@ -334,9 +333,7 @@ class InvitationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
     def get_queryset(self) -> Any:
         return selectors.invitations_for(actor=get_actor(self.request))
 
-    @extend_schema(
-        request=InvitationCreateSerializer, responses={201: InvitationSentSerializer}, parameters=[IDEMPOTENCY_HEADER]
-    )
+    @extend_schema(request=InvitationCreateSerializer, responses={201: InvitationSentSerializer})
     @documents_problems(409, 422)
     @idempotent
     def create(self, request: Request) -> Response:
@@ -372,6 +369,7 @@ class InvitationAcceptView(APIView):
         request=InvitationAcceptSerializer, responses={201: AcceptResultSerializer}, operation_id="invitations_accept"
     )
     @documents_problems(409)
+    @idempotent
     def post(self, request: Request) -> Response:
         data = InvitationAcceptSerializer(data=request.data)
         data.is_valid(raise_exception=True)

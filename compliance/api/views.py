@@ -53,6 +53,7 @@ from core.api import UUID_PATTERN
 from core.downloads import attachment_response, read_or_refuse
 from core.errors import NotFound, PermissionDenied, documents_problems, field_error
 from core.filters import StrictBooleanFilter, StrictFilterSet, StrictOrderingFilter
+from core.idempotency import idempotent
 from core.pagination import CursorPagination
 from core.permissions import ActsForOrganization
 from core.uploads import check_upload_length, check_uploads
@@ -235,6 +236,7 @@ class EvidenceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
 
     @extend_schema(request={"multipart/form-data": EvidenceInputSerializer}, responses={201: EvidenceSerializer})
     @documents_problems(409)
+    @idempotent
     def create(self, request: Request) -> Response:
         actor = get_actor(request)
         if actor.organization_id is None:

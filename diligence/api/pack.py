@@ -30,6 +30,7 @@ from core.downloads import attachment_response, read_or_refuse
 from core.errors import NotFound, documents_problems
 from core.filters import StrictFilterSet
 from core.http import carries_secret
+from core.idempotency import idempotent
 from core.pagination import CursorPagination
 from core.permissions import ActsForOrganization
 from diligence import consent as consents
@@ -152,6 +153,7 @@ class ProducerPackRequestView(APIView):
         examples=[OpenApiExample("Requested", value=CONSENT_EXAMPLE, response_only=True, status_codes=["201"])],
         operation_id="producers_pack_requests_create",
     )
+    @idempotent
     def post(self, request: Request, producer_pk: str) -> Response:
         """Ask the producer for its due-diligence pack (a buyer's members). Only a buyer with an open inquiry or
         a contract with the producer may ask: otherwise 404. Asking again while a request is pending or granted

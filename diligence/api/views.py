@@ -23,7 +23,7 @@ from rest_framework.response import Response
 
 from audit.services import audit_record
 from core.actor import get_actor
-from core.api import IDEMPOTENCY_HEADER, UUID_PATTERN
+from core.api import UUID_PATTERN
 from core.downloads import attachment_response, read_or_refuse
 from core.errors import documents_problems
 from core.filters import StrictFilterSet
@@ -141,7 +141,6 @@ class RedFlagViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
     @extend_schema(
         request=RedFlagInputSerializer,
         responses={201: RedFlagSerializer},
-        parameters=[IDEMPOTENCY_HEADER],
         examples=[OpenApiExample("A site inside a reserve", value=FLAG_EXAMPLE, request_only=True)],
     )
     @documents_problems(409, 422)
@@ -182,7 +181,6 @@ class RedFlagViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
     @extend_schema(
         request={"application/json": RedFlagAnswerInputSerializer, "multipart/form-data": RedFlagAnswerFormSerializer},
         responses={201: RedFlagSerializer},
-        parameters=[IDEMPOTENCY_HEADER],
         examples=[OpenApiExample("The producer's answer", value=ANSWER_EXAMPLE, request_only=True)],
     )
     @documents_problems(409, 422)
@@ -211,6 +209,7 @@ class RedFlagViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
     )
     @documents_problems(409)
     @action(detail=True, methods=["post"])
+    @idempotent
     def attachments(self, request: Request, pk: str) -> Response:
         """Attach a file (a PDF or an image): the reviewers, to the facts; the producer's members, to their
         side. A closed flag: 409 `red_flag_closed`."""

@@ -22,6 +22,7 @@ from core.actor import get_actor
 from core.api import UUID_PATTERN
 from core.errors import documents_problems
 from core.filters import StrictOrderingFilter, query_bool
+from core.idempotency import idempotent
 from core.pagination import CursorPagination
 from core.permissions import ActsForOrganization
 from core.uploads import check_upload_length, check_uploads
@@ -264,6 +265,7 @@ class ListingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         return Response(body)
 
     @extend_schema(request=ListingInputSerializer, responses={201: ListingSerializer})
+    @idempotent
     def create(self, request: Request) -> Response:
         actor = get_actor(request)
         producer = selectors.acting_producer(actor=actor)
@@ -317,6 +319,7 @@ class ListingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
     @extend_schema(request={"multipart/form-data": PhotoUploadSerializer}, responses={201: ListingSerializer})
     @documents_problems(409)
     @action(detail=True, methods=["post"], parser_classes=[MultiPartParser], throttle_scope="uploads")
+    @idempotent
     def photos(self, request: Request, pk: str) -> Response:
         """Add photos (JPEG, PNG, WebP). They are re-encoded: no location or camera metadata is published."""
         actor = get_actor(request)
@@ -422,6 +425,7 @@ class SourcingRequestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, v
         return {**super().get_serializer_context(), "show_buyer": show}
 
     @extend_schema(request=SourcingRequestInputSerializer, responses={201: SourcingRequestSerializer})
+    @idempotent
     def create(self, request: Request) -> Response:
         actor = get_actor(request)
         selectors.require_buyer(actor)

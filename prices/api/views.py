@@ -18,7 +18,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from core.actor import get_actor
-from core.api import IDEMPOTENCY_HEADER, UUID_PATTERN
+from core.api import UUID_PATTERN
 from core.errors import NotFound, documents_problems
 from core.filters import StrictBooleanFilter, StrictFilterSet
 from core.idempotency import idempotent
@@ -223,6 +223,7 @@ class FixViewSet(_StaffWrites, mixins.ListModelMixin, viewsets.GenericViewSet):
         ],
     )
     @documents_problems(409)
+    @idempotent
     def create(self, request: Request) -> Response:
         """Record the fix of a benchmark on a London day (staff): 201 with the new row. The same figure again
         for that day answers the row already there with 200 and records nothing; another figure is 409
@@ -238,7 +239,6 @@ class FixViewSet(_StaffWrites, mixins.ListModelMixin, viewsets.GenericViewSet):
     @extend_schema(
         request=FixCorrectionSerializer,
         responses={201: FixSerializer},
-        parameters=[IDEMPOTENCY_HEADER],
         examples=[
             OpenApiExample("A typing slip", value=FIX_CORRECTION_EXAMPLE, request_only=True),
             OpenApiExample(
@@ -303,6 +303,7 @@ class RateViewSet(_StaffWrites, mixins.ListModelMixin, viewsets.GenericViewSet):
         ],
     )
     @documents_problems(409)
+    @idempotent
     def create(self, request: Request) -> Response:
         """Record the rate of a Lima day (staff): 201 with the new row; the same rate again answers the row
         there with 200 and records nothing; another rate is 409 `rate_already_recorded` with the `existing`
@@ -317,7 +318,6 @@ class RateViewSet(_StaffWrites, mixins.ListModelMixin, viewsets.GenericViewSet):
     @extend_schema(
         request=RateCorrectionSerializer,
         responses={201: RateSerializer},
-        parameters=[IDEMPOTENCY_HEADER],
         examples=[
             OpenApiExample("A revised rate", value=RATE_CORRECTION_EXAMPLE, request_only=True),
             OpenApiExample(
@@ -370,7 +370,6 @@ class CertificationTermsViewSet(_StaffWrites, mixins.ListModelMixin, viewsets.Ge
     @extend_schema(
         request=CertificationTermsInputSerializer,
         responses={201: CertificationTermsSerializer, 200: CertificationTermsSerializer},
-        parameters=[IDEMPOTENCY_HEADER],
         examples=[
             OpenApiExample("New Fairmined terms", value=TERMS_EXAMPLE, request_only=True),
             OpenApiExample(

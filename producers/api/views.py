@@ -22,6 +22,7 @@ from core.api import UUID_PATTERN
 from core.errors import documents_problems
 from core.extensions import provider
 from core.filters import StrictBooleanFilter, StrictFilterSet, StrictOrderingFilter
+from core.idempotency import idempotent
 from core.permissions import ActsForOrganization, IsReviewerOrStaff
 from producers import selectors, services
 from producers.api.serializers import (
@@ -120,6 +121,7 @@ class ProducerViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
 
     @extend_schema(request=ProducerInputSerializer, responses={201: ProducerPrivateSerializer})
     @documents_problems(409)
+    @idempotent
     def create(self, request: Request) -> Response:
         actor = get_actor(request)
         services.require_can_create_profile(actor)
@@ -251,6 +253,7 @@ class SiteViewSet(_ProducerChild, mixins.ListModelMixin, mixins.RetrieveModelMix
         )
 
     @extend_schema(request=SiteInputSerializer, responses={201: SiteSerializer})
+    @idempotent
     def create(self, request: Request, producer_pk: str) -> Response:
         actor, producer = get_actor(request), self.get_producer()
         services.require_producer_admin(actor, producer)
@@ -337,6 +340,7 @@ class MemberMinerViewSet(_ProducerChild, mixins.ListModelMixin, mixins.RetrieveM
         )
 
     @extend_schema(request=MemberMinerInputSerializer, responses={201: MemberMinerSerializer})
+    @idempotent
     def create(self, request: Request, producer_pk: str) -> Response:
         actor, producer = get_actor(request), self.get_producer()
         selectors.roster_of(actor=actor, producer=producer)  # other organisations: 404, like reading it

@@ -26,7 +26,7 @@ from audit.services import audit_record
 from compliance.production import MONTH_REGEX, parse_month
 from core import clock
 from core.actor import get_actor
-from core.api import IDEMPOTENCY_HEADER, UUID_PATTERN
+from core.api import UUID_PATTERN
 from core.downloads import attachment_response, read_or_refuse
 from core.errors import documents_problems, field_error
 from core.filters import StrictFilterSet
@@ -140,7 +140,6 @@ class LotViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gene
     @extend_schema(
         request=LotInputSerializer,
         responses={201: LotSerializer},
-        parameters=[IDEMPOTENCY_HEADER],
         examples=[OpenApiExample("Lot L-0412", value=LOT_EXAMPLE, request_only=True)],
     )
     @documents_problems(409, 422)
@@ -159,6 +158,7 @@ class LotViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gene
     @extend_schema(request={"multipart/form-data": AssayInputSerializer}, responses={201: LotSerializer})
     @documents_problems(409)
     @action(detail=True, methods=["post"])
+    @idempotent
     def assays(self, request: Request, pk: str) -> Response:
         """Add an assay certificate with its file (append-only). A fire assay sets the lot's fineness; an
         XRF reading is shown but never does."""
@@ -204,7 +204,6 @@ class LotViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gene
     @extend_schema(
         request={"application/json": CustodyInputSerializer, "multipart/form-data": CustodyFormSerializer},
         responses={201: LotSerializer},
-        parameters=[IDEMPOTENCY_HEADER],
         examples=[OpenApiExample("Received at the refinery", value=CUSTODY_EXAMPLE, request_only=True)],
     )
     @documents_problems(409, 422)

@@ -17,6 +17,7 @@ from rest_framework.views import APIView
 
 from core.actor import get_actor
 from core.errors import Conflict, documents_problems
+from core.idempotency import idempotent
 from core.permissions import ActsForOrganization
 from settlement import calculation, statements
 from settlement.models import Statement, StatementKind
@@ -212,6 +213,7 @@ class ShipmentStatementIssueView(APIView):
         parameters=PATH_PARAMETERS,
     )
     @documents_problems(403, 404, 409)
+    @idempotent
     def post(self, request: Request, id: UUID, n: int, kind: str) -> Response:
         """The buyer's admin issues the statement: it is frozen as computed now, with the SHA-256 of its
         document, and the producer is told. Issuing again answers the issued one (200). 409

@@ -19,6 +19,7 @@ from rest_framework.views import APIView
 
 from core.actor import get_actor
 from core.errors import documents_problems
+from core.idempotency import idempotent
 from core.permissions import ActsForOrganization
 from settlement import payments, records, selectors
 from settlement.api.serializers import (
@@ -234,6 +235,7 @@ class WeighingCreateView(APIView):
         ],
     )
     @documents_problems(409)
+    @idempotent
     def post(self, request: Request, id: str, n: int) -> Response:
         """Record your side's gross weight of the shipment (an admin of either party): the producer's is the
         seller's declared weight at dispatch, the buyer's the weight received. The same figures again answer the
@@ -305,6 +307,7 @@ class AssayCreateView(APIView):
         ],
     )
     @documents_problems(409)
+    @idempotent
     def post(self, request: Request, id: str, n: int) -> Response:
         """Record an assay of the shipment: the seller's (the producer's admin), the buyer's (the buyer's admin),
         or the umpire's (either side's admin), which only once both are recorded and differ by more than the
@@ -406,6 +409,7 @@ class ContractPaymentsView(APIView):
         ],
     )
     @documents_problems(409)
+    @idempotent
     def post(self, request: Request, id: str) -> Response:
         """Record a bank transfer your side made to the other (an admin of either party: the buyer paying the
         producer, or the producer paying back). The same bank reference again, with the same amount, currency and

@@ -17,7 +17,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from core.actor import Actor, get_actor
-from core.api import IDEMPOTENCY_HEADER, UUID_PATTERN
+from core.api import UUID_PATTERN
 from core.errors import documents_problems
 from core.filters import StrictFilterSet
 from core.http import uncompressed
@@ -81,6 +81,7 @@ class InquiryViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         return selectors.inquiry_get(actor=get_actor(self.request), inquiry_id=self.kwargs["pk"])
 
     @extend_schema(request=InquiryCreateSerializer, responses={201: InquirySerializer})
+    @idempotent
     def create(self, request: Request) -> Response:
         """A buyer asks about a visible listing (or a verified producer); a producer answers an open sourcing
         request. The message starts the thread; the other side's people are notified."""
@@ -125,6 +126,7 @@ class InquiryMessageViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
 
     @extend_schema(request=InquiryMessageInputSerializer, responses={201: InquiryMessageSerializer})
     @documents_problems(409)
+    @idempotent
     def create(self, request: Request, inquiry_pk: str) -> Response:
         """Write in the thread of an open inquiry (409 once it is closed)."""
         actor = get_actor(request)
@@ -305,7 +307,6 @@ class ContractViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
     @extend_schema(
         request=ContractCreateSerializer,
         responses={201: ContractDetailSerializer},
-        parameters=[IDEMPOTENCY_HEADER],
         examples=[
             OpenApiExample(
                 example.name,
@@ -337,6 +338,7 @@ class ContractViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
     @extend_schema(request=TermsInputSerializer, responses={201: ContractDetailSerializer}, examples=TERMS_EXAMPLES)
     @documents_problems(409)
     @action(detail=True, methods=["post"])
+    @idempotent
     def propose(self, request: Request, pk: str) -> Response:
         """Propose the next version of the terms (either side's admin, while negotiating); 409
         `invalid_transition`, `quantity_unavailable` (more gold than is left on the listing), `no_fix_recorded`
@@ -350,7 +352,7 @@ class ContractViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         services.contract_propose(actor=actor, contract=contract, **data.to_service())
         return self._detail(actor, contract, status.HTTP_201_CREATED)
 
-    @extend_schema(request=AcceptInputSerializer, responses=ContractDetailSerializer, parameters=[IDEMPOTENCY_HEADER])
+    @extend_schema(request=AcceptInputSerializer, responses=ContractDetailSerializer)
     @documents_problems(409, 422)
     @action(detail=True, methods=["post"])
     @idempotent
@@ -425,6 +427,7 @@ class ContractViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
     )
     @documents_problems(409)
     @lots.mapping.post
+    @idempotent
     def lots_create(self, request: Request, pk: str) -> Response:
         """Name the recorded lots that deliver a signed forward contract (the producer's admin): the
         producer's own, from the contract's origin site, not offered in a listing. 409 `lots_fixed_by_terms`
@@ -452,7 +455,6 @@ class ContractViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         operation_id="contracts_deposit_create",
         request=None,
         responses={201: DepositStartedSerializer, 200: DepositStartedSerializer},
-        parameters=[IDEMPOTENCY_HEADER],
     )
     @documents_problems(409, 422, 503, retry_after=(409,))
     @deposit.mapping.post
@@ -485,7 +487,7 @@ class DepositViewSet(viewsets.GenericViewSet):
     def get_object(self) -> Deposit:
         return deposit_get_for_staff(actor=get_actor(self.request), deposit_id=self.kwargs["pk"])
 
-    @extend_schema(request=DepositRefundInputSerializer, responses=DepositSerializer, parameters=[IDEMPOTENCY_HEADER])
+    @extend_schema(request=DepositRefundInputSerializer, responses=DepositSerializer)
     @documents_problems(409, 422, 503)
     @action(detail=True, methods=["post"])
     @idempotent

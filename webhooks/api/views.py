@@ -18,6 +18,7 @@ from core.actor import get_actor
 from core.api import UUID_PATTERN
 from core.errors import documents_problems
 from core.http import uncompressed
+from core.idempotency import idempotent
 from core.pagination import CursorPagination
 from core.permissions import ActsForOrganization
 from webhooks import selectors, services
@@ -138,6 +139,7 @@ class WebhookEndpointViewSet(
         ],
     )
     @uncompressed  # the answer carries the signing secret (BREACH, docs/security.md)
+    @idempotent
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         """Register an endpoint for your organisation (its admins; audited `webhooks.endpoint.created`). The URL
         must be https:// with a host whose every address is public: a loopback, private, link-local (cloud
@@ -185,6 +187,7 @@ class WebhookEndpointViewSet(
     )
     @action(detail=True, methods=["post"], url_path="rotate-secret")
     @uncompressed  # the answer carries the new signing secret (BREACH, docs/security.md)
+    @idempotent
     def rotate_secret(self, request: Request, pk: str | None = None) -> Response:
         """A new signing secret (answered once). The previous one keeps signing for `overlap_hours` (0 to 168,
         default 24): meanwhile each delivery carries two `v1=` signatures (audited
@@ -252,6 +255,7 @@ class WebhookDeliveryViewSet(viewsets.GenericViewSet):
     )
     @documents_problems(409)
     @action(detail=True, methods=["post"])
+    @idempotent
     def replay(self, request: Request, pk: str | None = None) -> Response:
         """Deliver the same event (same `Oro-Event-Id`) again to the same endpoint, now (audited
         `webhooks.delivery.replayed`). A disabled endpoint is 409 `webhook_endpoint_disabled`."""
