@@ -24,6 +24,7 @@ import hashlib
 import json
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
@@ -75,7 +76,7 @@ def _canonical_body(request: Request) -> str:
         check_upload_length(request.META.get("CONTENT_LENGTH"), max_request_bytes=settings.EVIDENCE_MAX_REQUEST_BYTES)
     data = request.data
     if isinstance(data, QueryDict):  # a form: each field's every value, each file by its bytes
-        data = {key: [_form_value(value) for value in values] for key, values in data.lists()}
+        return canonical_form(data)
     try:
         return json.dumps(data, sort_keys=True, cls=DjangoJSONEncoder, separators=(",", ":"))
     except (TypeError, ValueError):
@@ -83,8 +84,7 @@ def _canonical_body(request: Request) -> str:
 
 
 def _fingerprint(request: Request) -> str:
-    message = f"{request.method} {request.path}\n{_canonical_body(request)}"
-    return salted_hmac("core.idempotency", message, algorithm="sha256").hexdigest()
+    return fingerprint_of(request.method or "", request.path, _canonical_body(request))
 
 
 def _scope(request: Request) -> str:
@@ -107,6 +107,72 @@ def _claim(scope: str, key: str, fingerprint: str) -> tuple[IdempotencyRecord, b
         return IdempotencyRecord.objects.get(scope=scope, key=key), False
 
 
+def check_key(key: str) -> None:
+    if not _VALID_KEY.fullmatch(key):
+        raise BadRequest(
+            _("Idempotency-Key must be 1 to 255 visible ASCII characters."), code="invalid_idempotency_key"
+        )
+
+
+@dataclass(frozen=True)
+class Answer:
+    status: int
+    body: Any
+    replayed: bool
+
+
+def once(*, scope: str, key: str, fingerprint: str, act: Callable[[], tuple[int, Any]]) -> Answer:
+    """Run `act` (which answers a status and a JSON body) once for `key` in `scope`: a retry with the same
+    fingerprint gets the stored answer (`replayed`), another fingerprint 422 `idempotency_key_reused`, a retry
+    while the first still runs 409 `idempotency_key_in_progress`. A refusal (an exception, or a status of 400 or
+    more) releases the key: it changed nothing. The API's views use it through `idempotent`; the console's forms
+    call it with the key each form carries."""
+    if not _VALID_KEY.fullmatch(key):
+        raise BadRequest(
+            _("Idempotency-Key must be 1 to 255 visible ASCII characters."), code="invalid_idempotency_key"
+        )
+    record, claimed = _claim(scope, key, fingerprint)
+    if not claimed:
+        if record.fingerprint != fingerprint:
+            raise Unprocessable(
+                _("This Idempotency-Key was already used with a different request."),
+                code="idempotency_key_reused",
+            )
+        if record.state != IdempotencyRecord.State.COMPLETED:
+            raise Conflict(
+                _("A request with this Idempotency-Key is still being processed. Retry shortly."),
+                code="idempotency_key_in_progress",
+            )
+        return Answer(record.response_status or 200, record.response_body, replayed=True)
+    try:
+        status, body = act()
+    except BaseException:
+        record.delete()
+        raise
+    if status >= 400:
+        record.delete()
+        return Answer(status, body, replayed=False)
+    # An update, not save(): if this request outlived its lease and a retry took the key over, the row is gone
+    # and there is nothing to store (save() would raise and turn a success into a 500).
+    IdempotencyRecord.objects.filter(pk=record.pk, state=IdempotencyRecord.State.IN_PROGRESS).update(
+        state=IdempotencyRecord.State.COMPLETED,
+        response_status=status,
+        response_body=json.loads(json.dumps(body, cls=DjangoJSONEncoder)),
+    )
+    return Answer(status, body, replayed=False)
+
+
+def fingerprint_of(method: str, path: str, body: str) -> str:
+    return salted_hmac("core.idempotency", f"{method} {path}\n{body}", algorithm="sha256").hexdigest()
+
+
+def canonical_form(*parts: Any) -> str:
+    """A form's fields (QueryDicts: the values, then the files), each value, each file by its name, size and
+    bytes' SHA-256, as one string."""
+    fields = {key: [_form_value(value) for value in values] for part in parts for key, values in part.lists()}
+    return json.dumps(fields, sort_keys=True, cls=DjangoJSONEncoder, separators=(",", ":"))
+
+
 def idempotent(view_method: Callable[..., Response]) -> Callable[..., Response]:
     """Decorate a view's `post`/`create` (or an action) to honour `Idempotency-Key`."""
 
@@ -115,42 +181,18 @@ def idempotent(view_method: Callable[..., Response]) -> Callable[..., Response]:
         key = request.headers.get(HEADER)
         if key is None:
             return view_method(self, request, *args, **kwargs)
-        if not _VALID_KEY.fullmatch(key):
-            raise BadRequest(
-                _("Idempotency-Key must be 1 to 255 visible ASCII characters."), code="invalid_idempotency_key"
-            )
-        fingerprint = _fingerprint(request)
-        record, claimed = _claim(_scope(request), key, fingerprint)
-        if not claimed:
-            if record.fingerprint != fingerprint:
-                raise Unprocessable(
-                    _("This Idempotency-Key was already used with a different request."),
-                    code="idempotency_key_reused",
-                )
-            if record.state != IdempotencyRecord.State.COMPLETED:
-                raise Conflict(
-                    _("A request with this Idempotency-Key is still being processed. Retry shortly."),
-                    code="idempotency_key_in_progress",
-                )
-            return Response(
-                record.response_body, status=record.response_status, headers={"Idempotent-Replayed": "true"}
-            )
-        try:
+        check_key(key)  # before the fingerprint, which may read (and refuse) the body
+        responses: list[Response] = []
+
+        def act() -> tuple[int, Any]:
             response = view_method(self, request, *args, **kwargs)
-        except BaseException:
-            record.delete()
-            raise
-        if response.status_code >= 400:
-            record.delete()
-            return response
-        # An update, not save(): if this request outlived its lease and a retry took the key over, the row is
-        # gone and there is nothing to store (save() would raise and turn a success into a 500).
-        IdempotencyRecord.objects.filter(pk=record.pk, state=IdempotencyRecord.State.IN_PROGRESS).update(
-            state=IdempotencyRecord.State.COMPLETED,
-            response_status=response.status_code,
-            response_body=json.loads(json.dumps(response.data, cls=DjangoJSONEncoder)),
-        )
-        return response
+            responses.append(response)
+            return response.status_code, response.data if response.status_code < 400 else None
+
+        answer = once(scope=_scope(request), key=key, fingerprint=_fingerprint(request), act=act)
+        if answer.replayed:
+            return Response(answer.body, status=answer.status, headers={"Idempotent-Replayed": "true"})
+        return responses[0]
 
     setattr(wrapper, MARKER, True)  # carried to the outer decorators' wrappers by functools.wraps
     return wrapper
