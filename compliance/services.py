@@ -11,8 +11,9 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
+from django.conf import settings
 from django.core.files.storage import storages
 from django.db import transaction
 from django.db.models import Q
@@ -40,7 +41,7 @@ from core import clock
 from core.actor import Actor
 from core.errors import Conflict, PermissionDenied, field_error
 from core.extensions import provider
-from core.uploads import CheckedFile, store
+from core.uploads import CheckedFile, check_uploads, store
 from notifications.services import notify
 from producers.models import Site
 from producers.services import require_independent_reviewer
@@ -170,6 +171,38 @@ def evidence_submit(
         for name in stored:
             storage.delete(name)
         raise
+
+
+def require_uploader(actor: Actor) -> None:
+    """Evidence is uploaded for a producer or a buyer organisation one acts for."""
+    if actor.organization_id is None:
+        raise PermissionDenied(_("Act for an organisation to upload evidence."), code="organization_required")
+    if actor.organization_kind == Organization.Kind.NETWORK:
+        raise PermissionDenied(_("Evidence is uploaded by a producer or a buyer organisation."), code="not_allowed")
+
+
+def evidence_upload(
+    *, actor: Actor, files: Sequence[Any], site: Any = None, supersedes: Any = None, **values: Any
+) -> Evidence:
+    """An upload as the API and the console receive it (validated by `EvidenceInputSerializer`): the files
+    checked (type by their bytes, size, pixels), the site and the item it supersedes found among the
+    organisation's own (400 `does_not_exist` otherwise), then `evidence_submit`."""
+    require_uploader(actor)
+    checked = check_uploads(
+        files,
+        max_files=settings.EVIDENCE_MAX_FILES,
+        max_file_bytes=settings.EVIDENCE_MAX_FILE_BYTES,
+        max_request_bytes=settings.EVIDENCE_MAX_REQUEST_BYTES,
+        max_pixels=settings.IMAGE_MAX_PIXELS,
+    )
+    found_site = Site.objects.filter(pk=site).first() if site else None
+    if site and (found_site is None or found_site.producer_id != actor.organization_id):
+        raise field_error("site", "does_not_exist", _("This site is not one of yours."))
+    own = Evidence.objects.filter(organization_id=cast(Any, actor.organization_id))  # set: require_uploader
+    found = own.filter(pk=supersedes).first() if supersedes else None
+    if supersedes and found is None:
+        raise field_error("supersedes", "does_not_exist", _("This item is not one of yours."))
+    return evidence_submit(actor=actor, files=checked, site=found_site, supersedes=found, **values)
 
 
 @transaction.atomic

@@ -51,13 +51,12 @@ from core import clock
 from core.actor import get_actor
 from core.api import UUID_PATTERN
 from core.downloads import attachment_response, read_or_refuse
-from core.errors import NotFound, PermissionDenied, documents_problems, field_error
+from core.errors import NotFound, PermissionDenied, documents_problems
 from core.filters import StrictBooleanFilter, StrictFilterSet, StrictOrderingFilter
 from core.idempotency import idempotent
 from core.pagination import CursorPagination
 from core.permissions import ActsForOrganization
-from core.uploads import check_upload_length, check_uploads
-from producers.models import Site
+from core.uploads import check_upload_length
 
 
 class EvidenceTypePagination(CursorPagination):
@@ -239,35 +238,13 @@ class EvidenceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
     @idempotent
     def create(self, request: Request) -> Response:
         actor = get_actor(request)
-        if actor.organization_id is None:
-            raise PermissionDenied(_("Act for an organisation to upload evidence."), code="organization_required")
-        if actor.organization_kind == Organization.Kind.NETWORK:
-            raise PermissionDenied(_("Evidence is uploaded by a producer or a buyer organisation."), code="not_allowed")
+        services.require_uploader(actor)
         check_upload_length(request.META.get("CONTENT_LENGTH"), max_request_bytes=settings.EVIDENCE_MAX_REQUEST_BYTES)
         form = cast(QueryDict, request.data)
         fields = {key: value for key, value in form.items() if key != "files"}
         data = EvidenceInputSerializer(data={**fields, "files": request.FILES.getlist("files")})
         data.is_valid(raise_exception=True)
-        values = dict(data.validated_data)
-        checked = check_uploads(
-            values.pop("files"),
-            max_files=settings.EVIDENCE_MAX_FILES,
-            max_file_bytes=settings.EVIDENCE_MAX_FILE_BYTES,
-            max_request_bytes=settings.EVIDENCE_MAX_REQUEST_BYTES,
-            max_pixels=settings.IMAGE_MAX_PIXELS,
-        )
-        site_id, supersedes_id = values.pop("site", None), values.pop("supersedes", None)
-        site = Site.objects.filter(pk=site_id).first() if site_id else None
-        if site_id and (site is None or site.producer_id != actor.organization_id):
-            raise field_error("site", "does_not_exist", _("This site is not one of yours."))
-        supersedes = (
-            Evidence.objects.filter(pk=supersedes_id, organization_id=actor.organization_id).first()
-            if supersedes_id
-            else None
-        )
-        if supersedes_id and supersedes is None:
-            raise field_error("supersedes", "does_not_exist", _("This item is not one of yours."))
-        evidence = services.evidence_submit(actor=actor, files=checked, site=site, supersedes=supersedes, **values)
+        evidence = services.evidence_upload(actor=actor, **data.validated_data)
         return Response(
             EvidenceSerializer(selectors.evidence_get(actor=actor, evidence_id=evidence.pk)).data,
             status=status.HTTP_201_CREATED,
