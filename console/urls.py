@@ -1,6 +1,17 @@
 from django.urls import path
 
-from console.views import auth, contracts, coop, coop_offers, coop_sites, home, inquiries, notifications, offers
+from console.views import (
+    auth,
+    contracts,
+    coop,
+    coop_evidence,
+    coop_offers,
+    coop_sites,
+    home,
+    inquiries,
+    notifications,
+    offers,
+)
 
 app_name = "console"
 
@@ -11,6 +22,8 @@ urlpatterns = [
     path("sign-out/", auth.sign_out, name="sign-out"),
     path("organization/", auth.choose_organization, name="organization"),
     path("coop/", coop.coop_home, name="coop-home"),
+    path("coop/evidence/new/", coop_evidence.evidence_new, name="coop-evidence-new"),
+    path("coop/evidence/<uuid:evidence_id>/", coop_evidence.evidence_detail, name="coop-evidence"),
     path("coop/sites/", coop_sites.site_list, name="coop-sites"),
     path("coop/sites/new/", coop_sites.site_new, name="coop-site-new"),
     path("coop/offers/", coop_offers.offer_list, name="coop-offers"),

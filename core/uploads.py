@@ -341,3 +341,41 @@ def read_verified(storage: Storage, name: str, expected_sha256: str) -> bytes:
     if not hmac.compare_digest(hashlib.sha256(content).hexdigest(), expected_sha256.strip().lower()):
         raise FileIntegrityError(name)
     return content
+
+
+# --- Photos from phones in HEIC ------------------------------------------------------------------------------
+# The brands of the ISO base media file types HEIF/HEIC photos are written in (iPhones' default).
+HEIF_BRANDS = frozenset({b"heic", b"heix", b"hevc", b"hevx", b"heim", b"heis", b"mif1", b"msf1"})
+HEIC_JPEG_QUALITY = 90
+
+
+def is_heif(head: bytes) -> bool:
+    return len(head) >= 12 and head[4:8] == b"ftyp" and head[8:12] in HEIF_BRANDS
+
+
+def heif_as_jpeg(uploaded: Any, *, max_bytes: int, max_pixels: int) -> Any:
+    """A HEIF/HEIC photo as a JPEG (the console's phone uploads: browsers and reviewers cannot show HEIC); any
+    other file as it came. Decoded with libheif (pillow-heif) under the same size and pixel caps as every image;
+    the JPEG carries no metadata. Refused as damaged when it cannot be decoded."""
+    name = sanitize_name(getattr(uploaded, "name", None))
+    content = _read_limited(uploaded, name, max_bytes)
+    if hasattr(uploaded, "seek"):
+        uploaded.seek(0)
+    if not is_heif(content[:16]):
+        return uploaded
+    import pillow_heif
+
+    try:
+        heif = pillow_heif.open_heif(io.BytesIO(content), convert_hdr_to_8bit=True)
+        width, height = heif.size
+        if width * height > max_pixels:
+            raise _image_too_large(name, max_pixels)
+        picture = heif.to_pillow().convert("RGB")
+    except FileRejected:
+        raise
+    except Exception as exc:  # libheif's errors on malformed input
+        raise _corrupt(name) from exc
+    converted = io.BytesIO()
+    picture.save(converted, format="JPEG", quality=HEIC_JPEG_QUALITY)
+    stem = name.rsplit(".", 1)[0] if "." in name else name
+    return ContentFile(converted.getvalue(), name=f"{stem}.jpg")

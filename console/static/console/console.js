@@ -16,6 +16,12 @@
       }, function () {}, { enableHighAccuracy: true, timeout: 20000 });
     });
   }
+  // A form sent with htmx whose connection dropped stays on the page, filled: say so, and it can be sent again
+  // (its idempotency key makes a second arrival of the same submission a replay, never a second item).
+  document.addEventListener("htmx:sendError", function () {
+    var lost = document.getElementById("connection-lost");
+    if (lost) lost.hidden = false;
+  });
   document.addEventListener("DOMContentLoaded", function () { setUp(document); });
   document.addEventListener("htmx:load", function (event) { setUp(event.target); });
 })();
