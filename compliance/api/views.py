@@ -17,12 +17,11 @@ from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.parsers import MultiPartParser
-from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.models import Organization
+from accounts.models import DelegationScope, Organization
 from accounts.selectors import organization_get
 from compliance import kyc, selectors, services
 from compliance.api.serializers import (
@@ -54,7 +53,7 @@ from core.downloads import attachment_response, read_or_refuse
 from core.errors import NotFound, PermissionDenied, documents_problems, field_error
 from core.filters import StrictBooleanFilter, StrictFilterSet, StrictOrderingFilter
 from core.pagination import CursorPagination
-from core.permissions import ActsForOrganization
+from core.permissions import ActsForOrganization, AllowAny
 from core.uploads import check_upload_length, check_uploads
 from producers.models import Producer, Site
 from producers.selectors import producer_get
@@ -220,6 +219,7 @@ class EvidenceTypeViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, view
     )
     serializer_class = EvidenceTypeCatalogueSerializer
     permission_classes = [AllowAny]
+    delegable = {"list": DelegationScope.EVIDENCE, "retrieve": DelegationScope.EVIDENCE}
     pagination_class = EvidenceTypePagination
     filterset_class = EvidenceTypeFilter
     lookup_value_regex = r"[A-Z0-9_]{1,30}"
@@ -238,6 +238,7 @@ class RequirementViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
     queryset = Requirement.objects.prefetch_related("evidence_types").order_by("area", "code")
     serializer_class = RequirementSerializer
     permission_classes = [AllowAny]
+    delegable = {"list": DelegationScope.EVIDENCE, "retrieve": DelegationScope.EVIDENCE}
     pagination_class = None
     lookup_value_regex = r"[A-Z0-9_]{1,40}"
 
@@ -281,6 +282,8 @@ class EvidenceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
     queryset = Evidence.objects.none()
     serializer_class = EvidenceSerializer
     permission_classes = [ActsForOrganization]
+    # A delegate uploads and reads the producer's evidence; the review moves are never theirs.
+    delegable = {action: DelegationScope.EVIDENCE for action in ("list", "retrieve", "create", "files")}
     filterset_class = EvidenceFilter
     filter_backends = [DjangoFilterBackend, StrictOrderingFilter]
     ordering_fields = ["created_at"]
@@ -313,7 +316,7 @@ class EvidenceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         actor = get_actor(request)
         if actor.organization_id is None:
             raise PermissionDenied(_("Act for an organisation to upload evidence."), code="organization_required")
-        if actor.organization_kind == Organization.Kind.NETWORK:
+        if actor.organization_kind not in (Organization.Kind.PRODUCER, Organization.Kind.BUYER):
             raise PermissionDenied(_("Evidence is uploaded by a producer or a buyer organisation."), code="not_allowed")
         check_upload_length(request.META.get("CONTENT_LENGTH"), max_request_bytes=settings.EVIDENCE_MAX_REQUEST_BYTES)
         form = cast(QueryDict, request.data)
@@ -424,6 +427,7 @@ class ProducerComplianceView(APIView):
     """The engine's answer for a producer: requirement by requirement, and until when it all holds."""
 
     permission_classes = [ActsForOrganization]
+    delegable = {"get": DelegationScope.EVIDENCE}
 
     @extend_schema(responses=ComplianceSerializer, operation_id="producers_compliance_retrieve")
     def get(self, request: Request, producer_pk: str) -> Response:
