@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.utils.translation import gettext_lazy as _
+from rest_framework import permissions
 from rest_framework.permissions import BasePermission
 
 from core.actor import ORGANIZATION_HEADER, get_actor
@@ -46,11 +47,12 @@ class DelegatesInScope(BasePermission):
         return True
 
 
-class AllowAny(DelegatesInScope):
-    """Anybody, even without a token (a delegate only within scope)."""
+class AllowAny(DelegatesInScope, permissions.AllowAny):
+    """Anybody, even without a token (a delegate only within scope). DRF's AllowAny too, so that the schema
+    says the token is optional."""
 
 
-class IsAuthenticated(DelegatesInScope):
+class IsAuthenticated(DelegatesInScope, permissions.IsAuthenticated):
     def has_permission(self, request: Any, view: Any) -> bool:
         return bool(request.user and request.user.is_authenticated) and super().has_permission(request, view)
 
