@@ -410,6 +410,19 @@ class DelegationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
         return delegation.delegation_get(actor=get_actor(self.request), delegation_id=self.kwargs["pk"])
 
     @extend_schema(
+        examples=[OpenApiExample("The cooperative's delegation to its field officer", value=DELEGATION_EXAMPLE)]
+    )
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        """Delegations to support organisations' field officers, newest first, with their `status` today
+        (`expired` once past `valid_until`). A producer's people see the ones it granted; a field officer sees
+        those granted to them; reviewers and staff see all."""
+        return super().list(request, *args, **kwargs)
+
+    @extend_schema(examples=[OpenApiExample("Active", value=DELEGATION_EXAMPLE)])
+    def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return super().retrieve(request, *args, **kwargs)
+
+    @extend_schema(
         request=DelegationCreateSerializer,
         responses={201: DelegationSerializer},
         parameters=[IDEMPOTENCY_HEADER],
