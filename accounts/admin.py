@@ -1,5 +1,6 @@
-"""Staff see people, organisations and invitations here. Organisations, memberships and invitations carry
-rules (KYC decided by reviewers on evidence, the last administrator, single-use tokens), so they are
+"""Staff see people, organisations, invitations and delegations here. Organisations, memberships and invitations carry
+rules (KYC decided by reviewers on evidence, the last administrator, single-use tokens, one active delegation
+per producer and officer), so they are
 read-only: their changes go through the API. User accounts and permission groups stay editable, and every
 save is audited (audit/admin_mixins.py)."""
 
@@ -15,7 +16,7 @@ from django.http import HttpRequest, HttpResponse
 from knox.admin import AuthTokenAdmin as KnoxAuthTokenAdmin
 from knox.models import AuthToken
 
-from accounts.models import Invitation, Membership, Organization, TokenDevice, User
+from accounts.models import Delegation, Invitation, Membership, Organization, TokenDevice, User
 from audit.admin_mixins import AuditedAdmin, ReadOnlyAdmin, admin_audit
 
 
@@ -98,3 +99,19 @@ class InvitationAdmin(ReadOnlyAdmin, admin.ModelAdmin):
     list_filter = ["kind", "role"]
     search_fields = ["email", "legal_name"]
     exclude = ["token_hash"]
+
+
+@admin.register(Delegation)
+class DelegationAdmin(ReadOnlyAdmin, admin.ModelAdmin):
+    list_display = [
+        "organization",
+        "officer",
+        "support_organization",
+        "status",
+        "valid_until",
+        "granted_at",
+        "revoked_at",
+    ]
+    list_filter = ["status", "scope_evidence", "scope_sites"]
+    search_fields = ["organization__legal_name", "officer__email", "support_organization__legal_name"]
+    list_select_related = ["organization", "officer", "support_organization"]

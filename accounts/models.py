@@ -73,12 +73,14 @@ class User(AbstractBaseUser, PermissionsMixin):
 
 
 class Organization(models.Model):
-    """A producer (a woman miner or a cooperative), a buyer, or the network that reviews them."""
+    """A producer (a woman miner or a cooperative), a buyer, the network that reviews them, or a support
+    organisation whose field officers help producers."""
 
     class Kind(models.TextChoices):
         PRODUCER = "producer", _("Producer")  # a miner or a cooperative/association/company of miners
         BUYER = "buyer", _("Buyer")  # refiner, jeweller, exporter...
         NETWORK = "network", _("Network")  # the women miners' network: its reviewers decide
+        SUPPORT = "support", _("Support organisation")  # an NGO: its members are field officers producers delegate to
 
     class BuyerType(models.TextChoices):
         REFINER = "refiner", _("Refiner")
@@ -119,7 +121,7 @@ class Organization(models.Model):
         ordering = ["legal_name"]
         constraints = [
             models.CheckConstraint(
-                condition=models.Q(kind__in=["producer", "buyer", "network"]), name="org_kind_valid"
+                condition=models.Q(kind__in=["producer", "buyer", "network", "support"]), name="org_kind_valid"
             ),
             # Buyer type and KYC status belong to buyers, and every buyer has both.
             models.CheckConstraint(
@@ -203,12 +205,96 @@ class Membership(models.Model):
         return f"{self.user} @ {self.organization} ({self.role})"
 
 
+class DelegationScope(models.TextChoices):
+    """What a delegate may do for the producer (core.permissions gates each operation on one scope)."""
+
+    EVIDENCE = "evidence", _("Evidence")  # the producer's evidence items and files, and the requirements to meet
+    SITES = "sites", _("Sites")  # the producer's mining sites and their locations
+
+
+class Delegation(models.Model):
+    """A producer organisation lets a field officer of a support organisation act for it, within scopes.
+
+    Granted and revoked by the producer's admins. Expired is computed from `valid_until` (the last day it
+    counts, in Lima), never stored: an expired delegation stops working the next day with no job.
+    """
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", _("Active")  # in force until `valid_until` (when set)
+        REVOKED = "revoked", _("Revoked")  # ended by a producer's admin (or replaced by a new grant once expired)
+
+    # move → (from, to); a transition is a compare-and-set on `status`.
+    ALLOWED_TRANSITIONS = {"revoke": (("active",), "revoked")}
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="delegations_granted")
+    officer = models.ForeignKey(User, on_delete=models.PROTECT, related_name="delegations")
+    # The officer's support organisation through which they act (they must still belong to it).
+    support_organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="+")
+    scope_evidence = models.BooleanField(default=False)
+    scope_sites = models.BooleanField(default=False)
+    valid_until = models.DateField(null=True, blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.ACTIVE)
+    granted_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    granted_at = models.DateTimeField()
+    revoked_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-granted_at", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(status__in=["active", "revoked"]), name="delegation_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(scope_evidence=True) | models.Q(scope_sites=True), name="delegation_has_a_scope"
+            ),
+            models.CheckConstraint(
+                condition=(models.Q(status="active") & models.Q(revoked_at__isnull=True, revoked_by__isnull=True))
+                | (models.Q(status="revoked") & models.Q(revoked_at__isnull=False)),
+                name="delegation_revocation_recorded",
+            ),
+            # At most one active delegation per producer and officer.
+            models.UniqueConstraint(
+                fields=["organization", "officer"], condition=models.Q(status="active"), name="delegation_one_active"
+            ),
+        ]
+        indexes = [models.Index(fields=["officer", "status"], name="delegation_officer_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.organization} → {self.officer} ({', '.join(self.scopes)})"
+
+    @property
+    def scopes(self) -> list[str]:
+        return [
+            scope
+            for scope, granted in (
+                (DelegationScope.EVIDENCE, self.scope_evidence),
+                (DelegationScope.SITES, self.scope_sites),
+            )
+            if granted
+        ]
+
+    def expired(self, today: dt.date | None = None) -> bool:
+        return self.valid_until is not None and self.valid_until < (today or clock.today_lima())
+
+    def effective_status(self, today: dt.date | None = None) -> str:
+        """`active`, `revoked`, or `expired` for an active one past its last day."""
+        if self.status == self.Status.ACTIVE and self.expired(today):
+            return "expired"
+        return self.status
+
+
 class Invitation(models.Model):
     """A single-use, expiring invitation sent by e-mail; only the hash of its token is stored."""
 
     class Kind(models.TextChoices):
         MEMBER = "member", _("Join an organisation")  # sent by an organisation's admin
         PRODUCER_ORGANIZATION = "producer_organization", _("Create a producer organisation")  # sent by the network
+        SUPPORT_ORGANIZATION = "support_organization", _("Create a support organisation")  # sent by the network
+
+    # The kinds that create an organisation on acceptance, and the kind each creates.
+    CREATES = {"producer_organization": "producer", "support_organization": "support"}
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     kind = models.CharField(max_length=24, choices=Kind.choices)
@@ -220,7 +306,7 @@ class Invitation(models.Model):
     invited_by_organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="+")
     email = models.EmailField()
     role = models.CharField(max_length=10, choices=Role.choices)
-    legal_name = models.CharField(max_length=200, blank=True)  # of the producer organisation to create
+    legal_name = models.CharField(max_length=200, blank=True)  # of the producer or support organisation to create
     country = models.CharField(max_length=2, blank=True)
     message = models.TextField(blank=True, max_length=2000)
     token_hash = models.CharField(max_length=64, unique=True)
@@ -235,7 +321,11 @@ class Invitation(models.Model):
         constraints = [
             models.CheckConstraint(
                 condition=(models.Q(kind="member") & models.Q(organization__isnull=False))
-                | (models.Q(kind="producer_organization") & ~models.Q(legal_name="") & models.Q(role="admin")),
+                | (
+                    models.Q(kind__in=["producer_organization", "support_organization"])
+                    & ~models.Q(legal_name="")
+                    & models.Q(role="admin")
+                ),
                 name="invitation_kind_fields",
             ),
             models.CheckConstraint(

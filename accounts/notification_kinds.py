@@ -2,6 +2,7 @@
 
 from django.utils.translation import gettext_lazy as _
 
+from accounts.delegation import SCOPE_LABELS
 from accounts.models import Role
 from notifications.kinds import register
 
@@ -28,4 +29,19 @@ register(
     "welcome",
     title=_("Welcome to Oro Responsable"),
     body=_("Your organisation %(organization)s is registered. Submit your KYC documents to start trading."),
+)
+register(
+    "delegation_granted",
+    title=_("%(organization)s delegated to you"),
+    body=_(
+        "%(organization)s lets you act for it on its %(scopes)s: send its id in X-Organization. You can see the "
+        "delegation in your list of delegations."
+    ),
+    labels={"scopes": SCOPE_LABELS},
+)
+register(
+    "delegation_revoked",
+    title=_("%(organization)s revoked your delegation"),
+    body=_("You can no longer act for %(organization)s on its %(scopes)s."),
+    labels={"scopes": SCOPE_LABELS},
 )

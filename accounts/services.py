@@ -418,7 +418,7 @@ class IssuedInvitation:
 
 def _send_invitation_email(*, invitation: Invitation, token: str, language: str) -> None:
     with translation.override(language):
-        if invitation.kind == Invitation.Kind.PRODUCER_ORGANIZATION:
+        if invitation.kind in Invitation.CREATES:
             subject = _("Invitation to register %(name)s on Oro Responsable") % {"name": invitation.legal_name}
         else:
             subject = _("Invitation to join %(name)s on Oro Responsable") % {
@@ -459,7 +459,8 @@ def invitation_create(
     country: str = "PE",
     message: str = "",
 ) -> IssuedInvitation:
-    """Producer organisations are invited by the network's reviewers; members by their organisation's admin.
+    """Producer and support organisations are invited by the network's reviewers; members by their
+    organisation's admin.
 
     The caller e-mails the token with `invitation_email_send` after this has committed (the view does, with
     ATOMIC_REQUESTS off), so that it can tell the inviter whether the e-mail left."""
@@ -476,6 +477,17 @@ def invitation_create(
         if not legal_name.strip():
             raise field_error(
                 "legal_name", "required_for_producer_invitation", _("Name the producer organisation to create.")
+            )
+        organization, role = None, Role.ADMIN
+        pending = Invitation.objects.filter(kind=kind, email=email, legal_name=legal_name)
+    elif kind == Invitation.Kind.SUPPORT_ORGANIZATION:
+        # The network vouches for the support organisations whose officers producers may delegate to, as it
+        # does for producers: a reviewer's invitation is its registration and its verification.
+        if not actor.is_reviewer:
+            raise PermissionDenied(_("Only the network's reviewers invite support organisations."), code="not_reviewer")
+        if not legal_name.strip():
+            raise field_error(
+                "legal_name", "required_for_support_invitation", _("Name the support organisation to create.")
             )
         organization, role = None, Role.ADMIN
         pending = Invitation.objects.filter(kind=kind, email=email, legal_name=legal_name)
@@ -628,9 +640,9 @@ def invitation_accept(
             "password", "wrong_password", _("This e-mail address already has an account: enter its password.")
         )
     organization = invitation.organization
-    if invitation.kind == Invitation.Kind.PRODUCER_ORGANIZATION:
+    if invitation.kind in Invitation.CREATES:
         organization = Organization.objects.create(
-            kind=Organization.Kind.PRODUCER,
+            kind=Invitation.CREATES[invitation.kind],
             legal_name=invitation.legal_name,
             country=invitation.country or "PE",
             contact_email=invitation.email,

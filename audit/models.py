@@ -60,6 +60,14 @@ class AuditEvent(models.Model):
     subject_organization = models.ForeignKey(
         "accounts.Organization", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
+    # A write done by a support organisation's field officer for a producer: the delegation it went through and
+    # the officer's support organisation (`actor_organization` is then the producer acted for).
+    delegation = models.ForeignKey(
+        "accounts.Delegation", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    delegate_organization = models.ForeignKey(
+        "accounts.Organization", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     action = models.CharField(max_length=80)  # ACTION_PATTERN, e.g. "accounts.invitation.accepted"
     target_type = models.CharField(max_length=80, blank=True)  # "accounts.organization"
     target_id = models.CharField(max_length=64, blank=True)
@@ -91,8 +99,11 @@ class AuditEvent(models.Model):
         raise AuditEventIsAppendOnly("audit events cannot be deleted")
 
     def canonical(self) -> bytes:
-        """The bytes that the hash covers: every field but the hash itself, in a fixed JSON form."""
-        payload = {
+        """The bytes that the hash covers: every field but the hash itself, in a fixed JSON form.
+
+        `delegation` and `delegate_organization` are in it only for an event done through a delegation: every
+        other event, and every event recorded before delegations existed, hashes exactly as it always did."""
+        payload: dict[str, Any] = {
             "seq": self.seq,
             "occurred_at": self.occurred_at.isoformat(timespec="microseconds"),
             "actor": str(self.actor_id) if self.actor_id else None,
@@ -105,6 +116,11 @@ class AuditEvent(models.Model):
             "request_id": self.request_id,
             "prev_hash": self.prev_hash,
         }
+        if self.delegation_id is not None or self.delegate_organization_id is not None:
+            payload["delegation"] = str(self.delegation_id) if self.delegation_id else None
+            payload["delegate_organization"] = (
+                str(self.delegate_organization_id) if self.delegate_organization_id else None
+            )
         return json.dumps(payload, sort_keys=True, separators=(",", ":"), cls=DjangoJSONEncoder).encode()
 
     def compute_hash(self) -> str:

@@ -48,12 +48,18 @@ def audit_record(
     `actor` is the request's `Actor`: the user and the organisation they act for are both taken from it. Events
     with no acting organisation (sign-in, sign-up, a provider's webhook) pass the bare user, or None for an
     anonymous failed login, with `actor_organization` when there is one. The subject organisation (whose trail
-    the event belongs to) defaults to the actor's.
+    the event belongs to) defaults to the actor's. A delegate's event also names the delegation and the
+    officer's support organisation, so that it reads "the officer, of that support organisation, for the
+    producer".
     """
+    delegation_id = delegate_organization_id = None
     if isinstance(actor, Actor):
         if actor_organization is not None:
             raise TypeError("an Actor carries its organisation: pass no actor_organization with it")
         user, actor_organization_id = actor.user, actor.organization_id
+        if actor.delegation is not None:
+            delegation_id = actor.delegation.id
+            delegate_organization_id = actor.delegation.support_organization_id
     else:
         user, actor_organization_id = actor, getattr(actor_organization, "pk", None)
     subject_organization_id = getattr(subject_organization, "pk", None) or actor_organization_id
@@ -66,6 +72,8 @@ def audit_record(
         actor=user if user is not None and getattr(user, "is_authenticated", True) else None,
         actor_organization_id=actor_organization_id,
         subject_organization_id=subject_organization_id,
+        delegation_id=delegation_id,
+        delegate_organization_id=delegate_organization_id,
         action=action,
         target_type=target._meta.label_lower if target is not None else "",
         target_id=str(target.pk) if target is not None else "",

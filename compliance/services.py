@@ -110,7 +110,7 @@ def evidence_submit(
 ) -> Evidence:
     """Store the files first (outside the transaction), then record the item; remove the files if that fails."""
     organization = acting_organization(actor)
-    if organization is None or organization.kind == Organization.Kind.NETWORK:
+    if organization is None or organization.kind not in (Organization.Kind.PRODUCER, Organization.Kind.BUYER):
         raise PermissionDenied(_("Evidence is uploaded by a producer or a buyer organisation."), code="not_allowed")
     expected_subject = "buyer" if organization.kind == Organization.Kind.BUYER else "producer"
     if evidence_type.subject != expected_subject:
@@ -177,7 +177,7 @@ def require_uploader(actor: Actor) -> None:
     """Evidence is uploaded for a producer or a buyer organisation one acts for."""
     if actor.organization_id is None:
         raise PermissionDenied(_("Act for an organisation to upload evidence."), code="organization_required")
-    if actor.organization_kind == Organization.Kind.NETWORK:
+    if actor.organization_kind not in (Organization.Kind.PRODUCER, Organization.Kind.BUYER):
         raise PermissionDenied(_("Evidence is uploaded by a producer or a buyer organisation."), code="not_allowed")
 
 

@@ -16,11 +16,25 @@ from django.utils.module_loading import import_string
 
 
 @dataclass(frozen=True, slots=True)
+class ActingDelegation:
+    """The delegation through which a support organisation's field officer acts for a producer."""
+
+    id: uuid.UUID
+    scopes: frozenset[str]  # "evidence", "sites"
+    support_organization_id: uuid.UUID
+
+
+ORGANIZATION_HEADER = "X-Organization"
+DELEGATE = "delegate"  # the role of a field officer acting for a producer through a delegation
+
+
+@dataclass(frozen=True, slots=True)
 class Actor:
     user: Any
     organization_id: uuid.UUID | None = None
-    organization_kind: str | None = None  # "producer" | "buyer" | "network"
-    role: str | None = None  # "admin" | "member" | "reviewer"
+    organization_kind: str | None = None  # "producer" | "buyer" | "network" | "support"
+    role: str | None = None  # "admin" | "member" | "reviewer" | "delegate"
+    delegation: ActingDelegation | None = None  # set for a delegate (role "delegate") only
 
     @property
     def is_staff(self) -> bool:
@@ -29,6 +43,14 @@ class Actor:
     @property
     def is_org_admin(self) -> bool:
         return self.role == "admin"
+
+    @property
+    def is_delegate(self) -> bool:
+        return self.delegation is not None
+
+    def is_delegate_for(self, scope: str) -> bool:
+        """A delegate of the organisation acted for, whose delegation covers `scope`."""
+        return self.delegation is not None and scope in self.delegation.scopes
 
     @property
     def is_reviewer(self) -> bool:

@@ -401,7 +401,7 @@ NUM_PROXIES = env_int("DJANGO_NUM_PROXIES", 1 if env_bool("DJANGO_BEHIND_PROXY",
 # --- Django REST framework ------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["accounts.auth.TokenAuthentication"],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_PERMISSION_CLASSES": ["core.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["core.parsers.ExactJSONParser"],
     "DEFAULT_PAGINATION_CLASS": "core.pagination.CursorPagination",

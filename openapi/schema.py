@@ -16,7 +16,7 @@ from django.core.exceptions import FieldDoesNotExist
 from django.core.validators import RegexValidator
 from django.db import models
 from drf_spectacular.openapi import AutoSchema
-from rest_framework import serializers
+from rest_framework import permissions, serializers
 
 from core.api import IDEMPOTENCY_HEADER
 from core.decimals import decimal_pattern as core_decimal_pattern
@@ -125,6 +125,14 @@ def _takes_files(serializer: Any) -> bool:
 
 
 class ProblemAwareAutoSchema(AutoSchema):
+    def get_auth(self) -> list[Any]:
+        """drf-spectacular marks the token optional for DRF's AllowAny itself; the project's AllowAny
+        (core.permissions, which keeps delegates in scope) derives from it."""
+        auths: list[Any] = super().get_auth()
+        if {} not in auths and any(isinstance(p, permissions.AllowAny) for p in self.view.get_permissions()):
+            auths.append({})
+        return auths
+
     def _map_serializer_field(self, field: Any, direction: Any, bypass_extensions: bool = False) -> Any:
         """An organisation's optional e-mail address, web site or buyer type reads "" when nobody gave one: the
         read-only field says so (with "the format, or empty", or "" among the choices) as writable fields that

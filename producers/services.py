@@ -48,6 +48,13 @@ def require_producer_admin(actor: Actor, producer: Producer) -> None:
         raise PermissionDenied(_("Only an administrator of this producer can do this."), code="not_admin")
 
 
+def require_site_keeper(actor: Actor, producer: Producer) -> None:
+    """The producer's admins keep its sites, and so does a field officer whose delegation covers them."""
+    if actor.organization_id == producer.pk and actor.is_delegate_for("sites"):
+        return
+    require_producer_admin(actor, producer)
+
+
 def require_independent_reviewer(actor: Actor, organization_id: Any) -> None:
     """Reviewers decide; never on an organisation they belong to."""
     if not (actor.is_reviewer or actor.is_staff):
@@ -254,7 +261,7 @@ def _site_fields(fields: dict[str, Any]) -> dict[str, Any]:
 
 @transaction.atomic
 def site_create(*, actor: Actor, producer: Producer, **fields: Any) -> Site:
-    require_producer_admin(actor, producer)
+    require_site_keeper(actor, producer)
     values = _site_fields(fields)
     try:
         with transaction.atomic():
@@ -283,7 +290,7 @@ def site_create(*, actor: Actor, producer: Producer, **fields: Any) -> Site:
 
 @transaction.atomic
 def site_update(*, actor: Actor, site: Site, **fields: Any) -> Site:
-    require_producer_admin(actor, site.producer)
+    require_site_keeper(actor, site.producer)
     if site.status == Site.Status.APPROVED:
         raise Conflict(_("An approved site cannot change: add a new site instead."), code="site_locked")
     values = _site_fields(fields)

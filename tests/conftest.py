@@ -25,7 +25,14 @@ from accounts.models import Organization, Role, User
 from accounts.services import token_issue
 from audit.verification import verify_chain
 from tests.demo_data import demo_once  # noqa: F401  (fixture: the demo seeded once per module)
-from tests.factories import BuyerOrganizationFactory, MembershipFactory, OrganizationFactory, UserFactory
+from tests.factories import (
+    BuyerOrganizationFactory,
+    DelegationFactory,
+    MembershipFactory,
+    OrganizationFactory,
+    SupportOrganizationFactory,
+    UserFactory,
+)
 
 # The fixtures through which a test reaches the database (pytest-django's, and the live server's).
 DATABASE_FIXTURES = frozenset(
@@ -101,12 +108,15 @@ class ActorClient:
 
 
 def make_client(
-    user: User | None = None, organization: Organization | None = None, language: str = "en"
+    user: User | None = None, organization: Organization | None = None, language: str = "en", *, header: bool = False
 ) -> ActorClient:
+    """A client for the user; `header=True` names `organization` in X-Organization on every request (what a
+    delegate does for the producer they act for)."""
     client = APIClient(HTTP_ACCEPT_LANGUAGE=language)
     if user is not None:
         token = token_issue(user=user, device_name="Test client").token  # as a sign-in issues it
-        client.credentials(HTTP_AUTHORIZATION=f"Token {token}", HTTP_ACCEPT_LANGUAGE=language)
+        extra = {"HTTP_X_ORGANIZATION": str(organization.pk)} if header and organization is not None else {}
+        client.credentials(HTTP_AUTHORIZATION=f"Token {token}", HTTP_ACCEPT_LANGUAGE=language, **extra)
     return ActorClient(client=client, user=user, organization=organization)
 
 
@@ -245,6 +255,38 @@ def other_producer(db: None) -> ActorClient:
 @pytest.fixture
 def reviewer(network: Organization) -> ActorClient:
     return _member(network, Role.REVIEWER, "reviewer@example.test")
+
+
+@pytest.fixture
+def support_org(db: None) -> Organization:
+    return SupportOrganizationFactory(legal_name="Asociación de Apoyo Minero Sostenible")
+
+
+@pytest.fixture
+def officer(support_org: Organization) -> ActorClient:
+    """A field officer of the support organisation, acting for it (their only organisation)."""
+    return _member(support_org, Role.MEMBER, "officer@example.test")
+
+
+@pytest.fixture
+def delegate(officer: ActorClient, coop: Organization, producer_admin: ActorClient) -> Callable[..., ActorClient]:
+    """`delegate("evidence")`: the officer acting for coop (X-Organization) through a delegation of those scopes
+    that coop's admin granted (active; `valid_until` may end it)."""
+
+    def make(*scopes: str, valid_until: Any = None) -> ActorClient:
+        assert officer.organization is not None
+        DelegationFactory(
+            organization=coop,
+            officer=officer.user,
+            support_organization=officer.organization,
+            scope_evidence="evidence" in scopes,
+            scope_sites="sites" in scopes,
+            valid_until=valid_until,
+            granted_by=producer_admin.user,
+        )
+        return make_client(officer.user, coop, header=True)
+
+    return make
 
 
 @pytest.fixture

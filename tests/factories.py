@@ -17,7 +17,7 @@ from typing import Any
 import factory
 from django.utils import timezone
 
-from accounts.models import Invitation, Membership, Organization, Role, User
+from accounts.models import Delegation, Invitation, Membership, Organization, Role, User
 from compliance.models import Evidence, EvidenceType
 from core import clock
 from core.validators import ruc_check_digit
@@ -93,6 +93,30 @@ class InvitationFactory(factory.django.DjangoModelFactory):
     role = Role.MEMBER
     token_hash = factory.Sequence(lambda n: f"{n:064x}")
     expires_at = factory.LazyFunction(lambda: timezone.now() + timezone.timedelta(days=7))
+
+
+class SupportOrganizationFactory(OrganizationFactory):
+    kind = Organization.Kind.SUPPORT
+    legal_name = factory.Sequence(lambda n: f"Asociación de Apoyo {n}")
+    tax_id = ""
+
+
+class DelegationFactory(factory.django.DjangoModelFactory):
+    """An active delegation of evidence and sites from `organization` (a producer) to `officer`, who is made a
+    member of `support_organization` (a new support organisation unless given)."""
+
+    class Meta:
+        model = Delegation
+
+    organization = factory.SubFactory(OrganizationFactory)
+    support_organization = factory.SubFactory(SupportOrganizationFactory)
+    officer = factory.LazyAttribute(
+        lambda o: MembershipFactory(organization=o.support_organization, role=Role.MEMBER).user
+    )
+    scope_evidence = True
+    scope_sites = True
+    granted_by = factory.LazyAttribute(lambda o: member_of(o.organization))
+    granted_at = factory.LazyFunction(timezone.now)
 
 
 def member_of(organization: Organization) -> User:

@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 from django.core.management import call_command
 
-from accounts.models import Organization, User
+from accounts.models import Delegation, Organization, User
 from audit.models import AuditEvent
 from audit.verification import verify_chain
 from compliance.models import Evidence, EvidenceStatus
@@ -33,7 +33,7 @@ def test_seed_demo_is_idempotent_and_walks_the_compliance_journeys():
     coop = standing_of(Organization.objects.get(legal_name__startswith="Cooperativa Minera Mujeres")).result
     assert coop.compliant
     assert {"mercury_free", "fairmined", "women_led"} <= {claim.code for claim in coop.claims}
-    candelaria = standing_of(Organization.objects.get(legal_name__startswith="Asociación")).result
+    candelaria = standing_of(Organization.objects.get(kind="producer", legal_name__startswith="Asociación")).result
     assert not candelaria.compliant
     assert _state(candelaria, "OHS_TRAINING") == "missing"
     rosa = standing_of(Organization.objects.get(legal_name="Rosa Quispe Mamani")).result
@@ -164,3 +164,20 @@ def test_the_demo_prices_are_samples_of_london_working_days_that_have_come():
         "fixes",
         "rates",
     ]
+
+
+def test_the_demo_officer_acts_for_the_cooperative_on_its_evidence_and_sites():
+    call_command("seed_demo")
+    call_command("seed_demo")
+
+    coop = Organization.objects.get(legal_name__startswith="Cooperativa Minera Mujeres")
+    support = Organization.objects.get(kind="support")
+    delegation = Delegation.objects.get()
+    assert support.legal_name == "Asociación de Apoyo Minero Sostenible"
+    assert (delegation.organization, delegation.officer.email, delegation.support_organization) == (
+        coop,
+        "officer@demo.test",
+        support,
+    )
+    assert (delegation.scopes, delegation.effective_status()) == (["evidence", "sites"], "active")
+    assert delegation.officer.check_password("oro-limpio-2026")

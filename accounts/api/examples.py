@@ -41,3 +41,38 @@ TOKEN_DEVICE_EXAMPLE: dict[str, Any] = {
     "last_used_at": "2026-03-02T11:42:00-05:00",
     "current": True,
 }
+
+DELEGATION_EXAMPLE: dict[str, Any] = {
+    "id": "6f1e2d3c-4b5a-4968-8776-a5b4c3d2e1f0",
+    "organization": {
+        "id": "1c2d3e4f-5a6b-4c7d-8e9f-0a1b2c3d4e5f",
+        "kind": "producer",
+        "legal_name": "Cooperativa Minera Mujeres de Oro de Huepetuhe",
+        "country": "PE",
+    },
+    "officer": {
+        "id": "9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d",
+        "email": "officer@demo.test",
+        "full_name": "Teresa Villca Apaza",
+    },
+    "support_organization": {
+        "id": "2b3c4d5e-6f7a-4b8c-9d0e-1f2a3b4c5d6e",
+        "kind": "support",
+        "legal_name": "Asociación de Apoyo Minero Sostenible",
+        "country": "PE",
+    },
+    "scopes": ["evidence", "sites"],
+    "valid_until": "2026-12-31",
+    "status": "active",
+    "granted_by": "coop-admin@demo.test",
+    "granted_at": "2026-03-02T08:15:00-05:00",
+    "revoked_by": None,
+    "revoked_at": None,
+}
+
+DELEGATION_REVOKED_EXAMPLE: dict[str, Any] = {
+    **DELEGATION_EXAMPLE,
+    "status": "revoked",
+    "revoked_by": "coop-admin@demo.test",
+    "revoked_at": "2026-05-20T16:40:00-05:00",
+}

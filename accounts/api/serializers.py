@@ -12,6 +12,8 @@ from rest_framework import serializers
 
 from accounts.models import (
     DEVICE_NAME_MAX_LENGTH,
+    Delegation,
+    DelegationScope,
     Invitation,
     Language,
     Membership,
@@ -133,6 +135,84 @@ class InvitationSerializer(ModelSerializer):
             "revoked_at",
         ]
         read_only_fields = fields
+
+
+DELEGATION_STATUSES = ["active", "expired", "revoked"]
+
+
+class OfficerSerializer(ModelSerializer):
+    class Meta:
+        model = User
+        fields = ["id", "email", "full_name"]
+        read_only_fields = fields
+
+
+class DelegationSerializer(ModelSerializer):
+    organization = OrganizationSummarySerializer(read_only=True, help_text="The producer organisation acted for.")
+    officer = OfficerSerializer(read_only=True, help_text="The field officer who may act for it.")
+    support_organization = OrganizationSummarySerializer(
+        read_only=True, help_text="The officer's support organisation, through which they act."
+    )
+    scopes = serializers.ListField(
+        child=serializers.ChoiceField(choices=DelegationScope.choices),
+        read_only=True,
+        help_text="`evidence`: the producer's evidence, its files and the requirements to meet; `sites`: its sites "
+        "and their locations.",
+    )
+    status = serializers.SerializerMethodField()
+    granted_by = EmailField(source="granted_by.email", read_only=True)
+    revoked_by = EmailField(source="revoked_by.email", read_only=True, allow_null=True, default=None)
+
+    class Meta:
+        model = Delegation
+        fields = [
+            "id",
+            "organization",
+            "officer",
+            "support_organization",
+            "scopes",
+            "valid_until",
+            "status",
+            "granted_by",
+            "granted_at",
+            "revoked_by",
+            "revoked_at",
+        ]
+        read_only_fields = fields
+        extra_kwargs = {
+            "valid_until": {"help_text": "The last day it counts (Lima time); null: until revoked."},
+        }
+
+    @extend_schema_field(
+        serializers.ChoiceField(
+            choices=DELEGATION_STATUSES,
+            help_text="`active` while it works; `expired` once past `valid_until`; `revoked` by the producer.",
+        )
+    )
+    def get_status(self, obj: Delegation) -> str:
+        return obj.effective_status()
+
+
+class DelegationCreateSerializer(serializers.Serializer):
+    officer_email = EmailField(
+        max_length=254, help_text="The e-mail address of a field officer (a member of a support organisation)."
+    )
+    scopes = serializers.ListField(
+        child=serializers.ChoiceField(choices=DelegationScope.choices),
+        allow_empty=False,
+        min_length=1,
+        max_length=len(DelegationScope.values),
+        help_text="What the officer may do for you: `evidence`, `sites`, or both.",
+    )
+    valid_until = serializers.DateField(
+        required=False, allow_null=True, default=None, help_text="The last day it counts; absent: until revoked."
+    )
+    support_organization = serializers.UUIDField(
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="The support organisation the officer acts through; needed only when they belong to several.",
+    )
 
 
 class InvitationSentSerializer(InvitationSerializer):

@@ -9,6 +9,7 @@ router.register("organizations", views.OrganizationViewSet, basename="organizati
 router.register(rf"organizations/(?P<organization_pk>{UUID_PATTERN})/members", views.MemberViewSet, basename="member")
 router.register("invitations", views.InvitationViewSet, basename="invitation")
 router.register("auth/tokens", views.TokenViewSet, basename="auth-token")
+router.register("delegations", views.DelegationViewSet, basename="delegation")
 
 urlpatterns = [
     path("auth/signup/", views.SignupView.as_view(), name="auth-signup"),

@@ -9,17 +9,23 @@ from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
 from rest_framework.throttling import BaseThrottle
 from rest_framework.views import APIView
 
-from accounts import selectors, services
-from accounts.api.examples import TOKEN_DEVICE_EXAMPLE, TOKEN_EXAMPLE
+from accounts import delegation, selectors, services
+from accounts.api.examples import (
+    DELEGATION_EXAMPLE,
+    DELEGATION_REVOKED_EXAMPLE,
+    TOKEN_DEVICE_EXAMPLE,
+    TOKEN_EXAMPLE,
+)
 from accounts.api.serializers import (
     AcceptResultSerializer,
+    DelegationCreateSerializer,
+    DelegationSerializer,
     InvitationAcceptSerializer,
     InvitationCreateSerializer,
     InvitationSentSerializer,
@@ -37,14 +43,15 @@ from accounts.api.serializers import (
     TokenSerializer,
 )
 from accounts.auth import TokenAuthentication
-from accounts.models import Invitation, Membership, Organization, TokenDevice, User
+from accounts.models import Delegation, Invitation, Membership, Organization, TokenDevice, User
 from core.actor import get_actor
 from core.api import ORGANIZATION_HEADER, UUID_PATTERN
 from core.errors import NotAuthenticated, documents_problems
 from core.filters import StrictFilterSet
 from core.http import uncompressed
 from core.idempotency import idempotent
-from core.permissions import ActsForOrganization, IsOrganizationAdminOrReviewer
+from core.pagination import CursorPagination
+from core.permissions import ActsForOrganization, AllowAny, IsAuthenticated, IsOrganizationAdminOrReviewer
 from core.throttling import LoginFailuresPerAccount
 
 
@@ -306,9 +313,7 @@ def _sent(issued: services.IssuedInvitation) -> Any:
 
 
 class InvitationFilter(StrictFilterSet):
-    kind = django_filters.ChoiceFilter(
-        choices=[("member", "member"), ("producer_organization", "producer_organization")]
-    )
+    kind = django_filters.ChoiceFilter(choices=[(kind, kind) for kind in Invitation.Kind.values])
 
     class Meta:
         model = Organization
@@ -318,7 +323,8 @@ class InvitationFilter(StrictFilterSet):
 @extend_schema(parameters=[ORGANIZATION_HEADER])
 class InvitationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """Invitations your organisation sent. The network's reviewers invite producer organisations
-    (`kind=producer_organization`); an organisation's admin invites members (`kind=member`)."""
+    (`kind=producer_organization`) and support organisations (`kind=support_organization`, whose members are
+    field officers producers may delegate to); an organisation's admin invites members (`kind=member`)."""
 
     lookup_value_regex = UUID_PATTERN
     queryset = Invitation.objects.none()  # for the schema; requests use get_queryset
@@ -376,3 +382,81 @@ class InvitationAcceptView(APIView):
         result = services.invitation_accept(**data.validated_data)
         body = AcceptResultSerializer({"user": result.user, "membership": result.membership}).data
         return Response(body, status=status.HTTP_201_CREATED)
+
+
+class DelegationPagination(CursorPagination):
+    ordering = "-granted_at"
+
+
+@extend_schema(parameters=[ORGANIZATION_HEADER])
+class DelegationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Delegations to support organisations' field officers. A producer's people see the ones it granted; a
+    field officer sees those granted to them; reviewers and staff see all. A producer's admins grant and
+    revoke. The officer acts for the producer by sending its id in `X-Organization`, within the delegation's
+    scopes (docs/delegation.md)."""
+
+    lookup_value_regex = UUID_PATTERN
+    queryset = Delegation.objects.none()  # for the schema; requests use get_queryset
+    serializer_class = DelegationSerializer
+    permission_classes = [ActsForOrganization]
+    pagination_class = DelegationPagination
+
+    def get_queryset(self) -> Any:
+        return delegation.delegations_for(actor=get_actor(self.request))
+
+    def get_object(self) -> Delegation:
+        return delegation.delegation_get(actor=get_actor(self.request), delegation_id=self.kwargs["pk"])
+
+    @extend_schema(
+        examples=[OpenApiExample("The cooperative's delegation to its field officer", value=DELEGATION_EXAMPLE)]
+    )
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        """Delegations to support organisations' field officers, newest first, with their `status` today
+        (`expired` once past `valid_until`). A producer's people see the ones it granted; a field officer sees
+        those granted to them; reviewers and staff see all."""
+        return super().list(request, *args, **kwargs)
+
+    @extend_schema(examples=[OpenApiExample("Active", value=DELEGATION_EXAMPLE)])
+    def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return super().retrieve(request, *args, **kwargs)
+
+    @extend_schema(
+        request=DelegationCreateSerializer,
+        responses={201: DelegationSerializer},
+        examples=[
+            OpenApiExample(
+                "Evidence and sites until the end of the year",
+                value={
+                    "officer_email": "officer@demo.test",
+                    "scopes": ["evidence", "sites"],
+                    "valid_until": "2026-12-31",
+                },
+                request_only=True,
+            ),
+            OpenApiExample("Granted", value=DELEGATION_EXAMPLE, response_only=True, status_codes=["201"]),
+        ],
+    )
+    @documents_problems(409, 422)
+    @idempotent
+    def create(self, request: Request) -> Response:
+        """Let a field officer act for your producer organisation (its admins). An active delegation to the
+        same officer is 409 `delegation_exists`; somebody who is not a support organisation's officer is 400
+        `not_a_support_officer`."""
+        actor = get_actor(request)
+        delegation.require_producer_admin(actor)
+        data = DelegationCreateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        granted = delegation.delegation_grant(actor=actor, **data.validated_data)
+        return Response(DelegationSerializer(granted).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        request=None,
+        responses=DelegationSerializer,
+        examples=[OpenApiExample("Revoked", value=DELEGATION_REVOKED_EXAMPLE, response_only=True)],
+    )
+    @action(detail=True, methods=["post"])
+    def revoke(self, request: Request, pk: str | None = None) -> Response:
+        """End the delegation at once (the producer's admins): the officer's next request for the producer is
+        refused. Revoking it again changes nothing."""
+        revoked = delegation.delegation_revoke(actor=get_actor(request), delegation=self.get_object())
+        return Response(DelegationSerializer(revoked).data)

@@ -32,6 +32,8 @@ class AuditEventSerializer(ModelSerializer):
             "actor_email",
             "actor_organization",
             "subject_organization",
+            "delegation",
+            "delegate_organization",
             "action",
             "target_type",
             "target_id",
@@ -41,6 +43,19 @@ class AuditEventSerializer(ModelSerializer):
             "hash",
         ]
         read_only_fields = fields
+        extra_kwargs = {
+            "actor_organization": {
+                "help_text": "The organisation the actor acted for: for a delegate, the producer acted for."
+            },
+            "delegation": {
+                "help_text": "For an event done by a support organisation's field officer for a producer (`actor` "
+                "for `actor_organization`): the delegation they acted through. Null otherwise."
+            },
+            "delegate_organization": {
+                "help_text": "For an event done through a delegation: the officer's support organisation. Null "
+                "otherwise."
+            },
+        }
 
     def to_representation(self, instance: AuditEvent) -> dict[str, Any]:
         body = super().to_representation(instance)

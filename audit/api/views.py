@@ -53,6 +53,9 @@ fields below, serialised with keys sorted alphabetically at every level (so in t
 - `action`, `target_type`, `target_id`, `request_id`: strings, "" when empty.
 - `data`: the JSON object exactly as this API returns it.
 - `prev_hash`: the previous event's `hash`; for event 1, sixty-four zeros (`"0" * 64`).
+- `delegation`, `delegate_organization`: only for an event done through a delegation (either is not null): the
+  two keys join the object (UUID strings), so in sorted order `delegate_organization` comes after `data` and
+  `delegation` after it. Every other event, older ones included, has neither key.
 
 The chain is intact when every event's hash recomputes and every `prev_hash` equals the `hash` of the event
 with the seq before it. Keep the `head_hash` you verified: a later verification that finds a different hash

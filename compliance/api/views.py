@@ -17,12 +17,11 @@ from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.parsers import MultiPartParser
-from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.models import Organization
+from accounts.models import DelegationScope, Organization
 from accounts.selectors import organization_get
 from compliance import kyc, selectors, services
 from compliance.api.serializers import (
@@ -55,7 +54,7 @@ from core.errors import NotFound, PermissionDenied, documents_problems
 from core.filters import StrictBooleanFilter, StrictFilterSet, StrictOrderingFilter
 from core.idempotency import idempotent
 from core.pagination import CursorPagination
-from core.permissions import ActsForOrganization
+from core.permissions import ActsForOrganization, AllowAny
 from core.uploads import check_upload_length
 
 
@@ -146,6 +145,7 @@ class EvidenceTypeViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, view
     )
     serializer_class = EvidenceTypeCatalogueSerializer
     permission_classes = [AllowAny]
+    delegable = {"list": DelegationScope.EVIDENCE, "retrieve": DelegationScope.EVIDENCE}
     pagination_class = EvidenceTypePagination
     filterset_class = EvidenceTypeFilter
     lookup_value_regex = r"[A-Z0-9_]{1,30}"
@@ -164,6 +164,7 @@ class RequirementViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
     queryset = Requirement.objects.prefetch_related("evidence_types").order_by("area", "code")
     serializer_class = RequirementSerializer
     permission_classes = [AllowAny]
+    delegable = {"list": DelegationScope.EVIDENCE, "retrieve": DelegationScope.EVIDENCE}
     pagination_class = None
     lookup_value_regex = r"[A-Z0-9_]{1,40}"
 
@@ -207,6 +208,8 @@ class EvidenceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
     queryset = Evidence.objects.none()
     serializer_class = EvidenceSerializer
     permission_classes = [ActsForOrganization]
+    # A delegate uploads and reads the producer's evidence; the review moves are never theirs.
+    delegable = {action: DelegationScope.EVIDENCE for action in ("list", "retrieve", "create", "files")}
     filterset_class = EvidenceFilter
     filter_backends = [DjangoFilterBackend, StrictOrderingFilter]
     ordering_fields = ["created_at"]
@@ -324,6 +327,7 @@ class ProducerComplianceView(APIView):
     """The engine's answer for a producer: requirement by requirement, and until when it all holds."""
 
     permission_classes = [ActsForOrganization]
+    delegable = {"get": DelegationScope.EVIDENCE}
 
     @extend_schema(responses=ComplianceSerializer, operation_id="producers_compliance_retrieve")
     def get(self, request: Request, producer_pk: str) -> Response:

@@ -17,7 +17,6 @@ from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.parsers import MultiPartParser
-from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -30,7 +29,7 @@ from core.filters import StrictFilterSet
 from core.idempotency import idempotent
 from core.pagination import CursorPagination
 from core.parsers import ExactJSONParser
-from core.permissions import ActsForOrganization
+from core.permissions import ActsForOrganization, AllowAny
 from core.uploads import CheckedFile, check_upload_length, check_uploads
 from diligence import selectors, services
 from diligence.api.serializers import (

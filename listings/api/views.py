@@ -14,7 +14,6 @@ from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotAuthenticated
 from rest_framework.parsers import MultiPartParser
-from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -24,7 +23,7 @@ from core.errors import documents_problems
 from core.filters import StrictOrderingFilter, query_bool
 from core.idempotency import idempotent
 from core.pagination import CursorPagination
-from core.permissions import ActsForOrganization
+from core.permissions import ActsForOrganization, AllowAny
 from core.uploads import check_upload_length, check_uploads
 from listings import cards, matching, pricing, search_cache, selectors, services, sourcing
 from listings.api.serializers import (

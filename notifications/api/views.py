@@ -7,12 +7,12 @@ from typing import Any
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, viewsets
 from rest_framework.decorators import action
-from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from core.api import UUID_PATTERN
 from core.filters import StrictBooleanFilter, StrictFilterSet
+from core.permissions import IsAuthenticated
 from notifications import selectors, services
 from notifications.api.serializers import MarkedReadSerializer, NotificationSerializer, UnreadCountSerializer
 from notifications.models import Notification

@@ -6,12 +6,12 @@ from typing import Any
 
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.errors import documents_problems
+from core.permissions import AllowAny
 from payments import services
 from payments.api.serializers import WebhookReceiptSerializer
 from payments.gateway import verify_webhook

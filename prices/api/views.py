@@ -13,7 +13,6 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -24,7 +23,7 @@ from core.filters import StrictBooleanFilter, StrictFilterSet
 from core.idempotency import idempotent
 from core.money import Currency
 from core.pagination import CursorPagination
-from core.permissions import ActsForOrganization
+from core.permissions import ActsForOrganization, AllowAny
 from prices import services
 from prices.api.serializers import (
     CertificationTermsInputSerializer,

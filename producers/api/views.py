@@ -13,17 +13,17 @@ from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from accounts.models import DelegationScope
 from core.actor import get_actor
 from core.api import UUID_PATTERN
 from core.errors import documents_problems
 from core.extensions import provider
 from core.filters import StrictBooleanFilter, StrictFilterSet, StrictOrderingFilter
 from core.idempotency import idempotent
-from core.permissions import ActsForOrganization, IsReviewerOrStaff
+from core.permissions import ActsForOrganization, AllowAny, IsReviewerOrStaff
 from producers import selectors, services
 from producers.api.serializers import (
     MemberMinerInputSerializer,
@@ -230,6 +230,8 @@ class SiteViewSet(_ProducerChild, mixins.ListModelMixin, mixins.RetrieveModelMix
     queryset = Site.objects.none()
     serializer_class = SiteSerializer
     filterset_class = SiteFilter
+    # A delegate keeps the producer's sites (a reviewer's decision is never theirs).
+    delegable = {action: DelegationScope.SITES for action in ("list", "retrieve", "create", "partial_update")}
 
     def get_permissions(self) -> list[Any]:
         return [AllowAny()] if self.action in READ_ACTIONS else [ActsForOrganization()]
@@ -256,7 +258,7 @@ class SiteViewSet(_ProducerChild, mixins.ListModelMixin, mixins.RetrieveModelMix
     @idempotent
     def create(self, request: Request, producer_pk: str) -> Response:
         actor, producer = get_actor(request), self.get_producer()
-        services.require_producer_admin(actor, producer)
+        services.require_site_keeper(actor, producer)
         data = SiteInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         site = services.site_create(actor=actor, producer=producer, **data.validated_data)
@@ -266,7 +268,7 @@ class SiteViewSet(_ProducerChild, mixins.ListModelMixin, mixins.RetrieveModelMix
     @documents_problems(409)
     def partial_update(self, request: Request, producer_pk: str, pk: str) -> Response:
         actor, site = get_actor(request), self.get_object()
-        services.require_producer_admin(actor, site.producer)
+        services.require_site_keeper(actor, site.producer)
         data = SiteUpdateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         return Response(SiteSerializer(services.site_update(actor=actor, site=site, **data.validated_data)).data)

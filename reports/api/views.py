@@ -23,7 +23,6 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
-from rest_framework.permissions import AllowAny
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -32,6 +31,7 @@ from rest_framework.views import APIView
 from core import clock
 from core.cache import kept_or_computed
 from core.errors import BadRequest
+from core.permissions import AllowAny
 from reports.api.serializers import MONTH_TEXT, ImpactReportSerializer, report_data
 from reports.chart import impact_chart_svg
 from reports.impact import DEFAULT_MONTHS, FLOW_FIGURES, MAX_MONTHS, STOCK_FIGURES, Month, impact_report

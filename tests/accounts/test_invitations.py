@@ -12,6 +12,7 @@ from accounts.models import Invitation, Membership, Organization, User
 from audit.models import AuditEvent
 from notifications.models import Notification
 from tests.factories import PASSWORD, UserFactory
+from tests.problems import assert_problem, field_errors
 
 pytestmark = pytest.mark.django_db
 
@@ -157,6 +158,42 @@ def test_only_reviewers_invite_producer_organisations(producer_admin, buyer):
         )
         assert response.status_code == 403
         assert response.json()["code"] == "not_reviewer"
+    assert Invitation.objects.count() == 0
+
+
+def test_a_reviewer_invites_a_support_organisation_whose_first_officer_is_its_admin(
+    reviewer, anon, mailoutbox, django_capture_on_commit_callbacks
+):
+    response, token = invite(
+        reviewer,
+        mailoutbox,
+        django_capture_on_commit_callbacks,
+        kind="support_organization",
+        email="coordinadora@apoyo.test",
+        legal_name="Asociación de Apoyo Minero Sostenible",
+    )
+    assert response.status_code == 201, response.content
+    assert mailoutbox[-1].subject == "Invitation to register Asociación de Apoyo Minero Sostenible on Oro Responsable"
+
+    accepted = anon.post(
+        "/api/v1/invitations/accept/",
+        {"token": token, "password": NEW_PASSWORD, "full_name": "Teresa Villca"},
+        format="json",
+    )
+
+    assert accepted.status_code == 201, accepted.json()
+    membership = Membership.objects.get(user__email="coordinadora@apoyo.test")
+    assert (membership.role, membership.organization.kind) == ("admin", "support")
+    assert membership.organization.legal_name == "Asociación de Apoyo Minero Sostenible"
+
+
+def test_only_reviewers_invite_support_organisations_and_name_them(producer_admin, buyer, reviewer):
+    body = {"kind": "support_organization", "email": "x@y.test", "legal_name": "Apoyo Falso"}
+    for client in (producer_admin, buyer):
+        assert_problem(client.post("/api/v1/invitations/", body, format="json"), 403, "not_reviewer")
+    unnamed = reviewer.post("/api/v1/invitations/", {**body, "legal_name": ""}, format="json")
+
+    assert field_errors(unnamed) == {"legal_name": "required_for_support_invitation"}
     assert Invitation.objects.count() == 0
 
 

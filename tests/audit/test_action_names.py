@@ -147,6 +147,8 @@ def _templates() -> dict[str, set[str]]:
         # diligence/consent.py: `_audit("requested", ...)` and the past tense of each move.
         "diligence.pack_consent.{}": _literal_first_arguments("_audit", "diligence/consent.py")
         | {"granted", "declined", "revoked"},
+        # accounts/delegation.py: `_audit("granted", ...)`, `_audit("revoked", ...)`.
+        "accounts.delegation.{}": _literal_first_arguments("_audit", "accounts/delegation.py"),
         # audit/admin_mixins.py: each model kept in the admin with AuditedAdmin, and what the admin did to it.
         "{}.{}.admin_{}": _admin_events(),
     }

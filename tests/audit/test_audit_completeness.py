@@ -44,7 +44,14 @@ from notifications.services import notify
 from prices.models import ExchangeRate, MetalPrice
 from producers.models import MemberMiner, Producer, Site, Verification
 from tests.conftest import ActorClient
-from tests.factories import PASSWORD, InvitationFactory, MembershipFactory, UserFactory
+from tests.factories import (
+    PASSWORD,
+    DelegationFactory,
+    InvitationFactory,
+    MembershipFactory,
+    SupportOrganizationFactory,
+    UserFactory,
+)
 from tests.localstripe_server import localstripe, stripe_on_localstripe  # noqa: F401  (fixtures)
 from tests.provenance.helpers import declare_row, deliver_lot, last_month, lot_body
 from tests.trade.deposit_helpers import FIXED_PRICE, deliver_event
@@ -367,6 +374,18 @@ class Write:
     why: str = ""  # said for every row with more than one event
 
 
+def support_officer(w: World) -> str:
+    """A field officer of a support organisation, to whom coop may delegate."""
+    membership = MembershipFactory(
+        organization=SupportOrganizationFactory(), user=UserFactory(email="officer@apoyo.example"), role=Role.MEMBER
+    )
+    return str(membership.user_id)
+
+
+def delegation(w: World) -> str:
+    return str(DelegationFactory(organization=w.coop, granted_by=w.user("producer_admin")).pk)
+
+
 def failed_job() -> str:
     job = Job.objects.create(
         name="jobs.prune", state=JobState.FAILED, attempts=3, max_attempts=3, run_after=timezone.now()
@@ -550,6 +569,12 @@ WRITES: dict[tuple[str, str], Write] = {
         "producer_admin", ("accounts.invitation.revoked",), arrange=lambda w: {"id": invitation(w)}),
     ("POST", "/api/v1/invitations/{id}/resend/"): Write(
         "producer_admin", ("accounts.invitation.resent",), arrange=lambda w: {"id": invitation(w)}),
+    ("POST", "/api/v1/delegations/"): Write(
+        "producer_admin", ("accounts.delegation.granted",),
+        arrange=lambda w: {"officer": support_officer(w)},
+        body=lambda w: {"officer_email": "officer@apoyo.example", "scopes": ["evidence", "sites"]}, status=201),
+    ("POST", "/api/v1/delegations/{id}/revoke/"): Write(
+        "producer_admin", ("accounts.delegation.revoked",), arrange=lambda w: {"id": delegation(w)}),
     ("POST", "/api/v1/invitations/accept/"): Write(
         "anonymous", ("accounts.invitation.accepted",), arrange=lambda w: {"invitation": invitation(w)},
         body=lambda w: {"token": INVITATION_TOKEN, "password": "Elena-oro-limpio-42", "full_name": "Elena Choque"},

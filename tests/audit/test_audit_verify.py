@@ -12,8 +12,10 @@ from django.core.management import CommandError, call_command
 
 from audit.models import AuditEvent
 from audit.services import audit_record
+from core.actor import DELEGATE, ActingDelegation, Actor
 from tests.audit.test_audit import _tamper
 from tests.conftest import make_client
+from tests.factories import DelegationFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -170,10 +172,26 @@ def test_only_reviewers_and_staff_verify(request, role, status):
     assert response["Content-Type"] == "application/problem+json"
 
 
-def test_an_outsider_recomputes_every_hash_from_the_documented_recipe(reviewer):
+def _delegated_event(coop):
+    """An event as a field officer acting for coop through a delegation records it."""
+    delegation = DelegationFactory(organization=coop)
+    actor = Actor(
+        user=delegation.officer,
+        organization_id=coop.pk,
+        organization_kind="producer",
+        role=DELEGATE,
+        delegation=ActingDelegation(
+            id=delegation.pk, scopes=frozenset({"evidence"}), support_organization_id=delegation.support_organization_id
+        ),
+    )
+    return audit_record(action="tests.event.recorded", actor=actor, data={"for": "coop"})
+
+
+def test_an_outsider_recomputes_every_hash_from_the_documented_recipe(reviewer, coop):
     """docs/audit.md and the schema describe the hash input; this is an implementation from that text alone."""
     _events(3)
     audit_record(action="accounts.organization.updated", actor=reviewer.user, data={"grams": "1.500", "n": None})
+    delegated = _delegated_event(coop)
 
     events = reviewer.get("/api/v1/audit-events/?page_size=100").json()["results"]
     previous = "0" * 64
@@ -192,11 +210,54 @@ def test_an_outsider_recomputes_every_hash_from_the_documented_recipe(reviewer):
             "request_id": event["request_id"],
             "prev_hash": event["prev_hash"],
         }
+        if event["delegation"] is not None or event["delegate_organization"] is not None:
+            payload |= {"delegation": event["delegation"], "delegate_organization": event["delegate_organization"]}
         encoded = json.dumps(payload, sort_keys=True, separators=(",", ":")).encode("ascii")
         assert event["prev_hash"] == previous
         assert hashlib.sha256(encoded).hexdigest() == event["hash"]
         previous = event["hash"]
     assert previous == reviewer.get(URL).json()["head_hash"]
+    assert [e["delegation"] for e in events if e["seq"] == delegated.seq] == [str(delegated.delegation_id)]
+
+
+def test_events_without_a_delegation_hash_as_they_did_before_delegations_existed(coop):
+    """The recipe before delegations: the eleven keys, no more. Every event not done through a delegation (all the
+    events recorded before) still hashes to it, so old chains verify."""
+    plain = _events(2)
+    delegated = _delegated_event(coop)
+
+    def old_recipe(event):
+        payload = {
+            "seq": event.seq,
+            "occurred_at": event.occurred_at.astimezone(dt.UTC).isoformat(timespec="microseconds"),
+            "actor": str(event.actor_id) if event.actor_id else None,
+            "actor_organization": str(event.actor_organization_id) if event.actor_organization_id else None,
+            "subject_organization": str(event.subject_organization_id) if event.subject_organization_id else None,
+            "action": event.action,
+            "target_type": event.target_type,
+            "target_id": event.target_id,
+            "data": event.data,
+            "request_id": event.request_id,
+            "prev_hash": event.prev_hash,
+        }
+        return hashlib.sha256(json.dumps(payload, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
+
+    assert [old_recipe(event) for event in plain] == [event.hash for event in plain]
+    assert old_recipe(delegated) != delegated.hash  # the delegation is part of what its hash covers
+
+
+@pytest.mark.audit_chain_tampered
+def test_removing_the_delegation_from_an_event_breaks_its_hash(reviewer, coop):
+    _events(1)
+    delegated = _delegated_event(coop)
+    _tamper(
+        "UPDATE audit_auditevent SET delegation_id = NULL, delegate_organization_id = NULL WHERE seq = %s",
+        [delegated.seq],
+    )
+
+    body = reviewer.get(URL).json()
+
+    assert (body["ok"], body["broken_at"], body["reason"]) == (False, delegated.seq, "hash_mismatch")
 
 
 def test_the_command_verifies_a_range_with_the_same_function():

@@ -33,7 +33,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 from drf_spectacular.generators import SchemaGenerator
 
-from accounts.models import Invitation, Membership, Organization, Role, TokenDevice, User
+from accounts.models import Delegation, Invitation, Membership, Organization, Role, TokenDevice, User
 from audit.models import AuditEvent
 from audit.services import audit_record
 from compliance.models import Evidence, EvidenceDecision, EvidenceFile
@@ -51,8 +51,15 @@ from prices.models import ExchangeRate, MetalPrice
 from producers.models import MemberMiner, Producer, Site, Verification
 from provenance.models import AssayCertificate, CustodyEvent, Lot, LotSource
 from settlement.models import AssayResult, Payment, Statement, Weighing
-from tests.conftest import ActorClient
-from tests.factories import DepositFactory, InvitationFactory, MembershipFactory, UserFactory, make_ruc
+from tests.conftest import ActorClient, make_client
+from tests.factories import (
+    DelegationFactory,
+    DepositFactory,
+    InvitationFactory,
+    MembershipFactory,
+    UserFactory,
+    make_ruc,
+)
 from tests.problems import assert_problem
 from tests.settlement.home import home_payment, settling_contract
 from trade.models import (
@@ -73,7 +80,18 @@ from webhooks.models import WebhookDelivery, WebhookEndpoint, WebhookEvent, Webh
 pytestmark = pytest.mark.django_db
 
 HTTP_METHODS = ("get", "post", "put", "patch", "delete")
-ROLES = ("anonymous", "buyer_admin", "buyer_member", "producer_admin", "producer_member", "reviewer", "staff")
+ROLES = (
+    "anonymous",
+    "buyer_admin",
+    "buyer_member",
+    "producer_admin",
+    "producer_member",
+    "reviewer",
+    "staff",
+    "support_officer",
+    "delegate_evidence",
+    "delegate_sites",
+)
 
 ORGANIZATION = "/api/v1/organizations/{id}/"
 MEMBERS = "/api/v1/organizations/{organization_pk}/members/"
@@ -180,6 +198,8 @@ WEBHOOK_ROTATE = "/api/v1/webhook-endpoints/{id}/rotate-secret/"
 WEBHOOK_ENABLE = "/api/v1/webhook-endpoints/{id}/enable/"
 WEBHOOK_DELIVERIES = "/api/v1/webhook-endpoints/{id}/deliveries/"
 WEBHOOK_REPLAY = "/api/v1/webhook-deliveries/{id}/replay/"
+DELEGATION = "/api/v1/delegations/{id}/"
+DELEGATION_REVOKE = "/api/v1/delegations/{id}/revoke/"
 
 # Expected status per role, in the order of ROLES. Notes on the rows that are not obvious:
 # - sign-up, login and invitation acceptance ignore any token: `{}` is a 400 for everybody.
@@ -263,200 +283,216 @@ WEBHOOK_REPLAY = "/api/v1/webhook-deliveries/{id}/replay/"
 # - the receiving side's admin confirms a payment (the producer, for the buyer's transfer): the payer gets 403.
 # - every reader reads the provisional statement (waiting for the LBMA fix, which no one recorded); only the
 #   buyer's admin issues it (409: it waits), everybody else 403; its PDF is 409 until it is issued.
+# Delegation (home: coop's delegation of evidence to `support_officer`, a member of a support organisation, who
+# acts for it, their only organisation; `delegate_evidence` and `delegate_sites` are two other officers of it, each
+# acting for coop with X-Organization through a delegation of that one scope):
+# - a producer's people list and read the delegations it granted, the officer those granted to them, reviewers and
+#   staff all; buyers see none (404). Only a producer's admins grant (`{}` is a 400) and revoke (200); staff may
+#   revoke too. The officer reads theirs and is refused the rest (403).
+# - a support officer acting for their support organisation is an organisation with nothing of its own: public
+#   reads 200, other organisations' objects 404, every write 403 (they upload no evidence for it).
+# - a delegate is refused everything (403 `delegation_out_of_scope`) but what their scope opens
+#   (tests/contract/test_delegation_scopes.py): `evidence` reads and uploads coop's evidence (`{}` is a 400), its
+#   files, its compliance answer and the catalogue; `sites` reads, adds (`{}` is a 400) and corrects coop's sites
+#   (the home site is approved: 409). Sign-up, sign-in and Stripe's webhook read no token: 400 for everybody.
 # The price table (home: a PM fix and a USD/PEN rate of yesterday): public to read, anonymous visitors too (the
 # figures are shown beside offers); recording and correcting are staff's alone: 403 for every organisation's
 # people, before the body is read; `{}` is a 400 for staff (a correction needs its figure and reason).
 # fmt: off
 MATRIX: dict[tuple[str, str], tuple[int, ...]] = {
     #                                                   anon buyA buyM proA proM  rev staff
-    ("POST",   "/api/v1/auth/signup/"):                (400, 400, 400, 400, 400, 400, 400),
-    ("POST",   "/api/v1/auth/login/"):                 (400, 400, 400, 400, 400, 400, 400),
-    ("POST",   "/api/v1/auth/logout/"):                (401, 204, 204, 204, 204, 204, 204),
-    ("POST",   "/api/v1/auth/logout-all/"):            (401, 204, 204, 204, 204, 204, 204),
-    ("GET",    "/api/v1/auth/tokens/"):                (401, 200, 200, 200, 200, 200, 200),
-    ("DELETE", TOKEN):                                 (401, 204, 204, 204, 204, 204, 204),
-    ("POST",   "/api/v1/auth/tokens/refresh/"):        (401, 200, 200, 200, 200, 200, 200),
-    ("GET",    "/api/v1/me/"):                         (401, 200, 200, 200, 200, 200, 200),
-    ("PATCH",  "/api/v1/me/"):                         (401, 200, 200, 200, 200, 200, 200),
-    ("GET",    "/api/v1/organizations/"):              (401, 200, 200, 200, 200, 200, 200),
-    ("GET",    ORGANIZATION):                          (401, 404, 404, 200, 200, 200, 200),
-    ("PATCH",  ORGANIZATION):                          (401, 404, 404, 200, 403, 403, 200),
-    ("GET",    MEMBERS):                               (401, 404, 404, 200, 200, 200, 200),
-    ("GET",    MEMBER):                                (401, 404, 404, 200, 200, 200, 200),
-    ("PATCH",  MEMBER):                                (401, 404, 404, 200, 403, 403, 200),
-    ("DELETE", MEMBER):                                (401, 404, 404, 204, 403, 403, 204),
-    ("GET",    "/api/v1/invitations/"):                (401, 200, 403, 200, 403, 200, 200),
-    ("POST",   "/api/v1/invitations/"):                (401, 400, 403, 400, 403, 400, 400),
-    ("GET",    INVITATION):                            (401, 404, 403, 200, 403, 404, 200),
-    ("POST",   INVITATION_REVOKE):                     (401, 404, 403, 200, 403, 404, 200),
-    ("POST",   INVITATION_RESEND):                     (401, 404, 403, 200, 403, 404, 200),
-    ("POST",   "/api/v1/invitations/accept/"):         (400, 400, 400, 400, 400, 400, 400),
-    ("GET",    "/api/v1/notifications/"):              (401, 200, 200, 200, 200, 200, 200),
-    ("GET",    NOTIFICATION):                          (401, 200, 200, 200, 200, 200, 200),
-    ("POST",   NOTIFICATION_READ):                     (401, 200, 200, 200, 200, 200, 200),
-    ("POST",   "/api/v1/notifications/read-all/"):     (401, 200, 200, 200, 200, 200, 200),
-    ("GET",    "/api/v1/notifications/unread-count/"): (401, 200, 200, 200, 200, 200, 200),
-    ("GET",    "/api/v1/audit-events/"):               (401, 200, 403, 200, 403, 200, 200),
-    ("GET",    AUDIT_EVENT):                           (401, 404, 403, 200, 403, 200, 200),
-    ("GET",    "/api/v1/audit-events/verify/"):        (401, 403, 403, 403, 403, 200, 200),
+    ("POST",   "/api/v1/auth/signup/"):                (400, 400, 400, 400, 400, 400, 400, 400, 400, 400),
+    ("POST",   "/api/v1/auth/login/"):                 (400, 400, 400, 400, 400, 400, 400, 400, 400, 400),
+    ("POST",   "/api/v1/auth/logout/"):                (401, 204, 204, 204, 204, 204, 204, 204, 403, 403),
+    ("POST",   "/api/v1/auth/logout-all/"):            (401, 204, 204, 204, 204, 204, 204, 204, 403, 403),
+    ("GET",    "/api/v1/auth/tokens/"):                (401, 200, 200, 200, 200, 200, 200, 200, 403, 403),
+    ("DELETE", TOKEN):                                 (401, 204, 204, 204, 204, 204, 204, 204, 403, 403),
+    ("POST",   "/api/v1/auth/tokens/refresh/"):        (401, 200, 200, 200, 200, 200, 200, 200, 403, 403),
+    ("GET",    "/api/v1/me/"):                         (401, 200, 200, 200, 200, 200, 200, 200, 403, 403),
+    ("PATCH",  "/api/v1/me/"):                         (401, 200, 200, 200, 200, 200, 200, 200, 403, 403),
+    ("GET",    "/api/v1/organizations/"):              (401, 200, 200, 200, 200, 200, 200, 200, 403, 403),
+    ("GET",    ORGANIZATION):                          (401, 404, 404, 200, 200, 200, 200, 404, 403, 403),
+    ("PATCH",  ORGANIZATION):                          (401, 404, 404, 200, 403, 403, 200, 404, 403, 403),
+    ("GET",    MEMBERS):                               (401, 404, 404, 200, 200, 200, 200, 404, 403, 403),
+    ("GET",    MEMBER):                                (401, 404, 404, 200, 200, 200, 200, 404, 403, 403),
+    ("PATCH",  MEMBER):                                (401, 404, 404, 200, 403, 403, 200, 404, 403, 403),
+    ("DELETE", MEMBER):                                (401, 404, 404, 204, 403, 403, 204, 404, 403, 403),
+    ("GET",    "/api/v1/invitations/"):                (401, 200, 403, 200, 403, 200, 200, 403, 403, 403),
+    ("POST",   "/api/v1/invitations/"):                (401, 400, 403, 400, 403, 400, 400, 403, 403, 403),
+    ("GET",    INVITATION):                            (401, 404, 403, 200, 403, 404, 200, 403, 403, 403),
+    ("POST",   INVITATION_REVOKE):                     (401, 404, 403, 200, 403, 404, 200, 403, 403, 403),
+    ("POST",   INVITATION_RESEND):                     (401, 404, 403, 200, 403, 404, 200, 403, 403, 403),
+    ("GET",    "/api/v1/delegations/"):                (401, 200, 200, 200, 200, 200, 200, 200, 403, 403),
+    ("POST",   "/api/v1/delegations/"):                (401, 403, 403, 400, 403, 403, 403, 403, 403, 403),
+    ("GET",    DELEGATION):                            (401, 404, 404, 200, 200, 200, 200, 200, 403, 403),
+    ("POST",   DELEGATION_REVOKE):                     (401, 404, 404, 200, 403, 403, 200, 403, 403, 403),
+    ("POST",   "/api/v1/invitations/accept/"):         (400, 400, 400, 400, 400, 400, 400, 400, 403, 403),
+    ("GET",    "/api/v1/notifications/"):              (401, 200, 200, 200, 200, 200, 200, 200, 403, 403),
+    ("GET",    NOTIFICATION):                          (401, 200, 200, 200, 200, 200, 200, 200, 403, 403),
+    ("POST",   NOTIFICATION_READ):                     (401, 200, 200, 200, 200, 200, 200, 200, 403, 403),
+    ("POST",   "/api/v1/notifications/read-all/"):     (401, 200, 200, 200, 200, 200, 200, 200, 403, 403),
+    ("GET",    "/api/v1/notifications/unread-count/"): (401, 200, 200, 200, 200, 200, 200, 200, 403, 403),
+    ("GET",    "/api/v1/audit-events/"):               (401, 200, 403, 200, 403, 200, 200, 403, 403, 403),
+    ("GET",    AUDIT_EVENT):                           (401, 404, 403, 200, 403, 200, 200, 403, 403, 403),
+    ("GET",    "/api/v1/audit-events/verify/"):        (401, 403, 403, 403, 403, 200, 200, 403, 403, 403),
     #                                                   anon buyA buyM proA proM  rev staff
-    ("GET",    "/api/v1/producers/"):                  (200, 200, 200, 200, 200, 200, 200),
-    ("POST",   "/api/v1/producers/"):                  (401, 403, 403, 400, 403, 403, 403),
-    ("GET",    PRODUCER):                              (200, 200, 200, 200, 200, 200, 200),
-    ("PATCH",  PRODUCER):                              (401, 403, 403, 200, 403, 403, 200),
-    ("POST",   PRODUCER_SUBMIT):                       (401, 403, 403, 409, 403, 403, 409),
-    ("POST",   PRODUCER_VERIFY):                       (401, 403, 403, 403, 403, 200, 200),
-    ("POST",   PRODUCER_REQUEST_CHANGES):              (401, 403, 403, 403, 403, 400, 400),
-    ("POST",   PRODUCER_REJECT):                       (401, 403, 403, 403, 403, 400, 400),
-    ("POST",   PRODUCER_SUSPEND):                      (401, 403, 403, 403, 403, 400, 400),
-    ("POST",   PRODUCER_REINSTATE):                    (401, 403, 403, 403, 403, 200, 200),
-    ("POST",   PRODUCER_REVOKE):                       (401, 403, 403, 403, 403, 400, 400),
-    ("GET",    COMPLIANCE):                            (401, 404, 404, 200, 200, 200, 200),
-    ("GET",    SITES):                                 (200, 200, 200, 200, 200, 200, 200),
-    ("POST",   SITES):                                 (401, 403, 403, 400, 403, 403, 400),
-    ("GET",    "/api/v1/sites/"):                      (401, 403, 403, 403, 403, 200, 200),
-    ("GET",    SITE):                                  (200, 200, 200, 200, 200, 200, 200),
-    ("PATCH",  SITE):                                  (401, 403, 403, 409, 403, 403, 409),
-    ("POST",   SITE_APPROVE):                          (401, 403, 403, 403, 403, 200, 200),
-    ("POST",   SITE_REJECT):                           (401, 403, 403, 403, 403, 400, 400),
+    ("GET",    "/api/v1/producers/"):                  (200, 200, 200, 200, 200, 200, 200, 200, 403, 403),
+    ("POST",   "/api/v1/producers/"):                  (401, 403, 403, 400, 403, 403, 403, 403, 403, 403),
+    ("GET",    PRODUCER):                              (200, 200, 200, 200, 200, 200, 200, 200, 403, 403),
+    ("PATCH",  PRODUCER):                              (401, 403, 403, 200, 403, 403, 200, 403, 403, 403),
+    ("POST",   PRODUCER_SUBMIT):                       (401, 403, 403, 409, 403, 403, 409, 403, 403, 403),
+    ("POST",   PRODUCER_VERIFY):                       (401, 403, 403, 403, 403, 200, 200, 403, 403, 403),
+    ("POST",   PRODUCER_REQUEST_CHANGES):              (401, 403, 403, 403, 403, 400, 400, 403, 403, 403),
+    ("POST",   PRODUCER_REJECT):                       (401, 403, 403, 403, 403, 400, 400, 403, 403, 403),
+    ("POST",   PRODUCER_SUSPEND):                      (401, 403, 403, 403, 403, 400, 400, 403, 403, 403),
+    ("POST",   PRODUCER_REINSTATE):                    (401, 403, 403, 403, 403, 200, 200, 403, 403, 403),
+    ("POST",   PRODUCER_REVOKE):                       (401, 403, 403, 403, 403, 400, 400, 403, 403, 403),
+    ("GET",    COMPLIANCE):                            (401, 404, 404, 200, 200, 200, 200, 404, 200, 403),
+    ("GET",    SITES):                                 (200, 200, 200, 200, 200, 200, 200, 200, 403, 200),
+    ("POST",   SITES):                                 (401, 403, 403, 400, 403, 403, 400, 403, 403, 400),
+    ("GET",    "/api/v1/sites/"):                      (401, 403, 403, 403, 403, 200, 200, 403, 403, 403),
+    ("GET",    SITE):                                  (200, 200, 200, 200, 200, 200, 200, 200, 403, 200),
+    ("PATCH",  SITE):                                  (401, 403, 403, 409, 403, 403, 409, 403, 403, 409),
+    ("POST",   SITE_APPROVE):                          (401, 403, 403, 403, 403, 200, 200, 403, 403, 403),
+    ("POST",   SITE_REJECT):                           (401, 403, 403, 403, 403, 400, 400, 403, 403, 403),
     # Listings: coop's draft (publishing is refused by the gate, 409: coop has no approved evidence; a member
     # drafts but only an admin moves it; staff act for no producer, so they cannot draft).
-    ("GET",    "/api/v1/listings/"):                   (200, 200, 200, 200, 200, 200, 200),
-    ("POST",   "/api/v1/listings/"):                   (401, 403, 403, 400, 400, 403, 403),
-    ("GET",    "/api/v1/listings/facets/"):            (200, 200, 200, 200, 200, 200, 200),
-    ("GET",    LISTING):                               (404, 404, 404, 200, 200, 200, 200),
-    ("PATCH",  LISTING):                               (401, 404, 404, 200, 200, 403, 200),
-    ("POST",   LISTING_PUBLISH):                       (401, 404, 404, 409, 403, 403, 409),
-    ("POST",   LISTING_PHOTOS):                        (401, 404, 404, 400, 400, 403, 400),
-    ("GET",    LISTING_PHOTO):                         (404, 404, 404, 200, 200, 200, 200),
-    ("POST",   LISTING_RELEASE):                       (401, 404, 404, 403, 403, 409, 409),
-    ("POST",   LISTING_PAUSE):                         (401, 404, 404, 409, 403, 403, 409),
-    ("POST",   LISTING_RESUME):                        (401, 404, 404, 409, 403, 403, 409),
-    ("POST",   LISTING_WITHDRAW):                      (401, 404, 404, 200, 403, 403, 200),
+    ("GET",    "/api/v1/listings/"):                   (200, 200, 200, 200, 200, 200, 200, 200, 403, 403),
+    ("POST",   "/api/v1/listings/"):                   (401, 403, 403, 400, 400, 403, 403, 403, 403, 403),
+    ("GET",    "/api/v1/listings/facets/"):            (200, 200, 200, 200, 200, 200, 200, 200, 403, 403),
+    ("GET",    LISTING):                               (404, 404, 404, 200, 200, 200, 200, 404, 403, 403),
+    ("PATCH",  LISTING):                               (401, 404, 404, 200, 200, 403, 200, 404, 403, 403),
+    ("POST",   LISTING_PUBLISH):                       (401, 404, 404, 409, 403, 403, 409, 404, 403, 403),
+    ("POST",   LISTING_PHOTOS):                        (401, 404, 404, 400, 400, 403, 400, 404, 403, 403),
+    ("GET",    LISTING_PHOTO):                         (404, 404, 404, 200, 200, 200, 200, 404, 403, 403),
+    ("POST",   LISTING_RELEASE):                       (401, 404, 404, 403, 403, 409, 409, 404, 403, 403),
+    ("POST",   LISTING_PAUSE):                         (401, 404, 404, 409, 403, 403, 409, 404, 403, 403),
+    ("POST",   LISTING_RESUME):                        (401, 404, 404, 409, 403, 403, 409, 404, 403, 403),
+    ("POST",   LISTING_WITHDRAW):                      (401, 404, 404, 200, 403, 403, 200, 404, 403, 403),
     # Re-pricing is for the producer's admins (the empty body is refused before the draft's 409); the versions
     # of the price are for the producer's people, reviewers and staff: buyers get 404 even for a visible listing.
-    ("POST",   LISTING_REPRICE):                       (401, 404, 404, 400, 403, 403, 400),
-    ("GET",    LISTING_PRICES):                        (401, 404, 404, 200, 200, 200, 200),
+    ("POST",   LISTING_REPRICE):                       (401, 404, 404, 400, 403, 403, 400, 404, 403, 403),
+    ("GET",    LISTING_PRICES):                        (401, 404, 404, 200, 200, 200, 200, 404, 403, 403),
     # Sourcing requests: the buyer's open request. Producers browse open requests (without the buyer's
     # name) but neither close them nor see their matches.
-    ("GET",    "/api/v1/sourcing-requests/"):          (401, 200, 200, 200, 200, 200, 200),
-    ("POST",   "/api/v1/sourcing-requests/"):          (401, 400, 400, 403, 403, 403, 403),
-    ("GET",    SOURCING):                              (401, 200, 200, 200, 200, 200, 200),
-    ("POST",   SOURCING_CLOSE):                        (401, 200, 200, 403, 403, 403, 200),
-    ("GET",    SOURCING_MATCHES):                      (401, 200, 200, 403, 403, 200, 200),
-    ("GET",    ROSTER):                                (401, 404, 404, 200, 403, 200, 200),
-    ("POST",   ROSTER):                                (401, 404, 404, 400, 403, 403, 400),
-    ("GET",    MINER):                                 (401, 404, 404, 200, 403, 200, 200),
-    ("PATCH",  MINER):                                 (401, 404, 404, 200, 403, 403, 200),
-    ("DELETE", MINER):                                 (401, 404, 404, 204, 403, 403, 204),
-    ("GET",    "/api/v1/requirements/"):               (200, 200, 200, 200, 200, 200, 200),
-    ("GET",    REQUIREMENT):                           (200, 200, 200, 200, 200, 200, 200),
-    ("GET",    "/api/v1/evidence-types/"):             (200, 200, 200, 200, 200, 200, 200),
-    ("GET",    EVIDENCE_TYPE):                         (200, 200, 200, 200, 200, 200, 200),
-    ("GET",    "/api/v1/evidence/"):                   (401, 200, 200, 200, 200, 200, 200),
-    ("POST",   "/api/v1/evidence/"):                   (401, 400, 400, 400, 400, 403, 403),
-    ("GET",    EVIDENCE):                              (401, 404, 404, 200, 200, 200, 200),
-    ("GET",    EVIDENCE_FILE):                         (401, 404, 404, 200, 200, 200, 200),
-    ("POST",   EVIDENCE_CLAIM):                        (401, 404, 404, 403, 403, 200, 200),
-    ("POST",   EVIDENCE_APPROVE):                      (401, 404, 404, 403, 403, 409, 409),
-    ("POST",   EVIDENCE_REJECT):                       (401, 404, 404, 403, 403, 400, 400),
-    ("POST",   EVIDENCE_REQUEST_CHANGES):              (401, 404, 404, 403, 403, 400, 400),
-    ("POST",   EVIDENCE_REVOKE):                       (401, 404, 404, 403, 403, 400, 400),
-    ("GET",    KYC):                                   (401, 200, 200, 404, 404, 200, 200),
-    ("POST",   KYC_SUBMIT):                            (401, 409, 403, 404, 404, 403, 409),
-    ("POST",   KYC_VERIFY):                            (401, 403, 403, 404, 404, 409, 409),
-    ("POST",   KYC_REJECT):                            (401, 403, 403, 404, 404, 400, 400),
+    ("GET",    "/api/v1/sourcing-requests/"):          (401, 200, 200, 200, 200, 200, 200, 200, 403, 403),
+    ("POST",   "/api/v1/sourcing-requests/"):          (401, 400, 400, 403, 403, 403, 403, 403, 403, 403),
+    ("GET",    SOURCING):                              (401, 200, 200, 200, 200, 200, 200, 404, 403, 403),
+    ("POST",   SOURCING_CLOSE):                        (401, 200, 200, 403, 403, 403, 200, 404, 403, 403),
+    ("GET",    SOURCING_MATCHES):                      (401, 200, 200, 403, 403, 200, 200, 404, 403, 403),
+    ("GET",    ROSTER):                                (401, 404, 404, 200, 403, 200, 200, 404, 403, 403),
+    ("POST",   ROSTER):                                (401, 404, 404, 400, 403, 403, 400, 404, 403, 403),
+    ("GET",    MINER):                                 (401, 404, 404, 200, 403, 200, 200, 404, 403, 403),
+    ("PATCH",  MINER):                                 (401, 404, 404, 200, 403, 403, 200, 404, 403, 403),
+    ("DELETE", MINER):                                 (401, 404, 404, 204, 403, 403, 204, 404, 403, 403),
+    ("GET",    "/api/v1/requirements/"):               (200, 200, 200, 200, 200, 200, 200, 200, 200, 403),
+    ("GET",    REQUIREMENT):                           (200, 200, 200, 200, 200, 200, 200, 200, 200, 403),
+    ("GET",    "/api/v1/evidence-types/"):             (200, 200, 200, 200, 200, 200, 200, 200, 200, 403),
+    ("GET",    EVIDENCE_TYPE):                         (200, 200, 200, 200, 200, 200, 200, 200, 200, 403),
+    ("GET",    "/api/v1/evidence/"):                   (401, 200, 200, 200, 200, 200, 200, 200, 200, 403),
+    ("POST",   "/api/v1/evidence/"):                   (401, 400, 400, 400, 400, 403, 403, 403, 400, 403),
+    ("GET",    EVIDENCE):                              (401, 404, 404, 200, 200, 200, 200, 404, 200, 403),
+    ("GET",    EVIDENCE_FILE):                         (401, 404, 404, 200, 200, 200, 200, 404, 200, 403),
+    ("POST",   EVIDENCE_CLAIM):                        (401, 404, 404, 403, 403, 200, 200, 404, 403, 403),
+    ("POST",   EVIDENCE_APPROVE):                      (401, 404, 404, 403, 403, 409, 409, 404, 403, 403),
+    ("POST",   EVIDENCE_REJECT):                       (401, 404, 404, 403, 403, 400, 400, 404, 403, 403),
+    ("POST",   EVIDENCE_REQUEST_CHANGES):              (401, 404, 404, 403, 403, 400, 400, 404, 403, 403),
+    ("POST",   EVIDENCE_REVOKE):                       (401, 404, 404, 403, 403, 400, 400, 404, 403, 403),
+    ("GET",    KYC):                                   (401, 200, 200, 404, 404, 200, 200, 404, 403, 403),
+    ("POST",   KYC_SUBMIT):                            (401, 409, 403, 404, 404, 403, 409, 404, 403, 403),
+    ("POST",   KYC_VERIFY):                            (401, 403, 403, 404, 404, 409, 409, 404, 403, 403),
+    ("POST",   KYC_REJECT):                            (401, 403, 403, 404, 404, 400, 400, 404, 403, 403),
     # Stripe's webhook reads no token: the signature is the authentication, and `{}` has none (400 for all).
-    ("POST",   "/api/v1/payments/stripe/webhook/"):    (400, 400, 400, 400, 400, 400, 400),
+    ("POST",   "/api/v1/payments/stripe/webhook/"):    (400, 400, 400, 400, 400, 400, 400, 400, 400, 400),
     #                                                   anon buyA buyM proA proM  rev staff
-    ("GET",    "/api/v1/inquiries/"):                  (401, 200, 200, 200, 200, 200, 200),
-    ("POST",   "/api/v1/inquiries/"):                  (401, 400, 400, 400, 400, 403, 403),
-    ("GET",    INQUIRY):                               (401, 200, 200, 200, 200, 404, 200),
-    ("POST",   INQUIRY_CLOSE):                         (401, 200, 200, 200, 200, 404, 403),
-    ("GET",    INQUIRY_MESSAGES):                      (401, 200, 200, 200, 200, 404, 200),
-    ("POST",   INQUIRY_MESSAGES):                      (401, 400, 400, 400, 400, 404, 403),
-    ("GET",    "/api/v1/contracts/"):                  (401, 200, 200, 200, 200, 200, 200),
-    ("POST",   "/api/v1/contracts/"):                  (401, 400, 403, 400, 403, 403, 403),
-    ("GET",    CONTRACT):                              (401, 200, 200, 200, 200, 200, 200),
-    ("POST",   CONTRACT_PROPOSE):                      (401, 400, 403, 400, 403, 403, 403),
-    ("POST",   CONTRACT_ACCEPT):                       (401, 400, 403, 400, 403, 403, 403),
-    ("POST",   CONTRACT_DECLINE):                      (401, 200, 403, 409, 403, 403, 403),
-    ("POST",   CONTRACT_WITHDRAW):                     (401, 409, 403, 200, 403, 403, 403),
-    ("POST",   CONTRACT_CANCEL):                       (401, 409, 403, 409, 403, 403, 409),
-    ("POST",   CONTRACT_MARK_DELIVERED):               (401, 403, 403, 409, 403, 403, 403),
-    ("POST",   CONTRACT_COMPLETE):                     (401, 409, 403, 403, 403, 403, 403),
-    ("GET",    CONTRACT_DEPOSIT):                      (401, 200, 200, 200, 200, 200, 200),
-    ("POST",   CONTRACT_DEPOSIT):                      (401, 409, 403, 403, 403, 403, 403),
-    ("GET",    CONTRACT_LOTS):                         (401, 200, 200, 200, 200, 200, 200),
-    ("POST",   CONTRACT_LOTS):                         (401, 403, 403, 400, 403, 403, 403),
-    ("POST",   DEPOSIT_REFUND):                        (401, 403, 403, 403, 403, 403, 409),
-    ("POST",   DEPOSIT_RELEASE):                       (401, 403, 403, 403, 403, 403, 400),
+    ("GET",    "/api/v1/inquiries/"):                  (401, 200, 200, 200, 200, 200, 200, 200, 403, 403),
+    ("POST",   "/api/v1/inquiries/"):                  (401, 400, 400, 400, 400, 403, 403, 403, 403, 403),
+    ("GET",    INQUIRY):                               (401, 200, 200, 200, 200, 404, 200, 404, 403, 403),
+    ("POST",   INQUIRY_CLOSE):                         (401, 200, 200, 200, 200, 404, 403, 404, 403, 403),
+    ("GET",    INQUIRY_MESSAGES):                      (401, 200, 200, 200, 200, 404, 200, 404, 403, 403),
+    ("POST",   INQUIRY_MESSAGES):                      (401, 400, 400, 400, 400, 404, 403, 404, 403, 403),
+    ("GET",    "/api/v1/contracts/"):                  (401, 200, 200, 200, 200, 200, 200, 200, 403, 403),
+    ("POST",   "/api/v1/contracts/"):                  (401, 400, 403, 400, 403, 403, 403, 403, 403, 403),
+    ("GET",    CONTRACT):                              (401, 200, 200, 200, 200, 200, 200, 404, 403, 403),
+    ("POST",   CONTRACT_PROPOSE):                      (401, 400, 403, 400, 403, 403, 403, 404, 403, 403),
+    ("POST",   CONTRACT_ACCEPT):                       (401, 400, 403, 400, 403, 403, 403, 404, 403, 403),
+    ("POST",   CONTRACT_DECLINE):                      (401, 200, 403, 409, 403, 403, 403, 404, 403, 403),
+    ("POST",   CONTRACT_WITHDRAW):                     (401, 409, 403, 200, 403, 403, 403, 404, 403, 403),
+    ("POST",   CONTRACT_CANCEL):                       (401, 409, 403, 409, 403, 403, 409, 404, 403, 403),
+    ("POST",   CONTRACT_MARK_DELIVERED):               (401, 403, 403, 409, 403, 403, 403, 404, 403, 403),
+    ("POST",   CONTRACT_COMPLETE):                     (401, 409, 403, 403, 403, 403, 403, 404, 403, 403),
+    ("GET",    CONTRACT_DEPOSIT):                      (401, 200, 200, 200, 200, 200, 200, 404, 403, 403),
+    ("POST",   CONTRACT_DEPOSIT):                      (401, 409, 403, 403, 403, 403, 403, 404, 403, 403),
+    ("GET",    CONTRACT_LOTS):                         (401, 200, 200, 200, 200, 200, 200, 404, 403, 403),
+    ("POST",   CONTRACT_LOTS):                         (401, 403, 403, 400, 403, 403, 403, 404, 403, 403),
+    ("POST",   DEPOSIT_REFUND):                        (401, 403, 403, 403, 403, 403, 409, 404, 403, 403),
+    ("POST",   DEPOSIT_RELEASE):                       (401, 403, 403, 403, 403, 403, 400, 404, 403, 403),
     #                                                   anon buyA buyM proA proM  rev staff
-    ("GET",    "/api/v1/lots/"):                       (401, 200, 200, 200, 200, 200, 200),
-    ("POST",   "/api/v1/lots/"):                       (401, 403, 403, 400, 400, 403, 403),
-    ("GET",    LOT):                                   (401, 200, 200, 200, 200, 200, 200),
-    ("POST",   LOT_ASSAYS):                            (401, 403, 403, 400, 400, 403, 403),
-    ("GET",    LOT_ASSAY_FILE):                        (401, 200, 200, 200, 200, 200, 200),
-    ("POST",   LOT_CUSTODY):                           (401, 403, 403, 400, 400, 403, 403),
-    ("GET",    MASS_BALANCE):                          (401, 200, 200, 200, 200, 200, 200),
+    ("GET",    "/api/v1/lots/"):                       (401, 200, 200, 200, 200, 200, 200, 200, 403, 403),
+    ("POST",   "/api/v1/lots/"):                       (401, 403, 403, 400, 400, 403, 403, 403, 403, 403),
+    ("GET",    LOT):                                   (401, 200, 200, 200, 200, 200, 200, 404, 403, 403),
+    ("POST",   LOT_ASSAYS):                            (401, 403, 403, 400, 400, 403, 403, 404, 403, 403),
+    ("GET",    LOT_ASSAY_FILE):                        (401, 200, 200, 200, 200, 200, 200, 404, 403, 403),
+    ("POST",   LOT_CUSTODY):                           (401, 403, 403, 400, 400, 403, 403, 404, 403, 403),
+    ("GET",    MASS_BALANCE):                          (401, 200, 200, 200, 200, 200, 200, 404, 403, 403),
     #                                                   anon buyA buyM proA proM  rev staff
-    ("GET",    "/api/v1/red-flags/"):                  (401, 200, 200, 200, 200, 200, 200),
-    ("POST",   "/api/v1/red-flags/"):                  (401, 403, 403, 403, 403, 400, 400),
-    ("GET",    RED_FLAG):                              (401, 404, 404, 200, 200, 200, 200),
-    ("POST",   RED_FLAG_CLOSE):                        (401, 404, 404, 403, 403, 400, 400),
-    ("POST",   RED_FLAG_ANSWERS):                      (401, 404, 404, 400, 400, 403, 403),
-    ("POST",   RED_FLAG_ATTACHMENTS):                  (401, 404, 404, 400, 400, 400, 400),
-    ("GET",    RED_FLAG_ATTACHMENT):                   (401, 404, 404, 200, 200, 200, 200),
-    ("GET",    "/api/v1/red-flag-categories/"):        (200, 200, 200, 200, 200, 200, 200),
+    ("GET",    "/api/v1/red-flags/"):                  (401, 200, 200, 200, 200, 200, 200, 200, 403, 403),
+    ("POST",   "/api/v1/red-flags/"):                  (401, 403, 403, 403, 403, 400, 400, 403, 403, 403),
+    ("GET",    RED_FLAG):                              (401, 404, 404, 200, 200, 200, 200, 404, 403, 403),
+    ("POST",   RED_FLAG_CLOSE):                        (401, 404, 404, 403, 403, 400, 400, 404, 403, 403),
+    ("POST",   RED_FLAG_ANSWERS):                      (401, 404, 404, 400, 400, 403, 403, 404, 403, 403),
+    ("POST",   RED_FLAG_ATTACHMENTS):                  (401, 404, 404, 400, 400, 400, 400, 404, 403, 403),
+    ("GET",    RED_FLAG_ATTACHMENT):                   (401, 404, 404, 200, 200, 200, 200, 404, 403, 403),
+    ("GET",    "/api/v1/red-flag-categories/"):        (200, 200, 200, 200, 200, 200, 200, 200, 403, 403),
     #                                                   anon buyA buyM proA proM  rev staff
-    ("POST",   PACK_REQUEST):                          (401, 200, 200, 403, 403, 403, 403),
-    ("GET",    "/api/v1/pack-requests/"):              (401, 200, 200, 200, 200, 200, 200),
-    ("POST",   PACK_GRANT):                            (401, 403, 403, 200, 403, 403, 403),
-    ("POST",   PACK_DECLINE):                          (401, 403, 403, 400, 403, 403, 403),
-    ("POST",   PACK_REVOKE):                           (401, 403, 403, 200, 403, 403, 403),
-    ("GET",    PACK):                                  (401, 200, 200, 404, 404, 404, 404),
-    ("GET",    PACK_PDF):                              (401, 200, 200, 404, 404, 404, 404),
-    ("GET",    PACK_FILE):                             (401, 200, 200, 404, 404, 404, 404),
+    ("POST",   PACK_REQUEST):                          (401, 200, 200, 403, 403, 403, 403, 403, 403, 403),
+    ("GET",    "/api/v1/pack-requests/"):              (401, 200, 200, 200, 200, 200, 200, 200, 403, 403),
+    ("POST",   PACK_GRANT):                            (401, 403, 403, 200, 403, 403, 403, 404, 403, 403),
+    ("POST",   PACK_DECLINE):                          (401, 403, 403, 400, 403, 403, 403, 404, 403, 403),
+    ("POST",   PACK_REVOKE):                           (401, 403, 403, 200, 403, 403, 403, 404, 403, 403),
+    ("GET",    PACK):                                  (401, 200, 200, 404, 404, 404, 404, 404, 403, 403),
+    ("GET",    PACK_PDF):                              (401, 200, 200, 404, 404, 404, 404, 404, 403, 403),
+    ("GET",    PACK_FILE):                             (401, 200, 200, 404, 404, 404, 404, 404, 403, 403),
     #                                                   anon buyA buyM proA proM  rev staff
-    ("GET",    SHIPMENTS):                             (401, 200, 200, 200, 200, 200, 200),
-    ("GET",    SHIPMENT):                              (401, 200, 200, 200, 200, 200, 200),
-    ("POST",   WEIGHINGS):                             (401, 400, 403, 400, 403, 403, 403),
-    ("PUT",    WEIGHING):                              (401, 403, 403, 400, 403, 403, 403),
-    ("POST",   ASSAYS):                                (401, 400, 403, 400, 403, 403, 403),
-    ("PUT",    ASSAY):                                 (401, 403, 403, 400, 403, 403, 403),
-    ("GET",    CONTRACT_PAYMENTS):                     (401, 200, 200, 200, 200, 200, 200),
-    ("POST",   CONTRACT_PAYMENTS):                     (401, 400, 403, 400, 403, 403, 403),
-    ("POST",   PAYMENT_CONFIRM):                       (401, 403, 403, 200, 403, 403, 403),
-    ("GET",    CONTRACT_BALANCE):                      (401, 200, 200, 200, 200, 200, 200),
-    ("GET",    STATEMENT):                             (401, 200, 200, 200, 200, 200, 200),
-    ("POST",   STATEMENT_ISSUE):                       (401, 409, 403, 403, 403, 403, 403),
-    ("GET",    STATEMENT_PDF):                         (401, 409, 409, 409, 409, 409, 409),
-    ("GET",    "/api/v1/prices/fixes/"):               (200, 200, 200, 200, 200, 200, 200),
-    ("POST",   "/api/v1/prices/fixes/"):               (401, 403, 403, 403, 403, 403, 400),
-    ("POST",   FIX_CORRECT):                           (401, 403, 403, 403, 403, 403, 400),
-    ("GET",    "/api/v1/prices/rates/"):               (200, 200, 200, 200, 200, 200, 200),
-    ("POST",   "/api/v1/prices/rates/"):               (401, 403, 403, 403, 403, 403, 400),
-    ("POST",   RATE_CORRECT):                          (401, 403, 403, 403, 403, 403, 400),
-    ("GET",    "/api/v1/prices/certification-terms/"): (200, 200, 200, 200, 200, 200, 200),
-    ("POST",   "/api/v1/prices/certification-terms/"): (401, 403, 403, 403, 403, 403, 400),
-    ("GET",    "/api/v1/jobs/"):                       (401, 403, 403, 403, 403, 403, 200),
-    ("GET",    JOB):                                   (401, 403, 403, 403, 403, 403, 200),
-    ("POST",   JOB_RETRY):                             (401, 403, 403, 403, 403, 403, 200),
+    ("GET",    SHIPMENTS):                             (401, 200, 200, 200, 200, 200, 200, 404, 403, 403),
+    ("GET",    SHIPMENT):                              (401, 200, 200, 200, 200, 200, 200, 404, 403, 403),
+    ("POST",   WEIGHINGS):                             (401, 400, 403, 400, 403, 403, 403, 404, 403, 403),
+    ("PUT",    WEIGHING):                              (401, 403, 403, 400, 403, 403, 403, 404, 403, 403),
+    ("POST",   ASSAYS):                                (401, 400, 403, 400, 403, 403, 403, 404, 403, 403),
+    ("PUT",    ASSAY):                                 (401, 403, 403, 400, 403, 403, 403, 404, 403, 403),
+    ("GET",    CONTRACT_PAYMENTS):                     (401, 200, 200, 200, 200, 200, 200, 404, 403, 403),
+    ("POST",   CONTRACT_PAYMENTS):                     (401, 400, 403, 400, 403, 403, 403, 404, 403, 403),
+    ("POST",   PAYMENT_CONFIRM):                       (401, 403, 403, 200, 403, 403, 403, 404, 403, 403),
+    ("GET",    CONTRACT_BALANCE):                      (401, 200, 200, 200, 200, 200, 200, 404, 403, 403),
+    ("GET",    STATEMENT):                             (401, 200, 200, 200, 200, 200, 200, 404, 403, 403),
+    ("POST",   STATEMENT_ISSUE):                       (401, 409, 403, 403, 403, 403, 403, 404, 403, 403),
+    ("GET",    STATEMENT_PDF):                         (401, 409, 409, 409, 409, 409, 409, 404, 403, 403),
+    ("GET",    "/api/v1/prices/fixes/"):               (200, 200, 200, 200, 200, 200, 200, 200, 403, 403),
+    ("POST",   "/api/v1/prices/fixes/"):               (401, 403, 403, 403, 403, 403, 400, 403, 403, 403),
+    ("POST",   FIX_CORRECT):                           (401, 403, 403, 403, 403, 403, 400, 403, 403, 403),
+    ("GET",    "/api/v1/prices/rates/"):               (200, 200, 200, 200, 200, 200, 200, 200, 403, 403),
+    ("POST",   "/api/v1/prices/rates/"):               (401, 403, 403, 403, 403, 403, 400, 403, 403, 403),
+    ("POST",   RATE_CORRECT):                          (401, 403, 403, 403, 403, 403, 400, 403, 403, 403),
+    ("GET",    "/api/v1/prices/certification-terms/"): (200, 200, 200, 200, 200, 200, 200, 200, 403, 403),
+    ("POST",   "/api/v1/prices/certification-terms/"): (401, 403, 403, 403, 403, 403, 400, 403, 403, 403),
+    ("GET",    "/api/v1/jobs/"):                       (401, 403, 403, 403, 403, 403, 200, 403, 403, 403),
+    ("GET",    JOB):                                   (401, 403, 403, 403, 403, 403, 200, 403, 403, 403),
+    ("POST",   JOB_RETRY):                             (401, 403, 403, 403, 403, 403, 200, 403, 403, 403),
     # The impact report is public: the same figures for everyone (docs/impact.md).
-    ("GET",    "/api/v1/reports/impact/"):             (200, 200, 200, 200, 200, 200, 200),
-    ("GET",    "/api/v1/reports/impact.csv"):          (200, 200, 200, 200, 200, 200, 200),
-    ("GET",    "/api/v1/reports/impact/chart.svg"):    (200, 200, 200, 200, 200, 200, 200),
+    ("GET",    "/api/v1/reports/impact/"):             (200, 200, 200, 200, 200, 200, 200, 200, 403, 403),
+    ("GET",    "/api/v1/reports/impact.csv"):          (200, 200, 200, 200, 200, 200, 200, 200, 403, 403),
+    ("GET",    "/api/v1/reports/impact/chart.svg"):    (200, 200, 200, 200, 200, 200, 200, 200, 403, 403),
     # Webhook endpoints: their organisation's admins and staff; plain members and reviewers 403 (tests/webhooks/).
-    ("GET",    "/api/v1/webhook-endpoints/"):          (401, 200, 403, 200, 403, 403, 200),
-    ("POST",   "/api/v1/webhook-endpoints/"):          (401, 400, 403, 400, 403, 403, 403),
-    ("GET",    WEBHOOK_ENDPOINT):                      (401, 404, 403, 200, 403, 403, 200),
-    ("PATCH",  WEBHOOK_ENDPOINT):                      (401, 404, 403, 200, 403, 403, 200),
-    ("DELETE", WEBHOOK_ENDPOINT):                      (401, 404, 403, 204, 403, 403, 204),
-    ("POST",   WEBHOOK_ROTATE):                        (401, 404, 403, 200, 403, 403, 200),
-    ("POST",   WEBHOOK_ENABLE):                        (401, 404, 403, 200, 403, 403, 200),
-    ("GET",    WEBHOOK_DELIVERIES):                    (401, 404, 403, 200, 403, 403, 200),
-    ("POST",   WEBHOOK_REPLAY):                        (401, 404, 403, 201, 403, 403, 201),
-    ("GET",    "/api/v1/webhook-event-types/"):        (200, 200, 200, 200, 200, 200, 200),
+    ("GET",    "/api/v1/webhook-endpoints/"):          (401, 200, 403, 200, 403, 403, 200, 403, 403, 403),
+    ("POST",   "/api/v1/webhook-endpoints/"):          (401, 400, 403, 400, 403, 403, 403, 403, 403, 403),
+    ("GET",    WEBHOOK_ENDPOINT):                      (401, 404, 403, 200, 403, 403, 200, 403, 403, 403),
+    ("PATCH",  WEBHOOK_ENDPOINT):                      (401, 404, 403, 200, 403, 403, 200, 403, 403, 403),
+    ("DELETE", WEBHOOK_ENDPOINT):                      (401, 404, 403, 204, 403, 403, 204, 403, 403, 403),
+    ("POST",   WEBHOOK_ROTATE):                        (401, 404, 403, 200, 403, 403, 200, 403, 403, 403),
+    ("POST",   WEBHOOK_ENABLE):                        (401, 404, 403, 200, 403, 403, 200, 403, 403, 403),
+    ("GET",    WEBHOOK_DELIVERIES):                    (401, 404, 403, 200, 403, 403, 200, 403, 403, 403),
+    ("POST",   WEBHOOK_REPLAY):                        (401, 404, 403, 201, 403, 403, 201, 403, 403, 403),
+    ("GET",    "/api/v1/webhook-event-types/"):        (200, 200, 200, 200, 200, 200, 200, 200, 403, 403),
 }
 # fmt: on
 
@@ -510,6 +546,7 @@ class World:
     webhook_endpoint: WebhookEndpoint  # coop's, registered by its admin, active
     webhook_delivery: WebhookDelivery  # of a contract event to that endpoint, delivered
     rate: ExchangeRate  # yesterday's USD/PEN rate
+    delegation: Delegation  # coop's, of evidence, to `support_officer` (acting for their support organisation)
 
     @property
     def coop_admin(self) -> User:
@@ -566,6 +603,20 @@ def add_producer(coop: Organization, admin: User, status: str) -> tuple[Producer
     return producer, site, member_miner, evidence
 
 
+def delegate_of(coop: Organization, support: Organization, granted_by: User, scope: str) -> ActorClient:
+    """Another officer of the support organisation, acting for coop (X-Organization) through a delegation of
+    one scope."""
+    delegation = DelegationFactory(
+        organization=coop,
+        support_organization=support,
+        officer=MembershipFactory(organization=support, user=UserFactory(email=f"delegate-{scope}@example.test")).user,
+        scope_evidence=scope == "evidence",
+        scope_sites=scope == "sites",
+        granted_by=granted_by,
+    )
+    return make_client(delegation.officer, coop, header=True)
+
+
 @pytest.fixture
 def producer_status() -> str:
     """The verification status of coop's producer profile; the isolation test asks for a draft."""
@@ -584,10 +635,18 @@ def world(
     other_producer,
     other_buyer,
     coop,
+    officer,
     producer_status,
     settings,
     tmp_path,
 ) -> World:
+    delegation = DelegationFactory(
+        organization=coop,
+        officer=officer.user,
+        support_organization=officer.organization,
+        scope_sites=False,
+        granted_by=producer_admin.user,
+    )
     actors = {
         "anonymous": anon,
         "buyer_admin": buyer,
@@ -596,6 +655,9 @@ def world(
         "producer_member": producer_member,
         "reviewer": reviewer,
         "staff": staff,
+        "support_officer": officer,
+        "delegate_evidence": delegate_of(coop, officer.organization, producer_admin.user, "evidence"),
+        "delegate_sites": delegate_of(coop, officer.organization, producer_admin.user, "sites"),
     }
     coop_member = MembershipFactory(organization=coop, role=Role.MEMBER, user=UserFactory(email="socia2@example.test"))
     invitation = InvitationFactory(
@@ -705,6 +767,7 @@ def world(
         decided_at=timezone.now(),
     )
     return World(
+        delegation=delegation,
         actors=actors,
         other_producer=other_producer,
         other_buyer=other_buyer,
@@ -967,6 +1030,8 @@ HOME: dict[str, Callable[[World, User], dict[str, Any]]] = {
         for path in (WEBHOOK_ENDPOINT, WEBHOOK_ROTATE, WEBHOOK_ENABLE, WEBHOOK_DELIVERIES)
     },
     WEBHOOK_REPLAY: lambda world, owner: {"id": world.webhook_delivery.pk},
+    DELEGATION: lambda world, owner: {"id": world.delegation.pk},
+    DELEGATION_REVOKE: lambda world, owner: {"id": world.delegation.pk},
 }
 
 
@@ -1240,6 +1305,7 @@ SNAPSHOT_MODELS = (
     Payment,
     WebhookEndpoint,
     WebhookSecret,
+    Delegation,
     WebhookDelivery,
 )
 

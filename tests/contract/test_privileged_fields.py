@@ -107,7 +107,7 @@ from tests.contract.test_permission_matrix import (
     with_fresh_files,
 )
 from tests.contract.test_response_keys import VALID_BODY, assert_keys_match_the_snapshot, entry, load_snapshot
-from tests.factories import PASSWORD, make_ruc
+from tests.factories import PASSWORD, MembershipFactory, UserFactory, make_ruc
 from tests.provenance.helpers import declare_row, last_month, lot_body
 from tests.settlement.home import settling_contract
 from tests.trade import deposit_helpers
@@ -527,6 +527,12 @@ def _consent_requested(world: World, role: str) -> None:
     PackConsent.objects.filter(pk=world.pack_consent.pk).update(status="requested", decided_by=None, decided_at=None)
 
 
+def _new_officer(world: World, role: str) -> None:
+    """A field officer of the world's support organisation without a delegation from coop yet."""
+    support = world.delegation.support_organization
+    MembershipFactory(organization=support, user=UserFactory(email="promotora@example.test"), role="member")
+
+
 def _site_pending(world: World, role: str) -> None:
     Site.objects.filter(pk=world.site.pk).update(status=Site.Status.PENDING)
 
@@ -716,6 +722,9 @@ WRITES: dict[tuple[str, str], Write] = {
         if role != "reviewer"
         else {"email": "nueva-coop@example.test", "kind": "producer_organization", "legal_name": "Nueva Cooperativa"},
         roles=("buyer_admin", "producer_admin", "reviewer"),  # staff act for no organisation: nobody to invite to
+    ),
+    ("POST", "/api/v1/delegations/"): Write(
+        lambda world, role: {"officer_email": "promotora@example.test", "scopes": ["sites"]}, prepare=_new_officer
     ),
     ("POST", INVITATION_ACCEPT): Write(
         lambda world, role: {

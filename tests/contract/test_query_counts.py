@@ -42,6 +42,7 @@ from producers.models import MemberMiner, Producer, Site, Verification
 from provenance.models import AssayCertificate, CustodyEvent, Lot, LotSource
 from tests.factories import (
     BuyerOrganizationFactory,
+    DelegationFactory,
     InvitationFactory,
     ListingFactory,
     MembershipFactory,
@@ -82,6 +83,22 @@ def add_invitations(coop: Organization, count: int) -> None:
     for _ in range(count):
         inviter = MembershipFactory(organization=coop, role=Role.ADMIN).user
         InvitationFactory(organization=coop, invited_by=inviter, invited_by_organization=coop)
+
+
+def add_delegations(coop: Organization, count: int) -> None:
+    """Delegations coop granted, each to an officer of another support organisation."""
+    for _ in range(count):
+        DelegationFactory(organization=coop)
+
+
+def add_delegations_to(officer: Any) -> Callable[[Organization, int], None]:
+    """Delegations from several producers to the same field officer."""
+
+    def add(coop: Organization, count: int) -> None:
+        for _ in range(count):
+            DelegationFactory(officer=officer.user, support_organization=officer.organization)
+
+    return add
 
 
 def add_tokens_for(user: Any) -> Callable[[Organization, int], None]:
@@ -759,6 +776,8 @@ LIST_CASES = [
     ListCase("/api/v1/organizations/", "staff", lambda actor, coop: add_organizations),
     ListCase("/api/v1/organizations/{organization_pk}/members/", "producer_admin", lambda actor, coop: add_members),
     ListCase("/api/v1/invitations/", "producer_admin", lambda actor, coop: add_invitations),
+    ListCase("/api/v1/delegations/", "producer_admin", lambda actor, coop: add_delegations),
+    ListCase("/api/v1/delegations/", "officer", lambda actor, coop: add_delegations_to(actor)),
     ListCase("/api/v1/auth/tokens/", "buyer_member", lambda actor, coop: add_tokens_for(actor.user)),
     ListCase("/api/v1/notifications/", "producer_member", lambda actor, coop: add_notifications_for(actor.user)),
     ListCase("/api/v1/audit-events/", "reviewer", lambda actor, coop: add_audit_events),

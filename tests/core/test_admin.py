@@ -195,6 +195,7 @@ def test_every_admin_change_is_refused_or_audited(superuser_client: Client) -> N
         "accounts.User": "audited",
         "accounts.Organization": "refused",
         "accounts.Invitation": "refused",
+        "accounts.Delegation": "refused",  # granted and revoked by a producer's admins, through the API
         "producers.Producer": "refused",
         "producers.Site": "refused",
         "producers.ReferenceArea": "refused",

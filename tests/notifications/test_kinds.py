@@ -24,6 +24,9 @@ SENT: dict[str, tuple[str, ...]] = {
     "membership_role_changed": ("organization", "role"),
     "membership_removed": ("organization",),
     "invitation_accepted": ("email", "organization", "role"),
+    # accounts/delegation.py
+    "delegation_granted": ("organization", "scopes"),
+    "delegation_revoked": ("organization", "scopes"),
     # producers/services.py
     "producer_submitted": ("organization",),
     "producer_verification_changed": ("organization", "status", "reason"),

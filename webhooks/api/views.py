@@ -9,7 +9,6 @@ from typing import Any
 from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -20,7 +19,7 @@ from core.errors import documents_problems
 from core.http import uncompressed
 from core.idempotency import idempotent
 from core.pagination import CursorPagination
-from core.permissions import ActsForOrganization
+from core.permissions import ActsForOrganization, AllowAny
 from webhooks import selectors, services
 from webhooks.api.serializers import (
     EventTypeSerializer,

@@ -4,8 +4,10 @@ The network with its reviewer, two cooperatives and one individual woman miner o
 exporter and a Swiss refiner, with producer profiles, sites, rosters and evidence in every state
 (`marketplace/demo_compliance.py`), sample LBMA fixes and USD/PEN rates of the last 45 days, each flagged as
 a sample (`marketplace/demo_prices.py`), lots with assays and custody (`marketplace/demo_provenance.py`), listings
-(`marketplace/demo_listings.py`) and trade between the exporter
-and the cooperative (`marketplace/demo_trade.py`). Every account's password is DEMO_PASSWORD (default in the README).
+(`marketplace/demo_listings.py`), trade between the exporter
+and the cooperative (`marketplace/demo_trade.py`), and a support organisation whose field officer the cooperative
+delegated its evidence and sites to (`marketplace/demo_delegations.py`). Every account's password is
+DEMO_PASSWORD (default in the README).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from django.test.utils import override_settings
 from accounts.models import Membership, Organization, Role, User
 from audit.services import audit_record
 from marketplace.demo_compliance import seed_compliance
+from marketplace.demo_delegations import seed_delegations
 from marketplace.demo_listings import seed_listings
 from marketplace.demo_prices import seed_prices
 from marketplace.demo_provenance import seed_provenance
@@ -62,6 +65,14 @@ ORGANIZATIONS: list[dict[str, Any]] = [
         "contact_email": "miner@demo.test",
     },
     {
+        "key": "support",
+        "kind": "support",
+        "legal_name": "Asociación de Apoyo Minero Sostenible",
+        "country": "PE",
+        "tax_id": "",
+        "contact_email": "apoyo@demo.test",
+    },
+    {
         "key": "exporter",
         "kind": "buyer",
         "legal_name": "Exportadora Andina de Metales S.A.C.",
@@ -95,6 +106,7 @@ ACCOUNTS: list[dict[str, Any]] = [
         "role": "admin",
     },
     {"email": "miner@demo.test", "full_name": "Rosa Quispe Mamani", "org": "miner", "role": "admin"},
+    {"email": "officer@demo.test", "full_name": "Teresa Villca Apaza", "org": "support", "role": "member"},
     {"email": "buyer@demo.test", "full_name": "Anna Keller", "org": "refiner", "role": "admin", "language": "en"},
     {"email": "buyer2@demo.test", "full_name": "Diego Salazar Rojas", "org": "exporter", "role": "admin"},
     {"email": "staff@demo.test", "full_name": "Plataforma Oro Responsable", "org": None, "role": None, "staff": True},
@@ -148,6 +160,7 @@ class Command(BaseCommand):
         created += seed_listings(organizations, users)
         created += seed_trade(organizations, users)
         created += seed_settlement(organizations, users)
+        created += seed_delegations(organizations, users)
         if created:
             audit_record(action="demo.seeded", data={"created_rows": created})
         self.stdout.write(f"Demo data ready ({created} rows created). Password: DEMO_PASSWORD or the README default.")
