@@ -22,6 +22,13 @@ from core.errors import PermissionDenied
 DELEGATION_OUT_OF_SCOPE = "delegation_out_of_scope"
 
 
+def out_of_scope() -> PermissionDenied:
+    """The refusal of a delegate outside the scopes of their delegation (the API's and the console's)."""
+    return PermissionDenied(
+        _("Your delegation from this producer does not allow this operation."), code=DELEGATION_OUT_OF_SCOPE
+    )
+
+
 def delegable_scope(view: Any) -> str | None:
     """The scope the view declares for the operation called (a viewset's action, else the HTTP method)."""
     request = getattr(view, "request", None)
@@ -40,10 +47,7 @@ class DelegatesInScope(BasePermission):
         if delegation is not None:
             scope = delegable_scope(view)
             if scope is None or scope not in delegation.scopes:
-                raise PermissionDenied(
-                    _("Your delegation from this producer does not allow this operation."),
-                    code=DELEGATION_OUT_OF_SCOPE,
-                )
+                raise out_of_scope()
         return True
 
 

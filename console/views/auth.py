@@ -16,7 +16,10 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts import selectors as account_selectors
 from accounts import services as account_services
+from accounts.delegation import delegations_for
+from accounts.models import Delegation
 from console.views.base import ORGANIZATION_KEY, Refusal, page, safe_next
+from core.actor import Actor
 from core.errors import DomainError
 from core.throttling import LoginFailuresPerAccount, ScopedThrottle
 
@@ -94,9 +97,14 @@ def choose_organization(request: HttpRequest) -> HttpResponse:
     if not request.user.is_authenticated:
         return HttpResponseRedirect(reverse("console:sign-in"))
     memberships = list(account_selectors.memberships_of_user(user=request.user))
+    # A field officer may also act for the producers that delegated to them (the API's resolver checks again).
+    delegations = list(
+        delegations_for(actor=Actor(user=request.user)).filter(status=Delegation.Status.ACTIVE).order_by("granted_at")
+    )
     if request.method == "POST":
         chosen = request.POST.get("organization", "")
-        if any(str(m.organization_id) == chosen for m in memberships):
+        choices = {str(m.organization_id) for m in memberships} | {str(d.organization_id) for d in delegations}
+        if chosen in choices:
             request.session[ORGANIZATION_KEY] = chosen
             return HttpResponseRedirect(reverse("console:home"))
-    return page(request, "console/organization.html", {"memberships": memberships})
+    return page(request, "console/organization.html", {"memberships": memberships, "delegations": delegations})

@@ -21,6 +21,7 @@ from django.utils.translation import gettext_lazy as _
 
 from core.actor import Actor
 from core.errors import BadRequest, DomainError, flatten_validation_errors
+from core.permissions import out_of_scope
 
 ORGANIZATION_KEY = "console.organization"  # the session's choice, for a person in several organisations
 
@@ -42,7 +43,9 @@ def console_actor(request: HttpRequest) -> Actor:
 
 def signed_in(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
     """The page needs a signed-in person acting for an organisation: otherwise to the sign-in page (and back
-    here after it), or to the choice of organisation."""
+    here after it), or to the choice of organisation. A field officer acting for a producer through a delegation
+    is refused (403 `delegation_out_of_scope`, the API's refusal) unless the page declares a scope of their
+    delegation with `delegable(scope)`: deny by default, as in the API."""
 
     @functools.wraps(view)
     def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
@@ -54,9 +57,24 @@ def signed_in(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
             request.session.pop(ORGANIZATION_KEY, None)
             return HttpResponseRedirect(reverse("console:organization"))
         request.actor = actor  # type: ignore[attr-defined]
+        scopes = set(getattr(wrapper, "delegable_scopes", ()))
+        if actor.delegation is not None and not scopes & set(actor.delegation.scopes):
+            refusal = Refusal.of(out_of_scope())
+            return page(request, "console/refused.html", {"refusal": refusal}, status=refusal.status)
         return view(request, *args, **kwargs)
 
     return wrapper
+
+
+def delegable(*scopes: str) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
+    """Open a `signed_in` page to delegates whose delegation covers one of `scopes` (put it right above
+    `signed_in`)."""
+
+    def mark(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+        view.delegable_scopes = scopes  # type: ignore[attr-defined]
+        return view
+
+    return mark
 
 
 def safe_next(request: HttpRequest, fallback: str) -> str:

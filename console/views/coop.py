@@ -5,10 +5,11 @@ from __future__ import annotations
 from django.http import HttpRequest, HttpResponse
 
 from compliance.overview import producer_compliance
-from console.views.base import Refusal, page, signed_in
+from console.views.base import Refusal, delegable, page, signed_in
 from core.errors import DomainError
 
 
+@delegable("evidence")
 @signed_in
 def coop_home(request: HttpRequest) -> HttpResponse:
     actor = request.actor  # type: ignore[attr-defined]

@@ -16,7 +16,7 @@ from django.views.decorators.http import require_http_methods
 from compliance import selectors, services
 from compliance.api.serializers import EvidenceInputSerializer
 from compliance.models import EvidenceType
-from console.views.base import Refusal, checked, page, signed_in
+from console.views.base import Refusal, checked, delegable, page, signed_in
 from core.errors import DomainError
 from core.idempotency import canonical_form, check_key, fingerprint_of, once
 from core.uploads import check_upload_length, heif_as_jpeg
@@ -39,6 +39,7 @@ def _types_for(actor: Any) -> list[EvidenceType]:
 
 
 @require_http_methods(["GET", "POST"])
+@delegable("evidence")
 @signed_in
 def evidence_new(request: HttpRequest) -> HttpResponse:
     actor = request.actor  # type: ignore[attr-defined]
@@ -84,6 +85,7 @@ def _upload(request: HttpRequest, actor: Any, context: dict[str, Any]) -> HttpRe
     return HttpResponseRedirect(reverse("console:coop-evidence", args=[answer.body["evidence"]]))
 
 
+@delegable("evidence")
 @signed_in
 def evidence_detail(request: HttpRequest, evidence_id: Any) -> HttpResponse:
     actor = request.actor  # type: ignore[attr-defined]

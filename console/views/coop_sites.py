@@ -10,7 +10,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
-from console.views.base import Refusal, checked, page, signed_in
+from console.views.base import Refusal, checked, delegable, page, signed_in
 from core.errors import DomainError, field_error
 from producers import selectors, services
 from producers.api.serializers import SiteInputSerializer
@@ -42,6 +42,7 @@ def _point(post: Any) -> tuple[dict[str, Any], str]:
     return {"type": "Point", "coordinates": [_number(post, "longitude"), _number(post, "latitude")]}, SourceCrs.WGS84
 
 
+@delegable("sites")
 @signed_in
 def site_list(request: HttpRequest) -> HttpResponse:
     actor = request.actor  # type: ignore[attr-defined]
@@ -54,6 +55,7 @@ def site_list(request: HttpRequest) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
+@delegable("sites")
 @signed_in
 def site_new(request: HttpRequest) -> HttpResponse:
     actor = request.actor  # type: ignore[attr-defined]

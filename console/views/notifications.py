@@ -7,13 +7,14 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from console.views.base import page, signed_in
+from console.views.base import delegable, page, signed_in
 from notifications import selectors, services
 from notifications.api.serializers import NotificationSerializer
 
 SHOWN = 50
 
 
+@delegable("evidence", "sites")
 @signed_in
 def notification_list(request: HttpRequest) -> HttpResponse:
     rows = selectors.notifications_for(user=request.user).order_by("-created_at")[:SHOWN]
