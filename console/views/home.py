@@ -14,4 +14,6 @@ def home(request: HttpRequest) -> HttpResponse:
     kind = actor.organization_kind
     if kind == "producer":
         return HttpResponseRedirect(reverse("console:coop-home"))
+    if actor.is_reviewer:
+        return HttpResponseRedirect(reverse("console:review-queue"))
     return page(request, "console/no_home.html", {"kind": kind})
