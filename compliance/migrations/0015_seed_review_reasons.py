@@ -50,7 +50,7 @@ REASONS = [
     ),
     (
         "no_coordinates",
-        "request_changes",
+        "either",
         "Las fotos no muestran fecha ni coordenadas: súbalas georreferenciadas.",
         "The photos show no date or coordinates: upload them geotagged.",
     ),

@@ -33,7 +33,7 @@ from diligence.services import flag_open
 from producers.models import Producer, Site
 from provenance import selectors as provenance
 
-AUDIT_PAGE_SIZE = 200
+AUDIT_PAGE_SIZE = 50
 
 
 # --- A producer ----------------------------------------------------------------------------------------------
@@ -45,7 +45,7 @@ class RedFlagForm(forms.Form):
     )
     category = InLanguage(label=_("Category"), queryset=RedFlagCategory.objects.none())
     severity = forms.ChoiceField(label=_("Severity"), choices=Severity.choices)
-    facts = forms.CharField(label=_("What was found"), max_length=4000, widget=forms.Textarea)
+    facts = forms.CharField(label=_("What was found"), max_length=4000, widget=forms.Textarea(attrs={"rows": 3}))
 
     def __init__(self, *args: Any, producer: Producer, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -135,7 +135,9 @@ def red_flag_open(request: HttpRequest, producer_id: uuid.UUID) -> HttpResponse:
 
 # --- Buyers' KYC ---------------------------------------------------------------------------------------------
 class KycRejectForm(forms.Form):
-    reason = forms.CharField(label=_("Reason (the buyer reads it)"), max_length=2000, widget=forms.Textarea)
+    reason = forms.CharField(
+        label=_("Reason (the buyer reads it)"), max_length=2000, widget=forms.Textarea(attrs={"rows": 3})
+    )
 
 
 def _kyc_page(request: HttpRequest, actor: Actor, *, refusal: Refusal | None = None, status: int = 200) -> HttpResponse:

@@ -96,7 +96,9 @@ class ApproveForm(forms.Form):
     valid_until = forms.DateField(
         label=_("Valid until"), required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
-    reason = forms.CharField(label=_("Note for the record"), required=False, max_length=2000, widget=forms.Textarea)
+    reason = forms.CharField(
+        label=_("Note for the record"), required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 3})
+    )
 
     def __init__(self, *args: Any, evidence: Evidence, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -146,7 +148,9 @@ class RefuseForm(forms.Form):
     common = InLanguage(
         label=_("Common reason"), queryset=ReviewReason.objects.none(), required=False, empty_label=_("(none)")
     )
-    reason = forms.CharField(label=_("In your words"), required=False, max_length=2000, widget=forms.Textarea)
+    reason = forms.CharField(
+        label=_("In your words"), required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 3})
+    )
 
     def __init__(self, *args: Any, move: str, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

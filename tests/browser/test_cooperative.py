@@ -10,7 +10,8 @@ from django.core.management import call_command
 
 from tests.browser.conftest import PHONE, accessible, page_weight, shoot
 
-pytestmark = pytest.mark.browser
+# Transactional (the live server reads what the test writes): the catalogue the migrations seed is put back first.
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 DEMO_PASSWORD = "oro-limpio-2026"
 
