@@ -35,6 +35,14 @@ def organization_get(*, actor: Actor, organization_id: Any) -> Organization:
     return organization
 
 
+def buyer_get(*, actor: Actor, organization_id: Any) -> Organization:
+    """A buyer organisation the caller may see (its KYC): any other organisation, or none, is 404."""
+    organization = organization_get(actor=actor, organization_id=organization_id)
+    if organization.kind != Organization.Kind.BUYER:
+        raise NotFound()
+    return organization
+
+
 def members_of(*, organization: Organization) -> QuerySet[Membership]:
     return Membership.objects.filter(organization=organization).select_related("user").order_by("created_at")
 

@@ -28,6 +28,7 @@ from compliance.models import (
     KycPolicy,
     Policy,
     Requirement,
+    ReviewReason,
     ValidityDeadline,
 )
 from compliance.standing import standings_refresh
@@ -230,3 +231,13 @@ class EvidenceAdmin(ReadOnlyAdmin, admin.ModelAdmin):
     list_filter = ["status", "evidence_type__area", "evidence_type"]
     search_fields = ["document_number", "organization__legal_name"]
     inlines = [EvidenceFileInline, EvidenceDecisionInline]
+
+
+@admin.register(ReviewReason)
+class ReviewReasonAdmin(AuditedAdmin):
+    """The reviewers' common reasons. A reason already offered is reworded by a new row (same code, a later
+    `effective_from`) and the old one retired (`retired_on`): decisions copy the text, so none changes."""
+
+    list_display = ["code", "move", "text_es", "effective_from", "retired_on", "position"]
+    list_filter = ["move"]
+    search_fields = ["code", "text_es", "text_en"]

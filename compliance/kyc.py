@@ -3,17 +3,20 @@ policy in force grants (docs/domain.md)."""
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from django.db import transaction
+from django.db.models import F, Q, QuerySet
 from django.utils.translation import gettext as _
 
 from accounts.models import Organization
-from accounts.selectors import organization_admins
+from accounts.selectors import organization_admins, organizations_for
 from accounts.services import organization_kyc_set
 from audit.services import audit_record
 from compliance import catalogue
-from compliance.selectors import standing_of
+from compliance.reminders import kyc_reminder_days
+from compliance.selectors import require_reviewer, standing_of
 from core import clock
 from core.actor import Actor
 from core.errors import Conflict, PermissionDenied, field_error
@@ -28,6 +31,20 @@ KYC_TRANSITIONS: dict[str, tuple[tuple[str, ...], str]] = {
     "verify": (("submitted",), "verified"),
     "reject": (("submitted",), "rejected"),
 }
+
+
+def kyc_to_review(*, actor: Actor, today: dt.date | None = None) -> QuerySet[Organization]:
+    """The buyers a reviewer should look at: KYC submitted and waiting for a decision, or a verification that
+    lapses within the reminder days of the KYC policy in force (or has lapsed). Soonest lapse first, then the
+    ones waiting."""
+    require_reviewer(actor)
+    today = today or clock.today_lima()
+    horizon = today + dt.timedelta(days=max(kyc_reminder_days(today)))
+    lapsing = Q(kyc_status__in=["verified", "submitted"], kyc_valid_until__lte=horizon)
+    buyers = organizations_for(actor=actor).filter(kind=Organization.Kind.BUYER)
+    return buyers.filter(lapsing | Q(kyc_status="submitted")).order_by(
+        F("kyc_valid_until").asc(nulls_last=True), "legal_name"
+    )
 
 
 @transaction.atomic

@@ -159,6 +159,11 @@ class EvidenceType(Bilingual):
     def purpose_note(self) -> str:
         return self.purpose_note_es if (get_language() or "en").startswith("es") else self.purpose_note_en
 
+    @property
+    def reviewer_checks(self) -> str:
+        """What the reviewer compares with the document, in the active language."""
+        return self.reviewer_checks_es if (get_language() or "en").startswith("es") else self.reviewer_checks_en
+
     def in_force_policy_uses(self, today: dt.date) -> bool:
         """Whether a policy in force today (or one that was) requires an item of this type."""
         return Policy.objects.filter(effective_from__lte=today, requirements__evidence_types=self).exists()
@@ -346,6 +351,45 @@ EVIDENCE_TRANSITIONS: dict[str, tuple[tuple[str, ...], str]] = {
     "supersede": (("approved", "changes_requested", "rejected", "submitted", "in_review"), "superseded"),
 }
 PENDING_STATUSES = ("submitted", "in_review")
+
+
+class ReviewReason(models.Model):
+    """A common reason a reviewer picks when rejecting an item or asking for changes, in both languages, kept
+    as data: the network rewords, adds and retires reasons without a release. A reason is never edited once
+    in use: a new wording is a new row (same `code`, a later `effective_from`) and the old row gets
+    `retired_on`. The text picked is copied into the decision's reason, so a past decision never changes."""
+
+    class Move(models.TextChoices):
+        REJECT = "reject", _("Reject")
+        REQUEST_CHANGES = "request_changes", _("Request changes")
+        EITHER = "either", _("Reject or request changes")
+
+    code = models.SlugField(max_length=40)
+    move = models.CharField(max_length=20, choices=Move.choices, default=Move.EITHER)
+    text_es = models.CharField(max_length=300)
+    text_en = models.CharField(max_length=300)
+    position = models.PositiveSmallIntegerField(default=1)
+    source = models.CharField(max_length=200, help_text="Who wrote or asked for this wording, and where.")
+    effective_from = models.DateField()
+    retired_on = models.DateField(null=True, blank=True, help_text="The first day it is no longer offered.")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["position", "code", "-effective_from"]
+        constraints = [
+            models.UniqueConstraint(fields=["code", "effective_from"], name="review_reason_one_wording_per_day"),
+            models.CheckConstraint(
+                condition=Q(retired_on__isnull=True) | Q(retired_on__gt=F("effective_from")),
+                name="review_reason_retired_after_effective",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code} (from {self.effective_from})"
+
+    @property
+    def text(self) -> str:
+        return self.text_es if (get_language() or "en").startswith("es") else self.text_en
 
 
 def evidence_storage():  # type: ignore[no-untyped-def]

@@ -97,14 +97,19 @@ def _send_evidence_reminders(today: dt.date) -> int:
     return sent
 
 
+def kyc_reminder_days(today: dt.date) -> tuple[int, ...]:
+    """The days before a KYC verification lapses when its buyer is reminded: the KYC policy in force's, or
+    those of evidence when it names none."""
+    return tuple(catalogue.kyc_policy_in_force(today).reminder_days) or REMINDER_DAYS
+
+
 def send_kyc_reminders(*, today: dt.date | None = None) -> int:
     """Remind a verified buyer's admins before its KYC verification lapses, at the thresholds of the KYC
     policy in force today (those of evidence when it names none), and on the day it lapses. Each (buyer,
     validity, threshold) is sent once; a buyer renewing (submitted again) or verified again is not reminded
     of the old validity."""
     today = today or clock.today_lima()
-    kyc_policy = catalogue.kyc_policy_in_force(today)
-    thresholds = tuple(kyc_policy.reminder_days) or REMINDER_DAYS
+    thresholds = kyc_reminder_days(today)
     horizon = today + dt.timedelta(days=max(thresholds))
     buyers = Organization.objects.filter(
         kind=Organization.Kind.BUYER,

@@ -10,11 +10,22 @@ from decimal import Decimal
 from typing import Any
 
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+from django.utils.translation import gettext as _
 
 from accounts.models import Organization
 from compliance import catalogue
-from compliance.models import Claim, Evidence, EvidenceFile, EvidenceStatus, Policy, SiteClaimStanding
+from compliance.models import (
+    PENDING_STATUSES,
+    Claim,
+    Evidence,
+    EvidenceFile,
+    EvidenceStatus,
+    Policy,
+    ReviewReason,
+    SiteClaimStanding,
+)
 from compliance.policy import (
+    EXPIRING_SOON_DAYS,
     SATISFIED,
     ClaimResult,
     ClaimRule,
@@ -27,7 +38,7 @@ from compliance.policy import (
 )
 from core import clock
 from core.actor import Actor
-from core.errors import NotFound
+from core.errors import NotFound, PermissionDenied
 from producers.models import Producer, Site
 from producers.selectors import with_roster_figures
 
@@ -217,6 +228,84 @@ def evidence_file_get(*, actor: Actor, evidence_id: Any, position: int) -> Evide
     if file is None:
         raise NotFound()
     return file
+
+
+# --- The reviewers' queue ----------------------------------------------------------------------------------
+# The API's evidence list (its FilterSet) and the console's queue read these same filters.
+def expiring_soon(items: QuerySet[Evidence], value: bool, today: dt.date | None = None) -> QuerySet[Evidence]:
+    """Approved items that lapse within EXPIRING_SOON_DAYS (or, with `value` false, all the others)."""
+    today = today or clock.today_lima()
+    soon = Q(status="approved", valid_until__gte=today, valid_until__lte=today + dt.timedelta(days=EXPIRING_SOON_DAYS))
+    return items.filter(soon) if value else items.exclude(soon)
+
+
+def unclaimed(items: QuerySet[Evidence], value: bool) -> QuerySet[Evidence]:
+    """Items no reviewer holds (or, with `value` false, those one does)."""
+    return items.filter(claimed_by__isnull=value)
+
+
+def in_district(items: QuerySet[Evidence], district: str) -> QuerySet[Evidence]:
+    """Items from a district: the district of the site an item names, else its producer's."""
+    return items.filter(Q(site__district=district) | Q(site__isnull=True, organization__producer__district=district))
+
+
+def waiting_for_second_review(items: QuerySet[Evidence], value: bool) -> QuerySet[Evidence]:
+    """Items a first reviewer approved that wait for a second, different one (or, false, all the others)."""
+    waiting = Q(status=EvidenceStatus.IN_REVIEW, first_approved_by__isnull=False)
+    return items.filter(waiting) if value else items.exclude(waiting)
+
+
+def submitted_before(items: QuerySet[Evidence], days: int) -> QuerySet[Evidence]:
+    """Items waiting for at least `days` days."""
+    return items.filter(created_at__lte=clock.now() - dt.timedelta(days=days))
+
+
+@dataclass(frozen=True)
+class QueueFilters:
+    """What a reviewer narrows the queue to; None: not filtered."""
+
+    evidence_type: str | None = None
+    district: str | None = None
+    organization: Any = None
+    waiting_days: int | None = None
+    second_review: bool | None = None
+    unclaimed: bool | None = None
+
+
+def require_reviewer(actor: Actor) -> None:
+    if not (actor.is_reviewer or actor.is_staff):
+        raise PermissionDenied(_("Only the network's reviewers work the review queue."), code="not_reviewer")
+
+
+def review_queue(*, actor: Actor, filters: QueueFilters | None = None) -> QuerySet[Evidence]:
+    """The evidence waiting for a reviewer (submitted, or in review), oldest first: the API's evidence list
+    for reviewers with `status=submitted&status=in_review`, narrowed by `filters`."""
+    require_reviewer(actor)
+    filters = filters or QueueFilters()
+    items = evidence_for(actor=actor).filter(status__in=PENDING_STATUSES).select_related("claimed_by")
+    if filters.evidence_type:
+        items = items.filter(evidence_type_id=filters.evidence_type)
+    if filters.district:
+        items = in_district(items, filters.district)
+    if filters.organization:
+        items = items.filter(organization_id=filters.organization)
+    if filters.waiting_days is not None:
+        items = submitted_before(items, filters.waiting_days)
+    if filters.second_review is not None:
+        items = waiting_for_second_review(items, filters.second_review)
+    if filters.unclaimed is not None:
+        items = unclaimed(items, filters.unclaimed)
+    return items.order_by("created_at", "pk")
+
+
+def review_reasons(move: str, today: dt.date | None = None) -> QuerySet[ReviewReason]:
+    """The common reasons offered today for `move` (reject or request_changes)."""
+    today = today or clock.today_lima()
+    return ReviewReason.objects.filter(
+        Q(retired_on__isnull=True) | Q(retired_on__gt=today),
+        move__in=[move, ReviewReason.Move.EITHER],
+        effective_from__lte=today,
+    ).order_by("position", "code")
 
 
 def producer_public_standing(producers: Iterable[Producer]) -> dict[Any, dict[str, Any]]:

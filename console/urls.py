@@ -11,6 +11,8 @@ from console.views import (
     inquiries,
     notifications,
     offers,
+    oversight,
+    review,
 )
 
 app_name = "console"
@@ -43,4 +45,21 @@ urlpatterns = [
     path("contracts/<uuid:contract_id>/<slug:move>/", contracts.contract_move, name="contract-move"),
     path("inquiries/", inquiries.inquiry_list, name="inquiries"),
     path("inquiries/<uuid:inquiry_id>/", inquiries.inquiry, name="inquiry"),
+    path("review/", review.queue, name="review-queue"),
+    path("review/evidence/<uuid:evidence_id>/", review.item, name="review-item"),
+    path("review/evidence/<uuid:evidence_id>/claim/", review.claim, name="review-claim"),
+    path("review/evidence/<uuid:evidence_id>/approve/", review.approve, name="review-approve"),
+    path("review/evidence/<uuid:evidence_id>/refuse/", review.refuse, name="review-refuse"),
+    path("review/evidence/<uuid:evidence_id>/files/<int:position>/", review.file, name="review-file"),
+    path(
+        "review/evidence/<uuid:evidence_id>/files/<int:position>/pages/<int:number>.png",
+        review.pdf_page,
+        name="review-pdf-page",
+    ),
+    path("review/producers/<uuid:producer_id>/", oversight.producer, name="review-producer"),
+    path("review/producers/<uuid:producer_id>/red-flags/", oversight.red_flag_open, name="review-red-flag-open"),
+    path("review/kyc/", oversight.kyc, name="review-kyc"),
+    path("review/kyc/<uuid:organization_id>/verify/", oversight.kyc_move, {"move": "verify"}, name="review-kyc-verify"),
+    path("review/kyc/<uuid:organization_id>/reject/", oversight.kyc_move, {"move": "reject"}, name="review-kyc-reject"),
+    path("review/audit/", oversight.audit, name="review-audit"),
 ]

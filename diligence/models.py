@@ -15,6 +15,7 @@ from django.conf import settings
 from django.core.files.storage import storages
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Organization
@@ -47,6 +48,10 @@ class RedFlagCategory(models.Model):
 
     def __str__(self) -> str:
         return self.code
+
+    @property
+    def name(self) -> str:
+        return self.name_es if (get_language() or "en").startswith("es") else self.name_en
 
 
 class SubjectKind(models.TextChoices):

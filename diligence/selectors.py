@@ -11,6 +11,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import Prefetch, QuerySet
@@ -24,6 +27,8 @@ from diligence.models import (
     RedFlagAnswer,
     RedFlagAttachment,
     RedFlagCategory,
+    SanctionsList,
+    Screening,
     Severity,
 )
 
@@ -70,15 +75,16 @@ def attachment_get(*, actor: Actor, flag_id: Any, position: int) -> RedFlagAttac
     return attachment
 
 
+def against_producer(flags: QuerySet[RedFlag], producer_id: Any) -> QuerySet[RedFlag]:
+    """Of `flags`, those against a producer, its sites and its lots."""
+    return flags.filter(organization_id=producer_id, subject_kind__in=PRODUCER_SIDE)
+
+
 def flags_for_producer(producer_id: Any) -> list[RedFlag]:
     """Every flag against a producer, its sites and its lots, open and closed, with answers and attachments,
     newest first: for the due-diligence pack a buyer reads with the producer's consent (the caller checks the
     consent). Two queries whatever the count, plus one per relation prefetched."""
-    return list(
-        flag_relations(RedFlag.objects.filter(organization_id=producer_id, subject_kind__in=PRODUCER_SIDE)).order_by(
-            "-opened_at", "id"
-        )
-    )
+    return list(against_producer(flag_relations(RedFlag.objects.all()), producer_id).order_by("-opened_at", "id"))
 
 
 def suspending_flags() -> QuerySet[RedFlag]:
@@ -89,3 +95,34 @@ def suspending_flags() -> QuerySet[RedFlag]:
 def buyer_under_review(buyer_id: Any) -> bool:
     """Whether an open high-severity flag stands against this buyer organisation."""
     return suspending_flags().filter(organization_id=buyer_id, subject_kind="buyer").exists()
+
+
+@dataclass(frozen=True)
+class ScreeningState:
+    """An organisation's last sanctions screening, and whether a list now in force was imported after it (or it
+    was never screened while lists were in force): it then needs screening again."""
+
+    screened_at: dt.datetime | None
+    hits: int
+    needs_screening: bool
+
+
+def screening_states(organization_ids: Iterable[Any]) -> dict[Any, ScreeningState]:
+    """For each organisation, its last screening against the lists in force. Two queries whatever the count."""
+    ids = list(organization_ids)
+    newest_list = (
+        SanctionsList.objects.filter(superseded_at__isnull=True)
+        .order_by("-imported_at")
+        .values_list("imported_at", flat=True)
+    ).first()
+    latest: dict[Any, Screening] = {}
+    for screening in Screening.objects.filter(organization_id__in=ids).order_by(
+        "organization_id", "-screened_at", "-id"
+    ):
+        latest.setdefault(screening.organization_id, screening)
+    states = {}
+    for pk in ids:
+        last = latest.get(pk)
+        stale = newest_list is not None and (last is None or last.screened_at < newest_list)
+        states[pk] = ScreeningState(last.screened_at if last else None, len(last.hits) if last else 0, stale)
+    return states

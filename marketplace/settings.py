@@ -310,9 +310,23 @@ DEFAULT_STORAGE: dict[str, object] = (
     if MEDIA_S3_BUCKET
     else {"BACKEND": "django.core.files.storage.FileSystemStorage"}
 )
+# The console's images of PDF evidence pages (rendered on the server, named by the file's SHA-256): derived,
+# private and disposable. Beside the evidence: a folder of its own, or the evidence bucket under previews/.
+PREVIEW_STORAGE: dict[str, object] = (
+    {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {"bucket_name": EVIDENCE_S3_BUCKET, "location": "previews", **S3_OPTIONS, "file_overwrite": True},
+    }
+    if EVIDENCE_S3_BUCKET
+    else {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": MEDIA_ROOT / "private" / "previews", "base_url": None},
+    }
+)
 STORAGES = {
     "default": DEFAULT_STORAGE,
     "evidence": EVIDENCE_STORAGE,
+    "previews": PREVIEW_STORAGE,
     "staticfiles": {
         "BACKEND": (
             "django.contrib.staticfiles.storage.StaticFilesStorage"

@@ -128,12 +128,16 @@ def _fast_password_hashing(settings: Any) -> None:
 
 @pytest.fixture(autouse=True)
 def _private_storage_in_tmp(settings: Any, tmp_path: Any) -> None:
-    """Evidence files of each test go to its own folder (and are real files, byte for byte)."""
+    """Evidence files (and the console's images of PDF pages) of each test go to its own folder (real files)."""
     settings.STORAGES = {
         **settings.STORAGES,
         "evidence": {
             "BACKEND": "django.core.files.storage.FileSystemStorage",
             "OPTIONS": {"location": str(tmp_path / "evidence"), "base_url": None},
+        },
+        "previews": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": str(tmp_path / "previews"), "base_url": None},
         },
     }
 

@@ -7,7 +7,6 @@ import json
 from decimal import Decimal
 from typing import Any
 
-from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -123,7 +122,7 @@ class EvidenceTypeCatalogueSerializer(ModelSerializer):
         read_only_fields = fields
 
     def get_reviewer_checks(self, obj: EvidenceType) -> str:
-        return obj.reviewer_checks_es if (get_language() or "en").startswith("es") else obj.reviewer_checks_en
+        return obj.reviewer_checks
 
     @extend_schema_field(ValiditySerializer)
     def get_validity(self, obj: EvidenceType) -> dict[str, Any]:

@@ -3,7 +3,6 @@ answer for a producer, and buyer KYC."""
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any, cast
 
 import django_filters
@@ -21,8 +20,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.models import DelegationScope, Organization
-from accounts.selectors import organization_get
+from accounts.models import DelegationScope
+from accounts.selectors import buyer_get
 from compliance import kyc, selectors, services
 from compliance.api.serializers import (
     ApproveSerializer,
@@ -50,7 +49,7 @@ from core import clock
 from core.actor import get_actor
 from core.api import UUID_PATTERN
 from core.downloads import attachment_response, read_or_refuse
-from core.errors import NotFound, PermissionDenied, documents_problems
+from core.errors import PermissionDenied, documents_problems
 from core.filters import StrictBooleanFilter, StrictFilterSet, StrictOrderingFilter
 from core.idempotency import idempotent
 from core.pagination import CursorPagination
@@ -188,18 +187,17 @@ class EvidenceFilter(StrictFilterSet):
     expiring_soon = StrictBooleanFilter(
         method="filter_expiring_soon", label=f"Approved and lapsing within {EXPIRING_SOON_DAYS} days"
     )
-    unclaimed = StrictBooleanFilter(field_name="claimed_by", lookup_expr="isnull")
+    unclaimed = StrictBooleanFilter(method="filter_unclaimed")
 
     class Meta:
         model = Evidence
         fields = ["status", "evidence_type", "area", "organization", "expiring_soon", "unclaimed"]
 
     def filter_expiring_soon(self, queryset: Any, name: str, value: bool) -> Any:
-        today = clock.today_lima()
-        soon = Q(
-            status="approved", valid_until__gte=today, valid_until__lte=today + dt.timedelta(days=EXPIRING_SOON_DAYS)
-        )
-        return queryset.filter(soon) if value else queryset.exclude(soon)
+        return selectors.expiring_soon(queryset, value)
+
+    def filter_unclaimed(self, queryset: Any, name: str, value: bool) -> Any:
+        return selectors.unclaimed(queryset, value)
 
 
 class EvidenceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
@@ -343,10 +341,7 @@ class KycView(APIView):
 
     @extend_schema(responses=ComplianceSerializer, operation_id="organizations_kyc_retrieve")
     def get(self, request: Request, organization_pk: str) -> Response:
-        actor = get_actor(request)
-        organization = organization_get(actor=actor, organization_id=organization_pk)
-        if organization.kind != Organization.Kind.BUYER:
-            raise NotFound()
+        organization = buyer_get(actor=get_actor(request), organization_id=organization_pk)
         return Response(
             ComplianceSerializer(compliance_overview(organization, organization.kyc_effective_status())).data
         )
@@ -363,9 +358,7 @@ class KycMoveView(APIView):
     @documents_problems(409)
     def post(self, request: Request, organization_pk: str) -> Response:
         actor = get_actor(request)
-        organization = organization_get(actor=actor, organization_id=organization_pk)
-        if organization.kind != Organization.Kind.BUYER:
-            raise NotFound()
+        organization = buyer_get(actor=actor, organization_id=organization_pk)
         if self.move == "submit":
             if not (actor.is_staff or (actor.organization_id == organization.pk and actor.is_org_admin)):
                 raise PermissionDenied(_("Only an administrator of this organisation can do this."), code="not_admin")

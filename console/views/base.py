@@ -103,6 +103,20 @@ class Refusal:
         return [str(e.get("message", "")) for e in self.errors if e.get("field") == name]
 
 
+def shows_refusals(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """A refusal a page's service or selector raises (404 for what the person may not see, 403 for what they may
+    not do) is shown as the API's problem would say it, with the API's status."""
+
+    @functools.wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        try:
+            return view(request, *args, **kwargs)
+        except DomainError as error:
+            return page(request, "console/refused.html", {"refusal": Refusal.of(error)}, status=error.status)
+
+    return wrapper
+
+
 def page(
     request: HttpRequest, template: str, context: dict[str, Any] | None = None, *, status: int = 200
 ) -> HttpResponse:

@@ -18,6 +18,8 @@ def home(request: HttpRequest) -> HttpResponse:
         return HttpResponseRedirect(reverse("console:coop-sites"))
     if kind == "producer":
         return HttpResponseRedirect(reverse("console:coop-home"))
+    if actor.is_reviewer:
+        return HttpResponseRedirect(reverse("console:review-queue"))
     if kind == "support":  # a field officer works for the producers that delegated to them: which one today?
         return HttpResponseRedirect(reverse("console:organization"))
     if kind == "buyer":

@@ -74,7 +74,7 @@ class RedFlagFilter(StrictFilterSet):
         fields: list[str] = []
 
     def filter_producer(self, queryset: Any, name: str, value: Any) -> Any:
-        return queryset.filter(organization_id=value, subject_kind__in=("producer", "site", "lot"))
+        return selectors.against_producer(queryset, value)
 
 
 def _files(files: list[Any], max_files: int) -> list[CheckedFile]:

@@ -207,6 +207,7 @@ def test_every_admin_change_is_refused_or_audited(superuser_client: Client) -> N
         "compliance.ValidityDeadline": "refused",  # the seeded deadline is in force: a new row, never an edit
         "compliance.KycPolicy": "refused",  # the seeded version is in force: never edited (a new version is)
         "compliance.Evidence": "refused",
+        "compliance.ReviewReason": "audited",
         "provenance.Lot": "refused",
         "provenance.MassBalancePolicy": "audited",
         "diligence.RedFlag": "refused",

@@ -14,7 +14,7 @@ from django.db import connection
 from django.db.migrations.loader import MigrationLoader
 from django.test import Client
 
-from compliance.models import Policy
+from compliance.models import Policy, ReviewReason
 from diligence.models import RedFlagCategory
 from payments.errors import PaymentProviderUnavailable, PaymentRequestInvalid
 from payments.gateway import Intent, Refund
@@ -62,8 +62,9 @@ def deliver_event(event_type: str, intent_id: str, event_id: str | None = None) 
 def reseed_catalogue() -> None:
     """A transactional test starts from a flushed database: put back the catalogue the migrations seed (0002,
     0005's environmental certification per site, 0006's production declarations per site and month, 0011's KYC
-    policy and owners declaration, 0013's Fairtrade Ecological claim), the certified standards' figures, the
-    mass-balance policy, the red-flag categories and the impact report's policy."""
+    policy and owners declaration, 0013's Fairtrade Ecological claim, 0015's reviewers' common reasons), the
+    certified standards' figures, the mass-balance policy, the red-flag categories and the impact report's
+    policy."""
     if not Policy.objects.exists():
         # The migrations' own models (no custom `save()`): today's models refuse a policy version or deadline
         # that takes effect before today, which is what a seed of the catalogue in force has to write.
@@ -78,6 +79,10 @@ def reseed_catalogue() -> None:
         importlib.import_module("provenance.migrations.0002_seed_mass_balance_policy").seed(apps, None)
         importlib.import_module("compliance.migrations.0013_fairtrade_ecological_claim").seed(apps, None)
         importlib.import_module("prices.migrations.0002_seed_certification_terms").seed(apps, None)
+    if not ReviewReason.objects.exists():
+        importlib.import_module("compliance.migrations.0015_seed_review_reasons").seed(
+            MigrationLoader(connection).project_state().apps, None
+        )
     if not RedFlagCategory.objects.exists():
         importlib.import_module("diligence.migrations.0002_seed_categories").seed(
             MigrationLoader(connection).project_state().apps, None
