@@ -8,6 +8,7 @@ import json
 import uuid
 from decimal import Decimal
 from typing import Any, cast
+from urllib.parse import urlencode
 
 from django import forms
 from django.contrib import messages
@@ -33,7 +34,7 @@ from diligence.services import flag_open
 from producers.models import Producer, Site
 from provenance import selectors as provenance
 
-AUDIT_PAGE_SIZE = 50
+AUDIT_PAGE_SIZE = 25  # a page stays light on a slow line; older events follow by `before`
 
 
 # --- A producer ----------------------------------------------------------------------------------------------
@@ -203,13 +204,24 @@ def audit(request: HttpRequest) -> HttpResponse:
             organization = uuid.UUID(raw_organization)
         except ValueError:
             return page(request, "console/review/audit.html", {"invalid": True}, status=400)
+    before = request.GET.get("before", "").strip()
+    if before and not before.isdigit():
+        return page(request, "console/review/audit.html", {"invalid": True}, status=400)
     events = None
+    older = None
     if target or organization:
-        found = audit_trail(actor=actor, target=target, organization=organization)[:AUDIT_PAGE_SIZE]
+        trail = audit_trail(actor=actor, target=target, organization=organization)
+        if before:
+            trail = trail.filter(seq__lt=int(before))
+        found = list(trail[: AUDIT_PAGE_SIZE + 1])
+        if len(found) > AUDIT_PAGE_SIZE:
+            found = found[:AUDIT_PAGE_SIZE]
+            query = {k: v for k, v in (("target", target), ("organization", raw_organization)) if v}
+            older = "?" + urlencode({**query, "before": found[-1].seq})
         events = [
             {"event": event, "data": [(key, _readable(value)) for key, value in sorted(event.data.items())]}
             for event in found
         ]
     named = Organization.objects.filter(pk=organization).first() if organization else None
-    context = {"events": events, "target": target, "organization": named, "limit": AUDIT_PAGE_SIZE}
+    context = {"events": events, "target": target, "organization": named, "older": older}
     return page(request, "console/review/audit.html", context)

@@ -160,8 +160,16 @@ def accessible(page: Any) -> None:
 
 
 def page_weight(page: Any) -> int:
-    """Bytes of the page and of every resource it loaded except images, as decoded (before any compression)."""
-    return int(page.evaluate(WEIGHT))
+    """Bytes of the page at `page`'s address and of every resource it loads except images, as decoded (before any
+    compression), loaded afresh in a new tab of the same browser: with htmx, the tab a test clicked through has
+    fetched several pages into one document, which is not what one page weighs."""
+    fresh = page.context.new_page()
+    try:
+        fresh.goto(page.url)
+        fresh.wait_for_load_state("load")
+        return int(fresh.evaluate(WEIGHT))
+    finally:
+        fresh.close()
 
 
 WEIGHT = """() => {

@@ -5,6 +5,7 @@ buyer gets what the API would give them (403 or 404), and a refusal reads the sa
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Any
 
 import pytest
@@ -14,6 +15,7 @@ from django.utils import timezone
 
 from accounts.models import Organization, Role
 from audit.models import AuditEvent
+from audit.services import audit_record
 from compliance.models import DeclaredProduction, Evidence, EvidenceType, ReviewReason
 from diligence.models import RedFlag
 from tests.compliance.helpers import (
@@ -469,3 +471,19 @@ def test_the_audit_trail_of_an_item_says_who_did_what_and_when(
     assert 'data-action="compliance.evidence.claim"' in body
     assert "Lucía Huamán" in body
     assert body.count("<li data-action=") == AuditEvent.objects.filter(target_id=str(item.pk)).count()
+
+
+def test_the_audit_trail_pages_back_by_sequence_number(reviewer: ActorClient, coop: Organization) -> None:
+    for n in range(30):
+        audit_record(action="producers.site.updated", subject_organization=coop, data={"n": n})
+    client = browser_of(reviewer)
+
+    first = text(client.get("/review/audit/", {"organization": str(coop.pk)}))
+    assert first.count('data-action="producers.site.updated"') == 25
+    older = re.search(r'<a href="(\?[^"]*before=\d+[^"]*)">', first)
+    assert older is not None
+    second = text(client.get("/review/audit/" + older.group(1).replace("&amp;", "&")))
+
+    assert second.count('data-action="producers.site.updated"') == 5
+    assert re.search(r'<a href="\?[^"]*before=', second) is None  # nothing older
+    assert client.get("/review/audit/", {"organization": str(coop.pk), "before": "x"}).status_code == 400
