@@ -87,3 +87,13 @@ def named(code: str, names: dict[str, str]) -> str:
 @register.filter
 def getitem(mapping: Any, key: str) -> Any:
     return mapping.get(key, "") if hasattr(mapping, "get") else ""
+
+
+@register.simple_tag
+def form_key() -> SafeString:
+    """The hidden idempotency key of a create form, new each time the form is shown (console.views.base)."""
+    import uuid
+
+    from django.utils.html import format_html
+
+    return format_html('<input type="hidden" name="idempotency_key" value="{}">', uuid.uuid4())

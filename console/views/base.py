@@ -21,6 +21,7 @@ from django.utils.translation import gettext_lazy as _
 
 from core.actor import Actor
 from core.errors import BadRequest, DomainError, flatten_validation_errors
+from core.idempotency import canonical_form, fingerprint_of, once
 from core.permissions import out_of_scope
 
 ORGANIZATION_KEY = "console.organization"  # the session's choice, for a person in several organisations
@@ -143,3 +144,38 @@ def checked(serializer_class: Any, data: Mapping[str, Any]) -> Any:
             errors=flatten_validation_errors(serializer.errors),
         )
     return serializer
+
+
+FORM_KEY = "idempotency_key"  # the hidden field each create form carries ({% form_key %})
+
+
+def once_per_form(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """A create form's POST acts once per key (core.idempotency.once, the API's rule): the same submission sent
+    again (a retry after a dropped connection, a second tap) lands where the first one did, instead of creating
+    a second item; the same key with other values is refused (422), and a refusal releases the key. Put it right
+    under `signed_in`. The view answers a redirect when it created something."""
+
+    @functools.wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        key = request.POST.get(FORM_KEY, "") if request.method == "POST" else ""
+        if not key:
+            return view(request, *args, **kwargs)
+        answered: list[HttpResponse] = []
+
+        def act() -> tuple[int, Any]:
+            response = view(request, *args, **kwargs)
+            answered.append(response)
+            if response.status_code >= 400:
+                return response.status_code, None
+            return 201, {"location": response.get("Location") or request.get_full_path()}
+
+        try:
+            fingerprint = fingerprint_of("POST", request.path, canonical_form(request.POST, request.FILES))
+            answer = once(scope=f"user:{request.user.pk}", key=key, fingerprint=fingerprint, act=act)
+        except DomainError as error:
+            return page(request, "console/refused.html", {"refusal": Refusal.of(error)}, status=error.status)
+        if answer.replayed:
+            return HttpResponseRedirect(answer.body["location"])
+        return answered[0]
+
+    return wrapper

@@ -11,7 +11,7 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from console.views.base import Refusal, checked, page, signed_in
+from console.views.base import Refusal, checked, once_per_form, page, signed_in
 from console.views.coop_offers import _price_fields
 from core.errors import DomainError
 from core.money import Currency
@@ -103,6 +103,7 @@ def contract_accept(request: HttpRequest, contract_id: Any) -> HttpResponse:
 
 @require_POST
 @signed_in
+@once_per_form
 def contract_propose(request: HttpRequest, contract_id: Any) -> HttpResponse:
     actor = request.actor  # type: ignore[attr-defined]
     try:

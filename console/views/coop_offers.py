@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
 from compliance import catalogue
-from console.views.base import Refusal, checked, page, signed_in
+from console.views.base import Refusal, checked, once_per_form, page, signed_in
 from core.errors import DomainError, field_error
 from core.money import Currency
 from listings import pricing, selectors, services
@@ -75,6 +75,7 @@ def offer_list(request: HttpRequest) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @signed_in
+@once_per_form
 def offer_new(request: HttpRequest) -> HttpResponse:
     """A spot offer drafted from the cooperative's lots: sites, form, quantity and fineness come from them."""
     actor = request.actor  # type: ignore[attr-defined]

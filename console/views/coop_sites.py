@@ -10,7 +10,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
-from console.views.base import Refusal, checked, delegable, page, signed_in
+from console.views.base import Refusal, checked, delegable, once_per_form, page, signed_in
 from core.errors import DomainError, field_error
 from producers import selectors, services
 from producers.api.serializers import SiteInputSerializer
@@ -57,6 +57,7 @@ def site_list(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 @delegable("sites")
 @signed_in
+@once_per_form
 def site_new(request: HttpRequest) -> HttpResponse:
     actor = request.actor  # type: ignore[attr-defined]
     context: dict[str, Any] = {

@@ -9,7 +9,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
-from console.views.base import Refusal, checked, page, signed_in
+from console.views.base import Refusal, checked, once_per_form, page, signed_in
 from core.errors import DomainError
 from trade import inquiries, selectors
 from trade import services as trade_services
@@ -27,6 +27,7 @@ def inquiry_list(request: HttpRequest) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @signed_in
+@once_per_form
 def inquiry(request: HttpRequest, inquiry_id: Any) -> HttpResponse:
     actor = request.actor  # type: ignore[attr-defined]
     try:

@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods
 
 from compliance import catalogue
-from console.views.base import Refusal, checked, console_actor, page, signed_in
+from console.views.base import Refusal, checked, console_actor, once_per_form, page, signed_in
 from core.actor import Actor
 from core.errors import DomainError
 from listings import cards, selectors
@@ -112,6 +112,7 @@ def offer(request: HttpRequest, listing_id: Any) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @signed_in
+@once_per_form
 def ask(request: HttpRequest, listing_id: Any) -> HttpResponse:
     """A buyer asks the producer about the listing: the API's inquiry, its rules and its words."""
     actor = request.actor  # type: ignore[attr-defined]

@@ -23,7 +23,7 @@ from audit.selectors import audit_trail
 from compliance.kyc import kyc_to_review, kyc_transition
 from compliance.overview import producer_compliance
 from compliance.selectors import require_reviewer
-from console.views.base import Refusal, page, shows_refusals, signed_in
+from console.views.base import Refusal, once_per_form, page, shows_refusals, signed_in
 from console.views.review import InLanguage
 from core import clock
 from core.actor import Actor
@@ -110,6 +110,7 @@ def producer(request: HttpRequest, producer_id: uuid.UUID) -> HttpResponse:
 
 @require_POST
 @signed_in
+@once_per_form
 @shows_refusals
 def red_flag_open(request: HttpRequest, producer_id: uuid.UUID) -> HttpResponse:
     actor: Actor = request.actor  # type: ignore[attr-defined]

@@ -3,6 +3,7 @@ refuses; asking about an offer is the API's inquiry, refused in the API's words.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -105,3 +106,30 @@ def test_a_producer_cannot_ask_itself_as_a_buyer_would(demo: None) -> None:
 
     assert page.status_code in (400, 403)
     assert 'class="refusal"' in page.content.decode()
+
+
+def test_an_inquiry_sent_twice_with_its_forms_key_is_one_inquiry(demo: None) -> None:
+    listing = entries_today().filter(district="huepetuhe").first()
+    assert listing is not None
+    client = browser("en")
+    sign_in(client, "buyer2@demo.test", "oro-limpio-2026")
+    ask = f"/offers/{listing.listing_id}/ask/"
+    form = client.get(ask).content.decode()
+    key = re.search(r'name="idempotency_key" value="([^"]+)"', form)
+    assert key is not None
+    body = {
+        "grams": "60",
+        "message": "¿Y en febrero?",
+        "idempotency_key": key.group(1),
+        "csrfmiddlewaretoken": client.cookies["csrftoken"].value,
+    }
+
+    first = client.post(ask, body)
+    again = client.post(ask, body)  # the phone never saw the first answer and sends the same form again
+    other = client.post(ask, {**body, "grams": "70"})
+
+    assert first.status_code == again.status_code == 302
+    assert first["Location"] == again["Location"]
+    assert Inquiry.objects.filter(messages__body="¿Y en febrero?").count() == 1
+    assert other.status_code == 422
+    assert 'data-code="idempotency_key_reused"' in other.content.decode()
