@@ -19,7 +19,9 @@ def audit_events_for(*, actor: Actor) -> QuerySet[AuditEvent]:
 def audit_trail(*, actor: Actor, target: str = "", organization: Any = None) -> QuerySet[AuditEvent]:
     """Newest first, what the caller may read of the events about one object (`target`: its id, as the API's
     `target_id` filter) or one organisation (the events it took part in, as the API's `organization` filter)."""
-    events = audit_events_for(actor=actor).select_related("actor_organization", "subject_organization")
+    events = audit_events_for(actor=actor).select_related(
+        "actor_organization", "subject_organization", "delegate_organization"
+    )
     if target:
         events = events.filter(target_id=target)
     if organization is not None:

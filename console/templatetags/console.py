@@ -58,12 +58,14 @@ def field_errors(refusal: Any, name: str) -> list[str]:
 
 
 def _choices() -> dict[str, dict[str, Any]]:
+    from accounts.models import DelegationScope
     from compliance.models import Claim
     from listings.models import FinenessBasis, Form, Incoterm, PriceBasis
     from producers.models import District
 
     return {
         "assurance": dict(Claim.Assurance.choices),
+        "delegation_scope": dict(DelegationScope.choices),
         "district": dict(District.choices),
         "form": dict(Form.choices),
         "fineness_basis": dict(FinenessBasis.choices),
