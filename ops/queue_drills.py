@@ -268,9 +268,26 @@ def drill_redis_restart(stack: Stack, scope: contextlib.ExitStack, redis: Redis)
     time.sleep(3)
     queue_redis.start()
     say(f"  redis-server on port {queue_redis.port} started again, empty")
+    workers = [rig.worker]
+    _supervise(stack, scope, env, workers)
     load.join()
-    wait_for(lambda: _all_done(stack, database), 180, "every e-mail job done")
+
+    def supervised_and_done() -> bool:
+        _supervise(stack, scope, env, workers)
+        return _all_done(stack, database)
+
+    wait_for(supervised_and_done, 180, "every e-mail job done")
     _each_once(mail, _notification_ids(stack, database, "redis"), 200)
+
+
+def _supervise(stack: Stack, scope: contextlib.ExitStack, env: dict[str, str], workers: list[Celery]) -> None:
+    """What production's supervisor does (docs/deploy.md: Restart=always): kombu can end a worker on a lost
+    connection ("Unrecoverable error"), and a new one is started. What the drill must show is that no committed
+    job was lost, whichever worker runs it."""
+    current = workers[-1]
+    if current.process is not None and current.process.poll() is not None:
+        say("  the worker exited when Redis went away; started again, as its supervisor would")
+        workers.append(_celery(stack, scope, env, "worker", f"redis-again-{len(workers)}"))
 
 
 QUEUE_DRILLS = {"smtp": drill_smtp, "killed": drill_killed_worker, "redis-restart": drill_redis_restart}
