@@ -16,6 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -83,9 +84,16 @@ def _signer() -> _ClockSigner:
     return _ClockSigner(salt=FILE_SALT)
 
 
-def file_link(consent: PackConsent, file_id: int) -> str:
-    token = _signer().sign_object([str(consent.pk), file_id])
+def file_token(consent: PackConsent, file_id: int) -> str:
+    return _signer().sign_object([str(consent.pk), file_id])
+
+
+def api_file_link(token: str) -> str:
     return f"/api/v1/pack-files/{token}/"
+
+
+def file_link(consent: PackConsent, file_id: int) -> str:
+    return api_file_link(file_token(consent, file_id))
 
 
 def read_link(token: str) -> tuple[str, int]:
@@ -348,12 +356,15 @@ def assemble(consent: PackConsent, basis: dict[str, Any], today: dt.date | None 
     }
 
 
-def with_links(consent: PackConsent, content: dict[str, Any]) -> dict[str, Any]:
-    """The content, its digest, when it was generated, and each evidence file's signed link."""
+def with_links(
+    consent: PackConsent, content: dict[str, Any], *, link: Callable[[str], str] = api_file_link
+) -> dict[str, Any]:
+    """The content, its digest, when it was generated, and each evidence file's signed link (`link` makes the
+    address from the token: the API's by default)."""
     body = json.loads(canonical(content))  # a deep copy: the digest's content stays without links
     for item in body["evidence"]:
         for file in item["files"]:
-            file["download"] = file_link(consent, file["id"])
+            file["download"] = link(file_token(consent, file["id"]))
     return {**body, "generated_at": clock.now().isoformat(), "sha256": digest(content)}
 
 

@@ -42,6 +42,11 @@ def console_actor(request: HttpRequest) -> Actor:
     return import_string(settings.ACTOR_RESOLVER)(_AsTheApiSeesIt(request.user, headers))
 
 
+def actor_or_anonymous(request: HttpRequest) -> Actor:
+    """Who reads a page anyone may read (as the API's public reads): the person signed in, or nobody."""
+    return console_actor(request) if request.user.is_authenticated else Actor(user=request.user)
+
+
 def signed_in(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
     """The page needs a signed-in person acting for an organisation: otherwise to the sign-in page (and back
     here after it), or to the choice of organisation. A field officer acting for a producer through a delegation

@@ -15,8 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods
 
 from compliance import catalogue
-from console.views.base import Refusal, checked, console_actor, once_per_form, page, signed_in
-from core.actor import Actor
+from console.views.base import Refusal, actor_or_anonymous, checked, once_per_form, page, signed_in
 from core.errors import DomainError
 from listings import cards, selectors
 from listings.api.serializers import ListingSearchSerializer
@@ -46,10 +45,6 @@ def _asked(request: HttpRequest) -> QueryDict:
             if value.strip():
                 asked.appendlist(name, value.strip())
     return asked
-
-
-def _actor_or_anonymous(request: HttpRequest) -> Actor:
-    return console_actor(request) if request.user.is_authenticated else Actor(user=request.user)
 
 
 def search(request: HttpRequest) -> HttpResponse:
@@ -84,7 +79,7 @@ def search(request: HttpRequest) -> HttpResponse:
         "query_without_page": urlencode([(k, v) for k, vs in asked.lists() for v in vs] + [("ordering", ordering)]),
     }
     if request.user.is_authenticated:
-        request.actor = _actor_or_anonymous(request)  # type: ignore[attr-defined]
+        request.actor = actor_or_anonymous(request)  # type: ignore[attr-defined]
     template = "console/offers/results.html" if request.htmx else "console/offers/search.html"  # type: ignore[attr-defined]
     return page(request, template, context, status=400 if refusal else 200)
 
@@ -99,7 +94,7 @@ def _form_errors(filtered: CatalogueFilter) -> list[dict[str, Any]]:
 
 def offer(request: HttpRequest, listing_id: Any) -> HttpResponse:
     """One listing as the API shows it, with the claims it carries and the evidence types behind each."""
-    actor = _actor_or_anonymous(request)
+    actor = actor_or_anonymous(request)
     request.actor = actor  # type: ignore[attr-defined]
     try:
         listing = selectors.listing_get(actor=actor, listing_id=listing_id)

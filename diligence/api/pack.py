@@ -8,8 +8,6 @@ from __future__ import annotations
 from typing import Any
 
 import django_filters
-from django.core.files.storage import storages
-from django.db import transaction
 from django.http import HttpResponse
 from django.utils.http import content_disposition_header
 from django_filters.rest_framework import DjangoFilterBackend
@@ -20,21 +18,17 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from audit.services import audit_record
-from compliance.models import EvidenceFile
-from compliance.services import evidence_integrity_failed
-from core import clock
-from core.actor import Actor, get_actor
+from core.actor import get_actor
 from core.api import UUID_PATTERN
-from core.downloads import attachment_response, read_or_refuse
-from core.errors import NotFound, documents_problems
+from core.downloads import attachment_response
+from core.errors import documents_problems
 from core.filters import StrictFilterSet
 from core.http import carries_secret
 from core.idempotency import idempotent
 from core.pagination import CursorPagination
 from core.permissions import ActsForOrganization
 from diligence import consent as consents
-from diligence import pack
+from diligence import pack, reads
 from diligence.api.serializers import (
     PackConsentSerializer,
     PackDeclineSerializer,
@@ -165,33 +159,6 @@ class ProducerPackRequestView(APIView):
         )
 
 
-def _consent_for_reader(actor: Actor, producer_id: Any) -> tuple[PackConsent, dict[str, Any]]:
-    """The reader's consent in force and its basis, or 404 (no consent, declined, revoked, basis closed)."""
-    if actor.organization_kind != "buyer":
-        raise NotFound()
-    consent = consents.consent_in_force(buyer_id=actor.organization_id, producer_id=producer_id)
-    basis = consents.basis_of(actor.organization_id, producer_id) if consent is not None else None
-    if consent is None or basis is None:
-        raise NotFound()
-    return consent, basis
-
-
-@transaction.atomic
-def _read(actor: Actor, producer_id: Any, what: str) -> tuple[PackConsent, dict[str, Any], dict[str, Any]]:
-    """The pack as the buyer reads it now, with the read's audit event (in the same transaction)."""
-    consent, basis = _consent_for_reader(actor, producer_id)
-    content = pack.assemble(consent, basis)
-    body = pack.with_links(consent, content)
-    audit_record(
-        action="diligence.pack.read",
-        actor=actor,
-        subject_organization=consent.producer,
-        target=consent,
-        data={"producer": str(consent.producer_id), "sha256": body["sha256"], "format": what},
-    )
-    return consent, content, body
-
-
 class ProducerPackView(APIView):
     permission_classes = [ActsForOrganization]
 
@@ -204,7 +171,7 @@ class ProducerPackView(APIView):
         open and closed with their answers, the policy in force, and the SHA-256 of the content. Without
         consent, after a decline or a revoke, or once the buyer has no open inquiry or contract with the
         producer: 404. Every read is audited with its digest."""
-        _consent, _content, body = _read(get_actor(request), producer_pk, "json")
+        _consent, _content, body = reads.pack_read(get_actor(request), producer_pk, "json")
         return carries_secret(Response(body))  # the signed file links are not compressed (docs/security.md)
 
 
@@ -217,7 +184,7 @@ class ProducerPackPdfView(APIView):
     )
     def get(self, request: Request, producer_pk: str) -> HttpResponse:
         """The same pack as a PDF, with the same SHA-256 of the content printed on it. Audited as a read."""
-        _consent, content, body = _read(get_actor(request), producer_pk, "pdf")
+        _consent, content, body = reads.pack_read(get_actor(request), producer_pk, "pdf")
         document = pack.render_pdf(content, body["sha256"], body["generated_at"])
         response = HttpResponse(document, content_type="application/pdf")
         response["Content-Disposition"] = content_disposition_header(
@@ -241,44 +208,5 @@ class PackFileView(APIView):
         that is altered or older than its lifetime, a consent revoked or lapsed since, or a file whose item is
         no longer approved and valid: 404. Its SHA-256 is checked again before it is served; the download is
         audited."""
-        actor = get_actor(request)
-        consent_id, file_id = pack.read_link(token)
-        consent = PackConsent.objects.filter(pk=consent_id, buyer_id=actor.organization_id).first()
-        if consent is None:
-            raise NotFound()
-        in_force, _basis = _consent_for_reader(actor, consent.producer_id)
-        if in_force.pk != consent.pk:  # revoked since, even if granted again: the old links stay dead
-            raise NotFound()
-        file = (
-            EvidenceFile.objects.select_related("evidence")
-            .filter(
-                pk=file_id,
-                evidence__organization_id=consent.producer_id,
-                evidence__status="approved",
-                evidence__valid_until__gte=clock.today_lima(),
-            )
-            .first()
-        )
-        if file is None:
-            raise NotFound()
-        content = read_or_refuse(
-            storages["evidence"],
-            str(file.file.name),
-            file.sha256,
-            what=f"Evidence file {file.evidence_id}/{file.position}",
-            on_failure=lambda: evidence_integrity_failed(actor=actor, file=file),
-        )
-        with transaction.atomic():
-            audit_record(
-                action="diligence.pack.file_downloaded",
-                actor=actor,
-                subject_organization=consent.producer,
-                target=consent,
-                data={
-                    "producer": str(consent.producer_id),
-                    "evidence": str(file.evidence_id),
-                    "position": file.position,
-                    "sha256": file.sha256,
-                },
-            )
+        file, content = reads.pack_file_read(get_actor(request), token)
         return attachment_response(content, file.content_type, file.original_name)

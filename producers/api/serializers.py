@@ -11,8 +11,10 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from core.extensions import provider
 from core.serializers import CharField, CoordinatesJSONField, DecimalField, ModelSerializer, ReasonField, RegexField
 from core.validators import validate_dni, validate_ruc
+from producers import selectors
 from producers.geometry import public_point
 from producers.models import (
     District,
@@ -320,3 +322,16 @@ class MemberMinerInputSerializer(serializers.Serializer):
 class MemberMinerUpdateSerializer(MemberMinerInputSerializer):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, partial=True, **kwargs)
+
+
+def serialize_producers(producers: list[Producer], actor: Any, many: bool) -> Any:
+    """Producers as the API shows them to `actor`: the private fields only to those who may see them (their own
+    people, reviewers, staff), with the standing and the count of offers buyers find today."""
+    standing = provider("PRODUCER_STANDING")(producers)
+    offers = provider("PRODUCER_OFFERS")([producer.pk for producer in producers])
+    rows = []
+    for producer in producers:
+        private = selectors.can_see_private(actor=actor, producer=producer)
+        serializer = ProducerPrivateSerializer if private else ProducerPublicSerializer
+        rows.append(serializer(producer, context={"standing": standing, "offers": offers}).data)
+    return rows if many else rows[0]

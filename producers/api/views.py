@@ -31,7 +31,6 @@ from producers.api.serializers import (
     MemberMinerUpdateSerializer,
     ProducerInputSerializer,
     ProducerPrivateSerializer,
-    ProducerPublicSerializer,
     ProducerUpdateSerializer,
     ReasonSerializer,
     RequiredReasonSerializer,
@@ -42,6 +41,7 @@ from producers.api.serializers import (
     SitePublicSerializer,
     SiteSerializer,
     SiteUpdateSerializer,
+    serialize_producers,
 )
 from producers.models import District, LegalKind, MemberMiner, Producer, Site, Verification
 from producers.selectors import WOMEN_LED
@@ -80,17 +80,6 @@ class ProducerFilter(StrictFilterSet):
         return queryset.filter(women_led) if value else queryset.exclude(women_led)
 
 
-def _serialize_producers(producers: list[Producer], actor: Any, many: bool) -> Any:
-    standing = provider("PRODUCER_STANDING")(producers)
-    offers = provider("PRODUCER_OFFERS")([producer.pk for producer in producers])
-    rows = []
-    for producer in producers:
-        private = selectors.can_see_private(actor=actor, producer=producer)
-        serializer = ProducerPrivateSerializer if private else ProducerPublicSerializer
-        rows.append(serializer(producer, context={"standing": standing, "offers": offers}).data)
-    return rows if many else rows[0]
-
-
 class ProducerViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """Verified producers, public; your own profile in any state; reviewers see every producer."""
 
@@ -113,11 +102,11 @@ class ProducerViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         queryset = self.filter_queryset(self.get_queryset())
         page = self.paginate_queryset(queryset)
         assert page is not None
-        return self.get_paginated_response(_serialize_producers(list(page), get_actor(request), many=True))
+        return self.get_paginated_response(serialize_producers(list(page), get_actor(request), many=True))
 
     @extend_schema(responses=ProducerPrivateSerializer)
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        return Response(_serialize_producers([self.get_object()], get_actor(request), many=False))
+        return Response(serialize_producers([self.get_object()], get_actor(request), many=False))
 
     @extend_schema(request=ProducerInputSerializer, responses={201: ProducerPrivateSerializer})
     @documents_problems(409)
@@ -129,7 +118,7 @@ class ProducerViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         data.is_valid(raise_exception=True)
         producer = services.producer_create(actor=actor, **data.validated_data)
         producer = selectors.producer_get(actor=actor, producer_id=producer.pk)
-        return Response(_serialize_producers([producer], actor, many=False), status=status.HTTP_201_CREATED)
+        return Response(serialize_producers([producer], actor, many=False), status=status.HTTP_201_CREATED)
 
     @extend_schema(request=ProducerUpdateSerializer, responses=ProducerPrivateSerializer)
     @documents_problems(409)
@@ -140,7 +129,7 @@ class ProducerViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         data = ProducerUpdateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         services.producer_update(actor=actor, producer=producer, **data.validated_data)
-        return Response(_serialize_producers([self.get_object()], actor, many=False))
+        return Response(serialize_producers([self.get_object()], actor, many=False))
 
     def _move(self, request: Request, move: str) -> Response:
         actor = get_actor(request)
@@ -153,7 +142,7 @@ class ProducerViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         data = serializer(data=request.data)
         data.is_valid(raise_exception=True)
         services.producer_transition(actor=actor, producer=producer, move=move, reason=data.validated_data["reason"])
-        return Response(_serialize_producers([self.get_object()], actor, many=False))
+        return Response(serialize_producers([self.get_object()], actor, many=False))
 
     @extend_schema(request=None, responses=ProducerPrivateSerializer)
     @documents_problems(409)
