@@ -369,6 +369,12 @@ STRIPE_SECRET_KEY = os.environ.get("STRIPE_SECRET_KEY", "")
 STRIPE_WEBHOOK_SECRET = os.environ.get("STRIPE_WEBHOOK_SECRET", "")
 # Another Stripe API address (localstripe in tests and local development); empty means Stripe itself.
 STRIPE_API_BASE = os.environ.get("STRIPE_API_BASE", "")
+# The publishable key (pk_...) the console's deposit page hands to Stripe.js; empty: the page shows the deposit but
+# takes no card (a program pays through the API's client secret).
+STRIPE_PUBLISHABLE_KEY = os.environ.get("STRIPE_PUBLISHABLE_KEY", "")
+# Where the deposit page loads Stripe.js from. Stripe requires its own address (a copy served from here is not
+# allowed); localstripe serves a stand-in at <its address>/js.stripe.com/v3/ for tests and local development.
+STRIPE_JS_URL = os.environ.get("STRIPE_JS_URL", "https://js.stripe.com/v3/")
 STRIPE_TIMEOUT_SECONDS = env_int("STRIPE_TIMEOUT_SECONDS", 10)
 STRIPE_MAX_NETWORK_RETRIES = env_int("STRIPE_MAX_NETWORK_RETRIES", 2)
 # Dotted path of the function that receives verified webhook events (payments.gateway.WebhookEvent); None

@@ -62,8 +62,11 @@ def _choices() -> dict[str, dict[str, Any]]:
     from compliance.models import Claim
     from listings.models import FinenessBasis, Form, Incoterm, PriceBasis
     from producers.models import District
+    from trade.models import DepositRefund, DepositStatus
 
     return {
+        "deposit_status": dict(DepositStatus.choices),
+        "refund_status": dict(DepositRefund.Status.choices),
         "assurance": dict(Claim.Assurance.choices),
         "delegation_scope": dict(DelegationScope.choices),
         "district": dict(District.choices),

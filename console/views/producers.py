@@ -17,6 +17,7 @@ from console.views.base import Refusal, actor_or_anonymous, page, signed_in
 from core.actor import Actor
 from core.downloads import attachment_response
 from core.errors import DomainError
+from core.http import carries_secret
 from diligence import consent as consents
 from diligence import pack, reads
 from diligence.models import PackConsent
@@ -90,7 +91,7 @@ def pack_page(request: HttpRequest, producer_id: Any) -> HttpResponse:
         return page(request, "console/refused.html", {"refusal": Refusal.of(error)}, status=error.status)
     response = page(request, "console/producers/pack.html", {"pack": body, "names": catalogue.names()})
     response["Cache-Control"] = "private, no-store"  # signed links, and facts that may change tomorrow
-    return response
+    return carries_secret(response)
 
 
 @signed_in

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 from django.core.management import call_command
 
+from diligence.models import PackConsent
 from tests.browser.conftest import DESK, PHONE, accessible, page_weight, shoot
 from tests.browser.test_cooperative import sign_in_with_the_keyboard
-from trade.models import Inquiry, InquiryMessage
+from tests.localstripe_server import LocalStripe
+from tests.trade.deposit_helpers import deliver_event
+from trade.models import Contract, Deposit, Inquiry, InquiryMessage
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -66,3 +70,60 @@ def test_a_refiner_finds_gold_asks_about_it_and_the_cooperative_answers(person: 
     assert InquiryMessage.objects.filter(inquiry=inquiry).count() == 2
     accessible(phone)
     shoot(phone, "coop-03-inquiry-answered")
+
+
+def test_a_refiner_reads_the_producer_gets_its_pack_and_pays_the_deposit(
+    person: Any, stripe_on_localstripe: LocalStripe, settings: Any
+) -> None:
+    """From an offer to its producer's page; the pack asked for, agreed to by the cooperative on a phone, and
+    read; then the signed contract's deposit paid by card. Stripe.js is localstripe's stand-in, served from its
+    own address (the one other host this test lets the page reach); the card is confirmed the way the stand-in
+    can (its `confirmCardPayment` takes no card), and the deposit is held when Stripe's signed webhook says so."""
+    call_command("seed_demo")
+    settings.STRIPE_PUBLISHABLE_KEY = "pk_test_localstripe"
+    settings.STRIPE_JS_URL = f"{stripe_on_localstripe.url}/js.stripe.com/v3/"
+    refiner = person(viewport=DESK, locale="en-GB")
+    page = refiner.open("/sign-in/")
+    sign_in_with_the_keyboard(page, "buyer2@demo.test", label="E-mail address")
+
+    signed = Contract.objects.get(state="signed", versions__deposit_amount_minor=200000)
+    offer = signed.inquiry.listing
+    page.goto(refiner.base + f"/offers/{offer.pk}/")
+    page.get_by_role("link", name=offer.producer.organization.legal_name).click()
+    page.wait_for_selector("h2:has-text('What backs its gold')")
+    accessible(page)
+    assert page_weight(page) < 100_000
+    shoot(page, "buyer-05-producer")
+    page.get_by_role("button", name="Ask for the pack").click()
+    page.wait_for_selector("[data-status=requested]")
+
+    president = person(viewport=PHONE, locale="es-PE")
+    phone = president.open("/sign-in/")
+    sign_in_with_the_keyboard(phone, "coop-admin@demo.test")
+    phone.goto(president.base + "/coop/pack-requests/")
+    accessible(phone)
+    shoot(phone, "coop-05-pack-requests")
+    phone.get_by_role("button", name="Aceptar").click()
+    phone.wait_for_selector("[data-status=granted]")
+
+    page.reload()
+    page.get_by_role("link", name="Read the pack").click()
+    page.wait_for_selector("code.digest")
+    assert PackConsent.objects.get(producer_id=offer.producer_id).status == "granted"
+    accessible(page)
+    shoot(page, "buyer-06-pack")
+
+    page.goto(refiner.base + f"/contracts/{signed.pk}/")
+    page.get_by_role("link", name="Deposit").click()
+    page.wait_for_selector("text=The signed terms ask for a deposit of USD 2,000.00.")
+    refiner.watch.allowed.add(urlsplit(stripe_on_localstripe.url).netloc)
+    page.get_by_role("button", name="Pay the deposit by card").click()
+    page.wait_for_selector("#card-element input")  # Stripe.js loaded from its host, the card field mounted
+    accessible(page, exclude=["#card-element"])  # Stripe's frame is Stripe's; the stand-in draws bare inputs
+    shoot(page, "buyer-07-deposit-card")
+    deposit = Deposit.objects.get(contract=signed)
+    stripe_on_localstripe.pay(deposit.provider_intent_id)
+    assert deliver_event("payment_intent.succeeded", deposit.provider_intent_id).status_code == 200
+    page.goto(refiner.base + f"/contracts/{signed.pk}/deposit/")
+    assert page.locator(".deposit-status").inner_text() == "Held"
+    shoot(page, "buyer-08-deposit-held")
