@@ -6,6 +6,7 @@ shows as held once Stripe's signed webhook says so. Refusals are the API's."""
 from __future__ import annotations
 
 import html
+from typing import Any
 
 import pytest
 from django.core.management import call_command
@@ -62,15 +63,20 @@ def test_the_buyers_admin_pays_and_the_deposit_shows_held_when_stripe_says_so(
         assert "Pay the deposit by card" not in shown
 
 
+def _both_doors(contract: Contract, email: str) -> tuple[Any, Any]:
+    """The same person starts the same deposit on the page and in the API: (the page's answer, the API's)."""
+    client, csrf = signed_in_as(email)
+    page = client.post(f"/contracts/{contract.pk}/deposit/", {"csrfmiddlewaretoken": csrf})
+    api = Client(HTTP_ACCEPT_LANGUAGE="en").post(
+        f"/api/v1/contracts/{contract.pk}/deposit/", HTTP_AUTHORIZATION=f"Token {api_token(email)}"
+    )
+    return page, api
+
+
 def test_only_the_buyers_admin_pays_refused_in_the_apis_words(
     signed: Contract, stripe_on_localstripe: LocalStripe
 ) -> None:
-    producer, csrf = signed_in_as("coop-admin@demo.test")
-    page = producer.post(f"/contracts/{signed.pk}/deposit/", {"csrfmiddlewaretoken": csrf})
-    api = Client(HTTP_ACCEPT_LANGUAGE="en").post(
-        f"/api/v1/contracts/{signed.pk}/deposit/",
-        HTTP_AUTHORIZATION=f"Token {api_token('coop-admin@demo.test')}",
-    )
+    page, api = _both_doors(signed, "coop-admin@demo.test")
     assert page.status_code == api.status_code == 403
     assert html.escape(api.json()["detail"]) in page.content.decode()
     assert not Deposit.objects.exists()
@@ -79,12 +85,7 @@ def test_only_the_buyers_admin_pays_refused_in_the_apis_words(
 
 def test_without_stripe_the_page_says_so_as_the_api_does(signed: Contract, settings: object) -> None:
     settings.STRIPE_SECRET_KEY = ""  # type: ignore[attr-defined]
-    buyer, csrf = signed_in_as("buyer2@demo.test")
-    page = buyer.post(f"/contracts/{signed.pk}/deposit/", {"csrfmiddlewaretoken": csrf})
-    api = Client(HTTP_ACCEPT_LANGUAGE="en").post(
-        f"/api/v1/contracts/{signed.pk}/deposit/",
-        HTTP_AUTHORIZATION=f"Token {api_token('buyer2@demo.test')}",
-    )
+    page, api = _both_doors(signed, "buyer2@demo.test")
     assert page.status_code == api.status_code == 503
     assert f'data-code="{api.json()["code"]}"' in page.content.decode()
     assert not Deposit.objects.exists()
