@@ -107,6 +107,19 @@ def _claim(scope: str, key: str, fingerprint: str) -> tuple[IdempotencyRecord, b
         return IdempotencyRecord.objects.get(scope=scope, key=key), False
 
 
+def prune_expired(*, batch: int = 5000) -> int:
+    """Delete the keys past their expiry, a batch at a time (a stored answer may hold a secret: a deposit's client
+    secret, a new token; it is kept no longer than the key is honoured). Returns how many were deleted."""
+    deleted = 0
+    while True:
+        ids = list(
+            IdempotencyRecord.objects.filter(expires_at__lte=timezone.now()).values_list("pk", flat=True)[:batch]
+        )
+        if not ids:
+            return deleted
+        deleted += IdempotencyRecord.objects.filter(pk__in=ids).delete()[0]
+
+
 def check_key(key: str) -> None:
     if not _VALID_KEY.fullmatch(key):
         raise BadRequest(

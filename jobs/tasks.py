@@ -1,5 +1,6 @@
 """The Celery tasks: the only messages on the queue. `jobs.run` runs one attempt of a job row; beat's ticks ask
-for scheduled jobs (`jobs.periodic`) and for the sweeper (`jobs.sweep`). And this app's own job, the pruning."""
+for scheduled jobs (`jobs.periodic`) and for the sweeper (`jobs.sweep`). And this app's own jobs, the pruning of
+finished jobs and of expired idempotency keys."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from typing import Any
 from celery import shared_task
 from django.conf import settings
 
+from core.idempotency import prune_expired
 from jobs import services
 from jobs.registry import job
 
@@ -32,3 +34,8 @@ def periodic(name: str) -> Any:
 @job("jobs.prune", max_attempts=3)
 def prune_jobs() -> None:
     services.prune(older_than=settings.JOBS_KEEP)
+
+
+@job("jobs.prune_idempotency_keys", max_attempts=3)
+def prune_idempotency_keys() -> None:
+    prune_expired()

@@ -230,6 +230,7 @@ CELERY_BEAT_SCHEDULE = {
     "check-standings": _periodic("compliance.check_standings", hour="2", minute="0"),
     "check-search-index": _periodic("listings.check_search_index", hour="2", minute="30"),
     "prune-jobs": _periodic("jobs.prune", hour="3", minute="0"),
+    "prune-idempotency-keys": _periodic("jobs.prune_idempotency_keys", hour="*", minute="40"),
     "send-compliance-reminders": _periodic("compliance.send_reminders", hour="7", minute="0"),
     "reconcile-deposits": _periodic("trade.reconcile_deposits", minute="*/5"),
     "dispatch-webhooks": {

@@ -229,3 +229,24 @@ def test_without_a_key_each_request_creates_as_before(producer, producer_admin):
     assert first.status_code == second.status_code == 201
     assert Site.objects.filter(producer=producer).count() == 2
     assert IdempotencyRecord.objects.count() == 0
+
+
+def test_the_hourly_prune_deletes_expired_keys_and_their_answers_only(anon, settings):
+    from jobs import services as jobs
+
+    anon.post("/api/v1/auth/signup/", SIGNUP, format="json", HTTP_IDEMPOTENCY_KEY="signup-1")
+    assert IdempotencyRecord.objects.get(key="signup-1").response_body is not None  # what a replay answers
+    now = timezone.now()
+    for number in range(3):
+        IdempotencyRecord.objects.create(
+            scope="anonymous", key=f"old-{number}", fingerprint="x", expires_at=now - timedelta(seconds=1 + number)
+        )
+    scheduled = {entry["args"][0] for entry in settings.CELERY_BEAT_SCHEDULE.values() if entry.get("args")}
+    assert "jobs.prune_idempotency_keys" in scheduled
+
+    job = jobs.enqueue("jobs.prune_idempotency_keys")
+    jobs.run_job(str(job.pk))
+
+    assert list(IdempotencyRecord.objects.values_list("key", flat=True)) == ["signup-1"]
+    retry = anon.post("/api/v1/auth/signup/", SIGNUP, format="json", HTTP_IDEMPOTENCY_KEY="signup-1")
+    assert retry["Idempotent-Replayed"] == "true"  # a key still honoured keeps its answer
