@@ -299,6 +299,18 @@ def assay_add(
         raise
 
 
+def assay_integrity_failed(*, actor: Actor, assay: AssayCertificate) -> None:
+    """A stored certificate no longer hashes to what was recorded at upload: it is not served, and the trail
+    says so (the API's download and the console's)."""
+    audit_record(
+        action="provenance.assay.integrity_failed",
+        actor=actor,
+        subject_organization=assay.lot.producer,
+        target=assay.lot,
+        data={"position": assay.position, "sha256": assay.sha256},
+    )
+
+
 @transaction.atomic
 def _record_assay(*, actor: Actor, lot: Lot, name: str, file: CheckedFile, **fields: Any) -> AssayCertificate:
     locked = Lot.objects.select_for_update().get(pk=lot.pk)

@@ -62,6 +62,7 @@ def _choices() -> dict[str, dict[str, Any]]:
     from compliance.models import Claim
     from listings.models import FinenessBasis, Form, Incoterm, PriceBasis
     from producers.models import District
+    from provenance.models import AssayMethod, CustodyKind, ProcessingMethod
     from trade.models import DepositRefund, DepositStatus
 
     return {
@@ -74,6 +75,9 @@ def _choices() -> dict[str, dict[str, Any]]:
         "fineness_basis": dict(FinenessBasis.choices),
         "price_basis": dict(PriceBasis.choices),
         "incoterm": dict(Incoterm.choices),
+        "processing_method": dict(ProcessingMethod.choices),
+        "assay_method": dict(AssayMethod.choices),
+        "custody_kind": dict(CustodyKind.choices),
     }
 
 

@@ -22,7 +22,6 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from audit.services import audit_record
 from compliance.production import MONTH_REGEX, parse_month
 from core import clock
 from core.actor import get_actor
@@ -191,13 +190,7 @@ class LotViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gene
             str(assay.file.name),
             assay.sha256,
             what=f"Assay certificate {pk}/{position}",
-            on_failure=lambda: audit_record(
-                action="provenance.assay.integrity_failed",
-                actor=actor,
-                subject_organization=assay.lot.producer,
-                target=assay.lot,
-                data={"position": assay.position, "sha256": assay.sha256},
-            ),
+            on_failure=lambda: services.assay_integrity_failed(actor=actor, assay=assay),
         )
         return attachment_response(content, assay.content_type, assay.original_name)
 

@@ -205,3 +205,56 @@ def test_a_photo_upload_cut_off_by_a_dropped_connection_arrives_once(person: Any
     shoot(page, "coop-11-uploaded")
     # The cut connection, as the browser and htmx reported it; anything else logged still fails the test.
     phone.watch.forgive("ERR_CONNECTION_RESET", "htmx:sendError", "htmx:afterRequest")
+
+
+def test_a_president_records_a_lot_on_her_phone_and_a_lot_too_heavy_is_refused(person: Any) -> None:
+    """The fields are found by their ids and the links by their addresses: the page's new words are in Spanish
+    once the translators have them."""
+    from provenance.models import Lot
+
+    call_command("seed_demo")
+    month = (clock.today_lima().replace(day=1) - dt.timedelta(days=1)).replace(day=1)
+    site = Site.objects.filter(producer__organization__memberships__user__email="coop-admin@demo.test").first()
+    assert site is not None
+    phone = person(viewport=PHONE, locale="es-PE")
+
+    page = phone.open("/sign-in/")
+    sign_in_with_the_keyboard(page, "coop-admin@demo.test")
+    page.locator('nav a[href="/coop/lots/"]').click()
+    page.wait_for_selector('li[data-code="L-0412"]')
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    accessible(page)
+    shoot(page, "coop-12-lots")
+
+    page.locator('a.button[href="/coop/lots/new/"]').click()
+    page.wait_for_selector("#source-0-site")
+    page.locator("#code").fill("L-0600")
+    page.locator("#form").select_option("dore")
+    page.locator("#gross_grams").fill("99999")
+    page.locator("#declared_fineness").fill("915,5")
+    page.locator("#production_from").fill(month.isoformat())
+    page.locator("#production_to").fill((month + dt.timedelta(days=9)).isoformat())
+    page.locator("#method-borax_smelting").check()
+    page.locator("#source-0-site").select_option(str(site.pk))
+    page.locator("#source-0-month").fill(f"{month:%Y-%m}")
+    page.locator("#source-0-grams").fill("99999")
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    assert page_weight(page) < 100_000
+    accessible(page)
+    shoot(page, "coop-13-lot-form")
+    page.locator("form.stack button[type=submit]").click()
+    page.wait_for_selector('.refusal[data-code="mass_balance_exceeded"]')
+    assert not Lot.objects.filter(code="L-0600").exists()
+    assert page.locator("#code").input_value() == "L-0600"  # the form comes back filled
+    accessible(page)
+    shoot(page, "coop-14-lot-refused")
+
+    page.locator("#gross_grams").fill("120,5")
+    page.locator("#source-0-grams").fill("120,5")
+    page.locator("form.stack button[type=submit]").click()
+    page.wait_for_url("**/coop/lots/*-*/")
+    lot = Lot.objects.get(code="L-0600")
+    assert str(lot.pk) in page.url
+    assert (str(lot.gross_grams), str(lot.declared_fineness)) == ("120.500", "915.5")
+    accessible(page)
+    shoot(page, "coop-15-lot")
