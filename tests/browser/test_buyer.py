@@ -1,12 +1,15 @@
-"""A buyer's search to inquiry in the browser (desktop), and the cooperative's answer on a phone."""
+"""A buyer's search to inquiry in the browser (desktop), and the cooperative's answer on a phone; a buyer's standing
+need and the offers that fit it."""
 
 from __future__ import annotations
 
+from datetime import date, timedelta
 from typing import Any
 
 import pytest
 from django.core.management import call_command
 
+from listings.models import SourcingRequest
 from tests.browser.conftest import DESK, PHONE, accessible, page_weight, shoot
 from tests.browser.test_cooperative import sign_in_with_the_keyboard
 from trade.models import Inquiry, InquiryMessage
@@ -66,3 +69,47 @@ def test_a_refiner_finds_gold_asks_about_it_and_the_cooperative_answers(person: 
     assert InquiryMessage.objects.filter(inquiry=inquiry).count() == 2
     accessible(phone)
     shoot(phone, "coop-03-inquiry-answered")
+
+
+def test_a_refiner_states_a_standing_need_and_sees_the_offers_that_fit(person: Any) -> None:
+    call_command("seed_demo")
+    refiner = person(viewport=DESK, locale="en-GB")
+
+    page = refiner.open("/sign-in/")
+    sign_in_with_the_keyboard(page, "buyer@demo.test", label="E-mail address")
+    page.get_by_role("link", name="Sourcing requests").click()
+    page.wait_for_selector("h1:has-text('Sourcing requests')")
+    page.get_by_role("link", name="New sourcing request").click()
+    page.wait_for_selector("h1:has-text('New sourcing request')")
+    start = date.today() + timedelta(days=14)
+    page.get_by_label("What you look for, in a few words").fill("Doré for our Swiss refinery")
+    page.get_by_label("Grams per delivery").fill("200")
+    page.get_by_label("Fineness at least (‰)").fill("850")
+    page.get_by_label("Deliveries from").fill(start.isoformat())
+    page.get_by_label("Deliveries until").fill((start + timedelta(days=90)).isoformat())
+    page.get_by_label("Delivery (Incoterm)").select_option("FCA")
+    accessible(page)
+    shoot(page, "buyer-05-sourcing-new")
+    page.get_by_role("button", name="Save the request").click()
+    page.wait_for_selector("h2:has-text('Offers of today that fit')")
+
+    made = SourcingRequest.objects.get(title="Doré for our Swiss refinery")
+    assert page.url.endswith(f"/sourcing/{made.pk}/")
+    matches = page.locator(".matches .offer")
+    assert matches.count() > 0
+    assert "criteria met" in matches.first.inner_text()
+    accessible(page)
+    assert page_weight(page) < 100_000
+    shoot(page, "buyer-06-sourcing-matches")
+
+    on_the_phone = person(viewport=PHONE, locale="en-GB")
+    phone = on_the_phone.open("/sign-in/")
+    sign_in_with_the_keyboard(phone, "buyer@demo.test", label="E-mail address")
+    phone.goto(on_the_phone.base + f"/sourcing/{made.pk}/")
+    phone.get_by_role("button", name="Close this request").click()
+    phone.wait_for_selector("dd.status:has-text('Closed')")
+    made.refresh_from_db()
+    assert made.state == "closed"
+    assert phone.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    accessible(phone)
+    shoot(phone, "buyer-07-sourcing-closed-phone")

@@ -128,6 +128,7 @@ def test_only_a_buyer_states_a_need_as_the_api_says(demo: None) -> None:
     assert f'data-code="{refused.json()["code"]}"' in page.content.decode()
     assert escape(refused.json()["detail"]) in page.content.decode()
     assert not SourcingRequest.objects.filter(title="No soy comprador").exists()
+    assert "Save the request" not in page.content.decode()
 
 
 def test_the_matches_come_in_the_apis_order_with_the_apis_reasons(demo: None) -> None:
