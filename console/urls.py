@@ -18,6 +18,7 @@ from console.views import (
     oversight,
     producers,
     review,
+    sourcing,
 )
 
 app_name = "console"
@@ -72,6 +73,10 @@ urlpatterns = [
     path("contracts/<uuid:contract_id>/<slug:move>/", contracts.contract_move, name="contract-move"),
     path("inquiries/", inquiries.inquiry_list, name="inquiries"),
     path("inquiries/<uuid:inquiry_id>/", inquiries.inquiry, name="inquiry"),
+    path("sourcing/", sourcing.request_list, name="sourcing"),
+    path("sourcing/new/", sourcing.request_new, name="sourcing-new"),
+    path("sourcing/<uuid:request_id>/", sourcing.request_detail, name="sourcing-request"),
+    path("sourcing/<uuid:request_id>/close/", sourcing.request_close, name="sourcing-request-close"),
     path("review/", review.queue, name="review-queue"),
     path("review/evidence/<uuid:evidence_id>/", review.item, name="review-item"),
     path("review/evidence/<uuid:evidence_id>/claim/", review.claim, name="review-claim"),

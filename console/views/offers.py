@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods
 
 from compliance import catalogue
+from console.views import sourcing
 from console.views.base import Refusal, actor_or_anonymous, checked, once_per_form, page, signed_in
 from core.errors import DomainError
 from listings import cards, selectors
@@ -76,6 +77,7 @@ def search(request: HttpRequest) -> HttpResponse:
         "forms": Form.choices,
         "refusal": refusal,
         "names": catalogue.names(evidence_types=False),
+        "standing_request": sourcing.prefill_from_search(asked),
         "query_without_page": urlencode([(k, v) for k, vs in asked.lists() for v in vs] + [("ordering", ordering)]),
     }
     if request.user.is_authenticated:

@@ -1,7 +1,9 @@
-"""A buyer's search to inquiry in the browser (desktop), and the cooperative's answer on a phone."""
+"""A buyer's search to inquiry in the browser (desktop), and the cooperative's answer on a phone; a buyer's standing
+need and the offers that fit it."""
 
 from __future__ import annotations
 
+from datetime import date, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -9,6 +11,7 @@ import pytest
 from django.core.management import call_command
 
 from diligence.models import PackConsent
+from listings.models import SourcingRequest
 from tests.browser.conftest import DESK, PHONE, accessible, page_weight, shoot
 from tests.browser.test_cooperative import sign_in_with_the_keyboard
 from tests.localstripe_server import LocalStripe
@@ -93,7 +96,7 @@ def test_a_refiner_reads_the_producer_gets_its_pack_and_pays_the_deposit(
     page.wait_for_selector("h2:has-text('What backs its gold')")
     accessible(page)
     assert page_weight(page) < 100_000
-    shoot(page, "buyer-05-producer")
+    shoot(page, "buyer-08-producer")
     page.get_by_role("button", name="Ask for the pack").click()
     page.wait_for_selector("[data-status=requested]")
 
@@ -111,7 +114,7 @@ def test_a_refiner_reads_the_producer_gets_its_pack_and_pays_the_deposit(
     page.wait_for_selector("code.digest")
     assert PackConsent.objects.get(producer_id=offer.producer_id).status == "granted"
     accessible(page)
-    shoot(page, "buyer-06-pack")
+    shoot(page, "buyer-09-pack")
 
     page.goto(refiner.base + f"/contracts/{signed.pk}/")
     page.get_by_role("link", name="Deposit").click()
@@ -120,10 +123,54 @@ def test_a_refiner_reads_the_producer_gets_its_pack_and_pays_the_deposit(
     page.get_by_role("button", name="Pay the deposit by card").click()
     page.wait_for_selector("#card-element input")  # Stripe.js loaded from its host, the card field mounted
     accessible(page, exclude=["#card-element"])  # Stripe's frame is Stripe's; the stand-in draws bare inputs
-    shoot(page, "buyer-07-deposit-card")
+    shoot(page, "buyer-10-deposit-card")
     deposit = Deposit.objects.get(contract=signed)
     stripe_on_localstripe.pay(deposit.provider_intent_id)
     assert deliver_event("payment_intent.succeeded", deposit.provider_intent_id).status_code == 200
     page.goto(refiner.base + f"/contracts/{signed.pk}/deposit/")
     assert page.locator(".deposit-status").inner_text() == "Held"
-    shoot(page, "buyer-08-deposit-held")
+    shoot(page, "buyer-11-deposit-held")
+
+
+def test_a_refiner_states_a_standing_need_and_sees_the_offers_that_fit(person: Any) -> None:
+    call_command("seed_demo")
+    refiner = person(viewport=DESK, locale="en-GB")
+
+    page = refiner.open("/sign-in/")
+    sign_in_with_the_keyboard(page, "buyer@demo.test", label="E-mail address")
+    page.get_by_role("link", name="Sourcing requests").click()
+    page.wait_for_selector("h1:has-text('Sourcing requests')")
+    page.get_by_role("link", name="New sourcing request").click()
+    page.wait_for_selector("h1:has-text('New sourcing request')")
+    start = date.today() + timedelta(days=14)
+    page.get_by_label("What you look for, in a few words").fill("Doré for our Swiss refinery")
+    page.get_by_label("Grams per delivery").fill("200")
+    page.get_by_label("Fineness at least (‰)").fill("850")
+    page.get_by_label("Deliveries from").fill(start.isoformat())
+    page.get_by_label("Deliveries until").fill((start + timedelta(days=90)).isoformat())
+    page.get_by_label("Delivery (Incoterm)").select_option("FCA")
+    accessible(page)
+    shoot(page, "buyer-05-sourcing-new")
+    page.get_by_role("button", name="Save the request").click()
+    page.wait_for_selector("h2:has-text('Offers of today that fit')")
+
+    made = SourcingRequest.objects.get(title="Doré for our Swiss refinery")
+    assert page.url.endswith(f"/sourcing/{made.pk}/")
+    matches = page.locator(".matches .offer")
+    assert matches.count() > 0
+    assert "criteria met" in matches.first.inner_text()
+    accessible(page)
+    assert page_weight(page) < 100_000
+    shoot(page, "buyer-06-sourcing-matches")
+
+    on_the_phone = person(viewport=PHONE, locale="en-GB")
+    phone = on_the_phone.open("/sign-in/")
+    sign_in_with_the_keyboard(phone, "buyer@demo.test", label="E-mail address")
+    phone.goto(on_the_phone.base + f"/sourcing/{made.pk}/")
+    phone.get_by_role("button", name="Close this request").click()
+    phone.wait_for_selector("dd.status:has-text('Closed')")
+    made.refresh_from_db()
+    assert made.state == "closed"
+    assert phone.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    accessible(phone)
+    shoot(phone, "buyer-07-sourcing-closed-phone")
