@@ -23,6 +23,7 @@ from audit.services import audit_record
 from compliance.production import declared_by_site_month, parse_month
 from core import clock
 from core.actor import Actor
+from core.downloads import read_or_refuse
 from core.errors import BadRequest, Conflict, PermissionDenied, field_error
 from core.extensions import provider
 from core.uploads import CheckedFile, store
@@ -36,7 +37,7 @@ from provenance.models import (
     Lot,
     LotSource,
 )
-from provenance.selectors import allowed_grams, tolerance_bp, used_by_site_month
+from provenance.selectors import allowed_grams, assay_get, tolerance_bp, used_by_site_month
 
 # The audit verb of each custody event (audit.models.ACTION_PATTERN: a verb in the past tense).
 CUSTODY_VERBS = {
@@ -299,16 +300,24 @@ def assay_add(
         raise
 
 
-def assay_integrity_failed(*, actor: Actor, assay: AssayCertificate) -> None:
-    """A stored certificate no longer hashes to what was recorded at upload: it is not served, and the trail
-    says so (the API's download and the console's)."""
-    audit_record(
-        action="provenance.assay.integrity_failed",
-        actor=actor,
-        subject_organization=assay.lot.producer,
-        target=assay.lot,
-        data={"position": assay.position, "sha256": assay.sha256},
+def assay_file_read(*, actor: Actor, lot_id: Any, position: int) -> tuple[AssayCertificate, bytes]:
+    """An assay certificate's bytes for whoever may read its lot (`assay_get`), its SHA-256 checked again: a file
+    altered in storage is never served, and the trail says so (the API's download and the console's)."""
+    assay = assay_get(actor=actor, lot_id=lot_id, position=position)
+    content = read_or_refuse(
+        storages["evidence"],
+        str(assay.file.name),
+        assay.sha256,
+        what=f"Assay certificate {lot_id}/{position}",
+        on_failure=lambda: audit_record(
+            action="provenance.assay.integrity_failed",
+            actor=actor,
+            subject_organization=assay.lot.producer,
+            target=assay.lot,
+            data={"position": assay.position, "sha256": assay.sha256},
+        ),
     )
+    return assay, content
 
 
 @transaction.atomic

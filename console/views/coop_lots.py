@@ -10,7 +10,6 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from django.core.files.storage import storages
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
@@ -20,7 +19,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from console.views.base import Refusal, checked, once_per_form, page, shows_refusals, signed_in
 from core import clock
 from core.actor import Actor
-from core.downloads import attachment_response, read_or_refuse
+from core.downloads import attachment_response
 from core.errors import DomainError, NotFound
 from producers import selectors as producer_selectors
 from producers.models import Producer
@@ -98,14 +97,7 @@ def assay_file(request: HttpRequest, lot_id: Any, position: int) -> HttpResponse
     and refused), an attachment nothing in which runs."""
     actor: Actor = request.actor  # type: ignore[attr-defined]
     _own_lot(actor, lot_id)
-    assay = selectors.assay_get(actor=actor, lot_id=lot_id, position=position)
-    content = read_or_refuse(
-        storages["evidence"],
-        str(assay.file.name),
-        assay.sha256,
-        what=f"Assay certificate {lot_id}/{position}",
-        on_failure=lambda: services.assay_integrity_failed(actor=actor, assay=assay),
-    )
+    assay, content = services.assay_file_read(actor=actor, lot_id=lot_id, position=position)
     return attachment_response(content, assay.content_type, assay.original_name)
 
 

@@ -9,7 +9,6 @@ from typing import Any, cast
 
 import django_filters
 from django.conf import settings
-from django.core.files.storage import storages
 from django.http import HttpResponse, QueryDict
 from django.utils.translation import gettext as _
 from django_filters.rest_framework import DjangoFilterBackend
@@ -26,7 +25,7 @@ from compliance.production import MONTH_REGEX, parse_month
 from core import clock
 from core.actor import get_actor
 from core.api import UUID_PATTERN
-from core.downloads import attachment_response, read_or_refuse
+from core.downloads import attachment_response
 from core.errors import documents_problems, field_error
 from core.filters import StrictFilterSet
 from core.idempotency import idempotent
@@ -183,15 +182,7 @@ class LotViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gene
     def assay_file(self, request: Request, pk: str, position: str) -> HttpResponse:
         """Download an assay certificate. Its SHA-256 is checked again: a file altered in storage is never
         served."""
-        actor = get_actor(request)
-        assay = selectors.assay_get(actor=actor, lot_id=pk, position=int(position))
-        content = read_or_refuse(
-            storages["evidence"],
-            str(assay.file.name),
-            assay.sha256,
-            what=f"Assay certificate {pk}/{position}",
-            on_failure=lambda: services.assay_integrity_failed(actor=actor, assay=assay),
-        )
+        assay, content = services.assay_file_read(actor=get_actor(request), lot_id=pk, position=int(position))
         return attachment_response(content, assay.content_type, assay.original_name)
 
     @extend_schema(
