@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from console.views.base import Refusal, checked, once_per_form, page, signed_in
-from console.views.coop_offers import _price_fields
+from console.views.coop_offers import price_fields
 from core.errors import DomainError
 from core.money import Currency
 from listings.models import Incoterm, PriceBasis
@@ -115,7 +115,7 @@ def contract_propose(request: HttpRequest, contract_id: Any) -> HttpResponse:
             "incoterm": request.POST.get("incoterm", ""),
             "incoterm_place": request.POST.get("incoterm_place", ""),
             "delivery_date": request.POST.get("delivery_date", ""),
-            **_price_fields(request.POST),
+            **price_fields(request.POST),
         }
         data = checked(TermsInputSerializer, body)
         services.contract_propose(actor=actor, contract=found, **data.to_service())

@@ -23,7 +23,7 @@ from provenance.selectors import lots_for
 MOVES = ("publish", "pause", "resume", "withdraw")
 
 
-def _minor(value: str, field: str) -> int | None:
+def minor_units(value: str, field: str) -> int | None:
     """A price typed in units ("83.50") as minor units (8350); empty is none."""
     if not value.strip():
         return None
@@ -42,11 +42,11 @@ def _not_a_number() -> str:
     return gettext("Give an amount such as 83.50.")
 
 
-def _price_fields(post: Any) -> dict[str, Any]:
+def price_fields(post: Any) -> dict[str, Any]:
     """The price part of the API's bodies from the form's fields (amounts typed in units)."""
     currency = post.get("currency") or "USD"
-    price = _minor(post.get("price_per_fine_gram", ""), "price_per_fine_gram")
-    premium = _minor(post.get("premium_per_kg_fine", ""), "premium_per_kg_fine_minor")
+    price = minor_units(post.get("price_per_fine_gram", ""), "price_per_fine_gram")
+    premium = minor_units(post.get("premium_per_kg_fine", ""), "premium_per_kg_fine_minor")
     return {
         "price_basis": post.get("price_basis", ""),
         "price_per_fine_gram": None if price is None else {"amount_minor": price, "currency": currency},
@@ -95,7 +95,7 @@ def offer_new(request: HttpRequest) -> HttpResponse:
                 "title_es": request.POST.get("title_es", ""),
                 "title_en": request.POST.get("title_en", ""),
                 "description_es": request.POST.get("description_es", ""),
-                **_price_fields(request.POST),
+                **price_fields(request.POST),
             }
             data = checked(ListingInputSerializer, body)
             listing = services.listing_create(actor=actor, producer=producer, **data.to_service())
@@ -157,7 +157,7 @@ def offer_reprice(request: HttpRequest, listing_id: Any) -> HttpResponse:
     actor = request.actor  # type: ignore[attr-defined]
     try:
         listing = selectors.listing_to_reprice(actor=actor, listing_id=listing_id)
-        body = {**_price_fields(request.POST), "reason": request.POST.get("reason", "")}
+        body = {**price_fields(request.POST), "reason": request.POST.get("reason", "")}
         data = checked(ListingRepriceSerializer, body)
         pricing.listing_reprice(actor=actor, listing=listing, **data.to_service())
     except DomainError as error:

@@ -15,7 +15,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from compliance import catalogue
 from console.views.base import Refusal, checked, once_per_form, page, shows_refusals, signed_in
-from console.views.coop_offers import _minor
+from console.views.coop_offers import minor_units
 from core.actor import Actor
 from core.errors import DomainError
 from core.money import Currency
@@ -85,7 +85,7 @@ def _form_choices() -> dict[str, Any]:
 def _body(post: QueryDict) -> dict[str, Any]:
     """The API's body from the form's fields; the maximum price is typed in units (`83.50`) and sent as the API's
     minor units, in the currency chosen; empty, no maximum."""
-    price = _minor(post.get("max_price_per_fine_gram", ""), "max_price_per_fine_gram")
+    price = minor_units(post.get("max_price_per_fine_gram", ""), "max_price_per_fine_gram")
     return {
         "title": post.get("title", ""),
         "grams": post.get("grams", "").strip(),
