@@ -116,6 +116,9 @@ def test_the_pack_from_request_to_reading_with_the_apis_digest(coop: Producer) -
     )
     assert AuditEvent.objects.filter(action="diligence.pack.file_downloaded").count() == 1
     assert browser("en").get(links[0]).status_code == 302  # signed out: to the sign-in page
+    token = links[0].removeprefix("/pack-files/").removesuffix("/")
+    assert buyer.get(f"/pack-files/{token[:-2]}xx/").status_code == 404  # altered: the API's 404
+    assert buyer.get("/pack-files/%27%3Cscript%3E/").status_code == 404
     other, _ = signed_in_as("buyer@demo.test")
     assert other.get(links[0]).status_code == 404  # another buyer: the link is not theirs
 
