@@ -105,7 +105,7 @@ def test_a_refiner_reads_the_producer_gets_its_pack_and_pays_the_deposit(
     sign_in_with_the_keyboard(phone, "coop-admin@demo.test")
     phone.goto(president.base + "/coop/pack-requests/")
     accessible(phone)
-    shoot(phone, "coop-05-pack-requests")
+    shoot(phone, "coop-16-pack-requests")
     phone.get_by_role("button", name="Aceptar").click()
     phone.wait_for_selector("[data-status=granted]")
 

@@ -158,6 +158,7 @@ def test_a_producer_sees_the_open_needs_without_the_buyer(demo: None) -> None:
     closed = made_by_the_api(title="Ya no buscamos")
     api(BUYER).post(f"/api/v1/sourcing-requests/{closed.pk}/close/")
     client, _token = signed_in_as(PRODUCER_MEMBER)
+    assert 'href="/sourcing/"' in client.get("/coop/").content.decode()  # the way there, from the standing
 
     listed = client.get("/sourcing/")
     page = client.get(f"/sourcing/{open_one.pk}/")
