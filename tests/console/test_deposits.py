@@ -46,6 +46,7 @@ def test_the_buyers_admin_pays_and_the_deposit_shows_held_when_stripe_says_so(
     text = started.content.decode()
     assert f'data-secret="{deposit.provider_intent_id}_secret_' in text
     assert f'<script src="{stripe_on_localstripe.url}/js.stripe.com/v3/">' in text
+    assert 'id="deposit-card" class="stack" hx-boost="false"' in text  # only deposit.js sends it
     policy = started["Content-Security-Policy"]
     assert f"script-src 'self' {stripe_on_localstripe.url}" in policy
     assert "no-store" in started["Cache-Control"]
